@@ -1,0 +1,44 @@
+// The stage contract (DESIGN.md "The stage contract"). Stages are plain objects; the engine in
+// workflows/engine runs check → apply → verify, writes checkpoints, retries and reboots.
+import type { Host } from '../hosts/host.ts';
+import type { HostPlan } from '../workflows/inventory/plan.ts';
+
+/** A planned change to one file, shown by --dry-run and in the plan of check(). */
+export interface FileDiff {
+  path: string;
+  /** Unified diff text (empty before-content for a new file). */
+  diff: string;
+}
+
+export type CheckResult =
+  | { done: true; reason: string }
+  | { done: false; plan: string[]; diffs?: FileDiff[] };
+
+export type StageOutputs = Record<string, unknown>;
+
+export interface StageContext {
+  host: Host;
+  plan: HostPlan;
+  /** Outputs of earlier stages of this host, by stage id (from the checkpoint). */
+  outputs: Readonly<Record<string, StageOutputs>>;
+  /** A line for the person watching (listr2 task output, journal). */
+  log(message: string): void;
+  /** Aborted on SIGINT/SIGTERM: finish or stop the current command cleanly. */
+  signal: AbortSignal;
+}
+
+export interface Stage {
+  /** Stable id used in checkpoints and on the command line (kebab-case). */
+  id: string;
+  title: string;
+  /** The part of the plan this stage depends on; its hash re-opens the stage when it changes. */
+  inputs(plan: HostPlan): unknown;
+  /** Read-only: is the stage's goal already true on the host? Runs on every run, resume included. */
+  check(ctx: StageContext): Promise<CheckResult>;
+  /** Mutates the host; safe to run again after a crash halfway. */
+  apply(ctx: StageContext): Promise<void>;
+  /** Read-only proof. Throws NotReadyError while the world settles (retried), anything else is fatal. */
+  verify(ctx: StageContext): Promise<StageOutputs>;
+  /** The engine runs the reboot protocol after apply and before verify. */
+  reboots?: boolean;
+}
