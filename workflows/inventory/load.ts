@@ -1,0 +1,235 @@
+// Reads, validates and resolves an inventory file into HostPlans. Nothing here touches a host:
+// every error is found before the first connection, and each names the file, the field's path,
+// the bad value and what is allowed.
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../engine/errors.ts';
+import { extraParams, hugepageParams, iommuParams, maxVfsParams } from './kernel-params.ts';
+import { deriveMac, normaliseMac } from './macs.ts';
+import type { ContainerPlan, HostPlan, Inventory, PfPlan } from './plan.ts';
+import { defaultsSchema, hostSchema, inventorySchema, type HostInput } from './schema.ts';
+import { NAMED_PATCHES } from './template-patches.ts';
+
+export interface LoadOptions {
+  /** Check that local files named by the inventory (driver tarballs, keys, known_hosts) exist. */
+  checkLocalFiles?: boolean;
+}
+
+type Path = (string | number)[];
+
+class Problems {
+  readonly lines: string[] = [];
+  readonly file: string;
+  constructor(file: string) {
+    this.file = file;
+  }
+  add(path: Path, value: unknown, message: string): void {
+    const shown = value === undefined ? '' : ` ${JSON.stringify(value)}`;
+    this.lines.push(`${formatPath(path)}:${shown} ${message}`);
+  }
+  throwIfAny(): void {
+    if (this.lines.length === 0) return;
+    const shown = this.lines.slice(0, 20);
+    const more = this.lines.length > shown.length ? `\n  … and ${this.lines.length - shown.length} more` : '';
+    throw new UsageError(`invalid inventory ${this.file}:\n  ${shown.join('\n  ')}${more}`, {
+      hint: 'fix the fields named above; inventory.example.yaml documents every field',
+    });
+  }
+}
+
+export function formatPath(path: Path): string {
+  return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '') || '(top level)';
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let v = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+function reportZod(problems: Problems, error: z.ZodError, input: unknown, prefix: Path): void {
+  for (const issue of error.issues) {
+    const path = [...prefix, ...(issue.path as Path)];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.add([...path, key], undefined, 'unknown key (check its spelling and inventory.example.yaml)');
+    } else if (issue.code === 'invalid_key') {
+      problems.add(path, String(path.at(-1)), `is not a valid key: ${issue.issues.map((i) => i.message).join('; ')}`);
+    } else if (issue.code === 'invalid_value') {
+      problems.add(path, valueAt(input, issue.path as Path), `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    } else if (issue.code === 'invalid_type' && valueAt(input, issue.path as Path) === undefined) {
+      problems.add(path, undefined, `is required (${issue.expected})`);
+    } else {
+      problems.add(path, valueAt(input, issue.path as Path), issue.message);
+    }
+  }
+}
+
+export function loadInventory(file: string, options: LoadOptions = {}): Inventory {
+  const path = resolve(file);
+  if (!existsSync(path)) {
+    throw new UsageError(`inventory file not found: ${path}`, {
+      hint: 'pass --inventory FILE, or copy inventory.example.yaml to ./inventory.yaml and edit it',
+    });
+  }
+  return parseInventory(readFileSync(path, 'utf8'), path, options);
+}
+
+export function parseInventory(text: string, path: string, options: LoadOptions = {}): Inventory {
+  const problems = new Problems(path);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new UsageError(`invalid YAML in ${path}:\n  ${doc.errors.map((e) => e.message.split('\n')[0]).join('\n  ')}`, {
+      hint: 'fix the YAML syntax at the line and column shown',
+    });
+  }
+  const raw: unknown = doc.toJS();
+  const top = inventorySchema.safeParse(raw ?? {});
+  if (!top.success) {
+    reportZod(problems, top.error, raw, []);
+    problems.throwIfAny();
+  }
+  const { defaults = {}, hosts } = top.data!;
+  if (Object.keys(hosts).length === 0) problems.add(['hosts'], undefined, 'has no host: add at least one under hosts:');
+  const defaultsCheck = defaultsSchema.safeParse(defaults);
+  if (!defaultsCheck.success) reportZod(problems, defaultsCheck.error, defaults, ['defaults']);
+  problems.throwIfAny();
+
+  const baseDir = dirname(path);
+  const plans: HostPlan[] = [];
+  for (const [name, hostRaw] of Object.entries(hosts)) {
+    // A host's keys replace the same keys of `defaults` as a whole (no deep merge: what you see
+    // under a host is what it gets for that key).
+    const merged = { ...(defaults as Record<string, unknown>), ...hostRaw };
+    const parsed = hostSchema.safeParse(merged);
+    if (!parsed.success) {
+      reportZod(problems, parsed.error, merged, ['hosts', name]);
+      continue;
+    }
+    const plan = resolveHost(name, parsed.data, baseDir, problems, options);
+    if (plan) plans.push(plan);
+  }
+  problems.throwIfAny();
+  checkUniqueMacs(plans, problems);
+  problems.throwIfAny();
+  return { path, hosts: plans };
+}
+
+function resolveLocal(baseDir: string, p: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function resolveHost(name: string, h: HostInput, baseDir: string, problems: Problems, options: LoadOptions): HostPlan | undefined {
+  const at = (...p: Path): Path => ['hosts', name, ...p];
+  const before = problems.lines.length;
+  const localFile = (field: Path, p: string | undefined): string | undefined => {
+    if (p === undefined) return undefined;
+    const abs = resolveLocal(baseDir, p);
+    if (options.checkLocalFiles && !existsSync(abs)) problems.add(field, p, `names a file that does not exist (${abs})`);
+    return abs;
+  };
+
+  const pfNames = new Set<string>();
+  const pfs: PfPlan[] = h.pfs.map((pf, i) => {
+    if (pfNames.has(pf.name)) problems.add(at('pfs', i, 'name'), pf.name, 'is listed twice on this host');
+    pfNames.add(pf.name);
+    if (pf.macs !== 'auto' && pf.macs.length !== pf.vfs) {
+      problems.add(at('pfs', i, 'macs'), `${pf.macs.length} MACs`, `must list exactly one MAC per VF (vfs: ${pf.vfs}), or be "auto"`);
+    }
+    const macs = pf.macs === 'auto' ? Array.from({ length: pf.vfs }, (_, vf) => deriveMac(name, pf.name, vf)) : pf.macs.map(normaliseMac);
+    return { name: pf.name, vfs: pf.vfs, vfCreation: pf.vfCreation, macs, autoMacs: pf.macs === 'auto' };
+  });
+  const creations = new Set(pfs.map((pf) => pf.vfCreation));
+  if (creations.size > 1) {
+    problems.add(at('pfs'), undefined, 'mixes vfCreation max_vfs and sysfs: max_vfs is one driver parameter for all ports; use one method per host');
+  }
+
+  if (h.driver.source === 'tarball') {
+    if (!h.driver.pf) problems.add(at('driver', 'pf'), undefined, 'is required with source: tarball (path of the ixgbe tarball)');
+    if (!h.driver.vf) problems.add(at('driver', 'vf'), undefined, 'is required with source: tarball (path of the ixgbevf tarball)');
+  } else if (h.driver.pf || h.driver.vf) {
+    problems.add(at('driver'), undefined, 'names tarballs but source is inbox: set source: tarball or remove pf/vf');
+  }
+
+  const containerNames = new Set<string>();
+  const usedVfs = new Map<string, string>();
+  const containers: ContainerPlan[] = h.containers.map((c, i) => {
+    if (containerNames.has(c.name)) problems.add(at('containers', i, 'name'), c.name, 'is used by two containers on this host');
+    containerNames.add(c.name);
+    const pf = pfs.find((p) => p.name === c.vf.pf);
+    if (!pf) {
+      problems.add(at('containers', i, 'vf', 'pf'), c.vf.pf, `is not a PF of this host (PFs: ${[...pfNames].join(', ')})`);
+    } else if (c.vf.index >= pf.vfs) {
+      problems.add(at('containers', i, 'vf', 'index'), c.vf.index, `is out of range: ${pf.name} has ${pf.vfs} VFs (0-${pf.vfs - 1})`);
+    }
+    const vfKey = `${c.vf.pf}/${c.vf.index}`;
+    const owner = usedVfs.get(vfKey);
+    if (owner) problems.add(at('containers', i, 'vf'), vfKey, `is already given to container ${owner}: a VF belongs to one container`);
+    usedVfs.set(vfKey, c.name);
+    return {
+      name: c.name,
+      template: c.template,
+      templateArgs: c.templateArgs,
+      templatePatches: c.templatePatches.map((p) => (typeof p === 'string' ? NAMED_PATCHES[p]! : { name: 'custom', ...p })),
+      vf: c.vf,
+      address: c.address,
+      gateway: c.gateway,
+      autostart: c.autostart,
+      limits: c.limits,
+      devices: c.devices,
+      rate: c.rate,
+    };
+  });
+
+  const driver = {
+    source: h.driver.source,
+    pfTarball: localFile(at('driver', 'pf'), h.driver.pf),
+    vfTarball: localFile(at('driver', 'vf'), h.driver.vf),
+    pfModule: h.driver.pfModule,
+    vfModule: h.driver.vfModule,
+  };
+  if (problems.lines.length > before) return undefined;
+
+  return {
+    name,
+    ssh: {
+      address: h.address,
+      user: h.user,
+      port: h.port,
+      key: localFile(at('key'), h.key),
+      agent: h.agent,
+      knownHosts: localFile(at('knownHosts'), h.knownHosts),
+      sshConfigHost: h.sshConfigHost,
+    },
+    distro: h.distro,
+    iommu: h.iommu,
+    hugepages: h.hugepages,
+    extraKernelParams: h.kernelParams,
+    kernelParams: [...iommuParams(h.iommu), ...hugepageParams(h.hugepages), ...maxVfsParams(driver, pfs), ...extraParams(h.kernelParams)],
+    driver,
+    pfs,
+    containers,
+    benchmark: h.benchmark,
+  };
+}
+
+/** A MAC may appear once in the whole inventory: two VFs with one MAC break the switch's tables. */
+function checkUniqueMacs(plans: readonly HostPlan[], problems: Problems): void {
+  const seen = new Map<string, string>();
+  for (const plan of plans) {
+    for (const pf of plan.pfs) {
+      pf.macs.forEach((mac, vf) => {
+        const where = `hosts.${plan.name}.pfs[${plan.pfs.indexOf(pf)}].macs[${vf}]`;
+        const first = seen.get(mac);
+        if (first) problems.add(['hosts', plan.name, 'pfs', plan.pfs.indexOf(pf), 'macs', vf], mac, `duplicates ${first}${pf.autoMacs ? ' (derived by auto)' : ''}: every MAC must be unique in the inventory`);
+        else seen.set(mac, where);
+      });
+    }
+  }
+}
