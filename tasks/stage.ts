@@ -25,6 +25,10 @@ export interface StageContext {
   log(message: string): void;
   /** Aborted on SIGINT/SIGTERM: finish or stop the current command cleanly. */
   signal: AbortSignal;
+  /** This run's id; artefacts of the run are stored under it. */
+  runId: string;
+  /** The controller's state dir (checkpoints, run artefacts such as benchmark results). */
+  stateDir: string;
 }
 
 export interface Stage {

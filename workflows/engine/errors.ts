@@ -48,6 +48,9 @@ export class UsageError extends SriovLxcError {}
 /** Another run holds this host's lock: exit 3. */
 export class LockedError extends SriovLxcError {}
 
+/** SIGINT/SIGTERM arrived: the run stops between commands, the checkpoint as it is. */
+export class InterruptedError extends SriovLxcError {}
+
 /** A host key differs from the pinned one. Never retried. */
 export class HostKeyError extends SriovLxcError {}
 

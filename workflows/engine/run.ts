@@ -1,0 +1,218 @@
+// Runs a workflow over the selected hosts as a listr2 tree (host → stages): locks, checkpoints,
+// concurrency, rolling batches, the fail-percent brake, and the result of every host.
+import { hostname } from 'node:os';
+import { Listr, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
+import type { Host } from '../../hosts/host.ts';
+import { openCheckpoint, type CheckpointStore } from '../../state/checkpoint.ts';
+import { stableHash } from '../../state/hash.ts';
+import { Journal } from '../../state/journal.ts';
+import { acquireLock } from '../../state/lock.ts';
+import type { StageError } from '../../state/types.ts';
+import type { Stage } from '../../tasks/stage.ts';
+import type { HostPlan } from '../inventory/plan.ts';
+import { LockedError } from './errors.ts';
+import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
+import type { RetryTimings } from './retry.ts';
+import type { Selection } from './select.ts';
+
+export type HostStatus = 'ok' | 'failed' | 'locked' | 'not-started' | 'rebooting' | 'nothing-to-do';
+
+export interface HostResult {
+  host: string;
+  ok: boolean;
+  status: HostStatus;
+  reboots: number;
+  durationMs: number;
+  failedStage?: string;
+  error?: StageError;
+  stages: StageOutcome[];
+  outputs: Record<string, unknown>;
+  /** SSH round trips (commands run) for this host in this run. */
+  roundTrips?: number;
+}
+
+export interface WorkflowOptions {
+  plans: readonly HostPlan[];
+  stages: readonly Stage[];
+  stateDir: string;
+  runId: string;
+  selection: Selection;
+  /** Stage ids to forget before running, or ['*']. */
+  reset?: readonly string[];
+  dryRun: boolean;
+  concurrency: number;
+  serial?: number;
+  maxFailPercent?: number;
+  renderer: 'default' | 'simple' | 'verbose' | 'silent';
+  timings: RetryTimings;
+  rebootBudget: number;
+  signal: AbortSignal;
+  openHost: (plan: HostPlan) => Host;
+  /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
+  localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
+  /** The command line, for the lock file. */
+  command: string;
+  warn: (message: string) => void;
+}
+
+interface HostState {
+  plan: HostPlan;
+  result: HostResult;
+  started: number;
+  host?: Host;
+  store?: CheckpointStore;
+  run?: HostRun;
+  release?: () => void;
+}
+
+type AnyTask = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+
+function stageUi(task: AnyTask, baseTitle: string): StageUi {
+  return {
+    title: (text) => {
+      task.title = text;
+    },
+    log: (line) => {
+      task.output = line;
+    },
+    retrying: (info, what) => {
+      const reason = info.error instanceof Error ? info.error.message : String(info.error);
+      task.title = `${baseTitle} (attempt ${info.attempt + 1}: retrying ${what} after: ${reason.split('\n')[0]})`;
+    },
+  };
+}
+
+export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
+  const states: HostState[] = o.plans.map((plan) => ({
+    plan,
+    started: 0,
+    result: { host: plan.name, ok: false, status: 'not-started', reboots: 0, durationMs: 0, stages: [], outputs: {} },
+  }));
+  const batches = o.serial ? chunk(states, o.serial) : [states];
+  let finished = 0;
+  let failed = 0;
+  for (const batch of batches) {
+    const listr = new Listr(
+      batch.map((s): ListrTask => ({
+        title: s.plan.name,
+        task: async (_ctx, task) => {
+          if (o.maxFailPercent !== undefined && finished > 0 && (failed / o.plans.length) * 100 > o.maxFailPercent) {
+            s.result.status = 'not-started';
+            task.skip(`${s.plan.name}: not started, ${failed} of ${o.plans.length} hosts failed (over --max-fail-percent ${o.maxFailPercent})`);
+            return;
+          }
+          s.started = Date.now();
+          return task.newListr(hostTasks(s, o), { exitOnError: true, concurrent: false });
+        },
+      })),
+      {
+        concurrent: o.serial ? Math.min(o.serial, o.concurrency) : o.concurrency,
+        exitOnError: false,
+        registerSignalListeners: false,
+        renderer: o.renderer,
+        fallbackRenderer: 'simple',
+        fallbackRendererCondition: o.renderer === 'default' ? () => !process.stdout.isTTY : false,
+        rendererOptions: { collapseSubtasks: false, showErrorMessage: true },
+      } as never,
+    );
+    await listr.run().catch(() => undefined);
+    for (const s of batch) {
+      await closeHost(s, o);
+      if (s.result.status === 'failed' || s.result.status === 'locked') failed += 1;
+      finished += 1;
+    }
+  }
+  return states.map((s) => s.result);
+}
+
+function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
+  const prepare: ListrTask = {
+    title: 'connect and read the checkpoint',
+    task: async (_ctx, task) => {
+      try {
+        if (!o.dryRun) s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
+        s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan));
+        if (o.reset && !o.dryRun) s.store.reset(o.reset.includes('*') ? undefined : [...o.reset]);
+        const journal = new Journal(o.stateDir, s.plan.name);
+        const record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        record('run-start', { command: o.command, controller: hostname() });
+        s.host = o.openHost(s.plan);
+        s.run = new HostRun({
+          host: s.host,
+          plan: s.plan,
+          stages: o.stages,
+          store: s.store,
+          runId: o.runId,
+          stateDir: o.stateDir,
+          selection: o.selection,
+          dryRun: o.dryRun,
+          timings: o.timings,
+          rebootBudget: o.rebootBudget,
+          signal: o.signal,
+          beforeLocalReboot: o.localBoot ? () => o.localBoot!.install(s.host!) : undefined,
+          record,
+        });
+        await s.run.prepare();
+        task.title = `connected (${s.plan.ssh.address === 'localhost' ? 'local' : s.plan.name})`;
+      } catch (error) {
+        s.result.status = error instanceof LockedError ? 'locked' : 'failed';
+        s.result.error = toStageError(error);
+        throw error;
+      }
+    },
+  };
+  const decisions = () => s.run!.decisions();
+  const stageTasks = o.stages.map((stage, i): ListrTask => ({
+    title: stage.title,
+    skip: () => {
+      if (s.run?.stoppedForReboot) return 'after the reboot';
+      const d = decisions()[i]!;
+      if (d.run) return false;
+      s.run!.skip(stage, d.reason);
+      return `${stage.title}: ${d.reason}`;
+    },
+    task: async (_ctx, task) => {
+      const outcome = await s.run!.runStage(stage, stageUi(task as AnyTask, stage.title));
+      if (outcome.status === 'would-change') task.title = `${stage.title}: would change`;
+    },
+  }));
+  return [prepare, ...stageTasks];
+}
+
+async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
+  const r = s.result;
+  if (s.run) {
+    r.stages = s.run.outcomes;
+    r.reboots = s.run.reboots;
+    const failedStage = s.run.outcomes.find((x) => x.status === 'failed' || x.status === 'rebooting');
+    if (s.run.stoppedForReboot) r.status = 'rebooting';
+    else if (failedStage) {
+      r.status = failedStage.status === 'rebooting' ? 'rebooting' : 'failed';
+      r.failedStage = failedStage.id;
+      r.error = failedStage.error;
+    } else if (r.status !== 'failed' && r.status !== 'locked') {
+      r.status = s.run.outcomes.length > 0 && s.run.outcomes.every((x) => x.status === 'skipped') ? 'nothing-to-do' : 'ok';
+    }
+    const checkpoint = s.store?.get();
+    for (const stage of o.stages) {
+      const outputs = checkpoint?.stages[stage.id]?.outputs;
+      if (outputs) r.outputs[stage.id] = outputs;
+    }
+  }
+  r.ok = r.status === 'ok' || r.status === 'nothing-to-do';
+  r.durationMs = s.started ? Date.now() - s.started : 0;
+  if (s.host) {
+    // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
+    if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
+    const trips = (s.host as { roundTrips?: number }).roundTrips;
+    if (typeof trips === 'number') r.roundTrips = trips;
+    await s.host.close().catch(() => undefined);
+  }
+  s.release?.();
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

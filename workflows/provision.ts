@@ -1,0 +1,119 @@
+#!/usr/bin/env -S npx zx
+// Entry: provision the inventory's hosts (see --help). Orders stages and decides; the engine and
+// the stages do the I/O.
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openHost } from '../hosts/connect.ts';
+import { resolveStateDir } from '../state/state-dir.ts';
+import { PROVISION_STAGES } from '../tasks/index.ts';
+import { EXIT, HELP, matchesGlob, parseProvisionArgs, type ProvisionArgs } from './cli/provision-args.ts';
+import { bootUnit } from './engine/boot-unit.ts';
+import { InterruptedError, UsageError } from './engine/errors.ts';
+import { DEFAULT_TIMINGS } from './engine/retry.ts';
+import { runWorkflow, type HostResult } from './engine/run.ts';
+import { scriptArgs } from './cli/script-args.ts';
+import { validateSelection } from './engine/select.ts';
+import { jsonReport, renderSummary } from './engine/summary.ts';
+import { loadInventory } from './inventory/load.ts';
+import type { HostPlan } from './inventory/plan.ts';
+
+function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] {
+  const names = all.map((h) => h.name);
+  for (const name of args.hosts) {
+    if (!names.includes(name)) throw new UsageError(`--host ${name}: not in the inventory`, { hint: `hosts are: ${names.join(', ')}` });
+  }
+  let chosen = args.hosts.length > 0 ? all.filter((h) => args.hosts.includes(h.name)) : [...all];
+  if (args.limit) chosen = chosen.filter((h) => matchesGlob(h.name, args.limit!));
+  if (chosen.length === 0) throw new UsageError(`no host matches --limit ${args.limit}`, { hint: `hosts are: ${names.join(', ')}` });
+  if (args.local && chosen.length !== 1) {
+    throw new UsageError('--local provisions this node only: name it with --host', { hint: `hosts are: ${names.join(', ')}` });
+  }
+  if (args.benchProfile) chosen = chosen.map((h) => ({ ...h, benchmark: { ...h.benchmark, profile: args.benchProfile! } }));
+  return chosen;
+}
+
+function exitCode(results: readonly HostResult[], signal: AbortSignal): number {
+  if (signal.aborted) return signal.reason instanceof InterruptedError && signal.reason.message.includes('SIGTERM') ? EXIT.sigterm : EXIT.sigint;
+  if (results.some((r) => r.status === 'locked')) return EXIT.locked;
+  if (results.some((r) => !r.ok && r.status !== 'rebooting')) return EXIT.failed;
+  return EXIT.ok;
+}
+
+function printPlans(results: readonly HostResult[]): void {
+  for (const r of results) {
+    for (const s of r.stages) {
+      if (s.status !== 'would-change' || !s.plan || s.plan.done) continue;
+      console.log(`\n${r.host} — ${s.id} would:`);
+      for (const line of s.plan.plan) console.log(`  - ${line}`);
+      for (const d of s.plan.diffs ?? []) console.log(d.diff.replace(/^/gm, '    '));
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseProvisionArgs(argv);
+  if (args.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const inventory = loadInventory(args.inventory, { checkLocalFiles: true });
+  const plans = selectHosts(inventory.hosts, args);
+  const stages = PROVISION_STAGES;
+  validateSelection({ from: args.from, only: args.only }, stages.map((s) => s.id));
+  for (const id of args.reset ?? []) {
+    if (id !== '*' && !stages.some((s) => s.id === id)) throw new UsageError(`--reset ${id}: no such stage`, { hint: `stages are: ${stages.map((s) => s.id).join(', ')}` });
+  }
+  const stateDir = resolveStateDir({ flag: args.stateDir, local: args.local });
+
+  const controller = new AbortController();
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
+    if (controller.signal.aborted) process.exit(name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    process.stderr.write(`\n${name}: finishing the current command, then stopping (again to stop at once)\n`);
+    controller.abort(new InterruptedError(name));
+  };
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+
+  const renderer = args.json ? 'silent' : (args.renderer ?? 'default');
+  const results = await runWorkflow({
+    plans,
+    stages,
+    stateDir,
+    runId: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+    selection: { from: args.from, only: args.only, retryFailed: args.retryFailed },
+    reset: args.reset,
+    dryRun: args.dryRun,
+    concurrency: args.concurrency,
+    serial: args.serial,
+    maxFailPercent: args.maxFailPercent,
+    renderer,
+    timings: { ...DEFAULT_TIMINGS, rebootReturn: { ...DEFAULT_TIMINGS.rebootReturn, maxRetryTime: args.rebootTimeoutS * 1000 } },
+    rebootBudget: args.rebootBudget,
+    signal: controller.signal,
+    openHost: (plan) => openHost(plan, { local: args.local, stateDir, acceptChangedHostKey: args.acceptNewHostKey }),
+    localBoot: args.local ? bootUnit({ script: fileURLToPath(import.meta.url), inventory: resolve(args.inventory), stateDir }) : undefined,
+    command: ['provision', ...argv].join(' '),
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
+  if (args.json) {
+    process.stdout.write(`${jsonReport(results)}\n`);
+  } else {
+    if (args.dryRun) printPlans(results);
+    console.log(`\n${renderSummary(results)}\nstate: ${stateDir}`);
+    if (results.some((r) => r.status === 'rebooting' && args.local)) console.log('the node is rebooting; the boot unit sriov-lxc-resume.service finishes the run');
+  }
+  return exitCode(results, controller.signal);
+}
+
+try {
+  process.exitCode = await main(scriptArgs(import.meta.url));
+} catch (error) {
+  if (error instanceof UsageError || (error as { name?: string }).name === 'UsageError') {
+    const e = error as UsageError;
+    process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    process.exitCode = EXIT.usage;
+  } else {
+    throw error;
+  }
+}
