@@ -10,7 +10,7 @@ import type { HostPlan } from '../inventory/plan.ts';
 import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcError, isTransient } from './errors.ts';
 import { issueReboot, RebootTimeoutError, waitForNewBoot } from './reboot.ts';
 import { retryTransient, type AttemptInfo, type RetryTimings } from './retry.ts';
-import { decide, type Selection } from './select.ts';
+import { decide, type Decision, type Selection } from './select.ts';
 
 /** What the person watching sees of one stage. */
 export interface StageUi {
@@ -64,6 +64,7 @@ export class HostRun {
   reboots = 0;
   stoppedForReboot = false;
   private bootId: string | undefined;
+  private decided: Decision[] = [];
   private readonly o: HostRunOptions;
 
   constructor(options: HostRunOptions) {
@@ -77,6 +78,8 @@ export class HostRun {
   /** Connects, records the boot and re-opens stages whose inputs changed. */
   async prepare(): Promise<void> {
     this.bootId = await retryTransient(() => this.o.host.bootId(), this.o.timings.stage);
+    // Decided once, before any stage runs: a stage finishing must not change what runs after it.
+    this.decided = decide(this.o.selection, this.o.stages.map((s) => s.id), (id) => this.o.store.stage(id).status);
     if (this.o.dryRun) return;
     this.o.store.recordBoot(this.bootId);
     const ids = this.o.stages.map((s) => s.id);
@@ -90,9 +93,9 @@ export class HostRun {
     }
   }
 
-  /** Decisions per stage for the selection; a skipped stage is reported, not run. */
-  decisions() {
-    return decide(this.o.selection, this.o.stages.map((s) => s.id), (id) => this.o.store.stage(id).status);
+  /** Decisions per stage for the selection, made by prepare(); a skipped stage is reported, not run. */
+  decisions(): readonly Decision[] {
+    return this.decided;
   }
 
   skip(stage: Stage, reason: string): void {

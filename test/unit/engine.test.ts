@@ -1,0 +1,312 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { ExecResult, Host } from '../../hosts/host.ts';
+import { openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
+import { checkpointPath } from '../../state/state-dir.ts';
+import { stableHash } from '../../state/hash.ts';
+import type { Stage } from '../../tasks/stage.ts';
+import { CommandError, FatalError, NotReadyError, TransportError } from '../../workflows/engine/errors.ts';
+import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
+import { parseInventory } from '../../workflows/inventory/load.ts';
+
+/** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */
+class TestNode implements Host {
+  readonly name = 'node1';
+  facts = new Set<string>();
+  applied: string[] = [];
+  bootIdValue = randomUUID();
+  /** Whether a reboot request really reboots (false: the "reboot never happened" case). */
+  rebootWorks = true;
+  rebootsIssued = 0;
+  /** Fail the next N bootId() calls with a connection error. */
+  dropNext = 0;
+  roundTrips = 0;
+  async exec(argv: readonly string[]): Promise<ExecResult> {
+    this.roundTrips += 1;
+    if (argv[0] === 'sh' && argv.join(' ').includes('reboot')) {
+      this.rebootsIssued += 1;
+      if (this.rebootWorks) this.bootIdValue = randomUUID();
+    }
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  async run(argv: readonly string[]) {
+    return this.exec(argv);
+  }
+  async readFile() {
+    return undefined;
+  }
+  async writeFile() {}
+  async upload() {}
+  async bootId() {
+    if (this.dropNext > 0) {
+      this.dropNext -= 1;
+      throw new TransportError('connect ECONNREFUSED');
+    }
+    return this.bootIdValue;
+  }
+  async disconnect() {}
+  async close() {}
+}
+
+/** A stage that makes `fact` true on the node; `fail` makes apply throw once. */
+function factStage(id: string, opts: { fail?: () => Error | undefined; reboots?: boolean; input?: () => unknown } = {}): Stage {
+  return {
+    id,
+    title: `stage ${id}`,
+    reboots: opts.reboots,
+    inputs: () => (opts.input ? opts.input() : id),
+    async check(ctx) {
+      const node = ctx.host as TestNode;
+      return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
+    },
+    async apply(ctx) {
+      const node = ctx.host as TestNode;
+      const error = opts.fail?.();
+      if (error) throw error;
+      node.applied.push(id);
+      node.facts.add(id);
+    },
+    async verify(ctx) {
+      const node = ctx.host as TestNode;
+      if (!node.facts.has(id)) throw new FatalError(`${id} missing`);
+      return { [id]: true };
+    },
+  };
+}
+
+const PLAN = parseInventory('hosts:\n  node1: { address: 127.0.0.1, pfs: [{ name: eth0, vfs: 1 }] }\n', '/tmp/inventory.yaml').hosts;
+const FAST = {
+  stage: { retries: 3, minTimeout: 1, maxTimeout: 2 },
+  settle: { retries: 5, minTimeout: 1, maxTimeout: 2 },
+  rebootReturn: { retries: 50, minTimeout: 1, maxTimeout: 2, maxRetryTime: 2000 },
+};
+
+function setup(t: { teardown: (fn: () => void) => void }, stages: Stage[], node = new TestNode()) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'sriov-engine-'));
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
+  const run = (extra: Partial<WorkflowOptions> = {}) =>
+    runWorkflow({
+      plans: PLAN,
+      stages,
+      stateDir,
+      runId: randomUUID(),
+      selection: {},
+      dryRun: false,
+      concurrency: 4,
+      renderer: 'silent',
+      timings: FAST,
+      rebootBudget: 2,
+      signal: new AbortController().signal,
+      openHost: () => node,
+      command: 'test',
+      warn: () => {},
+      ...extra,
+    }).then((r) => r[0]!);
+  const stageStatus = (id: string) => readCheckpoint(stateDir, 'node1')?.stages[id]?.status;
+  return { node, stateDir, run, stageStatus };
+}
+
+test('a fresh node: every stage applied once, in order, then done', async (t) => {
+  const { node, run, stageStatus } = setup(t, [factStage('a'), factStage('b'), factStage('c')]);
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.deepEqual(node.applied, ['a', 'b', 'c']);
+  t.deepEqual(result.stages.map((s) => [s.id, s.status, s.changed]), [['a', 'done', true], ['b', 'done', true], ['c', 'done', true]]);
+  t.is(stageStatus('c'), 'done');
+  t.deepEqual(result.outputs, { a: { a: true }, b: { b: true }, c: { c: true } });
+});
+
+test('a second run changes nothing and says why each stage is done', async (t) => {
+  const { node, run } = setup(t, [factStage('a'), factStage('b')]);
+  await run();
+  node.applied = [];
+  const second = await run();
+  t.deepEqual(node.applied, []);
+  t.deepEqual(second.stages.map((s) => [s.status, s.changed, s.reason]), [['done', false, 'a is there'], ['done', false, 'b is there']]);
+});
+
+test('a failed stage stops the host with the command, exit code, stderr tail and hint; --retry-failed resumes there', async (t) => {
+  let broken = true;
+  const failing = () => (broken ? new CommandError('make install failed', { command: 'make -C /src install', code: 2, stderrTail: 'error: foo.c:1', hint: 'read the build log' }) : undefined);
+  const { node, run, stageStatus, stateDir } = setup(t, [factStage('a'), factStage('b', { fail: failing }), factStage('c')]);
+  const failed = await run();
+  t.is(failed.status, 'failed');
+  t.is(failed.failedStage, 'b');
+  t.deepEqual(failed.error, { message: 'make install failed', command: 'make -C /src install', code: 2, stderrTail: 'error: foo.c:1', hint: 'read the build log' });
+  t.deepEqual(node.applied, ['a']);
+  t.is(stageStatus('b'), 'failed');
+  t.is(stageStatus('c'), undefined);
+  t.is(readCheckpoint(stateDir, 'node1')?.stages.b?.error?.stderrTail, 'error: foo.c:1');
+
+  broken = false;
+  node.applied = [];
+  node.facts.delete('a'); // drift in an earlier stage is not touched by --retry-failed
+  const retried = await run({ selection: { retryFailed: true } });
+  t.is(retried.status, 'ok');
+  t.deepEqual(node.applied, ['b', 'c']);
+  t.deepEqual(retried.stages.map((s) => [s.id, s.status]), [['a', 'skipped'], ['b', 'done'], ['c', 'done']]);
+});
+
+test('--retry-failed on a host without a failed stage does nothing', async (t) => {
+  const { node, run } = setup(t, [factStage('a')]);
+  await run();
+  node.applied = [];
+  const result = await run({ selection: { retryFailed: true } });
+  t.is(result.status, 'nothing-to-do');
+  t.deepEqual(node.applied, []);
+});
+
+test('--from and --only choose the stages; --reset forgets checkpoints', async (t) => {
+  const { node, run, stageStatus } = setup(t, [factStage('a'), factStage('b'), factStage('c')]);
+  const only = await run({ selection: { only: ['b'] } });
+  t.deepEqual(node.applied, ['b']);
+  t.deepEqual(only.stages.map((s) => s.status), ['skipped', 'done', 'skipped']);
+  const from = await run({ selection: { from: 'b' } });
+  t.deepEqual(node.applied, ['b', 'c']);
+  t.deepEqual(from.stages.map((s) => s.status), ['skipped', 'done', 'done']);
+  await run({ reset: ['c'], selection: { only: ['a'] } });
+  t.is(stageStatus('c'), undefined);
+  t.is(stageStatus('a'), 'done');
+});
+
+test('a changed input re-opens that stage and the ones after it', async (t) => {
+  let vfs = 8;
+  const { node, run, stateDir } = setup(t, [factStage('a'), factStage('b', { input: () => vfs }), factStage('c')]);
+  await run();
+  vfs = 16;
+  node.facts.delete('b');
+  node.applied = [];
+  // Only the checkpoint is consulted before the run: b and c go back to pending.
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  t.is(store.stage('b').status, 'done');
+  await run();
+  t.deepEqual(node.applied, ['b']);
+  t.is(readCheckpoint(stateDir, 'node1')?.stages.c?.status, 'done');
+});
+
+test('a crash between "running" and "done" is resolved by check, not by a second apply', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('a')]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('a', { inputsHash: stableHash('a') });
+  node.facts.add('a'); // the apply had finished on the node when the controller died
+  const result = await run();
+  t.deepEqual(node.applied, []);
+  t.is(result.stages[0]?.status, 'done');
+  t.is(result.stages[0]?.changed, false);
+});
+
+test('transient errors are retried with the attempts counted; fatal ones are not', async (t) => {
+  let drops = 2;
+  const flaky = factStage('a', { fail: () => (drops-- > 0 ? new TransportError('read ECONNRESET') : undefined) });
+  const { run } = setup(t, [flaky]);
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.is(result.stages[0]?.attempts, 3);
+
+  let calls = 0;
+  const fatal = factStage('f', { fail: () => (calls++ >= 0 ? new FatalError('SR-IOV disabled in BIOS') : undefined) });
+  const second = setup(t, [fatal]);
+  const failed = await second.run();
+  t.is(failed.status, 'failed');
+  t.is(calls, 1);
+});
+
+test('verify is retried while the world settles (NotReady)', async (t) => {
+  let settleIn = 3;
+  const stage: Stage = {
+    ...factStage('vfs'),
+    async verify() {
+      if (settleIn-- > 0) throw new NotReadyError('VFs not there yet');
+      return { vfs: 8 };
+    },
+  };
+  const { run } = setup(t, [stage]);
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.deepEqual(result.outputs.vfs, { vfs: 8 });
+});
+
+test('a rebooting stage: one reboot, verify on the new boot, counted in the result', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('cmdline'), factStage('reboot', { reboots: true }), factStage('after')]);
+  const before = node.bootIdValue;
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.is(result.reboots, 1);
+  t.is(node.rebootsIssued, 1);
+  t.not(node.bootIdValue, before);
+  const cp = readCheckpoint(stateDir, 'node1')!;
+  t.is(cp.stages.reboot?.reboot?.prevBootId, before);
+  t.deepEqual(cp.boots.map((b) => b.bootId), [before, node.bootIdValue]);
+  const again = await run();
+  t.is(again.reboots, 0);
+  t.is(node.rebootsIssued, 1);
+});
+
+test('resume after a controller crash while the node rebooted: straight to verify, no second reboot', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('reboot', { inputsHash: stableHash('reboot') });
+  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expectedParams: ['intel_iommu=on'] });
+  node.facts.add('reboot');
+  node.bootIdValue = randomUUID(); // the node came back while we were gone
+  node.dropNext = 2; // and is still flaky
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.is(node.rebootsIssued, 0);
+  t.is(result.reboots, 1);
+});
+
+test('resume when the reboot never happened: issued again; past the budget, a diagnosis instead of a loop', async (t) => {
+  const { node, run, stateDir, stageStatus } = setup(t, [factStage('reboot', { reboots: true })]);
+  node.rebootWorks = false;
+  const result = await run({ rebootBudget: 2, timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } });
+  t.is(result.status, 'rebooting');
+  t.regex(result.error?.message ?? '', /did not come back from the reboot/);
+  t.is(stageStatus('reboot'), 'rebooting');
+  t.is(node.rebootsIssued, 1);
+  const second = await run({ rebootBudget: 2, timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } });
+  t.is(node.rebootsIssued, 2);
+  t.is(second.status, 'rebooting');
+  const third = await run({ rebootBudget: 2 });
+  t.is(node.rebootsIssued, 2, 'no third reboot');
+  t.is(third.status, 'failed');
+  t.regex(third.error?.message ?? '', /already rebooted the node 2 times/);
+  t.regex(third.error?.hint ?? '', /--reset reboot/);
+  t.truthy(readCheckpoint(stateDir, 'node1'));
+});
+
+test('a second run against a locked host is refused with who holds it', async (t) => {
+  const { run, stateDir } = setup(t, [factStage('a')]);
+  const lock = join(stateDir, 'hosts', 'node1', 'lock');
+  await run();
+  // A live holder on this machine: this test process itself.
+  const { acquireLock } = await import('../../state/lock.ts');
+  const release = acquireLock(stateDir, 'node1', { command: 'provision --host node1' });
+  t.teardown(release);
+  const result = await run();
+  t.is(result.status, 'locked');
+  t.regex(result.error?.message ?? '', new RegExp(`pid ${process.pid}`));
+  t.truthy(readFileSync(lock, 'utf8'));
+});
+
+test('a corrupt checkpoint stops the host with a clear error and keeps the file', async (t) => {
+  const { run, stateDir } = setup(t, [factStage('a')]);
+  await run();
+  writeFileSync(checkpointPath(stateDir, 'node1'), '{"schemaVersion": 1, "host": "node1", "stag');
+  const result = await run();
+  t.is(result.status, 'failed');
+  t.regex(result.error?.message ?? '', /checkpoint of node1 .* is unreadable/);
+  t.regex(result.error?.hint ?? '', /kept at .*corrupt/);
+});
+
+test('--dry-run writes no checkpoint and reports the plan', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('a'), factStage('b')]);
+  const result = await run({ dryRun: true });
+  t.deepEqual(node.applied, []);
+  t.deepEqual(result.stages.map((s) => s.status), ['would-change', 'would-change']);
+  t.deepEqual(result.stages[0]?.plan, { done: false, plan: ['make a'] });
+  t.is(readCheckpoint(stateDir, 'node1')?.stages.a, undefined);
+});
