@@ -1,0 +1,68 @@
+import test from 'ava';
+import { HELP, matchesGlob, parseProvisionArgs } from '../../workflows/cli/provision-args.ts';
+import { validateSelection } from '../../workflows/engine/select.ts';
+import { UsageError } from '../../workflows/engine/errors.ts';
+
+test('defaults', (t) => {
+  const a = parseProvisionArgs([]);
+  t.is(a.inventory, 'inventory.yaml');
+  t.deepEqual(a.hosts, []);
+  t.is(a.concurrency, 8);
+  t.is(a.rebootBudget, 2);
+  t.false(a.dryRun);
+});
+
+test('hosts from --host (repeated or a list) and --hosts', (t) => {
+  t.deepEqual(parseProvisionArgs(['--host', 'a', '--host', 'b,c', '--hosts', 'd']).hosts, ['a', 'b', 'c', 'd']);
+});
+
+test('--reset takes an optional stage', (t) => {
+  t.deepEqual(parseProvisionArgs(['--reset']).reset, ['*']);
+  t.deepEqual(parseProvisionArgs(['--reset', '--host', 'a']).reset, ['*']);
+  t.deepEqual(parseProvisionArgs(['--reset', 'reboot']).reset, ['reboot']);
+  t.is(parseProvisionArgs(['--host', 'a']).reset, undefined);
+});
+
+test('--only takes a list', (t) => {
+  t.deepEqual(parseProvisionArgs(['--only', 'bios-verify,reboot']).only, ['bios-verify', 'reboot']);
+});
+
+const refused: [string, string[], RegExp][] = [
+  ['unknown flag', ['--colour'], /Unknown option '--colour'/],
+  ['bad concurrency', ['--concurrency', '0'], /--concurrency "0": expected a whole number from 1/],
+  ['bad renderer', ['--renderer', 'fancy'], /--renderer "fancy": expected default, simple or verbose/],
+  ['bad bench profile', ['--bench-profile', 'fast'], /expected paper or quick/],
+  ['retry-failed with only', ['--retry-failed', '--only', 'reboot'], /cannot be combined/],
+  ['bad percentage', ['--max-fail-percent', '150'], /expected a percentage/],
+  ['positional argument', ['node1'], /Unexpected argument 'node1'/],
+];
+for (const [title, argv, message] of refused) {
+  test(`refused: ${title}`, (t) => {
+    const e = t.throws(() => parseProvisionArgs(argv), { instanceOf: UsageError });
+    t.regex(e!.message, message);
+  });
+}
+
+test('stage names are checked against the workflow', (t) => {
+  const ids = ['bios-verify', 'reboot'];
+  t.notThrows(() => validateSelection({ from: 'reboot' }, ids));
+  const e = t.throws(() => validateSelection({ only: ['rebot'] }, ids), { instanceOf: UsageError });
+  t.regex(e!.message, /--only rebot: no such stage/);
+  t.regex(e!.hint!, /bios-verify, reboot/);
+});
+
+test('--help lists every flag', (t) => {
+  for (const flag of ['--inventory', '--host', '--hosts', '--limit', '--local', '--from', '--only', '--retry-failed', '--reset', '--dry-run', '--state-dir', '--concurrency', '--serial', '--max-fail-percent', '--renderer', '--json', '--help', '--bench-profile', '--accept-new-host-key', '--reboot-timeout', '--reboot-budget']) {
+    t.true(HELP.includes(flag), flag);
+  }
+  t.regex(HELP, /3 {2}a host is locked/);
+});
+
+test('--limit globs', (t) => {
+  t.true(matchesGlob('rack1-node7', 'rack1-*'));
+  t.true(matchesGlob('node1', 'node?'));
+  t.false(matchesGlob('node10', 'node?'));
+  t.false(matchesGlob('xrack1-a', 'rack1-*'));
+  t.true(matchesGlob('a.b', 'a.b'));
+  t.false(matchesGlob('axb', 'a.b'));
+});
