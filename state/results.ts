@@ -1,0 +1,59 @@
+// Per-run artefacts of a host: <stateDir>/hosts/<host>/runs/<runId>/<name> (benchmark results,
+// reports). Written atomically, so a reader sees the old file or the new one, never half of one.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assertPathComponent, runDir, runsDir } from './state-dir.ts';
+
+/** Write an artefact of run `runId` (temp file, fsync, rename); returns its path. */
+export function writeRunArtifact(stateDir: string, host: string, runId: string, name: string, data: string | Uint8Array): string {
+  assertPathComponent('artefact name', name);
+  const dir = runDir(stateDir, host, runId);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  const temp = path.join(dir, `.${name}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fd = fs.openSync(temp, 'wx');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  return file;
+}
+
+/** An artefact of run `runId` as text; undefined if that run has no such artefact. */
+export function readRunArtifact(stateDir: string, host: string, runId: string, name: string): string | undefined {
+  assertPathComponent('artefact name', name);
+  try {
+    return fs.readFileSync(path.join(runDir(stateDir, host, runId), name), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The run ids of a host that have artefacts, newest first. Run ids start with their ISO start time
+ * (workflows/provision.ts makes them so), so the newest is the greatest.
+ */
+export function listRuns(stateDir: string, host: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(runsDir(stateDir, host), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .reverse();
+}
