@@ -95,8 +95,10 @@ export class CheckpointStore {
       inputsHash: details.inputsHash,
       startedAt: now(),
       bootId: details.bootId,
-      // Kept across attempts: the reboot budget counts reboots issued from the same boot.
-      reboot: previous.reboot,
+      // Kept across attempts and runs until the stage is done again: the reboot budget counts
+      // every reboot the stage requested since, so a bootloader that ignores the new config
+      // cannot make runs reboot the node forever.
+      reboot: previous.status === 'done' ? undefined : previous.reboot,
     });
   }
 
@@ -129,12 +131,11 @@ export class CheckpointStore {
   }
 
   /**
-   * Before issuing a reboot. `issued` counts the reboots requested from the boot `prevBootId`: a
-   * resume that finds the same boot id again re-issues, and the engine compares it with its budget.
+   * Before issuing a reboot. `issued` counts the reboots the stage requested since it was last done
+   * (or reset): the engine compares it with its reboot budget.
    */
   markRebooting(id: string, details: { prevBootId: string; expectedParams: string[] }): StageRecord {
     const previous = this.stage(id);
-    const sameBoot = previous.reboot?.prevBootId === details.prevBootId;
     return this.#writeStage(id, {
       ...previous,
       status: 'rebooting',
@@ -142,7 +143,7 @@ export class CheckpointStore {
       reboot: {
         prevBootId: details.prevBootId,
         expectedParams: details.expectedParams,
-        issued: sameBoot && previous.reboot ? previous.reboot.issued + 1 : 1,
+        issued: (previous.reboot?.issued ?? 0) + 1,
         requestedAt: now(),
       },
     });

@@ -195,16 +195,22 @@ export function acquireLock(stateDir: string, host: string, options: AcquireLock
   const release = (): void => {
     if (released) return;
     released = true;
-    process.off('exit', release);
+    heldLocks.delete(release);
     // Only our own lock: after a takeover by someone else the file is theirs.
     const current = readLockHolder(file);
     if (current?.pid === me.pid && current.since === me.since && current.hostname === me.hostname) {
       fs.rmSync(file, { force: true });
     }
   };
-  process.on('exit', release);
+  heldLocks.add(release);
   return release;
 }
+
+// One exit listener for all locks of this process: a fleet run holds one lock per host.
+const heldLocks = new Set<() => void>();
+process.on('exit', () => {
+  for (const release of [...heldLocks]) release();
+});
 
 /** Text and inode of the lock file, read through one descriptor so both are of the same file. */
 function readLockFile(file: string): { text: string; ino: number } | undefined {

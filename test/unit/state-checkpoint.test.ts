@@ -85,7 +85,7 @@ test('update merges, and a key set to undefined is removed', (t) => {
   t.is(store.stage('reboot').status, 'pending');
 });
 
-test('reboots issued from the same boot count up; a new boot starts again at one', (t) => {
+test('reboots a stage requested count up across boots until the stage is done again', (t) => {
   const dir = stateDir(t);
   const store = openCheckpoint(dir, 'node1', 'plan-1');
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-a' });
@@ -94,8 +94,15 @@ test('reboots issued from the same boot count up; a new boot starts again at one
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-a' });
   t.is(store.stage('reboot').reboot?.issued, 1, 'markRunning keeps the reboot record');
   t.is(store.markRebooting('reboot', { prevBootId: 'boot-a', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 2);
-  t.is(store.markRebooting('reboot', { prevBootId: 'boot-b', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 1);
-  t.is(onDisk(dir).stages['reboot'].reboot.issued, 1);
+  // A new boot that did not reach the goal (a bootloader ignoring the config) still counts.
+  store.markFailed('reboot', { message: 'cmdline lacks intel_iommu=on' });
+  store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-b' });
+  t.is(store.markRebooting('reboot', { prevBootId: 'boot-b', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 3);
+  t.is(onDisk(dir).stages['reboot'].reboot.issued, 3);
+  // Done resets the count for the next time the stage is re-opened.
+  store.markDone('reboot', { changed: true, durationMs: 1 });
+  store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-c' });
+  t.is(store.markRebooting('reboot', { prevBootId: 'boot-c', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 1);
 });
 
 test('recordBoot tells a new boot from the same one and keeps the last 20', (t) => {

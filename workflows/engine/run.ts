@@ -131,8 +131,10 @@ function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
     task: async (_ctx, task) => {
       try {
         if (!o.dryRun) s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
-        s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan));
-        if (o.reset && !o.dryRun) s.store.reset(o.reset.includes('*') ? undefined : [...o.reset]);
+        const resetAll = !o.dryRun && o.reset?.includes('*') === true;
+        s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan), { reset: resetAll });
+        if (o.reset && !resetAll && !o.dryRun) s.store.reset([...o.reset]);
+        if (!o.dryRun) s.store.newRun(o.runId);
         const journal = new Journal(o.stateDir, s.plan.name);
         const record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
         record('run-start', { command: o.command, controller: hostname() });
