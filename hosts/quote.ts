@@ -21,8 +21,13 @@ export function commandLine(argv: readonly string[]): string {
 export function withEnv(argv: readonly string[], env: Readonly<Record<string, string>> | undefined): string[] {
   if (!env || Object.keys(env).length === 0) return [...argv];
   const assignments = Object.entries(env).map(([k, v]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name: ${JSON.stringify(k)}`);
+    checkEnvName(k);
     return `${k}=${v}`;
   });
   return ['env', ...assignments, ...argv];
+}
+
+/** Throws unless `name` is a portable environment variable name (what `env` and sh accept). */
+export function checkEnvName(name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name: ${JSON.stringify(name)}`);
 }

@@ -1,0 +1,153 @@
+// The Host that is this machine (`--local`), running commands with zx.
+//
+// zx always hands a command line to a shell; we make that shell invisible: POSIX quoting from
+// quote.ts for every argument and `exec`, so /bin/sh replaces itself with the program and nothing
+// is interpreted. Each command gets its own process group (detached), so a timeout kills the
+// program and everything it started.
+
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { $ } from 'zx';
+import { CommandTimeoutError } from '../workflows/engine/errors.ts';
+import { commandFailed } from './command-failure.ts';
+import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
+import { checkEnvName, commandLine, shellQuote } from './quote.ts';
+
+const DEFAULT_MODE = 0o644;
+
+// zx writes `input` to the child's stdin without an error listener: a program that exits without
+// reading it would crash the whole process with EPIPE. zx also passes an empty argument list
+// together with `shell`, which Node 24 reports as deprecated (DEP0190).
+function spawnWithQuietStdin(command: string, _args: readonly string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(command, options);
+  child.stdin?.on('error', () => undefined);
+  return child;
+}
+
+const sh = $({
+  shell: '/bin/sh',
+  prefix: '',
+  postfix: '',
+  quote: shellQuote,
+  nothrow: true,
+  quiet: true,
+  verbose: false,
+  detached: true,
+  spawn: spawnWithQuietStdin as unknown as typeof spawn,
+});
+
+function checkMode(mode: number): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`invalid file mode ${mode}: use permission bits like 0o644`);
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `fill` into a temporary file next to `path`, fsyncs, sets `mode`, renames over `path`. */
+async function replaceAtomically(path: string, mode: number, fill: (temp: string) => Promise<void>): Promise<void> {
+  checkMode(mode);
+  const temp = tempNameFor(path);
+  try {
+    await fill(temp);
+    const handle = await open(temp, 'r+');
+    try {
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  const directory = await open(dirname(path), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** The exit code a shell reports for a program killed by `signal`. */
+function signalExitCode(signal: NodeJS.Signals | null): number {
+  return 128 + (signal ? constants.signals[signal] : 0);
+}
+
+export class LocalHost implements Host {
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const command = commandLine(argv);
+    for (const name of Object.keys(options.env ?? {})) checkEnvName(name);
+    const running = sh({ input: Buffer.from(options.stdin ?? ''), env: { ...process.env, ...options.env } })`exec ${[...argv]}`;
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            if (running.pid !== undefined) process.kill(-running.pid, 'SIGKILL');
+          }, options.timeoutMs);
+    try {
+      const output = await running;
+      if (timedOut) {
+        throw new CommandTimeoutError(`${command} did not finish within ${options.timeoutMs} ms on ${this.name} and was killed`, { command });
+      }
+      return { code: output.exitCode ?? signalExitCode(output.signal), stdout: output.stdout, stderr: output.stderr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const result = await this.exec(argv, options);
+    if (result.code !== 0) throw commandFailed(this.name, commandLine(argv), result);
+    return result;
+  }
+
+  async readFile(path: string): Promise<string | undefined> {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
+    await replaceAtomically(path, options.mode ?? DEFAULT_MODE, async (temp) => {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(content);
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
+    await replaceAtomically(remotePath, options.mode ?? DEFAULT_MODE, (temp) => copyFile(localPath, temp));
+  }
+
+  async bootId(): Promise<string> {
+    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  }
+
+  async disconnect(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

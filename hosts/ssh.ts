@@ -1,0 +1,396 @@
+// The Host that is a node over SSH (node-ssh 13 on ssh2).
+//
+// - Commands go through `execCommand` only, as one quoted command line (quote.ts), so the remote
+//   login shell interprets nothing.
+// - The connection is opened lazily and reopened under p-retry when it was lost or refused. Only
+//   what cannot have started a command is retried (connecting, a refused channel): a command that
+//   was running when the connection dropped is reported as a TransportError, never re-run.
+// - Host keys are verified before authentication (known-hosts.ts).
+
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { NodeSSH, type Config } from 'node-ssh';
+import pRetry, { AbortError } from 'p-retry';
+import {
+  CommandError,
+  CommandTimeoutError,
+  FatalError,
+  HostKeyError,
+  SriovLxcError,
+  TransportError,
+  UsageError,
+  tail,
+} from '../workflows/engine/errors.ts';
+import { commandFailed } from './command-failure.ts';
+import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
+import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
+import { commandLine, withEnv } from './quote.ts';
+
+export interface SshEndpoint {
+  /** Address to connect to (after ~/.ssh/config). */
+  host: string;
+  port: number;
+  username: string;
+  /** Private key file (never logged, never copied). */
+  privateKeyPath?: string;
+  /** ssh-agent socket ($SSH_AUTH_SOCK). */
+  agentSocket?: string;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+/** What onRetry is told after a failed attempt that will be retried ("attempt 2/6"). */
+export interface RetryNotice {
+  host: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Attempts in all (retries + 1). */
+  attempts: number;
+  retryDelayMs: number;
+  error: TransportError;
+}
+
+export interface SshHostOptions {
+  /** Inventory name, for messages. */
+  name: string;
+  endpoint: SshEndpoint;
+  /** Where host keys are verified: strict file, or pins (TOFU) plus trusted files. */
+  knownHosts: Pick<HostKeyPolicy, 'knownHostsFile' | 'pinFile' | 'trustedFiles'>;
+  /** Replace a changed pinned host key instead of refusing the connection. */
+  acceptChangedHostKey: boolean;
+  /** Told when a changed host key was accepted. */
+  onWarning?: (message: string) => void;
+  retry?: Partial<RetryPolicy>;
+  onRetry?: (notice: RetryNotice) => void;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** TCP connect + SSH handshake + authentication. */
+  readyTimeoutMs?: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 500, maxTimeoutMs: 5000 };
+
+// ssh2's types are not installed (node-ssh's typings refer to them): what we use of them.
+interface Ssh2Client {
+  on(event: 'close' | 'end', listener: () => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+interface Ssh2Channel {
+  close(): void;
+}
+
+/** Exit code of `sh -c` readFile's script when the file does not exist (cat never exits 66). */
+const MISSING = 66;
+const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
+// umask: the temporary file is never readable by others, whatever the final mode.
+const WRITE_SCRIPT = [
+  'umask 077',
+  't="$1.tmp.$$"',
+  `trap 'rm -f -- "$t"' EXIT`,
+  'cat > "$t" && chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$1"',
+].join('\n');
+const COMMIT_UPLOAD_SCRIPT = 'chmod "$3" "$1" && { sync -- "$1" 2>/dev/null || sync; } && mv -f -- "$1" "$2"';
+
+// execCommand rejections that prove the command was never requested: no connection, or the
+// session channel was refused or never confirmed ("No response from server" is how ssh2 fails a
+// channel still being opened when the connection closes). Anything else, e.g. "Unable to exec"
+// or a reset while the exec request was out, may have started the command.
+const NOT_STARTED = /^(not connected|no response from server|\(SSH\) channel open failure|channel is not open|no free channels available)/i;
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EPIPE', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGES = /timed out while waiting for handshake|connection lost before handshake|no response from server|keepalive timeout|not connected|channel open failure|socket hang up/i;
+
+function octal(mode: number): string {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`invalid file mode ${mode}: use permission bits like 0o644`);
+  return mode.toString(8);
+}
+
+/**
+ * Maps an error from connecting (node-ssh/ssh2/net) to ours: TransportError when retrying can
+ * help (refused, reset, timed out), a fatal error with a hint otherwise.
+ */
+export function classifyConnectError(error: unknown, hostName: string, target: string): SriovLxcError {
+  if (error instanceof SriovLxcError) return error;
+  const e = error as { message?: string; code?: string; level?: string };
+  const message = e.message ?? String(error);
+  const cause = { cause: error };
+  if ((e.code !== undefined && TRANSIENT_CODES.has(e.code)) || TRANSIENT_MESSAGES.test(message) || e.level === 'client-timeout') {
+    return new TransportError(`cannot reach ${hostName} (${target}): ${message}`, { hint: 'check that the node is up and its sshd listens on that address and port' }, cause);
+  }
+  if (e.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
+    return new FatalError(`${target} refused our authentication for ${hostName}: ${message}`, {
+      hint: `check user, key and agent in the inventory; try: ssh -p PORT USER@HOST true`,
+    }, cause);
+  }
+  if (/passphrase|encrypted/i.test(message)) {
+    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'load it into ssh-agent and set agent: true in the inventory' }, cause);
+  }
+  if (e.code === 'ENOTFOUND') {
+    return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);
+  }
+  return new FatalError(`cannot connect to ${hostName} (${target}): ${message}`, {}, cause);
+}
+
+export class SshHost implements Host {
+  readonly name: string;
+  /** Commands sent (execCommand calls), for benchmarks of the transport. */
+  roundTrips = 0;
+
+  readonly #endpoint: SshEndpoint;
+  readonly #policy: HostKeyPolicy;
+  readonly #retry: RetryPolicy;
+  readonly #onRetry: ((notice: RetryNotice) => void) | undefined;
+  readonly #keepaliveIntervalMs: number;
+  readonly #keepaliveCountMax: number;
+  readonly #readyTimeoutMs: number;
+  #ssh: NodeSSH | undefined;
+  #connecting: Promise<NodeSSH> | undefined;
+  #closed = false;
+
+  constructor(options: SshHostOptions) {
+    this.name = options.name;
+    this.#endpoint = options.endpoint;
+    this.#policy = { ...options.knownHosts, acceptChangedHostKey: options.acceptChangedHostKey, ...(options.onWarning ? { onWarning: options.onWarning } : {}) };
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#onRetry = options.onRetry;
+    this.#keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5000;
+    this.#keepaliveCountMax = options.keepaliveCountMax ?? 3;
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? 15000;
+  }
+
+  get #target(): string {
+    const { username, host, port } = this.#endpoint;
+    return `${username}@${host}:${port}`;
+  }
+
+  async #connectOnce(): Promise<NodeSSH> {
+    const { host, port, username, privateKeyPath, agentSocket } = this.#endpoint;
+    const check = await prepareHostKeyCheck(this.#policy, this.name, host, port);
+    const ssh = new NodeSSH();
+    const algorithms = check.preferredAlgorithms;
+    const config: Config = {
+      host,
+      port,
+      username,
+      ...(privateKeyPath ? { privateKeyPath } : {}),
+      ...(agentSocket ? { agent: agentSocket } : {}),
+      readyTimeout: this.#readyTimeoutMs,
+      keepaliveInterval: this.#keepaliveIntervalMs,
+      keepaliveCountMax: this.#keepaliveCountMax,
+      hostVerifier: (key: Buffer) => check.verify(key),
+      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: { remove: algorithms, prepend: algorithms } } } : {}),
+    };
+    try {
+      await ssh.connect(config);
+    } catch (error) {
+      ssh.dispose();
+      throw check.refusal() ?? classifyConnectError(error, this.name, this.#target);
+    }
+    const client = ssh.connection as Ssh2Client;
+    // ssh2 emits 'error' (keepalive timeout, reset) while idle too: without a listener it would
+    // crash the process. The loss itself is seen through 'close'.
+    client.on('error', () => undefined);
+    client.on('close', () => {
+      if (this.#ssh === ssh) this.#ssh = undefined;
+    });
+    try {
+      await check.commit();
+    } catch (error) {
+      ssh.dispose();
+      throw new FatalError(`cannot record the host key of ${this.name} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
+        hint: 'check that the state directory is writable',
+      }, { cause: error });
+    }
+    return ssh;
+  }
+
+  /** The open connection, or one attempt at opening it (shared by concurrent callers). */
+  #connection(): Promise<NodeSSH> {
+    if (this.#closed) return Promise.reject(new Error(`the connection to ${this.name} was closed`));
+    if (this.#ssh?.isConnected()) return Promise.resolve(this.#ssh);
+    this.#connecting ??= this.#connectOnce()
+      .then((ssh) => {
+        if (this.#closed) {
+          ssh.dispose();
+          throw new Error(`the connection to ${this.name} was closed`);
+        }
+        return (this.#ssh = ssh);
+      })
+      .finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
+
+  #forget(ssh: NodeSSH): void {
+    if (this.#ssh === ssh) this.#ssh = undefined;
+    ssh.dispose();
+  }
+
+  /**
+   * Runs `operation` on a connection. Transient failures that `operation` reports as not started
+   * (plain TransportError) reconnect and retry under the policy; anything else ends the retries.
+   */
+  async #withConnection<T>(operation: (ssh: NodeSSH) => Promise<T>): Promise<T> {
+    const attempts = this.#retry.retries + 1;
+    return pRetry(
+      async () => {
+        let ssh: NodeSSH;
+        try {
+          ssh = await this.#connection();
+        } catch (error) {
+          const classified = classifyConnectError(error, this.name, this.#target);
+          throw classified instanceof TransportError ? classified : new AbortError(classified);
+        }
+        return operation(ssh);
+      },
+      {
+        retries: this.#retry.retries,
+        minTimeout: this.#retry.minTimeoutMs,
+        maxTimeout: this.#retry.maxTimeoutMs,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+          if (retriesLeft > 0 && error instanceof TransportError) {
+            this.#onRetry?.({ host: this.name, attempt: attemptNumber, attempts, retryDelayMs: retryDelay, error });
+          }
+        },
+        shouldRetry: ({ error }) => error instanceof TransportError,
+      },
+    );
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const command = commandLine(withEnv(argv, options.env));
+    return this.#withConnection((ssh) => this.#execOn(ssh, command, options));
+  }
+
+  async #execOn(ssh: NodeSSH, command: string, options: ExecOptions): Promise<ExecResult> {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timedOut = false;
+    let started = false;
+    this.roundTrips++;
+    const response = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+      let channel: Ssh2Channel | undefined;
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              // sshd closes the channel only once the command exits: do not wait for that.
+              timedOut = true;
+              channel?.close();
+              reject(new AbortError(this.#timeoutError(command, options.timeoutMs ?? 0)));
+            }, options.timeoutMs);
+      ssh
+        .execCommand(command, {
+          ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+          noTrim: true,
+          onStdout: (chunk) => stdout.push(chunk),
+          onStderr: (chunk) => stderr.push(chunk),
+          onChannel: (opened: Ssh2Channel) => {
+            started = true;
+            channel = opened;
+            if (timedOut) opened.close();
+          },
+        })
+        .then(resolve, (error: unknown) => {
+          const message = (error as Error).message ?? String(error);
+          if (!started && NOT_STARTED.test(message)) {
+            // Nothing was started: safe to reconnect and try again.
+            this.#forget(ssh);
+            reject(new TransportError(`cannot run a command on ${this.name}: ${message}`, { command }, { cause: error }));
+          } else {
+            reject(new AbortError(this.#lostError(command, error)));
+          }
+        })
+        .finally(() => clearTimeout(timer));
+    });
+    if (response.code === null && response.signal === null) {
+      // The channel closed without an exit status: the connection went away under the command.
+      this.#forget(ssh);
+      throw new AbortError(this.#lostError(command, undefined));
+    }
+    const signalNumber = response.signal ? (constants.signals[response.signal as NodeJS.Signals] ?? 0) : 0;
+    return {
+      code: response.code ?? 128 + signalNumber,
+      stdout: Buffer.concat(stdout).toString('utf8'),
+      stderr: Buffer.concat(stderr).toString('utf8'),
+    };
+  }
+
+  #timeoutError(command: string, timeoutMs: number): CommandTimeoutError {
+    return new CommandTimeoutError(`${command} did not finish within ${timeoutMs} ms on ${this.name}; its channel was closed`, {
+      command,
+      hint: 'OpenSSH does not kill a command without a terminal when its channel closes: it may still be running on the node',
+    });
+  }
+
+  #lostError(command: string, cause: unknown): TransportError {
+    return new TransportError(
+      `the connection to ${this.name} was lost while running ${command}; it was not re-run and may or may not have taken effect`,
+      { command, hint: 'check the node; running the stage again is safe when its apply is idempotent' },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const result = await this.exec(argv, options);
+    if (result.code !== 0) throw commandFailed(this.name, commandLine(withEnv(argv, options?.env)), result);
+    return result;
+  }
+
+  async readFile(path: string): Promise<string | undefined> {
+    const argv = ['sh', '-c', READ_SCRIPT, 'sh', path];
+    const result = await this.exec(argv);
+    if (result.code === MISSING && result.stdout === '') return undefined;
+    if (result.code !== 0) {
+      const command = commandLine(argv);
+      throw new CommandError(`cannot read ${path} on ${this.name} (exit code ${result.code})`, { command, code: result.code, stderrTail: tail(result.stderr) });
+    }
+    return result.stdout;
+  }
+
+  async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
+    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644)], { stdin: content });
+  }
+
+  async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
+    const mode = octal(options.mode ?? 0o644);
+    const temp = `${remotePath}.tmp.${randomBytes(6).toString('hex')}`;
+    await this.#withConnection(async (ssh) => {
+      try {
+        await ssh.putFile(localPath, temp);
+      } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
+        throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
+          hint: 'check that the local file exists and the remote directory exists and is writable',
+        }, { cause: error }));
+      }
+    });
+    try {
+      await this.run(['sh', '-c', COMMIT_UPLOAD_SCRIPT, 'sh', temp, remotePath, mode]);
+    } catch (error) {
+      await this.exec(['rm', '-f', '--', temp]).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async bootId(): Promise<string> {
+    return (await this.run(['cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim();
+  }
+
+  async disconnect(): Promise<void> {
+    const ssh = this.#ssh;
+    this.#ssh = undefined;
+    ssh?.dispose();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.disconnect();
+  }
+}

@@ -1,0 +1,208 @@
+// SshHost against a real OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts; needs root).
+
+import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pRetry from 'p-retry';
+import { SshHost, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
+import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../workflows/engine/errors.ts';
+import { startSshd, type Sshd } from '../helpers/sshd.ts';
+
+function tempDir(t: ExecutionContext): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-ssh-test-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function hostFor(t: ExecutionContext, sshd: Sshd, stateDir: string, options: Partial<SshHostOptions> = {}): SshHost {
+  const host = new SshHost({
+    name: 'lab-node',
+    endpoint: { host: '127.0.0.1', port: sshd.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
+    knownHosts: { pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
+    acceptChangedHostKey: false,
+    retry: { retries: 8, minTimeoutMs: 50, maxTimeoutMs: 300 },
+    ...options,
+  });
+  t.teardown(() => host.close());
+  return host;
+}
+
+/** A running sshd, a host connected to it, its state dir, and a scratch dir for files. */
+async function setUp(t: ExecutionContext, options: Partial<SshHostOptions> = {}): Promise<{ sshd: Sshd; dir: string; stateDir: string; host: SshHost }> {
+  const sshd = await startSshd(t);
+  const stateDir = tempDir(t);
+  return { sshd, dir: tempDir(t), stateDir, host: hostFor(t, sshd, stateDir, options) };
+}
+
+test('lab: exec passes hostile arguments through unchanged', async (t) => {
+  const { host } = await setUp(t);
+  const hostile = ['a b', '$(touch /tmp/pwned)', '`id`', "it's", '"q"', 'x;rm -rf /', 'new\nline', '', '*', '~', '-n', 'ünïcødé €'];
+  const result = await host.exec(['printf', '%s\\0', ...hostile]);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(result.stdout.split('\0').slice(0, -1), hostile);
+});
+
+test('lab: exec reports exit codes and stderr; run rejects with a CommandError', async (t) => {
+  const { host } = await setUp(t);
+  const script = ['sh', '-c', 'echo out; echo err >&2; exit 7'];
+  t.deepEqual(await host.exec(script), { code: 7, stdout: 'out\n', stderr: 'err\n' });
+  const error = await t.throwsAsync(host.run(script), { instanceOf: CommandError });
+  t.is(error?.code, 7);
+  t.is(error?.stderrTail, 'err');
+  t.is(error?.command, "sh -c 'echo out; echo err >&2; exit 7'");
+  t.regex(error?.message ?? '', /exit code 7 on lab-node/);
+});
+
+test('lab: env values and stdin reach the command literally', async (t) => {
+  const { host } = await setUp(t);
+  const env = await host.exec(['sh', '-c', 'printf %s "$GREETING"'], { env: { GREETING: "it's $HOME `id`" } });
+  t.is(env.stdout, "it's $HOME `id`");
+  const input = `línea €\n${'x'.repeat(200_000)}\n`;
+  const echoed = await host.exec(['cat'], { stdin: input });
+  t.is(echoed.stdout, input);
+});
+
+test('lab: a command past its timeout rejects with CommandTimeoutError and the host stays usable', async (t) => {
+  const { host } = await setUp(t);
+  const error = await t.throwsAsync(host.exec(['sleep', '30'], { timeoutMs: 300 }), { instanceOf: CommandTimeoutError });
+  t.regex(error?.message ?? '', /^sleep 30 did not finish within 300 ms on lab-node/);
+  t.is((await host.exec(['echo', 'still here'])).stdout, 'still here\n');
+});
+
+test('lab: readFile tells a missing file from a present one', async (t) => {
+  const { host, dir } = await setUp(t);
+  const path = join(dir, "odd name 'quoted'.txt");
+  t.is(await host.readFile(path), undefined);
+  writeFileSync(path, 'first\nsecond\n');
+  t.is(await host.readFile(path), 'first\nsecond\n');
+  writeFileSync(join(dir, 'empty'), '');
+  t.is(await host.readFile(join(dir, 'empty')), '');
+  await t.throwsAsync(host.readFile(dir), { instanceOf: CommandError, message: /cannot read/ });
+});
+
+test('lab: writeFile replaces a file atomically with the given mode', async (t) => {
+  const { host, dir } = await setUp(t);
+  const path = join(dir, 'conf $(x).d');
+  writeFileSync(path, 'old');
+  await host.writeFile(path, 'new content\nwith ünicode\n', { mode: 0o600 });
+  t.is(readFileSync(path, 'utf8'), 'new content\nwith ünicode\n');
+  t.is(statSync(path).mode & 0o7777, 0o600);
+  await host.writeFile(path, '#!/bin/sh\n', { mode: 0o755 });
+  t.is(statSync(path).mode & 0o7777, 0o755);
+  t.deepEqual(readdirSync(dir), ['conf $(x).d'], 'no temporary file is left');
+  await t.throwsAsync(host.writeFile(join(dir, 'missing-dir', 'f'), 'x'), { instanceOf: CommandError });
+  t.deepEqual(readdirSync(dir), ['conf $(x).d']);
+});
+
+test('lab: upload copies a local file atomically through SFTP', async (t) => {
+  const { host, dir } = await setUp(t);
+  const local = join(tempDir(t), 'driver.tar.gz');
+  const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+  writeFileSync(local, bytes);
+  const remote = join(dir, 'uploaded.tar.gz');
+  await host.upload(local, remote, { mode: 0o640 });
+  t.deepEqual(readFileSync(remote), bytes);
+  t.is(statSync(remote).mode & 0o7777, 0o640);
+  t.deepEqual(readdirSync(dir), ['uploaded.tar.gz']);
+});
+
+test('lab: bootId is the kernel boot id and exec calls are counted', async (t) => {
+  const { host } = await setUp(t);
+  t.is(host.roundTrips, 0);
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  await host.exec(['true']);
+  t.is(host.roundTrips, 2);
+});
+
+test('lab: reconnects after sshd restarts, reporting each failed attempt', async (t) => {
+  const notices: RetryNotice[] = [];
+  let sshd: Sshd | undefined;
+  const { sshd: started, host } = await setUp(t, {
+    onRetry: (notice) => {
+      notices.push(notice);
+      if (notices.length === 2) void sshd?.start();
+    },
+  });
+  sshd = started;
+  t.is((await host.exec(['echo', 'before'])).stdout, 'before\n');
+  await sshd.stop();
+  t.is((await host.exec(['echo', 'after'])).stdout, 'after\n');
+  t.true(notices.length >= 2);
+  t.deepEqual(notices.slice(0, 2).map((n) => `${n.attempt}/${n.attempts}`), ['1/9', '2/9']);
+  t.true(notices.every((n) => n.error instanceof TransportError && n.host === 'lab-node'));
+});
+
+test('lab: a command in flight when sshd dies rejects with TransportError and is not re-run', async (t) => {
+  const { sshd, host, dir } = await setUp(t);
+  const marker = join(dir, 'ran');
+  const inFlight = host.exec(['sh', '-c', 'echo ran >> "$1"; exec sleep 60', 'sh', marker]);
+  await pRetry(() => {
+    if (!existsSync(marker)) throw new Error('the command has not started yet');
+  }, { retries: 50, minTimeout: 20, maxTimeout: 100 });
+  await sshd.stop();
+  const error = await t.throwsAsync(inFlight, { instanceOf: TransportError });
+  t.regex(error?.message ?? '', /lost while running sh -c .* it was not re-run/);
+  await sshd.start();
+  t.is((await host.exec(['echo', 'back'])).stdout, 'back\n');
+  t.is(readFileSync(marker, 'utf8'), 'ran\n');
+});
+
+test('lab: first use pins the host key into the state dir', async (t) => {
+  const { sshd, host, stateDir } = await setUp(t);
+  await host.exec(['true']);
+  t.is(readFileSync(join(stateDir, 'known_hosts'), 'utf8'), `${sshd.knownHostsLine}\n`);
+});
+
+test('lab: a changed host key is refused with both fingerprints, and accepted with the flag', async (t) => {
+  const notices: RetryNotice[] = [];
+  const { sshd, host, stateDir } = await setUp(t, { onRetry: (n) => notices.push(n) });
+  await host.exec(['true']);
+  const oldFingerprint = sshd.hostKeyFingerprint;
+  await host.disconnect();
+  await sshd.restart({ newHostKey: true });
+
+  const error = await t.throwsAsync(host.exec(['true']), { instanceOf: HostKeyError });
+  t.true(error?.message.includes(oldFingerprint));
+  t.true(error?.message.includes(sshd.hostKeyFingerprint));
+  t.regex(error?.hint ?? '', /--accept-new-host-key/);
+  t.deepEqual(notices, [], 'a host key error is not retried');
+
+  const warnings: string[] = [];
+  const accepting = hostFor(t, sshd, stateDir, { acceptChangedHostKey: true, onWarning: (m) => warnings.push(m) });
+  await accepting.exec(['true']);
+  t.is(warnings.length, 1);
+  t.true(warnings[0]?.includes(sshd.hostKeyFingerprint));
+  t.is(readFileSync(join(stateDir, 'known_hosts'), 'utf8'), `${sshd.knownHostsLine}\n`);
+  t.is((await host.exec(['echo', 'trusted again'])).stdout, 'trusted again\n');
+});
+
+test('lab: strict known_hosts refuses an unknown host and accepts a listed one', async (t) => {
+  const sshd = await startSshd(t);
+  const dir = tempDir(t);
+  const knownHostsFile = join(dir, 'strict_known_hosts');
+  writeFileSync(knownHostsFile, 'other.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8ZkWfTIxJzfFVWj3bm8flOCdvnvFqfgJfwc0bCS4GS\n');
+  const strict = { knownHosts: { knownHostsFile, pinFile: join(dir, 'known_hosts'), trustedFiles: [] } };
+  const error = await t.throwsAsync(hostFor(t, sshd, dir, strict).exec(['true']), { instanceOf: HostKeyError });
+  t.regex(error?.message ?? '', /is not in .*strict_known_hosts/);
+  t.true(error?.message.includes(sshd.hostKeyFingerprint));
+  t.false(existsSync(join(dir, 'known_hosts')), 'strict mode pins nothing');
+
+  writeFileSync(knownHostsFile, `${sshd.knownHostsLine}\n`);
+  t.is((await hostFor(t, sshd, dir, strict).exec(['echo', 'ok'])).stdout, 'ok\n');
+});
+
+test("lab: hashed entries of the user's known_hosts count as known", async (t) => {
+  const sshd = await startSshd(t);
+  const dir = tempDir(t);
+  const userKnownHosts = join(dir, 'user_known_hosts');
+  writeFileSync(userKnownHosts, `${sshd.knownHostsLine}\n`);
+  execFileSync('ssh-keygen', ['-q', '-H', '-f', userKnownHosts], { stdio: 'ignore' });
+  t.regex(readFileSync(userKnownHosts, 'utf8'), /^\|1\|/);
+  const trusting = { knownHosts: { pinFile: join(dir, 'known_hosts'), trustedFiles: [userKnownHosts] } };
+  await hostFor(t, sshd, dir, trusting).exec(['true']);
+  t.false(existsSync(join(dir, 'known_hosts')), 'a key already known is not pinned again');
+
+  await sshd.restart({ newHostKey: true });
+  await t.throwsAsync(hostFor(t, sshd, dir, trusting).exec(['true']), { instanceOf: HostKeyError, message: /has changed/ });
+});

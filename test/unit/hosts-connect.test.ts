@@ -1,0 +1,84 @@
+import test, { type ExecutionContext } from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openHost, resolveEndpoint } from '../../hosts/connect.ts';
+import { LocalHost } from '../../hosts/local.ts';
+import { SshHost, classifyConnectError } from '../../hosts/ssh.ts';
+import { FatalError, TransportError, UsageError } from '../../workflows/engine/errors.ts';
+import type { HostPlan, SshPlan } from '../../workflows/inventory/plan.ts';
+import { fixture } from '../helpers/fake-host.ts';
+
+/** A home directory with the fixture ~/.ssh/config and the key files it names. */
+function home(t: ExecutionContext, withConfig = true): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-home-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, '.ssh', 'keys'), { recursive: true });
+  if (withConfig) writeFileSync(join(dir, '.ssh', 'config'), fixture('ssh/ssh_config'));
+  for (const key of ['id_ed25519', 'keys/eos node.key']) writeFileSync(join(dir, '.ssh', key), 'not read by these tests');
+  return dir;
+}
+
+const plan = (ssh: Partial<SshPlan>): SshPlan => ({ address: 'node1.example.org', user: 'root', port: 22, agent: false, ...ssh });
+
+test('without an alias the plan is used as it is', (t) => {
+  const h = home(t);
+  t.deepEqual(resolveEndpoint('node1', plan({ key: join(h, '.ssh', 'id_ed25519') }), h, undefined), {
+    host: 'node1.example.org',
+    port: 22,
+    username: 'root',
+    privateKeyPath: join(h, '.ssh', 'id_ed25519'),
+  });
+});
+
+test('sshConfigHost takes HostName, User, Port and the first existing IdentityFile from ~/.ssh/config', (t) => {
+  const h = home(t);
+  t.deepEqual(resolveEndpoint('node2', plan({ sshConfigHost: 'storage-node2', key: join(h, '.ssh', 'id_ed25519') }), h, undefined), {
+    host: 'p01001534852034.cern.ch',
+    port: 2222,
+    username: 'nobody',
+    privateKeyPath: join(h, '.ssh', 'keys', 'eos node.key'),
+  });
+});
+
+test('an address written as a Host alias is resolved like sshConfigHost', (t) => {
+  const h = home(t);
+  const endpoint = resolveEndpoint('eos', plan({ address: 'eos1', agent: true }), h, '/run/agent.sock');
+  t.is(endpoint.host, 'p01001534852033.cern.ch');
+  t.is(endpoint.username, 'root');
+  t.is(endpoint.agentSocket, '/run/agent.sock');
+  t.is(endpoint.privateKeyPath, join(h, '.ssh', 'id_ed25519'), 'id_ed25519_eos does not exist; the next IdentityFile does');
+});
+
+test('unusable SSH settings are usage errors that say what to fix', (t) => {
+  const h = home(t, false);
+  t.throws(() => resolveEndpoint('n', plan({ sshConfigHost: 'storage-node2' }), h, undefined), { instanceOf: UsageError, message: /not a Host alias/ });
+  t.throws(() => resolveEndpoint('n', plan({ agent: true }), h, undefined), { instanceOf: UsageError, message: /SSH_AUTH_SOCK is not set/ });
+  t.throws(() => resolveEndpoint('n', plan({ key: join(h, 'nope') }), h, undefined), { instanceOf: UsageError, message: /does not exist/ });
+  t.throws(() => resolveEndpoint('n', plan({}), h, undefined), { instanceOf: UsageError, message: /no way to authenticate/ });
+});
+
+test('openHost gives a LocalHost for --local and an SshHost otherwise, without connecting', (t) => {
+  const h = home(t);
+  // openHost reads only name and ssh of the plan.
+  const hostPlan = { name: 'node1', ssh: plan({ key: join(h, '.ssh', 'id_ed25519') }) } as HostPlan;
+  t.true(openHost(hostPlan, { local: true, stateDir: h }) instanceof LocalHost);
+  const ssh = openHost(hostPlan, { local: false, stateDir: h, home: h });
+  t.true(ssh instanceof SshHost);
+  t.is(ssh.name, 'node1');
+});
+
+// Error shapes as ssh2 1.17 (lib/client.js) and net raise them.
+test('connect errors: refused, reset and timeouts are transient; authentication is not', (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:22'), { code: 'ECONNREFUSED', level: 'client-socket' });
+  t.true(classifyConnectError(refused, 'node1', 'root@127.0.0.1:22') instanceof TransportError);
+  const handshake = Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' });
+  t.true(classifyConnectError(handshake, 'node1', 't') instanceof TransportError);
+  t.true(classifyConnectError(new Error('Not connected to server'), 'node1', 't') instanceof TransportError);
+  const auth = Object.assign(new Error('All configured authentication methods failed'), { level: 'client-authentication' });
+  const fatal = classifyConnectError(auth, 'node1', 'root@10.0.0.1:22');
+  t.true(fatal instanceof FatalError);
+  t.regex(fatal.hint ?? '', /user, key and agent/);
+  const encrypted = new Error('Cannot parse privateKey: Encrypted private OpenSSH key detected, but no passphrase given');
+  t.true(classifyConnectError(encrypted, 'node1', 't') instanceof UsageError);
+  t.true(classifyConnectError(Object.assign(new Error('getaddrinfo ENOTFOUND nodex'), { code: 'ENOTFOUND' }), 'node1', 't') instanceof FatalError);
+});

@@ -1,0 +1,91 @@
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pRetry from 'p-retry';
+import { LocalHost } from '../../hosts/local.ts';
+import { CommandError, CommandTimeoutError } from '../../workflows/engine/errors.ts';
+
+const host = new LocalHost('this-machine');
+
+function tempDir(t: ExecutionContext): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-local-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('exec passes hostile arguments to the program unchanged', async (t) => {
+  const hostile = ['a b', '$(touch /tmp/pwned)', '`id`', "it's", '"q"', 'x;rm -rf /', 'new\nline', '', '*', '~', '-n', 'ünïcødé €'];
+  const result = await host.exec(['printf', '%s\\0', ...hostile]);
+  t.deepEqual(result.stdout.split('\0').slice(0, -1), hostile);
+});
+
+test('exec reports exit codes and stderr; run rejects with a CommandError', async (t) => {
+  const script = ['sh', '-c', 'echo out; echo err >&2; exit 7'];
+  t.deepEqual(await host.exec(script), { code: 7, stdout: 'out\n', stderr: 'err\n' });
+  const error = await t.throwsAsync(host.run(script), { instanceOf: CommandError });
+  t.is(error?.code, 7);
+  t.is(error?.stderrTail, 'err');
+  t.is(error?.command, "sh -c 'echo out; echo err >&2; exit 7'");
+  t.is((await host.exec(['no-such-program-sriov-lxc'])).code, 127);
+  await t.throwsAsync(host.run(['no-such-program-sriov-lxc']), { instanceOf: CommandError, message: /exit code 127/ });
+});
+
+test('env values and stdin reach the command literally; env names are checked', async (t) => {
+  const env = await host.exec(['sh', '-c', 'printf %s "$GREETING"'], { env: { GREETING: "it's $HOME `id`" } });
+  t.is(env.stdout, "it's $HOME `id`");
+  const input = `línea €\n${'x'.repeat(200_000)}\n`;
+  t.is((await host.exec(['cat'], { stdin: input })).stdout, input);
+  t.is((await host.exec(['cat'])).stdout, '', 'stdin is empty, not inherited');
+  t.is((await host.exec(['true'], { stdin: 'x'.repeat(1_000_000) })).code, 0, 'input a program does not read is no error');
+  await t.throwsAsync(host.exec(['true'], { env: { 'A;B': 'x' } }), { message: /invalid environment variable name/ });
+});
+
+test('a command past its timeout is killed with its children and rejects with CommandTimeoutError', async (t) => {
+  const dir = tempDir(t);
+  const pidFile = join(dir, 'pid');
+  const running = host.exec(['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'sh', pidFile], { timeoutMs: 300 });
+  const error = await t.throwsAsync(running, { instanceOf: CommandTimeoutError });
+  t.regex(error?.message ?? '', /^sh -c .* did not finish within 300 ms on this-machine/);
+  const child = readFileSync(pidFile, 'utf8').trim();
+  // The killed child may stay a zombie briefly until its new parent reaps it.
+  await pRetry(() => {
+    const gone = !existsSync(`/proc/${child}`) || /^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, 'utf8'));
+    if (!gone) throw new Error(`process ${child} is still running`);
+  }, { retries: 20, minTimeout: 20, maxTimeout: 100 });
+  t.pass();
+});
+
+test('readFile tells a missing file from a present one', async (t) => {
+  const dir = tempDir(t);
+  t.is(await host.readFile(join(dir, 'missing')), undefined);
+  t.is(await host.readFile(join(dir, 'missing', 'below')), undefined);
+  writeFileSync(join(dir, 'present'), 'text\n');
+  t.is(await host.readFile(join(dir, 'present')), 'text\n');
+});
+
+test('writeFile replaces a file atomically with the given mode', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'modules.conf');
+  writeFileSync(path, 'old');
+  await host.writeFile(path, 'ixgbe\nixgbevf\n', { mode: 0o600 });
+  t.is(readFileSync(path, 'utf8'), 'ixgbe\nixgbevf\n');
+  t.is(statSync(path).mode & 0o7777, 0o600);
+  await host.writeFile(path, 'x');
+  t.is(statSync(path).mode & 0o7777, 0o644, 'default mode');
+  await t.throwsAsync(host.writeFile(join(dir, 'no-dir', 'f'), 'x'), { code: 'ENOENT' });
+  t.deepEqual(readdirSync(dir), ['modules.conf'], 'no temporary file is left');
+});
+
+test('upload copies a file atomically with the given mode', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'src'), Buffer.from([0, 1, 2, 255]));
+  await host.upload(join(dir, 'src'), join(dir, 'dst'), { mode: 0o755 });
+  t.deepEqual(readFileSync(join(dir, 'dst')), Buffer.from([0, 1, 2, 255]));
+  t.is(statSync(join(dir, 'dst')).mode & 0o7777, 0o755);
+  t.deepEqual(readdirSync(dir).sort(), ['dst', 'src']);
+});
+
+test('bootId is the kernel boot id', async (t) => {
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+});
