@@ -1,0 +1,133 @@
+// The benchmark profiles: what the paper ran (section 4), and a quick variant that finishes in
+// seconds for the demo and the tests. The paper names its seven fio tests and its iperf3 options
+// but not every fio parameter; where it is silent the choice is ours and the comment says so.
+
+export type BenchProfileName = 'paper' | 'quick';
+
+/** The fio parameter a test varies; its points are the values of that parameter. */
+export type FioVary = 'iodepth' | 'bs' | 'numjobs';
+
+/** fio's --rw values used by the paper's tests. */
+export type FioRw = 'write' | 'randread' | 'randwrite' | 'randrw';
+
+export interface FioTest {
+  /** Stable id, used in results, report anchors and CSV. */
+  id: string;
+  /** The paper's wording. */
+  title: string;
+  vary: FioVary;
+  /** The varied parameter's values (bs in bytes). */
+  values: number[];
+  rw: FioRw;
+  /** Block size in bytes, when not varied. */
+  bs: number;
+  iodepth: number;
+  numjobs: number;
+}
+
+export interface Iperf3Profile {
+  /** -O: seconds at the start not counted (TCP slow start). */
+  omit: number;
+  /** -t: seconds measured. */
+  time: number;
+}
+
+export interface FioTiming {
+  /** --runtime in milliseconds (time_based). */
+  runtimeMs: number;
+  /** --ramp_time in milliseconds, not counted. */
+  rampMs: number;
+  /** --size of the one test file that every test shares, in bytes. */
+  sizeBytes: number;
+}
+
+export interface BenchProfile {
+  name: BenchProfileName;
+  /** Every measurement is repeated this many times; the report shows medians and spread. */
+  repetitions: number;
+  iperf3: Iperf3Profile;
+  fio: FioTiming;
+  fioTests: FioTest[];
+}
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+
+/** The block sizes of the paper's Table 1 and 2 (512 B to 64 kB). */
+const PAPER_BLOCK_SIZES = [512, KIB, 2 * KIB, 4 * KIB, 8 * KIB, 16 * KIB, 32 * KIB, 64 * KIB];
+const PAPER_QUEUE_DEPTHS = [1, 2, 4, 8, 16, 32, 64, 128];
+/** Up to the 512 threads of Table 1. */
+const PAPER_THREADS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+interface TestShape {
+  id: string;
+  title: string;
+  vary: FioVary;
+  rw: FioRw;
+  bs: number;
+  iodepth: number;
+  numjobs: number;
+}
+
+/** The seven tests of section 4 "Solid-state drives", in the paper's order. */
+const SHAPES: TestShape[] = [
+  { id: 'seqwrite-512-qd', title: 'Single-threaded 512 B sequential write by queue depth', vary: 'iodepth', rw: 'write', bs: 512, iodepth: 1, numjobs: 1 },
+  // Table 2.
+  { id: 'seqwrite-bs', title: 'Single-threaded sequential write by block size (queue depth 1)', vary: 'bs', rw: 'write', bs: 4 * KIB, iodepth: 1, numjobs: 1 },
+  { id: 'randread-4k-threads', title: 'Sustained 4 kB random read by threads', vary: 'numjobs', rw: 'randread', bs: 4 * KIB, iodepth: 1, numjobs: 1 },
+  // Table 1: 512 threads, queue depth 1.
+  { id: 'randread-bs', title: 'Sustained multi-threaded random read by block size (queue depth 1)', vary: 'bs', rw: 'randread', bs: 4 * KIB, iodepth: 1, numjobs: 512 },
+  // The paper does not give the read/write mix: fio's default, 50 % reads.
+  { id: 'randrw-4k-threads', title: 'Sustained 4 kB random mixed access by threads', vary: 'numjobs', rw: 'randrw', bs: 4 * KIB, iodepth: 1, numjobs: 1 },
+  { id: 'randwrite-4k-threads', title: 'Sustained 4 kB random write by threads', vary: 'numjobs', rw: 'randwrite', bs: 4 * KIB, iodepth: 1, numjobs: 1 },
+  // The paper does not give this test's block size: 64 kB, the largest of its tables.
+  { id: 'randwrite-threads', title: 'Sustained 64 kB random write by threads', vary: 'numjobs', rw: 'randwrite', bs: 64 * KIB, iodepth: 1, numjobs: 1 },
+];
+
+function tests(values: Record<FioVary, number[]>, overrides: Partial<Record<string, Partial<TestShape>>> = {}): FioTest[] {
+  return SHAPES.map((shape) => {
+    const test = { ...shape, ...overrides[shape.id] };
+    return { ...test, values: values[test.vary] };
+  });
+}
+
+export const PAPER_PROFILE: BenchProfile = {
+  name: 'paper',
+  // "We ran the test four times".
+  repetitions: 4,
+  iperf3: { omit: 3, time: 20 },
+  // The paper gives no fio durations or sizes: iperf3's 20 s with its 3 s warm-up, and iozone's 4 GiB file.
+  fio: { runtimeMs: 20_000, rampMs: 3_000, sizeBytes: 4 * GIB },
+  fioTests: tests({ iodepth: PAPER_QUEUE_DEPTHS, bs: PAPER_BLOCK_SIZES, numjobs: PAPER_THREADS }),
+};
+
+export const QUICK_PROFILE: BenchProfile = {
+  name: 'quick',
+  repetitions: 2,
+  iperf3: { omit: 0, time: 1 },
+  fio: { runtimeMs: 500, rampMs: 0, sizeBytes: 16 * MIB },
+  fioTests: tests(
+    { iodepth: [1, 8], bs: [4 * KIB, 32 * KIB, 64 * KIB], numjobs: [1, 4] },
+    { 'randread-bs': { numjobs: 4 } },
+  ),
+};
+
+const PROFILES: Record<BenchProfileName, BenchProfile> = { paper: PAPER_PROFILE, quick: QUICK_PROFILE };
+
+export function benchProfile(name: BenchProfileName): BenchProfile {
+  return PROFILES[name];
+}
+
+/** The fio parameters of one point of a test: the test's own, with the varied one set to `value`. */
+export function fioPointParams(test: FioTest, value: number): { bs: number; iodepth: number; numjobs: number } {
+  return { bs: test.bs, iodepth: test.iodepth, numjobs: test.numjobs, [test.vary]: value };
+}
+
+/** A rough duration of one run of the profile on `targets` targets (host + containers), in seconds. */
+export function estimatedSeconds(profile: BenchProfile, targets: number, withIperf3: boolean): number {
+  const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
+  const fio = points * (profile.fio.runtimeMs + profile.fio.rampMs) / 1000;
+  const iperf3 = withIperf3 ? 2 * (profile.iperf3.omit + profile.iperf3.time) : 0;
+  return Math.ceil(targets * profile.repetitions * (fio + iperf3));
+}

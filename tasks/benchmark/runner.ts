@@ -1,0 +1,223 @@
+// Runs the measurements of one benchmark on a host and in its containers, through Host.exec only
+// (the runner does not know whether the host is local or remote). Every point is measured on every
+// target before the next repetition, so a drift over time (thermal, background load) hits the host
+// and the containers alike instead of showing up as a container penalty.
+import { randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
+import type { ExecResult, Host } from '../../hosts/host.ts';
+import { commandLine } from '../../hosts/quote.ts';
+import { CommandError, FatalError, tail } from '../../workflows/engine/errors.ts';
+import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { measuredSide } from './analysis.ts';
+import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv } from './commands.ts';
+import type { Iperf3Direction } from './commands.ts';
+import { parseFio } from './parse-fio.ts';
+import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
+import type { BenchProfile } from './profiles.ts';
+import { targetLabelOf } from './results.ts';
+import type { BenchTarget, BenchmarkDocument, FioPoint, FioSample, FioTestResult, Iperf3Results, Iperf3Sample } from './results.ts';
+
+export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone'>;
+
+export interface RunnerContext {
+  host: Host;
+  plan: HostPlan;
+  log(message: string): void;
+  signal: AbortSignal;
+}
+
+const INSTALL_HINT = 'install fio and iperf3 on the host and in every container (Debian/Ubuntu: apt-get install fio iperf3; CentOS/RHEL: yum install fio iperf3)';
+const MARKER = '.sriov-lxc-bench-marker';
+
+export function benchTargets(plan: HostPlan): BenchTarget[] {
+  return [{ kind: 'host' }, ...plan.containers.map((c): BenchTarget => ({ kind: 'container', name: c.name }))];
+}
+
+function where(target: BenchTarget, host: Host): string {
+  return target.kind === 'host' ? `host ${host.name}` : `container ${target.name} on ${host.name}`;
+}
+
+async function execIn(ctx: RunnerContext, target: BenchTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
+  ctx.signal.throwIfAborted();
+  return ctx.host.exec(inTarget(target, argv), { timeoutMs });
+}
+
+function failed(what: string, argv: string[], result: ExecResult, hint: string): CommandError {
+  return new CommandError(`${what} failed (exit ${result.code}): ${tail(result.stderr || result.stdout, 3)}`, {
+    command: commandLine(argv), code: result.code, stderrTail: tail(result.stderr), hint,
+  });
+}
+
+/** Every target can run the tools; a container that cannot be entered is named as such. */
+async function preflight(ctx: RunnerContext, targets: BenchTarget[], tools: string[]): Promise<void> {
+  const problems: string[] = [];
+  for (const target of targets) {
+    for (const tool of tools) {
+      const result = await execIn(ctx, target, whichArgv(tool), 30_000);
+      if (result.code === 0) continue;
+      if (target.kind === 'container' && /lxc-attach/.test(result.stderr)) {
+        problems.push(`cannot enter container ${target.name}: ${tail(result.stderr, 1)} (is it running? lxc-start -n ${target.name})`);
+        break;
+      }
+      problems.push(`${tool} is not installed on the ${where(target, ctx.host)}`);
+    }
+  }
+  if (problems.length > 0) throw new FatalError(`benchmark cannot start:\n  ${problems.join('\n  ')}`, { hint: INSTALL_HINT });
+}
+
+/**
+ * The fio directory exists on the host and each container sees the same files there (the
+ * bind mount): a marker written on the host is read back inside every container.
+ */
+async function checkSharedDirectory(ctx: RunnerContext, targets: BenchTarget[], directory: string): Promise<void> {
+  const test = await ctx.host.exec(['test', '-d', directory], { timeoutMs: 30_000 });
+  if (test.code !== 0) {
+    throw new FatalError(`benchmark directory ${directory} does not exist on ${ctx.host.name}`, {
+      hint: `mount the file system of the device under test at ${directory} (or set benchmark.fio.directory in the inventory)`,
+    });
+  }
+  const marker = posix.join(directory, MARKER);
+  const token = randomUUID();
+  await ctx.host.writeFile(marker, `${token}\n`);
+  try {
+    for (const target of targets) {
+      if (target.kind !== 'container') continue;
+      const read = await execIn(ctx, target, ['cat', marker], 30_000);
+      if (read.code !== 0 || read.stdout.trim() !== token) {
+        throw new FatalError(`container ${target.name} does not see the host's ${directory}: the host and the container would measure different file systems`, {
+          hint: `bind-mount it into the container: lxc.mount.entry = ${directory} ${directory.slice(1)} none bind,create=dir 0 0`,
+        });
+      }
+    }
+  } finally {
+    await ctx.host.exec(['rm', '-f', '--', marker], { timeoutMs: 30_000 });
+  }
+}
+
+/** O_DIRECT when the file system supports it (most do; some FUSE and older tmpfs do not). */
+async function probeDirect(ctx: RunnerContext, directory: string): Promise<{ direct: boolean; directNote?: string }> {
+  const argv = directProbeArgv(directory);
+  const result = await ctx.host.exec(argv, { timeoutMs: 60_000 });
+  let reason: string | undefined;
+  if (result.code !== 0) reason = tail(result.stderr || result.stdout, 1);
+  else {
+    try {
+      parseFio(result.stdout);
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+  }
+  if (reason === undefined) return { direct: true };
+  ctx.log(`O_DIRECT is not supported in ${directory}: fio runs with buffered I/O (${reason})`);
+  return { direct: false, directNote: `O_DIRECT not supported in ${directory} (${reason}): buffered I/O, the page cache is part of the measurement` };
+}
+
+async function iperf3Once(ctx: RunnerContext, target: BenchTarget, peer: string, profile: BenchProfile, direction: Iperf3Direction): Promise<Iperf3Sample> {
+  const argv = iperf3Argv(peer, profile.iperf3, direction);
+  const timeoutMs = (profile.iperf3.omit + profile.iperf3.time + 30) * 1000;
+  return pRetry(
+    async () => {
+      const result = await execIn(ctx, target, argv, timeoutMs);
+      // iperf3 -J reports failures in the JSON (and exits 0 for some of them).
+      const outcome = result.stdout.trim() === '' ? { ok: false as const, error: tail(result.stderr, 1) || `exit ${result.code}` } : parseIperf3(result.stdout);
+      if (outcome.ok) return outcome.sample;
+      if (isServerBusy(outcome.error)) throw new Error(outcome.error);
+      throw new AbortError(new FatalError(`iperf3 from the ${where(target, ctx.host)} to ${peer} failed: ${outcome.error}`, {
+        command: commandLine(inTarget(target, argv)),
+        hint: `start an iperf3 server on the peer (iperf3 -s) and check that ${peer} is reachable from the host and from the containers' VFs`,
+      }));
+    },
+    // The server runs one test at a time: another client's test ends within its duration.
+    { retries: 6, minTimeout: 1000, maxTimeout: 5000, signal: ctx.signal },
+  );
+}
+
+async function runIperf3(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile): Promise<Iperf3Results> {
+  const peer = ctx.plan.benchmark.peer;
+  if (peer === undefined) return { status: 'skipped', reason: 'no benchmark.peer (iperf3 server) in the inventory' };
+  const runs = targets.flatMap((target) => (['forward', 'reverse'] as const).map((direction) => ({
+    target, direction, samples: [] as Iperf3Sample[],
+  })));
+  for (let rep = 1; rep <= profile.repetitions; rep++) {
+    for (const run of runs) {
+      const sample = await iperf3Once(ctx, run.target, peer, profile, run.direction);
+      run.samples.push(sample);
+      ctx.log(`iperf3 ${run.direction} ${targetLabelOf(run.target)} ${rep}/${profile.repetitions}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
+    }
+  }
+  return {
+    status: 'ran', peer, omit: profile.iperf3.omit, time: profile.iperf3.time,
+    runs: runs.map((r) => ({ target: targetLabelOf(r.target), direction: r.direction, samples: r.samples })),
+  };
+}
+
+function fioTimeoutMs(profile: BenchProfile): number {
+  // Laying out the test file (at 20 MB/s at worst) plus the run, plus a margin for 512 threads to start.
+  return profile.fio.runtimeMs + profile.fio.rampMs + Math.ceil(profile.fio.sizeBytes / 20e6) * 1000 + 120_000;
+}
+
+async function runFioTests(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, directory: string, direct: boolean): Promise<FioTestResult[]> {
+  const results: FioTestResult[] = [];
+  for (const test of profile.fioTests) {
+    const points: FioPoint[] = [];
+    for (const value of test.values) {
+      const argv = fioArgv(test, value, profile.fio, { directory, direct });
+      const byTarget = targets.map((target) => ({ target, samples: [] as FioSample[] }));
+      for (let rep = 1; rep <= profile.repetitions; rep++) {
+        for (const entry of byTarget) {
+          const result = await execIn(ctx, entry.target, argv, fioTimeoutMs(profile));
+          if (result.code !== 0) {
+            throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(entry.target, ctx.host)}`, inTarget(entry.target, argv), result,
+              `run the command by hand on the ${where(entry.target, ctx.host)} to see fio's complaint`);
+          }
+          const sample = parseFio(result.stdout);
+          entry.samples.push(sample);
+          const iops = Math.round(measuredSide(test.rw, sample).iops);
+          ctx.log(`fio ${test.id} ${test.vary}=${value} ${targetLabelOf(entry.target)} ${rep}/${profile.repetitions}: ${iops} IOPS`);
+        }
+      }
+      points.push(...byTarget.map((e) => ({ value, target: targetLabelOf(e.target), samples: e.samples })));
+    }
+    const { id, title, vary, rw, bs, iodepth, numjobs, values } = test;
+    results.push({ id, title, vary, rw, bs, iodepth, numjobs, values, points });
+  }
+  return results;
+}
+
+async function iozoneStatus(ctx: RunnerContext): Promise<Measurements['iozone']> {
+  const found = await ctx.host.exec(whichArgv('iozone'), { timeoutMs: 30_000 });
+  if (found.code !== 0) return { status: 'skipped', reason: 'iozone is not installed on the host (Debian: package iozone3, in non-free)' };
+  return {
+    status: 'skipped',
+    reason: `iozone found at ${found.stdout.trim()} but not run: sriov-lxc cannot parse iozone's report yet (no captured iozone output to build the parser on)`,
+  };
+}
+
+export async function measure(ctx: RunnerContext, profile: BenchProfile): Promise<Measurements> {
+  const targets = benchTargets(ctx.plan);
+  const { directory } = ctx.plan.benchmark.fio;
+  const tools = ctx.plan.benchmark.peer === undefined ? ['fio'] : ['fio', 'iperf3'];
+  await preflight(ctx, targets, tools);
+  await checkSharedDirectory(ctx, targets, directory);
+  const iozone = await iozoneStatus(ctx);
+  const iperf3 = await runIperf3(ctx, targets, profile);
+  try {
+    const { direct, directNote } = await probeDirect(ctx, directory);
+    const tests = await runFioTests(ctx, targets, profile, directory, direct);
+    return {
+      targets: targets.map(targetLabelOf),
+      iperf3,
+      fio: {
+        directory, direct, ...(directNote === undefined ? {} : { directNote }),
+        runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes, tests,
+      },
+      iozone,
+    };
+  } finally {
+    // Best effort: a failure here must not hide the error that got us here.
+    await ctx.host.exec(cleanupArgv(directory), { timeoutMs: 60_000 }).catch((error: unknown) => {
+      ctx.log(`could not remove the fio test file from ${directory}: ${(error as Error).message}`);
+    });
+  }
+}

@@ -1,0 +1,48 @@
+// Benchmark results on the controller: the run artefact `benchmark.json` of each run
+// (<stateDir>/hosts/<host>/runs/<runId>/benchmark.json, written atomically by state/results.ts).
+import path from 'node:path';
+import { listRuns, readRunArtifact, writeRunArtifact } from '../../state/results.ts';
+import { runDir } from '../../state/state-dir.ts';
+import { StateError } from '../../workflows/engine/errors.ts';
+import { parseBenchmarkDocument } from './results.ts';
+import type { BenchmarkDocument } from './results.ts';
+
+const ARTIFACT = 'benchmark.json';
+
+export function benchmarkResultPath(stateDir: string, host: string, runId: string): string {
+  return path.join(runDir(stateDir, host, runId), ARTIFACT);
+}
+
+export function writeBenchmarkResult(stateDir: string, doc: BenchmarkDocument): string {
+  return writeRunArtifact(stateDir, doc.host, doc.runId, ARTIFACT, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** The document of one run, or undefined when that run has no benchmark result. */
+export function readBenchmarkResult(stateDir: string, host: string, runId: string): BenchmarkDocument | undefined {
+  const text = readRunArtifact(stateDir, host, runId, ARTIFACT);
+  if (text === undefined) return undefined;
+  const file = benchmarkResultPath(stateDir, host, runId);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new StateError(`${file} is not valid JSON: ${(error as Error).message}`, {
+      hint: 'the file was damaged outside sriov-lxc; run the benchmark stage again to replace it',
+    });
+  }
+  try {
+    return parseBenchmarkDocument(data, file);
+  } catch (error) {
+    throw new StateError((error as Error).message, { hint: 'written by another sriov-lxc version, or edited by hand; run the benchmark again' });
+  }
+}
+
+/** Every run of the host that has a benchmark result, oldest first (by start time). */
+export function listBenchmarkRuns(stateDir: string, host: string): BenchmarkDocument[] {
+  return listRuns(stateDir, host)
+    .flatMap((runId) => {
+      const doc = readBenchmarkResult(stateDir, host, runId);
+      return doc ? [doc] : [];
+    })
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+}

@@ -1,0 +1,153 @@
+// The benchmark stage over a fake node that answers with fio and iperf3 outputs captured here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { fixture } from '../helpers/fake-host.ts';
+import type { FakeHost } from '../helpers/fake-host.ts';
+import { benchmarkStage } from '../../tasks/benchmark/stage.ts';
+import type { StageContext } from '../../tasks/stage.ts';
+import { readBenchmarkResult, writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
+import { FatalError } from '../../workflows/engine/errors.ts';
+import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { benchPlan, BENCH_DIR, fakeBenchNode } from '../fixtures/bench/fake-node.ts';
+
+const RUN = '2026-11-24T20-17-00Z-a1b2';
+
+function context(t: ExecutionContext, host: FakeHost, plan: HostPlan = benchPlan(), runId = RUN, stateDir?: string): StageContext & { lines: string[] } {
+  const dir = stateDir ?? mkdtempSync(path.join(tmpdir(), 'bench-stage-'));
+  if (!stateDir) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  return { host, plan, outputs: {}, log: (m) => lines.push(m), signal: new AbortController().signal, runId, stateDir: dir, lines };
+}
+
+test('check before any run plans the benchmark with its duration and where the results go', async (t) => {
+  const ctx = context(t, fakeBenchNode());
+  const result = await benchmarkStage.check(ctx);
+  t.false(result.done);
+  const plan = result.done ? '' : result.plan.join('\n');
+  t.regex(plan, /the host, centos1 with profile quick, 2 repetitions, about \d+ s/);
+  t.regex(plan, /iperf3 to 10\.254\.93\.1 both directions \(-O 0 -t 1\)/);
+  t.regex(plan, /fio's 7 tests \(16 points\) on \/srv\/bench/);
+  t.true(plan.includes(path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json')));
+  t.deepEqual(ctx.host instanceof Object && (ctx.host as FakeHost).commands, [], 'check runs nothing on the node');
+});
+
+test('apply measures host and container alike, stores the document, verify and check agree', async (t) => {
+  const host = fakeBenchNode();
+  const ctx = context(t, host);
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.truthy(doc);
+  t.deepEqual(doc.targets, ['host', 'centos1']);
+  t.is(doc.fio.tests.length, 7);
+  for (const test of doc.fio.tests) {
+    t.is(test.points.length, test.values.length * 2, test.id);
+    t.true(test.points.every((p) => p.samples.length === 2));
+  }
+  t.is(doc.iperf3.status, 'ran');
+  t.deepEqual(doc.iozone, { status: 'skipped', reason: 'iozone is not installed on the host (Debian: package iozone3, in non-free)' });
+  // 2 iperf3 directions + 16 fio points × 3 metrics, for one container.
+  t.is(doc.penalties.length, 2 + 16 * 3);
+
+  // Host and container alternate at each repetition of a point.
+  const fio = host.commands.filter((c) => c.includes('--name=seqwrite-bs') && c.includes('--bs=4096'));
+  t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'lxc' : 'host'), ['host', 'lxc', 'host', 'lxc']);
+  t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${BENCH_DIR}`)));
+  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+  t.true(ctx.lines.some((l) => l.startsWith('benchmark node1: run')));
+
+  const outputs = await benchmarkStage.verify(ctx);
+  t.like(outputs, { runId: RUN, profile: 'quick', penaltyThreshold: 10, resultsPath: path.join(ctx.stateDir, 'hosts/node1/runs', RUN, 'benchmark.json') });
+  t.true(Array.isArray(outputs.flagged));
+
+  const later = context(t, fakeBenchNode(), benchPlan(), 'a-later-run', ctx.stateDir);
+  const check = await benchmarkStage.check(later);
+  t.true(check.done);
+  t.regex(check.done ? check.reason : '', new RegExp(`measured in run ${RUN} \\(.*, profile quick\\)`));
+});
+
+test('another profile or threshold re-opens the stage', async (t) => {
+  const ctx = context(t, fakeBenchNode());
+  await benchmarkStage.apply(ctx);
+  for (const plan of [benchPlan({ profile: 'paper' }), benchPlan({ penaltyThreshold: 5 })]) {
+    const check = await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'next-run', ctx.stateDir));
+    t.false(check.done);
+  }
+});
+
+test('a penalty beyond the threshold is flagged in the document and the outputs', async (t) => {
+  const ctx = context(t, fakeBenchNode(), benchPlan({ penaltyThreshold: 5 }));
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  const flagged = doc.penalties.filter((p) => p.flagged);
+  t.true(flagged.length > 0);
+  t.true(flagged.every((p) => p.penaltyPct !== null && p.penaltyPct > 5));
+  t.true(doc.penalties.filter((p) => !p.flagged).every((p) => p.penaltyPct === null || p.penaltyPct <= 5));
+  const outputs = await benchmarkStage.verify(ctx);
+  t.is((outputs.flagged as unknown[]).length, flagged.length);
+});
+
+test('missing tools are listed for every target before anything runs', async (t) => {
+  const host = fakeBenchNode({ missing: ['centos1:fio', 'centos1:iperf3'] });
+  const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)), { instanceOf: FatalError });
+  t.regex(error.message, /fio is not installed on the container centos1 on node1\n\s+iperf3 is not installed/);
+  t.regex(error.hint ?? '', /apt-get install fio iperf3/);
+  t.false(host.commands.some((c) => c.startsWith('fio') || c.includes('-- fio') || c.includes('iperf3 -c')));
+});
+
+test('a container that does not see the host\'s directory stops the benchmark with the mount entry to add', async (t) => {
+  const host = fakeBenchNode({ unshared: ['centos1'] });
+  const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)), { instanceOf: FatalError });
+  t.regex(error.message, /container centos1 does not see the host's \/srv\/bench/);
+  t.is(error.hint, 'bind-mount it into the container: lxc.mount.entry = /srv/bench srv/bench none bind,create=dir 0 0');
+  t.true(host.commands.includes('rm -f -- /srv/bench/.sriov-lxc-bench-marker'), 'the marker is removed');
+});
+
+test('no iperf3 server on the peer: a fatal error that says to start one', async (t) => {
+  const host = fakeBenchNode({ iperf3Errors: [fixture('bench/iperf3-refused.json')] });
+  const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)), { instanceOf: FatalError });
+  t.regex(error.message, /iperf3 from the host node1 to 10\.254\.93\.1 failed: unable to connect to server: Connection refused/);
+  t.regex(error.hint ?? '', /iperf3 -s/);
+});
+
+test('a busy iperf3 server is waited for', async (t) => {
+  const host = fakeBenchNode({ iperf3Errors: [fixture('bench/iperf3-busy.json')] });
+  const ctx = context(t, host);
+  await benchmarkStage.apply(ctx);
+  t.is(host.commands.filter((c) => c === 'iperf3 -c 10.254.93.1 -J -O 0 -t 1').length, 3, 'one retry, then both repetitions');
+});
+
+test('without a peer iperf3 is skipped with the reason, and not required', async (t) => {
+  const host = fakeBenchNode({ missing: ['centos1:iperf3'] });
+  const ctx = context(t, host, benchPlan({ peer: undefined }));
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.deepEqual(doc.iperf3, { status: 'skipped', reason: 'no benchmark.peer (iperf3 server) in the inventory' });
+  t.false(host.commands.some((c) => c.includes('iperf3 -c')));
+});
+
+test('iozone on the host is detected and its skip explained', async (t) => {
+  const ctx = context(t, fakeBenchNode({ iozone: true }));
+  await benchmarkStage.apply(ctx);
+  t.regex(readBenchmarkResult(ctx.stateDir, 'node1', RUN)!.iozone.reason, /iozone found at \/usr\/bin\/iozone but not run/);
+});
+
+test('a fio failure names the target and the command, and the test file is still removed', async (t) => {
+  const stderr = fixture('bench/fio-enospc.stderr');
+  const host = fakeBenchNode({ fioFailure: { target: 'centos1', test: 'randread-bs', stderr } });
+  const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)));
+  t.regex(error.message, /fio randread-bs bs=4096 on the container centos1 on node1 failed \(exit 1\): .*No space left on device/);
+  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+});
+
+test('verify rejects an incomplete result', async (t) => {
+  const ctx = context(t, fakeBenchNode());
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  const test0 = doc.fio.tests[0]!;
+  writeBenchmarkResult(ctx.stateDir, { ...doc, fio: { ...doc.fio, tests: [{ ...test0, points: test0.points.slice(1) }, ...doc.fio.tests.slice(1)] } });
+  const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
+  t.regex(error.message, /incomplete: fio seqwrite-512-qd iodepth=1 on host: not measured/);
+});

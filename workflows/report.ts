@@ -1,0 +1,38 @@
+#!/usr/bin/env -S npx zx
+// Entry: show a host's benchmark results (see --help). Decides what to show; the modules under
+// tasks/benchmark read the results and render them.
+import { resolveStateDir } from '../state/state-dir.ts';
+import { writeTextAtomic } from '../tasks/benchmark/atomic-write.ts';
+import { parseReportArgs, REPORT_HELP } from '../tasks/benchmark/report/args.ts';
+import { compareRuns } from '../tasks/benchmark/report/compare.ts';
+import { renderReport } from '../tasks/benchmark/report/render.ts';
+import { selectRuns } from '../tasks/benchmark/report/select.ts';
+import { renderPenaltySummary } from '../tasks/benchmark/summary.ts';
+import { scriptArgs } from './cli/script-args.ts';
+import { SriovLxcError, UsageError } from './engine/errors.ts';
+
+function main(argv: string[]): number {
+  const args = parseReportArgs(argv);
+  if (args.help || args.host === undefined) {
+    process.stdout.write(REPORT_HELP);
+    return 0;
+  }
+  const stateDir = resolveStateDir({ flag: args.stateDir });
+  const { doc, base } = selectRuns(stateDir, args.host, args.run, args.compare);
+  const report = renderReport(doc, args.format, base ? compareRuns(doc, base) : undefined);
+  if (args.out === undefined) {
+    process.stdout.write(report);
+  } else {
+    writeTextAtomic(args.out, report);
+    process.stdout.write(`${renderPenaltySummary(doc)}\nreport: ${args.out}\n`);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = main(scriptArgs(import.meta.url));
+} catch (error) {
+  if (!(error instanceof SriovLxcError)) throw error;
+  process.stderr.write(`report: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}
