@@ -58,7 +58,7 @@ async function replaceAtomically(path: string, mode: number, fill: (temp: string
   const temp = tempNameFor(path);
   try {
     await fill(temp);
-    const handle = await open(temp, 'r+');
+    const handle = await open(temp, 'r');
     try {
       await handle.chmod(mode);
       await handle.sync();
@@ -99,8 +99,13 @@ export class LocalHost implements Host {
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            timedOut = true;
-            if (running.pid !== undefined) process.kill(-running.pid, 'SIGKILL');
+            if (running.pid === undefined) return;
+            try {
+              process.kill(-running.pid, 'SIGKILL');
+              timedOut = true;
+            } catch {
+              // The process group has just exited by itself.
+            }
           }, options.timeoutMs);
     try {
       const output = await running;

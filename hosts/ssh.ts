@@ -77,6 +77,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 500, maxTi
 
 // ssh2's types are not installed (node-ssh's typings refer to them): what we use of them.
 interface Ssh2Client {
+  setNoDelay(noDelay: boolean): void;
   on(event: 'close' | 'end', listener: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
@@ -192,6 +193,9 @@ export class SshHost implements Host {
       throw check.refusal() ?? classifyConnectError(error, this.name, this.#target);
     }
     const client = ssh.connection as Ssh2Client;
+    // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
+    // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
+    client.setNoDelay(true);
     // ssh2 emits 'error' (keepalive timeout, reset) while idle too: without a listener it would
     // crash the process. The loss itself is seen through 'close'.
     client.on('error', () => undefined);

@@ -67,11 +67,8 @@ function keygen(path: string): void {
 
 export async function startSshd(t: ExecutionContext): Promise<Sshd> {
   const dir = mkdtempSync('/tmp/sriov-lxc-sshd-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let child: ChildProcess | undefined;
-  t.teardown(async () => {
-    await sshd.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   const hostKey = join(dir, 'host_key');
   const clientKey = join(dir, 'client_key');
@@ -178,6 +175,7 @@ export async function startSshd(t: ExecutionContext): Promise<Sshd> {
       await sshd.start();
     },
   };
+  t.teardown(() => sshd.stop());
   await sshd.start();
   return sshd;
 }
