@@ -31,7 +31,7 @@ penalties beyond the inventory's threshold flagged.
   --out FILE           write the report to FILE instead of stdout; the penalty summary goes to stdout
   --help               this text
 
-Exit codes: 0 shown, 2 usage error or no such results.
+Exit codes: 0 shown; 1 stored results unreadable; 2 usage error or no such results.
 `;
 
 export function parseReportArgs(argv: readonly string[]): ReportArgs {
