@@ -6,7 +6,7 @@ import type { FioTest, FioTiming, Iperf3Profile } from './profiles.ts';
 import type { BenchTarget } from './results.ts';
 
 /** The one file every fio test reads and writes, inside the benchmark directory. */
-export const FIO_FILE = 'sriov-lxc-fio.dat';
+const FIO_FILE = 'sriov-lxc-fio.dat';
 const PROBE_FILE = 'sriov-lxc-fio.probe';
 
 export interface FioIoOptions {

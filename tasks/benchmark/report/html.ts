@@ -54,7 +54,7 @@ function isFlaggedPoint(doc: BenchmarkDocument, test: string, point: string, con
   return doc.penalties.some((p) => p.flagged && p.test === test && p.point === point && p.container === container && p.metric === metric);
 }
 
-export function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'iops' | 'latency'): BarChart {
+function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'iops' | 'latency'): BarChart {
   const series = fioSeries(test, doc.targets);
   const hostSeries = series.find((s) => s.target === HOST_LABEL);
   const groups: ChartGroup[] = test.values.map((value) => ({
@@ -78,7 +78,7 @@ export function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'i
   return { title: `${METRIC_LABEL[metric]} by ${test.vary === 'bs' ? 'block size' : test.vary === 'iodepth' ? 'queue depth' : 'threads'}`, unit: METRIC_UNIT[metric], series: seriesOf(doc.targets), groups };
 }
 
-export function iperf3Chart(doc: BenchmarkDocument): BarChart | undefined {
+function iperf3Chart(doc: BenchmarkDocument): BarChart | undefined {
   if (doc.iperf3.status !== 'ran') return undefined;
   const iperf3 = doc.iperf3;
   const groups = (['forward', 'reverse'] as const).map((direction) => {

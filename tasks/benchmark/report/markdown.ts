@@ -15,7 +15,7 @@ function cell(c: Cell): string {
   return c.flagged ? `⚠ **${text}**` : text;
 }
 
-export function markdownTable(t: Table): string {
+function markdownTable(t: Table): string {
   const lines = [
     `**${escapeCell(t.caption)}**`,
     '',

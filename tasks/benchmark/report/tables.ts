@@ -37,7 +37,7 @@ function table(caption: string, headers: string[], rows: Cell[][]): Table {
   return { caption, headers, numeric, rows };
 }
 
-export function iperf3Table(doc: BenchmarkDocument, comparison: Iperf3Comparison): Table {
+function iperf3Table(doc: BenchmarkDocument, comparison: Iperf3Comparison): Table {
   const peer = doc.iperf3.status === 'ran' ? doc.iperf3.peer : '';
   return table(
     `iperf3 to ${peer}: host vs ${comparison.container}`,
@@ -52,7 +52,7 @@ export function iperf3Table(doc: BenchmarkDocument, comparison: Iperf3Comparison
   );
 }
 
-export function fioTable(comparison: FioComparison): Table {
+function fioTable(comparison: FioComparison): Table {
   const { test, container } = comparison;
   const params = [`rw=${test.rw}`, test.vary === 'bs' ? '' : `bs=${formatPoint('bs', test.bs)}`, test.vary === 'iodepth' ? '' : `iodepth=${test.iodepth}`, test.vary === 'numjobs' ? '' : `threads=${test.numjobs}`]
     .filter((p) => p !== '').join(', ');
