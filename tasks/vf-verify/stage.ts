@@ -1,0 +1,189 @@
+// Stage 6, vf-verify: every PF has the planned number of VFs, each bound to the VF driver, as
+// sysfs (sriov_numvfs, virtfn<i>), lspci and the PF's VF table in `ip link` agree. With
+// vfCreation: sysfs the VFs are created here and the count persisted for the next boots; with
+// max_vfs they come from the kernel cmdline (earlier stages) and are only waited for.
+import type { Host } from '../../hosts/host.ts';
+import { commandLine } from '../../hosts/quote.ts';
+import { FatalError, NotReadyError, tail } from '../../workflows/engine/errors.ts';
+import { DEFAULT_TIMINGS, retryTransient, type RetryPolicy } from '../../workflows/engine/retry.ts';
+import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { parseCmdline, normalizeKey } from '../parse/cmdline.ts';
+import { unifiedDiff } from '../parse/diff.ts';
+import { findLink, parseIpLinkJson } from '../parse/ip-link.ts';
+import { parseLspci } from '../parse/lspci.ts';
+import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
+import { assessPf, type Finding, type PfAssessment } from './assess.ts';
+import { VF_VERIFY_ID, type VfVerifyOutputs } from './outputs.ts';
+import { UDEV_RULES_PATH, udevRules } from './persist-rule.ts';
+import { parseSysfsSurvey, sysfsSurveyArgv, type SysfsSurvey } from './sysfs-survey.ts';
+
+interface Observed {
+  pfs: { assessment: PfAssessment; sysfs: SysfsSurvey }[];
+  /**
+   * The rules file as it is and as it should be (wanted undefined: should not exist); `known` is
+   * false while a PF it names is not found (its PCI address is part of the rule).
+   */
+  rules: { current: string | undefined; wanted: string | undefined; known: boolean };
+}
+
+const numVfsPath = (pf: string) => `/sys/class/net/${pf}/device/sriov_numvfs`;
+
+async function observe(host: Host, plan: HostPlan): Promise<Observed> {
+  const lspci = parseLspci((await host.run(['lspci', '-Dnn'])).stdout);
+  const lspciVfs = new Set(lspci.filter((d) => d.isVirtualFunction).map((d) => d.address));
+  const links = parseIpLinkJson((await host.run(['ip', '-j', 'link', 'show'])).stdout);
+  const maxVfsKey = normalizeKey(`${plan.driver.pfModule}.max_vfs`);
+  const maxVfs = parseCmdline((await host.readFile('/proc/cmdline')) ?? '').findLast((p) => normalizeKey(p.key) === maxVfsKey);
+  const pfs: Observed['pfs'] = [];
+  for (const pf of plan.pfs) {
+    const sysfs = parseSysfsSurvey((await host.run(sysfsSurveyArgv(pf.name))).stdout);
+    const assessment = assessPf({
+      plan: pf,
+      sysfs,
+      link: findLink(links, pf.name),
+      lspciVfs,
+      maxVfsParam: maxVfs ? `${maxVfs.key}=${maxVfs.value ?? ''}` : undefined,
+      vfModule: plan.driver.vfModule,
+    });
+    pfs.push({ assessment, sysfs });
+  }
+  const persisted = plan.pfs.filter((pf) => pf.vfCreation === 'sysfs' && pf.vfs > 0);
+  const pcis = persisted.map((pf) => pfs.find((p) => p.assessment.name === pf.name)?.sysfs.pci ?? null);
+  const known = !pcis.includes(null);
+  const wanted = persisted.length === 0 || !known
+    ? undefined
+    : udevRules(persisted.map((pf, i) => ({ pf: pf.name, pci: pcis[i] as string, vfs: pf.vfs })));
+  return { pfs, rules: { current: await host.readFile(UDEV_RULES_PATH), wanted, known } };
+}
+
+const findings = (o: Observed, kind: Finding['kind']): Finding[] => o.pfs.flatMap((p) => p.assessment.findings.filter((f) => f.kind === kind));
+
+const hints = (list: Finding[]): string => [...new Set(list.map((f) => f.hint))].join('; ');
+
+function fatal(list: Finding[]): FatalError {
+  return new FatalError(list.map((f) => f.message).join('\n'), { hint: hints(list) });
+}
+
+/** Throws what keeps the VFs from being as planned: fatal, or NotReady while they may settle. */
+function requireSettled(o: Observed): void {
+  const blocking = [...findings(o, 'fatal'), ...findings(o, 'fixable')];
+  if (blocking.length > 0) throw fatal(blocking);
+  const settling = findings(o, 'settling');
+  if (settling.length > 0) throw new NotReadyError(settling.map((f) => f.message).join('\n'), { hint: hints(settling) });
+}
+
+/** The rules file needs writing (or removing, when no PF uses sysfs any more). */
+function rulesChange(o: Observed): FileDiff | undefined {
+  const { current, wanted, known } = o.rules;
+  if (!known || current === wanted) return undefined;
+  return { path: UDEV_RULES_PATH, diff: unifiedDiff(UDEV_RULES_PATH, current ?? '', wanted ?? '') };
+}
+
+function doneReason(o: Observed, plan: HostPlan): string {
+  const counts = o.pfs.map((p) => `${p.assessment.name}: ${p.assessment.vfs.length} VFs`).join(', ');
+  const persisted = o.rules.wanted === undefined ? '' : `; count persisted in ${UDEV_RULES_PATH}`;
+  return `${counts}, bound to ${plan.driver.vfModule}${persisted}`;
+}
+
+async function check(ctx: StageContext): Promise<CheckResult> {
+  const o = await observe(ctx.host, ctx.plan);
+  const blocking = findings(o, 'fatal');
+  if (blocking.length > 0) throw fatal(blocking);
+  const plan = [
+    ...findings(o, 'fixable').map((f) => `${f.message}: write sriov_numvfs (0 first when other VFs exist)`),
+    ...findings(o, 'settling').map((f) => `wait: ${f.message}`),
+  ];
+  const rules = rulesChange(o);
+  if (rules) plan.push(o.rules.wanted === undefined ? `remove ${UDEV_RULES_PATH} (no PF uses vfCreation: sysfs)` : `persist the VF counts in ${UDEV_RULES_PATH}`);
+  if (plan.length === 0) return { done: true, reason: doneReason(o, ctx.plan) };
+  return rules ? { done: false, plan, diffs: [rules] } : { done: false, plan };
+}
+
+async function writeSysfs(host: Host, path: string, value: string): Promise<void> {
+  // sysfs attributes are written in place: Host.writeFile's temp file + rename cannot work there.
+  const argv = ['sh', '-c', 'printf %s "$1" > "$2"', 'sh', value, path];
+  const result = await host.exec(argv);
+  if (result.code !== 0) {
+    throw new FatalError(`writing ${value} to ${path} failed: ${tail(result.stderr, 2)}`, {
+      command: commandLine(argv),
+      code: result.code,
+      stderrTail: tail(result.stderr),
+      hint: 'the PF driver refused the VF count: check sriov_totalvfs, that SR-IOV is enabled in the BIOS, and dmesg',
+    });
+  }
+}
+
+async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Promise<void> {
+  const { assessment, sysfs } = entry;
+  const pf = ctx.plan.pfs.find((p) => p.name === assessment.name);
+  if (!pf || pf.vfCreation !== 'sysfs' || !assessment.findings.some((f) => f.kind === 'fixable')) return;
+  if ((sysfs.numVfs ?? 0) > 0) {
+    // The kernel only changes a non-zero count through 0, which destroys every VF of the PF.
+    const held = sysfs.vfs.filter((v) => v.driver !== null && v.netdev === null);
+    if (held.length > 0) {
+      const users = ctx.plan.containers.filter((c) => c.vf.pf === pf.name).map((c) => c.name);
+      throw new FatalError(
+        `${pf.name} has ${sysfs.numVfs} VFs and ${pf.vfs} are planned, but changing the count destroys them all and VF ${held.map((v) => v.index).join(', ')} is in use outside the host namespace (a container)`,
+        { hint: `stop the containers using VFs of ${pf.name}${users.length > 0 ? ` (${users.map((u) => `lxc-stop -n ${u}`).join('; ')})` : ''}, then run again` },
+      );
+    }
+    ctx.log(`${pf.name}: ${sysfs.numVfs} VFs → 0 (the kernel changes a non-zero count only through 0)`);
+    await writeSysfs(ctx.host, numVfsPath(pf.name), '0');
+  }
+  ctx.log(`${pf.name}: creating ${pf.vfs} VFs`);
+  await writeSysfs(ctx.host, numVfsPath(pf.name), String(pf.vfs));
+}
+
+/** Waits for the VFs to settle; what is still missing when the policy runs out is fatal. */
+async function awaitVfs(ctx: StageContext, policy: RetryPolicy): Promise<Observed> {
+  try {
+    return await retryTransient(async () => {
+      const o = await observe(ctx.host, ctx.plan);
+      requireSettled(o);
+      return o;
+    }, policy, undefined, ctx.signal);
+  } catch (error) {
+    if (error instanceof NotReadyError) throw new FatalError(error.message, { hint: error.hint });
+    throw error;
+  }
+}
+
+async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
+  const o = await observe(ctx.host, ctx.plan);
+  const blocking = findings(o, 'fatal');
+  if (blocking.length > 0) throw fatal(blocking);
+  for (const entry of o.pfs) await setVfCount(ctx, entry);
+  const settled = await awaitVfs(ctx, policy);
+  if (rulesChange(settled)) {
+    if (settled.rules.wanted === undefined) await ctx.host.run(['rm', '-f', UDEV_RULES_PATH]);
+    else await ctx.host.writeFile(UDEV_RULES_PATH, settled.rules.wanted);
+  }
+}
+
+async function verify(ctx: StageContext): Promise<VfVerifyOutputs> {
+  const o = await observe(ctx.host, ctx.plan);
+  requireSettled(o);
+  return { pfs: o.pfs.map(({ assessment, sysfs }) => ({ name: assessment.name, pci: sysfs.pci, vfs: assessment.vfs })) };
+}
+
+export interface VfVerifyOptions {
+  /** How long apply waits for the VFs to appear before the shortfall is fatal. */
+  settle: RetryPolicy;
+}
+
+export function createVfVerifyStage(options: VfVerifyOptions): Stage {
+  return {
+    id: VF_VERIFY_ID,
+    title: 'Verify the SR-IOV virtual functions',
+    inputs: (plan) => ({
+      pfs: plan.pfs.map((pf) => ({ name: pf.name, vfs: pf.vfs, vfCreation: pf.vfCreation })),
+      pfModule: plan.driver.pfModule,
+      vfModule: plan.driver.vfModule,
+    }),
+    check,
+    apply: (ctx) => apply(ctx, options.settle),
+    verify,
+  };
+}
+
+export const vfVerifyStage = createVfVerifyStage({ settle: DEFAULT_TIMINGS.settle });

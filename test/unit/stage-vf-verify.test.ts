@@ -1,0 +1,160 @@
+import test from 'ava';
+import type { StageContext } from '../../tasks/stage.ts';
+import { assessPf } from '../../tasks/vf-verify/assess.ts';
+import { createVfVerifyStage } from '../../tasks/vf-verify/stage.ts';
+import { parseSysfsSurvey } from '../../tasks/vf-verify/sysfs-survey.ts';
+import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
+import { parseInventory } from '../../workflows/inventory/load.ts';
+import { FakeHost, fixture } from '../helpers/fake-host.ts';
+
+// The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).
+const f = (name: string) => fixture(`stages/vf/${name}`);
+const stage = createVfVerifyStage({ settle: { retries: 2, minTimeout: 1, maxTimeout: 1 } });
+const RULES = '/etc/udev/rules.d/70-sriov-lxc.rules';
+const CMDLINE = 'BOOT_IMAGE=/vmlinuz-3.10.0-123.8.1.el7.x86_64 root=/dev/mapper/cc-root ro intel_iommu=off default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=8,8\n';
+
+const PAPER = `
+hosts:
+  node1:
+    address: 127.0.0.1
+    pfs:
+      - { name: enp4s0f0, vfs: 8 }
+      - { name: enp4s0f1, vfs: 8 }
+    containers:
+      - { name: c1, template: busybox, vf: { pf: enp4s0f0, index: 0 } }
+`;
+const SYSFS_MODE = `
+hosts:
+  node1:
+    address: 127.0.0.1
+    pfs:
+      - { name: enp4s0f0, vfs: 2, vfCreation: sysfs }
+    containers:
+      - { name: c1, template: busybox, vf: { pf: enp4s0f0, index: 0 } }
+`;
+
+function context(host: FakeHost, yaml = PAPER): StageContext & { logs: string[] } {
+  const logs: string[] = [];
+  const plan = parseInventory(yaml, '/tmp/inventory.yaml').hosts[0]!;
+  return { host, plan, outputs: {}, log: (m) => logs.push(m), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', logs };
+}
+
+/** `ip -j link show` of the paper's node with `count` VFs per port in the PF's vfinfo_list. */
+function ipLink(counts: Record<string, number>): string {
+  const links = JSON.parse(fixture('parse/ip-j-link-pf-vfinfo.json')) as { ifname: string; vfinfo_list?: unknown[] }[];
+  for (const link of links) {
+    const count = counts[link.ifname];
+    if (count !== undefined && link.vfinfo_list) link.vfinfo_list = link.vfinfo_list.slice(0, count);
+  }
+  return JSON.stringify(links);
+}
+
+const surveyOf = (pf: string) => (argv: readonly string[]) => argv[0] === 'sh' && argv.at(-1) === pf && (argv[2] ?? '').includes('virtfn');
+
+/** A node whose sysfs survey per PF is `sysfs[pf]` (a fixture name, or a function of the call). */
+function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>): FakeHost {
+  const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
+  host.on(['lspci', '-Dnn'], { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') });
+  host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
+  for (const [pf, survey] of Object.entries(sysfs)) {
+    host.on(surveyOf(pf), () => ({ stdout: f(typeof survey === 'function' ? survey() : survey) }));
+  }
+  return host;
+}
+
+const paperNode = (enp4s0f0 = 'sysfs-enp4s0f0-8vfs.txt') =>
+  node({ enp4s0f0, enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 8, enp4s0f1: 8 }));
+
+test('the paper node with max_vfs=8,8 is done; outputs name each VF netdev, PCI function and PF-side MAC', async (t) => {
+  const host = paperNode();
+  const ctx = context(host);
+  t.deepEqual(await stage.check(ctx), { done: true, reason: 'enp4s0f0: 8 VFs, enp4s0f1: 8 VFs, bound to ixgbevf' });
+  const outputs = await stage.verify(ctx);
+  t.like(outputs, { pfs: [{ name: 'enp4s0f0', pci: '0000:04:00.0' }, { name: 'enp4s0f1', pci: '0000:04:00.1' }] });
+  const pfs = outputs.pfs as { vfs: unknown[] }[];
+  t.deepEqual(pfs[0]?.vfs[0], { index: 0, netdev: 'enp4s16', pci: '0000:04:10.0', mac: 'd6:d6:d6:54:f9:f8' });
+  t.deepEqual(pfs[1]?.vfs[7], { index: 7, netdev: 'enp4s17f7', pci: '0000:04:11.7', mac: '0a:93:df:2e:62:2b' });
+  t.false(host.calls.some((c) => c.kind === 'writeFile'));
+});
+
+test('a VF inside a container has no host netdev: still done, its netdev null in the outputs', async (t) => {
+  const ctx = context(paperNode('sysfs-enp4s0f0-vf0-in-container.txt'));
+  t.like(await stage.check(ctx), { done: true });
+  const pfs = (await stage.verify(ctx)).pfs as { vfs: { netdev: string | null }[] }[];
+  t.is(pfs[0]?.vfs[0]?.netdev, null);
+});
+
+test('fewer VFs than planned (max_vfs): check waits, verify is not ready, apply gives up with the causes', async (t) => {
+  const host = node({ enp4s0f0: 'sysfs-enp4s0f0-2vfs.txt', enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 2, enp4s0f1: 8 }));
+  const ctx = context(host);
+  const message = 'enp4s0f0 (0000:04:00.0) has 2 VFs, 8 planned; likely causes: the device\'s limit (sriov_totalvfs is 63), the kernel cmdline has ixgbe.max_vfs=8,8, SR-IOV or VT-d/ARI settings in the BIOS, or the PF driver rejected the count (dmesg | grep -i sriov)';
+  t.deepEqual(await stage.check(ctx), { done: false, plan: [`wait: ${message}`] });
+  await t.throwsAsync(stage.verify(ctx), { instanceOf: NotReadyError, message });
+  const error = await t.throwsAsync(stage.apply(ctx), { instanceOf: FatalError, message });
+  t.regex(error?.hint ?? '', /sriov_totalvfs \/proc\/cmdline; dmesg/);
+  t.false(host.commands.some((c) => c.includes('printf')), 'max_vfs VFs are never written through sysfs');
+});
+
+test('SR-IOV disabled in the BIOS is fatal at check, with the fix', async (t) => {
+  const host = paperNode('sysfs-enp4s0f0-sriov-disabled.txt');
+  const error = await t.throwsAsync(stage.check(context(host)), { instanceOf: FatalError, message: 'enp4s0f0 (0000:04:00.0) supports at most 0 VFs, the plan asks for 8' });
+  t.regex(error?.hint ?? '', /enable SR-IOV \(and VT-d\) in the BIOS/);
+});
+
+test('an unbound VF is waited for', async (t) => {
+  const ctx = context(paperNode('sysfs-enp4s0f0-vf7-unbound.txt'));
+  t.like(await stage.check(ctx), { done: false, plan: ['wait: enp4s0f0: VF 7 not bound to ixgbevf yet'] });
+  await t.throwsAsync(stage.verify(ctx), { instanceOf: NotReadyError, message: 'enp4s0f0: VF 7 not bound to ixgbevf yet' });
+});
+
+test('vfCreation sysfs: apply writes sriov_numvfs and the udev rule; the next check is done', async (t) => {
+  let numvfs = 0;
+  const host = node({ enp4s0f0: () => (numvfs === 2 ? 'sysfs-enp4s0f0-2vfs.txt' : 'sysfs-enp4s0f0-0vfs.txt') }, () => ({ enp4s0f0: numvfs }));
+  host.on((argv) => argv[2] === 'printf %s "$1" > "$2"', (argv) => {
+    numvfs = Number(argv[4]);
+    return {};
+  });
+  const ctx = context(host, SYSFS_MODE);
+  const rules = `# Generated by sriov-lxc: the SR-IOV VF count of each PF with vfCreation: sysfs, set at every
+# boot when the PF appears. Do not edit: sriov-lxc rewrites this file from the inventory.
+# enp4s0f0
+ACTION=="add", SUBSYSTEM=="net", KERNELS=="0000:04:00.0", ATTR{device/sriov_numvfs}="2"
+`;
+  const check = await stage.check(ctx);
+  t.like(check, {
+    done: false,
+    plan: ['enp4s0f0 (0000:04:00.0) has 0 VFs, 2 planned: write sriov_numvfs (0 first when other VFs exist)', `persist the VF counts in ${RULES}`],
+  });
+  if (!check.done) t.is(check.diffs?.[0]?.diff, `--- /dev/null\n+++ b${RULES}\n@@ -0,0 +1,4 @@\n${rules.trimEnd().split('\n').map((l) => `+${l}`).join('\n')}\n`);
+  await stage.apply(ctx);
+  t.deepEqual(host.commands.filter((c) => c.includes('printf')), [`sh -c 'printf %s "$1" > "$2"' sh 2 /sys/class/net/enp4s0f0/device/sriov_numvfs`]);
+  t.is(host.files.get(RULES)?.content, rules);
+  t.deepEqual(await stage.check(ctx), { done: true, reason: `enp4s0f0: 2 VFs, bound to ixgbevf; count persisted in ${RULES}` });
+});
+
+test('vfCreation sysfs: a different count goes through 0 first', async (t) => {
+  let numvfs = 8;
+  const host = node({ enp4s0f0: () => (numvfs === 2 ? 'sysfs-enp4s0f0-2vfs.txt' : numvfs === 0 ? 'sysfs-enp4s0f0-0vfs.txt' : 'sysfs-enp4s0f0-8vfs.txt') }, () => ({ enp4s0f0: numvfs }));
+  host.on((argv) => argv[2] === 'printf %s "$1" > "$2"', (argv) => {
+    numvfs = Number(argv[4]);
+    return {};
+  });
+  await stage.apply(context(host, SYSFS_MODE));
+  t.deepEqual(host.commands.filter((c) => c.includes('printf')).map((c) => c.split(' ').at(-2)), ['0', '2']);
+});
+
+test('vfCreation sysfs: changing the count while a container holds a VF is refused', async (t) => {
+  const host = node({ enp4s0f0: 'sysfs-enp4s0f0-vf0-in-container.txt' }, () => ({ enp4s0f0: 8 }));
+  const error = await t.throwsAsync(stage.apply(context(host, SYSFS_MODE)), { instanceOf: FatalError, message: /changing the count destroys them all and VF 0 is in use outside the host namespace/ });
+  t.is(error?.hint, 'stop the containers using VFs of enp4s0f0 (lxc-stop -n c1), then run again');
+  t.false(host.commands.some((c) => c.includes('printf')));
+});
+
+test('sysfs surveys: a real virtio NIC has no SR-IOV; a missing PF is named', (t) => {
+  const virtio = parseSysfsSurvey(f('sysfs-virtio-eth0.txt'));
+  t.deepEqual(virtio, { found: true, pci: 'virtio2', totalVfs: null, numVfs: null, vfs: [] });
+  const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, macs: [], autoMacs: true };
+  const base = { plan, link: undefined, lspciVfs: new Set<string>(), maxVfsParam: undefined, vfModule: 'ixgbevf' };
+  t.like(assessPf({ ...base, sysfs: virtio }).findings[0], { kind: 'fatal', message: 'eth0 (virtio2) has no SR-IOV capability in sysfs (no sriov_totalvfs)' });
+  t.like(assessPf({ ...base, sysfs: parseSysfsSurvey(f('sysfs-missing-pf.txt')) }).findings[0], { kind: 'settling', message: 'eth0 not found (no /sys/class/net/eth0/device)' });
+});
