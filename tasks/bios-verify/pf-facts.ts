@@ -1,0 +1,86 @@
+// One physical function as the node sees it: its netdev, PCI address, NIC model, driver and
+// SR-IOV capability (sysfs `sriov_totalvfs`, the TotalVFs of the device's SR-IOV capability,
+// which the PCI core reports as 0 when the BIOS left SR-IOV off).
+import { posix } from 'node:path';
+import type { Host } from '../../hosts/host.ts';
+import type { PfPlan } from '../../workflows/inventory/plan.ts';
+import { findPciDevice, parseLspci } from '../parse/lspci.ts';
+import type { Problem } from './findings.ts';
+
+export interface PfFacts {
+  name: string;
+  pci: string;
+  /** "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb]"; null without lspci. */
+  model: string | null;
+  totalVfs: number;
+  /** The bound driver ("ixgbe"), null when none is bound. */
+  driver: string | null;
+}
+
+export type PfReading = { facts: PfFacts; problem?: undefined } | { facts?: undefined; problem: Problem };
+
+const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+async function linkTarget(host: Host, path: string): Promise<string | undefined> {
+  const result = await host.exec(['readlink', path]);
+  return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
+}
+
+/** The NIC model from `lspci -Dnn -s <pci>`; null when lspci is not installed or shows nothing. */
+async function nicModel(host: Host, pci: string): Promise<string | null> {
+  const result = await host.exec(['lspci', '-Dnn', '-s', pci]);
+  if (result.code !== 0) return null;
+  const device = findPciDevice(parseLspci(result.stdout), pci);
+  return device ? `${device.description} [${device.vendorId}:${device.deviceId}]` : null;
+}
+
+/** `netdevs`: the names in /sys/class/net, to tell a misspelt PF from a missing device. */
+export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[]): Promise<PfReading> {
+  const sys = `/sys/class/net/${pf.name}`;
+  if (!netdevs.includes(pf.name)) {
+    return {
+      problem: {
+        message: `PF ${pf.name} not found: there is no ${sys} (interfaces: ${netdevs.join(', ') || 'none'})`,
+        hint: `fix pfs[].name in the inventory (\`ip -br link\` on the node lists the names), or load the NIC's driver`,
+      },
+    };
+  }
+  const device = await linkTarget(host, `${sys}/device`);
+  const pci = device === undefined ? undefined : posix.basename(device);
+  if (pci === undefined || !PCI_ADDRESS.test(pci)) {
+    return {
+      problem: {
+        message: `${pf.name} is not a PCI device (${device === undefined ? 'a virtual interface' : `its device is ${device}`})`,
+        hint: `name a port of the SR-IOV NIC in pfs[].name, not a bridge, bond, VLAN or virtual NIC`,
+      },
+    };
+  }
+  const totalText = await host.readFile(`${sys}/device/sriov_totalvfs`);
+  const totalVfs = totalText === undefined ? undefined : Number.parseInt(totalText.trim(), 10);
+  if (totalVfs === undefined || Number.isNaN(totalVfs)) {
+    return {
+      problem: {
+        message: `${pci} (${pf.name}) has no SR-IOV capability (no sriov_totalvfs)`,
+        hint: `use a port of an SR-IOV NIC (Intel 82599/X520, X540, X710, ...); on some boards SR-IOV must be enabled in the BIOS/UEFI setup before the capability appears`,
+      },
+    };
+  }
+  if (totalVfs === 0) {
+    return {
+      problem: {
+        message: `SR-IOV disabled in BIOS for ${pci} (${pf.name}): sriov_totalvfs is 0 — enable SR-IOV in the BIOS/UEFI setup`,
+        hint: 'enable SR-IOV (often under PCIe/PCI configuration; some boards also need ARI) in the BIOS/UEFI setup, then power-cycle the node',
+      },
+    };
+  }
+  if (totalVfs < pf.vfs) {
+    return {
+      problem: {
+        message: `${pci} (${pf.name}) supports ${totalVfs} VFs, the plan asks for ${pf.vfs}`,
+        hint: `lower pfs[].vfs of ${pf.name} in the inventory to at most ${totalVfs}`,
+      },
+    };
+  }
+  const driver = await linkTarget(host, `${sys}/device/driver`);
+  return { facts: { name: pf.name, pci, model: await nicModel(host, pci), totalVfs, driver: driver === undefined ? null : posix.basename(driver) } };
+}

@@ -1,0 +1,50 @@
+// Huge pages as the running node has them: the hugetlbfs mount and the 2 MB pages reserved now.
+import type { Host } from '../../hosts/host.ts';
+import { FatalError } from '../../workflows/engine/errors.ts';
+import type { HugepagesPlan } from '../../workflows/inventory/plan.ts';
+import { hasHugetlbfsMount, parseFindmntJson } from '../parse/findmnt.ts';
+
+const POOL = { '2M': 'hugepages-2048kB', '1G': 'hugepages-1048576kB' } as const;
+
+export interface HugepagesNow {
+  mounted: boolean;
+  /**
+   * Whether the mount can exist in this boot: the kernel has a pool of that page size (1 GB pools
+   * appear only after booting with hugepagesz=1G; the fstab line mounts it then).
+   */
+  mountable: boolean;
+  /** vm.nr_hugepages now (2 MB pages only). */
+  reserved: number | undefined;
+}
+
+async function mountsOn(host: Host, target: string) {
+  // findmnt exits 1 with no output when nothing is mounted there.
+  const result = await host.exec(['findmnt', '-J', '--mountpoint', target]);
+  return result.code === 0 && result.stdout.trim() !== '' ? parseFindmntJson(result.stdout) : [];
+}
+
+export async function readReserved(host: Host): Promise<number> {
+  const text = (await host.run(['sysctl', '-n', 'vm.nr_hugepages'])).stdout.trim();
+  const n = Number.parseInt(text, 10);
+  if (Number.isNaN(n)) throw new FatalError(`sysctl -n vm.nr_hugepages printed ${JSON.stringify(text)}, not a number`, { hint: 'check the kernel supports huge pages (CONFIG_HUGETLBFS)' });
+  return n;
+}
+
+export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
+  const entries = await mountsOn(host, plan.mount);
+  const mounted = hasHugetlbfsMount(entries, plan.mount, plan.size);
+  const other = entries.find((e) => !hasHugetlbfsMount([e], plan.mount, plan.size));
+  if (!mounted && other) {
+    throw new FatalError(`${host.name}: ${other.fstype} (${other.options.join(',')}) is mounted on ${plan.mount}, not a hugetlbfs of ${plan.size} pages`, {
+      hint: `unmount it (umount ${plan.mount}) or choose another hugepages.mount in the inventory`,
+    });
+  }
+  const mountable = (await host.exec(['test', '-d', `/sys/kernel/mm/hugepages/${POOL[plan.size]}`])).code === 0;
+  return { mounted, mountable, reserved: plan.size === '2M' ? await readReserved(host) : undefined };
+}
+
+/** Reserved pages short of the plan, in words, or undefined when enough are reserved. */
+export function shortfall(plan: HugepagesPlan, now: HugepagesNow): string | undefined {
+  if (now.reserved === undefined || now.reserved >= plan.count) return undefined;
+  return `${now.reserved} of ${plan.count} ${plan.size} huge pages reserved`;
+}

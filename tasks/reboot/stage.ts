@@ -1,0 +1,49 @@
+// Stage 5, reboot (paper section 3: "Finally we reboot the system"): the engine runs the reboot
+// protocol around this stage (boot_id before and after, resumable). Skipped when the running boot
+// already has the planned cmdline and drivers; verify proves the new boot took the new config.
+import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
+import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { CheckResult, Stage, StageOutputs } from '../stage.ts';
+import { describeShortfall, readBootState } from './boot-state.ts';
+
+export const rebootStage: Stage = {
+  id: 'reboot',
+  title: 'Reboot into the new configuration',
+  reboots: true,
+  inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, modules: [plan.driver.pfModule, plan.driver.vfModule] }),
+
+  async check(ctx): Promise<CheckResult> {
+    const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
+    const plan: string[] = [];
+    if (!state.check.ok) plan.push(`the kernel cmdline lacks ${describeShortfall(state.check)}`);
+    if (state.notLoaded.length > 0) plan.push(`${state.notLoaded.join(', ')} not loaded: the boot loads them from /etc/modules-load.d`);
+    plan.push(...state.oldDrivers.map((d) => `${d}: the boot loads the new one`));
+    if (plan.length === 0) {
+      return { done: true, reason: `skipped: /proc/cmdline already has ${ctx.plan.kernelParams.join(' ')} and ${ctx.plan.driver.pfModule}, ${ctx.plan.driver.vfModule} are loaded` };
+    }
+    return { done: false, plan: [`reboot ${ctx.host.name}:`, ...plan.map((p) => `  ${p}`)] };
+  },
+
+  // The engine's reboot protocol is the whole change; there is nothing to do before it.
+  async apply() {},
+
+  async verify(ctx): Promise<StageOutputs> {
+    const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
+    if (!state.check.ok) {
+      throw new FatalError(`${ctx.host.name}: after the reboot /proc/cmdline lacks ${describeShortfall(state.check)}: the bootloader did not use the new configuration — check GRUB_DEFAULT / the boot entry`, {
+        hint: 'compare /proc/cmdline with the default entry of grub.cfg on the node (kernel-cmdline\'s outputs name it); on EFI machines check which grub.cfg the firmware loads',
+      });
+    }
+    if (state.notLoaded.length > 0) {
+      throw new NotReadyError(`${state.notLoaded.join(', ')} not loaded yet`, {
+        hint: 'check /etc/modules-load.d/sriov-lxc.conf and `dmesg | grep -i ixgbe` on the node; `modprobe <module>` shows why a driver does not load',
+      });
+    }
+    if (state.oldDrivers.length > 0) {
+      throw new FatalError(`${ctx.host.name}: after the reboot ${state.oldDrivers.join('; ')}`, {
+        hint: 'the initramfs probably carries the old driver: rebuild it (Debian: update-initramfs -u; RHEL: dracut -f) and run again',
+      });
+    }
+    return { bootId: await ctx.host.bootId(), cmdline: state.cmdline };
+  },
+};

@@ -1,0 +1,181 @@
+import test from 'ava';
+import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { parseInventory } from '../../workflows/inventory/load.ts';
+import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../workflows/engine/errors.ts';
+import { modulesHugepagesStage } from '../../tasks/modules-hugepages/stage.ts';
+import type { StageContext } from '../../tasks/stage.ts';
+
+const MODULES_LOAD = '/etc/modules-load.d/sriov-lxc.conf';
+const MODPROBE = '/etc/modprobe.d/sriov-lxc.conf';
+const SYSCTL = '/etc/sysctl.d/80-sriov-lxc-hugepages.conf';
+const fstab = fixture('stages/modules/fstab-debian12-unconfigured.txt');
+
+const modulesLoadText = '# Written by sriov-lxc: the SR-IOV NIC drivers, the PF driver before the VF driver.\nixgbe\nixgbevf\n';
+const modprobeText = '# Written by sriov-lxc: VFs per port, also when the driver is reloaded without a reboot.\noptions ixgbe max_vfs=8,8\n';
+const sysctlText = '# Written by sriov-lxc: 2M huge pages reserved at boot.\nvm.nr_hugepages = 1024\n';
+const fstabText = `${fstab}# BEGIN sriov-lxc hugepages\nhugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\n# END sriov-lxc hugepages\n`;
+
+function plan(options: { vfCreation?: string; hugepages?: boolean } = {}): HostPlan {
+  return parseInventory(`
+hosts:
+  node1:
+    address: 10.0.0.1
+    ${options.hugepages === false ? '' : 'hugepages: { count: 1024, size: 2M, mount: /mnt/huge }'}
+    pfs:
+      - { name: enp4s0f0, vfs: 8, vfCreation: ${options.vfCreation ?? 'max_vfs'} }
+      - { name: enp4s0f1, vfs: 8, vfCreation: ${options.vfCreation ?? 'max_vfs'} }
+`, '/tmp/inventory.yaml').hosts[0]!;
+}
+
+function context(host: FakeHost, p: HostPlan = plan()): StageContext & { lines: string[] } {
+  const lines: string[] = [];
+  return { host, plan: p, outputs: {}, log: (l) => lines.push(l), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', lines };
+}
+
+interface NodeState {
+  mounted: boolean;
+  reserved: number;
+  /** What the kernel grants of a request (fragmented memory grants less). */
+  grant: (wanted: number) => number;
+}
+
+/** A node answering like the Debian 12 VM did: findmnt, sysctl, mkdir and mount. */
+function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost & { state: NodeState } {
+  const s: NodeState = { mounted: false, reserved: 0, grant: (n) => n, ...state };
+  const host = Object.assign(new FakeHost('node1', files), { state: s });
+  host.on(['findmnt', '-J', '--mountpoint', '/mnt/huge'], () =>
+    s.mounted ? { stdout: fixture('stages/modules/findmnt-J-mountpoint-mnt-huge.json') } : { code: 1, stdout: fixture('stages/modules/findmnt-J-mountpoint-unmounted.stdout') },
+  );
+  host.on(['test', '-d', '/sys/kernel/mm/hugepages/hugepages-2048kB'], {});
+  host.on(['sysctl', '-n', 'vm.nr_hugepages'], () => ({ stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', String(s.reserved)) }));
+  host.on(['sysctl', '-p', SYSCTL], () => {
+    const wanted = Number(/vm\.nr_hugepages = (\d+)/.exec(host.files.get(SYSCTL)?.content ?? '')?.[1]);
+    s.reserved = s.grant(wanted);
+    return { stdout: fixture('stages/modules/sysctl-p-nr-hugepages-0.stdout').replace('0', String(wanted)) };
+  });
+  host.on(['mkdir', '-p', '-m', '0755', '/mnt/huge'], {});
+  host.on(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/mnt/huge'], () => {
+    s.mounted = true;
+    return {};
+  });
+  host.on((argv) => argv[0] === 'rm' && argv[1] === '-f' && argv.length === 3, (argv) => {
+    host.files.delete(argv[2] as string);
+    return {};
+  });
+  return host;
+}
+
+test('a fresh node: the plan and a diff per file', async (t) => {
+  const host = node({ '/etc/fstab': fstab });
+  const result = await modulesHugepagesStage.check(context(host));
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [
+    `create ${MODULES_LOAD}`,
+    `create ${MODPROBE}`,
+    `create ${SYSCTL}`,
+    'update /etc/fstab',
+    `reserve huge pages now: sysctl -p ${SYSCTL} (0 of 1024 2M huge pages reserved)`,
+    'mount hugetlbfs (pagesize=2M) on /mnt/huge',
+  ]);
+  t.is(result.diffs?.find((d) => d.path === MODULES_LOAD)?.diff, [
+    '--- /dev/null',
+    '+++ b/etc/modules-load.d/sriov-lxc.conf',
+    '@@ -0,0 +1,3 @@',
+    '+# Written by sriov-lxc: the SR-IOV NIC drivers, the PF driver before the VF driver.',
+    '+ixgbe',
+    '+ixgbevf',
+    '',
+  ].join('\n'));
+  t.is(result.diffs?.find((d) => d.path === '/etc/fstab')?.diff, [
+    '--- a/etc/fstab',
+    '+++ b/etc/fstab',
+    '@@ -1 +1,4 @@',
+    ' # UNCONFIGURED FSTAB FOR BASE SYSTEM',
+    '+# BEGIN sriov-lxc hugepages',
+    '+hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0',
+    '+# END sriov-lxc hugepages',
+    '',
+  ].join('\n'));
+  t.false(host.calls.some((c) => c.kind === 'writeFile'), 'check changes nothing');
+});
+
+test('apply writes the files, reserves the pages and mounts hugetlbfs; then check is done', async (t) => {
+  const host = node({ '/etc/fstab': fstab });
+  const ctx = context(host);
+  await modulesHugepagesStage.apply(ctx);
+  t.is(host.files.get(MODULES_LOAD)?.content, modulesLoadText);
+  t.is(host.files.get(MODPROBE)?.content, modprobeText);
+  t.is(host.files.get(SYSCTL)?.content, sysctlText);
+  t.is(host.files.get('/etc/fstab')?.content, fstabText);
+  t.deepEqual(host.commands.filter((c) => !/^(findmnt|test|sysctl -n) /.test(c)), [
+    `sysctl -p ${SYSCTL}`,
+    'mkdir -p -m 0755 /mnt/huge',
+    'mount -t hugetlbfs -o pagesize=2M hugetlbfs /mnt/huge',
+  ]);
+  t.deepEqual(await modulesHugepagesStage.verify(ctx), {
+    modulesLoad: MODULES_LOAD,
+    hugepages: { size: '2M', planned: 1024, reserved: 1024, mount: '/mnt/huge', mounted: true },
+  });
+  t.deepEqual(await modulesHugepagesStage.check(ctx), {
+    done: true,
+    reason: 'ixgbe then ixgbevf load at boot; 1024 2M pages reserved; hugetlbfs on /mnt/huge',
+  });
+});
+
+test('apply again on a configured node changes nothing', async (t) => {
+  const host = node({ '/etc/fstab': fstabText, [MODULES_LOAD]: modulesLoadText, [MODPROBE]: modprobeText, [SYSCTL]: sysctlText }, { mounted: true, reserved: 1024 });
+  await modulesHugepagesStage.apply(context(host));
+  t.false(host.calls.some((c) => c.kind === 'writeFile'));
+  t.false(host.commands.some((c) => c.startsWith('mount ')));
+});
+
+test('an operator\'s own hugetlbfs line for the mount point is kept, not doubled', async (t) => {
+  // The line the paper meant to write, written correctly by hand.
+  const own = `${fstab}huge /mnt/huge hugetlbfs defaults 0 0\n`;
+  const host = node({ '/etc/fstab': own, [MODULES_LOAD]: modulesLoadText, [MODPROBE]: modprobeText, [SYSCTL]: sysctlText }, { mounted: true, reserved: 1024 });
+  t.true((await modulesHugepagesStage.check(context(host))).done);
+});
+
+test('another file system on the mount point in fstab is refused with a fix', async (t) => {
+  const host = node({ '/etc/fstab': `${fstab}tmpfs /mnt/huge tmpfs size=1G 0 0\n` });
+  const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, '/etc/fstab already mounts tmpfs (size=1G) on /mnt/huge');
+  t.regex(error?.hint ?? '', /hugepages\.mount/);
+});
+
+test('another file system mounted on the mount point is refused with a fix', async (t) => {
+  const host = new FakeHost('node1', { '/etc/fstab': fstab });
+  host.on(['findmnt', '-J', '--mountpoint', '/mnt/huge'], { stdout: fixture('stages/modules/findmnt-J-mountpoint-tmpfs.json') });
+  const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: tmpfs (rw,relatime) is mounted on /mnt/huge, not a hugetlbfs of 2M pages');
+});
+
+test('VFs through sysfs: no modprobe options, and ours from an earlier plan is removed', async (t) => {
+  const host = node({ '/etc/fstab': fstabText, [MODULES_LOAD]: modulesLoadText, [MODPROBE]: modprobeText, [SYSCTL]: sysctlText }, { mounted: true, reserved: 1024 });
+  const ctx = context(host, plan({ vfCreation: 'sysfs' }));
+  const result = await modulesHugepagesStage.check(ctx);
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [`remove ${MODPROBE} (no longer planned)`]);
+  await modulesHugepagesStage.apply(ctx);
+  t.true(host.commands.includes(`rm -f ${MODPROBE}`));
+});
+
+test('no huge pages planned: our sysctl file and fstab block go, other lines stay', async (t) => {
+  const host = node({ '/etc/fstab': fstabText, [MODULES_LOAD]: modulesLoadText, [MODPROBE]: modprobeText, [SYSCTL]: sysctlText });
+  const ctx = context(host, plan({ hugepages: false }));
+  await modulesHugepagesStage.apply(ctx);
+  t.is(host.files.get('/etc/fstab')?.content, fstab);
+  t.true(host.commands.includes(`rm -f ${SYSCTL}`));
+  t.false(host.commands.some((c) => c.startsWith('mount ') || c.startsWith('sysctl')));
+  t.deepEqual(await modulesHugepagesStage.verify(ctx), { modulesLoad: MODULES_LOAD, hugepages: null });
+});
+
+test('fragmented memory: fewer pages than planned is explained, not fatal', async (t) => {
+  const host = node({ '/etc/fstab': fstab }, { grant: () => 512 });
+  const ctx = context(host);
+  await modulesHugepagesStage.apply(ctx);
+  const outputs = await modulesHugepagesStage.verify(ctx);
+  t.like(outputs, { hugepages: { reserved: 512, planned: 1024 } });
+  t.true(ctx.lines.some((l) => l.startsWith('only 512 of 1024 2M huge pages reserved: memory is fragmented')));
+});
