@@ -54,6 +54,7 @@ function shortCauses(o: PfObservation): string {
 function countFindings(o: PfObservation): Finding[] {
   const { plan, sysfs } = o;
   const name = `${plan.name} (${sysfs.pci ?? 'unknown PCI address'})`;
+  if (plan.vfs === 0 && (sysfs.numVfs ?? 0) === 0) return [];
   if (sysfs.totalVfs === null) {
     return [{
       kind: 'fatal',

@@ -156,5 +156,6 @@ test('sysfs surveys: a real virtio NIC has no SR-IOV; a missing PF is named', (t
   const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, macs: [], autoMacs: true };
   const base = { plan, link: undefined, lspciVfs: new Set<string>(), maxVfsParam: undefined, vfModule: 'ixgbevf' };
   t.like(assessPf({ ...base, sysfs: virtio }).findings[0], { kind: 'fatal', message: 'eth0 (virtio2) has no SR-IOV capability in sysfs (no sriov_totalvfs)' });
+  t.deepEqual(assessPf({ ...base, plan: { ...plan, vfs: 0 }, sysfs: virtio }).findings, [], 'a PF without planned VFs needs no SR-IOV');
   t.like(assessPf({ ...base, sysfs: parseSysfsSurvey(f('sysfs-missing-pf.txt')) }).findings[0], { kind: 'settling', message: 'eth0 not found (no /sys/class/net/eth0/device)' });
 });
