@@ -151,7 +151,7 @@ export function assessPf(o: PfObservation): PfAssessment {
     };
   }
   const counts = countFindings(o);
-  const findings = counts.some((f) => f.kind !== 'settling') ? counts : [...counts, ...vfFindings(o)];
+  const findings = plan.vfs === 0 || counts.some((f) => f.kind !== 'settling') ? counts : [...counts, ...vfFindings(o)];
   const vfs = sysfs.vfs
     .filter((v) => v.index < plan.vfs)
     .map((v) => ({ index: v.index, netdev: v.netdev, pci: v.pci, mac: o.link?.vfs.find((i) => i.vf === v.index)?.mac ?? null }));
