@@ -1,0 +1,160 @@
+// What a lab node's firmware needs of GRUB: the menu of a grub.cfg written by grub-mkconfig (entries,
+// submenus, ids, `linux` lines, the default expression of its header) and the grubenv block
+// (saved_entry, next_entry). Pure functions over file contents.
+
+export interface MenuEntry {
+  kind: 'entry';
+  title: string;
+  id?: string;
+  /** The kernel image and its parameters, from the entry's `linux` (or linux16/linuxefi) line. */
+  linux?: { image: string; args: string };
+}
+
+export interface Submenu {
+  kind: 'submenu';
+  title: string;
+  id?: string;
+  children: MenuNode[];
+}
+
+export type MenuNode = MenuEntry | Submenu;
+
+export interface GrubConfig {
+  /** The `set default=` of the header's else-branch, e.g. `0` or `${saved_entry}`. */
+  defaultExpr: string;
+  /** Whether the header honours a one-shot `next_entry` from grubenv. */
+  honoursNextEntry: boolean;
+  menu: MenuNode[];
+}
+
+/** Splits a line into words the way GRUB's script lexer does for quotes and escapes. */
+export function grubWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line.charAt(++i);
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line.charAt(++i);
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+function menuId(words: readonly string[]): string | undefined {
+  const at = words.findIndex((w) => w === '$menuentry_id_option' || w === '--id');
+  return at >= 0 ? words[at + 1] : undefined;
+}
+
+export function parseGrubConfig(text: string): GrubConfig {
+  const root: MenuNode[] = [];
+  const stack: { node?: MenuNode; children: MenuNode[] }[] = [{ children: root }];
+  let defaultExpr = '0';
+  let honoursNextEntry = false;
+  let inNextEntryElse = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const words = grubWords(line);
+    const head = words[0];
+    const top = stack[stack.length - 1];
+    if (!top) throw new Error('grub.cfg: unbalanced braces');
+    if (head === 'menuentry' || head === 'submenu') {
+      const title = words[1] ?? '';
+      const id = menuId(words);
+      const node: MenuNode =
+        head === 'menuentry'
+          ? { kind: 'entry', title, ...(id ? { id } : {}) }
+          : { kind: 'submenu', title, ...(id ? { id } : {}), children: [] };
+      top.children.push(node);
+      stack.push({ node, children: node.kind === 'submenu' ? node.children : [] });
+      continue;
+    }
+    if (line === '}') {
+      if (stack.length > 1) stack.pop();
+      continue;
+    }
+    if ((head === 'linux' || head === 'linux16' || head === 'linuxefi') && top.node?.kind === 'entry') {
+      const image = words[1] ?? '';
+      const args = line.slice(line.indexOf(image) + image.length).trim();
+      top.node.linux = { image, args };
+      continue;
+    }
+    if (stack.length === 1) {
+      if (line.startsWith('if [ "${next_entry}" ]')) honoursNextEntry = true;
+      if (honoursNextEntry && line === 'else') inNextEntryElse = true;
+      if (line === 'fi') inNextEntryElse = false;
+      if (inNextEntryElse && head === 'set' && words[1]?.startsWith('default=')) {
+        defaultExpr = words[1].slice('default='.length);
+      }
+    }
+  }
+  return { defaultExpr, honoursNextEntry, menu: root };
+}
+
+/**
+ * The entry GRUB boots for a `default` value: an index path ("0", "1>2"), an id, or a title,
+ * each level separated by `>`. GRUB falls back to the first entry when nothing matches.
+ */
+export function resolveEntry(menu: readonly MenuNode[], spec: string): MenuEntry | undefined {
+  const first = (nodes: readonly MenuNode[]): MenuEntry | undefined => {
+    for (const n of nodes) {
+      if (n.kind === 'entry') return n;
+      const inner = first(n.children);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  let nodes: readonly MenuNode[] = menu;
+  let found: MenuNode | undefined;
+  for (const part of spec.split('>')) {
+    found = /^\d+$/.test(part) ? nodes[Number(part)] : nodes.find((n) => n.id === part || n.title === part);
+    if (!found) return first(menu);
+    if (found.kind === 'submenu') nodes = found.children;
+  }
+  return found?.kind === 'entry' ? found : first(menu);
+}
+
+const ENV_HEADER = '# GRUB Environment Block\n';
+export const GRUBENV_SIZE = 1024;
+
+/** Variables of a grubenv block, in file order. */
+export function parseGrubEnv(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.includes('=')) continue;
+    const at = line.indexOf('=');
+    vars.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return vars;
+}
+
+/** A grubenv block as grub-editenv writes it: 1024 bytes, padded with `#`. */
+export function renderGrubEnv(vars: ReadonlyMap<string, string>): string {
+  let body = ENV_HEADER;
+  for (const [k, v] of vars) body += `${k}=${v}\n`;
+  if (Buffer.byteLength(body) > GRUBENV_SIZE) throw new Error('grubenv: variables exceed the 1024-byte block');
+  return body + '#'.repeat(GRUBENV_SIZE - Buffer.byteLength(body));
+}
+
+/** `${name}` references in a GRUB word, replaced from the environment block (unset = empty). */
+export function expandGrubVars(text: string, env: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => env.get(a ?? b ?? '') ?? '');
+}

@@ -1,0 +1,17 @@
+// The lab's API for tests, the demo and the benchmarks (see lab/README.md).
+export { labUp, waitForNodesUp, type LabUpOptions } from './up.ts';
+export { labDown } from './down.ts';
+export { labInfo, DEFAULT_LAB_DIR, type LabInfo, type LabNode } from './info.ts';
+export {
+  activeFaults,
+  labExec,
+  labFault,
+  labReboot,
+  nodePower,
+  nodeSshdReadyAt,
+  waitForNode,
+  type ExecResult,
+} from './control.ts';
+export { FAULTS, FAULT_HELP, type Fault } from './faults.ts';
+export type { PowerState, PowerPhase } from './power.ts';
+export type { Flavour } from './layout.ts';

@@ -1,0 +1,184 @@
+#!/bin/sh
+# Installs a lab node's "OS" onto its disk, once, like an installer would: run by the lab (in a
+# private mount namespace, before the first boot) with the node's disk assembled by
+# node_mount_disk. Everything written here lands in the node's overlay upper dirs.
+# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_NODE_DIR LAB_SRC LAB_SHIM_DIR
+#              LAB_AUTHORIZED_KEYS (file) LAB_HOST_KEY (private key file)
+set -eu
+. "$LAB_SRC/lib/common.sh"
+. "$LAB_SRC/lib/mount-root.sh"
+host_key=$(cat "$LAB_HOST_KEY")
+authorized_keys=$(cat "$LAB_AUTHORIZED_KEYS")
+node_mount_disk
+. "$LAB_LIB/lib/devices.sh"
+. "$LAB_LIB/lib/modules.sh"
+
+# --- /etc: a clean node, not the host's configuration --------------------------------------------
+rm -rf /etc/systemd/system
+mkdir -p /etc/systemd/system/multi-user.target.wants
+for d in /etc/modules-load.d /etc/modprobe.d /etc/sysctl.d /etc/udev/rules.d /usr/lib/sysctl.d /usr/lib/modules-load.d; do
+  mkdir -p "$d"
+  find "$d" -mindepth 1 -maxdepth 1 ! -name 'README*' -exec rm -rf {} +
+done
+rm -rf /etc/ssh/sshd_config.d/* /etc/ssh/ssh_host_*
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > /etc/machine-id
+echo >> /etc/machine-id
+echo "$LAB_NODE" > /etc/hostname
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' "$LAB_NODE" > /etc/hosts
+rm -f /etc/os-release
+uuid=$("$LAB_LIB/bin/grub-probe" --target=fs_uuid /)
+
+case "$LAB_FLAVOUR" in
+  centos7)
+    cat > /etc/os-release << 'EOF'
+NAME="CentOS Linux"
+VERSION="7 (Core)"
+ID="centos"
+ID_LIKE="rhel fedora"
+VERSION_ID="7"
+PRETTY_NAME="CentOS Linux 7 (Core)"
+ANSI_COLOR="0;31"
+CPE_NAME="cpe:/o:centos:centos:7"
+HOME_URL="https://www.centos.org/"
+BUG_REPORT_URL="https://bugs.centos.org/"
+
+CENTOS_MANTISBT_PROJECT="CentOS-7"
+CENTOS_MANTISBT_PROJECT_VERSION="7"
+REDHAT_SUPPORT_PRODUCT="centos"
+REDHAT_SUPPORT_PRODUCT_VERSION="7"
+
+EOF
+    echo "CentOS Linux release 7.9.2009 (Core)" > /etc/centos-release
+    ln -sf centos-release /etc/redhat-release
+    ln -sf centos-release /etc/system-release
+    rm -f /etc/debian_version
+    cat > /etc/default/grub << 'EOF'
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR="$(sed 's, release .*$,,g' /etc/system-release)"
+GRUB_DEFAULT=saved
+GRUB_DISABLE_SUBMENU=true
+GRUB_TERMINAL_OUTPUT="console"
+GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet"
+GRUB_DISABLE_RECOVERY="true"
+EOF
+    printf '/dev/mapper/centos-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
+    grubdir=/boot/grub2
+    initrd=/boot/initramfs-$KREL.img
+    # The CentOS 7 slow-boot bug (lxc/lxc#622): its common config drops setpcap.
+    echo "lxc.cap.drop = mac_admin mac_override setfcap setpcap" >> /usr/share/lxc/config/centos.common.conf
+    # CentOS names its GRUB tools grub2-*; GRUB's scripts still call /usr/bin/grub-editenv.
+    for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
+    for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
+    ln -sf "$LAB_HOSTUSR/bin/grub-editenv" /usr/bin/grub2-editenv
+    mkconfig=/usr/sbin/grub2-mkconfig
+    ;;
+  debian12)
+    cat > /etc/os-release << 'EOF'
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+HOME_URL="https://www.debian.org/"
+SUPPORT_URL="https://www.debian.org/support"
+BUG_REPORT_URL="https://bugs.debian.org/"
+EOF
+    cat > /etc/default/grub << 'EOF'
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`
+GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+GRUB_CMDLINE_LINUX=""
+EOF
+    printf 'UUID=%s /               ext4    errors=remount-ro 0       1\n' "$uuid" > /etc/fstab
+    grubdir=/boot/grub
+    initrd=/boot/initrd.img-$KREL
+    # Debian's lxc package enables lxc.service (autostart of containers at boot).
+    ln -sf /usr/lib/systemd/system/lxc.service /etc/systemd/system/multi-user.target.wants/lxc.service
+    mkconfig=/usr/sbin/update-grub
+    ;;
+  *) die "unknown flavour $LAB_FLAVOUR" ;;
+esac
+
+cat > /etc/ssh/sshd_config << 'EOF'
+# sriov-lxc lab node
+Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PidFile none
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxStartups 100:30:200
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+(umask 077 && printf '%s\n' "$host_key" > /etc/ssh/ssh_host_ed25519_key)
+ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key > /etc/ssh/ssh_host_ed25519_key.pub
+echo /run/sriov-lab/lib/sriov-numvfs.so > /etc/ld.so.preload
+mkdir -p /etc/lxc
+echo "lxc.net.0.type = empty" > /etc/lxc/default.conf
+
+# --- /usr: the simulated hardware's tools in their usual places ----------------------------------
+ln -sf /usr/lib/sriov-lab/bin/lspci /usr/bin/lspci
+ln -sf /usr/lib/sriov-lab/bin/ip /usr/bin/ip
+for t in modprobe rmmod insmod lsmod modinfo depmod; do ln -sf /usr/lib/sriov-lab/bin/kmod "/usr/sbin/$t"; done
+ln -sf /usr/lib/sriov-lab/bin/dmesg /usr/bin/dmesg
+ln -sf /usr/lib/sriov-lab/bin/systemctl /usr/bin/systemctl
+for t in reboot shutdown poweroff halt; do ln -sf /usr/lib/sriov-lab/bin/power "/usr/sbin/$t"; done
+ln -sf /usr/lib/sriov-lab/bin/grub-probe /usr/sbin/grub-probe
+ln -sf /usr/lib/sriov-lab/bin/grub-mkrelpath /usr/bin/grub-mkrelpath
+for t in lxc-centos lxc-debian; do ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab "/usr/share/lxc/templates/$t"; done
+
+# In-box drivers and kernel headers for out-of-tree builds.
+inbox() { # NAME VERSION DESCRIPTION PARM
+  dir=$MODDIR/kernel/drivers/net/ethernet/intel/$1
+  mkdir -p "$dir"
+  {
+    echo "sriov-lab-module"
+    echo "name=$1"
+    echo "version=$2"
+    echo "license=GPL v2"
+    echo "description=$3"
+    echo "author=Intel Corporation, <linux.nics@intel.com>"
+    echo "intree=Y"
+    echo "vermagic=$KREL SMP mod_unload modversions"
+    [ -z "$4" ] || echo "parm=$4"
+  } > "$dir/$1.ko"
+}
+inbox ixgbe 5.1.0-k "Intel(R) 10 Gigabit PCI Express Network Driver" \
+  "max_vfs:Maximum number of virtual functions to allocate per physical function - default is zero and maximum value is 63. (Deprecated) (uint)"
+inbox ixgbevf 4.1.0-k "Intel(R) 10 Gigabit Virtual Function Network Driver" ""
+mkdir -p "/usr/src/linux-headers-$KREL"
+ln -sf /usr/lib/sriov-lab/kbuild/Makefile "/usr/src/linux-headers-$KREL/Makefile"
+ln -sfn "/usr/src/linux-headers-$KREL" "$MODDIR/build"
+depmod_run
+
+# --- /boot: a kernel, an initramfs and GRUB's configuration ----------------------------------------
+echo "sriov-lxc lab kernel image $KREL" > "/boot/vmlinuz-$KREL"
+echo "sriov-lxc lab initramfs $KREL" > "$initrd"
+mkdir -p "$grubdir"
+# GRUB's scripts read the default environment block (`grub-editenv -`) from /boot/grub.
+[ "$grubdir" = /boot/grub ] || ln -sfn grub2 /boot/grub
+"$LAB_HOSTUSR/bin/grub-editenv" "$grubdir/grubenv" create
+if [ "$LAB_FLAVOUR" = centos7 ]; then
+  "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null
+else
+  "$mkconfig" 2> /dev/null
+fi
+
+# --- /root, /srv ---------------------------------------------------------------------------------
+chmod 700 /root
+printf '# ~/.bashrc of a lab node\n' > /root/.bashrc
+printf '[ -n "$BASH" ] && [ -f ~/.bashrc ] && . ~/.bashrc\n' > /root/.profile
+mkdir -p /root/.ssh
+chmod 700 /root/.ssh
+(umask 077 && printf '%s\n' "$authorized_keys" > /root/.ssh/authorized_keys)
+mkdir -p /srv/bench

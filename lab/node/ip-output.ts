@@ -1,0 +1,172 @@
+// Rewrites real `ip link/addr show` output of a lab node so that the PFs and VFs look like an
+// 82599's: the PF gets the VF list the kernel reports for an SR-IOV PF (vfinfo_list in JSON, `vf N`
+// lines in text, iproute2 6.1 formats), and the veth/macvlan traces (`@ifN`, link-netnsid, kind)
+// disappear. Run by the node's `ip` wrapper: `node ip-output.ts --json|--text` < real output.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface VfInfo {
+  vf: number;
+  mac: string;
+  vlan: number;
+  qos: number;
+  maxTxRate: number;
+  minTxRate: number;
+  spoofchk: boolean;
+  trust: boolean;
+  queryRss: boolean;
+  linkState: 'auto' | 'enable' | 'disable';
+}
+
+/** What the simulated hardware reports: per PF, its VFs, or null when ixgbe is not bound. */
+export type PfView = ReadonlyMap<string, readonly VfInfo[] | null>;
+
+const PF_NAMES = ['enp4s0f0', 'enp4s0f1'];
+
+/** The lab's netdevs: the two PFs and the VF netdevs (macvlans on a PF). */
+function isLabNetdev(name: string, link: unknown, pfs: PfView): boolean {
+  return pfs.has(name) || (typeof link === 'string' && pfs.has(link));
+}
+
+function vfinfoJson(vf: VfInfo): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    vf: vf.vf,
+    link_type: 'ether',
+    address: vf.mac,
+    broadcast: 'ff:ff:ff:ff:ff:ff',
+    vlan_list: [{ ...(vf.vlan ? { vlan: vf.vlan } : {}), ...(vf.qos ? { qos: vf.qos } : {}) }],
+  };
+  if (vf.maxTxRate) entry.tx_rate = vf.maxTxRate;
+  entry.rate = { max_tx: vf.maxTxRate, min_tx: vf.minTxRate };
+  entry.spoofchk = vf.spoofchk;
+  entry.link_state = vf.linkState;
+  entry.trust = vf.trust;
+  entry.query_rss_en = vf.queryRss;
+  return entry;
+}
+
+export function rewriteJson(text: string, pfs: PfView, withVfs = true): string {
+  const links = JSON.parse(text) as Record<string, unknown>[];
+  for (const link of links) {
+    const name = String(link.ifname);
+    if (!isLabNetdev(name, link.link, pfs)) continue;
+    delete link.link;
+    delete link.link_index;
+    delete link.link_netnsid;
+    delete link.linkinfo;
+    const vfs = pfs.get(name);
+    // brief mode (no ifindex) shows no VFs
+    if (vfs && withVfs && 'ifindex' in link) link.vfinfo_list = vfs.map(vfinfoJson);
+  }
+  // `ip -j -p` pretty-prints with four spaces.
+  return text.trim().includes('\n') ? JSON.stringify(links, null, 4) : JSON.stringify(links);
+}
+
+function vfinfoText(vf: VfInfo): string {
+  let line = `    vf ${vf.vf}     link/ether ${vf.mac} brd ff:ff:ff:ff:ff:ff`;
+  if (vf.vlan) line += `, vlan ${vf.vlan}`;
+  if (vf.qos) line += `, qos ${vf.qos}`;
+  if (vf.maxTxRate) line += `, tx rate ${vf.maxTxRate} (Mbps), max_tx_rate ${vf.maxTxRate}Mbps`;
+  if (vf.minTxRate) line += `, min_tx_rate ${vf.minTxRate}Mbps`;
+  line += `, spoof checking ${vf.spoofchk ? 'on' : 'off'}, link-state ${vf.linkState}`;
+  line += `, trust ${vf.trust ? 'on' : 'off'}, query_rss ${vf.queryRss ? 'on' : 'off'}`;
+  return line;
+}
+
+const HEADER = /^(\d+): ([^:@\s]+)(@[^:\s]+)?: (.*)$/;
+const BRIEF = /^([^\s@]+)(@\S+)?\s+(\S.*)$/;
+const KIND = /^(\s+)(?:veth|macvlan(?: mode \S+)?(?: bcqueuelen \d+)?(?: usedbcqueuelen \d+)?(?: flag \S+)?) /;
+
+/** `withVfs`: add the VF lines (ip link; ip addr only with -d, like iproute2). */
+export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
+  const out: string[] = [];
+  let pending: readonly VfInfo[] | null = null;
+  let inLab = false;
+  const flush = (): void => {
+    if (pending) out.push(...pending.map(vfinfoText));
+    pending = null;
+  };
+  for (const line of text.split('\n')) {
+    const header = HEADER.exec(line);
+    if (header) {
+      flush();
+      const [, index, name = '', suffix = '', rest] = header;
+      const lower = suffix.startsWith('@') ? suffix.slice(1) : undefined;
+      inLab = isLabNetdev(name, lower, pfs);
+      pending = inLab && withVfs ? (pfs.get(name) ?? null) : null;
+      out.push(inLab ? `${index}: ${name}: ${rest}` : line);
+      continue;
+    }
+    const brief = line.startsWith(' ') ? null : BRIEF.exec(line);
+    if (brief && !HEADER.test(line)) {
+      flush();
+      inLab = false;
+      const [, name = '', suffix, rest = ''] = brief;
+      const lab = isLabNetdev(name, suffix?.slice(1), pfs);
+      out.push(lab && suffix ? `${name.padEnd(16)} ${rest}` : line);
+      continue;
+    }
+    if (inLab && line.trim() === '') continue;
+    if (inLab && line.trim().startsWith('link/ether')) {
+      out.push(line.replace(/ link-netnsid \d+/, ''));
+    } else if (inLab && KIND.test(line)) {
+      out.push(line.replace(KIND, '$1'));
+    } else if (line.startsWith(' ') || line === '') {
+      out.push(line);
+    } else {
+      flush();
+      out.push(line);
+    }
+  }
+  flush();
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out.join('\n');
+}
+
+function readState(dir: string, key: string): string | undefined {
+  const path = join(dir, key);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+/** The PF view from the node's runtime state (/run/sriov-lab). */
+export function readPfView(runDir: string): PfView {
+  const bound = existsSync(join(runDir, 'modules', 'ixgbe'));
+  const view = new Map<string, readonly VfInfo[] | null>();
+  for (const pf of PF_NAMES) {
+    if (!bound) {
+      view.set(pf, null);
+      continue;
+    }
+    const vfDir = join(runDir, 'pf', pf, 'vf');
+    const indexes = existsSync(vfDir) ? readdirSync(vfDir).map(Number).sort((a, b) => a - b) : [];
+    view.set(
+      pf,
+      indexes.map((vf) => {
+        const dir = join(vfDir, String(vf));
+        const num = (key: string): number => Number(readState(dir, key) ?? 0);
+        const state = readState(dir, 'link_state');
+        return {
+          vf,
+          mac: readState(dir, 'mac') ?? '00:00:00:00:00:00',
+          vlan: num('vlan'),
+          qos: num('qos'),
+          maxTxRate: num('max_tx_rate'),
+          minTxRate: num('min_tx_rate'),
+          spoofchk: readState(dir, 'spoofchk') !== 'off',
+          trust: readState(dir, 'trust') === 'on',
+          queryRss: readState(dir, 'query_rss') === 'on',
+          linkState: state === 'enable' || state === 'disable' ? state : 'auto',
+        };
+      }),
+    );
+  }
+  return view;
+}
+
+if (import.meta.main) {
+  const [mode, vfs] = process.argv.slice(2);
+  const input = readFileSync(0, 'utf8');
+  const view = readPfView('/run/sriov-lab');
+  const output = mode === '--json' ? rewriteJson(input, view, vfs !== '--no-vfs') : rewriteText(input, view, vfs !== '--no-vfs');
+  process.stdout.write(`${output}\n`);
+}

@@ -1,0 +1,178 @@
+# The simulated PCI hardware of a node: an Intel 82599ES (two ports, 64 VFs each) behind a root
+# port, in a tmpfs sysfs tree shaped like the kernel's. VF netdevs are macvlans on the PF veth.
+# Sourced after common.sh.
+
+pci_write() { printf '%s\n' "$2" > "$1"; }
+
+# pci_device DIR VENDOR DEVICE CLASS REVISION SUBSYS_DEVICE
+pci_device() {
+  mkdir -p "$1"
+  pci_write "$1/vendor" "0x$2"
+  pci_write "$1/device" "0x$3"
+  pci_write "$1/class" "0x$4"
+  pci_write "$1/revision" "0x$5"
+  pci_write "$1/subsystem_vendor" "0x8086"
+  pci_write "$1/subsystem_device" "0x$6"
+  pci_write "$1/numa_node" "0"
+  pci_write "$1/enable" "1"
+  addr=${1##*/}
+  ln -sfn "../../../devices/pci0000:00/${1#"$PCI_ROOT"/}" "/sys/bus/pci/devices/$addr"
+}
+
+pci_tree_init() {
+  mkdir -p /sys/bus/pci/devices /sys/bus/pci/drivers
+  pci_device "$PCI_ROOT/0000:00:00.0" 8086 2f00 060000 02 0000
+  pci_device "$PCI_PORT" 8086 2f08 060400 02 0000
+  pci_device "$PCI_ROOT/0000:00:1f.2" 8086 8d02 010601 05 0000
+  for i in 0 1; do
+    d=$(pf_dir "$i")
+    pci_device "$d" 8086 10fb 020000 01 000c
+    pci_write "$d/sriov_totalvfs" "$(totalvfs)"
+    pci_write "$d/sriov_numvfs" 0
+    pci_write "$d/sriov_offset" 128
+    pci_write "$d/sriov_stride" 2
+    pci_write "$d/sriov_vf_device" 10ed
+    pci_write "$d/sriov_drivers_autoprobe" 1
+    mkdir -p "$d/net"
+    ln -sfn "/sys/devices/virtual/net/$(pf_name "$i")" "$d/net/$(pf_name "$i")"
+    mkdir -p "$(pf_state "$(pf_name "$i")")"
+  done
+}
+
+# The firmware settings that act at once (the lab's `fault` command calls this through the node).
+pci_firmware_refresh() {
+  for i in 0 1; do pci_write "$(pf_dir "$i")/sriov_totalvfs" "$(totalvfs)"; done
+}
+
+driver_bind() { # ADDR-DIR DRIVER
+  mkdir -p "/sys/bus/pci/drivers/$2"
+  ln -sfn "../../../../bus/pci/drivers/$2" "$1/driver"
+  ln -sfn "../../../../devices/pci0000:00/${1#"$PCI_ROOT"/}" "/sys/bus/pci/drivers/$2/${1##*/}"
+}
+
+driver_unbind() { # ADDR-DIR
+  drv=$(readlink "$1/driver" 2>/dev/null) || return 0
+  rm -f "$1/driver" "/sys/bus/pci/drivers/${drv##*/}/${1##*/}"
+}
+
+# The ifindex of a PF in the node's namespace, for finding its VFs after LXC moved them away.
+ifindex_of() { cat "/sys/class/net/$1/ifindex" 2>/dev/null; }
+
+# Deletes every VF netdev of PF index $1: in the node, and inside any container that owns one (in
+# a container a VF shows as NAME@ifN with link-netnsid, N being the PF's ifindex in the node).
+vf_netdevs_destroy() {
+  pf=$(pf_name "$1")
+  pfidx=$(ifindex_of "$pf")
+  self=$(readlink /proc/self/ns/net)
+  $REAL_IP -o link show type macvlan 2>/dev/null | sed -n "s/^[0-9]*: \([^@:]*\)@$pf:.*/\1/p" |
+    while read -r dev; do $REAL_IP link del "$dev"; done
+  seen=" $self "
+  for ns in /proc/[0-9]*/ns/net; do
+    id=$(readlink "$ns" 2>/dev/null) || continue
+    case "$seen" in *" $id "*) continue ;; esac
+    seen="$seen $id "
+    nsenter --net="$ns" "$REAL_IP" -o link show type macvlan 2>/dev/null |
+      grep 'link-netnsid' | sed -n "s/^[0-9]*: \([^@:]*\)@if$pfidx:.*/\1/p" |
+      while read -r dev; do nsenter --net="$ns" "$REAL_IP" link del "$dev"; done
+  done
+  for vf in "$(pf_state "$pf")"/vf/*; do
+    [ -d "$vf" ] && rm -f "$vf/netdev"
+  done
+}
+
+# ixgbevf binds VF $2 of PF index $1: its netdev appears (DOWN), with the PF-assigned MAC if one was
+# set, otherwise a MAC of its own (a new random one at every load under random-vf-macs).
+vf_bind() {
+  st=$(pf_state "$(pf_name "$1")")/vf/$2
+  dev=$(vf_ifname "$1" "$2")
+  if [ -e "$st/admin" ]; then mac=$(cat "$st/mac"); else mac=$(vf_default_mac "$1" "$2"); fi
+  echo "$mac" > "$st/mac"
+  $REAL_IP link add link "$(pf_name "$1")" name "$dev" address "$mac" type macvlan mode bridge || return 1
+  echo "$dev" > "$st/netdev"
+  d=$(vf_dir "$1" "$2")
+  mkdir -p "$d/net"
+  ln -sfn "/sys/devices/virtual/net/$dev" "$d/net/$dev"
+  driver_bind "$d" ixgbevf
+}
+
+vfs_bind_all() {
+  for i in 0 1; do
+    n=$(numvfs "$(pf_name "$i")")
+    v=0
+    while [ "$v" -lt "$n" ]; do
+      [ -e "$(pf_state "$(pf_name "$i")")/vf/$v/netdev" ] || vf_bind "$i" "$v"
+      v=$((v + 1))
+    done
+  done
+}
+
+vfs_unbind_all() {
+  for i in 0 1; do
+    vf_netdevs_destroy "$i"
+    for d in "$PCI_PORT"/0000:04:1*; do
+      [ -d "$d" ] && [ "$(readlink "$d/physfn")" = "../$(pf_pci "$i")" ] || continue
+      driver_unbind "$d"
+      rm -rf "$d/net"
+    done
+  done
+}
+
+# Creates the VF functions of PF index $1 (the count is already capped); ixgbevf binds them when
+# loaded, and udev loads it unless blacklisted.
+vfs_enable() {
+  pf=$(pf_name "$1")
+  st=$(pf_state "$pf")
+  v=0
+  while [ "$v" -lt "$2" ]; do
+    d=$(vf_dir "$1" "$v")
+    pci_device "$d" 8086 10ed 020000 01 000c
+    ln -sfn "../$(pf_pci "$1")" "$d/physfn"
+    ln -sfn "../$(vf_pci "$1" "$v")" "$(pf_dir "$1")/virtfn$v"
+    mkdir -p "$st/vf/$v"
+    vf_default_mac "$1" "$v" > "$st/vf/$v/mac"
+    v=$((v + 1))
+  done
+  echo "$2" > "$st/numvfs"
+  pci_write "$(pf_dir "$1")/sriov_numvfs" "$2"
+  klog "ixgbe $(pf_pci "$1"): SR-IOV enabled with $2 VFs"
+  if [ "$2" -gt 0 ]; then
+    if module_loaded ixgbevf; then
+      vfs_bind_all
+    elif ! module_blacklisted ixgbevf; then
+      modules_load ixgbevf ""
+    fi
+  fi
+}
+
+vfs_disable() {
+  pf=$(pf_name "$1")
+  st=$(pf_state "$pf")
+  vf_netdevs_destroy "$1"
+  n=$(numvfs "$pf")
+  v=0
+  while [ "$v" -lt "$n" ]; do
+    d=$(vf_dir "$1" "$v")
+    driver_unbind "$d"
+    rm -rf "$d" "/sys/bus/pci/devices/${d##*/}" "$(pf_dir "$1")/virtfn$v"
+    v=$((v + 1))
+  done
+  rm -rf "$st/vf"
+  echo 0 > "$st/numvfs"
+  pci_write "$(pf_dir "$1")/sriov_numvfs" 0
+  [ "$n" -gt 0 ] && klog "ixgbe $(pf_pci "$1"): SR-IOV disabled"
+  return 0
+}
+
+# How many VFs the hardware grants when N are asked: capped by sriov_totalvfs and by the fault
+# short-vfs (its argument, default 2).
+vfs_granted() {
+  total=$(totalvfs)
+  n=$1
+  [ "$n" -gt "$total" ] && n=$total
+  if fault_on short-vfs; then
+    cap=$(fault_arg short-vfs)
+    cap=${cap:-2}
+    [ "$n" -gt "$cap" ] && n=$cap
+  fi
+  echo "$n"
+}

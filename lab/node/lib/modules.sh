@@ -1,0 +1,158 @@
+# The simulated kernel modules of a node: ixgbe (PF) and ixgbevf (VF). A module file is a text
+# file (first line `sriov-lab-module`) with modinfo's fields; the in-box ones live under
+# /lib/modules/$(uname -r)/kernel, a driver built from Intel's tarball installs under updates/,
+# which depmod prefers. Loaded modules are recorded in $LAB_RUN/modules/NAME.
+# Sourced after common.sh and devices.sh.
+
+KREL=$(uname -r)
+MODDIR=/lib/modules/$KREL
+
+module_field() { sed -n "s/^$2=//p" "$1"; }
+
+module_is_file() { [ -f "$1" ] && [ "$(head -n1 "$1")" = "sriov-lab-module" ]; }
+
+# Path of module NAME per modules.dep (what depmod last saw), or nothing.
+module_path() {
+  name=$(echo "$1" | tr - _)
+  [ -r "$MODDIR/modules.dep" ] || return 1
+  rel=$(sed -n "s|^\(\([^:]*/\)\{0,1\}$name\.ko\):.*|\1|p" "$MODDIR/modules.dep" | head -n1)
+  [ -n "$rel" ] && [ -f "$MODDIR/$rel" ] && echo "$MODDIR/$rel"
+}
+
+# `options NAME ...` from /etc/modprobe.d, then NAME.param=... from the kernel cmdline.
+module_config_params() {
+  cat /etc/modprobe.d/*.conf 2>/dev/null | sed -n "s/^[[:space:]]*options[[:space:]]\{1,\}$1[[:space:]]\{1,\}//p" | tr '\n' ' '
+  for w in $(cat /proc/cmdline); do
+    case "$w" in "$1".*=*) printf '%s ' "${w#"$1".}" ;; esac
+  done
+}
+
+module_blacklisted() {
+  cat /etc/modprobe.d/*.conf 2>/dev/null | grep -Eq "^[[:space:]]*blacklist[[:space:]]+$1([[:space:]]|\$)" && return 0
+  for w in $(cat /proc/cmdline); do
+    case "$w" in modprobe.blacklist=*) echo ",${w#modprobe.blacklist=}," | grep -q ",$1," && return 0 ;; esac
+  done
+  return 1
+}
+
+# Last `max_vfs=` wins, like the kernel's parameter parsing.
+param_value() { # NAME PARAMS...
+  key=$1
+  shift
+  val=
+  for p in "$@"; do
+    case "$p" in "$key"=*) val=${p#"$key"=} ;; esac
+  done
+  echo "$val"
+}
+
+# max_vfs for port $2: the in-box driver has one value for all ports (the lab also accepts a list
+# and takes its first value); Intel's out-of-tree driver has one value per port (missing = 0).
+ixgbe_port_vfs() { # INTREE PORT MAX_VFS
+  [ -n "$3" ] || { echo 0; return; }
+  if [ "$1" = Y ]; then
+    v=${3%%,*}
+  else
+    v=$(echo "$3" | cut -d, -f$(($2 + 1)) -s)
+    [ "$2" -eq 0 ] && [ -z "$v" ] && v=$3
+  fi
+  case "$v" in '' | *[!0-9]*) v=0 ;; esac
+  if [ "$v" -gt 63 ]; then
+    klog "ixgbe: max_vfs $v out of range 0-63, using 63"
+    v=63
+  fi
+  echo "$v"
+}
+
+ixgbe_probe() { # MODULE-FILE PARAMS...
+  file=$1
+  shift
+  intree=$(module_field "$file" intree)
+  max_vfs=$(param_value max_vfs "$@")
+  klog "ixgbe: Intel(R) 10 Gigabit PCI Express Network Driver - version $(module_field "$file" version)"
+  for i in 0 1; do
+    driver_bind "$(pf_dir "$i")" ixgbe
+    klog "ixgbe $(pf_pci "$i"): Intel(R) 10 Gigabit Network Connection ($(pf_name "$i"))"
+    want=$(ixgbe_port_vfs "$intree" "$i" "$max_vfs")
+    [ "$want" -gt 0 ] || continue
+    got=$(vfs_granted "$want")
+    if [ "$got" -eq 0 ]; then
+      klog "ixgbe $(pf_pci "$i"): Failed to enable PCI sriov: -19"
+      continue
+    fi
+    [ "$got" -lt "$want" ] && klog "ixgbe $(pf_pci "$i"): $want VFs requested; only $got enabled"
+    vfs_enable "$i" "$got"
+  done
+}
+
+ixgbe_remove() {
+  for i in 0 1; do
+    vfs_disable "$i"
+    driver_unbind "$(pf_dir "$i")"
+  done
+}
+
+# modules_load NAME PARAMS|"" [FILE]: what modprobe/insmod do; prints errors like kmod's.
+modules_load() {
+  name=$(echo "$1" | tr - _)
+  params=$2
+  file=${3:-}
+  module_loaded "$name" && return 0
+  if [ -z "$file" ]; then
+    file=$(module_path "$name") || {
+      echo "modprobe: FATAL: Module $1 not found in directory $MODDIR" >&2
+      return 1
+    }
+  fi
+  if ! module_is_file "$file" || [ "$(module_field "$file" vermagic | cut -d' ' -f1)" != "$KREL" ]; then
+    klog "$name: version magic '$(module_field "$file" vermagic)' should be '$KREL SMP mod_unload modversions'"
+    echo "modprobe: ERROR: could not insert '$name': Exec format error" >&2
+    return 1
+  fi
+  mkdir -p "$LAB_RUN/modules"
+  {
+    echo "version=$(module_field "$file" version)"
+    echo "path=$file"
+    echo "params=$params"
+  } > "$LAB_RUN/modules/$name"
+  # shellcheck disable=SC2086 # params are words, like modprobe's
+  case "$name" in
+    ixgbe) ixgbe_probe "$file" $params ;;
+    ixgbevf)
+      klog "ixgbevf: Intel(R) 10 Gigabit PCI Express Virtual Function Network Driver - version $(module_field "$file" version)"
+      vfs_bind_all
+      ;;
+  esac
+  return 0
+}
+
+modules_unload() {
+  name=$(echo "$1" | tr - _)
+  module_loaded "$name" || return 1
+  case "$name" in
+    ixgbe) ixgbe_remove ;;
+    ixgbevf) vfs_unbind_all ;;
+  esac
+  rm -f "$LAB_RUN/modules/$name"
+  klog "$name: module unloaded"
+}
+
+# The order depmod resolves duplicates in (Debian's and RHEL's depmod.d both search updates first).
+depmod_run() {
+  dir=/lib/modules/${1:-$KREL}
+  [ -d "$dir" ] || { echo "depmod: ERROR: could not open directory $dir: No such file or directory" >&2; return 1; }
+  tmp=$dir/modules.dep.tmp
+  : > "$tmp"
+  seen=" "
+  for sub in updates extra kernel; do
+    [ -d "$dir/$sub" ] || continue
+    for f in $(find "$dir/$sub" -name '*.ko' | sort); do
+      module_is_file "$f" || continue
+      n=$(basename "$f" .ko)
+      case "$seen" in *" $n "*) continue ;; esac
+      seen="$seen$n "
+      echo "${f#"$dir"/}:" >> "$tmp"
+    done
+  done
+  mv "$tmp" "$dir/modules.dep"
+}

@@ -1,0 +1,81 @@
+# Assembles a node's view of the machine in its own mount namespace (POSIX sh, sourced by init and
+# install). The node's "disk" is $LAB_NODE_DIR/disk: overlays over the host's /etc /usr /var /opt
+# /srv /home (what the node changes lands in the upper dirs and survives reboots), its own /root
+# /boot /mnt /tmp /var/lib/lxc, and a fresh /run per boot.
+
+NODE_OVERLAYS="etc usr var opt srv home"
+
+node_mount_disk() {
+  mount --make-rprivate /
+  mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+  lab=/run/sriov-lab
+  mkdir -p $lab/node $lab/src $lab/lib $lab/host-usr $lab/firmware $lab/boot /run/lock /run/sshd
+  touch $lab/nodejs
+  # Stable paths first: the lab's directories may live under a path the node covers (/tmp, /root).
+  mount --bind "$LAB_NODE_DIR" $lab/node
+  mount --bind "$LAB_SRC" $lab/src
+  mount --bind "$LAB_SHIM_DIR" $lab/lib
+  mount --bind /usr $lab/host-usr
+  [ -n "${LAB_NODEJS:-}" ] && mount --bind "$LAB_NODEJS" $lab/nodejs
+  for m in $lab/src $lab/lib $lab/host-usr; do mount -o remount,bind,ro $m; done
+  disk=$lab/node/disk
+  for d in $NODE_OVERLAYS; do
+    mount -t overlay "node-$d" -o "lowerdir=/$d,upperdir=$disk/$d,workdir=$disk/.work/$d" "/$d"
+  done
+  for d in root boot mnt tmp; do
+    mount --bind "$disk/$d" "/$d"
+  done
+  mount --bind "$disk/lxc" /var/lib/lxc
+  mount --bind $lab/src /usr/lib/sriov-lab
+  mount --bind $lab/node/firmware $lab/firmware
+  mount --bind $lab/node/run $lab/boot
+  umount $lab/node $lab/src
+  rmdir $lab/node $lab/src
+}
+
+# The kernel's view of the simulated firmware: cmdline, boot_id and cpuinfo from files the lab
+# writes before each boot; /proc/sys read-only but for the node's own network namespace and a
+# per-node vm.nr_hugepages (the real one is machine-wide).
+node_mount_proc() {
+  run=/run/sriov-lab/boot
+  mount --bind /proc/sys /proc/sys
+  mount -o remount,bind,ro /proc/sys
+  mount --bind /proc/sys/net /proc/sys/net
+  mount -o remount,bind,rw /proc/sys/net
+  mount --bind "$run/nr_hugepages" /proc/sys/vm/nr_hugepages
+  mount -o remount,bind,rw /proc/sys/vm/nr_hugepages
+  mount --bind "$run/boot_id" /proc/sys/kernel/random/boot_id
+  mount -o remount,bind,ro /proc/sys/kernel/random/boot_id
+  for f in cmdline cpuinfo; do
+    mount --bind "$run/$f" "/proc/$f"
+    mount -o remount,bind,ro "/proc/$f"
+  done
+}
+
+# `ip netns exec` mounted a fresh sysfs, so the cgroup hierarchies are gone: mount them again
+# (the node runs in its own cgroup namespace, so they show its own subtree) for LXC.
+node_mount_cgroups() {
+  mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+  for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+    mkdir -p "/sys/fs/cgroup/$c"
+    mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
+  done
+  mkdir -p /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
+  mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+  mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+}
+
+# The PCI part of sysfs is a tmpfs the lab fills (lib/devices.sh); each PF netdev's sysfs
+# directory gets a `device` link into it through an overlay.
+node_mount_sysfs() {
+  mount -t tmpfs -o mode=0755 pci /sys/devices/pci0000:00
+  mount -t tmpfs -o mode=0755 pcibus /sys/bus/pci
+  for pf in enp4s0f0 enp4s0f1; do
+    i=${pf#enp4s0f}
+    up=/run/sriov-lab/sysfs/$pf
+    mkdir -p "$up/upper" "$up/work"
+    ln -s "../../../pci0000:00/0000:00:03.0/0000:04:00.$i" "$up/upper/device"
+    mount -t overlay "sysfs-$pf" -o "lowerdir=/sys/devices/virtual/net/$pf,upperdir=$up/upper,workdir=$up/work" \
+      "/sys/devices/virtual/net/$pf"
+  done
+}

@@ -1,0 +1,184 @@
+# systemd units on a lab node (there is no systemd): unit files are read from the usual
+# directories, `enable` makes the [Install] symlinks, and starting a unit runs its Exec* lines
+# with sh. Unit state lives in $LAB_RUN/units/NAME (active | inactive | failed), output in
+# $LAB_RUN/journal. Sourced after common.sh.
+
+UNIT_DIRS="/etc/systemd/system /run/systemd/system /usr/lib/systemd/system"
+UNITS_RUN=$LAB_RUN/units
+
+unit_name() {
+  case "$1" in *.service | *.target | *.timer | *.socket | *.mount | *.path) echo "$1" ;; *) echo "$1.service" ;; esac
+}
+
+unit_path() {
+  for d in $UNIT_DIRS; do
+    [ -f "$d/$1" ] && { echo "$d/$1"; return 0; }
+  done
+  return 1
+}
+
+# unit_values FILE SECTION KEY: every value of KEY in [SECTION], one per line, in order.
+unit_values() {
+  awk -v sec="[$2]" -v key="$3" '
+    /^[ \t]*[#;]/ { next }
+    /^[ \t]*\[/ { cur = $0; gsub(/[ \t]/, "", cur); next }
+    cur == sec {
+      i = index($0, "=")
+      if (i == 0) next
+      k = substr($0, 1, i - 1); gsub(/^[ \t]+|[ \t]+$/, "", k)
+      if (k != key) next
+      v = substr($0, i + 1); gsub(/^[ \t]+|[ \t]+$/, "", v)
+      print v
+    }' "$1"
+}
+
+unit_value() { unit_values "$@" | tail -n1; }
+
+unit_wants_links() { ls /etc/systemd/system/*.wants/"$1" /etc/systemd/system/*.requires/"$1" 2> /dev/null; }
+
+unit_enabled() { [ -n "$(unit_wants_links "$1")" ]; }
+
+unit_state() { cat "$UNITS_RUN/$1" 2> /dev/null || echo inactive; }
+
+say_link() { # created|removed LINK TARGET
+  if [ "$LAB_FLAVOUR" = centos7 ]; then
+    if [ "$1" = created ]; then echo "Created symlink from $2 to $3." >&2; else echo "Removed symlink $2." >&2; fi
+  else
+    if [ "$1" = created ]; then echo "Created symlink $2 → $3." >&2; else echo "Removed \"$2\"." >&2; fi
+  fi
+}
+
+unit_enable() {
+  path=$(unit_path "$1") || { echo "Failed to enable unit: Unit file $1 does not exist." >&2; return 1; }
+  targets="$(unit_values "$path" Install WantedBy | tr ' ' '\n') "
+  req="$(unit_values "$path" Install RequiredBy | tr ' ' '\n')"
+  if [ -z "$(echo "$targets$req" | tr -d ' \n')" ]; then
+    echo "The unit files have no installation config (WantedBy=, RequiredBy=, Also=, Alias= settings in the [Install] section)." >&2
+    return 0
+  fi
+  for t in $targets; do
+    link=/etc/systemd/system/$t.wants/$1
+    [ -L "$link" ] && continue
+    mkdir -p "/etc/systemd/system/$t.wants"
+    ln -s "$path" "$link"
+    say_link created "$link" "$path"
+  done
+  for t in $req; do
+    link=/etc/systemd/system/$t.requires/$1
+    [ -L "$link" ] && continue
+    mkdir -p "/etc/systemd/system/$t.requires"
+    ln -s "$path" "$link"
+    say_link created "$link" "$path"
+  done
+}
+
+unit_disable() {
+  unit_path "$1" > /dev/null || { echo "Failed to disable unit: Unit file $1 does not exist." >&2; return 1; }
+  for link in $(unit_wants_links "$1"); do
+    rm -f "$link"
+    say_link removed "$link"
+  done
+}
+
+# Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, in sh.
+unit_exec() { # UNIT FILE LINE
+  line=$3 ignore=0
+  while :; do
+    case "$line" in
+      -*) ignore=1; line=${line#-} ;;
+      [@+!:]*) line=${line#?} ;;
+      *) break ;;
+    esac
+  done
+  line=$(printf '%s' "$line" | sed -e "s/%n/$1/g" -e "s/%N/${1%.*}/g" -e 's/%%/%/g')
+  (
+    cd "$(unit_value "$2" Service WorkingDirectory | sed 's/^-//' | grep . || echo /)" || exit 1
+    for e in $(unit_values "$2" Service EnvironmentFile); do
+      e=${e#-}
+      [ -r "$e" ] && set -a && . "$e" && set +a
+    done
+    eval "export $(unit_values "$2" Service Environment | tr '\n' ' ')"
+    exec env -u LAB_SHIM_OFF sh -c "$line"
+  ) >> "$LAB_RUN/journal" 2>&1 < /dev/null
+  rc=$?
+  [ "$ignore" = 1 ] && return 0
+  return $rc
+}
+
+unit_start() {
+  mkdir -p "$UNITS_RUN"
+  path=$(unit_path "$1") || { echo "Failed to start $1: Unit $1 not found." >&2; return 5; }
+  case "$1" in *.target) echo active > "$UNITS_RUN/$1"; return 0 ;; esac
+  type=$(unit_value "$path" Service Type)
+  echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node}: Starting $1..." >> "$LAB_RUN/journal"
+  for step in ExecStartPre ExecStart ExecStartPost; do
+    unit_values "$path" Service "$step" > "$UNITS_RUN/.$1.$step"
+    while IFS= read -r line; do
+      if [ "$step" = ExecStart ] && [ "${type:-simple}" != oneshot ] && [ "${type:-simple}" != forking ]; then
+        ( unit_exec "$1" "$path" "$line" ) &
+        echo $! > "$UNITS_RUN/$1.pid"
+        continue
+      fi
+      if ! unit_exec "$1" "$path" "$line"; then
+        echo failed > "$UNITS_RUN/$1"
+        rm -f "$UNITS_RUN/.$1.$step"
+        echo "Job for $1 failed because the control process exited with error code." >&2
+        echo "See \"systemctl status $1\" and \"journalctl -xeu $1\" for details." >&2
+        return 1
+      fi
+    done < "$UNITS_RUN/.$1.$step"
+    rm -f "$UNITS_RUN/.$1.$step"
+  done
+  if [ "${type:-simple}" = oneshot ] && [ "$(unit_value "$path" Service RemainAfterExit)" != yes ]; then
+    echo inactive > "$UNITS_RUN/$1"
+  else
+    echo active > "$UNITS_RUN/$1"
+  fi
+}
+
+unit_stop() {
+  path=$(unit_path "$1") || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
+  [ -f "$UNITS_RUN/$1.pid" ] && kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null
+  rm -f "$UNITS_RUN/$1.pid"
+  unit_values "$path" Service ExecStop | while IFS= read -r line; do unit_exec "$1" "$path" "$line"; done
+  echo inactive > "$UNITS_RUN/$1"
+}
+
+# Enabled units of multi-user.target, ordered by their Before=/After= among themselves (ties by
+# name). With `--before-ssh` only those ordered Before= sshd/ssh, with `--after-ssh` the rest.
+units_boot_order() {
+  want=$1
+  all=
+  for l in /etc/systemd/system/multi-user.target.wants/* /etc/systemd/system/default.target.wants/*; do
+    [ -e "$l" ] || continue
+    u=${l##*/}
+    path=$(unit_path "$u") || continue
+    before=" $(unit_values "$path" Unit Before | tr '\n' ' ') "
+    case "$before" in
+      *" sshd.service "* | *" ssh.service "*) early=1 ;;
+      *) early=0 ;;
+    esac
+    if { [ "$want" = --before-ssh ] && [ $early = 1 ]; } || { [ "$want" = --after-ssh ] && [ $early = 0 ]; }; then
+      case " $all " in *" $u "*) ;; *) all="$all $u" ;; esac
+    fi
+  done
+  left=$(echo "$all" | tr ' ' '\n' | grep . | sort)
+  while [ -n "$left" ]; do
+    picked=
+    for u in $left; do
+      blocked=0
+      for o in $left; do
+        [ "$o" = "$u" ] && continue
+        if unit_values "$(unit_path "$u")" Unit After | tr ' ' '\n' | grep -qx "$o" ||
+          unit_values "$(unit_path "$o")" Unit Before | tr ' ' '\n' | grep -qx "$u"; then
+          blocked=1
+          break
+        fi
+      done
+      [ $blocked = 0 ] && { picked=$u; break; }
+    done
+    [ -n "$picked" ] || picked=$(echo "$left" | head -n1)
+    echo "$picked"
+    left=$(echo "$left" | grep -vx "$picked")
+  done
+}

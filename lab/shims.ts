@@ -1,0 +1,17 @@
+// Builds the lab's preload shims (lab/node/shim/*.c) into the lab directory: the sysfs
+// sriov_numvfs semantics (in every node process) and the ssh-drops fault (in sshd).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sh, shTry } from './run.ts';
+
+const SHIMS = ['sriov-numvfs', 'ssh-drops'];
+
+export async function buildShims(srcDir: string, outDir: string): Promise<void> {
+  if ((await shTry`command -v cc`).exitCode !== 0) {
+    throw new Error('the lab builds two small preload libraries and needs a C compiler: apt-get install gcc');
+  }
+  mkdirSync(outDir, { recursive: true });
+  for (const shim of SHIMS) {
+    await sh`cc -O2 -Wall -shared -fPIC -o ${join(outDir, `${shim}.so`)} ${join(srcDir, 'shim', `${shim}.c`)} -ldl`;
+  }
+}

@@ -1,0 +1,147 @@
+// `lab up`: starts N simulated SR-IOV nodes and the peer host, writes the inventory, and returns
+// when every node's sshd accepts connections. Idempotent: a healthy lab of the same shape is
+// reused; the leftovers of a crashed one are removed first.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { labCgroupRoots } from './cgroups.ts';
+import { labDown } from './down.ts';
+import { packDrivers } from './drivers.ts';
+import { labDir, labInfo, type LabInfo } from './info.ts';
+import { installNode } from './install.ts';
+import { renderInventory } from './inventory.ts';
+import { ensureKeyPair, writeKnownHosts } from './keys.ts';
+import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Flavour } from './layout.ts';
+import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
+import { readPower } from './power.ts';
+import { isRunning, recordOf } from './processes.ts';
+import { buildShims } from './shims.ts';
+import { allocateSlot } from './slots.ts';
+import { readState, remember, writeState, type LabState } from './state.ts';
+
+export interface LabUpOptions {
+  dir?: string;
+  /** 1..32, default 1. */
+  nodes?: number;
+  flavour?: Flavour;
+  /** Pause between a node's shutdown and its next boot; default 2000. */
+  bootDelayMs?: number;
+  /** How long to wait for every node's sshd; default 60 s. */
+  timeoutMs?: number;
+}
+
+const SRC = fileURLToPath(new URL('./node', import.meta.url));
+const DRIVER_SRC = fileURLToPath(new URL('./drivers', import.meta.url));
+const SUPERVISOR = fileURLToPath(new URL('./supervisor.ts', import.meta.url));
+
+function checkOptions(nodes: number, flavour: string): void {
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new Error(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
+  }
+  if (!(FLAVOURS as readonly string[]).includes(flavour)) {
+    throw new Error(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
+}
+
+/** Waits until every node is up (sshd ready) in its current boot. */
+export async function waitForNodesUp(dir: string, timeoutMs: number): Promise<void> {
+  const info = labInfo(dir);
+  const deadline = Date.now() + timeoutMs;
+  for (const node of info.nodes) {
+    for (;;) {
+      const power = readPower(nodePaths(node.dir).power);
+      if (power?.phase === 'up') break;
+      if (Date.now() > deadline) {
+        const last = power?.history.at(-1)?.event ?? 'never booted';
+        throw new Error(`${node.name} did not come up within ${timeoutMs} ms (last: ${last}); see ${join(node.dir, 'console.log')}`);
+      }
+      await delay(25);
+    }
+  }
+}
+
+function healthy(state: LabState): boolean {
+  return state.supervisor !== undefined && isRunning(state.supervisor);
+}
+
+export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
+  const dir = labDir(options.dir);
+  const nodeCount = options.nodes ?? 1;
+  const flavour = options.flavour ?? 'centos7';
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  checkOptions(nodeCount, flavour);
+
+  const existing = readState(dir);
+  if (existing && healthy(existing)) {
+    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour) {
+      throw new Error(
+        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} node(s), not ${nodeCount} ${flavour}: ` +
+          `run \`lab.ts down --dir ${dir}\` first`,
+      );
+    }
+    await waitForNodesUp(dir, timeoutMs);
+    return labInfo(dir);
+  }
+  if (existing) await labDown(dir);
+
+  const createdDir = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  const paths = labPaths(dir);
+  const state: LabState = {
+    version: 1,
+    dir,
+    slot: 0,
+    flavour,
+    nodeCount,
+    bootDelayMs: options.bootDelayMs ?? 2000,
+    createdDir,
+    created: { netns: [], rootLinks: [], cgroups: [], paths: [] },
+  };
+  writeState(state);
+  const routes = await rootRoutes();
+  const slot = allocateSlot(dir, (n) => subnetRouted(routes, n));
+  state.slot = slot.slot;
+  remember(state, 'slotFile', slot.file);
+  for (const p of ['ssh', 'lib', 'drivers', 'nodes', 'peer', 'inventory.yaml', 'supervisor.log']) {
+    remember(state, 'paths', join(dir, p));
+  }
+  const lab = labLayout(slot.slot);
+  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir));
+
+  const [drivers] = await Promise.all([
+    packDrivers(DRIVER_SRC, paths.drivers),
+    buildShims(SRC, paths.shimDir),
+    ensureKeyPair(paths.clientKey, `sriov-lxc lab ${dir}`),
+  ]);
+
+  await createSwitch(state, lab);
+  await createController(state, lab);
+  await createPeer(state, lab);
+  mkdirSync(paths.peerDir, { recursive: true });
+  const iperfPid = await startPeerIperf(lab, join(paths.peerDir, 'iperf3.pid'), join(paths.peerDir, 'iperf3.log'));
+  state.peerIperf = recordOf(iperfPid);
+  writeState(state);
+  for (const node of nodes) await createNodeNetwork(state, lab, node);
+
+  await Promise.all(nodes.map((n) => installNode(n, flavour, SRC, paths.shimDir, `${paths.clientKey}.pub`)));
+  writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
+  writeFileSync(
+    paths.inventory,
+    renderInventory({ lab, flavour, nodes, key: paths.clientKey, knownHosts: paths.knownHosts, drivers }),
+  );
+
+  for (const cg of labCgroupRoots(slot.slot)) remember(state, 'cgroups', cg);
+  const logFd = openSync(paths.supervisorLog, 'a');
+  const supervisor = spawn(process.execPath, [SUPERVISOR, dir], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/' });
+  closeSync(logFd);
+  if (supervisor.pid === undefined) throw new Error('the lab supervisor did not start');
+  state.supervisor = recordOf(supervisor.pid);
+  writeState(state);
+  supervisor.unref();
+
+  await waitForNodesUp(dir, timeoutMs);
+  return labInfo(dir);
+}
