@@ -9,6 +9,7 @@ import type { ContainerPlan, HostPlan } from '../../workflows/inventory/plan.ts'
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { readVfVerifyOutputs } from '../vf-verify/outputs.ts';
+import { autostartService, LXC_SERVICE } from './autostart.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from './in-container.ts';
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from './observe.ts';
 import { BACKUP_SUFFIX, patchState, uniquePatches } from './template-patch.ts';
@@ -92,11 +93,20 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   const facts = await nodeFacts(ctx.host);
   const views = await observeAll(ctx, facts);
   for (const v of views) plan.push(...containerPlan(v, diffs));
+  if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
   if (plan.length === 0) {
     const list = views.map((v) => `${v.plan.name} (${'netdev' in v.vf ? v.vf.netdev : '?'}, ${v.mac})`).join(', ');
     return { done: true, reason: `${list || 'no containers planned'}: running with their VFs (LXC ${facts.version})` };
   }
   return diffs.length > 0 ? { done: false, plan, diffs } : { done: false, plan };
+}
+
+/** Whether lxc.service must be enabled for the planned autostart; warns when there is none. */
+async function autostartNeedsEnabling(ctx: StageContext): Promise<boolean> {
+  if (!ctx.plan.containers.some((c) => c.autostart)) return false;
+  const service = await autostartService(ctx.host);
+  if (service === 'missing') ctx.log(`no ${LXC_SERVICE} on ${ctx.host.name}: containers marked lxc.start.auto = 1 start at boot only if something runs lxc-autostart`);
+  return service === 'disabled';
 }
 
 async function applyPatches(ctx: StageContext): Promise<void> {
@@ -184,6 +194,7 @@ async function apply(ctx: StageContext): Promise<void> {
   readVfVerifyOutputs(ctx.outputs);
   const facts = await nodeFacts(ctx.host);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
+  if (await autostartNeedsEnabling(ctx)) await ctx.host.run(['systemctl', 'enable', LXC_SERVICE]);
 }
 
 async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): Promise<void> {

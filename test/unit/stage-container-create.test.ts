@@ -48,6 +48,8 @@ interface NodeState {
   address: boolean;
   route: boolean;
   ping: 'ok' | 'unreachable' | 'missing';
+  /** lxc.service, which starts autostart containers at boot. */
+  autostart: boolean;
 }
 
 const attach = (...argv: string[]) => ['lxc-attach', '-n', 'sxt-c1', '-s', 'NETWORK', '--', ...argv];
@@ -57,6 +59,11 @@ function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
   const host = new FakeHost('node1', files);
   host
     .on(['lxc-create', '--version'], { stdout: f('lxc-create-version-5.0.2.txt') })
+    .on(['systemctl', 'is-enabled', 'lxc.service'], () => (state.autostart ? { stdout: f('is-enabled-lxc-enabled.stdout') } : { code: 1, stdout: f('is-enabled-lxc-disabled.stdout') }))
+    .on(['systemctl', 'enable', 'lxc.service'], () => {
+      state.autostart = true;
+      return {};
+    })
     .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
     .on(['stat', '-L', '-c', '%t %T %F', '/dev/loop0'], { stdout: f('stat-loop0.txt') })
     .on(['lxc-create', '-n', 'sxt-c1', '-t', 'busybox'], () => {
@@ -95,8 +102,8 @@ function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
 }
 
 const configured = () => ({ [CONFIG]: f('lxc-config-configured.txt'), [AUTODEV]: f('hook-autodev-loop0.sh'), [START_HOST]: f('hook-start-host-1gbit.sh') });
-const runningState = (): NodeState => ({ running: true, address: true, route: true, ping: 'ok' });
-const mutations = (host: FakeHost) => host.commands.filter((c) => /^lxc-(create -n|start|stop)|replace|del /.test(c));
+const runningState = (): NodeState => ({ running: true, address: true, route: true, ping: 'ok', autostart: true });
+const mutations = (host: FakeHost) => host.commands.filter((c) => /^lxc-(create -n|start|stop)|replace|del |systemctl enable/.test(c));
 
 test('a configured node is done, with a reason a person can read', async (t) => {
   const host = node(runningState(), configured());
@@ -106,12 +113,16 @@ test('a configured node is done, with a reason a person can read', async (t) => 
 });
 
 test('fresh node: the plan, then apply creates, configures and starts; a second check is done', async (t) => {
-  const state: NodeState = { running: false, address: false, route: false, ping: 'ok' };
+  const state: NodeState = { running: false, address: false, route: false, ping: 'ok', autostart: false };
   const host = node(state);
   const ctx = context(host);
   t.deepEqual(await containerCreateStage.check(ctx), {
     done: false,
-    plan: ['create sxt-c1: lxc-create -n sxt-c1 -t busybox', 'configure sxt-c1 with its VF (sxt-vf0), MAC 02:00:00:00:0a:10, then start it'],
+    plan: [
+      'create sxt-c1: lxc-create -n sxt-c1 -t busybox',
+      'configure sxt-c1 with its VF (sxt-vf0), MAC 02:00:00:00:0a:10, then start it',
+      'enable lxc.service (it starts the containers marked lxc.start.auto = 1 at boot)',
+    ],
   });
   await containerCreateStage.apply(ctx);
   t.deepEqual(mutations(host), [
@@ -119,6 +130,7 @@ test('fresh node: the plan, then apply creates, configures and starts; a second 
     'lxc-start -n sxt-c1 -d',
     'lxc-attach -n sxt-c1 -s NETWORK -- ip addr replace 192.0.2.11/24 dev eth0',
     'lxc-attach -n sxt-c1 -s NETWORK -- ip route replace default via 192.0.2.1 dev eth0',
+    'systemctl enable lxc.service',
   ]);
   // What the stage wrote on the real node, byte for byte: the template's lines kept.
   t.is(host.files.get(CONFIG)?.content, f('lxc-config-configured.txt'));
@@ -164,7 +176,7 @@ test('verify: a stopped container is fatal, an unreachable peer is not ready, a 
 });
 
 test('without vf-verify outputs: check plans with the reason, apply refuses', async (t) => {
-  const host = node({ running: false, address: false, route: false, ping: 'ok' });
+  const host = node({ running: false, address: false, route: false, ping: 'ok', autostart: false });
   const ctx = context(host, inventory(), {});
   t.like(await containerCreateStage.check(ctx), { done: false, plan: ['create sxt-c1: lxc-create -n sxt-c1 -t busybox', 'configure sxt-c1 with its VF (the netdev of VF 0 of sxt-pf is known after vf-verify has run), MAC 02:00:00:00:0a:10, then start it'] });
   await t.throwsAsync(containerCreateStage.apply(ctx), { instanceOf: FatalError, message: /outputs of vf-verify are missing/ });
@@ -204,7 +216,7 @@ test('a custom patch whose file has neither text is fatal, naming the file', asy
 });
 
 test('a device that is not on the node is fatal before anything changes', async (t) => {
-  const host = node({ running: false, address: false, route: false, ping: 'ok' });
+  const host = node({ running: false, address: false, route: false, ping: 'ok', autostart: false });
   host.on(['stat', '-L', '-c', '%t %T %F', '/dev/nvme0n1'], { code: 1, stderr: f('stat-missing.stderr') });
   const yaml = inventory().replace('devices: [/dev/loop0]', 'devices: [/dev/nvme0n1]');
   await t.throwsAsync(containerCreateStage.check(context(host, yaml)), { instanceOf: FatalError, message: 'device /dev/nvme0n1 of container sxt-c1 does not exist on node1' });
