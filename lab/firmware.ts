@@ -1,7 +1,7 @@
 // The boot firmware of a lab node: from the GRUB configuration the node wrote (grub.cfg + grubenv)
 // to the kernel command line of the next boot, with the firmware faults that act here. Pure: the
 // supervisor reads the files, calls this, and writes back what it returns.
-import { expandGrubVars, parseGrubConfig, parseGrubEnv, renderGrubEnv, resolveEntry } from './grub.ts';
+import { expandGrubVars, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar } from './grub.ts';
 
 export interface BootInputs {
   grubCfg: string | undefined;
@@ -60,7 +60,7 @@ export function chooseBoot(inputs: BootInputs): BootChoice {
   if (cfg.honoursNextEntry && next) {
     spec = next;
     env.set('next_entry', '');
-    grubEnv = renderGrubEnv(env);
+    grubEnv = setGrubEnvVar(inputs.grubEnv ?? '', 'next_entry', '');
   }
   const entry = resolveEntry(cfg.menu, spec);
   const cmdline = entry?.linux

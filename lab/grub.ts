@@ -92,9 +92,8 @@ export function parseGrubConfig(text: string): GrubConfig {
       continue;
     }
     if ((head === 'linux' || head === 'linux16' || head === 'linuxefi') && top.node?.kind === 'entry') {
-      const image = words[1] ?? '';
-      const args = line.slice(line.indexOf(image) + image.length).trim();
-      top.node.linux = { image, args };
+      // GRUB hands the kernel its words joined by single spaces, quotes removed.
+      top.node.linux = { image: words[1] ?? '', args: words.slice(2).join(' ') };
       continue;
     }
     if (stack.length === 1) {
@@ -146,9 +145,19 @@ export function parseGrubEnv(text: string): Map<string, string> {
   return vars;
 }
 
-/** A grubenv block as grub-editenv writes it: 1024 bytes, padded with `#`. */
-export function renderGrubEnv(vars: ReadonlyMap<string, string>): string {
-  let body = ENV_HEADER;
+/**
+ * The block with one variable set, as GRUB's save_env leaves it: the comment lines at its top
+ * kept, the variables in order, padded with `#` to 1024 bytes.
+ */
+export function setGrubEnvVar(text: string, key: string, value: string): string {
+  const comments: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('#') || /^#+$/.test(line)) break;
+    comments.push(line);
+  }
+  const vars = parseGrubEnv(text);
+  vars.set(key, value);
+  let body = comments.length > 0 ? `${comments.join('\n')}\n` : ENV_HEADER;
   for (const [k, v] of vars) body += `${k}=${v}\n`;
   if (Buffer.byteLength(body) > GRUBENV_SIZE) throw new Error('grubenv: variables exceed the 1024-byte block');
   return body + '#'.repeat(GRUBENV_SIZE - Buffer.byteLength(body));

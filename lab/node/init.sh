@@ -49,6 +49,7 @@ sysctl --system > /dev/null 2>&1
 
 # udev coldplug loads the PF driver; modules-load.d comes after.
 pci_tree_init
+iommu_init
 module_blacklisted ixgbe || modules_load ixgbe "$(module_config_params ixgbe)" 2>> "$LAB_RUN/kmsg"
 for conf in $(ls /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf 2> /dev/null |
   awk -F/ '!seen[$NF]++' | sort -t/ -k5); do

@@ -39,6 +39,27 @@ pci_tree_init() {
   done
 }
 
+# VT-d: the kernel registers its IOMMU (dmar0) when the cmdline turns it on (intel_iommu=on[,...]).
+iommu_init() {
+  for w in $(cat /proc/cmdline); do
+    case "$w" in
+      intel_iommu=*)
+        case ",${w#intel_iommu=}," in
+          *,on,*) iommu=on ;;
+          *,off,*) iommu=off ;;
+        esac
+        ;;
+      iommu=pt) pt=1 ;;
+    esac
+  done
+  if [ "${iommu:-off}" = on ]; then
+    ln -s ../../devices/virtual/iommu/dmar0 /sys/class/iommu/dmar0
+    klog "DMAR: IOMMU enabled"
+    [ -n "${pt:-}" ] && klog "iommu: Default domain type: Passthrough (set via kernel command line)"
+  fi
+  return 0
+}
+
 # The firmware settings that act at once (the lab's `fault` command calls this through the node).
 pci_firmware_refresh() {
   for i in 0 1; do pci_write "$(pf_dir "$i")/sriov_totalvfs" "$(totalvfs)"; done

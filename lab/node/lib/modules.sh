@@ -115,6 +115,10 @@ modules_load() {
     echo "path=$file"
     echo "params=$params"
   } > "$LAB_RUN/modules/$name"
+  mkdir -p "/sys/module/$name"
+  echo live > "/sys/module/$name/initstate"
+  version=$(module_field "$file" version)
+  [ -z "$version" ] || echo "$version" > "/sys/module/$name/version"
   # shellcheck disable=SC2086 # params are words, like modprobe's
   case "$name" in
     ixgbe) ixgbe_probe "$file" $params ;;
@@ -134,6 +138,7 @@ modules_unload() {
     ixgbevf) vfs_unbind_all ;;
   esac
   rm -f "$LAB_RUN/modules/$name"
+  rm -rf "/sys/module/$name"
   klog "$name: module unloaded"
 }
 

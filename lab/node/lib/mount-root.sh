@@ -65,11 +65,16 @@ node_mount_cgroups() {
   mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
 }
 
-# The PCI part of sysfs is a tmpfs the lab fills (lib/devices.sh); each PF netdev's sysfs
-# directory gets a `device` link into it through an overlay.
+# The PCI part of sysfs and /sys/class/iommu are tmpfs the lab fills (lib/devices.sh); each PF
+# netdev's sysfs directory gets a `device` link into it, and /sys/module the simulated modules,
+# through overlays.
 node_mount_sysfs() {
   mount -t tmpfs -o mode=0755 pci /sys/devices/pci0000:00
   mount -t tmpfs -o mode=0755 pcibus /sys/bus/pci
+  mount -t tmpfs -o mode=0755 iommu /sys/class/iommu
+  mkdir -p /run/sriov-lab/sysfs/module/upper /run/sriov-lab/sysfs/module/work
+  mount -t overlay sysfs-module \
+    -o lowerdir=/sys/module,upperdir=/run/sriov-lab/sysfs/module/upper,workdir=/run/sriov-lab/sysfs/module/work /sys/module
   for pf in enp4s0f0 enp4s0f1; do
     i=${pf#enp4s0f}
     up=/run/sriov-lab/sysfs/$pf

@@ -1,0 +1,113 @@
+// Command line of workflows/lab.ts: parsing and --help. Pure: no I/O.
+import { parseArgs } from 'node:util';
+import { FAULTS, FAULT_HELP } from './faults.ts';
+import { FLAVOURS, MAX_NODES, type Flavour } from './layout.ts';
+
+export type LabCommand =
+  | { cmd: 'help' }
+  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; bootDelayMs?: number }
+  | { cmd: 'down'; dir?: string }
+  | { cmd: 'status'; dir?: string; json: boolean }
+  | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
+  | { cmd: 'ssh' | 'exec'; dir?: string; node: string; command: string[] }
+  | { cmd: 'fault'; dir?: string; node: string; fault: string; on: boolean; arg?: number };
+
+export class LabUsageError extends Error {}
+
+export const LAB_HELP = `Usage: npx zx workflows/lab.ts COMMAND [options]
+
+The lab: simulated SR-IOV nodes (Intel 82599ES, CentOS 7 or Debian 12) on this machine, each a set
+of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.
+
+Commands
+  up [--nodes N] [--flavour centos7|debian12] [--boot-delay MS]
+                          start N nodes (node1..N, 1-${MAX_NODES}) and the peer; prints the inventory
+                          path as the last line. Idempotent.
+  down                    stop everything the lab started and remove it
+  status [--json]         nodes, their power phase, boot, faults
+  reboot NAME [--no-wait] reset a node (or power it on when it is off)
+  ssh NAME -- CMD...      run CMD on the node over SSH (one argument: a shell command line;
+                          several: an argv, each quoted)
+  exec NAME -- CMD...     run an argv on the node directly (in its namespaces, not over SSH)
+  fault NAME FAULT on|off [ARG]
+                          switch a fault of the node's hardware or firmware
+
+Options
+  --dir DIR               the lab's directory (default: .lab at the repository root)
+
+Faults
+${FAULTS.map((f) => `  ${f.padEnd(22)}${FAULT_HELP[f]}`).join('\n')}
+`;
+
+function positiveInt(value: string, what: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new LabUsageError(`${what} must be a whole number, not "${value}"`);
+  return n;
+}
+
+export function parseLabArgs(args: readonly string[]): LabCommand {
+  const dash = args.indexOf('--');
+  const own = dash >= 0 ? args.slice(0, dash) : [...args];
+  const rest = dash >= 0 ? args.slice(dash + 1) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string' },
+        nodes: { type: 'string' },
+        flavour: { type: 'string' },
+        'boot-delay': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'no-wait': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new LabUsageError(`${(error as Error).message} (see --help)`);
+  }
+  const { values: v, positionals: p } = parsed;
+  const dir = v.dir !== undefined ? { dir: v.dir } : {};
+  const [cmd, ...words] = p;
+  if (v.help || cmd === undefined || cmd === 'help') return { cmd: 'help' };
+  const node = (): string => {
+    const name = words[0];
+    if (!name) throw new LabUsageError(`${cmd} needs a node name, e.g. \`${cmd} node1\``);
+    return name;
+  };
+  switch (cmd) {
+    case 'up': {
+      const flavour = v.flavour ?? 'centos7';
+      if (!(FLAVOURS as readonly string[]).includes(flavour)) {
+        throw new LabUsageError(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
+      }
+      const nodes = v.nodes === undefined ? 1 : positiveInt(v.nodes, '--nodes');
+      if (nodes < 1 || nodes > MAX_NODES) throw new LabUsageError(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
+      const bootDelay = v['boot-delay'] === undefined ? {} : { bootDelayMs: positiveInt(v['boot-delay'], '--boot-delay') };
+      return { cmd, ...dir, nodes, flavour: flavour as Flavour, ...bootDelay };
+    }
+    case 'down':
+      return { cmd, ...dir };
+    case 'status':
+      return { cmd, ...dir, json: v.json ?? false };
+    case 'reboot':
+      return { cmd, ...dir, node: node(), wait: !v['no-wait'] };
+    case 'ssh':
+    case 'exec':
+      if (rest.length === 0) throw new LabUsageError(`${cmd} needs a command after --, e.g. \`${cmd} node1 -- uname -r\``);
+      return { cmd, ...dir, node: node(), command: rest };
+    case 'fault': {
+      const [name, fault, state, arg] = words;
+      if (!name || !fault || (state !== 'on' && state !== 'off')) {
+        throw new LabUsageError('fault needs NAME FAULT on|off [ARG], e.g. `fault node1 ssh-drops on 2`');
+      }
+      if (!(FAULTS as readonly string[]).includes(fault)) {
+        throw new LabUsageError(`unknown fault ${fault}; faults: ${FAULTS.join(', ')}`);
+      }
+      return { cmd, ...dir, node: name, fault, on: state === 'on', ...(arg !== undefined ? { arg: positiveInt(arg, 'the fault argument') } : {}) };
+    }
+    default:
+      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault (see --help)`);
+  }
+}

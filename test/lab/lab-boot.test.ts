@@ -1,0 +1,120 @@
+// A CentOS 7 lab node over SSH: what it shows, and what survives and changes across reboots
+// (boot_id, cmdline from GRUB's default and one-shot entries, boot units, modules-load.d, fstab).
+import test from 'ava';
+import { rebootFromInside, ssh, sshOk, startLab } from './lab-helpers.ts';
+import type { LabInfo } from '../../lab/index.ts';
+
+let info: LabInfo;
+let stop: (() => Promise<void>) | undefined;
+
+test.before(async () => {
+  ({ info, stop } = await startLab('boot', { nodes: 1, flavour: 'centos7' }));
+});
+test.after.always(async () => {
+  await stop?.();
+});
+
+test.serial('lab: a centos7 node looks like the paper host over SSH', async (t) => {
+  const out = await sshOk(
+    info,
+    'node1',
+    'hostname; . /etc/os-release; echo "$ID $VERSION_ID"; grep -c -w vmx /proc/cpuinfo; test -e /lib/modules/$(uname -r)/build/Makefile && echo headers; ' +
+      'cat /sys/class/net/enp4s0f0/device/sriov_totalvfs; readlink /sys/class/net/enp4s0f0/device/driver; modinfo -F version ixgbe; ' +
+      'lspci -Dnn | grep 0000:04:00; lspci | grep -c 10-Gigabit; grep -c setpcap /usr/share/lxc/config/centos.common.conf; test -x /usr/sbin/grub2-mkconfig && echo grub2',
+  );
+  const lines = out.trim().split('\n');
+  t.is(lines[0], 'node1');
+  t.is(lines[1], 'centos 7');
+  t.true(Number(lines[2]) > 0);
+  t.is(lines[3], 'headers');
+  t.is(lines[4], '64');
+  t.regex(lines[5] ?? '', /\/ixgbe$/);
+  t.is(lines[6], '5.1.0-k');
+  t.is(lines[7], '0000:04:00.0 Ethernet controller [0200]: Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb] (rev 01)');
+  t.is(lines[8], '0000:04:00.1 Ethernet controller [0200]: Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb] (rev 01)');
+  t.is(lines[9], '2');
+  t.is(lines[10], '1');
+  t.is(lines[11], 'grub2');
+});
+
+test.serial('lab: boot_id and cmdline across reboots: the default entry', async (t) => {
+  const bootId = (await sshOk(info, 'node1', 'cat /proc/sys/kernel/random/boot_id')).trim();
+  await sshOk(
+    info,
+    'node1',
+    `sed -i 's/^GRUB_CMDLINE_LINUX="\\(.*\\)"/GRUB_CMDLINE_LINUX="\\1 intel_iommu=on iommu=pt"/' /etc/default/grub && grub2-mkconfig -o /boot/grub2/grub.cfg 2>/dev/null`,
+  );
+  t.notRegex(await sshOk(info, 'node1', 'cat /proc/cmdline'), /intel_iommu/, 'the cmdline changes only at boot');
+  const after = await rebootFromInside(info, 'node1', 'reboot');
+  t.not(after, bootId);
+  const cmdline = await sshOk(info, 'node1', 'cat /proc/cmdline');
+  t.regex(cmdline, /^BOOT_IMAGE=\/vmlinuz-\S+ root=\/dev\/vda1 ro crashkernel=auto .* intel_iommu=on iommu=pt\n$/);
+  t.is((await sshOk(info, 'node1', 'ls /sys/class/iommu')).trim(), 'dmar0');
+  const again = await rebootFromInside(info, 'node1', 'shutdown -r now');
+  t.not(again, after);
+  t.is(await sshOk(info, 'node1', 'cat /proc/cmdline'), cmdline, 'the default entry boots again');
+});
+
+test.serial('lab: a one-shot grub2-reboot entry is booted once, then the default again', async (t) => {
+  const custom = [
+    'cat > /etc/grub.d/40_custom <<"EOF"',
+    '#!/bin/sh',
+    'exec tail -n +3 $0',
+    "menuentry 'Lab trial' --id lab-trial {",
+    '  linux /vmlinuz-lab root=/dev/vda1 ro lab.trial=1 panic=10',
+    '}',
+    'EOF',
+    'grub2-mkconfig -o /boot/grub2/grub.cfg 2>/dev/null',
+    'grub2-set-default 0',
+    'grub2-reboot lab-trial',
+    'grub2-editenv /boot/grub2/grubenv list',
+  ].join('\n');
+  t.regex(await sshOk(info, 'node1', custom), /next_entry=lab-trial/);
+  await rebootFromInside(info, 'node1', 'systemctl reboot');
+  t.is(await sshOk(info, 'node1', 'cat /proc/cmdline'), 'BOOT_IMAGE=/vmlinuz-lab root=/dev/vda1 ro lab.trial=1 panic=10\n');
+  t.regex(await sshOk(info, 'node1', 'grub2-editenv /boot/grub2/grubenv list'), /^next_entry=$/m);
+  await rebootFromInside(info, 'node1');
+  t.notRegex(await sshOk(info, 'node1', 'cat /proc/cmdline'), /lab\.trial/);
+});
+
+test.serial('lab: a boot loads modules-load.d, mounts fstab hugetlbfs, applies sysctl.d and runs enabled oneshot units', async (t) => {
+  const setup = [
+    'printf "ixgbe\\nixgbevf\\n" > /etc/modules-load.d/sriov.conf',
+    'echo "options ixgbe max_vfs=2,1" > /etc/modprobe.d/ixgbe.conf',
+    'echo "vm.nr_hugepages = 16" > /etc/sysctl.d/80-hugepages.conf',
+    'echo "hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0" >> /etc/fstab',
+    'cat > /etc/systemd/system/lab-early.service <<"EOF"',
+    '[Unit]',
+    'Before=sshd.service',
+    '[Service]',
+    'Type=oneshot',
+    'ExecStart=/bin/sh -c "cat /sys/class/net/enp4s0f0/device/sriov_numvfs > /root/early"',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'EOF',
+    'cat > /etc/systemd/system/lab-late.service <<"EOF"',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    'ExecStart=/bin/sh -c "date +%s > /root/late"',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'EOF',
+    'systemctl daemon-reload',
+    'systemctl enable lab-early lab-late 2>&1',
+    'systemctl is-enabled lab-early',
+  ].join('\n');
+  const enabled = await sshOk(info, 'node1', setup);
+  t.regex(enabled, /Created symlink from \/etc\/systemd\/system\/multi-user\.target\.wants\/lab-early\.service to \/etc\/systemd\/system\/lab-early\.service\./);
+  t.regex(enabled, /^enabled$/m);
+  await rebootFromInside(info, 'node1');
+  t.is((await sshOk(info, 'node1', 'cat /root/early')).trim(), '2', 'a Before=sshd unit ran after the drivers, before sshd');
+  const late = await sshOk(info, 'node1', 'for i in $(seq 50); do [ -e /root/late ] && break; sleep 0.1; done; cat /root/late; systemctl is-active lab-late');
+  t.regex(late, /^\d+\nactive\n$/);
+  const state = await sshOk(info, 'node1', 'lsmod | cut -d" " -f1; cat /sys/class/net/enp4s0f1/device/sriov_numvfs; cat /proc/sys/vm/nr_hugepages; findmnt -n -o FSTYPE /mnt/huge');
+  // the in-box ixgbe has one max_vfs for all ports (the lab takes the first of a list)
+  t.is(state, 'Module\nixgbevf\nixgbe\n2\n16\nhugetlbfs\n');
+  const disabled = await ssh(info, 'node1', 'systemctl disable lab-early 2>&1; systemctl is-enabled lab-early');
+  t.is(disabled.code, 1);
+  t.regex(disabled.stdout, /Removed symlink .*lab-early\.service\.\ndisabled\n$/);
+});
