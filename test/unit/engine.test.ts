@@ -8,7 +8,7 @@ import { openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import { stableHash } from '../../state/hash.ts';
 import type { Stage } from '../../tasks/stage.ts';
-import { CommandError, FatalError, NotReadyError, TransportError } from '../../workflows/engine/errors.ts';
+import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../workflows/engine/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
 import { parseInventory } from '../../workflows/inventory/load.ts';
 
@@ -309,4 +309,40 @@ test('--dry-run writes no checkpoint and reports the plan', async (t) => {
   t.deepEqual(result.stages.map((s) => s.status), ['would-change', 'would-change']);
   t.deepEqual(result.stages[0]?.plan, { done: false, plan: ['make a'] });
   t.is(readCheckpoint(stateDir, 'node1')?.stages.a, undefined);
+});
+
+test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the checkpoint says where we are', async (t) => {
+  const controller = new AbortController();
+  const interrupting: Stage = {
+    ...factStage('b'),
+    async apply(ctx) {
+      (ctx.host as TestNode).applied.push('b');
+      (ctx.host as TestNode).facts.add('b');
+      controller.abort(new InterruptedError('SIGTERM'));
+    },
+  };
+  const { node, run, stageStatus } = setup(t, [factStage('a'), interrupting, factStage('c')]);
+  const result = await run({ signal: controller.signal });
+  t.deepEqual(node.applied, ['a', 'b']);
+  t.is(stageStatus('a'), 'done');
+  t.is(stageStatus('b'), 'done', 'the stage in flight finished and was verified');
+  t.is(stageStatus('c'), undefined);
+  t.false(result.ok);
+  t.regex(result.error?.message ?? '', /interrupted \(SIGTERM\)/);
+  // The next run continues where this one stopped.
+  node.applied = [];
+  const next = await run();
+  t.is(next.status, 'ok');
+  t.deepEqual(node.applied, ['c']);
+});
+
+test('an interrupt while waiting for the node to come back leaves the checkpoint at rebooting', async (t) => {
+  const controller = new AbortController();
+  const { node, run, stageStatus } = setup(t, [factStage('reboot', { reboots: true })]);
+  node.rebootWorks = false;
+  setTimeout(() => controller.abort(new InterruptedError('SIGINT')), 50);
+  const result = await run({ signal: controller.signal, timings: { ...FAST, rebootReturn: { retries: 1000, minTimeout: 5, maxTimeout: 5, maxRetryTime: 10_000 } } });
+  t.false(result.ok);
+  t.is(stageStatus('reboot'), 'rebooting');
+  t.is(node.rebootsIssued, 1);
 });

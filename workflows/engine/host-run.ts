@@ -158,7 +158,8 @@ export class HostRun {
         },
         this.o.timings.stage,
         (info) => ui.retrying(info, stage.id),
-        this.o.signal,
+        // No signal here: an interrupt never abandons a stage mid-apply; it is honoured at the
+        // stage's boundaries (stopIfInterrupted) and while waiting for a reboot.
       );
     } catch (error) {
       if (error instanceof StoppedForReboot) {
@@ -183,7 +184,8 @@ export class HostRun {
 
   private stopIfInterrupted(): void {
     if (this.o.signal.aborted) {
-      throw new InterruptedError(`interrupted (${String(this.o.signal.reason ?? 'signal')}) before the next step`, {
+      const reason = this.o.signal.reason instanceof Error ? this.o.signal.reason.message : String(this.o.signal.reason ?? 'signal');
+      throw new InterruptedError(`interrupted (${reason}) before the next step`, {
         hint: 'run the same command again to continue from the checkpoint',
       });
     }
@@ -216,7 +218,6 @@ export class HostRun {
       () => stage.verify(this.context(ui)),
       this.o.timings.settle,
       (info) => ui.retrying(info, `${stage.id} verify`),
-      this.o.signal,
     );
   }
 
