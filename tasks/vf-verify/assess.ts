@@ -46,11 +46,6 @@ export interface PfAssessment {
   vfs: VfReport[];
 }
 
-function shortCauses(o: PfObservation): string {
-  const cmdline = o.maxVfsParam === undefined ? 'no max_vfs on the kernel cmdline' : `the kernel cmdline has ${o.maxVfsParam}`;
-  return `likely causes: the device's limit (sriov_totalvfs is ${o.sysfs.totalVfs ?? 'absent'}), ${cmdline}, SR-IOV or VT-d/ARI settings in the BIOS, or the PF driver rejected the count (dmesg | grep -i sriov)`;
-}
-
 function countFindings(o: PfObservation): Finding[] {
   const { plan, sysfs } = o;
   const name = `${plan.name} (${sysfs.pci ?? 'unknown PCI address'})`;
@@ -83,10 +78,11 @@ function countFindings(o: PfObservation): Finding[] {
       hint: 'the count comes from max_vfs on the kernel cmdline: run the kernel-cmdline and reboot stages again, or set pfs[].vfs to the count the node has',
     }];
   }
+  const cmdline = o.maxVfsParam === undefined ? 'no max_vfs on the kernel cmdline' : `kernel cmdline: ${o.maxVfsParam}`;
   return [{
     kind: 'settling',
-    message: `${name} has ${found} VFs, ${plan.vfs} planned; ${shortCauses(o)}`,
-    hint: `cat /sys/class/net/${plan.name}/device/sriov_totalvfs /proc/cmdline; dmesg | grep -i -e sriov -e ${o.vfModule}`,
+    message: `${name} has ${found} VFs, ${plan.vfs} planned (sriov_totalvfs ${sysfs.totalVfs}; ${cmdline})`,
+    hint: 'fewer VFs than planned: likely causes are the device\'s limit (sriov_totalvfs), max_vfs on the kernel cmdline, SR-IOV or VT-d/ARI settings in the BIOS, or the PF driver refusing the count (dmesg | grep -i sriov)',
   }];
 }
 
