@@ -47,9 +47,14 @@ async function tarballState(ctx: StageContext): Promise<TarballState> {
   return { kernel, tarballs, record, stale };
 }
 
+/** The compiler's first error (what broke), else the last line of the output. */
+function firstError(output: string): string {
+  return output.split('\n').find((l) => /\berror:/.test(l))?.trim() ?? tail(output, 1);
+}
+
 function buildFailure(t: DriverTarball, kernel: string, argv: string[], result: { code: number; stdout: string; stderr: string }): CommandError {
   const missingTool = result.code === 127;
-  return new CommandError(`building ${t.module} ${t.version} for kernel ${kernel} failed (exit ${result.code}): ${tail(result.stderr || result.stdout, 1)}`, {
+  return new CommandError(`building ${t.module} ${t.version} for kernel ${kernel} failed (exit ${result.code}): ${firstError(result.stderr || result.stdout)}`, {
     command: commandLine(argv),
     code: result.code,
     stderrTail: tail(result.stderr || result.stdout, 15),

@@ -3,7 +3,7 @@
 import { maxVfsParams } from '../../workflows/inventory/kernel-params.ts';
 import { FatalError } from '../../workflows/engine/errors.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
-import { cmdlineSatisfies, parseParam } from '../parse/cmdline.ts';
+import { cmdlineSatisfies, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
 import type { EditResult } from '../parse/edit-result.ts';
 import { grubVar, setCmdlineParams } from '../parse/grub-default.ts';
 
@@ -40,4 +40,21 @@ export function editGrubDefaults(text: string, plan: HostPlan): EditResult {
     });
   }
   return { text: result.text, changed: result.text !== text };
+}
+
+/** The edit in words, for the plan of check ("add ...", "... instead of ...", "remove ..."). */
+export function describeEdit(text: string, plan: HostPlan): string[] {
+  const effective = effectiveCmdline(text);
+  const now = cmdlineSatisfies(effective, plan.kernelParams);
+  const present = parseCmdline(effective);
+  const stale = contradictingParams(plan).filter((c) => {
+    const p = parseParam(c);
+    return present.some((q) => normalizeKey(q.key) === normalizeKey(p.key) && (p.value === null || q.value === p.value));
+  });
+  const lines = [
+    ...(now.missing.length > 0 ? [`add ${now.missing.join(' ')} to GRUB_CMDLINE_LINUX`] : []),
+    ...now.conflicting.map((c) => `set ${c.param} instead of ${c.found}`),
+    ...(stale.length > 0 ? [`remove ${stale.join(' ')} (contradicts the plan)`] : []),
+  ];
+  return lines.length > 0 ? lines : [`move ${plan.kernelParams.join(' ')} into GRUB_CMDLINE_LINUX`];
 }

@@ -12,7 +12,7 @@ import type { GrubCommands } from '../parse/os-release.ts';
 import { distroOf } from '../bios-verify/distro.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import type { BootEntry } from './boot-entry.ts';
-import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, editGrubDefaults } from './grub-defaults.ts';
+import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeEdit, editGrubDefaults } from './grub-defaults.ts';
 import { grubCommandsOf, readGrubDefaults, readNextBootEntry, regenerateGrubCfg, writeGrubDefaults } from './grub-host.ts';
 
 interface GrubState {
@@ -56,7 +56,7 @@ export const kernelCmdlineStage: Stage = {
     }
     const plan: string[] = [];
     if (state.edited !== state.defaults) {
-      plan.push(`set ${ctx.plan.kernelParams.join(' ')} in GRUB_CMDLINE_LINUX of ${GRUB_DEFAULTS}`);
+      plan.push(...describeEdit(state.defaults, ctx.plan).map((line) => `${GRUB_DEFAULTS}: ${line}`));
       if ((await ctx.host.readFile(GRUB_DEFAULTS_BACKUP)) === undefined) plan.push(`keep the original as ${GRUB_DEFAULTS_BACKUP}`);
     } else if (shortfall) {
       plan.push(`why: ${shortfall}`);

@@ -2,6 +2,8 @@
 // the loaded PF/VF drivers are the ones driver-build installed (a new build waits for a reboot).
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { Problem } from '../bios-verify/findings.ts';
+import { assessIommu, readIommu } from '../bios-verify/iommu.ts';
 import { cmdlineSatisfies, type CmdlineCheck } from '../parse/cmdline.ts';
 import { parseLsmod } from '../parse/modules.ts';
 import type { StageOutputs } from '../stage.ts';
@@ -13,6 +15,8 @@ export interface BootState {
   notLoaded: string[];
   /** Loaded modules that are not the version driver-build installed, in words. */
   oldDrivers: string[];
+  /** The IOMMU the cmdline asks for is not there (see bios-verify). */
+  iommuProblem: Problem | undefined;
 }
 
 /** The versions driver-build installed from tarballs (none for in-box drivers). */
@@ -34,7 +38,8 @@ export async function readBootState(host: Host, plan: HostPlan, driverBuild: Sta
     const running = (await host.readFile(`/sys/module/${module}/version`))?.trim();
     if (running !== version) oldDrivers.push(`${module} ${running ?? '(in-kernel)'} is loaded, ${version} is installed`);
   }
-  return { cmdline, check: cmdlineSatisfies(cmdline, plan.kernelParams), notLoaded, oldDrivers };
+  const iommuProblem = assessIommu(plan.iommu, await readIommu(host), cmdline).problem;
+  return { cmdline, check: cmdlineSatisfies(cmdline, plan.kernelParams), notLoaded, oldDrivers, iommuProblem };
 }
 
 /** "intel_iommu=off (found intel_iommu=on), ixgbe.max_vfs=8,8 (absent)". */

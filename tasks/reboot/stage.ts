@@ -14,14 +14,14 @@ export const rebootStage: Stage = {
 
   async check(ctx): Promise<CheckResult> {
     const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
-    const plan: string[] = [];
-    if (!state.check.ok) plan.push(`the kernel cmdline lacks ${describeShortfall(state.check)}`);
-    if (state.notLoaded.length > 0) plan.push(`${state.notLoaded.join(', ')} not loaded: the boot loads them from /etc/modules-load.d`);
-    plan.push(...state.oldDrivers.map((d) => `${d}: the boot loads the new one`));
-    if (plan.length === 0) {
+    const why: string[] = [];
+    if (!state.check.ok) why.push(`the kernel cmdline lacks ${describeShortfall(state.check)}`);
+    if (state.notLoaded.length > 0) why.push(`${state.notLoaded.join(', ')} not loaded: the boot loads ${state.notLoaded.length === 1 ? 'it' : 'them'} from /etc/modules-load.d`);
+    why.push(...state.oldDrivers.map((d) => `${d}: the boot loads the new one`));
+    if (why.length === 0) {
       return { done: true, reason: `skipped: /proc/cmdline already has ${ctx.plan.kernelParams.join(' ')} and ${ctx.plan.driver.pfModule}, ${ctx.plan.driver.vfModule} are loaded` };
     }
-    return { done: false, plan: [`reboot ${ctx.host.name}:`, ...plan.map((p) => `  ${p}`)] };
+    return { done: false, plan: [...why.map((w) => `why: ${w}`), `reboot ${ctx.host.name} and wait for the new boot`] };
   },
 
   // The engine's reboot protocol is the whole change; there is nothing to do before it.
@@ -34,6 +34,8 @@ export const rebootStage: Stage = {
         hint: 'compare /proc/cmdline with the default entry of grub.cfg on the node (kernel-cmdline\'s outputs name it); on EFI machines check which grub.cfg the firmware loads',
       });
     }
+    // The cmdline asks for the IOMMU and the kernel still has none: VT-d is off in the BIOS.
+    if (state.iommuProblem) throw new FatalError(`${ctx.host.name}: ${state.iommuProblem.message}`, { hint: state.iommuProblem.hint });
     if (state.notLoaded.length > 0) {
       throw new NotReadyError(`${state.notLoaded.join(', ')} not loaded yet`, {
         hint: 'check /etc/modules-load.d/sriov-lxc.conf and `dmesg | grep -i ixgbe` on the node; `modprobe <module>` shows why a driver does not load',

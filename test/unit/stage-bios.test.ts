@@ -8,7 +8,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 
 const KERNEL = fixture('stages/bios/uname-r.txt').trim();
 const MODEL = 'Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb]';
-const lspciLine = (pci: string) => fixture('parse/lspci-Dnn-82599-paper-host.txt').split('\n').find((l) => l.startsWith(pci)) ?? '';
+const netdevs = fixture('stages/bios/ls-A-sys-class-net-lab.txt');
 
 function plan(fields = 'iommu: off'): HostPlan {
   return parseInventory(`
@@ -48,11 +48,11 @@ function node(o: NodeOptions = {}): FakeHost {
     '/sys/class/net/enp4s0f1/device/sriov_totalvfs': '64\n',
   });
   host.on(['ls', '-A', '/sys/class/iommu'], { stdout: o.iommuUnits ?? '' });
-  host.on(['ls', '-A', '/sys/class/net'], { stdout: o.netdevs ?? 'enp4s0f0\nenp4s0f1\neth0\nlo\n' });
+  host.on(['ls', '-A', '/sys/class/net'], { stdout: o.netdevs ?? netdevs });
   for (const [i, pf] of ['enp4s0f0', 'enp4s0f1'].entries()) {
-    host.on(['readlink', `/sys/class/net/${pf}/device`], { stdout: `${(i === 0 && o.device0) || `../../../0000:04:00.${i}`}\n` });
+    host.on(['readlink', `/sys/class/net/${pf}/device`], { stdout: `${(i === 0 && o.device0) || `../../../pci0000:00/0000:00:03.0/0000:04:00.${i}`}\n` });
     host.on(['readlink', `/sys/class/net/${pf}/device/driver`], { stdout: '../../../../bus/pci/drivers/ixgbe\n' });
-    host.on(['lspci', '-Dnn', '-s', `0000:04:00.${i}`], o.lspciMissing ? { code: 127, stderr: 'sh: 1: lspci: not found\n' } : { stdout: `${lspciLine(`0000:04:00.${i}`)}\n` });
+    host.on(['lspci', '-Dnn', '-s', `0000:04:00.${i}`], o.lspciMissing ? { code: 127, stderr: 'sh: 1: lspci: not found\n' } : { stdout: fixture(`stages/bios/lspci-Dnn-s-lab-0000-04-00.${i}.txt`) });
   }
   host.on(['uname', '-r'], { stdout: `${KERNEL}\n` });
   return host;
@@ -121,8 +121,8 @@ test('a NIC with fewer VFs than planned', async (t) => {
 });
 
 test('a PF name that does not exist lists the interfaces there are', async (t) => {
-  const error = await t.throwsAsync(biosVerifyStage.check(context(node({ netdevs: 'enp4s0f1\neth0\nlo\n' }))), { instanceOf: FatalError });
-  t.is(error?.message, 'node1: PF enp4s0f0 not found: there is no /sys/class/net/enp4s0f0 (interfaces: enp4s0f1, eth0, lo)');
+  const error = await t.throwsAsync(biosVerifyStage.check(context(node({ netdevs: netdevs.replace('enp4s0f0\n', '') }))), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: PF enp4s0f0 not found: there is no /sys/class/net/enp4s0f0 (interfaces: enp4s0f1, lo)');
 });
 
 test('a virtio NIC is not an SR-IOV PF (real sysfs link of this VM)', async (t) => {
@@ -131,7 +131,7 @@ test('a virtio NIC is not an SR-IOV PF (real sysfs link of this VM)', async (t) 
 });
 
 test('IOMMU asked for on the cmdline but not active: VT-d is off in the BIOS', async (t) => {
-  const host = node({ cmdline: `${fixture('stages/reboot/proc-cmdline-configured.txt').trim().replace('intel_iommu=off', 'intel_iommu=on iommu=pt')}\n` });
+  const host = node({ cmdline: fixture('stages/reboot/proc-cmdline-lab-after.txt') });
   const error = await t.throwsAsync(biosVerifyStage.check(context(host, plan('iommu: pt'))), { instanceOf: FatalError });
   t.is(error?.message, 'node1: VT-d is disabled in the BIOS: /proc/cmdline has intel_iommu=on iommu=pt but no IOMMU is active (/sys/class/iommu is empty)');
 });

@@ -4,7 +4,7 @@ import { parseInventory } from '../../workflows/inventory/load.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { CommandError, FatalError } from '../../workflows/engine/errors.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline/stage.ts';
-import { editGrubDefaults } from '../../tasks/kernel-cmdline/grub-defaults.ts';
+import { describeEdit, editGrubDefaults } from '../../tasks/kernel-cmdline/grub-defaults.ts';
 import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
 import { parseOsRelease } from '../../tasks/parse/os-release.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
@@ -62,7 +62,7 @@ test('a fresh node: the plan and the diff of /etc/default/grub', async (t) => {
   const result = await kernelCmdlineStage.check(context(host));
   if (result.done) return t.fail('expected a plan');
   t.deepEqual(result.plan, [
-    `set ${PAPER_PARAMS} in GRUB_CMDLINE_LINUX of /etc/default/grub`,
+    `/etc/default/grub: add ${PAPER_PARAMS} to GRUB_CMDLINE_LINUX`,
     'keep the original as /etc/default/grub.sriov-lxc.bak',
     'regenerate /boot/grub/grub.cfg: update-grub',
   ]);
@@ -101,8 +101,12 @@ test('the backup is written once: a second change keeps the original', async (t)
   t.is(plan('pt').kernelParams.join(' '), 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=8,8');
   const ctx = context(host, plan('pt'));
   const result = await kernelCmdlineStage.check(ctx);
-  t.false(result.done);
-  if (!result.done) t.false(result.plan.some((l) => l.includes('.bak')));
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [
+    '/etc/default/grub: add iommu=pt to GRUB_CMDLINE_LINUX',
+    '/etc/default/grub: set intel_iommu=on instead of intel_iommu=off',
+    'regenerate /boot/grub/grub.cfg: update-grub',
+  ]);
   await kernelCmdlineStage.apply(ctx);
   t.is(host.files.get('/etc/default/grub.sriov-lxc.bak')?.content, stock);
   // intel_iommu=off is replaced in place, not added a second time.
@@ -165,6 +169,7 @@ test('values in GRUB_CMDLINE_LINUX_DEFAULT that would override the plan are remo
 test('VFs through sysfs: a left-over max_vfs is removed (it would create the VFs first)', (t) => {
   const edit = editGrubDefaults(configured, plan('off', 'sysfs'));
   t.regex(edit.text, /^GRUB_CMDLINE_LINUX="intel_iommu=off default_hugepagesz=2M hugepagesz=2M"$/m);
+  t.deepEqual(describeEdit(configured, plan('off', 'sysfs')), ['remove ixgbe.max_vfs (contradicts the plan)']);
 });
 
 test('no /etc/default/grub: a diagnosis, not a crash', async (t) => {
@@ -173,15 +178,55 @@ test('no /etc/default/grub: a diagnosis, not a crash', async (t) => {
   t.is(error?.message, 'node1 has no /etc/default/grub');
 });
 
+const LAB_PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
+const labPlan = (): HostPlan => parseInventory(`
+hosts:
+  node1:
+    address: 10.0.0.1
+    iommu: pt
+    hugepages: { count: 16 }
+    pfs:
+      - { name: enp4s0f0, vfs: 4 }
+      - { name: enp4s0f1, vfs: 4 }
+`, '/tmp/inventory.yaml').hosts[0]!;
+
+test('a CentOS 7 lab node: grub2-mkconfig, GRUB_DEFAULT=saved with no saved entry boots the first one', async (t) => {
+  const host = new FakeHost('node1', {
+    '/etc/default/grub': fixture('stages/cmdline/default-grub-lab-centos7.txt'),
+    '/boot/grub2/grub.cfg': fixture('stages/cmdline/grub2-lab-centos7-fresh.cfg'),
+    '/boot/grub2/grubenv': fixture('stages/cmdline/grubenv-lab-centos7-empty'),
+  });
+  host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on(['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg'], () => {
+    host.files.set('/boot/grub2/grub.cfg', { content: fixture('stages/cmdline/grub2-lab-centos7-configured.cfg'), mode: 0o644 });
+    return { stderr: fixture('stages/cmdline/grub2-mkconfig-lab.stderr') };
+  });
+  const ctx = context(host, labPlan(), 'stages/bios/os-release-centos7.txt');
+  const result = await kernelCmdlineStage.check(ctx);
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [
+    `/etc/default/grub: add ${LAB_PARAMS} to GRUB_CMDLINE_LINUX`,
+    'keep the original as /etc/default/grub.sriov-lxc.bak',
+    'regenerate /boot/grub2/grub.cfg: grub2-mkconfig -o /boot/grub2/grub.cfg',
+  ]);
+  await kernelCmdlineStage.apply(ctx);
+  t.is(host.files.get('/etc/default/grub')?.content, fixture('stages/cmdline/default-grub-lab-centos7-configured.txt'));
+  t.like(await kernelCmdlineStage.verify(ctx), {
+    grubCfg: '/boot/grub2/grub.cfg',
+    entry: 'CentOS Linux GNU/Linux, with Linux 6.18.44-fc-v595',
+    chosenBy: 'GRUB_DEFAULT=saved, saved_entry=0',
+  });
+  t.true((await kernelCmdlineStage.check(ctx)).done);
+});
+
 test('CentOS 7 booted by UEFI: grub2-mkconfig writes the grub.cfg on the ESP', async (t) => {
-  const host = new FakeHost('node1', { '/etc/default/grub': fixture('stages/cmdline/default-grub-centos7.txt') });
+  const host = new FakeHost('node1', { '/etc/default/grub': fixture('stages/cmdline/default-grub-lab-centos7.txt') });
   host.on(['test', '-d', '/sys/firmware/efi'], {});
   host.on((argv) => argv[0] === 'grub2-mkconfig', {});
-  const ctx = context(host, plan(), 'stages/bios/os-release-centos7.txt');
+  const ctx = context(host, labPlan(), 'stages/bios/os-release-centos7.txt');
   const result = await kernelCmdlineStage.check(ctx);
   if (result.done) return t.fail('expected a plan');
   t.is(result.plan.at(-1), 'regenerate /boot/efi/EFI/centos/grub.cfg: grub2-mkconfig -o /boot/efi/EFI/centos/grub.cfg');
   await kernelCmdlineStage.apply(ctx);
   t.deepEqual(host.commands.filter((c) => c.startsWith('grub2')), ['grub2-mkconfig -o /boot/efi/EFI/centos/grub.cfg']);
-  t.regex(host.files.get('/etc/default/grub')?.content ?? '', new RegExp(`^GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=cc_p01001534852033/root rhgb quiet LANG=en_US.UTF-8 ${PAPER_PARAMS}"$`, 'm'));
 });

@@ -52,7 +52,8 @@ interface NodeState {
   headers: boolean;
   /** module → version installed for the running kernel (null: in-kernel, no version). */
   installed: Map<string, string | null>;
-  buildFails: boolean;
+  /** Fixture name of a failing build's output, or false. */
+  buildFails: string | false;
 }
 
 function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost {
@@ -63,15 +64,15 @@ function node(files: Record<string, string>, state: Partial<NodeState> = {}): Fa
     const module = argv.at(-1) as string;
     const version = s.installed.get(module);
     if (version === undefined) return { code: 1, stderr: fixture('stages/driver/modinfo-ixgbe-not-found.stderr').replace('ixgbe', module) };
-    return { stdout: version === null ? fixture('parse/modinfo-F-version-ixgbe-inbox.txt') : `${version}\n` };
+    return { stdout: version === null ? fixture('parse/modinfo-F-version-ixgbe-inbox.txt') : fixture('stages/driver/modinfo-F-version-ixgbe-lab-5.19.6.txt').replace('5.19.6', version) };
   });
   host.on((argv) => argv[0] === 'test' && argv[2] === `/lib/modules/${s.kernel}/build`, () => ({ code: s.headers ? 0 : 1 }));
   host.on((argv) => ['mkdir', 'rm', 'tar', 'depmod'].includes(argv[0] as string), {});
   host.on((argv) => argv[0] === 'make', (argv) => {
-    if (s.buildFails) return { code: 2, stdout: fixture('stages/driver/make-install-compile-error.stdout'), stderr: fixture('stages/driver/make-install-compile-error.stderr') };
+    if (s.buildFails) return { code: 2, stdout: fixture(`stages/driver/${s.buildFails}.stdout`), stderr: fixture(`stages/driver/${s.buildFails}.stderr`) };
     const [, module, version] = /\/([a-z]+)-([\d.]+)\/src$/.exec(argv[2] as string) ?? [];
     s.installed.set(module as string, version as string);
-    return { stdout: `make: Entering directory '${argv[2]}'\n` };
+    return { stdout: fixture('stages/driver/make-install-lab.stdout').replaceAll('ixgbe-5.19.6', `${module}-${version}`) };
   });
   return host;
 }
@@ -129,15 +130,21 @@ test('on CentOS 7 the headers package is kernel-devel', async (t) => {
   t.regex(error?.hint ?? '', /yum install kernel-devel-3\.10\.0-123\.13\.2\.el7\.x86_64/);
 });
 
-test('a build failure names the make command, its exit code and the end of the compiler output', async (t) => {
-  const host = node({}, { buildFails: true });
+test('a build failure names the make command, its exit code, the compiler error and the end of the output', async (t) => {
+  const host = node({}, { buildFails: 'make-install-lab-build-fails' });
   const error = await t.throwsAsync(driverBuildStage.apply(context(host)), { instanceOf: CommandError });
-  t.is(error?.message, `building ixgbe 5.19.6 for kernel ${KERNEL} failed (exit 2): make: *** [Makefile:4: ixgbe_main.o] Error 1`);
+  t.is(error?.message, `building ixgbe 5.19.6 for kernel ${KERNEL} failed (exit 2): /var/lib/sriov-lxc/src/ixgbe-5.19.6/src/kcompat.h:5123:10: fatal error: linux/pci-aspm.h: No such file or directory`);
   t.is(error?.command, `make -C ${SRC}/ixgbe-5.19.6/src install`);
   t.is(error?.code, 2);
-  t.is(error?.stderrTail, fixture('stages/driver/make-install-compile-error.stderr').trimEnd());
+  t.is(error?.stderrTail, fixture('stages/driver/make-install-lab-build-fails.stderr').trimEnd().split('\n').slice(-15).join('\n'));
   t.regex(error?.hint ?? '', /does not build against kernel 6\.1\.0-21-amd64/);
   t.false(host.files.has(RECORD), 'no record of a failed build');
+});
+
+test('a plain gcc error (a driver too old for the kernel) is the message too', async (t) => {
+  const host = node({}, { buildFails: 'make-install-compile-error' });
+  const error = await t.throwsAsync(driverBuildStage.apply(context(host)), { instanceOf: CommandError });
+  t.regex(error?.message ?? '', /failed \(exit 2\): ixgbe_main\.c:2:16: error: expected declaration specifiers or ‘\.\.\.’ before string constant$/);
 });
 
 test('a new kernel means a rebuild', async (t) => {

@@ -9,7 +9,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 const MODULES_LOAD = '/etc/modules-load.d/sriov-lxc.conf';
 const MODPROBE = '/etc/modprobe.d/sriov-lxc.conf';
 const SYSCTL = '/etc/sysctl.d/80-sriov-lxc-hugepages.conf';
-const fstab = fixture('stages/modules/fstab-debian12-unconfigured.txt');
+const fstab = fixture('stages/modules/fstab-lab-centos7.txt');
 
 const modulesLoadText = '# Written by sriov-lxc: the SR-IOV NIC drivers, the PF driver before the VF driver.\nixgbe\nixgbevf\n';
 const modprobeText = '# Written by sriov-lxc: VFs per port, also when the driver is reloaded without a reboot.\noptions ixgbe max_vfs=8,8\n';
@@ -90,8 +90,9 @@ test('a fresh node: the plan and a diff per file', async (t) => {
   t.is(result.diffs?.find((d) => d.path === '/etc/fstab')?.diff, [
     '--- a/etc/fstab',
     '+++ b/etc/fstab',
-    '@@ -1 +1,4 @@',
-    ' # UNCONFIGURED FSTAB FOR BASE SYSTEM',
+    '@@ -1,2 +1,5 @@',
+    ' /dev/mapper/centos-root /                       xfs     defaults        0 0',
+    ' UUID=5f2a5ee7-0996-6c9a-d613-164a1cc8fcbe /boot                   xfs     defaults        0 0',
     '+# BEGIN sriov-lxc hugepages',
     '+hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0',
     '+# END sriov-lxc hugepages',
