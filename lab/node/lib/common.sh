@@ -21,6 +21,7 @@ die() { echo "$*" >&2; exit 1; }
 
 # Kernel log of the simulated hardware: `dmesg` prints it.
 klog() {
+  local up
   up=$(cut -d' ' -f1 /proc/uptime)
   printf '[%12.6f] %s\n' "$up" "$*" >> "$LAB_RUN/kmsg"
 }
@@ -40,11 +41,13 @@ pf_name() { echo "enp4s0f$1"; }
 pf_pci() { echo "0000:04:00.$1"; }
 pf_dir() { echo "$PCI_PORT/$(pf_pci "$1")"; }
 vf_pci() {
+  local n
   n=$((2 * $2 + $1))
   printf '0000:04:%02x.%d\n' $((16 + n / 8)) $((n % 8))
 }
 # The names udev gives 82599 VFs on bus 4, like the paper's enp4s16, enp4s16f1, ...
 vf_ifname() {
+  local n
   n=$((2 * $2 + $1))
   if [ $((n % 8)) -eq 0 ]; then echo "enp4s$((16 + n / 8))"; else echo "enp4s$((16 + n / 8))f$((n % 8))"; fi
 }

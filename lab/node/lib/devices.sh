@@ -6,6 +6,7 @@ pci_write() { printf '%s\n' "$2" > "$1"; }
 
 # pci_device DIR VENDOR DEVICE CLASS REVISION SUBSYS_DEVICE
 pci_device() {
+  local addr
   mkdir -p "$1"
   pci_write "$1/vendor" "0x$2"
   pci_write "$1/device" "0x$3"
@@ -20,6 +21,7 @@ pci_device() {
 }
 
 pci_tree_init() {
+  local i d
   mkdir -p /sys/bus/pci/devices /sys/bus/pci/drivers
   pci_device "$PCI_ROOT/0000:00:00.0" 8086 2f00 060000 02 0000
   pci_device "$PCI_PORT" 8086 2f08 060400 02 0000
@@ -41,6 +43,7 @@ pci_tree_init() {
 
 # VT-d: the kernel registers its IOMMU (dmar0) when the cmdline turns it on (intel_iommu=on[,...]).
 iommu_init() {
+  local w iommu=off pt=
   for w in $(cat /proc/cmdline); do
     case "$w" in
       intel_iommu=*)
@@ -52,16 +55,17 @@ iommu_init() {
       iommu=pt) pt=1 ;;
     esac
   done
-  if [ "${iommu:-off}" = on ]; then
+  if [ "$iommu" = on ]; then
     ln -s ../../devices/virtual/iommu/dmar0 /sys/class/iommu/dmar0
     klog "DMAR: IOMMU enabled"
-    [ -n "${pt:-}" ] && klog "iommu: Default domain type: Passthrough (set via kernel command line)"
+    [ -n "$pt" ] && klog "iommu: Default domain type: Passthrough (set via kernel command line)"
   fi
   return 0
 }
 
 # The firmware settings that act at once (the lab's `fault` command calls this through the node).
 pci_firmware_refresh() {
+  local i
   for i in 0 1; do pci_write "$(pf_dir "$i")/sriov_totalvfs" "$(totalvfs)"; done
 }
 
@@ -72,6 +76,7 @@ driver_bind() { # ADDR-DIR DRIVER
 }
 
 driver_unbind() { # ADDR-DIR
+  local drv
   drv=$(readlink "$1/driver" 2>/dev/null) || return 0
   rm -f "$1/driver" "/sys/bus/pci/drivers/${drv##*/}/${1##*/}"
 }
@@ -82,6 +87,7 @@ ifindex_of() { cat "/sys/class/net/$1/ifindex" 2>/dev/null; }
 # Deletes every VF netdev of PF index $1: in the node, and inside any container that owns one (in
 # a container a VF shows as NAME@ifN with link-netnsid, N being the PF's ifindex in the node).
 vf_netdevs_destroy() {
+  local pf pfidx self seen ns id vf dev
   pf=$(pf_name "$1")
   pfidx=$(ifindex_of "$pf")
   self=$(readlink /proc/self/ns/net)
@@ -104,6 +110,7 @@ vf_netdevs_destroy() {
 # ixgbevf binds VF $2 of PF index $1: its netdev appears (DOWN), with the PF-assigned MAC if one was
 # set, otherwise a MAC of its own (a new random one at every load under random-vf-macs).
 vf_bind() {
+  local st dev mac d
   st=$(pf_state "$(pf_name "$1")")/vf/$2
   dev=$(vf_ifname "$1" "$2")
   if [ -e "$st/admin" ]; then mac=$(cat "$st/mac"); else mac=$(vf_default_mac "$1" "$2"); fi
@@ -117,6 +124,7 @@ vf_bind() {
 }
 
 vfs_bind_all() {
+  local i n v
   for i in 0 1; do
     n=$(numvfs "$(pf_name "$i")")
     v=0
@@ -128,6 +136,7 @@ vfs_bind_all() {
 }
 
 vfs_unbind_all() {
+  local i d
   for i in 0 1; do
     vf_netdevs_destroy "$i"
     for d in "$PCI_PORT"/0000:04:1*; do
@@ -141,6 +150,7 @@ vfs_unbind_all() {
 # Creates the VF functions of PF index $1 (the count is already capped); ixgbevf binds them when
 # loaded, and udev loads it unless blacklisted.
 vfs_enable() {
+  local pf st v d
   pf=$(pf_name "$1")
   st=$(pf_state "$pf")
   v=0
@@ -166,6 +176,7 @@ vfs_enable() {
 }
 
 vfs_disable() {
+  local pf st n v d
   pf=$(pf_name "$1")
   st=$(pf_state "$pf")
   vf_netdevs_destroy "$1"
@@ -187,6 +198,7 @@ vfs_disable() {
 # How many VFs the hardware grants when N are asked: capped by sriov_totalvfs and by the fault
 # short-vfs (its argument, default 2).
 vfs_granted() {
+  local total n cap
   total=$(totalvfs)
   n=$1
   [ "$n" -gt "$total" ] && n=$total

@@ -13,6 +13,7 @@ module_is_file() { [ -f "$1" ] && [ "$(head -n1 "$1")" = "sriov-lab-module" ]; }
 
 # Path of module NAME per modules.dep (what depmod last saw), or nothing.
 module_path() {
+  local name rel
   name=$(echo "$1" | tr - _)
   [ -r "$MODDIR/modules.dep" ] || return 1
   rel=$(sed -n "s|^\(\([^:]*/\)\{0,1\}$name\.ko\):.*|\1|p" "$MODDIR/modules.dep" | head -n1)
@@ -21,6 +22,7 @@ module_path() {
 
 # `options NAME ...` from /etc/modprobe.d, then NAME.param=... from the kernel cmdline.
 module_config_params() {
+  local w
   cat /etc/modprobe.d/*.conf 2>/dev/null | sed -n "s/^[[:space:]]*options[[:space:]]\{1,\}$1[[:space:]]\{1,\}//p" | tr '\n' ' '
   for w in $(cat /proc/cmdline); do
     case "$w" in "$1".*=*) printf '%s ' "${w#"$1".}" ;; esac
@@ -28,6 +30,7 @@ module_config_params() {
 }
 
 module_blacklisted() {
+  local w
   cat /etc/modprobe.d/*.conf 2>/dev/null | grep -Eq "^[[:space:]]*blacklist[[:space:]]+$1([[:space:]]|\$)" && return 0
   for w in $(cat /proc/cmdline); do
     case "$w" in modprobe.blacklist=*) echo ",${w#modprobe.blacklist=}," | grep -q ",$1," && return 0 ;; esac
@@ -37,6 +40,7 @@ module_blacklisted() {
 
 # Last `max_vfs=` wins, like the kernel's parameter parsing.
 param_value() { # NAME PARAMS...
+  local key val p
   key=$1
   shift
   val=
@@ -49,6 +53,7 @@ param_value() { # NAME PARAMS...
 # max_vfs for port $2: the in-box driver has one value for all ports (the lab also accepts a list
 # and takes its first value); Intel's out-of-tree driver has one value per port (missing = 0).
 ixgbe_port_vfs() { # INTREE PORT MAX_VFS
+  local v
   [ -n "$3" ] || { echo 0; return; }
   if [ "$1" = Y ]; then
     v=${3%%,*}
@@ -65,6 +70,7 @@ ixgbe_port_vfs() { # INTREE PORT MAX_VFS
 }
 
 ixgbe_probe() { # MODULE-FILE PARAMS...
+  local file intree max_vfs i want got
   file=$1
   shift
   intree=$(module_field "$file" intree)
@@ -86,6 +92,7 @@ ixgbe_probe() { # MODULE-FILE PARAMS...
 }
 
 ixgbe_remove() {
+  local i
   for i in 0 1; do
     vfs_disable "$i"
     driver_unbind "$(pf_dir "$i")"
@@ -94,6 +101,7 @@ ixgbe_remove() {
 
 # modules_load NAME PARAMS|"" [FILE]: what modprobe/insmod do; prints errors like kmod's.
 modules_load() {
+  local name params file version
   name=$(echo "$1" | tr - _)
   params=$2
   file=${3:-}
@@ -131,6 +139,7 @@ modules_load() {
 }
 
 modules_unload() {
+  local name
   name=$(echo "$1" | tr - _)
   module_loaded "$name" || return 1
   case "$name" in
@@ -144,6 +153,7 @@ modules_unload() {
 
 # The order depmod resolves duplicates in (Debian's and RHEL's depmod.d both search updates first).
 depmod_run() {
+  local dir tmp seen sub f n
   dir=/lib/modules/${1:-$KREL}
   [ -d "$dir" ] || { echo "depmod: ERROR: could not open directory $dir: No such file or directory" >&2; return 1; }
   tmp=$dir/modules.dep.tmp

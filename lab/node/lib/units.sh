@@ -11,6 +11,7 @@ unit_name() {
 }
 
 unit_path() {
+  local d
   for d in $UNIT_DIRS; do
     [ -f "$d/$1" ] && { echo "$d/$1"; return 0; }
   done
@@ -49,6 +50,7 @@ say_link() { # created|removed LINK TARGET
 }
 
 unit_enable() {
+  local path targets req t link
   path=$(unit_path "$1") || { echo "Failed to enable unit: Unit file $1 does not exist." >&2; return 1; }
   targets="$(unit_values "$path" Install WantedBy | tr ' ' '\n') "
   req="$(unit_values "$path" Install RequiredBy | tr ' ' '\n')"
@@ -73,6 +75,7 @@ unit_enable() {
 }
 
 unit_disable() {
+  local link
   unit_path "$1" > /dev/null || { echo "Failed to disable unit: Unit file $1 does not exist." >&2; return 1; }
   for link in $(unit_wants_links "$1"); do
     rm -f "$link"
@@ -82,6 +85,7 @@ unit_disable() {
 
 # Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, in sh.
 unit_exec() { # UNIT FILE LINE
+  local line ignore rc e
   line=$3 ignore=0
   while :; do
     case "$line" in
@@ -106,6 +110,7 @@ unit_exec() { # UNIT FILE LINE
 }
 
 unit_start() {
+  local path type step line
   mkdir -p "$UNITS_RUN"
   path=$(unit_path "$1") || { echo "Failed to start $1: Unit $1 not found." >&2; return 5; }
   case "$1" in *.target) echo active > "$UNITS_RUN/$1"; return 0 ;; esac
@@ -137,6 +142,7 @@ unit_start() {
 }
 
 unit_stop() {
+  local path
   path=$(unit_path "$1") || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
   [ -f "$UNITS_RUN/$1.pid" ] && kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null
   rm -f "$UNITS_RUN/$1.pid"
@@ -147,6 +153,7 @@ unit_stop() {
 # Enabled units of multi-user.target, ordered by their Before=/After= among themselves (ties by
 # name). With `--before-ssh` only those ordered Before= sshd/ssh, with `--after-ssh` the rest.
 units_boot_order() {
+  local want all l u path before early left picked blocked o
   want=$1
   all=
   for l in /etc/systemd/system/multi-user.target.wants/* /etc/systemd/system/default.target.wants/*; do
