@@ -57,6 +57,12 @@ export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[])
   }
   const totalText = await host.readFile(`${sys}/device/sriov_totalvfs`);
   const totalVfs = totalText === undefined ? undefined : Number.parseInt(totalText.trim(), 10);
+  const driver = await linkTarget(host, `${sys}/device/driver`);
+  const facts = async (total: number): Promise<PfReading> => ({
+    facts: { name: pf.name, pci, model: await nicModel(host, pci), totalVfs: total, driver: driver === undefined ? null : posix.basename(driver) },
+  });
+  // A port planned without VFs needs no SR-IOV capability.
+  if (pf.vfs === 0) return facts(totalVfs === undefined || Number.isNaN(totalVfs) ? 0 : totalVfs);
   if (totalVfs === undefined || Number.isNaN(totalVfs)) {
     return {
       problem: {
@@ -81,6 +87,5 @@ export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[])
       },
     };
   }
-  const driver = await linkTarget(host, `${sys}/device/driver`);
-  return { facts: { name: pf.name, pci, model: await nicModel(host, pci), totalVfs, driver: driver === undefined ? null : posix.basename(driver) } };
+  return facts(totalVfs);
 }

@@ -38,7 +38,7 @@ export const rebootStage: Stage = {
     if (state.iommuProblem) throw new FatalError(`${ctx.host.name}: ${state.iommuProblem.message}`, { hint: state.iommuProblem.hint });
     if (state.notLoaded.length > 0) {
       throw new NotReadyError(`${state.notLoaded.join(', ')} not loaded yet`, {
-        hint: 'check /etc/modules-load.d/sriov-lxc.conf and `dmesg | grep -i ixgbe` on the node; `modprobe <module>` shows why a driver does not load',
+        hint: `check /etc/modules-load.d/sriov-lxc.conf and \`dmesg | grep -i ${ctx.plan.driver.pfModule}\` on the node; \`modprobe ${state.notLoaded[0]}\` shows why a driver does not load`,
       });
     }
     if (state.oldDrivers.length > 0) {

@@ -155,3 +155,16 @@ test('without lspci the model is unknown, which is not fatal', async (t) => {
   t.true((await biosVerifyStage.check(ctx)).done);
   t.regex(ctx.lines[1] ?? '', /model unknown: no lspci output; is pciutils installed\?/);
 });
+
+test('a port planned without VFs needs no SR-IOV capability', async (t) => {
+  const ctx = context(node({ totalVfs: '0' }), parseInventory(`
+hosts:
+  node1:
+    address: 10.0.0.1
+    iommu: off
+    pfs:
+      - { name: enp4s0f0, vfs: 0 }
+      - { name: enp4s0f1, vfs: 8 }
+`, '/tmp/inventory.yaml').hosts[0]!);
+  t.true((await biosVerifyStage.check(ctx)).done);
+});
