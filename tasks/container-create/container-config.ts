@@ -1,10 +1,11 @@
 // A container's LXC config as the plan wants it, edited into the template's config: the template's
 // lines stay; the network becomes the VF (phys) with the planned MAC and address; autostart and
 // cgroup limits are set in place; the repeatable keys we add (device rules, hooks, the benchmark
-// directory's bind mount) live in one marked block, so a later plan can change or drop them.
+// directory's bind mount) live in one marked block at the end, so a later plan can change or drop
+// them.
 import { FatalError } from '../../workflows/engine/errors.ts';
 import type { ContainerPlan } from '../../workflows/inventory/plan.ts';
-import { ensureLines } from '../parse/lines-file.ts';
+import { ensureLines, removeOwnedBlock } from '../parse/lines-file.ts';
 import { setLxcKeys, type LxcKeyValue } from '../parse/lxc-config.ts';
 import { lxcConfigKey, type LxcKeyStyle } from '../parse/lxc-version.ts';
 import { devicesAllowRule, type DeviceNode } from './devices.ts';
@@ -75,6 +76,7 @@ export function configuredText(current: string, i: ConfigInput): string {
   // make no sense for phys. Limits the plan no longer has are dropped.
   const net = i.style === 'modern' ? String.raw`lxc\.net\.0\.` : String.raw`lxc\.network\.`;
   const stale = new RegExp(String.raw`^(?:${net}|lxc\.cgroup2?\.(?:memory\.limit_in_bytes|memory\.max|cpuset\.cpus)$)`);
-  const edited = setLxcKeys(current, singleKeys(i), stale).text;
+  // The block is taken out and put back last, so keys the plan adds later land above it.
+  const edited = setLxcKeys(removeOwnedBlock(current, BLOCK).text, singleKeys(i), stale).text;
   return ensureLines(edited, blockLines(i), { ownedBlock: BLOCK }).text;
 }

@@ -75,6 +75,12 @@ test('cgroup v2 nodes get lxc.cgroup2 keys; a limit dropped from the plan is rem
   t.notRegex(unlimited, /lxc\.net\.0\.link = lxcbr0|veth/);
 });
 
+test('keys a later plan adds go above our block, which stays last', (t) => {
+  const first = configuredText(f('lxc-config-busybox-created.txt'), input({ style: 'modern', container: { ...centos2, limits: {} } }));
+  const later = configuredText(first, input({ style: 'modern', container: { ...centos2, gateway: '192.168.10.1' } }));
+  t.regex(later, /lxc\.net\.0\.ipv4\.gateway = 192\.168\.10\.1\nlxc\.cgroup\.memory\.limit_in_bytes = 8G\nlxc\.cgroup\.cpuset\.cpus = 8-15\n# BEGIN sriov-lxc container\n(?:.*\n){3}# END sriov-lxc container\n$/);
+});
+
 test('LXC before 2.1 on a cgroup v2-only node is refused with a way out', (t) => {
   t.throws(() => configuredText('', input({ cgroup: 'v2' })), { instanceOf: FatalError, message: /cgroup v2 only, which LXC before 2.1 cannot configure/ });
 });
