@@ -1,8 +1,10 @@
 // A CentOS 7 lab node over SSH: what it shows, and what survives and changes across reboots
-// (boot_id, cmdline from GRUB's default and one-shot entries, boot units, modules-load.d, fstab).
+// (boot_id, cmdline from GRUB's default and one-shot entries, boot units, modules-load.d, fstab),
+// and the inventory the lab writes for it.
 import test from 'ava';
 import { rebootFromInside, ssh, sshOk, startLab } from './lab-helpers.ts';
 import type { LabInfo } from '../../lab/index.ts';
+import { loadInventory } from '../../workflows/inventory/load.ts';
 
 let info: LabInfo;
 let stop: (() => Promise<void>) | undefined;
@@ -117,4 +119,25 @@ test.serial('lab: a boot loads modules-load.d, mounts fstab hugetlbfs, applies s
   const disabled = await ssh(info, 'node1', 'systemctl disable lab-early 2>&1; systemctl is-enabled lab-early');
   t.is(disabled.code, 1);
   t.regex(disabled.stdout, /Removed symlink .*lab-early\.service\.\ndisabled\n$/);
+});
+
+test.serial("lab: the inventory it writes passes the tool's inventory validation", async (t) => {
+  const inventory = loadInventory(info.inventoryPath, { checkLocalFiles: true });
+  const [host] = inventory.hosts;
+  t.is(inventory.hosts.length, 1);
+  t.is(host?.name, 'node1');
+  t.is(host?.ssh.address, info.nodes[0]?.address);
+  t.is(host?.ssh.knownHosts, info.knownHostsPath);
+  t.is(host?.ssh.key, info.keyPath);
+  t.is(host?.distro, 'centos7');
+  t.deepEqual(host?.pfs.map((p) => [p.name, p.vfs, p.vfCreation]), [
+    ['enp4s0f0', 4, 'max_vfs'],
+    ['enp4s0f1', 4, 'max_vfs'],
+  ]);
+  t.deepEqual(host?.containers.map((c) => [c.name, c.template, c.vf.pf, c.address]), [
+    ['c1', 'centos', 'enp4s0f0', info.nodes[0]?.containers[0]?.address],
+    ['c2', 'centos', 'enp4s0f1', info.nodes[0]?.containers[1]?.address],
+  ]);
+  t.is(host?.benchmark.peer, info.peerAddress);
+  t.is(host?.driver.pfTarball, info.drivers.pf);
 });
