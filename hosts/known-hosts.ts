@@ -3,10 +3,11 @@
 // `<stateDir>/known_hosts` (the user's ~/.ssh/known_hosts, hashed or not, also counts as known),
 // or strict verification against one given file.
 
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HostKeyError } from '../workflows/engine/errors.ts';
+import { writeFileAtomicSync } from '../state/atomic-file.ts';
 import { matchPatternList } from './ssh-patterns.ts';
 
 export interface KnownHostLine {
@@ -155,23 +156,6 @@ function serialised(file: string, work: () => Promise<void>): Promise<void> {
   return next;
 }
 
-async function writeAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
-  try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /** Rewrites the pin file with every line for `token` replaced by one line with the new key. */
 async function pin(pinFile: string, token: string, key: Buffer): Promise<void> {
@@ -182,7 +166,8 @@ async function pin(pinFile: string, token: string, key: Buffer): Promise<void> {
       return raw.trim() !== '' && !(line && line.marker === undefined && lineMatchesHost(line, token));
     });
     kept.push(`${token} ${keyTypeOf(key)} ${key.toString('base64')}`);
-    await writeAtomically(pinFile, `${kept.join('\n')}\n`);
+    await mkdir(dirname(pinFile), { recursive: true, mode: 0o700 });
+    writeFileAtomicSync(pinFile, `${kept.join('\n')}\n`, 0o600);
   });
 }
 

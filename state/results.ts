@@ -1,30 +1,16 @@
 // Per-run artefacts of a host: <stateDir>/hosts/<host>/runs/<runId>/<name> (benchmark results,
 // reports). Written atomically, so a reader sees the old file or the new one, never half of one.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from './atomic-file.ts';
 import { assertPathComponent, runDir, runsDir } from './state-dir.ts';
 
 /** Write an artefact of run `runId` (temp file, fsync, rename); returns its path. */
 export function writeRunArtifact(stateDir: string, host: string, runId: string, name: string, data: string | Uint8Array): string {
   assertPathComponent('artefact name', name);
-  const dir = runDir(stateDir, host, runId);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, name);
-  const temp = path.join(dir, `.${name}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const fd = fs.openSync(temp, 'wx');
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
+  const file = path.join(runDir(stateDir, host, runId), name);
+  writeFileAtomicSync(file, data);
   return file;
 }
 

@@ -2,7 +2,7 @@
 // Entry: show a host's benchmark results (see --help). Decides what to show; the modules under
 // tasks/benchmark read the results and render them.
 import { resolveStateDir } from '../state/state-dir.ts';
-import { writeTextAtomic } from '../tasks/benchmark/atomic-write.ts';
+import { writeFileAtomicSync } from '../state/atomic-file.ts';
 import { parseReportArgs, REPORT_HELP } from '../tasks/benchmark/report/args.ts';
 import { compareRuns } from '../tasks/benchmark/report/compare.ts';
 import { renderReport } from '../tasks/benchmark/report/render.ts';
@@ -23,7 +23,7 @@ function main(argv: string[]): number {
   if (args.out === undefined) {
     process.stdout.write(report);
   } else {
-    writeTextAtomic(args.out, report);
+    writeFileAtomicSync(args.out, report);
     process.stdout.write(`${renderPenaltySummary(doc)}\nreport: ${args.out}\n`);
   }
   return 0;
