@@ -82,17 +82,19 @@ function plannedMac(plan: HostPlan, c: ContainerPlan): string {
 
 /**
  * The VF's host netdev from vf-verify. A VF inside a running container is not in the host
- * namespace: its name is then the link of that container's config (LXC gives it back under it).
+ * namespace: its name is then the link of that container's config (LXC gives it back under it),
+ * which also serves a dry run on a node where vf-verify's outputs are not in the checkpoint yet
+ * (the check from inside then proves the VF by its MAC).
  */
 function resolveVf(outputs: Readonly<Record<string, StageOutputs>>, c: ContainerPlan, config: string | undefined, style: LxcKeyStyle, running: boolean): ContainerView['vf'] {
-  if (outputs[VF_VERIFY_ID] === undefined) return { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
+  const linkKey = lxcConfigKey(style, 'lxc.net.0.link');
+  const link = config === undefined ? undefined : parseLxcConfig(config).findLast((e) => e.key === linkKey)?.value;
+  const held = running && link !== undefined ? { netdev: link } : undefined;
+  if (outputs[VF_VERIFY_ID] === undefined) return held ?? { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
   const vf = findVf(readVfVerifyOutputs(outputs), c.vf.pf, c.vf.index);
   if (vf === undefined) return { problem: `${VF_VERIFY_ID} found no VF ${c.vf.index} on ${c.vf.pf}` };
   if (vf.netdev !== null) return { netdev: vf.netdev };
-  const linkKey = lxcConfigKey(style, 'lxc.net.0.link');
-  const link = config === undefined ? undefined : parseLxcConfig(config).findLast((e) => e.key === linkKey)?.value;
-  if (running && link !== undefined) return { netdev: link };
-  return { problem: `VF ${c.vf.index} of ${c.vf.pf} (${vf.pci}) has no netdev in the host namespace: another container may hold it` };
+  return held ?? { problem: `VF ${c.vf.index} of ${c.vf.pf} (${vf.pci}) has no netdev in the host namespace: another container may hold it` };
 }
 
 async function devices(host: Host, c: ContainerPlan): Promise<DeviceNode[]> {

@@ -175,6 +175,11 @@ test('verify: a stopped container is fatal, an unreachable peer is not ready, a 
   t.regex(error?.hint ?? '', /install ping in the container/);
 });
 
+test('a dry run on a configured node without vf-verify outputs in the checkpoint: done, the VF proven by its MAC', async (t) => {
+  const host = node(runningState(), configured());
+  t.like(await containerCreateStage.check(context(host, inventory(), {})), { done: true });
+});
+
 test('without vf-verify outputs: check plans with the reason, apply refuses', async (t) => {
   const host = node({ running: false, address: false, route: false, ping: 'ok', autostart: false });
   const ctx = context(host, inventory(), {});
