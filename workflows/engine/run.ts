@@ -113,7 +113,7 @@ export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
         fallbackRenderer: 'simple',
         fallbackRendererCondition: o.renderer === 'default' ? () => !process.stdout.isTTY : false,
         rendererOptions: { collapseSubtasks: false, showErrorMessage: true },
-      } as never,
+      },
     );
     await listr.run().catch(() => undefined);
     for (const s of batch) {
