@@ -346,3 +346,21 @@ test('an interrupt while waiting for the node to come back leaves the checkpoint
   t.is(stageStatus('reboot'), 'rebooting');
   t.is(node.rebootsIssued, 1);
 });
+
+test('verify that never settles fails the stage once, without re-running apply', async (t) => {
+  let verifies = 0;
+  const stage: Stage = {
+    ...factStage('vfs'),
+    async verify() {
+      verifies += 1;
+      throw new NotReadyError('2 of 4 VFs', { hint: 'check max_vfs' });
+    },
+  };
+  const { node, run } = setup(t, [stage]);
+  const result = await run();
+  t.is(result.status, 'failed');
+  t.deepEqual(node.applied, ['vfs']);
+  t.is(verifies, FAST.settle.retries + 1);
+  t.regex(result.error?.message ?? '', /2 of 4 VFs \(still so after waiting/);
+  t.is(result.error?.hint, 'check max_vfs');
+});

@@ -214,11 +214,24 @@ export class HostRun {
 
   /** verify(), retried while it says NotReady; its outputs go into the checkpoint. */
   private async verify(stage: Stage, ui: StageUi): Promise<StageOutputs> {
-    return retryTransient(
-      () => stage.verify(this.context(ui)),
-      this.o.timings.settle,
-      (info) => ui.retrying(info, `${stage.id} verify`),
-    );
+    try {
+      return await retryTransient(
+        () => stage.verify(this.context(ui)),
+        this.o.timings.settle,
+        (info) => ui.retrying(info, `${stage.id} verify`),
+      );
+    } catch (error) {
+      // The world had its time to settle: re-running the whole stage would only wait again.
+      if (error instanceof NotReadyError) {
+        throw new FatalError(`${stage.id}: ${error.message} (still so after waiting for it to settle)`, {
+          hint: error.hint ?? 'look at the node: what verify waits for did not happen',
+          command: error.command,
+          code: error.code,
+          stderrTail: error.stderrTail,
+        });
+      }
+      throw error;
+    }
   }
 
   private async reboot(stage: Stage, ui: StageUi): Promise<void> {
