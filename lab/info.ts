@@ -1,11 +1,9 @@
 // What a running lab offers its users (tests, demo, bench): addresses, files, nodes. Derived from
 // the lab state; no I/O besides reading it.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DRIVER_TARBALLS } from './drivers.ts';
-import type { ContainerLayout, Flavour } from './layout.ts';
-import { labLayout, labPaths, nodeLayout } from './layout.ts';
-import { join } from 'node:path';
+import { labLayout, labPaths, nodeLayout, type ContainerLayout, type Flavour } from './layout.ts';
 import { readState } from './state.ts';
 
 /** Default lab directory: `.lab` at the repository root (gitignored). */
