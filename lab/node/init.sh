@@ -51,8 +51,9 @@ sysctl --system > /dev/null 2>&1
 pci_tree_init
 iommu_init
 module_blacklisted ixgbe || modules_load ixgbe "$(module_config_params ixgbe)" 2>> "$LAB_RUN/kmsg"
+# Like systemd-modules-load: a name in /etc hides the same name in /run and /usr/lib; name order.
 for conf in $(ls /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf 2> /dev/null |
-  awk -F/ '!seen[$NF]++' | sort -t/ -k5); do
+  awk -F/ '!seen[$NF]++ { print $NF "\t" $0 }' | sort | cut -f2); do
   sed -e 's/[#;].*//' "$conf" | while read -r m; do
     [ -n "$m" ] || continue
     modules_load "$m" "$(module_config_params "$(echo "$m" | tr - _)")" 2> /dev/null ||

@@ -90,10 +90,19 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
     const header = HEADER.exec(line);
     if (header) {
       flush();
-      const [, index, name = '', suffix = '', rest] = header;
+      const [, index, name = '', suffix = '', rest = ''] = header;
       const lower = suffix.startsWith('@') ? suffix.slice(1) : undefined;
       inLab = isLabNetdev(name, lower, pfs);
       pending = inLab && withVfs ? (pfs.get(name) ?? null) : null;
+      if (inLab && rest.includes('\\')) {
+        // -o: one line per link, its lines joined by backslashes
+        const parts = rest.split('\\').map((p, i) => (i === 0 ? p : p.replace(KIND, '$1')));
+        const vfs = (pending ?? []).map((v) => vfinfoText(v));
+        out.push([`${index}: ${name}: ${parts.join('\\').replace(/ link-netnsid \d+/, '')}`, ...vfs].join('\\'));
+        pending = null;
+        inLab = false;
+        continue;
+      }
       out.push(inLab ? `${index}: ${name}: ${rest}` : line);
       continue;
     }

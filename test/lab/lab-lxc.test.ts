@@ -46,6 +46,8 @@ test.serial('lab: an LXC container owns a VF (phys) and reaches the peer with ip
     end: { sum_received: { bits_per_second: number } };
   };
   t.true(iperf.end.sum_received.bits_per_second > 1e8, `${iperf.end.sum_received.bits_per_second} bit/s`);
+  const fromHost = JSON.parse(await sshOk(info, 'node1', `iperf3 -c ${info.peerAddress} -t 1 -J`)) as typeof iperf;
+  t.true(fromHost.end.sum_received.bits_per_second > 1e8, 'the node itself reaches the peer through its PF');
   t.regex(await sshOk(info, 'node1', `lxc-attach -n ${c1.name} -- fio --version`), /^fio-/);
   t.is((await sshOk(info, 'node1', `lxc-cgroup -n ${c1.name} memory.limit_in_bytes 536870912 && lxc-cgroup -n ${c1.name} memory.limit_in_bytes`)).trim(), '536870912');
 });

@@ -158,7 +158,7 @@ test('lab: ip -j link show: vfinfo_list on the PFs, no veth/macvlan traces', (t)
   t.true(rewriteJson(fixture('ip-j-p-link-show-pf.raw.json'), view).includes('\n    {\n'));
 });
 
-test('lab: ip link show (text, -d, -br): vf lines under the PF, names without @', (t) => {
+test('lab: ip link show (text, -d, -br, -o): vf lines under the PF, names without @', (t) => {
   const text = rewriteText(fixture('ip-link-show.raw.txt'), view);
   t.regex(text, /^2: enp4s0f0: <BROADCAST/m);
   t.regex(text, /\n {4}link\/ether 90:e2:ba:04:02:00 brd ff:ff:ff:ff:ff:ff\n {4}vf 0 {5}link\/ether 02:09:c0:02:00:00 brd ff:ff:ff:ff:ff:ff, spoof checking on, link-state auto, trust off, query_rss off\n {4}vf 1 /);
@@ -171,6 +171,13 @@ test('lab: ip link show (text, -d, -br): vf lines under the PF, names without @'
   t.regex(brief, /^enp4s16f2 {8}DOWN/m);
   t.notRegex(brief, /@/);
   t.notRegex(rewriteText(fixture('ip-link-show.raw.txt'), view, false), /vf 0/);
+  const oneline = rewriteText(fixture('ip-o-d-link-show.raw.txt'), view).split('\n');
+  t.is(oneline.length, fixture('ip-o-d-link-show.raw.txt').trim().split('\n').length);
+  const pf = oneline.find((l) => l.startsWith('2: '));
+  t.regex(pf ?? '', /^2: enp4s0f0: <.*\\ {4}addrgenmode eui64 .*\\ {4}vf 0 {5}link\/ether 02:09:c0:02:00:00 .*\\ {4}vf 1 /);
+  t.notRegex(pf ?? '', /link-netnsid|veth/);
+  t.regex(oneline.find((l) => l.includes('enp4s16:')) ?? '', /\\ {4}addrgenmode/);
+  t.notRegex(oneline.join('\n'), /@|macvlan/);
 });
 
 test('lab: layout: names and addresses derive from the slot', (t) => {
