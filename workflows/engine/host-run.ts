@@ -237,7 +237,7 @@ export class HostRun {
   private async reboot(stage: Stage, ui: StageUi): Promise<void> {
     const rec = this.o.store.stage(stage.id);
     const issued = rec.reboot?.issued ?? 0;
-    if (issued >= this.o.rebootBudget) throw this.budgetExhausted(stage, rec);
+    if (issued >= this.o.rebootBudget) throw await this.budgetExhausted(stage, rec);
     const prevBootId = await this.o.host.bootId();
     this.o.store.markRebooting(stage.id, { prevBootId, expectedParams: this.o.plan.kernelParams });
     this.o.record?.('reboot-requested', { stage: stage.id, prevBootId, issued: issued + 1 });
@@ -284,10 +284,12 @@ export class HostRun {
     await this.reboot(stage, ui);
   }
 
-  private budgetExhausted(stage: Stage, rec: StageRecord): FatalError {
+  private async budgetExhausted(stage: Stage, rec: StageRecord): Promise<FatalError> {
     const expected = rec.reboot?.expectedParams ?? this.o.plan.kernelParams;
+    // What the node runs with now, next to what was expected: the diagnosis in one line.
+    const found = (await this.o.host.readFile('/proc/cmdline').catch(() => undefined))?.trim();
     return new FatalError(
-      `${this.o.host.name}: ${stage.id} already rebooted the node ${rec.reboot?.issued ?? 0} times without reaching its goal; not rebooting again (expected on the kernel cmdline: ${expected.join(' ')})`,
+      `${this.o.host.name}: ${stage.id} already rebooted the node ${rec.reboot?.issued ?? 0} times without reaching its goal; not rebooting again (expected on the kernel cmdline: ${expected.join(' ')}; found: ${found ?? '(/proc/cmdline unreadable)'})`,
       { hint: `look at /proc/cmdline and the bootloader configuration on the node; after fixing, run with --reset ${stage.id} to allow new reboots` },
     );
   }
