@@ -101,7 +101,8 @@ unit_exec() { # UNIT FILE LINE
       e=${e#-}
       [ -r "$e" ] && set -a && . "$e" && set +a
     done
-    eval "export $(unit_values "$2" Service Environment | tr '\n' ' ')"
+    e=$(unit_values "$2" Service Environment | tr '\n' ' ')
+    [ -z "${e% }" ] || eval "export $e"
     exec env -u LAB_SHIM_OFF sh -c "$line"
   ) >> "$LAB_RUN/journal" 2>&1 < /dev/null
   rc=$?
