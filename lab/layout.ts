@@ -106,7 +106,6 @@ export function nodePaths(nodeDir: string) {
   return {
     disk: join(nodeDir, 'disk'),
     installed: join(nodeDir, 'disk', '.installed'),
-    firmware: join(nodeDir, 'firmware'),
     faults: join(nodeDir, 'firmware', 'faults'),
     run: join(nodeDir, 'run'),
     power: join(nodeDir, 'power.json'),
