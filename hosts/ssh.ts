@@ -141,6 +141,11 @@ export class SshHost implements Host {
   readonly name: string;
   /** Commands sent (execCommand calls), for benchmarks of the transport. */
   roundTrips = 0;
+  /**
+   * Attempts at reaching the node that failed before a command started (refused, reset, timed
+   * out, channel refused), whether retried here or given up: how flaky the way to the node was.
+   */
+  connectFailures = 0;
 
   readonly #endpoint: SshEndpoint;
   readonly #policy: HostKeyPolicy;
@@ -257,6 +262,7 @@ export class SshHost implements Host {
         maxTimeout: this.#retry.maxTimeoutMs,
         randomize: true,
         onFailedAttempt: ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+          if (error instanceof TransportError) this.connectFailures++;
           if (retriesLeft > 0 && error instanceof TransportError) {
             this.#onRetry?.({ host: this.name, attempt: attemptNumber, attempts, retryDelayMs: retryDelay, error });
           }

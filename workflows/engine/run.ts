@@ -29,6 +29,8 @@ export interface HostResult {
   outputs: Record<string, unknown>;
   /** SSH round trips (commands run) for this host in this run. */
   roundTrips?: number;
+  /** Connection attempts to this host that failed before a command started (each retried or reported). */
+  connectFailures?: number;
 }
 
 export interface WorkflowOptions {
@@ -206,8 +208,9 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
   if (s.host) {
     // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
     if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
-    const trips = (s.host as { roundTrips?: number }).roundTrips;
-    if (typeof trips === 'number') r.roundTrips = trips;
+    const { roundTrips, connectFailures } = s.host as { roundTrips?: number; connectFailures?: number };
+    if (typeof roundTrips === 'number') r.roundTrips = roundTrips;
+    if (typeof connectFailures === 'number') r.connectFailures = connectFailures;
     await s.host.close().catch(() => undefined);
   }
   s.release?.();
