@@ -36,7 +36,9 @@ function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] 
 function exitCode(results: readonly HostResult[], signal: AbortSignal): number {
   if (signal.aborted) return signal.reason instanceof InterruptedError && signal.reason.message.includes('SIGTERM') ? EXIT.sigterm : EXIT.sigint;
   if (results.some((r) => r.status === 'locked')) return EXIT.locked;
-  if (results.some((r) => !r.ok && r.status !== 'rebooting')) return EXIT.failed;
+  // A host left rebooting is fine only when it stopped for its own on-node reboot (its boot unit
+  // finishes the run); one that did not come back within --reboot-timeout has a failed stage.
+  if (results.some((r) => !r.ok && (r.status !== 'rebooting' || r.failedStage !== undefined))) return EXIT.failed;
   return EXIT.ok;
 }
 
