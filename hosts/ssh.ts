@@ -88,12 +88,18 @@ interface Ssh2Channel {
 /** Exit code of `sh -c` readFile's script when the file does not exist (cat never exits 66). */
 const MISSING = 66;
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
-// umask: the temporary file is never readable by others, whatever the final mode.
+// umask: the temporary file is never readable by others, whatever the final mode. The byte count
+// ($3) is checked before the rename: when the controller dies mid-transfer, sshd closes the
+// command's stdin and cat ends as if the content were complete.
 const WRITE_SCRIPT = [
   'umask 077',
   't="$1.tmp.$$"',
   `trap 'rm -f -- "$t"' EXIT`,
-  'cat > "$t" && chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$1"',
+  'cat > "$t" || exit',
+  'n=$(wc -c < "$t")',
+  // The temp file goes first: with the controller gone, writing to stderr kills the shell (SIGPIPE).
+  '[ "$n" -eq "$3" ] || { rm -f -- "$t"; echo "$1: received $n of $3 bytes; left as it was" >&2; exit 1; }',
+  'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$1"',
 ].join('\n');
 const COMMIT_UPLOAD_SCRIPT = 'chmod "$3" "$1" && { sync -- "$1" 2>/dev/null || sync; } && mv -f -- "$1" "$2"';
 
@@ -364,7 +370,8 @@ export class SshHost implements Host {
   }
 
   async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
-    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644)], { stdin: content });
+    const bytes = String(Buffer.byteLength(content, 'utf8'));
+    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644), bytes], { stdin: content });
   }
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
