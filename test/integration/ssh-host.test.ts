@@ -133,6 +133,19 @@ test('lab: reconnects after sshd restarts, reporting each failed attempt', async
   t.true(notices.every((n) => n.error instanceof TransportError && n.host === 'lab-node'));
 });
 
+test('lab: bootId makes one connection attempt (the reboot poll retries), exec reconnects under the policy', async (t) => {
+  const notices: RetryNotice[] = [];
+  const { sshd, host } = await setUp(t, { retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 20 }, onRetry: (n) => notices.push(n) });
+  await sshd.stop();
+  await t.throwsAsync(host.bootId(), { instanceOf: TransportError });
+  t.is(host.connectFailures, 1, 'one attempt, no reconnects');
+  t.deepEqual(notices, []);
+  await t.throwsAsync(host.exec(['true']), { instanceOf: TransportError });
+  t.is(host.connectFailures, 4, 'exec: the first attempt and 2 retries');
+  await sshd.start();
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+});
+
 test('lab: a command in flight when sshd dies rejects with TransportError and is not re-run', async (t) => {
   const { sshd, host, dir } = await setUp(t);
   const marker = join(dir, 'ran');
