@@ -65,6 +65,9 @@ interface HostState {
   store?: CheckpointStore;
   run?: HostRun;
   release?: () => void;
+  record?: (event: string, data?: Record<string, unknown>) => void;
+  /** Set by the first end of the host's run (its last task, or a failure). */
+  ended?: Promise<void>;
 }
 
 type AnyTask = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -93,6 +96,14 @@ export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
   const batches = o.serial ? chunk(states, o.serial) : [states];
   let finished = 0;
   let failed = 0;
+  // A host is closed and counted as soon as its run ends, not when its batch does: the
+  // --max-fail-percent brake sees a failure before the next host starts, connections and locks
+  // are released early, and each host's duration is its own.
+  const end = (s: HostState): Promise<void> =>
+    (s.ended ??= closeHost(s, o).then(() => {
+      finished += 1;
+      if (s.result.status === 'failed' || s.result.status === 'locked') failed += 1;
+    }));
   for (const batch of batches) {
     const listr = new Listr(
       batch.map((s): ListrTask => ({
@@ -104,7 +115,7 @@ export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
             return;
           }
           s.started = Date.now();
-          return task.newListr(hostTasks(s, o), { exitOnError: true, concurrent: false });
+          return task.newListr(hostTasks(s, o, end), { exitOnError: true, concurrent: false });
         },
       })),
       {
@@ -118,16 +129,14 @@ export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
       },
     );
     await listr.run().catch(() => undefined);
-    for (const s of batch) {
-      await closeHost(s, o);
-      if (s.result.status === 'failed' || s.result.status === 'locked') failed += 1;
-      finished += 1;
-    }
+    // Hosts the brake skipped, or whose run was cut short by an interrupt.
+    for (const s of batch) await end(s);
   }
   return states.map((s) => s.result);
 }
 
-function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
+/** The host's subtree: prepare, one task per stage, and a title-less last task that ends the run. */
+function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Promise<void>): ListrTask[] {
   const prepare: ListrTask = {
     title: 'connect and read the checkpoint',
     task: async (_ctx, task) => {
@@ -139,6 +148,7 @@ function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
         if (!o.dryRun) s.store.newRun(o.runId);
         const journal = new Journal(o.stateDir, s.plan.name);
         const record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
         s.run = new HostRun({
@@ -161,6 +171,7 @@ function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
       } catch (error) {
         s.result.status = error instanceof LockedError ? 'locked' : 'failed';
         s.result.error = toStageError(error);
+        await end(s);
         throw error;
       }
     },
@@ -176,11 +187,17 @@ function hostTasks(s: HostState, o: WorkflowOptions): ListrTask[] {
       return `${stage.title}: ${d.reason}`;
     },
     task: async (_ctx, task) => {
-      const outcome = await s.run!.runStage(stage, stageUi(task as AnyTask, stage.title));
+      let outcome;
+      try {
+        outcome = await s.run!.runStage(stage, stageUi(task as AnyTask, stage.title));
+      } catch (error) {
+        await end(s);
+        throw error;
+      }
       if (outcome.status === 'would-change') task.title = `${stage.title}: would change`;
     },
   }));
-  return [prepare, ...stageTasks];
+  return [prepare, ...stageTasks, { task: () => end(s) }];
 }
 
 async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
@@ -213,6 +230,7 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
     if (typeof connectFailures === 'number') r.connectFailures = connectFailures;
     await s.host.close().catch(() => undefined);
   }
+  s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });
   s.release?.();
 }
 
