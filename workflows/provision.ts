@@ -30,6 +30,7 @@ function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] 
     throw new UsageError('--local provisions this node only: name it with --host', { hint: `hosts are: ${names.join(', ')}` });
   }
   if (args.benchProfile) chosen = chosen.map((h) => ({ ...h, benchmark: { ...h.benchmark, profile: args.benchProfile! } }));
+  if (args.noTrialBoot) chosen = chosen.map((h) => ({ ...h, trialBoot: false }));
   return chosen;
 }
 

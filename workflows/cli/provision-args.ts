@@ -28,6 +28,8 @@ export interface ProvisionArgs {
   benchProfile?: 'paper' | 'quick';
   rebootTimeoutS: number;
   rebootBudget: number;
+  /** --no-trial-boot: new kernel params go straight into the default boot entry. */
+  noTrialBoot: boolean;
 }
 
 export const HELP = `Usage: npx zx workflows/provision.ts [options]
@@ -59,6 +61,9 @@ Run
   --max-fail-percent P   start no new host once more than P % of hosts failed
   --reboot-timeout S     seconds to wait for a node to come back (default 600)
   --reboot-budget N      reboots a stage may request before stopping with a diagnosis (default 2)
+  --no-trial-boot        write new kernel params straight into the default boot entry instead of
+                         trying them once in a one-shot entry that falls back by itself (for
+                         nodes whose GRUB cannot write its environment block; inventory: trialBoot)
   --bench-profile NAME   paper | quick: overrides the inventory's benchmark profile
   --accept-new-host-key  replace a pinned host key that changed (after you checked why)
 
@@ -123,6 +128,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
         'bench-profile': { type: 'string' },
         'reboot-timeout': { type: 'string' },
         'reboot-budget': { type: 'string' },
+        'no-trial-boot': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -170,6 +176,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
     benchProfile,
     rebootTimeoutS: positiveInt('--reboot-timeout', v['reboot-timeout'], 600, 86_400),
     rebootBudget: positiveInt('--reboot-budget', v['reboot-budget'], 2, 100),
+    noTrialBoot: v['no-trial-boot'] ?? false,
   };
 }
 

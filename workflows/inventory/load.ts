@@ -212,6 +212,7 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
     hugepages: h.hugepages,
     extraKernelParams: h.kernelParams,
     kernelParams: [...iommuParams(h.iommu), ...hugepageParams(h.hugepages), ...maxVfsParams(driver, pfs), ...extraParams(h.kernelParams)],
+    trialBoot: h.trialBoot,
     driver,
     pfs,
     containers,

@@ -87,6 +87,11 @@ export interface HostPlan {
   extraKernelParams: Record<string, string | null>;
   /** Every param the kernel cmdline must have: iommu, hugepages, max_vfs, extras. Ordered. */
   kernelParams: string[];
+  /**
+   * New kernel params are tried in a one-shot boot entry first and made the default only after
+   * that boot came up with them; false: written straight into the default entry. Absent: true.
+   */
+  trialBoot?: boolean;
   driver: DriverPlan;
   pfs: PfPlan[];
   containers: ContainerPlan[];
