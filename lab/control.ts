@@ -78,13 +78,18 @@ export function labExec(dir: string | undefined, name: string, argv: readonly st
   const child = spawn('nsenter', ['-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-T', '--', ...argv], {
     env,
     cwd: '/',
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // No input: stdin closed from the start, so a command that exits early cannot raise EPIPE.
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(input ?? '');
+  if (input !== undefined && child.stdin) {
+    // A command may exit before it reads all of its input; that is its answer, not our error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  }
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));

@@ -2,7 +2,7 @@
 // server), one namespace per node whose PFs (enp4s0f0, enp4s0f1) are veth ends plugged into the
 // switch, and a link from the controller (this machine's root namespace) to the switch. Every
 // name is recorded in the lab state before it is created.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { LabLayout, NodeLayout } from './layout.ts';
 import { PF_NAMES } from './layout.ts';
 import { sh, shTry } from './run.ts';
@@ -81,8 +81,9 @@ export async function createPeer(state: LabState, lab: LabLayout): Promise<void>
 /** Starts the peer's iperf3 server (daemon); returns its pid. */
 export async function startPeerIperf(lab: LabLayout, pidFile: string, logFile: string): Promise<number> {
   await sh`ip netns exec ${lab.peerNetns} iperf3 --server --daemon --bind ${lab.peerAddress} --pidfile ${pidFile} --logfile ${logFile}`;
+  // iperf3 --daemon writes its pid file after the parent returned: wait for it to appear.
   for (let i = 0; i < 100; i++) {
-    const pid = Number(readFileSync(pidFile, 'utf8').replace(/\0/g, '').trim());
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').replace(/\0/g, '').trim()) : 0;
     if (pid > 0) return pid;
     await new Promise((r) => setTimeout(r, 20));
   }
