@@ -83,8 +83,8 @@ export function labExec(dir: string | undefined, name: string, argv: readonly st
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   if (input !== undefined && child.stdin) {
     // A command may exit before it reads all of its input; that is its answer, not our error.
     child.stdin.on('error', () => undefined);
