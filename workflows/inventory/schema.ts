@@ -119,7 +119,9 @@ const hostFields = {
   }),
   kernelParams: z.record(
     z.string().regex(KERNEL_PARAM_KEY, 'must be a kernel parameter name (letters, digits, _ . -)'),
-    z.union([z.string().max(256).regex(KERNEL_PARAM_VALUE, 'must be a value without spaces or quotes'), z.null()]),
+    z.union([z.string().max(256).regex(KERNEL_PARAM_VALUE, 'must be a value without spaces or quotes'), z.null()], {
+      error: (issue) => (issue.code === 'invalid_union' ? 'must be a text value, or null for a flag without a value' : undefined),
+    }),
   ),
   trialBoot: z.boolean(),
   driver: driverSchema,
