@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { openHost } from '../hosts/connect.ts';
 import { resolveStateDir } from '../state/state-dir.ts';
 import { PROVISION_STAGES } from '../tasks/index.ts';
-import { EXIT, HELP, matchesGlob, parseProvisionArgs, type ProvisionArgs } from './cli/provision-args.ts';
+import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './cli/provision-args.ts';
 import { bootUnit } from './engine/boot-unit.ts';
 import { InterruptedError, UsageError } from './engine/errors.ts';
 import { DEFAULT_TIMINGS } from './engine/retry.ts';
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     rebootBudget: args.rebootBudget,
     signal: controller.signal,
     openHost: (plan) => openHost(plan, { local: args.local, stateDir, acceptChangedHostKey: args.acceptNewHostKey }),
-    localBoot: args.local ? bootUnit({ script: fileURLToPath(import.meta.url), inventory: resolve(args.inventory), stateDir }) : undefined,
+    localBoot: args.local ? bootUnit({ script: fileURLToPath(import.meta.url), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
     command: ['provision', ...argv].join(' '),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });

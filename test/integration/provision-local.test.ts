@@ -88,10 +88,9 @@ test.serial('lab: --local: the resume unit is removed when the resumed run ends'
   t.false(wants.includes(UNIT), `no wants link left:\n${wants}`);
 });
 
-// Fails today: the unit's command line (workflows/engine/boot-unit.ts) drops the selection
-// (--only/--from) and --bench-profile of the command that started the run, so the resumed run
-// also runs the benchmark. Remove `.failing` once the unit carries them.
-test.serial.failing('lab: --local: the resumed run keeps the --only selection (the benchmark is not run)', async (t) => {
+// The unit's command line carries the selection (--only/--from) and --bench-profile of the
+// command that started the run, so the resumed run does not run the benchmark.
+test.serial('lab: --local: the resumed run keeps the --only selection (the benchmark is not run)', async (t) => {
   t.timeout(30_000);
   const stages = await statusOnNode(lab());
   t.is(stages?.get('benchmark'), 'pending');

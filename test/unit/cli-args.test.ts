@@ -1,6 +1,6 @@
 import test from 'ava';
-import { HELP, matchesGlob, parseProvisionArgs } from '../../workflows/cli/provision-args.ts';
-import { validateSelection } from '../../workflows/engine/select.ts';
+import { HELP, matchesGlob, parseProvisionArgs, resumeArgs } from '../../workflows/cli/provision-args.ts';
+import { decide, validateSelection } from '../../workflows/engine/select.ts';
 import { UsageError } from '../../workflows/engine/errors.ts';
 
 test('defaults', (t) => {
@@ -23,6 +23,18 @@ test('--reset takes an optional stage', (t) => {
   t.is(parseProvisionArgs(['--host', 'a']).reset, undefined);
 });
 
+test('a resumed on-node run keeps the stages, profile and limits, not --reset or --retry-failed', (t) => {
+  const a = parseProvisionArgs(['--local', '--host', 'n1', '--only', 'reboot,vf-verify', '--bench-profile', 'quick', '--reset', '--retry-failed', '--reboot-budget', '3']);
+  t.deepEqual(resumeArgs(a), ['--only', 'reboot,vf-verify', '--bench-profile', 'quick', '--reboot-timeout', '600', '--reboot-budget', '3']);
+  t.deepEqual(parseProvisionArgs(resumeArgs(a)).only, ['reboot', 'vf-verify']);
+});
+
+test('--retry-failed with --only narrows the retried stages', (t) => {
+  const a = parseProvisionArgs(['--retry-failed', '--only', 'driver-build,reboot']);
+  t.true(a.retryFailed);
+  t.deepEqual(a.only, ['driver-build', 'reboot']);
+});
+
 test('--only takes a list', (t) => {
   t.deepEqual(parseProvisionArgs(['--only', 'bios-verify,reboot']).only, ['bios-verify', 'reboot']);
 });
@@ -32,7 +44,7 @@ const refused: [string, string[], RegExp][] = [
   ['bad concurrency', ['--concurrency', '0'], /--concurrency "0": expected a whole number from 1/],
   ['bad renderer', ['--renderer', 'fancy'], /--renderer "fancy": expected default, simple or verbose/],
   ['bad bench profile', ['--bench-profile', 'fast'], /expected paper or quick/],
-  ['retry-failed with only', ['--retry-failed', '--only', 'reboot'], /cannot be combined/],
+  ['retry-failed with from', ['--retry-failed', '--from', 'reboot'], /cannot be combined with --from/],
   ['bad percentage', ['--max-fail-percent', '150'], /expected a percentage/],
   ['positional argument', ['node1'], /Unexpected argument 'node1'/],
 ];
@@ -65,4 +77,12 @@ test('--limit globs', (t) => {
   t.false(matchesGlob('xrack1-a', 'rack1-*'));
   t.true(matchesGlob('a.b', 'a.b'));
   t.false(matchesGlob('axb', 'a.b'));
+});
+
+test('decide: --retry-failed starts at the failed stage, --only narrows it', (t) => {
+  const ids = ['a', 'b', 'c', 'd'];
+  const status = (id: string) => (id === 'b' ? 'failed' : id === 'a' ? 'done' : 'pending');
+  t.deepEqual(decide({ retryFailed: true, only: ['a', 'b', 'c'] }, ids, status).map((d) => d.run), [false, true, true, false]);
+  t.deepEqual(decide({ retryFailed: true }, ids, status).map((d) => d.run), [false, true, true, true]);
+  t.deepEqual(decide({ retryFailed: true }, ids, () => 'done').map((d) => d.run), [false, false, false, false]);
 });

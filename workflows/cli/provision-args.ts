@@ -50,6 +50,7 @@ Stages
   --from STAGE           start at STAGE (earlier stages are left as they are)
   --only STAGE[,STAGE]   run only these stages
   --retry-failed         continue each host from its failed stage; hosts without one are skipped
+                         (with --only: only those stages, from the failed one on)
   --reset [STAGE]        forget the checkpoint of STAGE (or of every stage) before running
   --dry-run              check only: print what each stage would change, with file diffs
 
@@ -152,8 +153,8 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
   }
   const only = list(v.only);
   const reset = list(v.reset);
-  if (v['retry-failed'] && (v.from || only.length > 0)) {
-    throw new UsageError('--retry-failed cannot be combined with --from or --only', { hint: 'it starts each host at its failed stage by itself' });
+  if (v['retry-failed'] && v.from) {
+    throw new UsageError('--retry-failed cannot be combined with --from', { hint: 'it starts each host at its failed stage by itself (--only still narrows the stages)' });
   }
   return {
     help: v.help ?? false,
@@ -184,4 +185,18 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
 export function matchesGlob(name: string, pattern: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
   return re.test(name);
+}
+
+/**
+ * The options a run resumed by the on-node boot unit must keep: the same stages, profile and
+ * limits. Not --reset (already done), --retry-failed (the failed stage is running now), --dry-run.
+ */
+export function resumeArgs(a: ProvisionArgs): string[] {
+  const out: string[] = [];
+  if (a.only) out.push('--only', a.only.join(','));
+  if (a.from) out.push('--from', a.from);
+  if (a.benchProfile) out.push('--bench-profile', a.benchProfile);
+  if (a.noTrialBoot) out.push('--no-trial-boot');
+  out.push('--reboot-timeout', String(a.rebootTimeoutS), '--reboot-budget', String(a.rebootBudget));
+  return out;
 }

@@ -10,6 +10,8 @@ export interface ResumeCommand {
   script: string;
   inventory: string;
   stateDir: string;
+  /** The run's own options to keep (--only, --bench-profile, ...): see resumeArgs(). */
+  options: readonly string[];
 }
 
 // systemd splits ExecStart on white space and honours double quotes; a path with a quote or
@@ -20,7 +22,7 @@ function systemdWord(word: string): string {
 }
 
 export function resumeUnitText(cmd: ResumeCommand, host: string, nodeBinary: string = process.execPath): string {
-  const exec = [nodeBinary, cmd.script, '--local', '--host', host, '--inventory', cmd.inventory, '--state-dir', cmd.stateDir, '--renderer', 'simple'];
+  const exec = [nodeBinary, cmd.script, '--local', '--host', host, '--inventory', cmd.inventory, '--state-dir', cmd.stateDir, ...cmd.options, '--renderer', 'simple'];
   return [
     '[Unit]',
     'Description=sriov-lxc: resume provisioning after the reboot',
