@@ -5,6 +5,7 @@ import { driverBuildStage } from './driver-build/stage.ts';
 import { modulesHugepagesStage } from './modules-hugepages/stage.ts';
 import { kernelCmdlineStage } from './kernel-cmdline/stage.ts';
 import { rebootStage } from './reboot/stage.ts';
+import { kernelCmdlineCommitStage } from './kernel-cmdline-commit/stage.ts';
 import { vfVerifyStage } from './vf-verify/stage.ts';
 import { containerCreateStage } from './container-create/stage.ts';
 import { macResetStage } from './mac-reset/stage.ts';
@@ -16,6 +17,7 @@ export const PROVISION_STAGES: readonly Stage[] = [
   modulesHugepagesStage,
   kernelCmdlineStage,
   rebootStage,
+  kernelCmdlineCommitStage,
   vfVerifyStage,
   containerCreateStage,
   macResetStage,

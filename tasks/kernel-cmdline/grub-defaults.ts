@@ -42,19 +42,23 @@ export function editGrubDefaults(text: string, plan: HostPlan): EditResult {
   return { text: result.text, changed: result.text !== text };
 }
 
-/** The edit in words, for the plan of check ("add ...", "... instead of ...", "remove ..."). */
-export function describeEdit(text: string, plan: HostPlan): string[] {
-  const effective = effectiveCmdline(text);
-  const now = cmdlineSatisfies(effective, plan.kernelParams);
-  const present = parseCmdline(effective);
+/** How `current` params change to fit the plan, in words ("add ...", "... instead of ...", "remove ..."). */
+export function describeParamsEdit(current: string, plan: HostPlan): string[] {
+  const now = cmdlineSatisfies(current, plan.kernelParams);
+  const present = parseCmdline(current);
   const stale = contradictingParams(plan).filter((c) => {
     const p = parseParam(c);
     return present.some((q) => normalizeKey(q.key) === normalizeKey(p.key) && (p.value === null || q.value === p.value));
   });
-  const lines = [
-    ...(now.missing.length > 0 ? [`add ${now.missing.join(' ')} to GRUB_CMDLINE_LINUX`] : []),
+  return [
+    ...(now.missing.length > 0 ? [`add ${now.missing.join(' ')}`] : []),
     ...now.conflicting.map((c) => `set ${c.param} instead of ${c.found}`),
     ...(stale.length > 0 ? [`remove ${stale.join(' ')} (contradicts the plan)`] : []),
   ];
+}
+
+/** The edit of /etc/default/grub in words, for the plan of check. */
+export function describeEdit(text: string, plan: HostPlan): string[] {
+  const lines = describeParamsEdit(effectiveCmdline(text), plan).map((line) => (line.startsWith('add ') ? `${line} to GRUB_CMDLINE_LINUX` : line));
   return lines.length > 0 ? lines : [`move ${plan.kernelParams.join(' ')} into GRUB_CMDLINE_LINUX`];
 }

@@ -1,15 +1,13 @@
 // GRUB 2 on the node: reading its configuration, writing /etc/default/grub (with a backup of the
-// original), regenerating grub.cfg, and telling which entry the next boot starts. Writing the
-// configuration and choosing the boot entry are separate steps so a one-shot trial boot
-// (grub-reboot into the new entry, made the default only after it booted) can slot in between.
+// original), regenerating grub.cfg, the trial entry's script, the one-shot next_entry, and what
+// grub-probe says about the disk under grubenv. Each is a separate step: the stages order them.
 import type { Host } from '../../hosts/host.ts';
 import { CommandError, FatalError } from '../../workflows/engine/errors.ts';
-import { grubVar } from '../parse/grub-default.ts';
 import { grubCommands, type GrubCommands } from '../parse/os-release.ts';
-import { parseGrubEnv } from '../parse/grub-cfg.ts';
 import { osReleaseOf, type NodeDistro } from '../bios-verify/distro.ts';
-import { nextBootEntry, type BootEntry } from './boot-entry.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from './grub-defaults.ts';
+import { parseProbeWords, type GrubenvDevice } from './grubenv-check.ts';
+import { TRIAL_ENTRY_ID, TRIAL_SCRIPT } from './trial-entry.ts';
 
 const MKCONFIG_TIMEOUT_MS = 5 * 60_000;
 
@@ -34,7 +32,8 @@ export async function writeGrubDefaults(host: Host, original: string, edited: st
   await host.writeFile(GRUB_DEFAULTS, edited, { mode: 0o644 });
 }
 
-export async function regenerateGrubCfg(host: Host, commands: GrubCommands): Promise<void> {
+/** Runs grub-mkconfig; `changed` says what is already written, for the hint when it fails. */
+export async function regenerateGrubCfg(host: Host, commands: GrubCommands, changed = `${GRUB_DEFAULTS} is already edited (the original is in ${GRUB_DEFAULTS_BACKUP})`): Promise<void> {
   try {
     await host.run(commands.mkconfig, { timeoutMs: MKCONFIG_TIMEOUT_MS });
   } catch (error) {
@@ -43,15 +42,54 @@ export async function regenerateGrubCfg(host: Host, commands: GrubCommands): Pro
       command: error.command,
       code: error.code,
       stderrTail: error.stderrTail,
-      hint: `fix the error it printed; ${GRUB_DEFAULTS} is already edited (the original is in ${GRUB_DEFAULTS_BACKUP}), run again to regenerate`,
+      hint: `fix the error it printed; ${changed}: run again to regenerate`,
     });
   }
 }
 
-/** The entry the next boot starts, from the generated grub.cfg; undefined when there is no grub.cfg. */
-export async function readNextBootEntry(host: Host, commands: GrubCommands, defaults: string): Promise<BootEntry | undefined> {
-  const cfg = await host.readFile(commands.grubCfgPath);
-  if (cfg === undefined) return undefined;
-  const env = parseGrubEnv((await host.readFile(commands.grubenvPath)) ?? '');
-  return nextBootEntry(cfg, commands.grubCfgPath, grubVar(defaults, 'GRUB_DEFAULT'), env);
+// RHEL names it grub2-probe, Debian grub-probe: the first one the node has.
+const FIND_GRUB_PROBE = ['sh', '-c', 'for p in grub2-probe grub-probe; do command -v "$p" && exit 0; done; exit 1'];
+
+/** `grub-probe --target=fs` and `--target=abstraction` of the directory that holds grubenv. */
+export async function probeGrubenvDevice(host: Host, commands: GrubCommands): Promise<GrubenvDevice> {
+  const found = await host.exec(FIND_GRUB_PROBE);
+  const probe = found.stdout.trim().split('\n')[0];
+  if (found.code !== 0 || !probe) {
+    throw new FatalError(`${host.name} has neither grub2-probe nor grub-probe`, { hint: 'install GRUB 2\'s tools (RHEL: grub2-tools, Debian: grub2-common); grub-mkconfig needs them too' });
+  }
+  const dir = commands.grubenvPath.slice(0, commands.grubenvPath.lastIndexOf('/')) || '/';
+  const fs = await host.run([probe, '--target=fs', dir]);
+  const abstraction = await host.run([probe, '--target=abstraction', dir]);
+  return { fs: fs.stdout.trim(), abstractions: parseProbeWords(abstraction.stdout) };
+}
+
+/** grubenv written and read back by grub-editenv (created first when missing). */
+export async function testGrubenvWrite(host: Host, commands: GrubCommands): Promise<void> {
+  const env = commands.grubenvPath;
+  if ((await host.readFile(env)) === undefined) await host.run([commands.editenv, env, 'create']);
+  await host.run([commands.editenv, env, 'set', 'sriov_lxc_probe=1']);
+  const listed = await host.run([commands.editenv, env, 'list']);
+  await host.run([commands.editenv, env, 'unset', 'sriov_lxc_probe']);
+  if (!listed.stdout.split('\n').includes('sriov_lxc_probe=1')) {
+    throw new FatalError(`${host.name}: ${commands.editenv} ${env} set did not change what it lists`, {
+      hint: `check ${env} on the node; or set trialBoot: false for this host (or run with --no-trial-boot) to write the params straight into the default entry`,
+    });
+  }
+}
+
+export async function writeTrialScript(host: Host, text: string): Promise<void> {
+  await host.writeFile(TRIAL_SCRIPT, text, { mode: 0o755 });
+}
+
+export async function removeTrialScript(host: Host): Promise<void> {
+  await host.run(['rm', '-f', TRIAL_SCRIPT]);
+}
+
+/** The next boot (only) starts the trial entry. */
+export async function armTrialEntry(host: Host, commands: GrubCommands): Promise<void> {
+  await host.run([commands.reboot, TRIAL_ENTRY_ID]);
+}
+
+export async function clearNextEntry(host: Host, commands: GrubCommands): Promise<void> {
+  await host.run([commands.editenv, commands.grubenvPath, 'unset', 'next_entry']);
 }

@@ -1,46 +1,71 @@
 // Stage 4, kernel-cmdline (paper section 3: "intel_iommu=off default_hugepagesz=2M hugepagesz=2M
-// ixgbe.max_vfs=8,8"): the plan's kernel params in GRUB_CMDLINE_LINUX, grub.cfg regenerated with
-// the distro's command. Active after the reboot stage.
+// ixgbe.max_vfs=8,8"): the plan's kernel params for the next boot. Two methods:
+//
+// - trial boot (the default, plan.trialBoot): the params go into a trial entry of their own, a
+//   copy of the default entry plus panic=N (/etc/grub.d/99_sriov-lxc-trial), armed for the next
+//   boot only with grub-reboot. GRUB clears that one-shot before it starts the trial kernel, so
+//   if the kernel panics it reboots into the untouched default entry: the node comes back on its
+//   previous configuration by itself. The reboot stage boots the trial and checks /proc/cmdline;
+//   kernel-cmdline-commit writes the params into GRUB_CMDLINE_LINUX only after that.
+//   Not GRUB_CMDLINE_LINUX first with GRUB_DEFAULT=saved pinned to the old entry: grub-mkconfig
+//   puts GRUB_CMDLINE_LINUX on every entry it generates, the old one included, so no generated
+//   entry would keep the previous cmdline. The operator's GRUB_DEFAULT stays as it is: the header
+//   grub-mkconfig writes honours next_entry whatever GRUB_DEFAULT is (checked in grub.cfg).
+// - plain (trialBoot: false, for nodes whose GRUB cannot write grubenv at boot): GRUB_CMDLINE_LINUX
+//   edited and grub.cfg regenerated now, active at the next boot, with no way back by itself.
+//
 // The paper cloned an entry into /etc/grub.d/40_custom by hand, freezing one kernel into the config
-// (its title, vmlinuz and initramfs even name three different builds); generated entries follow updates.
-import type { Host } from '../../hosts/host.ts';
+// (its title, vmlinuz and initramfs even name three different builds); the trial entry is a copy
+// too, but lives for one boot and is removed by the commit: the permanent entries stay generated.
 import { FatalError } from '../../workflows/engine/errors.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { unifiedDiff } from '../parse/diff.ts';
-import type { GrubCommands } from '../parse/os-release.ts';
-import { distroOf } from '../bios-verify/distro.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
-import type { BootEntry } from './boot-entry.ts';
-import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeEdit, editGrubDefaults } from './grub-defaults.ts';
-import { grubCommandsOf, readGrubDefaults, readNextBootEntry, regenerateGrubCfg, writeGrubDefaults } from './grub-host.ts';
+import { commitParams, describeCommit } from './commit-params.ts';
+import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeParamsEdit } from './grub-defaults.ts';
+import { committedError, entryShortfall, isCommitted, isTrialArmed, readGrubState, runningCmdline, type GrubState } from './grub-state.ts';
+import { NO_TRIAL_HINT, armTrial, buildTrialEntry, checkTrialPossible, usesTrialBoot } from './trial.ts';
+import { TRIAL_ENTRY_ID, TRIAL_PANIC_SECONDS, TRIAL_SCRIPT } from './trial-entry.ts';
 
-interface GrubState {
-  commands: GrubCommands;
-  defaults: string;
-  edited: string;
-  entry: BootEntry | undefined;
+const params = (plan: HostPlan): string => plan.kernelParams.join(' ');
+
+/** The trial's state that makes this stage done; undefined when there is something to do. */
+async function trialDone(ctx: StageContext, state: GrubState): Promise<string | undefined> {
+  if (cmdlineSatisfies(await runningCmdline(ctx.host), ctx.plan.kernelParams).ok) {
+    return `the running kernel already has ${params(ctx.plan)}; kernel-cmdline-commit makes them the default`;
+  }
+  if (isTrialArmed(ctx.plan, state)) {
+    return `the next boot only starts the trial entry "${state.next?.entry.title}" with ${params(ctx.plan)}; the default entry "${state.standing?.entry.title}" stays as it is`;
+  }
+  return undefined;
 }
 
-async function readState(ctx: StageContext): Promise<GrubState> {
-  const commands = await grubCommandsOf(ctx.host, await distroOf(ctx));
-  const defaults = await readGrubDefaults(ctx.host);
-  return { commands, defaults, edited: editGrubDefaults(defaults, ctx.plan).text, entry: await readNextBootEntry(ctx.host, commands, defaults) };
+async function trialPlan(ctx: StageContext, state: GrubState): Promise<CheckResult> {
+  await checkTrialPossible(ctx.host, state);
+  const trial = buildTrialEntry(ctx.host, ctx.plan, state);
+  const base = `"${trial.base.entry.title}"`;
+  return {
+    done: false,
+    plan: [
+      `copy the default entry ${base} into a trial entry (${TRIAL_SCRIPT}) that boots ${trial.params}: ${[...describeParamsEdit(trial.base.entry.params ?? '', ctx.plan), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`].join(', ')}`,
+      `regenerate ${state.commands.grubCfgPath}: ${state.commands.mkconfig.join(' ')}`,
+      `${state.commands.reboot} ${TRIAL_ENTRY_ID}: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts ${base} again`,
+      `${GRUB_DEFAULTS} is changed after the trial boot came up with the params (stage kernel-cmdline-commit)`,
+    ],
+    diffs: trial.script === state.trialScript ? [] : [{ path: TRIAL_SCRIPT, diff: unifiedDiff(TRIAL_SCRIPT, state.trialScript ?? '', trial.script) }],
+  };
 }
 
-/** What the next boot entry lacks of the plan, in words; undefined when it has everything. */
-function entryShortfall(plan: HostPlan, state: GrubState): string | undefined {
-  if (!state.entry) return `there is no ${state.commands.grubCfgPath}`;
-  const check = cmdlineSatisfies(state.entry.entry.params ?? '', plan.kernelParams);
-  if (check.ok) return undefined;
-  const lacks = [...check.missing, ...check.conflicting.map((c) => `${c.param} (has ${c.found})`)].join(' ');
-  return `the next boot entry "${state.entry.entry.title}" (${state.entry.chosenBy}) lacks ${lacks}`;
-}
-
-function entryError(host: Host, state: GrubState, shortfall: string): FatalError {
-  return new FatalError(`${host.name}: after ${state.commands.mkconfig.join(' ')}, ${shortfall}`, {
-    hint: `that entry does not take GRUB_CMDLINE_LINUX (hand-written, e.g. in /etc/grub.d/40_custom like the paper's?): point GRUB_DEFAULT in ${GRUB_DEFAULTS} at a generated entry, or add the params to that entry, then run again`,
-  });
+export function committedOutputs(state: GrubState): StageOutputs {
+  return {
+    method: 'default',
+    grubCfg: state.commands.grubCfgPath,
+    entry: state.standing?.entry.title,
+    chosenBy: state.standing?.chosenBy,
+    params: state.standing?.entry.params,
+    backup: GRUB_DEFAULTS_BACKUP,
+  };
 }
 
 export const kernelCmdlineStage: Stage = {
@@ -49,42 +74,43 @@ export const kernelCmdlineStage: Stage = {
   inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, iommu: plan.iommu, pfModule: plan.driver.pfModule, maxVfs: plan.pfs.map((p) => p.vfCreation) }),
 
   async check(ctx): Promise<CheckResult> {
-    const state = await readState(ctx);
-    const shortfall = entryShortfall(ctx.plan, state);
-    if (state.edited === state.defaults && !shortfall) {
-      return { done: true, reason: `${GRUB_DEFAULTS} and the next boot entry "${state.entry?.entry.title}" have ${ctx.plan.kernelParams.join(' ')}` };
+    const state = await readGrubState(ctx);
+    if (isCommitted(ctx.plan, state)) {
+      return { done: true, reason: `${GRUB_DEFAULTS} and the default boot entry "${state.standing?.entry.title}" have ${params(ctx.plan)}` };
     }
-    const plan: string[] = [];
-    if (state.edited !== state.defaults) {
-      plan.push(...describeEdit(state.defaults, ctx.plan).map((line) => `${GRUB_DEFAULTS}: ${line}`));
-      if ((await ctx.host.readFile(GRUB_DEFAULTS_BACKUP)) === undefined) plan.push(`keep the original as ${GRUB_DEFAULTS_BACKUP}`);
-    } else if (shortfall) {
-      plan.push(`why: ${shortfall}`);
-    }
-    plan.push(`regenerate ${state.commands.grubCfgPath}: ${state.commands.mkconfig.join(' ')}`);
-    const diffs = state.edited === state.defaults ? [] : [{ path: GRUB_DEFAULTS, diff: unifiedDiff(GRUB_DEFAULTS, state.defaults, state.edited) }];
-    return { done: false, plan, diffs };
+    if (!usesTrialBoot(ctx.plan)) return { done: false, ...(await describeCommit(ctx.host, ctx.plan, state)) };
+    const done = await trialDone(ctx, state);
+    return done ? { done: true, reason: done } : trialPlan(ctx, state);
   },
 
   async apply(ctx) {
-    const state = await readState(ctx);
-    if (state.edited !== state.defaults) await writeGrubDefaults(ctx.host, state.defaults, state.edited);
-    await regenerateGrubCfg(ctx.host, state.commands);
+    const state = await readGrubState(ctx);
+    if (usesTrialBoot(ctx.plan)) await armTrial(ctx, state);
+    else await commitParams(ctx.host, state);
   },
 
   async verify(ctx): Promise<StageOutputs> {
-    const state = await readState(ctx);
-    if (state.edited !== state.defaults) {
-      throw new FatalError(`${ctx.host.name}: ${GRUB_DEFAULTS} does not have the planned params after writing it`, { hint: 'something else on the node rewrites it (configuration management?); run with --dry-run to see the difference' });
+    const state = await readGrubState(ctx);
+    if (isCommitted(ctx.plan, state)) return committedOutputs(state);
+    if (!usesTrialBoot(ctx.plan)) throw committedError(ctx.host, ctx.plan, state);
+    const cmdline = await runningCmdline(ctx.host);
+    if (cmdlineSatisfies(cmdline, ctx.plan.kernelParams).ok) return { method: 'trial', phase: 'booted', cmdline };
+    const { next, standing } = state;
+    if (next && standing && isTrialArmed(ctx.plan, state)) {
+      return {
+        method: 'trial',
+        phase: 'armed',
+        grubCfg: state.commands.grubCfgPath,
+        grubenv: state.commands.grubenvPath,
+        trialEntry: next.entry.title,
+        params: next.entry.params,
+        fallbackEntry: standing.entry.title,
+        fallbackParams: standing.entry.params,
+      };
     }
-    const shortfall = entryShortfall(ctx.plan, state);
-    if (shortfall || !state.entry) throw entryError(ctx.host, state, shortfall ?? 'no boot entry');
-    return {
-      grubCfg: state.commands.grubCfgPath,
-      entry: state.entry.entry.title,
-      chosenBy: state.entry.chosenBy,
-      params: state.entry.entry.params,
-      backup: GRUB_DEFAULTS_BACKUP,
-    };
+    const why = entryShortfall(ctx.plan, state, next, 'next boot entry') ?? `the next boot entry is "${next?.entry.title}" (${next?.chosenBy}), not the trial entry`;
+    throw new FatalError(`${ctx.host.name}: after ${state.commands.reboot} ${TRIAL_ENTRY_ID}, ${why}`, {
+      hint: `something else sets next_entry in ${state.commands.grubenvPath} or the default entry (\`${state.commands.editenv} ${state.commands.grubenvPath} list\` shows it); run again, or ${NO_TRIAL_HINT}`,
+    });
   },
 };

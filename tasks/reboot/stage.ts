@@ -1,10 +1,14 @@
 // Stage 5, reboot (paper section 3: "Finally we reboot the system"): the engine runs the reboot
 // protocol around this stage (boot_id before and after, resumable). Skipped when the running boot
-// already has the planned cmdline and drivers; verify proves the new boot took the new config.
+// already has the planned cmdline and drivers; refused when the next boot would not have the
+// params. verify proves the new boot took the new config; after a trial boot (kernel-cmdline) it
+// is the proof kernel-cmdline-commit waits for, and a node back on its old cmdline is the trial
+// failing, diagnosed as such. The engine's reboot budget keeps a failing trial from looping.
 import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import type { CheckResult, Stage, StageOutputs } from '../stage.ts';
 import { describeShortfall, readBootState } from './boot-state.ts';
+import { armedTrial, checkNextBootHasParams, trialFailedError } from './trial-outcome.ts';
 
 export const rebootStage: Stage = {
   id: 'reboot',
@@ -21,7 +25,12 @@ export const rebootStage: Stage = {
     if (why.length === 0) {
       return { done: true, reason: `skipped: /proc/cmdline already has ${ctx.plan.kernelParams.join(' ')} and ${ctx.plan.driver.pfModule}, ${ctx.plan.driver.vfModule} are loaded` };
     }
-    return { done: false, plan: [...why.map((w) => `why: ${w}`), `reboot ${ctx.host.name} and wait for the new boot`] };
+    await checkNextBootHasParams(ctx, state.check.ok);
+    const trial = armedTrial(ctx.outputs['kernel-cmdline']);
+    const reboot = trial
+      ? `reboot ${ctx.host.name} once into the trial entry "${trial.trialEntry}" (the default stays "${trial.fallbackEntry}") and wait for the new boot`
+      : `reboot ${ctx.host.name} and wait for the new boot`;
+    return { done: false, plan: [...why.map((w) => `why: ${w}`), reboot] };
   },
 
   // The engine's reboot protocol is the whole change; there is nothing to do before it.
@@ -30,6 +39,8 @@ export const rebootStage: Stage = {
   async verify(ctx): Promise<StageOutputs> {
     const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
     if (!state.check.ok) {
+      const trial = armedTrial(ctx.outputs['kernel-cmdline']);
+      if (trial) throw await trialFailedError(ctx, trial, state.cmdline, state.check);
       throw new FatalError(`${ctx.host.name}: after the reboot /proc/cmdline lacks ${describeShortfall(state.check)}: the bootloader did not use the new configuration — check GRUB_DEFAULT / the boot entry`, {
         hint: 'compare /proc/cmdline with the default entry of grub.cfg on the node (kernel-cmdline\'s outputs name it); on EFI machines check which grub.cfg the firmware loads',
       });

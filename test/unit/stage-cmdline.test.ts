@@ -1,3 +1,5 @@
+// kernel-cmdline's plain method (trialBoot: false): GRUB_CMDLINE_LINUX edited and grub.cfg
+// regenerated at once. The trial boot is in stage-cmdline-trial.test.ts.
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../workflows/inventory/load.ts';
@@ -21,6 +23,7 @@ hosts:
   node1:
     address: 10.0.0.1
     iommu: ${iommu}
+    trialBoot: false
     hugepages: { count: 1024 }
     pfs:
       - { name: enp4s0f0, vfs: 8, vfCreation: ${vfCreation} }
@@ -53,7 +56,7 @@ test('the example plan gives the paper\'s cmdline', (t) => {
 test('a configured node is done: /etc/default/grub and the default entry have the params', async (t) => {
   const host = node({ '/etc/default/grub': configured, '/boot/grub/grub.cfg': configuredCfg });
   const result = await kernelCmdlineStage.check(context(host));
-  t.deepEqual(result, { done: true, reason: `/etc/default/grub and the next boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
+  t.deepEqual(result, { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
 });
 
@@ -91,7 +94,7 @@ test('apply keeps a backup, edits GRUB_CMDLINE_LINUX, runs update-grub; then che
   t.is(host.files.get('/etc/default/grub')?.content, configured);
   t.deepEqual(host.commands.filter((c) => c !== 'test -d /sys/firmware/efi'), ['update-grub']);
   const outputs = await kernelCmdlineStage.verify(ctx);
-  t.like(outputs, { grubCfg: '/boot/grub/grub.cfg', entry: 'Debian GNU/Linux', chosenBy: 'GRUB_DEFAULT=0', backup: '/etc/default/grub.sriov-lxc.bak' });
+  t.like(outputs, { method: 'default', grubCfg: '/boot/grub/grub.cfg', entry: 'Debian GNU/Linux', chosenBy: 'GRUB_DEFAULT=0', backup: '/etc/default/grub.sriov-lxc.bak' });
   t.is(outputs.params, `root=/dev/vda1 ro ${PAPER_PARAMS} quiet`);
   t.true((await kernelCmdlineStage.check(ctx)).done);
 });
@@ -118,7 +121,7 @@ test('params already in /etc/default/grub but grub.cfg not regenerated: only upd
   const result = await kernelCmdlineStage.check(context(host));
   if (result.done) return t.fail('expected a plan');
   t.deepEqual(result.plan, [
-    `why: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS.split(' ').join(' ')}`,
+    `why: the default boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`,
     'regenerate /boot/grub/grub.cfg: update-grub',
   ]);
   t.deepEqual(result.diffs, []);
@@ -141,7 +144,7 @@ test('GRUB_DEFAULT pointing at a hand-written entry (the paper\'s 40_custom): ve
   const ctx = context(host);
   await kernelCmdlineStage.apply(ctx);
   const error = await t.throwsAsync(kernelCmdlineStage.verify(ctx), { instanceOf: FatalError });
-  t.is(error?.message, `node1: after update-grub, the next boot entry "Debian GNU/Linux 6.1.0-21 Intel setup" (GRUB_DEFAULT=intel-setup) lacks ${PAPER_PARAMS}`);
+  t.is(error?.message, `node1: after update-grub, the default boot entry "Debian GNU/Linux 6.1.0-21 Intel setup" (GRUB_DEFAULT=intel-setup) lacks ${PAPER_PARAMS}`);
   t.regex(error?.hint ?? '', /40_custom/);
 });
 
@@ -184,6 +187,7 @@ hosts:
   node1:
     address: 10.0.0.1
     iommu: pt
+    trialBoot: false
     hugepages: { count: 16 }
     pfs:
       - { name: enp4s0f0, vfs: 4 }

@@ -5,6 +5,8 @@ import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
 import { rebootStage } from '../../tasks/reboot/stage.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
+import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
+import { parseOsRelease } from '../../tasks/parse/os-release.ts';
 
 // The lab node's plan (lab/inventory.ts): IOMMU in passthrough mode, 4 VFs per port by max_vfs.
 const PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
@@ -25,8 +27,10 @@ hosts:
       - { name: enp4s0f1, vfs: 4 }
 `, '/tmp/inventory.yaml').hosts[0]!;
 
+const centos7 = { 'bios-verify': { distro: nodeDistro(parseOsRelease(fixture('stages/bios/os-release-centos7.txt'))) } };
+
 function context(host: FakeHost, outputs: Record<string, StageOutputs> = {}): StageContext {
-  return { host, plan, outputs, log: () => {}, signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state' };
+  return { host, plan, outputs: { ...centos7, ...outputs }, log: () => {}, signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state' };
 }
 
 interface NodeOptions {
@@ -34,10 +38,18 @@ interface NodeOptions {
   iommu?: string;
   /** The modules the kernel lists under /sys/module. */
   sysModules?: string[];
+  /** grub.cfg; default: the lab node's after kernel-cmdline (plain method) ran. */
+  grubCfg?: string;
 }
 
 function node(cmdline: string, lsmod: string, o: NodeOptions = {}): FakeHost {
-  const host = new FakeHost('node1', { '/proc/cmdline': cmdline });
+  const host = new FakeHost('node1', {
+    '/proc/cmdline': cmdline,
+    '/etc/default/grub': fixture('stages/cmdline/default-grub-lab-centos7-configured.txt'),
+    '/boot/grub2/grub.cfg': o.grubCfg ?? fixture('stages/cmdline/grub2-lab-centos7-configured.cfg'),
+    '/boot/grub2/grubenv': fixture('stages/cmdline/grubenv-lab-centos7-empty'),
+  });
+  host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
   host.on(['lsmod'], { stdout: lsmod });
   host.on(['ls', '-A', '/sys/class/iommu'], { stdout: o.iommu ?? 'dmar0\n' });
   host.on((argv) => argv[0] === 'test' && argv[1] === '-d' && String(argv[2]).startsWith('/sys/module/'), (argv) => ({
@@ -56,6 +68,12 @@ test('the running boot lacks the params: the plan says which', async (t) => {
       'reboot node1 and wait for the new boot',
     ],
   });
+});
+
+test('refused when the next boot would not have the params either: kernel-cmdline has not run', async (t) => {
+  const host = node(before, lsmodPf, { iommu: '', grubCfg: fixture('stages/cmdline/grub2-lab-centos7-fresh.cfg') });
+  const error = await t.throwsAsync(rebootStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "CentOS Linux GNU/Linux, with Linux 6.18.44-fc-v595" (GRUB_DEFAULT=saved, saved_entry=0) lacks ${PARAMS}`);
 });
 
 test('skipped when /proc/cmdline already satisfies the plan and the drivers are loaded', async (t) => {
