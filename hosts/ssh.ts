@@ -153,6 +153,8 @@ export class SshHost implements Host {
    * out, channel refused), whether retried here or given up: how flaky the way to the node was.
    */
   connectFailures = 0;
+  /** SSH connections established: one for a whole workflow, plus the ones the reboot protocol opens. */
+  connections = 0;
 
   readonly #endpoint: SshEndpoint;
   readonly #policy: HostKeyPolicy;
@@ -204,6 +206,7 @@ export class SshHost implements Host {
       ssh.dispose();
       throw check.refusal() ?? classifyConnectError(error, this.name, this.#target);
     }
+    this.connections++;
     const client = ssh.connection as Ssh2Client;
     // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
     // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).

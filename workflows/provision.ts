@@ -72,11 +72,16 @@ async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
     if (controller.signal.aborted) process.exit(name === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
-    process.stderr.write(`\n${name}: finishing the current command, then stopping (again to stop at once)\n`);
-    controller.abort(new InterruptedError(name));
+    process.stderr.write(`\n${name}: finishing the stage under way, then stopping (again to stop at once)\n`);
+    controller.abort(new InterruptedError(`interrupted by ${name}`, { hint: 'run the same command again to continue from the checkpoint' }));
   };
-  process.on('SIGINT', onSignal('SIGINT'));
-  process.on('SIGTERM', onSignal('SIGTERM'));
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    // conf's atomically hooks these signals through when-exit, which re-raises the signal on this
+    // process after its cleanup: that second signal stopped the run at once, mid-stage, with no
+    // report. Its cleanup also runs on 'exit', which stays hooked; these signals are ours alone.
+    process.removeAllListeners(name);
+    process.on(name, onSignal(name));
+  }
 
   const renderer = args.json ? 'silent' : (args.renderer ?? 'default');
   const results = await runWorkflow({
@@ -94,7 +99,13 @@ async function main(argv: string[]): Promise<number> {
     timings: { ...DEFAULT_TIMINGS, rebootReturn: { ...DEFAULT_TIMINGS.rebootReturn, maxRetryTime: args.rebootTimeoutS * 1000 } },
     rebootBudget: args.rebootBudget,
     signal: controller.signal,
-    openHost: (plan) => openHost(plan, { local: args.local, stateDir, acceptChangedHostKey: args.acceptNewHostKey }),
+    openHost: (plan) =>
+      openHost(plan, {
+        local: args.local,
+        stateDir,
+        acceptChangedHostKey: args.acceptNewHostKey,
+        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+      }),
     localBoot: args.local ? bootUnit({ script: fileURLToPath(import.meta.url), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
     command: ['provision', ...argv].join(' '),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),

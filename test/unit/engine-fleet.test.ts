@@ -130,3 +130,39 @@ test('each host is closed and its run-end journalled when its own run ends; --se
   for (let i = 1; i < spans.length; i++) t.true(spans[i]!.start >= spans[i - 1]!.end, `${spans[i]!.host} started after ${spans[i - 1]!.host} ended`);
   t.true([...nodes.values()].every((n) => n.closed));
 });
+
+test('an interrupt during the first host: it stops at its next boundary, interrupted; the hosts after it are not started', async (t) => {
+  const { stateDir, nodes, order } = fleet(t);
+  const controller = new AbortController();
+  const interrupting = buildStage(order);
+  const stopAfterN1: Stage = {
+    ...interrupting,
+    async apply(ctx) {
+      await interrupting.apply(ctx);
+      controller.abort(new Error('interrupted by SIGTERM'));
+    },
+  };
+  const results = await runWorkflow({
+    plans: PLANS,
+    stages: [stopAfterN1, { ...buildStage([]), id: 'after' }],
+    stateDir,
+    runId: randomUUID(),
+    selection: {},
+    dryRun: false,
+    concurrency: 1,
+    renderer: 'silent',
+    timings: FAST,
+    rebootBudget: 1,
+    signal: controller.signal,
+    openHost: (plan) => nodes.get(plan.name)!,
+    command: 'test',
+    warn: () => {},
+  });
+  t.deepEqual(order, ['n1']);
+  t.deepEqual(results.map((r) => [r.host, r.status, r.stages.map((s) => s.status).join(',')]), [
+    ['n1', 'interrupted', 'done,interrupted'],
+    ['n2', 'not-started', ''],
+    ['n3', 'not-started', ''],
+  ]);
+  t.true(nodes.get('n1')!.closed);
+});

@@ -79,7 +79,8 @@ Exit codes
   1  a stage failed on some host (the others went on); the state names the stage and why
   2  usage or inventory error: nothing was touched
   3  a host is locked by another run
-  130/143  interrupted by SIGINT/SIGTERM: the current command finished, the checkpoint is written
+  130/143  interrupted by SIGINT/SIGTERM: the stage under way finished (a reboot wait stops at
+           once), the checkpoint and the report are written; run again to continue
 `;
 
 function positiveInt(flag: string, value: string | undefined, fallback: number, max = 10_000): number {

@@ -20,7 +20,7 @@ export interface StageUi {
   retrying(info: AttemptInfo, what: string): void;
 }
 
-export type StageOutcomeStatus = 'done' | 'skipped' | 'would-change' | 'failed' | 'rebooting';
+export type StageOutcomeStatus = 'done' | 'skipped' | 'would-change' | 'failed' | 'rebooting' | 'interrupted';
 
 export interface StageOutcome {
   id: string;
@@ -169,7 +169,7 @@ export class HostRun {
       const stageError = toStageError(error);
       if (error instanceof InterruptedError) {
         // Not a failure of the stage: its checkpoint stays as written; the next run's check decides.
-        outcome('failed', false, { error: stageError });
+        outcome('interrupted', false, { error: stageError });
         throw error;
       }
       if (!this.o.dryRun) {
@@ -185,7 +185,7 @@ export class HostRun {
   private stopIfInterrupted(): void {
     if (this.o.signal.aborted) {
       const reason = this.o.signal.reason instanceof Error ? this.o.signal.reason.message : String(this.o.signal.reason ?? 'signal');
-      throw new InterruptedError(`interrupted (${reason}) before the next step`, {
+      throw new InterruptedError(`${reason}; stopped before the next step`, {
         hint: 'run the same command again to continue from the checkpoint',
       });
     }

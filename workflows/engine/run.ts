@@ -15,7 +15,7 @@ import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-r
 import type { RetryTimings } from './retry.ts';
 import type { Selection } from './select.ts';
 
-export type HostStatus = 'ok' | 'failed' | 'locked' | 'not-started' | 'rebooting' | 'nothing-to-do';
+export type HostStatus = 'ok' | 'failed' | 'locked' | 'not-started' | 'rebooting' | 'nothing-to-do' | 'interrupted';
 
 export interface HostResult {
   host: string;
@@ -31,6 +31,8 @@ export interface HostResult {
   roundTrips?: number;
   /** Connection attempts to this host that failed before a command started (each retried or reported). */
   connectFailures?: number;
+  /** SSH connections established to this host in this run. */
+  connections?: number;
 }
 
 export interface WorkflowOptions {
@@ -109,6 +111,11 @@ export async function runWorkflow(o: WorkflowOptions): Promise<HostResult[]> {
       batch.map((s): ListrTask => ({
         title: s.plan.name,
         task: async (_ctx, task) => {
+          if (o.signal.aborted) {
+            s.result.status = 'not-started';
+            task.skip(`${s.plan.name}: not started, the run was interrupted`);
+            return;
+          }
           if (o.maxFailPercent !== undefined && finished > 0 && (failed / o.plans.length) * 100 > o.maxFailPercent) {
             s.result.status = 'not-started';
             task.skip(`${s.plan.name}: not started, ${failed} of ${o.plans.length} hosts failed (over --max-fail-percent ${o.maxFailPercent})`);
@@ -206,11 +213,16 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
     r.stages = s.run.outcomes;
     r.reboots = s.run.reboots;
     const failedStage = s.run.outcomes.find((x) => x.status === 'failed' || x.status === 'rebooting');
+    const interrupted = s.run.outcomes.find((x) => x.status === 'interrupted');
     if (s.run.stoppedForReboot) r.status = 'rebooting';
     else if (failedStage) {
       r.status = failedStage.status === 'rebooting' ? 'rebooting' : 'failed';
       r.failedStage = failedStage.id;
       r.error = failedStage.error;
+    } else if (interrupted) {
+      // Stopped by SIGINT/SIGTERM at a stage boundary: nothing failed, the next run continues.
+      r.status = 'interrupted';
+      r.error = interrupted.error;
     } else if (r.status !== 'failed' && r.status !== 'locked') {
       r.status = s.run.outcomes.length > 0 && s.run.outcomes.every((x) => x.status === 'skipped') ? 'nothing-to-do' : 'ok';
     }
@@ -225,9 +237,10 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
   if (s.host) {
     // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
     if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
-    const { roundTrips, connectFailures } = s.host as { roundTrips?: number; connectFailures?: number };
+    const { roundTrips, connectFailures, connections } = s.host as { roundTrips?: number; connectFailures?: number; connections?: number };
     if (typeof roundTrips === 'number') r.roundTrips = roundTrips;
     if (typeof connectFailures === 'number') r.connectFailures = connectFailures;
+    if (typeof connections === 'number') r.connections = connections;
     await s.host.close().catch(() => undefined);
   }
   s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });

@@ -38,6 +38,7 @@ export function jsonReport(results: readonly HostResult[]): string {
         reboots: r.reboots,
         durationMs: r.durationMs,
         ...(r.roundTrips !== undefined ? { roundTrips: r.roundTrips } : {}),
+        ...(r.connections !== undefined ? { connections: r.connections } : {}),
         ...(r.connectFailures !== undefined ? { connectFailures: r.connectFailures } : {}),
         ...(r.failedStage ? { failedStage: r.failedStage } : {}),
         ...(r.error ? { error: r.error } : {}),
