@@ -27,7 +27,7 @@ export const NODE24_IN_NODE = join(REPO, 'node_modules', 'node', 'bin', 'node');
 export interface Lab {
   dir: string;
   info: LabInfo;
-  /** node1's plan, resolved from the lab's inventory by the tool's own loader. */
+  /** The plan of the node the helpers act on (node1 unless a test picks another), from the lab's inventory by the tool's own loader. */
   plan: HostPlan;
   /** A state dir of this test file's own. */
   stateDir: string;
@@ -63,7 +63,7 @@ export function useLab(test: TestFn, flavour: Flavour): () => Lab {
 /** The --json document of provision.ts (workflows/engine/summary.ts), as far as the tests read it. */
 export interface StageReport {
   id: string;
-  status: 'done' | 'skipped' | 'would-change' | 'failed' | 'rebooting';
+  status: 'done' | 'skipped' | 'would-change' | 'failed' | 'rebooting' | 'interrupted';
   changed: boolean;
   attempts: number;
   error: { message: string; hint?: string; command?: string; code?: number; stderrTail?: string } | null;
@@ -76,6 +76,12 @@ export interface HostReport {
   reboots: number;
   failedStage?: string;
   error?: StageReport['error'];
+  /** SSH commands sent (remote hosts). */
+  roundTrips?: number;
+  /** SSH connection attempts that failed (remote hosts). */
+  connectFailures?: number;
+  /** SSH connections established (remote hosts). */
+  connections?: number;
   stages: StageReport[];
 }
 export interface ProvisionReport {
@@ -180,14 +186,14 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
 // --- reading the node ----------------------------------------------------------------------
 
 /**
- * Runs argv on node1 in its namespaces, as root, like labExec (not over SSH). Not labExec itself:
+ * Runs argv on the lab node (lab.plan) in its namespaces, as root, like labExec (not over SSH). Not labExec itself:
  * labExec always pipes stdin and has no 'error' listener on it, so a command that exits before
  * the (empty) input is written raises an uncaught EPIPE in the test process (about 2 % of calls,
  * measured here); this keeps stdin closed unless there is input, and handles its errors.
  */
 export function execOnNode(lab: Lab, argv: readonly string[], input?: string): Promise<ExecResult> {
-  const init = nodePower(lab.dir, NODE)?.init;
-  if (!init || !isRunning(init)) return Promise.reject(new Error(`${NODE} is not running`));
+  const init = nodePower(lab.dir, lab.plan.name)?.init;
+  if (!init || !isRunning(init)) return Promise.reject(new Error(`${lab.plan.name} is not running`));
   const child = spawn('nsenter', ['-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-T', '--', ...argv], {
     env: { PATH: NODE_PATH, HOME: '/root', LANG: 'C.UTF-8' },
     cwd: '/',
@@ -198,10 +204,10 @@ export function execOnNode(lab: Lab, argv: readonly string[], input?: string): P
   return finished(child, 120_000).then((r) => ({ code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr }));
 }
 
-/** Runs argv on node1; throws with its output unless it exits 0. */
+/** Runs argv on the lab node; throws with its output unless it exits 0. */
 export async function onNode(lab: Lab, argv: readonly string[], input?: string): Promise<string> {
   const r = await execOnNode(lab, argv, input);
-  if (r.code !== 0) throw new Error(`on ${NODE}: ${argv.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
+  if (r.code !== 0) throw new Error(`on ${lab.plan.name}: ${argv.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
@@ -209,9 +215,9 @@ export async function bootId(lab: Lab): Promise<string> {
   return (await onNode(lab, ['cat', '/proc/sys/kernel/random/boot_id'])).trim();
 }
 
-/** How many times node1 has booted since the lab came up (the lab's power record). */
+/** How many times the lab node has booted since the lab came up (the lab's power record). */
 export function bootCount(lab: Lab): number {
-  return nodePower(lab.dir, NODE)?.boots ?? 0;
+  return nodePower(lab.dir, lab.plan.name)?.boots ?? 0;
 }
 
 interface IpLink {
@@ -294,7 +300,7 @@ export async function assertProvisioned(t: ExecutionContext, lab: Lab): Promise<
   t.true(pfAt >= 0 && vfAt > pfAt, `modules-load.d loads ${plan.driver.pfModule} before ${plan.driver.vfModule}:\n${modules}`);
 
   const huge = plan.hugepages;
-  if (!huge) throw new Error(`the inventory ${lab.info.inventoryPath} plans no huge pages for ${NODE}`);
+  if (!huge) throw new Error(`the inventory ${lab.info.inventoryPath} plans no huge pages for ${lab.plan.name}`);
   const sysctl = await onNode(lab, ['sh', '-c', 'cat /etc/sysctl.d/*.conf']);
   t.regex(sysctl, new RegExp(`^\\s*vm\\.nr_hugepages\\s*=\\s*${huge.count}\\s*$`, 'm'), 'sysctl.d reserves the planned huge pages');
   t.is((await onNode(lab, ['cat', '/proc/sys/vm/nr_hugepages'])).trim(), String(huge.count), 'the huge pages are reserved now');
