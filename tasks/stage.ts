@@ -11,7 +11,12 @@ export interface FileDiff {
 }
 
 export type CheckResult =
-  | { done: true; reason: string }
+  /**
+   * `outputs`: what verify would return, read in the same observation. A check that finds the
+   * stage done and gives them spares the node a second, identical look (a no-op run halves its
+   * commands); without them the engine runs verify.
+   */
+  | { done: true; reason: string; outputs?: StageOutputs }
   | { done: false; plan: string[]; diffs?: FileDiff[] };
 
 export type StageOutputs = Record<string, unknown>;

@@ -117,7 +117,7 @@ export const biosVerifyStage: Stage = {
   async check(ctx): Promise<CheckResult> {
     const { facts, notes } = await fitFacts(ctx);
     for (const note of notes) ctx.log(note);
-    return { done: true, reason: summary(facts) };
+    return { done: true, reason: summary(facts), outputs: { ...facts } };
   },
 
   // Nothing to change: a node that is not fit fails in check, before any stage touches it.

@@ -96,7 +96,8 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
   if (plan.length === 0) {
     const list = views.map((v) => `${v.plan.name} (${'netdev' in v.vf ? v.vf.netdev : '?'}, ${v.mac})`).join(', ');
-    return { done: true, reason: `${list || 'no containers planned'}: running with their VFs (LXC ${facts.version})` };
+    // The peer is pinged here: a container that lost its way out is not done.
+    return { done: true, reason: `${list || 'no containers planned'}: running with their VFs (LXC ${facts.version})`, outputs: await proven(ctx, views) };
   }
   return diffs.length > 0 ? { done: false, plan, diffs } : { done: false, plan };
 }
@@ -213,9 +214,13 @@ async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): P
 }
 
 async function verify(ctx: StageContext): Promise<ContainerCreateOutputs> {
-  const facts = await nodeFacts(ctx.host);
+  return proven(ctx, await observeAll(ctx, await nodeFacts(ctx.host)));
+}
+
+/** The containers as observed, each running with its VF, address and limit, and reaching the peer. */
+async function proven(ctx: StageContext, views: readonly ContainerView[]): Promise<ContainerCreateOutputs> {
   const containers: ContainerCreateOutputs['containers'] = [];
-  for (const v of await observeAll(ctx, facts)) {
+  for (const v of views) {
     const c = v.plan;
     if (v.info === null || !('netdev' in v.vf)) throw new FatalError(`container ${c.name} is not configured`, { hint: 'run this stage again' });
     if (v.info.state !== 'RUNNING') {

@@ -88,8 +88,9 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   for (const f of o.files) plan.push(`write ${f.path}`);
   if (!o.enabled) plan.push(`enable ${MAC_UNIT_NAME} (re-applies the MACs at every boot)`);
   if (plan.length === 0) {
-    const count = plannedMacs(ctx.plan).length;
-    return { done: true, reason: `all ${count} VF MACs as planned; ${MAC_UNIT_NAME} installed and enabled` };
+    readVfVerifyOutputs(ctx.outputs);
+    const macs = plannedMacs(ctx.plan);
+    return { done: true, reason: `all ${macs.length} VF MACs as planned; ${MAC_UNIT_NAME} installed and enabled`, outputs: { macs } };
   }
   return o.files.length > 0 ? { done: false, plan, diffs: o.files } : { done: false, plan };
 }

@@ -95,7 +95,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   ];
   const rules = rulesChange(o);
   if (rules) plan.push(o.rules.wanted === undefined ? `remove ${UDEV_RULES_PATH} (no PF uses vfCreation: sysfs)` : `persist the VF counts in ${UDEV_RULES_PATH}`);
-  if (plan.length === 0) return { done: true, reason: doneReason(o, ctx.plan) };
+  if (plan.length === 0) return { done: true, reason: doneReason(o, ctx.plan), outputs: outputsOf(o) };
   return rules ? { done: false, plan, diffs: [rules] } : { done: false, plan };
 }
 
@@ -160,10 +160,14 @@ async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
   }
 }
 
+function outputsOf(o: Observed): VfVerifyOutputs {
+  return { pfs: o.pfs.map(({ assessment, sysfs }) => ({ name: assessment.name, pci: sysfs.pci, vfs: assessment.vfs })) };
+}
+
 async function verify(ctx: StageContext): Promise<VfVerifyOutputs> {
   const o = await observe(ctx.host, ctx.plan);
   requireSettled(o);
-  return { pfs: o.pfs.map(({ assessment, sysfs }) => ({ name: assessment.name, pci: sysfs.pci, vfs: assessment.vfs })) };
+  return outputsOf(o);
 }
 
 export interface VfVerifyOptions {

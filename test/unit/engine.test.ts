@@ -119,6 +119,27 @@ test('a fresh node: every stage applied once, in order, then done', async (t) =>
   t.deepEqual(result.outputs, { a: { a: true }, b: { b: true }, c: { c: true } });
 });
 
+test('a check that finds the stage done with its outputs: verify is not run, the outputs are checkpointed', async (t) => {
+  let verifies = 0;
+  const observed: Stage = {
+    ...factStage('a'),
+    async check() {
+      return { done: true, reason: 'a is there', outputs: { seen: 'by check' } };
+    },
+    async verify() {
+      verifies += 1;
+      return { seen: 'by verify' };
+    },
+  };
+  const { node, run, stateDir } = setup(t, [observed, factStage('b')]);
+  node.facts.add('b');
+  const result = await run();
+  t.is(result.status, 'ok');
+  t.is(verifies, 0);
+  t.deepEqual(result.outputs, { a: { seen: 'by check' }, b: { b: true } }, 'b, whose check gives no outputs, was verified');
+  t.deepEqual(readCheckpoint(stateDir, 'node1')?.stages.a?.outputs, { seen: 'by check' });
+});
+
 test('a second run changes nothing and says why each stage is done', async (t) => {
   const { node, run } = setup(t, [factStage('a'), factStage('b')]);
   await run();

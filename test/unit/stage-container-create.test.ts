@@ -108,8 +108,11 @@ const mutations = (host: FakeHost) => host.commands.filter((c) => /^lxc-(create 
 test('a configured node is done, with a reason a person can read', async (t) => {
   const host = node(runningState(), configured());
   const result = await containerCreateStage.check(context(host));
-  t.deepEqual(result, { done: true, reason: 'sxt-c1 (sxt-vf0, 02:00:00:00:0a:10): running with their VFs (LXC 5.0.2)' });
+  t.like(result, { done: true, reason: 'sxt-c1 (sxt-vf0, 02:00:00:00:0a:10): running with their VFs (LXC 5.0.2)' });
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
+  const pings = host.commands.filter((c) => c.includes('ping')).length;
+  t.deepEqual(result.done && result.outputs, await containerCreateStage.verify(context(host)), 'check gives the outputs verify gives');
+  t.true(pings > 0, 'check pinged the peer from the container, as verify does');
 });
 
 test('fresh node: the plan, then apply creates, configures and starts; a second check is done', async (t) => {

@@ -77,8 +77,11 @@ const installed = () => ({ [SCRIPT]: macScript(plan.name, plan.pfs), [UNIT]: mac
 
 test('a node with the planned MACs and the unit installed and enabled is done', async (t) => {
   const host = node({ macs: new Map(), enabled: true }, installed());
-  t.deepEqual(await macResetStage.check(context(host)), { done: true, reason: 'all 16 VF MACs as planned; sriov-lxc-vf-macs.service installed and enabled' });
-  t.deepEqual(await macResetStage.verify(context(host)), { macs: plan.pfs.flatMap((pf) => pf.macs.map((mac, vf) => ({ pf: pf.name, vf, mac }))) });
+  const check = await macResetStage.check(context(host));
+  t.like(check, { done: true, reason: 'all 16 VF MACs as planned; sriov-lxc-vf-macs.service installed and enabled' });
+  const outputs = await macResetStage.verify(context(host));
+  t.deepEqual(outputs, { macs: plan.pfs.flatMap((pf) => pf.macs.map((mac, vf) => ({ pf: pf.name, vf, mac }))) });
+  t.deepEqual(check.done && check.outputs, outputs, 'check gives the outputs verify gives');
 });
 
 test('random MACs after a driver load: every VF set from its PF and awaited, the host-side netdev too; then done', async (t) => {

@@ -129,7 +129,7 @@ export class HostRun {
           if (check.done) {
             ui.title(`${stage.title}: ${check.reason}`);
             if (this.o.dryRun) return outcome('done', false, { reason: check.reason });
-            const outputs = await this.verify(stage, ui);
+            const outputs = check.outputs ?? (await this.verify(stage, ui));
             this.o.store.markDone(stage.id, {
               inputsHash: this.inputsHash(stage),
               outputs,
