@@ -1,22 +1,21 @@
-#!/usr/bin/env -S npx zx
-// Entry: provision the inventory's hosts (see --help). Orders stages and decides; the engine and
-// the stages do the I/O.
+// provision.ts's work: provision the inventory's hosts (see --help). Orders stages and decides;
+// the engine and the stages do the I/O.
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openHost } from '../hosts/connect.ts';
-import { resolveStateDir } from '../state/state-dir.ts';
-import { PROVISION_STAGES } from '../tasks/index.ts';
-import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './cli/provision-args.ts';
-import { bootUnit } from './engine/boot-unit.ts';
-import { InterruptedError, UsageError } from './engine/errors.ts';
-import { DEFAULT_TIMINGS } from './engine/retry.ts';
-import { runWorkflow, type HostResult } from './engine/run.ts';
-import { scriptArgs } from './cli/script-args.ts';
-import { validateSelection } from './engine/select.ts';
-import { jsonReport, renderSummary } from './engine/summary.ts';
-import { loadInventory } from './inventory/load.ts';
-import type { HostPlan } from './inventory/plan.ts';
+import { openHost } from '../../hosts/connect.ts';
+import { resolveStateDir } from '../../state/state-dir.ts';
+import { PROVISION_STAGES } from '../../tasks/index.ts';
+import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
+import { bootUnit } from '../engine/boot-unit.ts';
+import { InterruptedError, UsageError } from '../engine/errors.ts';
+import { DEFAULT_TIMINGS } from '../engine/retry.ts';
+import { runWorkflow, type HostResult } from '../engine/run.ts';
+import { scriptArgs } from './script-args.ts';
+import { validateSelection } from '../engine/select.ts';
+import { jsonReport, renderSummary } from '../engine/summary.ts';
+import { loadInventory } from '../inventory/load.ts';
+import type { HostPlan } from '../inventory/plan.ts';
 
 function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] {
   const names = all.map((h) => h.name);
@@ -54,7 +53,7 @@ function printPlans(results: readonly HostResult[]): void {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], entry: string): Promise<number> {
   const args = parseProvisionArgs(argv);
   if (args.help) {
     process.stdout.write(HELP);
@@ -106,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
         acceptChangedHostKey: args.acceptNewHostKey,
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
       }),
-    localBoot: args.local ? bootUnit({ script: fileURLToPath(import.meta.url), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
+    localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
     command: ['provision', ...argv].join(' '),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
@@ -120,14 +119,17 @@ async function main(argv: string[]): Promise<number> {
   return exitCode(results, controller.signal);
 }
 
-try {
-  process.exitCode = await main(scriptArgs(import.meta.url));
-} catch (error) {
-  if (error instanceof UsageError || (error as { name?: string }).name === 'UsageError') {
-    const e = error as UsageError;
-    process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-    process.exitCode = EXIT.usage;
-  } else {
-    throw error;
+/** Runs provision.ts (`entry`: its module URL) with its command line; sets the exit code. */
+export async function runProvision(entry: string): Promise<void> {
+  try {
+    process.exitCode = await main(scriptArgs(entry), entry);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { name?: string }).name === 'UsageError') {
+      const e = error as UsageError;
+      process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      process.exitCode = EXIT.usage;
+    } else {
+      throw error;
+    }
   }
 }
