@@ -13,6 +13,7 @@ import { measuredSide } from './analysis.ts';
 import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv } from './commands.ts';
 import type { Iperf3Direction } from './commands.ts';
 import { parseFio } from './parse-fio.ts';
+import { inPeerTurn } from './peer-turns.ts';
 import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
 import type { BenchProfile } from './profiles.ts';
 import { targetLabelOf } from './results.ts';
@@ -118,7 +119,7 @@ async function iperf3Once(ctx: RunnerContext, target: BenchTarget, peer: string,
   const timeoutMs = (profile.iperf3.omit + profile.iperf3.time + 30) * 1000;
   return pRetry(
     async () => {
-      const result = await execIn(ctx, target, argv, timeoutMs);
+      const result = await inPeerTurn(peer, () => execIn(ctx, target, argv, timeoutMs));
       // iperf3 -J reports failures in the JSON (and exits 0 for some of them).
       const outcome = result.stdout.trim() === '' ? { ok: false as const, error: tail(result.stderr, 1) || `exit ${result.code}` } : parseIperf3(result.stdout);
       if (outcome.ok) return outcome.sample;
