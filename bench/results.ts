@@ -1,0 +1,168 @@
+// The benchmark's results document (bench/results/<date>.json), its targets, and the Markdown
+// tables printed at the end and pasted into the README. Pure.
+
+export const BENCH_FORMAT = 'sriov-lxc.bench';
+export const BENCH_VERSION = 1;
+
+export interface Spread {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  samples: number[];
+}
+
+export interface NoopResult {
+  nodes: number;
+  /** --concurrency of ours, forks of Ansible. */
+  parallel: number;
+  ours: Spread;
+  ansible: Spread;
+  /** Median SSH round trips (commands) per host, ours. */
+  oursRoundTripsPerHost: number;
+  /** Remote module executions per host, Ansible (its tasks, loops expanded). */
+  ansibleModulesPerHost: number;
+}
+
+export interface RebootResult {
+  node: string;
+  ours: Spread;
+  ansibleDefault: Spread;
+  ansibleTuned: Spread;
+  /** The module parameters of the tuned run. */
+  tunedParams: Record<string, number>;
+  /** From the reboot request to the tool going on, medians. */
+  totalMedianMs: { ours: number; ansibleDefault: number; ansibleTuned: number };
+}
+
+export interface PipelineRun {
+  wallMs: number;
+  peakRssMb: number;
+  cpuS: number;
+  hostsOk: number;
+  /** host: stage and message, for hosts that did not finish. */
+  failures: Record<string, string>;
+  /** From each node's sshd being ready after the pipeline's reboot to the engine going on. */
+  detection?: Spread;
+}
+
+export interface FleetResult {
+  nodes: number;
+  full: PipelineRun;
+  withoutBenchmark: PipelineRun;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  format: typeof BENCH_FORMAT;
+  version: typeof BENCH_VERSION;
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; memoryGb: number; kernel: string; node: string; ansible: string; loadAvgAtStart: number[] };
+  settings: { scales: number[]; noopReps: number; rebootReps: number; bootDelayMs: number; flavour: string };
+  noop: NoopResult[];
+  reboot?: RebootResult;
+  fleet: FleetResult[];
+  targets: Target[];
+}
+
+export function spread(samples: readonly number[]): Spread {
+  if (samples.length === 0) throw new Error('no samples');
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { medianMs: Math.round(median), minMs: Math.round(sorted[0]!), maxMs: Math.round(sorted.at(-1)!), samples: samples.map(Math.round) };
+}
+
+const s = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digits)} s`;
+const range = (x: Spread, digits = 1): string => `${s(x.medianMs, digits)} (${s(x.minMs, digits)}–${s(x.maxMs, digits)})`;
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** The targets of the issue, judged on the results. */
+export function judge(r: Omit<BenchResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  for (const n of r.noop) {
+    const ratio = n.ours.medianMs / n.ansible.medianMs;
+    targets.push({ name: `no-op converge, ${n.nodes} node(s)`, goal: 'at most 1/5 of Ansible', measured: `${ratio.toFixed(2)} of Ansible`, met: ratio <= 0.2 });
+  }
+  if (r.reboot) {
+    const max = r.reboot.ours.maxMs;
+    targets.push({ name: 'reboot detection', goal: 'under 1 s after sshd is ready', measured: `median ${s(r.reboot.ours.medianMs, 2)}, max ${s(max, 2)}`, met: max < 1000 });
+  }
+  const one = r.fleet.find((f) => f.nodes === 1);
+  const most = r.fleet.reduce<FleetResult | undefined>((m, f) => (m === undefined || f.nodes > m.nodes ? f : m), undefined);
+  if (one && most && most.nodes > 1) {
+    for (const [label, pick] of [['full pipeline', (f: FleetResult) => f.full], ['without the benchmark stage', (f: FleetResult) => f.withoutBenchmark]] as const) {
+      const x = pick(most).wallMs / pick(one).wallMs;
+      targets.push({ name: `${most.nodes} nodes vs 1, ${label}`, goal: 'at most 3x the wall time', measured: `${x.toFixed(1)}x`, met: x <= 3 });
+    }
+    const rss = Math.max(most.full.peakRssMb, most.withoutBenchmark.peakRssMb);
+    targets.push({ name: `controller peak RSS, ${most.nodes} nodes`, goal: 'under 200 MB', measured: `${Math.round(rss)} MB`, met: rss < 200 });
+  }
+  return targets;
+}
+
+export function renderTables(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`Machine: ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GB, kernel ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.ansible}; load average at start ${r.machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')}. Lab: ${r.settings.flavour} nodes, ${r.settings.bootDelayMs} ms boot delay.`);
+  if (r.noop.length > 0) {
+    out.push('', `**No-op converge** (a second run over fully provisioned nodes; median (min–max) of ${r.settings.noopReps}; fresh SSH connections each run)`, '');
+    out.push(
+      table(
+        ['nodes', 'parallel', 'sriov-lxc', 'Ansible', 'ratio', 'SSH round trips per host (ours)', 'module runs per host (Ansible)'],
+        r.noop.map((n) => [String(n.nodes), String(n.parallel), range(n.ours), range(n.ansible), (n.ours.medianMs / n.ansible.medianMs).toFixed(2), String(n.oursRoundTripsPerHost), String(n.ansibleModulesPerHost)]),
+      ),
+    );
+  }
+  if (r.reboot) {
+    const b = r.reboot;
+    const tuned = Object.entries(b.tunedParams).map(([k, v]) => `${k.replace(/^sriov_/, '')}=${v}`).join(', ');
+    out.push('', `**Reboot detection** on ${b.node} (from its sshd being ready again to the tool going on; median (min–max) of ${r.settings.rebootReps})`, '');
+    out.push(
+      table(
+        ['tool', 'detection', 'reboot request to done (median)'],
+        [
+          ['sriov-lxc (rebootReturn poll)', range(b.ours, 2), s(b.totalMedianMs.ours)],
+          ['Ansible reboot module, defaults', range(b.ansibleDefault, 2), s(b.totalMedianMs.ansibleDefault)],
+          [`Ansible reboot module, ${tuned}`, range(b.ansibleTuned, 2), s(b.totalMedianMs.ansibleTuned)],
+        ],
+      ),
+    );
+  }
+  if (r.fleet.length > 0) {
+    const one = r.fleet.find((f) => f.nodes === 1);
+    const times = (p: PipelineRun, base: PipelineRun | undefined) => (base ? `${(p.wallMs / base.wallMs).toFixed(1)}x` : '-');
+    out.push('', '**Fleet scale** (one run over all nodes at once, `--concurrency` = nodes; controller = the provision process)', '');
+    out.push(
+      table(
+        ['nodes', 'full pipeline (quick benchmark)', 'vs 1 node', 'peak RSS', 'CPU', 'hosts ok', 'without benchmark stage', 'vs 1 node', 'peak RSS', 'CPU', 'reboot detection (median, max)'],
+        r.fleet.map((f) => [
+          String(f.nodes),
+          s(f.full.wallMs),
+          times(f.full, one?.full),
+          `${Math.round(f.full.peakRssMb)} MB`,
+          `${f.full.cpuS.toFixed(1)} s`,
+          `${f.full.hostsOk}/${f.nodes}`,
+          s(f.withoutBenchmark.wallMs),
+          times(f.withoutBenchmark, one?.withoutBenchmark),
+          `${Math.round(f.withoutBenchmark.peakRssMb)} MB`,
+          `${f.withoutBenchmark.cpuS.toFixed(1)} s`,
+          f.withoutBenchmark.detection ? `${s(f.withoutBenchmark.detection.medianMs, 2)}, ${s(f.withoutBenchmark.detection.maxMs, 2)}` : '-',
+        ]),
+      ),
+    );
+  }
+  if (r.targets.length > 0) {
+    out.push('', '**Targets**', '');
+    out.push(table(['target', 'goal', 'measured', 'met'], r.targets.map((t) => [t.name, t.goal, t.measured, t.met ? 'yes' : 'no'])));
+  }
+  return out.join('\n');
+}

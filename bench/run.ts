@@ -1,0 +1,182 @@
+#!/usr/bin/env -S npx zx
+// `npm run bench`: sriov-lxc on lab nodes against Ansible (see bench/args.ts --help and the README's
+// benchmark section). For each lab size: a fresh lab for the full pipeline, then the no-op converge
+// of both tools on those provisioned nodes (and, at the smallest size, reboot detection), then a
+// fresh lab for the pipeline without the benchmark stage. Prints Markdown tables, writes JSON.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labDown, labUp, type LabInfo } from '../lab/index.ts';
+import { readTarball } from '../tasks/driver-build/tarball.ts';
+import { loadInventory } from '../workflows/inventory/load.ts';
+import { scriptArgs } from '../workflows/cli/script-args.ts';
+import { ansibleInventory } from './ansible-inventory.ts';
+import { AnsibleWorkspace, ensureAnsible, PLAYBOOKS } from './ansible.ts';
+import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
+import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
+import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
+const LAB_BOOT_DELAY_MS = 2000;
+const FLAVOUR = 'centos7';
+// The tuned Ansible reboot: the first boot_id poll about when a lab node is back (boot delay + ~1 s
+// boot), a short connect timeout, a bounded wait. Its backoff between polls (1, 2, 4... s, at most
+// 12 s) has no parameter.
+const TUNED: RebootParams = { sriov_post_reboot_delay: 3, sriov_connect_timeout: 2, sriov_reboot_timeout: 120 };
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+const median = (xs: readonly number[]): number => spread(xs).medianMs;
+
+async function withLab<T>(work: string, name: string, nodes: number, fn: (info: LabInfo) => Promise<T>): Promise<T> {
+  const dir = join(work, name);
+  log(`${name}: lab of ${nodes} node(s) coming up`);
+  const info = await labUp({ dir, nodes, flavour: FLAVOUR, bootDelayMs: LAB_BOOT_DELAY_MS, timeoutMs: 180_000 });
+  try {
+    return await fn(info);
+  } finally {
+    await labDown(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function provisioned(info: LabInfo, stateDir: string, nodes: number, extra: readonly string[]): Promise<PipelineRun> {
+  const p = await provision(info.inventoryPath, stateDir, nodes, extra);
+  const result = pipelineRun(p, info.dir, stateDir);
+  log(`  ${(result.wallMs / 1000).toFixed(1)} s, ${result.hostsOk}/${nodes} hosts ok, peak RSS ${result.peakRssMb} MB, CPU ${result.cpuS} s`);
+  for (const [host, why] of Object.entries(result.failures)) log(`  ${host}: ${why}`);
+  return result;
+}
+
+/** Finishes hosts the measured run left unfinished (a busy iperf3 peer), so the no-op starts from done. */
+async function finishFailed(info: LabInfo, stateDir: string, nodes: number): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const p = await provision(info.inventoryPath, stateDir, nodes, ['--retry-failed']);
+    if (p.report.hosts.every((h) => h.ok)) return;
+    log(`  --retry-failed ${attempt}: ${p.report.hosts.filter((h) => !h.ok).map((h) => h.host).join(', ')} still not done`);
+  }
+  throw new Error(`the lab in ${info.dir} could not be fully provisioned for the no-op converge`);
+}
+
+async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number, ws: AnsibleWorkspace): Promise<NoopResult> {
+  const ours: number[] = [];
+  const ansible: number[] = [];
+  const trips: number[] = [];
+  const modules: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const p = await provision(info.inventoryPath, stateDir, nodes);
+    const problems = notNoop(p.report);
+    if (problems.length > 0) throw new Error(`the second run of sriov-lxc was not a no-op: ${problems.join('; ')}`);
+    ours.push(p.run.wallMs);
+    trips.push(...p.report.hosts.map((h) => h.roundTrips ?? 0));
+    const a = await ws.play(PLAYBOOKS.noop, { forks: nodes, timeoutMs: 1_800_000 });
+    const failed = Object.entries(a.stats).filter(([, s]) => (s.failures ?? 0) + (s.unreachable ?? 0) > 0);
+    if (a.code !== 0 || failed.length > 0) throw new Error(`the Ansible no-op converge failed (exit ${a.code}) on ${failed.map(([h]) => h).join(', ')}:\n${a.output}`);
+    ansible.push(a.wallMs);
+    modules.push(...Object.values(a.remoteRuns));
+    log(`  no-op ${i + 1}/${reps}: sriov-lxc ${(p.run.wallMs / 1000).toFixed(2)} s, Ansible ${(a.wallMs / 1000).toFixed(2)} s`);
+  }
+  return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules) };
+}
+
+async function reboots(info: LabInfo, stateDir: string, reps: number, ws: AnsibleWorkspace): Promise<RebootResult> {
+  const node = info.nodes[0]!.name;
+  const plan = loadInventory(info.inventoryPath).hosts.find((h) => h.name === node)!;
+  const ours = [];
+  const byDefault = [];
+  const tuned = [];
+  for (let i = 0; i < reps; i++) {
+    ours.push(await oursReboot(plan, info.dir, stateDir));
+    byDefault.push(await ansibleReboot(ws, info.dir, node, {}));
+    tuned.push(await ansibleReboot(ws, info.dir, node, TUNED));
+    const last = (xs: { detectMs: number }[]) => `${(xs.at(-1)!.detectMs / 1000).toFixed(2)} s`;
+    log(`  reboot ${i + 1}/${reps}: detection sriov-lxc ${last(ours)}, Ansible ${last(byDefault)}, Ansible tuned ${last(tuned)}`);
+  }
+  return {
+    node,
+    ours: spread(ours.map((x) => x.detectMs)),
+    ansibleDefault: spread(byDefault.map((x) => x.detectMs)),
+    ansibleTuned: spread(tuned.map((x) => x.detectMs)),
+    tunedParams: Object.fromEntries(Object.entries(TUNED)) as Record<string, number>,
+    totalMedianMs: { ours: median(ours.map((x) => x.totalMs)), ansibleDefault: median(byDefault.map((x) => x.totalMs)), ansibleTuned: median(tuned.map((x) => x.totalMs)) },
+  };
+}
+
+async function workspaceFor(info: LabInfo, dir: string): Promise<AnsibleWorkspace> {
+  const plans = loadInventory(info.inventoryPath, { checkLocalFiles: true }).hosts;
+  const first = plans[0]!;
+  const pf = await readTarball(first.driver.pfModule, first.driver.pfTarball, 'pf');
+  const vf = await readTarball(first.driver.vfModule, first.driver.vfTarball, 'vf');
+  return new AnsibleWorkspace(dir, ansibleInventory(plans, { pf: pf.version, vf: vf.version }), info.knownHostsPath);
+}
+
+async function bench(args: BenchArgs): Promise<BenchResults> {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark runs lab nodes (namespaces, mounts): run it as root');
+  const ansibleVersion = ensureAnsible(log);
+  const load = loadavg();
+  if (load[0]! > cpus().length) log(`warning: load average ${load[0]!.toFixed(1)} on ${cpus().length} CPUs: other work will skew the figures`);
+  const startedAt = new Date().toISOString();
+  const work = args.workDir ? resolve(args.workDir) : mkdtempSync(join(tmpdir(), 'sriov-lxc-bench-'));
+  mkdirSync(work, { recursive: true });
+  const noops: NoopResult[] = [];
+  const fleet: FleetResult[] = [];
+  let reboot: RebootResult | undefined;
+  try {
+    for (const nodes of args.scales) {
+      const full = await withLab(work, `lab-${nodes}-full`, nodes, async (info) => {
+        const stateDir = join(work, `state-${nodes}-full`);
+        log(`${nodes} node(s): full pipeline`);
+        const result = await provisioned(info, stateDir, nodes, []);
+        if (result.hostsOk < nodes) await finishFailed(info, stateDir, nodes);
+        const ws = await workspaceFor(info, join(work, `ansible-${nodes}`));
+        log(`${nodes} node(s): no-op converge, sriov-lxc vs Ansible`);
+        noops.push(await noop(info, stateDir, nodes, args.noopReps, ws));
+        if (nodes === args.scales[0]) {
+          log(`${nodes} node(s): reboot detection`);
+          reboot = await reboots(info, stateDir, args.rebootReps, ws);
+        }
+        return result;
+      });
+      const withoutBenchmark = await withLab(work, `lab-${nodes}-nobench`, nodes, (info) => {
+        log(`${nodes} node(s): pipeline without the benchmark stage`);
+        return provisioned(info, join(work, `state-${nodes}-nobench`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
+      });
+      fleet.push({ nodes, full, withoutBenchmark });
+    }
+  } finally {
+    if (!args.workDir) rmSync(work, { recursive: true, force: true });
+  }
+  const partial = {
+    format: BENCH_FORMAT,
+    version: BENCH_VERSION,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      node: process.version,
+      ansible: ansibleVersion,
+      loadAvgAtStart: load.map((l) => Math.round(l * 10) / 10),
+    },
+    settings: { scales: args.scales, noopReps: args.noopReps, rebootReps: args.rebootReps, bootDelayMs: LAB_BOOT_DELAY_MS, flavour: FLAVOUR },
+    noop: noops,
+    ...(reboot ? { reboot } : {}),
+    fleet,
+  } satisfies Omit<BenchResults, 'targets'>;
+  return { ...partial, targets: judge(partial) };
+}
+
+const args = parseBenchArgs(scriptArgs(import.meta.url));
+if (args.help) {
+  process.stdout.write(BENCH_HELP);
+} else {
+  const results = await bench(args);
+  const out = args.out ? resolve(args.out) : join(RESULTS_DIR, `${results.startedAt.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderTables(results)}\n\nresults: ${out}\n`);
+}
