@@ -35,9 +35,10 @@ export interface Lab {
 
 /**
  * Registers before/after.always hooks that bring up a one-node lab of `flavour` for this test
- * file and take it down; returns a getter for the tests.
+ * file and take it down; returns a getter for the tests. `ready` runs in the same hook once the
+ * lab is up (a file's own before hook would run concurrently with this one).
  */
-export function useLab(test: TestFn, flavour: Flavour): () => Lab {
+export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>): () => Lab {
   let lab: Lab | undefined;
   let dir: string | undefined;
   test.before(async () => {
@@ -46,6 +47,7 @@ export function useLab(test: TestFn, flavour: Flavour): () => Lab {
     const plan = loadInventory(info.inventoryPath).hosts.find((h) => h.name === NODE);
     if (!plan) throw new Error(`the lab inventory ${info.inventoryPath} has no ${NODE}`);
     lab = { dir, info, plan, stateDir: join(dir, 'state') };
+    await ready?.(lab);
   });
   test.after.always(async () => {
     if (dir === undefined) return;

@@ -3,9 +3,12 @@
 // stops the host with exit 1 and a message naming the file; the file is moved aside, never
 // deleted; the next run starts the host afresh and every stage's check finds the node done. A
 // file from a newer sriov-lxc or of another host is left where it is until --reset moves it aside.
+// A host locked by another run is refused with exit 3.
 import test, { type ExecutionContext } from 'ava';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { acquireLock } from '../../state/lock.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import {
   NODE,
@@ -19,15 +22,14 @@ import {
   WITHOUT_BENCHMARK,
 } from '../helpers/lab-fixture.ts';
 
-const lab = useLab(test, 'centos7');
+// The node is provisioned first: every test damages a checkpoint of a node that is done.
+const lab = useLab(test, 'centos7', async (l) => {
+  const run = await runCli('provision', provisionArgs(l, ...onlyWithoutBenchmark()));
+  if (run.code !== 0) throw new Error(`provisioning the node first failed\n${describeRun(run)}`);
+});
 const args = (...extra: string[]) => provisionArgs(lab(), ...onlyWithoutBenchmark(), ...extra);
 const file = () => checkpointPath(lab().stateDir, NODE);
 const aside = (why: string) => readdirSync(dirname(file())).filter((n) => n.startsWith(`checkpoint.json.${why}-`));
-
-test.before(async () => {
-  const run = await runCli('provision', args());
-  if (run.code !== 0) throw new Error(`provisioning the node first failed\n${describeRun(run)}`);
-});
 
 /** The node is provisioned: a fresh start finds every stage done and changes nothing. */
 async function recoversWithoutChanges(t: ExecutionContext, extra: string[] = []): Promise<void> {
@@ -93,4 +95,25 @@ test.serial('lab: fault checkpoint of another host: refused naming both hosts; -
   t.is(refused.code, 1, describeRun(refused));
   t.regex(hostReport(refused).error?.message ?? '', /belongs to host node7, not node1/);
   await recoversWithoutChanges(t, ['--reset']);
+});
+
+test.serial('lab: a second run against a host that another run holds: exit 3 naming the holder; the node untouched; once released the run goes on', async (t) => {
+  t.timeout(180_000);
+  // A real holder: this test process, alive, takes the host's lock as a first run would.
+  const release = acquireLock(lab().stateDir, NODE, { command: 'provision --host node1 (the first run)' });
+  let released = false;
+  t.teardown(() => {
+    if (!released) release();
+  });
+  const refused = await runCli('provision', args());
+  t.is(refused.code, 3, describeRun(refused));
+  const report = hostReport(refused);
+  t.is(report.status, 'locked');
+  const message = report.error?.message ?? '';
+  t.true(message.includes(`pid ${process.pid}`) && message.includes(hostname()) && message.includes('(the first run)'), `names the holder: ${message}`);
+  t.deepEqual(report.stages, [], 'no stage ran');
+
+  release();
+  released = true;
+  await recoversWithoutChanges(t);
 });

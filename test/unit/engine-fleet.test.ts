@@ -132,7 +132,7 @@ test('each host is closed and its run-end journalled when its own run ends; --se
 });
 
 test('an interrupt during the first host: it stops at its next boundary, interrupted; the hosts after it are not started', async (t) => {
-  const { stateDir, nodes, order } = fleet(t);
+  const { nodes, order, run } = fleet(t);
   const controller = new AbortController();
   const interrupting = buildStage(order);
   const stopAfterN1: Stage = {
@@ -142,22 +142,7 @@ test('an interrupt during the first host: it stops at its next boundary, interru
       controller.abort(new Error('interrupted by SIGTERM'));
     },
   };
-  const results = await runWorkflow({
-    plans: PLANS,
-    stages: [stopAfterN1, { ...buildStage([]), id: 'after' }],
-    stateDir,
-    runId: randomUUID(),
-    selection: {},
-    dryRun: false,
-    concurrency: 1,
-    renderer: 'silent',
-    timings: FAST,
-    rebootBudget: 1,
-    signal: controller.signal,
-    openHost: (plan) => nodes.get(plan.name)!,
-    command: 'test',
-    warn: () => {},
-  });
+  const results = await run({ stages: [stopAfterN1, { ...buildStage([]), id: 'after' }], signal: controller.signal });
   t.deepEqual(order, ['n1']);
   t.deepEqual(results.map((r) => [r.host, r.status, r.stages.map((s) => s.status).join(',')]), [
     ['n1', 'interrupted', 'done,interrupted'],
