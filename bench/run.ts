@@ -170,7 +170,13 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
   return { ...partial, targets: judge(partial) };
 }
 
-const args = parseBenchArgs(scriptArgs(import.meta.url));
+let args: BenchArgs;
+try {
+  args = parseBenchArgs(scriptArgs(import.meta.url));
+} catch (error) {
+  process.stderr.write(`error: ${(error as Error).message}\n${BENCH_HELP}`);
+  process.exit(2);
+}
 if (args.help) {
   process.stdout.write(BENCH_HELP);
 } else {
