@@ -86,7 +86,10 @@ test.serial('lab: fault ssh-drops resets the next N connections, again after eac
   const first = await ssh(info, 'node1', 'true');
   const second = await ssh(info, 'node1', 'true');
   t.is(first.code, 255);
-  t.regex(first.stderr, /reset by peer|closed by remote host|Connection closed/);
+  // Reset during the banner exchange, ssh says so at ERROR ("reset by peer", "Connection closed");
+  // reset after it (a loaded machine), only at INFO ("closed by remote host"), which LogLevel=ERROR
+  // hides. Either way not a refusal of the key or of the host.
+  t.notRegex(first.stderr, /Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION/);
   t.is(second.code, 255);
   t.is((await ssh(info, 'node1', 'true')).code, 0);
   const bootId = nodePower(info.dir, 'node1')?.bootId;
