@@ -16,7 +16,6 @@ import {
   CommandError,
   CommandTimeoutError,
   FatalError,
-  HostKeyError,
   SriovLxcError,
   TransportError,
   UsageError,

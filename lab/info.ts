@@ -2,6 +2,7 @@
 // the lab state; no I/O besides reading it.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLine } from '../hosts/quote.ts';
 import { DRIVER_TARBALLS } from './drivers.ts';
 import { labLayout, labPaths, nodeLayout, type ContainerLayout, type Flavour } from './layout.ts';
 import { readState } from './state.ts';
@@ -67,4 +68,26 @@ export function nodeOf(info: LabInfo, name: string): LabNode {
   const node = info.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`no node ${name} in the lab in ${info.dir}; nodes: ${info.nodes.map((n) => n.name).join(', ')}`);
   return node;
+}
+
+/**
+ * The OpenSSH client's argv for running `command` (argv, quoted for the remote shell; one element
+ * is taken as a shell command line) on a lab node as root, verified against the lab's known_hosts.
+ */
+export function sshArgv(info: LabInfo, name: string, command: readonly string[]): string[] {
+  const node = nodeOf(info, name);
+  const remote = command.length === 1 ? (command[0] ?? '') : commandLine(command);
+  return [
+    'ssh',
+    '-i', info.keyPath,
+    '-o', `UserKnownHostsFile=${info.knownHostsPath}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'LogLevel=ERROR',
+    '-p', String(node.port),
+    `root@${node.address}`,
+    '--',
+    remote,
+  ];
 }

@@ -1,7 +1,6 @@
 // The lab's command line: `npx zx workflows/lab.ts up|down|status|reboot|ssh|exec|fault` (see
 // lab/README.md). Decides and prints; the lab API does the work.
 import { spawnSync } from 'node:child_process';
-import { commandLine } from '../hosts/quote.ts';
 import { LAB_HELP, LabUsageError, parseLabArgs, type LabCommand } from '../lab/cli-args.ts';
 import {
   activeFaults,
@@ -12,6 +11,7 @@ import {
   labReboot,
   labUp,
   nodePower,
+  sshArgv,
 } from '../lab/index.ts';
 import { scriptArgs } from './cli/script-args.ts';
 
@@ -47,24 +47,9 @@ function status(dir: string | undefined, json: boolean): void {
 
 function ssh(dir: string | undefined, node: string, command: string[]): number {
   const info = labInfo(dir);
-  const target = info.nodes.find((n) => n.name === node);
-  if (!target) throw new LabUsageError(`no node ${node}; nodes: ${info.nodes.map((n) => n.name).join(', ')}`);
-  const remote = command.length === 1 ? (command[0] ?? '') : commandLine(command);
-  const r = spawnSync(
-    'ssh',
-    [
-      '-i', info.keyPath,
-      '-o', `UserKnownHostsFile=${info.knownHostsPath}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR',
-      `root@${target.address}`,
-      '--',
-      remote,
-    ],
-    { stdio: 'inherit' },
-  );
-  return r.status ?? 255;
+  if (!info.nodes.some((n) => n.name === node)) throw new LabUsageError(`no node ${node}; nodes: ${info.nodes.map((n) => n.name).join(', ')}`);
+  const [program, ...args] = sshArgv(info, node, command);
+  return spawnSync(program!, args, { stdio: 'inherit' }).status ?? 255;
 }
 
 async function run(command: LabCommand): Promise<number> {

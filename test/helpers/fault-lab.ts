@@ -2,32 +2,24 @@
 // the CLI as a child process): the journal of a host, a CLI run stopped by a signal the moment a
 // condition on its state dir or the node holds, inventories derived from the lab's, and a text
 // snapshot of what provisioning leaves on a node.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import type { ExecutionContext } from 'ava';
-import { labDown, labUp, type Flavour } from '../../lab/index.ts';
+import type { Flavour } from '../../lab/index.ts';
 import { readJournal, type JournalEntry } from '../../state/journal.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
-import { NODE, finished, onNode, readCheckpointFile, spawnCli, type CliResult, type Lab } from './lab-fixture.ts';
+import { NODE, finished, firstNode, onNode, readCheckpointFile, spawnCli, startTestLab, type CliResult, type Lab } from './lab-fixture.ts';
 
 /**
  * A one-node lab for one test (lab-fixture's useLab is per file, in a before hook, which would
  * also run for a file's fast tests): a unique directory under os.tmpdir(), down at teardown.
  */
 export async function labForTest(t: ExecutionContext, flavour: Flavour): Promise<Lab> {
-  const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-fault-${flavour}-`));
-  t.teardown(async () => {
-    await labDown(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const info = await labUp({ dir, nodes: 1, flavour });
-  const plan = loadInventory(info.inventoryPath).hosts.find((h) => h.name === NODE);
-  if (!plan) throw new Error(`the lab inventory ${info.inventoryPath} has no ${NODE}`);
-  return { dir, info, plan, stateDir: join(dir, 'state') };
+  const { labs, stop } = await startTestLab(`fault-${flavour}`, flavour);
+  t.teardown(stop);
+  return firstNode(labs);
 }
 
 export function journal(stateDir: string): JournalEntry[] {

@@ -34,25 +34,49 @@ export interface Lab {
 }
 
 /**
+ * A lab of `nodes` nodes in a new directory under os.tmpdir() (named after `name`), each node as
+ * a Lab for the helpers, sharing one state dir; `stop` takes it down and removes the directory
+ * (also done here when the lab does not come up).
+ */
+export async function startTestLab(name: string, flavour: Flavour, nodes = 1): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-${name}-`));
+  const stop = async (): Promise<void> => {
+    await labDown(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const info = await labUp({ dir, nodes, flavour });
+    const plans = loadInventory(info.inventoryPath).hosts;
+    return { labs: new Map(plans.map((plan) => [plan.name, { dir, info, plan, stateDir: join(dir, 'state') }])), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** node1 of a lab from startTestLab. */
+export function firstNode(labs: ReadonlyMap<string, Lab>): Lab {
+  const lab = labs.get(NODE);
+  if (!lab) throw new Error(`the lab has no ${NODE}`);
+  return lab;
+}
+
+/**
  * Registers before/after.always hooks that bring up a one-node lab of `flavour` for this test
  * file and take it down; returns a getter for the tests. `ready` runs in the same hook once the
  * lab is up (a file's own before hook would run concurrently with this one).
  */
 export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>): () => Lab {
   let lab: Lab | undefined;
-  let dir: string | undefined;
+  let stop: (() => Promise<void>) | undefined;
   test.before(async () => {
-    dir = mkdtempSync(join(tmpdir(), `sriov-lxc-it-${flavour}-`));
-    const info = await labUp({ dir, nodes: 1, flavour });
-    const plan = loadInventory(info.inventoryPath).hosts.find((h) => h.name === NODE);
-    if (!plan) throw new Error(`the lab inventory ${info.inventoryPath} has no ${NODE}`);
-    lab = { dir, info, plan, stateDir: join(dir, 'state') };
+    const started = await startTestLab(`it-${flavour}`, flavour);
+    stop = started.stop;
+    lab = firstNode(started.labs);
     await ready?.(lab);
   });
   test.after.always(async () => {
-    if (dir === undefined) return;
-    await labDown(dir);
-    rmSync(dir, { recursive: true, force: true });
+    await stop?.();
   });
   return () => {
     if (!lab) throw new Error('the lab did not come up (see the before hook)');
@@ -104,7 +128,7 @@ export interface CliResult {
 }
 
 /** Starts a script of workflows/ with Node 24 (this process's node), as a person would. */
-export function spawnCli(script: 'provision' | 'status', args: readonly string[]): ChildProcess {
+export function spawnCli(script: 'provision' | 'status' | 'report', args: readonly string[]): ChildProcess {
   return spawn(process.execPath, [join(REPO, 'workflows', `${script}.ts`), ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,7 +151,7 @@ export function finished(child: ChildProcess, timeoutMs: number): Promise<CliRes
   });
 }
 
-export function runCli(script: 'provision' | 'status', args: readonly string[], timeoutMs = 180_000): Promise<CliResult> {
+export function runCli(script: 'provision' | 'status' | 'report', args: readonly string[], timeoutMs = 180_000): Promise<CliResult> {
   return finished(spawnCli(script, args), timeoutMs);
 }
 

@@ -154,27 +154,15 @@ test('lab: crash: a controller killed while it writes a file leaves the old file
   t.timeout(120_000);
   const sshd = await startSshd(t);
   const target = join(sshd.dir, 'target.conf');
-  const child = spawn(process.execPath, [
-    fileURLToPath(new URL('../fixtures/faults/write-file.ts', import.meta.url)),
-    String(sshd.port),
-    sshd.clientKeyPath,
-    join(sshd.dir, 'pins'),
-    target,
-    '100',
-  ]);
-  const small = await finished(child, 60_000);
+  // A controller of its own (test/fixtures/faults/write-file.ts) writing `bytes` to target over SSH.
+  const writer = (bytes: number) =>
+    spawn(process.execPath, [fileURLToPath(new URL('../fixtures/faults/write-file.ts', import.meta.url)), String(sshd.port), sshd.clientKeyPath, join(sshd.dir, 'pins'), target, String(bytes)]);
+  const small = await finished(writer(100), 60_000);
   t.is(small.code, 0, small.stderr);
   t.is(readFileSync(target, 'utf8'), 'x'.repeat(100));
 
   // 256 MB: the kill lands while the content is still on its way.
-  const big = spawn(process.execPath, [
-    fileURLToPath(new URL('../fixtures/faults/write-file.ts', import.meta.url)),
-    String(sshd.port),
-    sshd.clientKeyPath,
-    join(sshd.dir, 'pins'),
-    target,
-    String(1 << 28),
-  ]);
+  const big = writer(1 << 28);
   const bigDone = finished(big, 60_000);
   const temp = await waitFor('the temporary file on the node', () => {
     const name = readdirTemp(sshd.dir);

@@ -3,13 +3,11 @@
 // whose host key changed is refused with both fingerprints, in both host-key modes, and trusted
 // again only with --accept-new-host-key.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labReboot } from '../../lab/index.ts';
 import {
   NODE,
-  REPO,
   bootId,
   describeRun,
   hostReport,
@@ -17,7 +15,6 @@ import {
   provisionArgs,
   runCli,
   useLab,
-  type CliResult,
 } from '../helpers/lab-fixture.ts';
 import { derivedInventory } from '../helpers/fault-lab.ts';
 
@@ -42,18 +39,6 @@ function leaks(text: string, pieces: readonly string[]): string[] {
   return pieces.filter((p) => text.includes(p));
 }
 
-function runReport(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'workflows', 'report.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
 test.serial('lab: secrets: the SSH private key is in no state file, journal, result, report, CLI output or file on the node', async (t) => {
   t.timeout(400_000);
   const pieces = secretPieces(lab().info.keyPath);
@@ -71,7 +56,7 @@ test.serial('lab: secrets: the SSH private key is in no state file, journal, res
   t.is(status.code, 0, describeRun(status));
   outputs.push(status.stdout, status.stderr);
   for (const format of ['md', 'json', 'csv', 'html']) {
-    const report = await runReport(['--state-dir', lab().stateDir, '--host', NODE, '--format', format]);
+    const report = await runCli('report', ['--state-dir', lab().stateDir, '--host', NODE, '--format', format]);
     t.is(report.code, 0, describeRun(report));
     t.true(report.stdout.length > 0, `report --format ${format} wrote something`);
     outputs.push(report.stdout, report.stderr);

@@ -3,12 +3,8 @@
 // failed stage; --hosts / --limit pick hosts; --serial runs rolling batches; --max-fail-percent
 // stops starting hosts. The benchmark stage is left out (the fleet logic is the same with it).
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { labDown, labFault, labUp } from '../../lab/index.ts';
+import { labFault } from '../../lab/index.ts';
 import { readJournal } from '../../state/journal.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
 import {
   assertProvisioned,
   bootCount,
@@ -16,6 +12,7 @@ import {
   jsonOf,
   onlyWithoutBenchmark,
   runCli,
+  startTestLab,
   WITHOUT_BENCHMARK,
   type HostReport,
   type Lab,
@@ -25,22 +22,18 @@ import {
 const NODES = ['node1', 'node2', 'node3'];
 const FAULTY = 'node2';
 let labs: Map<string, Lab> | undefined;
-let dir: string | undefined;
+let stop: (() => Promise<void>) | undefined;
 /** Boots of each node since the lab came up, at the start (the cold boot counts). */
 const bootsAtStart = new Map<string, number>();
 
 test.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sriov-lxc-it-fleet-'));
-  const info = await labUp({ dir, nodes: NODES.length, flavour: 'centos7' });
-  const plans = loadInventory(info.inventoryPath).hosts;
-  labs = new Map(plans.map((plan) => [plan.name, { dir: dir!, info, plan, stateDir: join(dir!, 'state') }]));
-  for (const [name, l] of labs) bootsAtStart.set(name, bootCount(l));
+  const started = await startTestLab('it-fleet', 'centos7', NODES.length);
+  ({ labs, stop } = started);
+  for (const [name, l] of started.labs) bootsAtStart.set(name, bootCount(l));
 });
 
 test.after.always(async () => {
-  if (dir === undefined) return;
-  await labDown(dir);
-  rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 function lab(node: string): Lab {

@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labUp, nodePower, waitForNode, type LabInfo, type LabUpOptions } from '../../lab/index.ts';
-import { commandLine } from '../../hosts/quote.ts';
+import { labDown, labUp, nodePower, sshArgv, waitForNode, type LabInfo, type LabUpOptions } from '../../lab/index.ts';
 
 export interface RunResult {
   code: number;
@@ -34,24 +33,8 @@ export async function startLab(name: string, options: Omit<LabUpOptions, 'dir'>)
 
 /** `ssh root@node -- COMMAND`: one argument is a shell command line, several an argv. */
 export function ssh(info: LabInfo, node: string, ...command: string[]): Promise<RunResult> {
-  const target = info.nodes.find((n) => n.name === node);
-  if (!target) throw new Error(`no node ${node}`);
-  const remote = command.length === 1 ? (command[0] ?? '') : commandLine(command);
-  const child = spawn(
-    'ssh',
-    [
-      '-i', info.keyPath,
-      '-o', `UserKnownHostsFile=${info.knownHostsPath}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=5',
-      '-o', 'LogLevel=ERROR',
-      `root@${target.address}`,
-      '--',
-      remote,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const [program, ...args] = sshArgv(info, node, command);
+  const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

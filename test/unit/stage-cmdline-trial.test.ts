@@ -3,6 +3,7 @@
 // grub-reboot, grub-editenv and grub-probe output (test/fixtures/stages/cmdline/README.md).
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { labNodePlan } from '../helpers/plans.ts';
 import { parseInventory } from '../../workflows/inventory/load.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { FatalError } from '../../workflows/engine/errors.ts';
@@ -373,16 +374,7 @@ test('CentOS 7 lab node: armed with grub2-reboot, booted, committed with grub2-m
   host.on(['lsmod'], { stdout: fixture('stages/reboot/lsmod-lab-ixgbe-ixgbevf.txt') });
   host.on(['ls', '-A', '/sys/class/iommu'], { stdout: 'dmar0\n' });
   host.on((argv) => argv[0] === 'test' && String(argv[2]).startsWith('/sys/module/'), { code: 1 });
-  const labPlan = parseInventory(`
-hosts:
-  node1:
-    address: 10.0.0.1
-    iommu: pt
-    hugepages: { count: 16 }
-    pfs:
-      - { name: enp4s0f0, vfs: 4 }
-      - { name: enp4s0f1, vfs: 4 }
-`, '/tmp/inventory.yaml').hosts[0]!;
+  const labPlan = labNodePlan();
   const outputs: Record<string, StageOutputs> = { 'bios-verify': { distro: nodeDistro(parseOsRelease(fixture('stages/bios/os-release-centos7.txt'))) } };
   const ctx = (): StageContext => ({ host, plan: labPlan, outputs, log: () => {}, signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state' });
   const entry = 'CentOS Linux GNU/Linux, with Linux 6.18.44-fc-v595';

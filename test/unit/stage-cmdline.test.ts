@@ -2,6 +2,7 @@
 // regenerated at once. The trial boot is in stage-cmdline-trial.test.ts.
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { labNodePlan } from '../helpers/plans.ts';
 import { parseInventory } from '../../workflows/inventory/load.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { CommandError, FatalError } from '../../workflows/engine/errors.ts';
@@ -182,17 +183,7 @@ test('no /etc/default/grub: a diagnosis, not a crash', async (t) => {
 });
 
 const LAB_PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
-const labPlan = (): HostPlan => parseInventory(`
-hosts:
-  node1:
-    address: 10.0.0.1
-    iommu: pt
-    trialBoot: false
-    hugepages: { count: 16 }
-    pfs:
-      - { name: enp4s0f0, vfs: 4 }
-      - { name: enp4s0f1, vfs: 4 }
-`, '/tmp/inventory.yaml').hosts[0]!;
+const labPlan = (): HostPlan => labNodePlan({ trialBoot: false });
 
 test('a CentOS 7 lab node: grub2-mkconfig, GRUB_DEFAULT=saved with no saved entry boots the first one', async (t) => {
   const host = new FakeHost('node1', {

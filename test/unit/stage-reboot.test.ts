@@ -1,6 +1,6 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { labNodePlan } from '../helpers/plans.ts';
 import type { HostPlan } from '../../workflows/inventory/plan.ts';
 import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
 import { rebootStage } from '../../tasks/reboot/stage.ts';
@@ -16,16 +16,7 @@ const lsmodPf = fixture('stages/reboot/lsmod-lab-ixgbe.txt');
 const lsmodBoth = fixture('stages/reboot/lsmod-lab-ixgbe-ixgbevf.txt');
 const lsmodNone = lsmodPf.split('\n')[0] ?? '';
 
-const plan: HostPlan = parseInventory(`
-hosts:
-  node1:
-    address: 10.0.0.1
-    iommu: pt
-    hugepages: { count: 16 }
-    pfs:
-      - { name: enp4s0f0, vfs: 4 }
-      - { name: enp4s0f1, vfs: 4 }
-`, '/tmp/inventory.yaml').hosts[0]!;
+const plan: HostPlan = labNodePlan();
 
 const centos7 = { 'bios-verify': { distro: nodeDistro(parseOsRelease(fixture('stages/bios/os-release-centos7.txt'))) } };
 

@@ -49,8 +49,15 @@ say_link() { # created|removed LINK TARGET
   fi
 }
 
+link_unit() { # UNIT PATH DIR: DIR is /etc/systemd/system/TARGET.wants or .requires
+  [ -L "$3/$1" ] && return 0
+  mkdir -p "$3"
+  ln -s "$2" "$3/$1"
+  say_link created "$3/$1" "$2"
+}
+
 unit_enable() {
-  local path targets req t link
+  local path targets req t
   path=$(unit_path "$1") || { echo "Failed to enable unit: Unit file $1 does not exist." >&2; return 1; }
   targets="$(unit_values "$path" Install WantedBy | tr ' ' '\n') "
   req="$(unit_values "$path" Install RequiredBy | tr ' ' '\n')"
@@ -58,20 +65,8 @@ unit_enable() {
     echo "The unit files have no installation config (WantedBy=, RequiredBy=, Also=, Alias= settings in the [Install] section)." >&2
     return 0
   fi
-  for t in $targets; do
-    link=/etc/systemd/system/$t.wants/$1
-    [ -L "$link" ] && continue
-    mkdir -p "/etc/systemd/system/$t.wants"
-    ln -s "$path" "$link"
-    say_link created "$link" "$path"
-  done
-  for t in $req; do
-    link=/etc/systemd/system/$t.requires/$1
-    [ -L "$link" ] && continue
-    mkdir -p "/etc/systemd/system/$t.requires"
-    ln -s "$path" "$link"
-    say_link created "$link" "$path"
-  done
+  for t in $targets; do link_unit "$1" "$path" "/etc/systemd/system/$t.wants"; done
+  for t in $req; do link_unit "$1" "$path" "/etc/systemd/system/$t.requires"; done
 }
 
 unit_disable() {
