@@ -6,7 +6,7 @@ import { Scalar, stringify } from 'yaml';
 import { modprobeOptionsText, modulesLoadText, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabLine, sysctlText } from '../tasks/modules-hugepages/config-files.ts';
 import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../tasks/mac-reset/boot-files.ts';
 import { uniquePatches } from '../tasks/container-create/template-patch.ts';
-import type { HostPlan } from '../workflows/inventory/plan.ts';
+import type { HostPlan } from '../inventory/plan.ts';
 
 /** Installed version of each driver module, from its tarball's name (what driver-build compares). */
 export interface DriverVersions {

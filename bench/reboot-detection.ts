@@ -4,9 +4,9 @@
 // its reboot module, until the task ends (json callback timestamp).
 import { nodeSshdReadyAt, waitForNode, nodePower } from '../lab/index.ts';
 import { openHost } from '../hosts/connect.ts';
-import type { HostPlan } from '../workflows/inventory/plan.ts';
+import type { HostPlan } from '../inventory/plan.ts';
 import { issueReboot, waitForNewBoot } from '../workflows/engine/reboot.ts';
-import { DEFAULT_TIMINGS } from '../workflows/engine/retry.ts';
+import { DEFAULT_TIMINGS } from '../core/retry.ts';
 import { PLAYBOOKS, type AnsibleWorkspace } from './ansible.ts';
 
 export interface RebootSample {

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../lab/index.ts';
 import { readTarball } from '../tasks/driver-build/tarball.ts';
-import { loadInventory } from '../workflows/inventory/load.ts';
+import { loadInventory } from '../inventory/load.ts';
 import { scriptArgs } from '../workflows/cli/script-args.ts';
 import { ansibleInventory } from './ansible-inventory.ts';
 import { AnsibleWorkspace, ensureAnsible, PLAYBOOKS } from './ansible.ts';

@@ -1,7 +1,7 @@
 // The error every Host's run() raises for a non-zero exit, so stages see the same thing whatever
 // the transport.
 
-import { CommandError, tail } from '../workflows/engine/errors.ts';
+import { CommandError, tail } from '../core/errors.ts';
 import type { ExecResult } from './host.ts';
 
 const OBVIOUS_HINTS: Readonly<Record<number, (host: string) => string>> = {

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../workflows/engine/errors.ts';
-import type { HostPlan, SshPlan } from '../workflows/inventory/plan.ts';
+import { UsageError } from '../core/errors.ts';
+import type { HostPlan, SshPlan } from '../inventory/plan.ts';
 import type { Host } from './host.ts';
 import { LocalHost } from './local.ts';
 import { isHostAlias, parseSshConfig, resolveSshConfig } from './ssh-config.ts';

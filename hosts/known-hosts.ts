@@ -6,7 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { HostKeyError } from '../workflows/engine/errors.ts';
+import { HostKeyError } from '../core/errors.ts';
 import { writeFileAtomicSync } from '../state/atomic-file.ts';
 import { matchPatternList } from './ssh-patterns.ts';
 

@@ -11,7 +11,7 @@ import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { $ } from 'zx';
-import { CommandTimeoutError } from '../workflows/engine/errors.ts';
+import { CommandTimeoutError } from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { checkEnvName, commandLine, shellQuote } from './quote.ts';

@@ -4,7 +4,7 @@
 // accumulates. Not supported (skipped): `Match` blocks (their options are not applied) and
 // `Include` (the included files are not read).
 
-import { UsageError } from '../workflows/engine/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { matchPatternList } from './ssh-patterns.ts';
 
 export interface SshConfigOption {

@@ -20,7 +20,7 @@ import {
   TransportError,
   UsageError,
   tail,
-} from '../workflows/engine/errors.ts';
+} from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';

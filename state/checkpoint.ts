@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
-import { SriovLxcError, StateError } from '../workflows/engine/errors.ts';
+import { SriovLxcError, StateError } from '../core/errors.ts';
 import {
   STAGE_ID,
   checkpointMigrations,

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { LockedError } from '../workflows/engine/errors.ts';
+import { LockedError } from '../core/errors.ts';
 import { hostDir, lockPath } from './state-dir.ts';
 
 export interface LockHolder {

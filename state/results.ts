@@ -27,7 +27,7 @@ export function readRunArtifact(stateDir: string, host: string, runId: string, n
 
 /**
  * The run ids of a host that have artefacts, newest first. Run ids start with their ISO start time
- * (workflows/provision.ts makes them so), so the newest is the greatest.
+ * (the provision CLI makes them so), so the newest is the greatest.
  */
 export function listRuns(stateDir: string, host: string): string[] {
   let entries: fs.Dirent[];

@@ -7,7 +7,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../workflows/engine/errors.ts';
+import { UsageError } from '../core/errors.ts';
 
 export const STATE_DIR_ENV = 'SRIOV_LXC_STATE_DIR';
 /** The state dir of a run on the node itself (`--local`). */

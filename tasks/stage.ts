@@ -1,7 +1,7 @@
-// The stage contract (DESIGN.md "The stage contract"). Stages are plain objects; the engine in
-// workflows/engine runs check → apply → verify, writes checkpoints, retries and reboots.
+// The stage contract (DESIGN.md "The stage contract"). Stages are plain objects; the engine
+// runs check → apply → verify, writes checkpoints, retries and reboots.
 import type { Host } from '../hosts/host.ts';
-import type { HostPlan } from '../workflows/inventory/plan.ts';
+import type { HostPlan } from '../inventory/plan.ts';
 
 /** A planned change to one file, shown by --dry-run and in the plan of check(). */
 export interface FileDiff {

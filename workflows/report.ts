@@ -3,13 +3,13 @@
 // tasks/benchmark read the results and render them.
 import { resolveStateDir } from '../state/state-dir.ts';
 import { writeFileAtomicSync } from '../state/atomic-file.ts';
-import { parseReportArgs, REPORT_HELP } from '../tasks/benchmark/report/args.ts';
+import { parseReportArgs, REPORT_HELP } from './cli/report-args.ts';
 import { compareRuns } from '../tasks/benchmark/report/compare.ts';
 import { renderReport } from '../tasks/benchmark/report/render.ts';
-import { selectRuns } from '../tasks/benchmark/report/select.ts';
+import { selectRuns } from './cli/report-select.ts';
 import { renderPenaltySummary } from '../tasks/benchmark/summary.ts';
 import { scriptArgs } from './cli/script-args.ts';
-import { SriovLxcError, UsageError } from './engine/errors.ts';
+import { SriovLxcError, UsageError } from '../core/errors.ts';
 
 function main(argv: string[]): number {
   const args = parseReportArgs(argv);

@@ -8,7 +8,7 @@ import { resolveStateDir } from '../state/state-dir.ts';
 import type { HostCheckpoint } from '../state/types.ts';
 import { PROVISION_STAGES } from '../tasks/index.ts';
 import { scriptArgs } from './cli/script-args.ts';
-import { SriovLxcError } from './engine/errors.ts';
+import { SriovLxcError } from '../core/errors.ts';
 
 const HELP = `Usage: npx zx workflows/status.ts [--host H] [--json] [--state-dir DIR] [--local]
 

@@ -2,8 +2,8 @@
 // sides (paper section 4), results stored per host and run in the state dir. Re-runnable: check
 // is done while the latest stored result was measured with the current inputs and profile.
 import { stableHash } from '../../state/hash.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { computePenalties } from './analysis.ts';
 import { benchProfile, estimatedSeconds } from './profiles.ts';

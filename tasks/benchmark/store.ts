@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { listRuns, readRunArtifact, writeRunArtifact } from '../../state/results.ts';
 import { runDir } from '../../state/state-dir.ts';
-import { StateError } from '../../workflows/engine/errors.ts';
+import { StateError } from '../../core/errors.ts';
 import { parseBenchmarkDocument } from './results.ts';
 import type { BenchmarkDocument } from './results.ts';
 

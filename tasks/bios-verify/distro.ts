@@ -1,8 +1,8 @@
 // The node's distribution: read from /etc/os-release by bios-verify, kept in its outputs, and read
 // back from there by later stages (which fall back to the node when bios-verify has not run).
 import type { Host } from '../../hosts/host.ts';
-import type { Distro } from '../../workflows/inventory/plan.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
+import type { Distro } from '../../inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
 import { distroFamily, parseOsRelease, type DistroFamily, type OsRelease } from '../parse/os-release.ts';
 import type { StageContext } from '../stage.ts';
 

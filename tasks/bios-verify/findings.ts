@@ -1,6 +1,6 @@
 // What bios-verify found wrong: each problem with the fix a person can make. All problems of a node
 // are reported together, so one trip to the BIOS setup fixes them all.
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 
 export interface Problem {
   message: string;

@@ -2,8 +2,8 @@
 // /sys/class/iommu (dmar0, ...). A difference is not fatal here: the kernel-cmdline stage and the
 // reboot change it. Only "asked for on the cmdline already, and still off" points at the BIOS.
 import type { Host } from '../../hosts/host.ts';
-import { iommuParams } from '../../workflows/inventory/kernel-params.ts';
-import type { IommuMode } from '../../workflows/inventory/plan.ts';
+import { iommuParams } from '../../inventory/kernel-params.ts';
+import type { IommuMode } from '../../inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import type { Problem } from './findings.ts';
 

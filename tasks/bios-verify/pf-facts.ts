@@ -3,7 +3,7 @@
 // which the PCI core reports as 0 when the BIOS left SR-IOV off).
 import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
-import type { PfPlan } from '../../workflows/inventory/plan.ts';
+import type { PfPlan } from '../../inventory/plan.ts';
 import { findPciDevice, parseLspci } from '../parse/lspci.ts';
 import type { Problem } from './findings.ts';
 

@@ -1,7 +1,7 @@
 // Stage 1, bios-verify (paper section 2, "BIOS configuration"): is this node fit for SR-IOV, before
 // anything on it is changed? Read-only: check is done with the facts when it is, and otherwise
 // fails with every diagnosis at once. Its outputs (distro, kernel, PFs) feed the later stages.
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { parseCpuinfo, virtualizationSupport } from '../parse/cpuinfo.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { distroMismatch, readNodeDistro, type NodeDistro } from './distro.ts';

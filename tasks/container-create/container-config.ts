@@ -3,8 +3,8 @@
 // cgroup limits are set in place; the repeatable keys we add (device rules, hooks, the benchmark
 // directory's bind mount) live in one marked block at the end, so a later plan can change or drop
 // them.
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { ContainerPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { ContainerPlan } from '../../inventory/plan.ts';
 import { ensureLines, removeOwnedBlock } from '../parse/lines-file.ts';
 import { setLxcKeys, type LxcKeyValue } from '../parse/lxc-config.ts';
 import { lxcConfigKey, type LxcKeyStyle } from '../parse/lxc-version.ts';

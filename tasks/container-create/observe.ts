@@ -2,8 +2,8 @@
 // hook scripts, its state and, when it runs, what its network namespace shows (the VF, the
 // address, the default route, the tc limit). Read-only.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { ContainerPlan, HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
 import { parseIpLinkJson } from '../parse/ip-link.ts';
 import { parseLxcConfig } from '../parse/lxc-config.ts';
 import { parseLxcInfo, type LxcInfo } from '../parse/lxc-info.ts';

@@ -4,8 +4,8 @@
 // address is set, the tc limit is on, the benchmark peer answers.
 import type { Host } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
-import { FatalError, NotReadyError, tail } from '../../workflows/engine/errors.ts';
-import type { ContainerPlan, HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError, NotReadyError, tail } from '../../core/errors.ts';
+import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { readVfVerifyOutputs } from '../vf-verify/outputs.ts';

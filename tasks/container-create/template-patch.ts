@@ -1,9 +1,9 @@
-// Template patches ({file, find, replace}, named ones shipped in workflows/inventory/
+// Template patches ({file, find, replace}, named ones shipped in inventory/
 // template-patches.ts): where one stands on the node and what applying it writes. A patch is done
 // when its replacement is there and the text to find is not (`replace` may contain `find`'s
 // beginning, as the centos7-slow-boot patch does, so `find` is looked at first).
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { TemplatePatch } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { TemplatePatch } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 
 export const BACKUP_SUFFIX = '.sriov-lxc.bak';

@@ -1,6 +1,6 @@
 // The kernel modules installed for the running kernel, as modinfo sees them, and its headers.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError, tail } from '../../workflows/engine/errors.ts';
+import { FatalError, tail } from '../../core/errors.ts';
 import { parseModinfoVersion } from '../parse/modules.ts';
 import type { DistroFamily } from '../parse/os-release.ts';
 

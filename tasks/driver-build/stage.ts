@@ -2,8 +2,8 @@
 // then the same for ixgbevf): build Intel's out-of-tree drivers for the running kernel, or check
 // that the distro's in-box drivers are there. Modules are not loaded here (the reboot does it).
 import { commandLine } from '../../hosts/quote.ts';
-import { CommandError, FatalError, tail } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { CommandError, FatalError, tail } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { distroOf } from '../bios-verify/distro.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { SOURCE_DIR, readBuildRecord, writeBuildRecord, type BuildRecord } from './build-record.ts';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 
 export interface DriverTarball {
   module: string;

@@ -4,8 +4,8 @@
 // this one acts on the proof. Refuses to make params the default that no boot has shown to work.
 // With trialBoot: false, kernel-cmdline has done all this already and the check says so.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { commitParams, describeCommit } from '../kernel-cmdline/commit-params.ts';

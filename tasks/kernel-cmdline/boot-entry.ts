@@ -1,7 +1,7 @@
 // Which entry of the generated grub.cfg the next boot starts, the way GRUB's 00_header picks it:
 // a one-shot next_entry from grubenv first, else GRUB_DEFAULT (or saved_entry when it is `saved`);
 // a reference that matches nothing falls back to the first entry. Pure.
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 import { findGrubEntry, parseGrubCfg, type GrubMenuEntry } from '../parse/grub-cfg.ts';
 
 export interface BootEntry {

@@ -3,7 +3,7 @@
 // method of kernel-cmdline and the kernel-cmdline-commit stage after a trial boot both end here.
 // Every step is safe to repeat, so a run that stops halfway is finished by the next one.
 import type { Host } from '../../hosts/host.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { FileDiff } from '../stage.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeEdit } from './grub-defaults.ts';

@@ -1,8 +1,8 @@
 // The edit of /etc/default/grub: the plan's kernel params in GRUB_CMDLINE_LINUX, token by token,
 // and nothing on the generated linux line that contradicts them. Pure.
-import { maxVfsParams } from '../../workflows/inventory/kernel-params.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { maxVfsParams } from '../../inventory/kernel-params.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
 import type { EditResult } from '../parse/edit-result.ts';
 import { grubVar, setCmdlineParams } from '../parse/grub-default.ts';

@@ -2,7 +2,7 @@
 // original), regenerating grub.cfg, the trial entry's script, the one-shot next_entry, and what
 // grub-probe says about the disk under grubenv. Each is a separate step: the stages order them.
 import type { Host } from '../../hosts/host.ts';
-import { CommandError, FatalError } from '../../workflows/engine/errors.ts';
+import { CommandError, FatalError } from '../../core/errors.ts';
 import { grubCommands, type GrubCommands } from '../parse/os-release.ts';
 import { osReleaseOf, type NodeDistro } from '../bios-verify/distro.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from './grub-defaults.ts';

@@ -2,8 +2,8 @@
 // apply or verify: /etc/default/grub (and its planned edit), grub.cfg, grubenv, the trial script,
 // the entry the next boot starts and the default entry (what boots when no one-shot is set).
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { grubVar } from '../parse/grub-default.ts';
 import { parseGrubCfg, parseGrubEnv } from '../parse/grub-cfg.ts';

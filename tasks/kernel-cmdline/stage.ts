@@ -17,8 +17,8 @@
 // The paper cloned an entry into /etc/grub.d/40_custom by hand, freezing one kernel into the config
 // (its title, vmlinuz and initramfs even name three different builds); the trial entry is a copy
 // too, but lives for one boot and is removed by the commit: the permanent entries stay generated.
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';

@@ -2,7 +2,7 @@
 // params (and panic=N) on its linux line, kept in a /etc/grub.d script of its own so that
 // grub-mkconfig puts it last in the menu and the default entry stays what it was. Booted once
 // through grub-reboot; removed when the params are made the default. Pure.
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { editCmdline, normalizeKey, parseCmdline } from '../parse/cmdline.ts';
 import { parseGrubCfg, type GrubMenuEntry } from '../parse/grub-cfg.ts';
 import { ParseError } from '../parse/parse-error.ts';

@@ -1,8 +1,8 @@
 // Preparing a trial boot on the node: can GRUB do it here (read-only checks), the trial entry
 // built from the default entry, and arming it for the next boot only.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import type { StageContext } from '../stage.ts';
 import type { BootEntry } from './boot-entry.ts';
 import { GRUB_DEFAULTS } from './grub-defaults.ts';

@@ -10,7 +10,7 @@
 // modprobe, before the VFs exist. A unit ordered after module loading and before lxc.service and
 // the network waits for the VFs once and has a status and a journal a person can read.
 import { shellQuote } from '../../hosts/quote.ts';
-import type { PfPlan } from '../../workflows/inventory/plan.ts';
+import type { PfPlan } from '../../inventory/plan.ts';
 
 export const MAC_SCRIPT_PATH = '/usr/local/sbin/sriov-lxc-vf-macs';
 export const MAC_UNIT_NAME = 'sriov-lxc-vf-macs.service';

@@ -6,8 +6,8 @@
 // end state is consistent on both sides.
 import type { Host } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
-import { FatalError, NotReadyError, tail } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError, NotReadyError, tail } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import { findLink, parseIpLinkJson, type IpLink } from '../parse/ip-link.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';

@@ -1,8 +1,8 @@
 // The contents modules-hugepages wants in each config file, computed from the plan and the file's
 // current text (pure, so the plan/diff of check and the writes of apply are the same thing).
-import { maxVfsParams } from '../../workflows/inventory/kernel-params.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan, HugepagesPlan } from '../../workflows/inventory/plan.ts';
+import { maxVfsParams } from '../../inventory/kernel-params.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan, HugepagesPlan } from '../../inventory/plan.ts';
 import { findFstabEntry, formatFstabEntry, parseFstab } from '../parse/fstab.ts';
 import { ensureLines, removeOwnedBlock } from '../parse/lines-file.ts';
 

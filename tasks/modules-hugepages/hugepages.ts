@@ -1,7 +1,7 @@
 // Huge pages as the running node has them: the hugetlbfs mount and the 2 MB pages reserved now.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HugepagesPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HugepagesPlan } from '../../inventory/plan.ts';
 import { hasHugetlbfsMount, parseFindmntJson } from '../parse/findmnt.ts';
 
 const POOL = { '2M': 'hugepages-2048kB', '1G': 'hugepages-1048576kB' } as const;

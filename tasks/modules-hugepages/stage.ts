@@ -2,8 +2,8 @@
 // keep the max_vfs option for driver reloads, reserve huge pages and mount hugetlbfs, now and at
 // every boot. Files are whole files of ours, or a managed block in /etc/fstab.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, changed, wantedFiles, type FileState } from './config-files.ts';

@@ -2,7 +2,7 @@
 // understands. LXC 2.1 introduced the current keys (lxc.net.N.*, lxc.uts.name, lxc.rootfs.path)
 // and deprecated the old ones; LXC 3.0 removed the old ones. So 2.1 and later get the current
 // keys, 1.x and 2.0 (CentOS 7's EPEL ships 1.0) the legacy ones.
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 import { ParseError, excerpt } from './parse-error.ts';
 
 export interface LxcVersion {

@@ -1,5 +1,5 @@
 // /etc/os-release (os-release(5)) and what the distro family means for managing grub.
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 import { ParseError } from './parse-error.ts';
 
 export interface OsRelease {

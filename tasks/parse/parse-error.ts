@@ -1,7 +1,7 @@
 // Raised by the parsers in tasks/parse when a command's output or a file's content does not have
 // the shape we know. Fatal for the stage (retrying reads the same text again); the hint says what
 // a person should check.
-import { SriovLxcError } from '../../workflows/engine/errors.ts';
+import { SriovLxcError } from '../../core/errors.ts';
 
 export class ParseError extends SriovLxcError {}
 

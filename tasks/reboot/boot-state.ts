@@ -1,7 +1,7 @@
 // What the running boot shows of the plan: the kernel cmdline, the NIC drivers loaded, and whether
 // the loaded PF/VF drivers are the ones driver-build installed (a new build waits for a reboot).
 import type { Host } from '../../hosts/host.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import type { Problem } from '../bios-verify/findings.ts';
 import { assessIommu, readIommu } from '../bios-verify/iommu.ts';
 import { cmdlineSatisfies, type CmdlineCheck } from '../parse/cmdline.ts';

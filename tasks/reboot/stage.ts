@@ -4,8 +4,8 @@
 // params. verify proves the new boot took the new config; after a trial boot (kernel-cmdline) it
 // is the proof kernel-cmdline-commit waits for, and a node back on its old cmdline is the trial
 // failing, diagnosed as such. The engine's reboot budget keeps a failing trial from looping.
-import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError, NotReadyError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import type { CheckResult, Stage, StageOutputs } from '../stage.ts';
 import { describeShortfall, readBootState } from './boot-state.ts';
 import { armedTrial, checkNextBootHasParams, trialFailedError } from './trial-outcome.ts';

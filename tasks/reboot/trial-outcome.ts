@@ -1,6 +1,6 @@
 // The reboot stage's view of the boot loader: will the next boot have the plan's params, and when
 // a trial boot came back without them, what happened (the diagnosis names the params).
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 import type { CmdlineCheck } from '../parse/cmdline.ts';
 import type { StageContext, StageOutputs } from '../stage.ts';
 import { entryShortfall, isTrialEntry, readGrubState } from '../kernel-cmdline/grub-state.ts';

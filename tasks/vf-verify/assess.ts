@@ -2,7 +2,7 @@
 // plan, and says for each difference whether apply can fix it, whether it may still settle (VFs
 // appear a moment after the driver loads) or whether only a person can.
 import type { IpLink } from '../parse/ip-link.ts';
-import type { PfPlan } from '../../workflows/inventory/plan.ts';
+import type { PfPlan } from '../../inventory/plan.ts';
 import type { SysfsSurvey } from './sysfs-survey.ts';
 
 export type FindingKind =

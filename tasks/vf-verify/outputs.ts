@@ -1,6 +1,6 @@
 // The outputs of vf-verify as later stages read them from the checkpoint (ctx.outputs): which
 // netdev and PCI function each planned VF is, and its MAC as the PF reports it.
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { FatalError } from '../../core/errors.ts';
 import type { StageOutputs } from '../stage.ts';
 import type { VfReport } from './assess.ts';
 

@@ -4,9 +4,9 @@
 // max_vfs they come from the kernel cmdline (earlier stages) and are only waited for.
 import type { Host } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
-import { FatalError, NotReadyError, tail } from '../../workflows/engine/errors.ts';
-import { DEFAULT_TIMINGS, retryTransient, type RetryPolicy } from '../../workflows/engine/retry.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError, NotReadyError, tail } from '../../core/errors.ts';
+import { DEFAULT_TIMINGS, retryTransient, type RetryPolicy } from '../../core/retry.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { parseCmdline, normalizeKey } from '../parse/cmdline.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import { findLink, parseIpLinkJson } from '../parse/ip-link.ts';

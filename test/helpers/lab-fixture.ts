@@ -14,8 +14,8 @@ import { NODE_PATH } from '../../lab/install.ts';
 import { isRunning } from '../../lab/processes.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { loadInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const NODE = 'node1';

@@ -1,6 +1,6 @@
 // Plans shared by stage unit tests, parsed by the tool's own inventory loader.
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { parseInventory } from '../../inventory/load.ts';
 
 /** A host planned like a lab node (the lab's inventory): iommu pt, 16 huge pages, 2 PFs of 4 VFs. */
 export function labNodePlan(options: { trialBoot?: boolean } = {}): HostPlan {

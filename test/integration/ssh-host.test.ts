@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { join } from 'node:path';
 import pRetry from 'p-retry';
 import { SshHost, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
-import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../workflows/engine/errors.ts';
+import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../core/errors.ts';
 import { startSshd, type Sshd } from '../helpers/sshd.ts';
 
 function tempDir(t: ExecutionContext): string {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labFault, labReboot, labUp, nodePower, type Flavour, type LabInfo } from '../../lab/index.ts';
 import { cmdlineSatisfies } from '../../tasks/parse/cmdline.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
+import { loadInventory } from '../../inventory/load.ts';
 import { ssh, sshOk, TEST_BOOT_DELAY_MS } from '../lab/lab-helpers.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

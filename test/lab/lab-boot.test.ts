@@ -4,7 +4,7 @@
 import test from 'ava';
 import { rebootFromInside, ssh, sshOk, startLab } from './lab-helpers.ts';
 import type { LabInfo } from '../../lab/index.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
+import { loadInventory } from '../../inventory/load.ts';
 
 let info: LabInfo;
 let stop: (() => Promise<void>) | undefined;

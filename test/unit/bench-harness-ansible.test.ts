@@ -7,7 +7,7 @@ import { ansibleConfig, ansibleInventory } from '../../bench/ansible-inventory.t
 import { parseJsonCallback } from '../../bench/ansible.ts';
 import { MAC_SCRIPT_PATH, macScript } from '../../tasks/mac-reset/boot-files.ts';
 import { modulesLoadText } from '../../tasks/modules-hugepages/config-files.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { parseInventory } from '../../inventory/load.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/bench-ansible/${name}`, import.meta.url), 'utf8');
 

@@ -5,14 +5,14 @@ import type { ExecutionContext } from 'ava';
 import { compareRuns } from '../../tasks/benchmark/report/compare.ts';
 import { CSV_COLUMNS, CSV_COMPARE_COLUMNS } from '../../tasks/benchmark/report/csv.ts';
 import { CONTAINER_COLORS, HOST_COLOR } from '../../tasks/benchmark/report/html.ts';
-import { parseReportArgs } from '../../tasks/benchmark/report/args.ts';
+import { parseReportArgs } from '../../workflows/cli/report-args.ts';
 import { renderReport } from '../../tasks/benchmark/report/render.ts';
-import { selectRuns } from '../../tasks/benchmark/report/select.ts';
+import { selectRuns } from '../../workflows/cli/report-select.ts';
 import { FLAG_COLOR, niceCeiling } from '../../tasks/benchmark/report/svg.ts';
 import type { BenchmarkDocument } from '../../tasks/benchmark/results.ts';
 import { writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
 import { renderPenaltySummary } from '../../tasks/benchmark/summary.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { benchPlan, quickDocument } from '../fixtures/bench/fake-node.ts';
 
 async function documentFor(t: ExecutionContext, options: Parameters<typeof quickDocument>[0] = {}): Promise<{ doc: BenchmarkDocument; stateDir: string }> {

@@ -9,8 +9,8 @@ import type { FakeHost } from '../helpers/fake-host.ts';
 import { benchmarkStage } from '../../tasks/benchmark/stage.ts';
 import type { StageContext } from '../../tasks/stage.ts';
 import { readBenchmarkResult, writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { benchPlan, BENCH_DIR, fakeBenchNode } from '../fixtures/bench/fake-node.ts';
 
 const RUN = '2026-11-24T20-17-00Z-a1b2';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { HELP, matchesGlob, parseProvisionArgs, resumeArgs } from '../../workflows/cli/provision-args.ts';
 import { decide, validateSelection } from '../../workflows/engine/select.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 
 test('defaults', (t) => {
   const a = parseProvisionArgs([]);

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { ExecResult, Host } from '../../hosts/host.ts';
 import { readJournal } from '../../state/journal.ts';
 import type { Stage } from '../../tasks/stage.ts';
-import { CommandError } from '../../workflows/engine/errors.ts';
+import { CommandError } from '../../core/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { parseInventory } from '../../inventory/load.ts';
 
 class FleetNode implements Host {
   readonly name: string;

@@ -8,9 +8,9 @@ import { openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import { stableHash } from '../../state/hash.ts';
 import type { Stage } from '../../tasks/stage.ts';
-import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../workflows/engine/errors.ts';
+import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../core/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { parseInventory } from '../../inventory/load.ts';
 
 /** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */
 class TestNode implements Host {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { openHost, resolveEndpoint } from '../../hosts/connect.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { SshHost, classifyConnectError } from '../../hosts/ssh.ts';
-import { FatalError, TransportError, UsageError } from '../../workflows/engine/errors.ts';
-import type { HostPlan, SshPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError, TransportError, UsageError } from '../../core/errors.ts';
+import type { HostPlan, SshPlan } from '../../inventory/plan.ts';
 import { fixture } from '../helpers/fake-host.ts';
 
 /** A home directory with the fixture ~/.ssh/config and the key files it names. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandError, TransportError } from '../../workflows/engine/errors.ts';
+import { CommandError, TransportError } from '../../core/errors.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 
 test('commands are answered by the first matching rule and recorded in order', async (t) => {

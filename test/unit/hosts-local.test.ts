@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { join } from 'node:path';
 import pRetry from 'p-retry';
 import { LocalHost } from '../../hosts/local.ts';
-import { CommandError, CommandTimeoutError } from '../../workflows/engine/errors.ts';
+import { CommandError, CommandTimeoutError } from '../../core/errors.ts';
 
 const host = new LocalHost('this-machine');
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { isHostAlias, parseSshConfig, resolveSshConfig } from '../../hosts/ssh-config.ts';
 import { matchPatternList } from '../../hosts/ssh-patterns.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { fixture } from '../helpers/fake-host.ts';
 
 const context = { home: '/root', localUser: 'root' };

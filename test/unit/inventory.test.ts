@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseInventory, loadInventory } from '../../workflows/inventory/load.ts';
-import { deriveMac } from '../../workflows/inventory/macs.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { parseInventory, loadInventory } from '../../inventory/load.ts';
+import { deriveMac } from '../../inventory/macs.ts';
+import { UsageError } from '../../core/errors.ts';
 
 const FILE = '/tmp/inv/inventory.yaml';
 const minimal = (host: string) => `

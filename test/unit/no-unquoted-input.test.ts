@@ -16,11 +16,11 @@ import { commandLine, withEnv } from '../../hosts/quote.ts';
 import { SshHost } from '../../hosts/ssh.ts';
 import { MAC_SCRIPT_PATH } from '../../tasks/mac-reset/boot-files.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
-import { DEFAULT_TIMINGS } from '../../workflows/engine/retry.ts';
+import { UsageError } from '../../core/errors.ts';
+import { DEFAULT_TIMINGS } from '../../core/retry.ts';
 import { runWorkflow } from '../../workflows/engine/run.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { parseInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { labForTest } from '../helpers/fault-lab.ts';
 import { NODE, onNode } from '../helpers/lab-fixture.ts';
 

@@ -3,8 +3,8 @@
 // update-grub / grub2-mkconfig output unless their README says otherwise).
 import test from 'ava';
 import { fixture } from '../helpers/fake-host.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
+import { parseInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 import { parseGrubCfg } from '../../tasks/parse/grub-cfg.ts';
 import { ParseError } from '../../tasks/parse/parse-error.ts';
 import { honoursNextEntry, menuEntryBodies, menuEntryBody, renderTrialScript, trialParams } from '../../tasks/kernel-cmdline/trial-entry.ts';

@@ -4,9 +4,9 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { parseInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline/stage.ts';
 import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit/stage.ts';
 import { rebootStage } from '../../tasks/reboot/stage.ts';

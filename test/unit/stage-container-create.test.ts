@@ -1,8 +1,8 @@
 import test from 'ava';
 import { containerCreateStage } from '../../tasks/container-create/stage.ts';
 import type { StageContext } from '../../tasks/stage.ts';
-import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { FatalError, NotReadyError } from '../../core/errors.ts';
+import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 
 // The container of these tests ran for real on the development VM: a busybox container owning a

@@ -4,8 +4,8 @@ import { configuredText, type ConfigInput } from '../../tasks/container-create/c
 import { devicesAllowRule, parseStatDevice } from '../../tasks/container-create/devices.ts';
 import { autodevHook, startHostHook } from '../../tasks/container-create/hooks.ts';
 import { classesAtRate, hasOurRootQdisc, htbClassRates, htbQuantum, rateBits, rateCommands } from '../../tasks/container-create/traffic-limit.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
-import type { ContainerPlan } from '../../workflows/inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { ContainerPlan } from '../../inventory/plan.ts';
 import { fixture } from '../helpers/fake-host.ts';
 
 const f = (name: string) => fixture(`stages/container/${name}`);

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { macScript, macUnit } from '../../tasks/mac-reset/boot-files.ts';
 import { macResetStage } from '../../tasks/mac-reset/stage.ts';
 import type { StageContext } from '../../tasks/stage.ts';
-import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
-import { loadInventory } from '../../workflows/inventory/load.ts';
+import { FatalError, NotReadyError } from '../../core/errors.ts';
+import { loadInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 
 // The paper's node and its MACs (inventory.example.yaml); the PF's VF table is the synthesised

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
-import { FatalError } from '../../workflows/engine/errors.ts';
+import { parseInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { FatalError } from '../../core/errors.ts';
 import { modulesHugepagesStage } from '../../tasks/modules-hugepages/stage.ts';
 import type { StageContext } from '../../tasks/stage.ts';
 

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';
-import type { HostPlan } from '../../workflows/inventory/plan.ts';
-import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { rebootStage } from '../../tasks/reboot/stage.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
 import { nodeDistro } from '../../tasks/bios-verify/distro.ts';

@@ -3,8 +3,8 @@ import type { StageContext } from '../../tasks/stage.ts';
 import { assessPf } from '../../tasks/vf-verify/assess.ts';
 import { createVfVerifyStage } from '../../tasks/vf-verify/stage.ts';
 import { parseSysfsSurvey } from '../../tasks/vf-verify/sysfs-survey.ts';
-import { FatalError, NotReadyError } from '../../workflows/engine/errors.ts';
-import { parseInventory } from '../../workflows/inventory/load.ts';
+import { FatalError, NotReadyError } from '../../core/errors.ts';
+import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 
 // The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { openCheckpoint, readCheckpoint, stageErrorFrom } from '../../state/checkpoint.ts';
 import { migrateCheckpoint, type MigrationTable } from '../../state/checkpoint-schema.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
-import { CommandError, StateError } from '../../workflows/engine/errors.ts';
+import { CommandError, StateError } from '../../core/errors.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/state/', import.meta.url));
 const ORDER = ['bios-verify', 'driver-build', 'kernel-cmdline', 'reboot'];

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import {
   LOCAL_STATE_DIR,
   checkpointPath,

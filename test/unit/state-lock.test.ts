@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, isHolderAlive, parseProcStat, readProcStat, type LockHolder } from '../../state/lock.ts';
 import { lockPath } from '../../state/state-dir.ts';
-import { LockedError } from '../../workflows/engine/errors.ts';
+import { LockedError } from '../../core/errors.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/state/', import.meta.url));
 const holderScript = path.join(fixtures, 'lock-holder.ts');

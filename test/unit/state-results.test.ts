@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { listRuns, readRunArtifact, writeRunArtifact } from '../../state/results.ts';
 import { runDir } from '../../state/state-dir.ts';
-import { UsageError } from '../../workflows/engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 
 function stateDir(t: { teardown: (fn: () => void) => void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sriov-lxc-results-'));

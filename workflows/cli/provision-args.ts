@@ -1,6 +1,6 @@
 // Command line of workflows/provision.ts: parsing, validation and --help. Pure: no I/O.
 import { parseArgs } from 'node:util';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, sigint: 130, sigterm: 143 } as const;
 

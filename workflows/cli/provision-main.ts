@@ -8,14 +8,14 @@ import { resolveStateDir } from '../../state/state-dir.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
 import { bootUnit } from '../engine/boot-unit.ts';
-import { InterruptedError, UsageError } from '../engine/errors.ts';
-import { DEFAULT_TIMINGS } from '../engine/retry.ts';
+import { InterruptedError, UsageError } from '../../core/errors.ts';
+import { DEFAULT_TIMINGS } from '../../core/retry.ts';
 import { runWorkflow, type HostResult } from '../engine/run.ts';
 import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
 import { jsonReport, renderSummary } from '../engine/summary.ts';
-import { loadInventory } from '../inventory/load.ts';
-import type { HostPlan } from '../inventory/plan.ts';
+import { loadInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 
 function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] {
   const names = all.map((h) => h.name);

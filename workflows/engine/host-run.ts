@@ -6,10 +6,10 @@ import type { CheckpointStore } from '../../state/checkpoint.ts';
 import { stableHash } from '../../state/hash.ts';
 import type { StageError, StageRecord } from '../../state/types.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../../tasks/stage.ts';
-import type { HostPlan } from '../inventory/plan.ts';
-import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcError, isTransient } from './errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcError, isTransient } from '../../core/errors.ts';
 import { issueReboot, RebootTimeoutError, waitForNewBoot } from './reboot.ts';
-import { retryTransient, type AttemptInfo, type RetryTimings } from './retry.ts';
+import { retryTransient, type AttemptInfo, type RetryTimings } from '../../core/retry.ts';
 import { decide, type Decision, type Selection } from './select.ts';
 
 /** What the person watching sees of one stage. */

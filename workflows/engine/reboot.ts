@@ -1,8 +1,8 @@
 // The reboot protocol (DESIGN.md): boot_id before, a detached reboot so the SSH command returns,
 // then fresh connections until a *different* boot_id answers, then a readiness command.
 import type { Host } from '../../hosts/host.ts';
-import { FatalError, NotReadyError, TransportError } from './errors.ts';
-import { retryTransient, type AttemptInfo, type RetryPolicy } from './retry.ts';
+import { FatalError, NotReadyError, TransportError } from '../../core/errors.ts';
+import { retryTransient, type AttemptInfo, type RetryPolicy } from '../../core/retry.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -9,10 +9,10 @@ import { Journal } from '../../state/journal.ts';
 import { acquireLock } from '../../state/lock.ts';
 import type { StageError } from '../../state/types.ts';
 import type { Stage } from '../../tasks/stage.ts';
-import type { HostPlan } from '../inventory/plan.ts';
-import { LockedError } from './errors.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
+import { LockedError } from '../../core/errors.ts';
 import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
-import type { RetryTimings } from './retry.ts';
+import type { RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
 
 export type HostStatus = 'ok' | 'failed' | 'locked' | 'not-started' | 'rebooting' | 'nothing-to-do' | 'interrupted';

@@ -1,6 +1,6 @@
 // Which stages of a workflow run now: --from, --only and --retry-failed, resolved against the
 // checkpoint. Stages not selected keep their checkpoint as it is.
-import { UsageError } from './errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import type { StageStatus } from '../../state/types.ts';
 
 export interface Selection {

@@ -1,8 +1,8 @@
 // Command line of workflows/report.ts: parsing, validation and --help. Pure: no I/O.
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../../workflows/engine/errors.ts';
-import { REPORT_FORMATS } from './render.ts';
-import type { ReportFormat } from './render.ts';
+import { UsageError } from '../../core/errors.ts';
+import { REPORT_FORMATS } from '../../tasks/benchmark/report/render.ts';
+import type { ReportFormat } from '../../tasks/benchmark/report/render.ts';
 
 export interface ReportArgs {
   help: boolean;

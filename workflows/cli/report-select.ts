@@ -1,8 +1,8 @@
 // Which stored results a report shows: the run asked for (or the latest), and the run to compare with.
-import { UsageError } from '../../../workflows/engine/errors.ts';
-import type { BenchmarkDocument } from '../results.ts';
-import { listBenchmarkRuns } from '../store.ts';
-import { runsDir } from '../../../state/state-dir.ts';
+import { UsageError } from '../../core/errors.ts';
+import type { BenchmarkDocument } from '../../tasks/benchmark/results.ts';
+import { listBenchmarkRuns } from '../../tasks/benchmark/store.ts';
+import { runsDir } from '../../state/state-dir.ts';
 
 export interface SelectedRuns {
   doc: BenchmarkDocument;

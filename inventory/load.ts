@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { extraParams, hugepageParams, iommuParams, maxVfsParams } from './kernel-params.ts';
 import { deriveMac, normaliseMac } from './macs.ts';
 import type { ContainerPlan, HostPlan, Inventory, PfPlan } from './plan.ts';
