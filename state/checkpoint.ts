@@ -17,7 +17,7 @@ import {
   type CheckpointProblem,
   type MigrationTable,
 } from './checkpoint-schema.ts';
-import { checkpointPath, hostDir } from './state-dir.ts';
+import { checkpointPath, ensureHostDir } from './state-dir.ts';
 import { SCHEMA_VERSION, type HostCheckpoint, type StageError, type StageRecord } from './types.ts';
 
 /** How many boots the checkpoint remembers. */
@@ -204,9 +204,8 @@ export class CheckpointStore {
  * migration, or of another host (those three are left as they are).
  */
 export function openCheckpoint(stateDir: string, host: string, planHash: string, options: OpenCheckpointOptions = {}): CheckpointStore {
-  const dir = hostDir(stateDir, host);
+  const dir = ensureHostDir(stateDir, host);
   const file = checkpointPath(stateDir, host);
-  fs.mkdirSync(dir, { recursive: true });
   removeInterruptedWrites(dir);
   if (options.reset === true && fs.existsSync(file)) moveAside(file, 'reset');
 
@@ -218,6 +217,8 @@ export function openCheckpoint(stateDir: string, host: string, planHash: string,
       cwd: dir,
       configName: CONFIG_NAME,
       clearInvalidConfig: false,
+      // Only root reads its state: the checkpoint says what was done to the node.
+      configFileMode: 0o600,
       accessPropertiesByDotNotation: false,
       serialize: (value) => JSON.stringify(value, undefined, 2) + '\n',
       deserialize: (text) => parseCheckpointText(text) as unknown as HostCheckpoint,

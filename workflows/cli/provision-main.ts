@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHost } from '../../hosts/connect.ts';
-import { resolveStateDir } from '../../state/state-dir.ts';
+import { prepareStateDir, resolveStateDir } from '../../state/state-dir.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
 import { bootUnit } from '../engine/boot-unit.ts';
@@ -67,6 +67,8 @@ async function main(argv: string[], entry: string): Promise<number> {
     if (id !== '*' && !stages.some((s) => s.id === id)) throw new UsageError(`--reset ${id}: no such stage`, { hint: `stages are: ${stages.map((s) => s.id).join(', ')}` });
   }
   const stateDir = resolveStateDir({ flag: args.stateDir, local: args.local });
+  // A dry run writes nothing, the state dir included.
+  prepareStateDir(stateDir, { create: !args.dryRun });
 
   const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
