@@ -1,5 +1,6 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -84,27 +85,29 @@ const FAST = {
   rebootReturn: { retries: 50, minTimeout: 1, maxTimeout: 2, maxRetryTime: 2000 },
 };
 
+function baseOptions(stateDir: string, stages: Stage[], node: TestNode): WorkflowOptions {
+  return {
+    plans: PLAN,
+    stages,
+    stateDir,
+    runId: randomUUID(),
+    selection: {},
+    dryRun: false,
+    concurrency: 4,
+    renderer: 'silent',
+    timings: FAST,
+    rebootBudget: 2,
+    signal: new AbortController().signal,
+    openHost: () => node,
+    command: 'test',
+    warn: () => {},
+  };
+}
+
 function setup(t: { teardown: (fn: () => void) => void }, stages: Stage[], node = new TestNode()) {
   const stateDir = mkdtempSync(join(tmpdir(), 'sriov-engine-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
-  const run = (extra: Partial<WorkflowOptions> = {}) =>
-    runWorkflow({
-      plans: PLAN,
-      stages,
-      stateDir,
-      runId: randomUUID(),
-      selection: {},
-      dryRun: false,
-      concurrency: 4,
-      renderer: 'silent',
-      timings: FAST,
-      rebootBudget: 2,
-      signal: new AbortController().signal,
-      openHost: () => node,
-      command: 'test',
-      warn: () => {},
-      ...extra,
-    }).then((r) => r[0]!);
+  const run = (extra: Partial<WorkflowOptions> = {}) => runWorkflow({ ...baseOptions(stateDir, stages, node), ...extra }).then((r) => r[0]!);
   const stageStatus = (id: string) => readCheckpoint(stateDir, 'node1')?.stages[id]?.status;
   return { node, stateDir, run, stageStatus };
 }
@@ -330,6 +333,45 @@ test('--dry-run writes no checkpoint and reports the plan', async (t) => {
   t.deepEqual(result.stages.map((s) => s.status), ['would-change', 'would-change']);
   t.deepEqual(result.stages[0]?.plan, { done: false, plan: ['make a'] });
   t.is(readCheckpoint(stateDir, 'node1')?.stages.a, undefined);
+});
+
+/** Every file under `dir` with its bytes and mtime, and the directories. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath, entry.name);
+    const stat = statSync(file);
+    out[file] = entry.isFile() ? `${stat.mtimeMs} ${readFileSync(file, 'base64')}` : `${entry.isDirectory() ? 'dir' : 'other'} ${stat.mtimeMs}`;
+  }
+  return out;
+}
+
+test('--dry-run writes nothing in the state dir (checkpoint, journal, lock), and reports from the checkpoint', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('a'), factStage('b')]);
+  await run({ selection: { only: ['a'] } });
+  const before = snapshot(stateDir);
+  t.true(Object.keys(before).some((f) => f.endsWith('journal.jsonl')));
+  node.facts.delete('a');
+  const result = await run({ dryRun: true, selection: { retryFailed: true } });
+  t.is(result.status, 'nothing-to-do', 'decided from the existing checkpoint: nothing failed');
+  t.deepEqual(snapshot(stateDir), before);
+});
+
+test('--dry-run works on a read-only state dir (a read-only bind mount), and on one that does not exist', async (t) => {
+  const { run, stateDir } = setup(t, [factStage('a'), factStage('b')]);
+  await run({ selection: { only: ['a'] } });
+  const before = snapshot(stateDir);
+  execFileSync('mount', ['--bind', stateDir, stateDir]);
+  t.teardown(() => execFileSync('umount', [stateDir]));
+  execFileSync('mount', ['-o', 'remount,bind,ro', stateDir]);
+  const result = await run({ dryRun: true });
+  t.is(result.error, undefined);
+  t.deepEqual(result.stages.map((s) => s.status), ['done', 'would-change']);
+  t.deepEqual(snapshot(stateDir), before);
+  const missing = join(stateDir, 'none');
+  const fresh = await runWorkflow({ ...baseOptions(missing, [factStage('a')], new TestNode()), dryRun: true });
+  t.deepEqual(fresh[0]!.stages.map((s) => s.status), ['would-change']);
+  t.false(existsSync(missing));
 });
 
 test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the checkpoint says where we are', async (t) => {

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { Listr, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { Host } from '../../hosts/host.ts';
-import { openCheckpoint, type CheckpointStore } from '../../state/checkpoint.ts';
+import { openCheckpoint, viewCheckpoint, type CheckpointStore } from '../../state/checkpoint.ts';
 import { stableHash } from '../../state/hash.ts';
 import { Journal } from '../../state/journal.ts';
 import { acquireLock } from '../../state/lock.ts';
@@ -148,13 +148,20 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
     title: 'connect and read the checkpoint',
     task: async (_ctx, task) => {
       try {
-        if (!o.dryRun) s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
-        const resetAll = !o.dryRun && o.reset?.includes('*') === true;
-        s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan), { reset: resetAll });
-        if (o.reset && !resetAll && !o.dryRun) s.store.reset([...o.reset]);
-        if (!o.dryRun) s.store.newRun(o.runId);
-        const journal = new Journal(o.stateDir, s.plan.name);
-        const record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        let record: (event: string, data?: Record<string, unknown>) => void;
+        if (o.dryRun) {
+          // A dry run writes nothing (checkpoint, journal, lock, results): it reads the checkpoint to report.
+          s.store = viewCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan));
+          record = () => undefined;
+        } else {
+          s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
+          const resetAll = o.reset?.includes('*') === true;
+          s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan), { reset: resetAll });
+          if (o.reset && !resetAll) s.store.reset([...o.reset]);
+          s.store.newRun(o.runId);
+          const journal = new Journal(o.stateDir, s.plan.name);
+          record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        }
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
