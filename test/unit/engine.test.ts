@@ -1,11 +1,12 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ExecResult, Host } from '../../hosts/host.ts';
-import { openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
+import { CheckpointStore, openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
+import { Journal } from '../../state/journal.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import { stableHash } from '../../state/hash.ts';
 import type { Stage } from '../../tasks/stage.ts';
@@ -372,6 +373,92 @@ test('--dry-run works on a read-only state dir (a read-only bind mount), and on 
   const fresh = await runWorkflow({ ...baseOptions(missing, [factStage('a')], new TestNode()), dryRun: true });
   t.deepEqual(fresh[0]!.stages.map((s) => s.status), ['would-change']);
   t.false(existsSync(missing));
+});
+
+function noSpace(): Error {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+}
+
+test.serial('a stage failure the state dir cannot record (store and journal throw): the host ends failed, both errors named', async (t) => {
+  let full = false;
+  const patched = [
+    [CheckpointStore.prototype, 'markFailed'],
+    [CheckpointStore.prototype, 'update'],
+    [Journal.prototype, 'append'],
+  ] as const;
+  for (const [proto, name] of patched) {
+    const methods = proto as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = methods[name]!;
+    methods[name] = function (this: unknown, ...args: unknown[]) {
+      if (full) throw noSpace();
+      return original.apply(this, args);
+    };
+    t.teardown(() => {
+      methods[name] = original;
+    });
+  }
+  const failing = factStage('b', {
+    fail: () => {
+      full = true;
+      return new CommandError('make install failed (exit 2)', { hint: 'see the build log' });
+    },
+  });
+  const { run, stageStatus } = setup(t, [factStage('a'), failing, factStage('c')]);
+  const result = await run();
+  t.false(result.ok);
+  t.is(result.status, 'failed');
+  t.is(result.failedStage, 'b');
+  t.regex(result.error!.message, /^make install failed \(exit 2\) — and this failure could not be recorded in .*: ENOSPC/);
+  t.regex(result.error!.hint!, /see the build log/);
+  t.deepEqual(result.stages.map((s) => s.status), ['done', 'failed']);
+  t.is(stageStatus('b'), 'running', 'the checkpoint still says what it last could');
+});
+
+test.serial('a stage failure on a state dir that fills up (a real full tmpfs): failed, not ok', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'sriov-engine-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', stateDir]);
+  t.teardown(() => {
+    execFileSync('umount', [stateDir]);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const fill = () => {
+    const chunk = Buffer.alloc(4096, 1);
+    const fd = openSync(join(stateDir, 'filler'), 'a');
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const failing = factStage('b', {
+    fail: () => {
+      fill();
+      return new FatalError('VT-x is disabled in the BIOS');
+    },
+  });
+  const [result] = await runWorkflow({ ...baseOptions(stateDir, [factStage('a'), failing], new TestNode()) });
+  t.false(result!.ok);
+  t.is(result!.status, 'failed');
+  t.is(result!.failedStage, 'b');
+  t.regex(result!.error!.message, /VT-x is disabled in the BIOS — and this failure could not be recorded in .*ENOSPC/);
+});
+
+test.serial('the end of a run that cannot be journalled: the host does not end ok', async (t) => {
+  const original = Journal.prototype.append;
+  Journal.prototype.append = function (record) {
+    if (record.event === 'run-end') throw noSpace();
+    original.call(this, record);
+  };
+  t.teardown(() => {
+    Journal.prototype.append = original;
+  });
+  const { run } = setup(t, [factStage('a')]);
+  const result = await run();
+  t.false(result.ok);
+  t.is(result.status, 'failed');
+  t.regex(result.error!.message, /the run ended ok — and the end of the run could not be recorded in .*ENOSPC/);
 });
 
 test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the checkpoint says where we are', async (t) => {

@@ -11,7 +11,7 @@ import type { StageError } from '../../state/types.ts';
 import type { Stage } from '../../tasks/stage.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { LockedError } from '../../core/errors.ts';
-import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
+import { HostRun, toStageError, unrecordedError, type StageOutcome, type StageUi } from './host-run.ts';
 import type { RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
 
@@ -250,8 +250,17 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
     if (typeof connections === 'number') r.connections = connections;
     await s.host.close().catch(() => undefined);
   }
-  s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });
-  s.release?.();
+  try {
+    s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });
+  } catch (error) {
+    // The journal cannot say how the run ended: the host does not end ok.
+    const found = r.error ?? { message: `the run ended ${r.status}` };
+    r.error = unrecordedError(found, error, o.stateDir, 'the end of the run');
+    if (r.ok) r.status = 'failed';
+    r.ok = false;
+  } finally {
+    s.release?.();
+  }
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
