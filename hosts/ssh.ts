@@ -7,7 +7,6 @@
 //   was running when the connection dropped is reported as a TransportError, never re-run.
 // - Host keys are verified before authentication (known-hosts.ts).
 
-import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { constants } from 'node:os';
 import { NodeSSH, type Config } from 'node-ssh';
@@ -88,20 +87,33 @@ interface Ssh2Channel {
 /** Exit code of `sh -c` readFile's script when the file does not exist (cat never exits 66). */
 const MISSING = 66;
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
-// umask: the temporary file is never readable by others, whatever the final mode. The byte count
-// ($3) is checked before the rename: when the controller dies mid-transfer, sshd closes the
-// command's stdin and cat ends as if the content were complete.
+// Root writes into directories others may write (the benchmark directory, /tmp): nothing here
+// follows a link planted there. The directory is refused when anyone may write it and it is not
+// sticky (anyone could swap our temporary file); mktemp creates the temporary file (O_EXCL, a
+// private name, 0600); chmod goes to that regular file, ours; `mv -T` renames it over the target,
+// which replaces a link there instead of following it (-T: also one to a directory).
+// The byte count ($3) is checked before the rename: when the controller dies mid-transfer, sshd
+// closes the command's stdin and cat ends as if the content were complete.
+const SAFE_DIRECTORY_CHECK = [
+  'd=$(dirname -- "$1") && m=$(stat -L -c %a -- "$d") || exit',
+  'if [ $(( 0$m & 2 )) -ne 0 ] && ! [ -k "$d" ]; then echo "refusing to write $1: $d is writable by everyone (mode $m) and not sticky, so anyone could swap the file being written; chmod o-w or +t $d" >&2; exit 1; fi',
+];
+const OWN_REGULAR_FILE = '[ -f "$t" ] && ! [ -L "$t" ] && [ -O "$t" ] || { echo "$t is no longer the file mktemp made; left alone" >&2; exit 1; }';
 const WRITE_SCRIPT = [
   'umask 077',
-  't="$1.tmp.$$"',
+  ...SAFE_DIRECTORY_CHECK,
+  't=$(mktemp "$d/.sriov-lxc.XXXXXXXXXX") || exit',
   `trap 'rm -f -- "$t"' EXIT`,
   'cat > "$t" || exit',
   'n=$(wc -c < "$t")',
   // The temp file goes first: with the controller gone, writing to stderr kills the shell (SIGPIPE).
   '[ "$n" -eq "$3" ] || { rm -f -- "$t"; echo "$1: received $n of $3 bytes; left as it was" >&2; exit 1; }',
-  'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$1"',
+  OWN_REGULAR_FILE,
+  'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$1"',
 ].join('\n');
-const COMMIT_UPLOAD_SCRIPT = 'chmod "$3" "$1" && { sync -- "$1" 2>/dev/null || sync; } && mv -f -- "$1" "$2"';
+/** Makes the temporary file an upload goes to (SFTP then writes into it); prints its name. */
+const PREPARE_UPLOAD_SCRIPT = ['umask 077', ...SAFE_DIRECTORY_CHECK, 'exec mktemp "$d/.sriov-lxc.XXXXXXXXXX"'].join('\n');
+const COMMIT_UPLOAD_SCRIPT = ['t=$1', OWN_REGULAR_FILE, 'chmod "$3" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$2"'].join('\n');
 
 // execCommand rejections that prove the command was never requested: no connection, or the
 // session channel was refused or never confirmed ("No response from server" is how ssh2 fails a
@@ -379,19 +391,19 @@ export class SshHost implements Host {
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
     const mode = octal(options.mode ?? 0o644);
-    const temp = `${remotePath}.tmp.${randomBytes(6).toString('hex')}`;
-    await this.#withConnection(async (ssh) => {
-      try {
-        await ssh.putFile(localPath, temp);
-      } catch (error) {
-        const message = (error as Error).message ?? String(error);
-        if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
-        throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
-          hint: 'check that the local file exists and the remote directory exists and is writable',
-        }, { cause: error }));
-      }
-    });
+    const temp = (await this.run(['sh', '-c', PREPARE_UPLOAD_SCRIPT, 'sh', remotePath])).stdout.trim();
     try {
+      await this.#withConnection(async (ssh) => {
+        try {
+          await ssh.putFile(localPath, temp);
+        } catch (error) {
+          const message = (error as Error).message ?? String(error);
+          if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
+          throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
+            hint: 'check that the local file exists and the remote directory exists and is writable',
+          }, { cause: error }));
+        }
+      });
       await this.run(['sh', '-c', COMMIT_UPLOAD_SCRIPT, 'sh', temp, remotePath, mode]);
     } catch (error) {
       await this.exec(['rm', '-f', '--', temp]).catch(() => undefined);
