@@ -11,7 +11,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 import { readBenchmarkResult, writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { benchPlan, BENCH_DIR, fakeBenchNode } from '../fixtures/bench/fake-node.ts';
+import { benchPlan, fakeBenchNode, WORK_DIR } from '../fixtures/bench/fake-node.ts';
 
 const RUN = '2026-11-24T20-17-00Z-a1b2';
 
@@ -54,8 +54,8 @@ test('apply measures host and container alike, stores the document, verify and c
   // Host and container alternate at each repetition of a point.
   const fio = host.commands.filter((c) => c.includes('--name=seqwrite-bs') && c.includes('--bs=4096'));
   t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'lxc' : 'host'), ['host', 'lxc', 'host', 'lxc']);
-  t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${BENCH_DIR}`)));
-  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+  t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${WORK_DIR}`)), 'fio works in the private directory only');
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`);
   t.true(ctx.lines.some((l) => l.startsWith('benchmark node1: run')));
 
   const outputs = await benchmarkStage.verify(ctx);
@@ -101,8 +101,9 @@ test('a container that does not see the host\'s directory stops the benchmark wi
   const host = fakeBenchNode({ unshared: ['centos1'] });
   const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)), { instanceOf: FatalError });
   t.regex(error.message, /container centos1 does not see the host's \/srv\/bench/);
-  t.is(error.hint, 'bind-mount it into the container: lxc.mount.entry = /srv/bench srv/bench none bind,create=dir 0 0');
-  t.true(host.commands.includes('rm -f -- /srv/bench/.sriov-lxc-bench-marker'), 'the marker is removed');
+  t.regex(error.hint!, /^bind-mount it into the container: lxc\.mount\.entry = \/srv\/bench srv\/bench none bind,create=dir 0 0 \(.*user namespace/);
+  t.true(host.commands.includes(`rm -f -- ${WORK_DIR}/.sriov-lxc-bench-marker`), 'the marker is removed');
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`, 'and the private directory');
 });
 
 test('no iperf3 server on the peer: a fatal error that says to start one', async (t) => {
@@ -139,7 +140,7 @@ test('a fio failure names the target and the command, and the test file is still
   const host = fakeBenchNode({ fioFailure: { target: 'centos1', test: 'randread-bs', stderr } });
   const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)));
   t.regex(error.message, /fio randread-bs bs=4096 on the container centos1 on node1 failed \(exit 1\): .*No space left on device/);
-  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`);
 });
 
 test('verify rejects an incomplete result', async (t) => {
