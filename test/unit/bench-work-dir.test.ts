@@ -39,6 +39,8 @@ const TINY: BenchProfile = {
   fioTests: QUICK_PROFILE.fioTests.filter((f) => f.id === 'randwrite-4k-threads').map((f) => ({ ...f, values: [1] })),
 };
 
+const VICTIM_TEXT = 'root only\n'.repeat(200_000);
+
 function setUp(t: { teardown: (fn: () => void) => void }) {
   const bench = mkdtempSync(join(tmpdir(), 'sriov-lxc-bench-dir-'));
   const vault = mkdtempSync(join(tmpdir(), 'sriov-lxc-bench-vault-'));
@@ -48,8 +50,9 @@ function setUp(t: { teardown: (fn: () => void) => void }) {
   });
   // Like /tmp: everyone may write, sticky.
   chmodSync(bench, 0o1777);
+  // Larger than fio's file: fio writes into an existing file big enough instead of laying out a new one.
   const victim = join(vault, 'shadow');
-  writeFileSync(victim, 'root only\n', { mode: 0o600 });
+  writeFileSync(victim, VICTIM_TEXT, { mode: 0o600 });
   const plan = { ...benchPlan({ peer: undefined, fio: { directory: bench } }, []), name: 'this-machine' };
   const ctx = { host: new LocalHost('this-machine'), plan, log: () => {}, signal: new AbortController().signal };
   return { bench, victim, ctx };
@@ -61,7 +64,7 @@ test('fio, its probe and the marker never write through links planted in the ben
   for (const name of planted) symlinkSync(victim, join(bench, name));
   const measured = await measure(ctx, TINY);
   t.is(measured.fio.tests[0]!.points.length, 1, 'fio ran');
-  t.is(readFileSync(victim, 'utf8'), 'root only\n');
+  t.true(readFileSync(victim, 'utf8') === VICTIM_TEXT, 'the file the links point to is unchanged');
   t.is(statSync(victim).mode & 0o7777, 0o600);
   t.deepEqual(readdirSync(bench).sort(), [...planted].sort(), 'the private directory is gone, the links are as they were');
   for (const name of planted) t.true(lstatSync(join(bench, name)).isSymbolicLink());
