@@ -102,7 +102,7 @@ const OWN_REGULAR_FILE = '[ -f "$t" ] && ! [ -L "$t" ] && [ -O "$t" ] || { echo 
 const WRITE_SCRIPT = [
   'umask 077',
   ...SAFE_DIRECTORY_CHECK,
-  't=$(mktemp "$d/.sriov-lxc.XXXXXXXXXX") || exit',
+  't=$(mktemp "$d/.$(basename -- "$1").XXXXXXXXXX") || exit',
   `trap 'rm -f -- "$t"' EXIT`,
   'cat > "$t" || exit',
   'n=$(wc -c < "$t")',
@@ -112,7 +112,7 @@ const WRITE_SCRIPT = [
   'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$1"',
 ].join('\n');
 /** Makes the temporary file an upload goes to (SFTP then writes into it); prints its name. */
-const PREPARE_UPLOAD_SCRIPT = ['umask 077', ...SAFE_DIRECTORY_CHECK, 'exec mktemp "$d/.sriov-lxc.XXXXXXXXXX"'].join('\n');
+const PREPARE_UPLOAD_SCRIPT = ['umask 077', ...SAFE_DIRECTORY_CHECK, 'exec mktemp "$d/.$(basename -- "$1").XXXXXXXXXX"'].join('\n');
 const COMMIT_UPLOAD_SCRIPT = ['t=$1', OWN_REGULAR_FILE, 'chmod "$3" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$2"'].join('\n');
 
 // execCommand rejections that prove the command was never requested: no connection, or the
