@@ -23,34 +23,57 @@ export function privateDirProblem(dir: string, uid: number): string | undefined 
 
 /**
  * Why another user could replace `dir` or one of the directories above it (and so choose what is
- * found at `dir`); undefined when nobody but root and `uid` can. Each ancestor must be a real
- * directory (not a link) owned by root or `uid`, and writable by nobody else, unless it is
- * root's and sticky like /tmp (others cannot rename or remove what is ours in it). `missingOk`:
- * a missing ancestor ends the check (before creating them).
+ * found at `dir`); undefined when nobody but root and `uid` can. Each ancestor must be a directory
+ * owned by root or `uid`, and writable by nobody else, unless it is root's and sticky like /tmp
+ * (others cannot rename or remove what is ours in it). A link on the way (/home -> /data/home) is
+ * followed only when root or `uid` owns it (its directory is checked already), and where it leads
+ * is checked the same way. `missingOk`: a missing ancestor ends the check (before creating them).
  */
 export function ancestorProblem(dir: string, uid: number, options: { missingOk?: boolean } = {}): string | undefined {
-  const absolute = path.resolve(dir);
-  const ancestors: string[] = [];
-  for (let p = path.dirname(absolute); ; p = path.dirname(p)) {
-    ancestors.unshift(p);
-    if (p === path.dirname(p)) break;
-  }
-  for (const ancestor of ancestors) {
+  const names = path.resolve(dir).split(path.sep).filter((n) => n !== '').slice(0, -1);
+  let current: string = path.sep;
+  const rootProblem = directoryProblem(current, uid);
+  if (rootProblem !== undefined) return rootProblem;
+  for (const name of names) {
+    const next = path.join(current, name);
     let stat: fs.Stats;
     try {
-      stat = fs.lstatSync(ancestor);
+      stat = fs.lstatSync(next);
     } catch (error) {
       // Not there yet: what we create below it is ours (makePrivateDir), checked after.
       if (options.missingOk === true && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return `${ancestor}: cannot inspect it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      return `${next}: cannot inspect it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
-    if (stat.isSymbolicLink()) return `${ancestor} is a symbolic link`;
-    if (!stat.isDirectory()) return `${ancestor} is not a directory`;
-    if (stat.uid !== 0 && stat.uid !== uid) return `${ancestor} is owned by uid ${stat.uid}`;
-    const sticky = (stat.mode & 0o1000) !== 0;
-    if ((stat.mode & 0o022) !== 0 && !(sticky && stat.uid === 0)) {
-      return `${ancestor} has mode ${modeText(stat.mode)}: writable by ${writers(stat.mode)}`;
+    if (stat.isSymbolicLink()) {
+      if (stat.uid !== 0 && stat.uid !== uid) return `${next} is a symbolic link owned by uid ${stat.uid}`;
+      let target: string;
+      try {
+        target = fs.realpathSync(next);
+      } catch (error) {
+        if (options.missingOk === true && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        return `${next}: cannot resolve the link (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      }
+      // The resolved path has no links: one level of recursion.
+      const above = ancestorProblem(path.join(target, 'x'), uid);
+      if (above !== undefined) return above;
+      current = target;
+    } else {
+      current = next;
     }
+    const problem = directoryProblem(current, uid);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+/** Why `dir` (lstat) lets someone other than root and `uid` replace what is in it. */
+function directoryProblem(dir: string, uid: number): string | undefined {
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory()) return `${dir} is not a directory`;
+  if (stat.uid !== 0 && stat.uid !== uid) return `${dir} is owned by uid ${stat.uid}`;
+  const sticky = (stat.mode & 0o1000) !== 0;
+  if ((stat.mode & 0o022) !== 0 && !(sticky && stat.uid === 0)) {
+    return `${dir} has mode ${modeText(stat.mode)}: writable by ${writers(stat.mode)}`;
   }
   return undefined;
 }

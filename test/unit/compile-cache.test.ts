@@ -56,7 +56,7 @@ test('a world-writable cache directory is not used', (t) => {
   t.regex(choice.problem!, /node-compile-cache: its mode is 0777: writable by its group and everyone/);
 });
 
-test('a symbolic link in place of the cache directory, or above it, is not followed', (t) => {
+test('a symbolic link in place of the cache directory, or one above it that another user owns, is not followed', (t) => {
   const base = tempBase(t);
   const elsewhere = path.join(base, 'elsewhere');
   fs.mkdirSync(elsewhere, { mode: 0o700 });
@@ -64,8 +64,20 @@ test('a symbolic link in place of the cache directory, or above it, is not follo
   fs.symlinkSync(elsewhere, path.join(base, 'a', 'sriov-lxc', 'node-compile-cache'));
   t.regex(trustedCompileCacheDir({ XDG_CACHE_HOME: path.join(base, 'a') }, uid, '/x').problem!, /symbolic link/);
   fs.symlinkSync(elsewhere, path.join(base, 'b'));
-  t.regex(trustedCompileCacheDir({ XDG_CACHE_HOME: path.join(base, 'b') }, uid, '/x').problem!, /symbolic link/);
-  t.deepEqual(fs.readdirSync(elsewhere), [], 'nothing created through the link');
+  fs.lchownSync(path.join(base, 'b'), OTHER_UID, OTHER_UID);
+  t.regex(trustedCompileCacheDir({ XDG_CACHE_HOME: path.join(base, 'b', 'c') }, uid, '/x').problem!, /b is a symbolic link owned by uid 65534/);
+  t.deepEqual(fs.readdirSync(elsewhere), [], 'nothing created through the links');
+});
+
+test('a link of ours above the cache (a home on another disk) is followed, and where it leads is checked', (t) => {
+  const base = tempBase(t);
+  const disk = path.join(base, 'disk');
+  fs.mkdirSync(disk, { mode: 0o700 });
+  fs.symlinkSync(disk, path.join(base, 'home'));
+  t.is(trustedCompileCacheDir({ XDG_CACHE_HOME: path.join(base, 'home', 'cache') }, uid, '/x').dir, path.join(base, 'home', 'cache', 'sriov-lxc', 'node-compile-cache'));
+  t.true(fs.existsSync(path.join(disk, 'cache', 'sriov-lxc', 'node-compile-cache')));
+  fs.chmodSync(disk, 0o777);
+  t.regex(trustedCompileCacheDir({ XDG_CACHE_HOME: path.join(base, 'home', 'cache') }, uid, '/x').problem!, /disk has mode 0777/);
 });
 
 test('a cache base that others can write (not sticky) is not used', (t) => {
