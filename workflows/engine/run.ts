@@ -11,6 +11,7 @@ import type { StageError } from '../../state/types.ts';
 import type { Stage } from '../../tasks/stage.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { LockedError } from '../../core/errors.ts';
+import { printable } from '../../core/terminal-text.ts';
 import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
 import type { RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
@@ -72,19 +73,24 @@ interface HostState {
   ended?: Promise<void>;
 }
 
+/** What listr2 prints of a failure: the message, node text in it made printable. */
+function forTheTree(error: unknown): Error {
+  return new Error(printable(error instanceof Error ? error.message : String(error)));
+}
+
 type AnyTask = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
 function stageUi(task: AnyTask, baseTitle: string): StageUi {
   return {
     title: (text) => {
-      task.title = text;
+      task.title = printable(text);
     },
     log: (line) => {
-      task.output = line;
+      task.output = printable(line);
     },
     retrying: (info, what) => {
       const reason = info.error instanceof Error ? info.error.message : String(info.error);
-      task.title = `${baseTitle} (attempt ${info.attempt + 1}: retrying ${what} after: ${reason.split('\n')[0]})`;
+      task.title = printable(`${baseTitle} (attempt ${info.attempt + 1}: retrying ${what} after: ${reason.split('\n')[0]})`);
     },
   };
 }
@@ -179,7 +185,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         s.result.status = error instanceof LockedError ? 'locked' : 'failed';
         s.result.error = toStageError(error);
         await end(s);
-        throw error;
+        throw forTheTree(error);
       }
     },
   };
@@ -191,7 +197,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
       const d = decisions()[i]!;
       if (d.run) return false;
       s.run!.skip(stage, d.reason);
-      return `${stage.title}: ${d.reason}`;
+      return printable(`${stage.title}: ${d.reason}`);
     },
     task: async (_ctx, task) => {
       let outcome;
@@ -199,7 +205,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         outcome = await s.run!.runStage(stage, stageUi(task as AnyTask, stage.title));
       } catch (error) {
         await end(s);
-        throw error;
+        throw forTheTree(error);
       }
       if (outcome.status === 'would-change') task.title = `${stage.title}: would change`;
     },
