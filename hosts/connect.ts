@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import type { HostPlan, SshPlan } from '../inventory/plan.ts';
 import type { Host } from './host.ts';
 import { LocalHost } from './local.ts';
+import { keyProtection } from './private-key.ts';
 import { isHostAlias, parseSshConfig, resolveSshConfig } from './ssh-config.ts';
 import { SshHost, type RetryNotice, type RetryPolicy, type SshEndpoint } from './ssh.ts';
 
@@ -49,14 +50,24 @@ export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentS
     });
   }
   const config = alias === undefined ? { identityFiles: [] } : resolveSshConfig(blocks, alias, { home, localUser: userInfo().username });
-  const privateKeyPath = config.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
+  const keyPath = config.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
   if (ssh.agent && !agentSocket) {
     throw new UsageError(`host ${name}: agent: true but SSH_AUTH_SOCK is not set`, { hint: 'start ssh-agent and add your key (ssh-add), or set key: in the inventory' });
   }
-  if (privateKeyPath !== undefined && !existsSync(privateKeyPath)) {
-    throw new UsageError(`host ${name}: the SSH key ${privateKeyPath} does not exist`, { hint: 'set key: to an existing private key file, or use agent: true' });
+  if (keyPath !== undefined && !existsSync(keyPath)) {
+    throw new UsageError(`host ${name}: the SSH key ${keyPath} does not exist`, { hint: 'set key: to an existing private key file, or use agent: true' });
   }
-  if (privateKeyPath === undefined && !ssh.agent) {
+  // sriov-lxc never asks for a passphrase: an encrypted key is used through the agent, which holds
+  // it decrypted after ssh-add (ssh2 would stop at the key and never try the agent).
+  const encrypted = keyPath !== undefined && keyProtection(readFileSync(keyPath, 'utf8')) === 'encrypted';
+  const useAgent = ssh.agent || (encrypted && agentSocket !== undefined);
+  if (encrypted && !useAgent) {
+    throw new UsageError(`host ${name}: the SSH key ${keyPath} is encrypted and sriov-lxc does not ask for passphrases`, {
+      hint: `start ssh-agent, add the key (ssh-add ${keyPath}) and run sriov-lxc with SSH_AUTH_SOCK set; the agent is then used for this key`,
+    });
+  }
+  const privateKeyPath = encrypted ? undefined : keyPath;
+  if (privateKeyPath === undefined && !useAgent) {
     throw new UsageError(`host ${name}: no way to authenticate over SSH`, { hint: 'set key: (a private key file) or agent: true in the inventory' });
   }
   return {
@@ -64,7 +75,7 @@ export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentS
     port: config.port ?? ssh.port,
     username: config.user ?? ssh.user,
     ...(privateKeyPath !== undefined ? { privateKeyPath } : {}),
-    ...(ssh.agent && agentSocket ? { agentSocket } : {}),
+    ...(useAgent && agentSocket ? { agentSocket } : {}),
   };
 }
 

@@ -135,7 +135,7 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
     }, cause);
   }
   if (/passphrase|encrypted/i.test(message)) {
-    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'load it into ssh-agent and set agent: true in the inventory' }, cause);
+    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'add it to ssh-agent (ssh-add KEY) and run with SSH_AUTH_SOCK set: sriov-lxc then uses the agent for it' }, cause);
   }
   if (e.code === 'ENOTFOUND') {
     return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);

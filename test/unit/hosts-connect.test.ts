@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost, resolveEndpoint } from '../../hosts/connect.ts';
@@ -81,4 +82,31 @@ test('connect errors: refused, reset and timeouts are transient; authentication 
   const encrypted = new Error('Cannot parse privateKey: Encrypted private OpenSSH key detected, but no passphrase given');
   t.true(classifyConnectError(encrypted, 'node1', 't') instanceof UsageError);
   t.true(classifyConnectError(Object.assign(new Error('getaddrinfo ENOTFOUND nodex'), { code: 'ENOTFOUND' }), 'node1', 't') instanceof FatalError);
+});
+
+// Issue 17 (10): an encrypted key file with agent: true stopped at the key ("encrypted") and never
+// tried the agent; the hint said to set agent: true, which was set.
+function encryptedKey(t: ExecutionContext): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-enckey-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'passphrase', '-C', 'test', '-f', join(dir, 'id_enc')]);
+  return join(dir, 'id_enc');
+}
+
+test('an encrypted key goes through the agent: with agent: true, and with only SSH_AUTH_SOCK set', (t) => {
+  const h = home(t, false);
+  const key = encryptedKey(t);
+  for (const agent of [true, false]) {
+    const endpoint = resolveEndpoint('n', plan({ key, agent }), h, '/run/agent.sock');
+    t.is(endpoint.agentSocket, '/run/agent.sock', `agent: ${agent}`);
+    t.is(endpoint.privateKeyPath, undefined, 'the key file is not given to ssh2, which would stop at it');
+  }
+});
+
+test('an encrypted key without an agent is refused with the ssh-add fix', (t) => {
+  const h = home(t, false);
+  const key = encryptedKey(t);
+  const error = t.throws(() => resolveEndpoint('n', plan({ key }), h, undefined), { instanceOf: UsageError });
+  t.regex(error!.message, /is encrypted and sriov-lxc does not ask for passphrases/);
+  t.regex(error!.hint ?? '', /ssh-add .*id_enc.*SSH_AUTH_SOCK/);
 });
