@@ -224,7 +224,7 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
   const recorder = new RecordingSshHost({
     name,
     endpoint: resolveEndpoint(name, plan.ssh, '/nonexistent-home', undefined),
-    knownHosts: { knownHostsFile: plan.ssh.knownHosts!, pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
+    knownHosts: { knownHostsFiles: [plan.ssh.knownHosts!], pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
     acceptChangedHostKey: false,
   });
   const [result] = await runWorkflow({
