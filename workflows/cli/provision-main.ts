@@ -108,6 +108,7 @@ async function main(argv: string[], entry: string): Promise<number> {
         onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
       }),
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
+    lockNode: true,
     command: ['provision', ...argv].join(' '),
     warn: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
   });

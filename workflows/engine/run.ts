@@ -12,6 +12,7 @@ import type { Stage } from '../../tasks/stage.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { LockedError } from '../../core/errors.ts';
 import { printable } from '../../core/terminal-text.ts';
+import { acquireNodeLock, HEARTBEAT_EVERY_MS, type NodeLock } from './node-lock.ts';
 import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
 import type { RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
@@ -55,6 +56,8 @@ export interface WorkflowOptions {
   openHost: (plan: HostPlan) => Host;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
   localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
+  /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
+  lockNode?: boolean;
   /** The command line, for the lock file. */
   command: string;
   warn: (message: string) => void;
@@ -68,6 +71,8 @@ interface HostState {
   store?: CheckpointStore;
   run?: HostRun;
   release?: () => void;
+  nodeLock?: NodeLock;
+  heartbeat?: ReturnType<typeof setInterval>;
   record?: (event: string, data?: Record<string, unknown>) => void;
   /** Set by the first end of the host's run (its last task, or a failure). */
   ended?: Promise<void>;
@@ -164,6 +169,12 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
+        if (o.lockNode && !o.dryRun) {
+          s.nodeLock = await acquireNodeLock(s.host, { runId: o.runId, command: o.command, warn: o.warn });
+          const lock = s.nodeLock;
+          s.heartbeat = setInterval(() => void lock.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+          s.heartbeat.unref();
+        }
         s.run = new HostRun({
           host: s.host,
           plan: s.plan,
@@ -243,6 +254,9 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
   if (s.host) {
     // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
     if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
+    clearInterval(s.heartbeat);
+    // A run that stopped for a reboot keeps the node's lock: it (or the boot unit's run) goes on.
+    if (s.nodeLock && r.status !== 'rebooting') await s.nodeLock.release().catch((e) => o.warn(`could not release the node's lock on ${s.plan.name}: ${(e as Error).message}`));
     const { roundTrips, connectFailures, connections } = s.host as { roundTrips?: number; connectFailures?: number; connections?: number };
     if (typeof roundTrips === 'number') r.roundTrips = roundTrips;
     if (typeof connectFailures === 'number') r.connectFailures = connectFailures;
