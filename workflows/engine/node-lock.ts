@@ -15,7 +15,7 @@ import { LockedError } from '../../core/errors.ts';
 import type { Host } from '../../hosts/host.ts';
 import { isHolderAlive, readProcStat, type LockHolder } from '../../state/lock.ts';
 
-export const NODE_LOCK_DIR = '/var/lib/sriov-lxc/lock';
+export const NODE_LOCK_DIR = '/var/lib/sriov-lxc/node.lock';
 /** The run touches the heartbeat this often. */
 export const HEARTBEAT_EVERY_MS = 60_000;
 /** A heartbeat older than this (seconds, node clock) frees the lock. */
