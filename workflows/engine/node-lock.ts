@@ -9,6 +9,8 @@
 // warning, when its controller is this machine and the holder is gone (another boot, dead or
 // re-used pid), or when its heartbeat is older than STALE_AFTER_S by the node's own clock (a
 // controller elsewhere stopped working on it: crashed, or cut off for longer than any stage).
+// With --local the run that reboots the node dies with it; the boot unit's run finds that lock
+// from a previous boot and takes it over (with the warning).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockedError } from '../../core/errors.ts';
