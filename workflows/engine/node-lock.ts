@@ -9,8 +9,8 @@
 // warning, when its controller is this machine and the holder is gone (another boot, dead or
 // re-used pid), or when its heartbeat is older than STALE_AFTER_S by the node's own clock (a
 // controller elsewhere stopped working on it: crashed, or cut off for longer than any stage).
-// With --local the run that reboots the node dies with it; the boot unit's run finds that lock
-// from a previous boot and takes it over (with the warning).
+// With --local the run that reboots the node dies with it: a --local holder from an earlier boot
+// of the node is stale, and the boot unit's run takes its lock over (with the warning).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockedError } from '../../core/errors.ts';
@@ -25,10 +25,16 @@ export const STALE_AFTER_S = 600;
 
 export interface NodeLockHolder extends LockHolder {
   runId: string;
+  /** The run works on the node from the node itself (--local): it cannot outlive the node's boot. */
+  local: boolean;
+  /** The node's boot id when the lock was taken. */
+  nodeBootId: string;
 }
 
 export interface NodeLockOptions {
   runId: string;
+  /** --local: this run works on the node from the node itself. */
+  local: boolean;
   command: string;
   warn?: (message: string) => void;
   /** Where the lock directory is (tests); NODE_LOCK_DIR otherwise. */
@@ -43,7 +49,7 @@ export interface NodeLock {
 }
 
 // $1 lock dir, $2 holder line. Prints "taken" or "held", then the holder, the seconds since the
-// last heartbeat ("-" when none yet) by the node's clock.
+// last heartbeat ("-" when none yet) by the node's clock, and the node's boot id.
 const TAKE_SCRIPT = [
   'umask 077',
   'mkdir -p -m 0700 "${1%/*}" || exit',
@@ -54,6 +60,7 @@ const TAKE_SCRIPT = [
   'echo held',
   'head -n 1 "$1/holder" 2>/dev/null || echo',
   'if [ -e "$1/heartbeat" ]; then echo $(( $(date +%s) - $(stat -c %Y "$1/heartbeat") )); else echo -; fi',
+  'cat /proc/sys/kernel/random/boot_id',
 ].join('\n');
 // $1 lock dir, $2 the holder line judged stale, $3 a unique suffix. Moves the stale lock aside only
 // if it still has that holder; if another run replaced it in between, its lock is put back.
@@ -81,6 +88,8 @@ function parseHolder(line: string): NodeLockHolder | undefined {
       since: v.since,
       command: typeof v.command === 'string' ? v.command : '',
       runId: v.runId,
+      local: v.local === true,
+      nodeBootId: typeof v.nodeBootId === 'string' ? v.nodeBootId : '',
     };
   } catch {
     return undefined;
@@ -92,7 +101,8 @@ function describe(h: NodeLockHolder): string {
 }
 
 /** Why `holder` no longer holds the node, or undefined while it may still be working. */
-function staleBecause(holder: NodeLockHolder, heartbeatAgeS: number | undefined, me: string): string | undefined {
+function staleBecause(holder: NodeLockHolder, heartbeatAgeS: number | undefined, nodeBootId: string | undefined, me: string): string | undefined {
+  if (holder.local && nodeBootId !== undefined && holder.nodeBootId !== nodeBootId) return 'it ran on the node (--local), which has rebooted since';
   if (holder.hostname === me && !isHolderAlive(holder)) return 'its process is gone';
   if (heartbeatAgeS !== undefined && heartbeatAgeS > STALE_AFTER_S) return `its last heartbeat was ${heartbeatAgeS} s ago`;
   return undefined;
@@ -112,6 +122,8 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
     since: new Date().toISOString(),
     command: options.command,
     runId: options.runId,
+    local: options.local,
+    nodeBootId: await host.bootId(),
   };
   const line = JSON.stringify(me);
   for (let attempt = 0; ; attempt++) {
@@ -120,13 +132,14 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
     const holderLine = out[1] ?? '';
     const holder = parseHolder(holderLine);
     const age = out[2] === undefined || out[2] === '-' ? undefined : Number(out[2]);
+    const nodeBootId = out[3]?.trim() || undefined;
     if (holder === undefined) {
       throw new LockedError(`${host.name} is locked by another sriov-lxc run (${dir} on the node has no readable holder yet)`, {
         hint: `wait for the other run; if none works on ${host.name}, remove ${dir} on the node`,
       });
     }
     if (holder.runId === options.runId) break;
-    const why = staleBecause(holder, age, me.hostname);
+    const why = staleBecause(holder, age, nodeBootId, me.hostname);
     if (why === undefined || attempt > 2) {
       throw new LockedError(`${host.name} is being worked on by ${describe(holder)}: the node's lock ${dir} is held`, {
         hint: `wait for that run to finish (the same node under another inventory name or state dir, or --local on it, shares this lock); if you are sure it is gone, remove ${dir} on the node`,

@@ -170,7 +170,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
         if (o.lockNode && !o.dryRun) {
-          s.nodeLock = await acquireNodeLock(s.host, { runId: o.runId, command: o.command, warn: o.warn });
+          s.nodeLock = await acquireNodeLock(s.host, { runId: o.runId, local: o.localBoot !== undefined, command: o.command, warn: o.warn });
           const lock = s.nodeLock;
           s.heartbeat = setInterval(() => void lock.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
           s.heartbeat.unref();
