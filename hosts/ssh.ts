@@ -34,6 +34,8 @@ export interface SshEndpoint {
   privateKeyPath?: string;
   /** ssh-agent socket ($SSH_AUTH_SOCK). */
   agentSocket?: string;
+  /** ProxyJump: connect to this host first and reach `host:port` through it (direct-tcpip). */
+  jump?: Omit<SshEndpoint, 'jump'>;
 }
 
 export interface RetryPolicy {
@@ -59,7 +61,7 @@ export interface SshHostOptions {
   name: string;
   endpoint: SshEndpoint;
   /** Where host keys are verified: strict file, or pins (TOFU) plus trusted files. */
-  knownHosts: Pick<HostKeyPolicy, 'knownHostsFile' | 'pinFile' | 'trustedFiles'>;
+  knownHosts: Pick<HostKeyPolicy, 'knownHostsFiles' | 'pinFile' | 'trustedFiles'>;
   /** Replace a changed pinned host key instead of refusing the connection. */
   acceptChangedHostKey: boolean;
   /** Told when a changed host key was accepted. */
@@ -77,6 +79,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 500, maxTi
 // ssh2's types are not installed (node-ssh's typings refer to them): what we use of them.
 interface Ssh2Client {
   setNoDelay(noDelay: boolean): void;
+  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, callback: (error: Error | undefined, stream: unknown) => void): void;
   on(event: 'close' | 'end', listener: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
@@ -147,7 +150,7 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
     }, cause);
   }
   if (/passphrase|encrypted/i.test(message)) {
-    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'load it into ssh-agent and set agent: true in the inventory' }, cause);
+    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'add it to ssh-agent (ssh-add KEY) and run with SSH_AUTH_SOCK set: sriov-lxc then uses the agent for it' }, cause);
   }
   if (e.code === 'ENOTFOUND') {
     return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);
@@ -194,9 +197,10 @@ export class SshHost implements Host {
     return `${username}@${host}:${port}`;
   }
 
-  async #connectOnce(): Promise<NodeSSH> {
-    const { host, port, username, privateKeyPath, agentSocket } = this.#endpoint;
-    const check = await prepareHostKeyCheck(this.#policy, this.name, host, port);
+  /** One authenticated connection to `end`, its host key verified (and pinned) by our policy. */
+  async #open(end: Omit<SshEndpoint, 'jump'>, who: string, target: string, sock?: unknown): Promise<NodeSSH> {
+    const { host, port, username, privateKeyPath, agentSocket } = end;
+    const check = await prepareHostKeyCheck(this.#policy, who, host, port);
     const ssh = new NodeSSH();
     const algorithms = check.preferredAlgorithms;
     const config: Config = {
@@ -205,6 +209,7 @@ export class SshHost implements Host {
       username,
       ...(privateKeyPath ? { privateKeyPath } : {}),
       ...(agentSocket ? { agent: agentSocket } : {}),
+      ...(sock ? { sock: sock as Config['sock'] } : {}),
       readyTimeout: this.#readyTimeoutMs,
       keepaliveInterval: this.#keepaliveIntervalMs,
       keepaliveCountMax: this.#keepaliveCountMax,
@@ -215,27 +220,59 @@ export class SshHost implements Host {
       await ssh.connect(config);
     } catch (error) {
       ssh.dispose();
-      throw check.refusal() ?? classifyConnectError(error, this.name, this.#target);
+      throw check.refusal() ?? classifyConnectError(error, this.name, target);
     }
-    this.connections++;
-    const client = ssh.connection as Ssh2Client;
-    // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
-    // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
-    client.setNoDelay(true);
     // ssh2 emits 'error' (keepalive timeout, reset) while idle too: without a listener it would
     // crash the process. The loss itself is seen through 'close'.
-    client.on('error', () => undefined);
-    client.on('close', () => {
-      if (this.#ssh === ssh) this.#ssh = undefined;
-    });
+    (ssh.connection as Ssh2Client).on('error', () => undefined);
     try {
       await check.commit();
     } catch (error) {
       ssh.dispose();
-      throw new FatalError(`cannot record the host key of ${this.name} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
+      throw new FatalError(`cannot record the host key of ${who} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
         hint: 'check that the state directory is writable',
       }, { cause: error });
     }
+    return ssh;
+  }
+
+  /** ProxyJump: the jump connection and a direct-tcpip channel through it to the node. */
+  async #throughJump(jump: Omit<SshEndpoint, 'jump'>): Promise<{ jumpSsh: NodeSSH; sock: unknown }> {
+    const jumpTarget = `${jump.username}@${jump.host}:${jump.port}`;
+    const jumpSsh = await this.#open(jump, `the jump host of ${this.name}`, jumpTarget);
+    (jumpSsh.connection as Ssh2Client).setNoDelay(true);
+    try {
+      const sock = await new Promise<unknown>((resolve, reject) => {
+        (jumpSsh.connection as Ssh2Client).forwardOut('127.0.0.1', 0, this.#endpoint.host, this.#endpoint.port, (error, stream) => (error ? reject(error) : resolve(stream)));
+      });
+      return { jumpSsh, sock };
+    } catch (error) {
+      jumpSsh.dispose();
+      // Refused while the node reboots, like a refused TCP connection: retried.
+      throw new TransportError(`cannot reach ${this.name} (${this.#target}) through the jump host ${jumpTarget}: ${(error as Error).message}`, {
+        hint: 'check that the node is up and that the jump host may forward to it (AllowTcpForwarding)',
+      }, { cause: error });
+    }
+  }
+
+  async #connectOnce(): Promise<NodeSSH> {
+    const jump = this.#endpoint.jump ? await this.#throughJump(this.#endpoint.jump) : undefined;
+    let ssh: NodeSSH;
+    try {
+      ssh = await this.#open(this.#endpoint, this.name, this.#target, jump?.sock);
+    } catch (error) {
+      jump?.jumpSsh.dispose();
+      throw error;
+    }
+    this.connections++;
+    const client = ssh.connection as Ssh2Client;
+    if (jump) client.on('close', () => jump.jumpSsh.dispose());
+    // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
+    // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
+    client.setNoDelay(true);
+    client.on('close', () => {
+      if (this.#ssh === ssh) this.#ssh = undefined;
+    });
     return ssh;
   }
 

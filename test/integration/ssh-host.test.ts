@@ -264,7 +264,7 @@ test('lab: strict known_hosts refuses an unknown host and accepts a listed one',
   const dir = tempDir(t);
   const knownHostsFile = join(dir, 'strict_known_hosts');
   writeFileSync(knownHostsFile, 'other.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8ZkWfTIxJzfFVWj3bm8flOCdvnvFqfgJfwc0bCS4GS\n');
-  const strict = { knownHosts: { knownHostsFile, pinFile: join(dir, 'known_hosts'), trustedFiles: [] } };
+  const strict = { knownHosts: { knownHostsFiles: [knownHostsFile], pinFile: join(dir, 'known_hosts'), trustedFiles: [] } };
   const error = await t.throwsAsync(hostFor(t, sshd, dir, strict).exec(['true']), { instanceOf: HostKeyError });
   t.regex(error?.message ?? '', /is not in .*strict_known_hosts/);
   t.true(error?.message.includes(sshd.hostKeyFingerprint));
