@@ -10,7 +10,7 @@ import { barChartSvg, escapeXml } from './svg.ts';
 import type { BarChart, ChartGroup, ChartSeries } from './svg.ts';
 import { comparisonTables, reportTables } from './tables.ts';
 import type { Table } from './tables.ts';
-import { flaggedLines, reportNotes, runLine } from './text.ts';
+import { flaggedLines, noiseLine, reportNotes, runLine } from './text.ts';
 
 export const HOST_COLOR = '#1f77b4';
 export const CONTAINER_COLORS = ['#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -123,8 +123,10 @@ export function renderHtml(doc: BenchmarkDocument, comparison?: RunComparison): 
     out.push(`<section class="verdict flagged"><strong>⚠ ${flagged.length} penalt${flagged.length === 1 ? 'y' : 'ies'} beyond ${doc.penaltyThreshold} %</strong><ul>`);
     out.push(...flaggedLines(doc).map((l) => `<li>${escapeXml(l)}</li>`), '</ul></section>');
   } else {
-    out.push(`<section class="verdict ok">No penalty beyond ${doc.penaltyThreshold} %: the containers perform like the host.</section>`);
+    out.push(`<section class="verdict ok">No penalty beyond ${doc.penaltyThreshold} %: no container's interval lies wholly beyond it.</section>`);
   }
+  const noise = noiseLine(doc);
+  if (noise !== undefined) out.push(`<p class="note noise">${escapeXml(noise)}</p>`);
 
   out.push('<section id="network"><h2>Network (iperf3)</h2>');
   const netChart = iperf3Chart(doc);
