@@ -108,6 +108,9 @@ test('html: self-contained, one <rect class="bar"> per data bar, flagged bars ou
   t.true(html.includes(`fill="${HOST_COLOR}"`) && html.includes(`fill="${CONTAINER_COLORS[0]}"`));
   const flaggedChartMetrics = doc.penalties.filter((p) => p.flagged && (p.metric === 'iops' || p.metric === 'latency' || p.metric === 'throughput'));
   t.is((html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"`, 'g')) ?? []).length, flaggedChartMetrics.length);
+  const flaggedTitles = html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"[^>]*><title>[^<]*</title>`, 'g')) ?? [];
+  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] %, penalty<\/title>$/.test(r)), flaggedTitles[0]);
+  t.true(html.includes('within noise (the 95 % interval crosses 0 or 10 %)'), 'the noise line');
 });
 
 test('html and markdown with two containers: one table per container, three series per chart', async (t) => {
