@@ -1,7 +1,9 @@
 // Runs the measurements of one benchmark on a host and in its containers, through Host.exec only
 // (the runner does not know whether the host is local or remote). Every point is measured on every
 // target before the next repetition, so a drift over time (thermal, background load) hits the host
-// and the containers alike instead of showing up as a container penalty.
+// and the containers alike instead of showing up as a container penalty; and the order of the
+// targets rotates from one repetition to the next (host, c1, c2; c1, c2, host; …), so that going
+// first or last at a point (a warm cache, a file just laid out) is not always the same target's lot.
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
@@ -20,7 +22,7 @@ import type { BenchProfile } from './profiles.ts';
 import { targetLabelOf } from './results.ts';
 import type { BenchTarget, BenchmarkDocument, FioPoint, FioSample, FioTestResult, Iperf3Results, Iperf3Sample } from './results.ts';
 
-export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone'>;
+export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone' | 'order'>;
 
 export interface RunnerContext {
   host: Host;
@@ -34,6 +36,12 @@ const MARKER = '.sriov-lxc-bench-marker';
 
 export function benchTargets(plan: HostPlan): BenchTarget[] {
   return [{ kind: 'host' }, ...plan.containers.map((c): BenchTarget => ({ kind: 'container', name: c.name }))];
+}
+
+/** The targets in the order measured at repetition `rep` (1-based): rotated by one per repetition. */
+export function repetitionOrder<T>(targets: readonly T[], rep: number): T[] {
+  const shift = (rep - 1) % targets.length;
+  return [...targets.slice(shift), ...targets.slice(0, shift)];
 }
 
 function where(target: BenchTarget, host: Host): string {
@@ -171,7 +179,7 @@ async function runIperf3(ctx: RunnerContext, targets: BenchTarget[], profile: Be
     target, direction, samples: [] as Iperf3Sample[],
   })));
   for (let rep = 1; rep <= profile.repetitions; rep++) {
-    for (const run of runs) {
+    for (const run of repetitionOrder(targets, rep).flatMap((target) => runs.filter((r) => r.target === target))) {
       const sample = await iperf3Once(ctx, run.target, peer, profile, run.direction);
       run.samples.push(sample);
       ctx.log(`iperf3 ${run.direction} ${targetLabelOf(run.target)} ${rep}/${profile.repetitions}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
@@ -196,7 +204,7 @@ async function runFioTests(ctx: RunnerContext, targets: BenchTarget[], profile: 
       const argv = fioArgv(test, value, profile.fio, { directory, direct });
       const byTarget = targets.map((target) => ({ target, samples: [] as FioSample[] }));
       for (let rep = 1; rep <= profile.repetitions; rep++) {
-        for (const entry of byTarget) {
+        for (const entry of repetitionOrder(byTarget, rep)) {
           const result = await execIn(ctx, entry.target, argv, fioTimeoutMs(profile));
           if (result.code !== 0) {
             throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(entry.target, ctx.host)}`, inTarget(entry.target, argv), result,
@@ -237,8 +245,10 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     const iperf3 = await runIperf3(ctx, targets, profile);
     const { direct, directNote } = await probeDirect(ctx, workDir, directory);
     const tests = await runFioTests(ctx, targets, profile, workDir, direct);
+    const labels = targets.map(targetLabelOf);
     return {
-      targets: targets.map(targetLabelOf),
+      targets: labels,
+      order: Array.from({ length: profile.repetitions }, (_, i) => repetitionOrder(labels, i + 1)),
       iperf3,
       fio: {
         directory, direct, ...(directNote === undefined ? {} : { directNote }),
