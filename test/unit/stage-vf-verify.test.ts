@@ -155,7 +155,7 @@ test('vfCreation sysfs: changing the count while a container holds a VF is refus
 test('sysfs surveys: a real virtio NIC has no SR-IOV; a missing PF is named', (t) => {
   const virtio = parseSysfsSurvey(f('sysfs-virtio-eth0.txt'));
   t.deepEqual(virtio, { found: true, pci: 'virtio2', totalVfs: null, numVfs: null, vfs: [] });
-  const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, macs: [], autoMacs: true };
+  const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, vfCreationSetting: 'auto' as const, vfSettings: [], macs: [], autoMacs: true };
   const base = { plan, link: undefined, lspciVfs: new Set<string>(), maxVfsParam: undefined, vfModule: 'ixgbevf' };
   t.like(assessPf({ ...base, sysfs: virtio }).findings[0], { kind: 'fatal', message: 'eth0 (virtio2) has no SR-IOV capability in sysfs (no sriov_totalvfs)' });
   t.deepEqual(assessPf({ ...base, plan: { ...plan, vfs: 0 }, sysfs: virtio }).findings, [], 'a PF without planned VFs needs no SR-IOV');

@@ -10,6 +10,7 @@ import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type Provision
 import { bootUnit } from '../engine/boot-unit.ts';
 import { InterruptedError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../../core/retry.ts';
+import { resolvePlanForNode } from '../../tasks/bios-verify/nic.ts';
 import { runWorkflow, type HostResult } from '../engine/run.ts';
 import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
@@ -105,6 +106,8 @@ async function main(argv: string[], entry: string): Promise<number> {
         acceptChangedHostKey: args.acceptNewHostKey,
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
       }),
+    resolvePlan: resolvePlanForNode,
+    allowVfResize: args.allowVfResize,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
     command: ['provision', ...argv].join(' '),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
