@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
 import type { NicModel, PfPlan } from '../../inventory/plan.ts';
-import { findPciDevice, parseLspci } from '../parse/lspci.ts';
+import { findPciDevice, parseLspci, type PciDevice } from '../parse/lspci.ts';
 import type { Problem } from './findings.ts';
 
 export interface PfFacts {
@@ -32,12 +32,11 @@ async function linkTarget(host: Host, path: string): Promise<string | undefined>
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
-/** The NIC model from `lspci -Dnn -s <pci>`; null when lspci is not installed or shows nothing. */
-async function nicModel(host: Host, pci: string): Promise<string | null> {
+/** The device as `lspci -Dnn -s <pci>` shows it; null when lspci is not installed or shows nothing. */
+async function lspciDevice(host: Host, pci: string): Promise<PciDevice | null> {
   const result = await host.exec(['lspci', '-Dnn', '-s', pci]);
   if (result.code !== 0) return null;
-  const device = findPciDevice(parseLspci(result.stdout), pci);
-  return device ? `${device.description} [${device.vendorId}:${device.deviceId}]` : null;
+  return findPciDevice(parseLspci(result.stdout), pci) ?? null;
 }
 
 /**
@@ -68,9 +67,11 @@ export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[],
   const totalText = await host.readFile(`${sys}/device/sriov_totalvfs`);
   const totalVfs = totalText === undefined ? undefined : Number.parseInt(totalText.trim(), 10);
   const driver = await linkTarget(host, `${sys}/device/driver`);
-  const vendor = (await host.readFile(`${sys}/device/vendor`))?.trim();
-  const deviceId = (await host.readFile(`${sys}/device/device`))?.trim();
-  const pciId = vendor && deviceId ? `${vendor.replace(/^0x/, '')}:${deviceId.replace(/^0x/, '')}` : null;
+  const listed = await lspciDevice(host, pci);
+  // the PCI id from sysfs, else from lspci
+  const vendor = (await host.readFile(`${sys}/device/vendor`))?.trim().replace(/^0x/, '') ?? listed?.vendorId;
+  const deviceId = (await host.readFile(`${sys}/device/device`))?.trim().replace(/^0x/, '') ?? listed?.deviceId;
+  const pciId = vendor && deviceId ? `${vendor}:${deviceId}` : null;
   const nic = vendor && deviceId ? (nicOfPciId(vendor, deviceId) ?? null) : null;
   const facts = async (total: number, firmwareOff = false): Promise<PfReading> => ({
     facts: {
@@ -78,7 +79,7 @@ export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[],
       pci,
       pciId,
       nic,
-      model: await nicModel(host, pci),
+      model: listed ? `${listed.description} [${listed.vendorId}:${listed.deviceId}]` : null,
       totalVfs: total,
       driver: driver === undefined ? null : posix.basename(driver),
       ...(firmwareOff ? { firmwareOff } : {}),

@@ -108,7 +108,7 @@ async function fitFacts(ctx: StageContext): Promise<{ facts: BiosFacts; notes: s
 
 function summary(facts: BiosFacts): string {
   const cpu = facts.cpuVirt === 'vmx' ? 'VT-x' : 'AMD-V';
-  const pfs = facts.pfs.map((p) => `${p.name} ${p.pci} ${p.nic ?? p.pciId ?? ''} (${p.firmwareOff ? 'SR-IOV off in firmware until the reboot' : `${p.totalVfs} VFs`})`).join(', ');
+  const pfs = facts.pfs.map((p) => `${p.name} ${p.pci}${p.nic ? ` ${p.nic}` : ''} (${p.firmwareOff ? 'SR-IOV off in firmware until the reboot' : `${p.totalVfs} VFs`})`).join(', ');
   const distro = facts.distro.prettyName ?? `${facts.distro.id} ${facts.distro.versionId ?? ''}`;
   return `fit for SR-IOV: ${cpu} on, ${pfs}; ${distro}, kernel ${facts.kernel}`;
 }

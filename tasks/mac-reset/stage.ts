@@ -163,7 +163,8 @@ async function verify(ctx: StageContext): Promise<MacResetOutputs> {
     });
   }
   if (o.drifts.length > 0 || o.settings.length > 0) {
-    throw new NotReadyError(`VF MACs or settings not as planned yet: ${[...o.drifts.map(describe), ...o.settings.map(describeSettings)].join('; ')}`, {
+    const what = o.drifts.length > 0 ? (o.settings.length > 0 ? 'VF MACs and settings' : 'VF MACs') : 'VF settings';
+    throw new NotReadyError(`${what} not as planned yet: ${[...o.drifts.map(describe), ...o.settings.map(describeSettings)].join('; ')}`, {
       hint: 'the VF driver applies a MAC set from the PF after a VF reset; if this persists, check dmesg',
     });
   }
