@@ -38,14 +38,14 @@ export interface Lab {
  * a Lab for the helpers, sharing one state dir; `stop` takes it down and removes the directory
  * (also done here when the lab does not come up).
  */
-export async function startTestLab(name: string, flavour: Flavour, nodes = 1): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
+export async function startTestLab(name: string, flavour: Flavour, nodes = 1, nic?: string): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-${name}-`));
   const stop = async (): Promise<void> => {
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const info = await labUp({ dir, nodes, flavour });
+    const info = await labUp({ dir, nodes, flavour, ...(nic ? { nic } : {}) });
     const plans = loadInventory(info.inventoryPath).hosts;
     return { labs: new Map(plans.map((plan) => [plan.name, { dir, info, plan, stateDir: join(dir, 'state') }])), stop };
   } catch (error) {
@@ -66,11 +66,11 @@ export function firstNode(labs: ReadonlyMap<string, Lab>): Lab {
  * file and take it down; returns a getter for the tests. `ready` runs in the same hook once the
  * lab is up (a file's own before hook would run concurrently with this one).
  */
-export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>): () => Lab {
+export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>, nic?: string): () => Lab {
   let lab: Lab | undefined;
   let stop: (() => Promise<void>) | undefined;
   test.before(async () => {
-    const started = await startTestLab(`it-${flavour}`, flavour);
+    const started = await startTestLab(`it-${flavour}${nic ? `-${nic}` : ''}`, flavour, 1, nic);
     stop = started.stop;
     lab = firstNode(started.labs);
     await ready?.(lab);
@@ -249,7 +249,13 @@ export function bootCount(lab: Lab): number {
 interface IpLink {
   ifname: string;
   address?: string;
-  vfinfo_list?: { vf: number; address: string }[];
+  vfinfo_list?: { vf: number; address: string; vlan_list?: { vlan?: number; qos?: number }[]; rate?: { max_tx: number }; spoofchk?: boolean; trust?: boolean; link_state?: string }[];
+}
+
+/** The VF table of `pf` as `ip -j link show PF` prints it on the node. */
+export async function vfTable(lab: Lab, pf: string): Promise<NonNullable<IpLink['vfinfo_list']>> {
+  const [link] = JSON.parse(await onNode(lab, ['ip', '-j', 'link', 'show', pf])) as IpLink[];
+  return [...(link?.vfinfo_list ?? [])].sort((a, b) => a.vf - b.vf);
 }
 
 /** The MACs of the VFs of `pf` in VF order, from `ip -j link show PF` on the node. */
