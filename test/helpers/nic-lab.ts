@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../inventory/load.ts';
-import { NODE, vfTable, type Lab } from './lab-fixture.ts';
+import { NODE, planForLab, vfTable, type Lab } from './lab-fixture.ts';
 
 /** VF 0 of enp4s0f0 (container c1's) gets every setting; the others spoof checking off. */
 export const VF_SETTINGS = { all: { spoofchk: false }, 0: { vlan: 10, qos: 2, trust: true, maxTxRate: 1000, linkState: 'enable', spoofchk: true } };
@@ -17,7 +17,7 @@ export function editedLab(lab: Lab, name: string, edit: (pf: Record<string, unkn
   for (const pf of doc.hosts[NODE]?.pfs ?? []) edit(pf);
   const path = join(lab.dir, `${name}.yaml`);
   writeFileSync(path, stringify(doc));
-  const plan = loadInventory(path).hosts.find((h) => h.name === NODE)!;
+  const plan = planForLab(loadInventory(path).hosts.find((h) => h.name === NODE)!, lab.info);
   return { ...lab, plan, info: { ...lab.info, inventoryPath: path } };
 }
 
