@@ -204,6 +204,7 @@ export function resumeArgs(a: ProvisionArgs): string[] {
   if (a.from) out.push('--from', a.from);
   if (a.benchProfile) out.push('--bench-profile', a.benchProfile);
   if (a.noTrialBoot) out.push('--no-trial-boot');
+  if (a.allowVfResize) out.push('--allow-vf-resize');
   out.push('--reboot-timeout', String(a.rebootTimeoutS), '--reboot-budget', String(a.rebootBudget));
   return out;
 }
