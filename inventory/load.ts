@@ -8,9 +8,9 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../core/errors.ts';
 import { commandLineProblem, fioDirectoryProblem, hugepagesMountProblem, kernelParamProblems, memoryProblem, templatePatchProblem } from './host-checks.ts';
-import { extraParams, hugepageParams, iommuParams, maxVfsParams } from './kernel-params.ts';
 import { deriveMac, normaliseMac } from './macs.ts';
-import type { ContainerPlan, HostPlan, Inventory, PfPlan } from './plan.ts';
+import { resolveNic } from './nic-resolve.ts';
+import type { ContainerPlan, HostPlan, Inventory, PfPlan, VfSettings } from './plan.ts';
 import { defaultsSchema, hostSchema, inventorySchema, type HostInput } from './schema.ts';
 import { NAMED_PATCHES } from './template-patches.ts';
 
@@ -181,12 +181,14 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
       problems.add(at('pfs', i, 'macs'), `${pf.macs.length} MACs`, `must list exactly one MAC per VF (vfs: ${pf.vfs}), or be "auto"`);
     }
     const macs = pf.macs === 'auto' ? Array.from({ length: pf.vfs }, (_, vf) => deriveMac(name, pf.name, vf)) : pf.macs.map(normaliseMac);
-    return { name: pf.name, vfs: pf.vfs, vfCreation: pf.vfCreation, macs, autoMacs: pf.macs === 'auto' };
+    for (const key of Object.keys(pf.vfSettings)) {
+      if (key !== 'all' && Number(key) >= pf.vfs) problems.add(at('pfs', i, 'vfSettings', key), undefined, `is not a VF of ${pf.name} (it has ${pf.vfs} VFs: 0-${pf.vfs - 1})`);
+    }
+    const vfSettings: VfSettings[] = Array.from({ length: pf.vfs }, (_, vf) => ({ ...pf.vfSettings.all, ...pf.vfSettings[String(vf)] }));
+    // the initial method; resolveNic settles auto for the NIC
+    const vfCreation = pf.vfCreation === 'auto' ? 'max_vfs' : pf.vfCreation;
+    return { name: pf.name, vfs: pf.vfs, vfCreation, vfCreationSetting: pf.vfCreation, vfSettings, macs, autoMacs: pf.macs === 'auto' };
   });
-  const creations = new Set(pfs.map((pf) => pf.vfCreation));
-  if (creations.size > 1) {
-    problems.add(at('pfs'), undefined, 'mixes vfCreation max_vfs and sysfs: max_vfs is one driver parameter for all ports; use one method per host');
-  }
 
   if (h.driver.source === 'tarball') {
     if (!h.driver.pf) problems.add(at('driver', 'pf'), undefined, 'is required with source: tarball (path of the ixgbe tarball)');
@@ -231,19 +233,12 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
     source: h.driver.source,
     pfTarball: localFile(at('driver', 'pf'), h.driver.pf),
     vfTarball: localFile(at('driver', 'vf'), h.driver.vf),
-    pfModule: h.driver.pfModule,
-    vfModule: h.driver.vfModule,
+    pfModule: h.driver.pfModule ?? '',
+    vfModule: h.driver.vfModule ?? '',
   };
   if (problems.lines.length > before) return undefined;
 
-  const kernelParams = [...iommuParams(h.iommu), ...hugepageParams(h.hugepages), ...maxVfsParams(driver, pfs), ...extraParams(h.kernelParams)];
-  const tooLong = commandLineProblem(kernelParams);
-  if (tooLong) {
-    problems.add(at('kernelParams'), undefined, `with the planned params would ${tooLong}`);
-    return undefined;
-  }
-
-  return {
+  const unresolved: HostPlan = {
     name,
     ssh: {
       address: h.address,
@@ -255,16 +250,26 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
       sshConfigHost: h.sshConfigHost,
     },
     distro: h.distro,
+    nic: { model: null, setting: h.nic, pinnedModules: { pf: h.driver.pfModule, vf: h.driver.vfModule } },
     iommu: h.iommu,
     hugepages: h.hugepages,
     extraKernelParams: h.kernelParams,
-    kernelParams,
+    kernelParams: [],
     trialBoot: h.trialBoot,
     driver,
     pfs,
     containers,
     benchmark: h.benchmark,
   };
+  const { plan, problems: nicProblems } = resolveNic(unresolved, h.nic === 'auto' ? null : h.nic);
+  for (const p of nicProblems) problems.add(at('nic'), h.nic, p);
+  if (problems.lines.length > before) return undefined;
+  const tooLong = commandLineProblem(plan.kernelParams);
+  if (tooLong) {
+    problems.add(at('kernelParams'), undefined, `with the planned params would ${tooLong}`);
+    return undefined;
+  }
+  return plan;
 }
 
 function hostChecks(h: HostInput, problems: Problems, at: (...p: Path) => Path): void {

@@ -4,6 +4,34 @@
 export type Distro = 'auto' | 'centos7' | 'debian12';
 export type IommuMode = 'off' | 'on' | 'pt';
 export type VfCreation = 'max_vfs' | 'sysfs';
+export type NicModel = '82599' | 'x710' | 'e810' | 'cx5';
+
+/** Settings of one VF through its PF (`ip link set PF vf N ...`); absent keys are left as they are. */
+export interface VfSettings {
+  vlan?: number;
+  qos?: number;
+  spoofchk?: boolean;
+  trust?: boolean;
+  linkState?: 'auto' | 'enable' | 'disable';
+  /** Mbit/s; 0: no limit. */
+  maxTxRate?: number;
+}
+
+/** The NIC a plan is resolved for, and what the inventory said to resolve it again. */
+export interface NicPlan {
+  /** null: not known yet (nic: auto, before the node's PCI ids were read; the paper's ixgbe meanwhile). */
+  model: NicModel | null;
+  setting: NicModel | 'auto';
+  /** driver.pfModule / vfModule when the inventory pins them. */
+  pinnedModules: { pf?: string; vf?: string };
+}
+
+/** SR-IOV enabled in the NIC's firmware (ConnectX: mstconfig SRIOV_EN=1 NUM_OF_VFS=n; next boot). */
+export interface FirmwarePlan {
+  tool: 'mstconfig';
+  /** VFs per PF the firmware must allow: the most any PF plans. */
+  numVfs: number;
+}
 
 export interface SshPlan {
   address: string;
@@ -22,6 +50,10 @@ export interface PfPlan {
   name: string;
   vfs: number;
   vfCreation: VfCreation;
+  /** What the inventory says (auto: max_vfs where the PF driver has it, else sysfs). */
+  vfCreationSetting: VfCreation | 'auto';
+  /** One VfSettings per VF index ({} when none). */
+  vfSettings: VfSettings[];
   /** One MAC per VF index, lower-case, colon-separated. */
   macs: string[];
   /** Whether `macs` were derived (`auto`) rather than listed. */
@@ -85,6 +117,9 @@ export interface HostPlan {
   name: string;
   ssh: SshPlan;
   distro: Distro;
+  nic: NicPlan;
+  /** Set when the NIC's firmware gates SR-IOV and VFs are planned. */
+  firmware?: FirmwarePlan;
   iommu: IommuMode;
   hugepages?: HugepagesPlan;
   /** Extra key=value params from the inventory (value null for a bare flag). */

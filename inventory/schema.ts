@@ -2,6 +2,7 @@
 // here to what the kernel, LXC or the tool accepts, so hostile input is refused before any host is
 // touched (commands are quoted as well: this is the first of two walls, not the only one).
 import { z } from 'zod';
+import { NIC_MODELS } from './nics.ts';
 
 // Kernel interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', ':', whitespace.
 const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
@@ -59,11 +60,25 @@ const sshFields = {
   sshConfigHost: z.string().regex(/^[A-Za-z0-9_.-]{1,253}$/, 'must be a Host alias of ~/.ssh/config (letters, digits, _ . -)'),
 };
 
+// Per-VF settings through the PF (`ip link set PF vf N ...`); vlan 0 and maxTxRate 0 mean none.
+const vfSettingsSchema = z.strictObject({
+  vlan: z.number().int().min(0).max(4095).optional(),
+  qos: z.number().int().min(0).max(7).optional(),
+  spoofchk: z.boolean().optional(),
+  trust: z.boolean().optional(),
+  linkState: z.enum(['auto', 'enable', 'disable']).optional(),
+  /** Mbit/s. */
+  maxTxRate: z.number().int().min(0).max(1_000_000).optional(),
+});
+
 const pfSchema = z.strictObject({
   name: ifname,
   vfs: z.number().int().min(0).max(256),
-  vfCreation: z.enum(['max_vfs', 'sysfs']).default('max_vfs'),
+  // auto: max_vfs where the PF driver has that parameter (ixgbe), sysfs elsewhere.
+  vfCreation: z.enum(['auto', 'max_vfs', 'sysfs']).default('auto'),
   macs: z.union([z.literal('auto'), z.array(macAddress)]).default('auto'),
+  // `all` for every VF of the PF, a VF index for one VF (its keys win over all's).
+  vfSettings: z.record(z.string().regex(/^(?:all|\d{1,3})$/, 'must be "all" or a VF index'), vfSettingsSchema).default({}),
 });
 
 const namedPatch = z.enum(['centos7-slow-boot']);
@@ -96,8 +111,9 @@ const driverSchema = z.strictObject({
   source: z.enum(['tarball', 'inbox']),
   pf: localPath.optional(),
   vf: localPath.optional(),
-  pfModule: z.string().regex(MODULE, 'must be a kernel module name').default('ixgbe'),
-  vfModule: z.string().regex(MODULE, 'must be a kernel module name').default('ixgbevf'),
+  // Absent: the NIC's drivers (detected from the PF's PCI id, or the pinned nic).
+  pfModule: z.string().regex(MODULE, 'must be a kernel module name').optional(),
+  vfModule: z.string().regex(MODULE, 'must be a kernel module name').optional(),
 });
 
 const benchmarkSchema = z.strictObject({
@@ -115,6 +131,7 @@ const benchmarkSchema = z.strictObject({
 const hostFields = {
   ...sshFields,
   distro: z.enum(['auto', 'centos7', 'debian12']),
+  nic: z.enum(['auto', ...NIC_MODELS]),
   iommu: z.enum(['off', 'on', 'pt']),
   hugepages: z.strictObject({
     count: z.number().int().min(0).max(1_000_000),
@@ -144,11 +161,12 @@ export const hostSchema = z.strictObject({
   knownHosts: hostFields.knownHosts.optional(),
   sshConfigHost: hostFields.sshConfigHost.optional(),
   distro: hostFields.distro.default('auto'),
+  nic: hostFields.nic.default('auto'),
   iommu: hostFields.iommu.default('pt'),
   hugepages: hostFields.hugepages.optional(),
   kernelParams: hostFields.kernelParams.default({}),
   trialBoot: hostFields.trialBoot.default(true),
-  driver: hostFields.driver.default({ source: 'inbox', pfModule: 'ixgbe', vfModule: 'ixgbevf' }),
+  driver: hostFields.driver.default({ source: 'inbox' }),
   containers: hostFields.containers.default([]),
   benchmark: hostFields.benchmark.default({ profile: 'paper', fio: { directory: '/srv/bench' }, penaltyThreshold: 10 }),
 });

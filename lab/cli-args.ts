@@ -2,10 +2,11 @@
 import { parseArgs } from 'node:util';
 import { FAULTS, FAULT_HELP } from './faults.ts';
 import { FLAVOURS, MAX_NODES, type Flavour } from './layout.ts';
+import { DEFAULT_NIC, NIC_MODELS, nicFacts } from './nics.ts';
 
 export type LabCommand =
   | { cmd: 'help' }
-  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; bootDelayMs?: number }
+  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; nic: string; bootDelayMs?: number }
   | { cmd: 'down'; dir?: string }
   | { cmd: 'status'; dir?: string; json: boolean }
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
@@ -16,13 +17,14 @@ export class LabUsageError extends Error {}
 
 export const LAB_HELP = `Usage: npx zx workflows/lab.ts COMMAND [options]
 
-The lab: simulated SR-IOV nodes (Intel 82599ES, CentOS 7 or Debian 12) on this machine, each a set
+The lab: simulated SR-IOV nodes (Intel 82599ES, X710, E810 or ConnectX-5; CentOS 7 or Debian 12) on this machine, each a set
 of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.
 
 Commands
-  up [--nodes N] [--flavour centos7|debian12] [--boot-delay MS]
+  up [--nodes N] [--flavour centos7|debian12] [--nic ${NIC_MODELS.join('|')}] [--boot-delay MS]
                           start N nodes (node1..N, 1-${MAX_NODES}) and the peer; prints the inventory
-                          path as the last line. Idempotent.
+                          path as the last line. Idempotent. NIC models (default ${DEFAULT_NIC}):
+${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m).title ?? ''}`).join('\n')}
   down                    stop everything the lab started and remove it
   status [--json]         nodes, their power phase, boot, faults
   reboot NAME [--no-wait] reset a node (or power it on when it is off)
@@ -58,6 +60,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
         dir: { type: 'string' },
         nodes: { type: 'string' },
         flavour: { type: 'string' },
+        nic: { type: 'string' },
         'boot-delay': { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
@@ -85,7 +88,9 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       const nodes = v.nodes === undefined ? 1 : positiveInt(v.nodes, '--nodes');
       if (nodes < 1 || nodes > MAX_NODES) throw new LabUsageError(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
       const bootDelay = v['boot-delay'] === undefined ? {} : { bootDelayMs: positiveInt(v['boot-delay'], '--boot-delay') };
-      return { cmd, ...dir, nodes, flavour: flavour as Flavour, ...bootDelay };
+      const nic = v.nic ?? DEFAULT_NIC;
+      if (!NIC_MODELS.includes(nic)) throw new LabUsageError(`--nic ${nic}: choose one of ${NIC_MODELS.join(', ')}`);
+      return { cmd, ...dir, nodes, flavour: flavour as Flavour, nic, ...bootDelay };
     }
     case 'down':
       return { cmd, ...dir };

@@ -15,3 +15,4 @@ export {
 export { FAULTS, FAULT_HELP, type Fault } from './faults.ts';
 export type { PowerState, PowerPhase } from './power.ts';
 export type { Flavour } from './layout.ts';
+export { NIC_MODELS, DEFAULT_NIC, nicFacts } from './nics.ts';

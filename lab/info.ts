@@ -16,6 +16,8 @@ export interface LabNode {
   address: string;
   port: number;
   flavour: Flavour;
+  /** The NIC model (lab/node/nics.conf). */
+  nic: string;
   netns: string;
   containers: ContainerLayout[];
   dir: string;
@@ -46,7 +48,7 @@ export function labInfo(dirOption?: string): LabInfo {
   const nodes: LabNode[] = [];
   for (let i = 1; i <= state.nodeCount; i++) {
     const n = nodeLayout(lab, i, dir);
-    nodes.push({ name: n.name, address: n.address, port: 22, flavour: state.flavour, netns: n.netns, containers: n.containers, dir: n.dir });
+    nodes.push({ name: n.name, address: n.address, port: 22, flavour: state.flavour, nic: state.nic ?? '82599', netns: n.netns, containers: n.containers, dir: n.dir });
   }
   return {
     dir,

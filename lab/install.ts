@@ -12,7 +12,7 @@ const PLAIN = ['root', 'boot', 'mnt', 'tmp', 'lxc'];
 export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The environment every node-side script of the lab starts with. */
-export function nodeEnv(node: NodeLayout, flavour: Flavour, srcDir: string, shimDir: string): Record<string, string> {
+export function nodeEnv(node: NodeLayout, flavour: Flavour, srcDir: string, shimDir: string, nic = '82599'): Record<string, string> {
   return {
     PATH: NODE_PATH,
     HOME: '/root',
@@ -21,6 +21,7 @@ export function nodeEnv(node: NodeLayout, flavour: Flavour, srcDir: string, shim
     LAB_NODE: node.name,
     LAB_NODE_INDEX: String(node.index),
     LAB_FLAVOUR: flavour,
+    LAB_NIC: nic,
     LAB_NODE_DIR: node.dir,
     LAB_SRC: srcDir,
     LAB_SHIM_DIR: shimDir,
@@ -47,12 +48,13 @@ export async function installNode(
   srcDir: string,
   shimDir: string,
   authorizedKeys: string,
+  nic?: string,
 ): Promise<void> {
   const p = nodePaths(node.dir);
   if (existsSync(p.installed)) return;
   prepareNodeDir(node);
   await ensureKeyPair(p.hostKey, `${node.name} host key`);
-  const env = { ...nodeEnv(node, flavour, srcDir, shimDir), LAB_AUTHORIZED_KEYS: authorizedKeys, LAB_HOST_KEY: p.hostKey };
+  const env = { ...nodeEnv(node, flavour, srcDir, shimDir, nic), LAB_AUTHORIZED_KEYS: authorizedKeys, LAB_HOST_KEY: p.hostKey };
   const result = await $({ env, quiet: true, nothrow: true })`unshare --mount --fork -- sh ${join(srcDir, 'install.sh')}`;
   writeFileSync(join(node.dir, 'install.log'), result.stdout + result.stderr);
   if (result.exitCode !== 0) {

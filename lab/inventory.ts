@@ -1,12 +1,16 @@
 // The inventory a lab writes for its nodes, in the format of inventory.example.yaml: the paper's
 // node (two 82599 ports, VFs by max_vfs, two containers each owning a VF), scaled down for the
-// lab (4 VFs per port, 16 hugepages, the quick benchmark profile against the lab's peer). Pure.
+// lab (4 VFs per port, 16 hugepages, the quick benchmark profile against the lab's peer). With
+// another NIC model, what an operator of that NIC writes: the distribution's drivers and no VF
+// creation method (the tool detects the NIC and uses sysfs where there is no max_vfs).
 import { stringify } from 'yaml';
 import type { Flavour, LabLayout, NodeLayout } from './layout.ts';
 
 export interface InventoryInputs {
   lab: LabLayout;
   flavour: Flavour;
+  /** The NIC model (lab/node/nics.conf); default 82599. */
+  nic?: string;
   nodes: readonly NodeLayout[];
   key: string;
   knownHosts: string;
@@ -23,6 +27,7 @@ export const LAB_VFS_PER_PF = 4;
 export function renderInventory(inputs: InventoryInputs): string {
   const t = TEMPLATE[inputs.flavour];
   const hosts: Record<string, unknown> = {};
+  const paper = (inputs.nic ?? '82599') === '82599';
   for (const node of inputs.nodes) {
     hosts[node.name] = {
       address: node.address,
@@ -31,8 +36,10 @@ export function renderInventory(inputs: InventoryInputs): string {
       iommu: 'pt',
       hugepages: { count: 16, size: '2M', mount: '/mnt/huge' },
       kernelParams: {},
-      driver: { source: 'tarball', pf: inputs.drivers.pf, vf: inputs.drivers.vf, pfModule: 'ixgbe', vfModule: 'ixgbevf' },
-      pfs: ['enp4s0f0', 'enp4s0f1'].map((name) => ({ name, vfs: LAB_VFS_PER_PF, vfCreation: 'max_vfs', macs: 'auto' })),
+      ...(paper
+        ? { driver: { source: 'tarball', pf: inputs.drivers.pf, vf: inputs.drivers.vf, pfModule: 'ixgbe', vfModule: 'ixgbevf' } }
+        : {}),
+      pfs: ['enp4s0f0', 'enp4s0f1'].map((name) => ({ name, vfs: LAB_VFS_PER_PF, ...(paper ? { vfCreation: 'max_vfs' } : {}), macs: 'auto' })),
       containers: node.containers.map((c) => ({
         name: c.name,
         template: t.template,

@@ -26,7 +26,7 @@ export interface NodeLayout {
   address: string;
   /** The switch ports of enp4s0f0 and enp4s0f1. */
   switchPorts: [string, string];
-  /** Intel (X520 OUI 90:e2:ba) MACs of enp4s0f0 and enp4s0f1. */
+  /** The NIC vendor's MACs of enp4s0f0 and enp4s0f1 (X520: 90:e2:ba). */
   pfMacs: [string, string];
   containers: ContainerLayout[];
   dir: string;
@@ -65,7 +65,8 @@ export function labLayout(slot: number): LabLayout {
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
-export function nodeLayout(lab: LabLayout, index: number, labDir: string): NodeLayout {
+/** `oui`: the first three octets of the PF MACs (the NIC vendor's; Intel X520 by default). */
+export function nodeLayout(lab: LabLayout, index: number, labDir: string, oui = '90:e2:ba'): NodeLayout {
   if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) {
     throw new Error(`node index ${index} is outside 1..${MAX_NODES}`);
   }
@@ -76,7 +77,7 @@ export function nodeLayout(lab: LabLayout, index: number, labDir: string): NodeL
     netns: `${lab.prefix}-${name}`,
     address: `${lab.subnet}.${10 + index}`,
     switchPorts: [`n${index}p0`, `n${index}p1`],
-    pfMacs: [0, 1].map((pf) => `90:e2:ba:${hex2(lab.slot)}:${hex2(index)}:${hex2(pf)}`) as [string, string],
+    pfMacs: [0, 1].map((pf) => `${oui}:${hex2(lab.slot)}:${hex2(index)}:${hex2(pf)}`) as [string, string],
     containers: PF_NAMES.map((pf, i) => ({
       name: `c${i + 1}`,
       pf,

@@ -10,6 +10,8 @@ export interface LabState {
   dir: string;
   slot: number;
   flavour: Flavour;
+  /** The NIC model of every node (lab/node/nics.conf); absent in labs from before NIC models: 82599. */
+  nic?: string;
   nodeCount: number;
   /** Delay between a node's power-off and its next boot (the "POST"). */
   bootDelayMs: number;

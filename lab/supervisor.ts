@@ -42,6 +42,7 @@ const state = readState(dir);
 if (!state) throw new Error(`no lab state in ${dir}`);
 const lab = labLayout(state.slot);
 const flavour: Flavour = state.flavour;
+const nic = state.nic;
 const srcDir = fileURLToPath(new URL('./node/', import.meta.url)).replace(/\/$/, '');
 const shimDir = labPaths(dir).shimDir;
 const hostCpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -132,7 +133,7 @@ async function boot(ctx: NodeContext, choice: BootChoice): Promise<number> {
   delete ctx.power.sshdReadyAt;
   const uptime = Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
   const env = {
-    ...nodeEnv(ctx.layout, flavour, srcDir, shimDir),
+    ...nodeEnv(ctx.layout, flavour, srcDir, shimDir, nic),
     LAB_NODEJS: process.execPath,
     LAB_ADDRESS: `${ctx.layout.address}/${lab.prefixLength}`,
     LAB_NETNS: ctx.layout.netns,

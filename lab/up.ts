@@ -12,6 +12,7 @@ import { packDrivers } from './drivers.ts';
 import { labDir, labInfo, type LabInfo } from './info.ts';
 import { installNode } from './install.ts';
 import { renderInventory } from './inventory.ts';
+import { DEFAULT_NIC, nicFacts } from './nics.ts';
 import { ensureKeyPair, writeKnownHosts } from './keys.ts';
 import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Flavour } from './layout.ts';
 import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
@@ -26,6 +27,8 @@ export interface LabUpOptions {
   /** 1..32, default 1. */
   nodes?: number;
   flavour?: Flavour;
+  /** The NIC model of the nodes (lab/node/nics.conf): 82599 (default), x710, e810, cx5. */
+  nic?: string;
   /** Pause between a node's shutdown and its next boot; default 2000. */
   bootDelayMs?: number;
   /** How long to wait for every node's sshd; default 60 s. */
@@ -73,12 +76,14 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const flavour = options.flavour ?? 'centos7';
   const timeoutMs = options.timeoutMs ?? 60_000;
   checkOptions(nodeCount, flavour);
+  const nic = options.nic ?? DEFAULT_NIC;
+  const facts = nicFacts(nic);
 
   const existing = readState(dir);
   if (existing && healthy(existing)) {
-    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour) {
+    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour || (existing.nic ?? DEFAULT_NIC) !== nic) {
       throw new Error(
-        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} node(s), not ${nodeCount} ${flavour}: ` +
+        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} node(s) with ${existing.nic ?? DEFAULT_NIC}, not ${nodeCount} ${flavour} with ${nic}: ` +
           `run \`lab.ts down --dir ${dir}\` first`,
       );
     }
@@ -95,6 +100,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     dir,
     slot: 0,
     flavour,
+    nic,
     nodeCount,
     bootDelayMs: options.bootDelayMs ?? 2000,
     createdDir,
@@ -109,7 +115,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     remember(state, 'paths', join(dir, p));
   }
   const lab = labLayout(slot.slot);
-  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir));
+  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir, facts.oui));
 
   const [drivers] = await Promise.all([
     packDrivers(DRIVER_SRC, paths.drivers),
@@ -126,11 +132,11 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   writeState(state);
   for (const node of nodes) await createNodeNetwork(state, lab, node);
 
-  await Promise.all(nodes.map((n) => installNode(n, flavour, SRC, paths.shimDir, `${paths.clientKey}.pub`)));
+  await Promise.all(nodes.map((n) => installNode(n, flavour, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
   writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
   writeFileSync(
     paths.inventory,
-    renderInventory({ lab, flavour, nodes, key: paths.clientKey, knownHosts: paths.knownHosts, drivers }),
+    renderInventory({ lab, flavour, nic, nodes, key: paths.clientKey, knownHosts: paths.knownHosts, drivers }),
   );
 
   for (const cg of labCgroupRoots(slot.slot)) remember(state, 'cgroups', cg);

@@ -3,6 +3,7 @@ import type { Stage } from './stage.ts';
 import { biosVerifyStage } from './bios-verify/stage.ts';
 import { driverBuildStage } from './driver-build/stage.ts';
 import { modulesHugepagesStage } from './modules-hugepages/stage.ts';
+import { nicFirmwareStage } from './nic-firmware/stage.ts';
 import { kernelCmdlineStage } from './kernel-cmdline/stage.ts';
 import { rebootStage } from './reboot/stage.ts';
 import { kernelCmdlineCommitStage } from './kernel-cmdline-commit/stage.ts';
@@ -15,6 +16,7 @@ export const PROVISION_STAGES: readonly Stage[] = [
   biosVerifyStage,
   driverBuildStage,
   modulesHugepagesStage,
+  nicFirmwareStage,
   kernelCmdlineStage,
   rebootStage,
   kernelCmdlineCommitStage,

@@ -34,6 +34,8 @@ export interface StageContext {
   runId: string;
   /** The controller's state dir (checkpoints, run artefacts such as benchmark results). */
   stateDir: string;
+  /** --allow-vf-resize: a VF count change may stop the containers owning VFs and start them again. */
+  allowVfResize?: boolean;
 }
 
 export interface Stage {

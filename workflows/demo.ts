@@ -6,15 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labDown, labUp } from '../lab/index.ts';
+import { DEFAULT_NIC, NIC_MODELS, labDown, labUp } from '../lab/index.ts';
 import { readCheckpoint } from '../state/checkpoint.ts';
 import { scriptArgs } from './cli/script-args.ts';
 
-const HELP = `Usage: npm run demo [-- --flavour centos7|debian12] [--keep]
+const HELP = `Usage: npm run demo [-- --flavour centos7|debian12] [--nic ${NIC_MODELS.join('|')}] [--keep]
 
 Starts one lab node, provisions it over SSH (every stage, one reboot, the quick benchmark),
 prints what it built and where the state and report are, and takes the lab down.
   --flavour F   centos7 (default, the paper's distro) or debian12
+  --nic M       the node's NIC: ${NIC_MODELS.join(', ')} (default ${DEFAULT_NIC}, the paper's)
   --keep        leave the lab running (take it down with: npx zx workflows/lab.ts down)
 `;
 
@@ -35,7 +36,7 @@ function runNode(script: string, args: string[], options: { capture?: boolean } 
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { flavour: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { flavour: { type: 'string' }, nic: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -45,11 +46,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: --flavour ${flavour}: expected centos7 or debian12\n`);
     return 2;
   }
+  const nic = values.nic ?? DEFAULT_NIC;
+  if (!NIC_MODELS.includes(nic)) {
+    process.stderr.write(`error: --nic ${nic}: expected one of ${NIC_MODELS.join(', ')}\n`);
+    return 2;
+  }
   const dir = here('../.lab/demo');
   const stateDir = join(dir, 'state');
   const started = Date.now();
-  console.log(`lab: starting one ${flavour} node in ${dir}`);
-  const lab = await labUp({ dir, nodes: 1, flavour });
+  console.log(`lab: starting one ${flavour} node with ${nic} in ${dir}`);
+  const lab = await labUp({ dir, nodes: 1, flavour, nic });
   try {
     console.log(`lab: node1 at ${lab.nodes[0]!.address}, iperf3 peer at ${lab.peerAddress}; inventory ${lab.inventoryPath}\n`);
     const provision = runNode(here('./provision.ts'), ['--inventory', lab.inventoryPath, '--host', 'node1', '--state-dir', stateDir, '--bench-profile', 'quick']);

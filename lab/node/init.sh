@@ -5,7 +5,7 @@
 # fstab hugetlbfs mounts, boot units ordered before sshd, sshd, then the other enabled units.
 # SIGTERM means reboot (exit 0), SIGUSR2 power-off (exit 10): when PID 1 exits the kernel kills
 # everything else in the node, containers included.
-# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_NODE_DIR LAB_SRC LAB_NODEJS LAB_ADDRESS
+# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_NIC LAB_NODE_DIR LAB_SRC LAB_NODEJS LAB_ADDRESS
 #              LAB_SHIM_DIR LAB_SHIM_OFF=1
 trap 'exit 0' TERM
 trap 'exit 10' USR2
@@ -27,6 +27,7 @@ cat > "$LAB_RUN/node.env" << EOF
 LAB_NODE=$LAB_NODE
 LAB_NODE_INDEX=$LAB_NODE_INDEX
 LAB_FLAVOUR=$LAB_FLAVOUR
+LAB_NIC=$LAB_NIC
 LAB_NODEJS=/run/sriov-lab/nodejs
 EOF
 : > "$LAB_RUN/kmsg"
@@ -48,9 +49,10 @@ $REAL_IP addr add "$LAB_ADDRESS" dev enp4s0f0
 sysctl --system > /dev/null 2>&1
 
 # udev coldplug loads the PF driver; modules-load.d comes after.
+nic_firmware_boot
 pci_tree_init
 iommu_init
-module_blacklisted ixgbe || modules_load ixgbe "$(module_config_params ixgbe)" 2>> "$LAB_RUN/kmsg"
+module_blacklisted "$NIC_pf_driver" || modules_load "$NIC_pf_driver" "$(module_config_params "$NIC_pf_driver")" 2>> "$LAB_RUN/kmsg"
 # Like systemd-modules-load: a name in /etc hides the same name in /run and /usr/lib; name order.
 for conf in $(ls /etc/modules-load.d/*.conf /run/modules-load.d/*.conf /usr/lib/modules-load.d/*.conf 2> /dev/null |
   awk -F/ '!seen[$NF]++ { print $NF "\t" $0 }' | sort | cut -f2); do

@@ -137,25 +137,37 @@ ln -sf /usr/lib/sriov-lab/bin/grub-probe /usr/sbin/grub-probe
 ln -sf /usr/lib/sriov-lab/bin/grub-mkrelpath /usr/bin/grub-mkrelpath
 for t in lxc-centos lxc-debian; do ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab "/usr/share/lxc/templates/$t"; done
 
-# In-box drivers and kernel headers for out-of-tree builds.
-inbox() { # NAME VERSION DESCRIPTION PARM
-  dir=$MODDIR/kernel/drivers/net/ethernet/intel/$1
+# In-box drivers (every NIC model's, as a distribution kernel ships them) and kernel headers for
+# out-of-tree builds.
+inbox() { # NAME VERSION DESCRIPTION PARM VENDOR
+  case "$5" in
+    15b3) dir=$MODDIR/kernel/drivers/net/ethernet/mellanox/mlx5/core ;;
+    *) dir=$MODDIR/kernel/drivers/net/ethernet/intel/$1 ;;
+  esac
+  [ -e "$dir/$1.ko" ] && return 0
   mkdir -p "$dir"
   {
     echo "sriov-lab-module"
     echo "name=$1"
-    echo "version=$2"
-    echo "license=GPL v2"
+    [ -z "$2" ] || echo "version=$2"
+    echo "license=$([ "$5" = 15b3 ] && echo 'Dual BSD/GPL' || echo 'GPL v2')"
     echo "description=$3"
-    echo "author=Intel Corporation, <linux.nics@intel.com>"
+    [ "$5" = 15b3 ] && echo "author=Eli Cohen <eli@mellanox.com>" || echo "author=Intel Corporation, <linux.nics@intel.com>"
     echo "intree=Y"
     echo "vermagic=$KREL SMP mod_unload modversions"
     [ -z "$4" ] || echo "parm=$4"
   } > "$dir/$1.ko"
 }
-inbox ixgbe 5.1.0-k "Intel(R) 10 Gigabit PCI Express Network Driver" \
-  "max_vfs:Maximum number of virtual functions to allocate per physical function - default is zero and maximum value is 63. (Deprecated) (uint)"
-inbox ixgbevf 4.1.0-k "Intel(R) 10 Gigabit Virtual Function Network Driver" ""
+for model in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$LAB_SRC/nics.conf"); do
+  (
+    LAB_NIC=$model
+    . "$LAB_SRC/lib/common.sh"
+    inbox "$NIC_pf_driver" "$NIC_pf_version" "$NIC_pf_desc" "$NIC_pf_parm" "$NIC_vendor"
+    inbox "$NIC_vf_driver" "$NIC_vf_version" "$NIC_vf_desc" "" "$NIC_vendor"
+  )
+done
+# The ConnectX's firmware tool (Debian/EPEL package mstflint), on nodes that carry one.
+if [ "$NIC_firmware" = mstconfig ]; then ln -sf /usr/lib/sriov-lab/bin/mstconfig /usr/bin/mstconfig; fi
 mkdir -p "/usr/src/linux-headers-$KREL"
 ln -sf /usr/lib/sriov-lab/kbuild/Makefile "/usr/src/linux-headers-$KREL/Makefile"
 ln -sfn "/usr/src/linux-headers-$KREL" "$MODDIR/build"

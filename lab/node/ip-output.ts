@@ -18,7 +18,7 @@ export interface VfInfo {
   linkState: 'auto' | 'enable' | 'disable';
 }
 
-/** What the simulated hardware reports: per PF, its VFs, or null when ixgbe is not bound. */
+/** What the simulated hardware reports: per PF, its VFs, or null when its driver is not bound. */
 export type PfView = ReadonlyMap<string, readonly VfInfo[] | null>;
 
 const PF_NAMES = ['enp4s0f0', 'enp4s0f1'];
@@ -137,9 +137,9 @@ function readState(dir: string, key: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }
 
-/** The PF view from the node's runtime state (/run/sriov-lab). */
-export function readPfView(runDir: string): PfView {
-  const bound = existsSync(join(runDir, 'modules', 'ixgbe'));
+/** The PF view from the node's runtime state (/run/sriov-lab); `pfDriver` is the NIC's PF driver. */
+export function readPfView(runDir: string, pfDriver = 'ixgbe'): PfView {
+  const bound = existsSync(join(runDir, 'modules', pfDriver));
   const view = new Map<string, readonly VfInfo[] | null>();
   for (const pf of PF_NAMES) {
     if (!bound) {
@@ -175,7 +175,7 @@ export function readPfView(runDir: string): PfView {
 if (import.meta.main) {
   const [mode, vfs] = process.argv.slice(2);
   const input = readFileSync(0, 'utf8');
-  const view = readPfView('/run/sriov-lab');
+  const view = readPfView('/run/sriov-lab', process.env.LAB_PF_DRIVER);
   const output = mode === '--json' ? rewriteJson(input, view, vfs !== '--no-vfs') : rewriteText(input, view, vfs !== '--no-vfs');
   process.stdout.write(`${output}\n`);
 }

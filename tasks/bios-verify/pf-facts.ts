@@ -3,18 +3,24 @@
 // which the PCI core reports as 0 when the BIOS left SR-IOV off).
 import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
-import type { PfPlan } from '../../inventory/plan.ts';
-import { findPciDevice, parseLspci } from '../parse/lspci.ts';
+import { nicOfPciId } from '../../inventory/nics.ts';
+import type { NicModel, PfPlan } from '../../inventory/plan.ts';
+import { findPciDevice, parseLspci, type PciDevice } from '../parse/lspci.ts';
 import type { Problem } from './findings.ts';
 
 export interface PfFacts {
   name: string;
   pci: string;
+  /** "8086:1572"; the NIC model the tool knows it as (null: not one it knows). */
+  pciId: string | null;
+  nic: NicModel | null;
   /** "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb]"; null without lspci. */
   model: string | null;
   totalVfs: number;
   /** The bound driver ("ixgbe"), null when none is bound. */
   driver: string | null;
+  /** A NIC whose firmware gates SR-IOV and has it off or too low now (nic-firmware sets it). */
+  firmwareOff?: boolean;
 }
 
 export type PfReading = { facts: PfFacts; problem?: undefined } | { facts?: undefined; problem: Problem };
@@ -26,16 +32,19 @@ async function linkTarget(host: Host, path: string): Promise<string | undefined>
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
-/** The NIC model from `lspci -Dnn -s <pci>`; null when lspci is not installed or shows nothing. */
-async function nicModel(host: Host, pci: string): Promise<string | null> {
+/** The device as `lspci -Dnn -s <pci>` shows it; null when lspci is not installed or shows nothing. */
+async function lspciDevice(host: Host, pci: string): Promise<PciDevice | null> {
   const result = await host.exec(['lspci', '-Dnn', '-s', pci]);
   if (result.code !== 0) return null;
-  const device = findPciDevice(parseLspci(result.stdout), pci);
-  return device ? `${device.description} [${device.vendorId}:${device.deviceId}]` : null;
+  return findPciDevice(parseLspci(result.stdout), pci) ?? null;
 }
 
-/** `netdevs`: the names in /sys/class/net, to tell a misspelt PF from a missing device. */
-export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[]): Promise<PfReading> {
+/**
+ * `netdevs`: the names in /sys/class/net, to tell a misspelt PF from a missing device.
+ * `firmwareGated`: the NIC's firmware gates SR-IOV (the plan has a nic-firmware step), so no or too
+ * small a capability now is what that step changes, not a fault.
+ */
+export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[], firmwareGated = false): Promise<PfReading> {
   const sys = `/sys/class/net/${pf.name}`;
   if (!netdevs.includes(pf.name)) {
     return {
@@ -58,11 +67,28 @@ export async function readPf(host: Host, pf: PfPlan, netdevs: readonly string[])
   const totalText = await host.readFile(`${sys}/device/sriov_totalvfs`);
   const totalVfs = totalText === undefined ? undefined : Number.parseInt(totalText.trim(), 10);
   const driver = await linkTarget(host, `${sys}/device/driver`);
-  const facts = async (total: number): Promise<PfReading> => ({
-    facts: { name: pf.name, pci, model: await nicModel(host, pci), totalVfs: total, driver: driver === undefined ? null : posix.basename(driver) },
+  const listed = await lspciDevice(host, pci);
+  // the PCI id from sysfs, else from lspci
+  const vendor = (await host.readFile(`${sys}/device/vendor`))?.trim().replace(/^0x/, '') ?? listed?.vendorId;
+  const deviceId = (await host.readFile(`${sys}/device/device`))?.trim().replace(/^0x/, '') ?? listed?.deviceId;
+  const pciId = vendor && deviceId ? `${vendor}:${deviceId}` : null;
+  const nic = vendor && deviceId ? (nicOfPciId(vendor, deviceId) ?? null) : null;
+  const facts = async (total: number, firmwareOff = false): Promise<PfReading> => ({
+    facts: {
+      name: pf.name,
+      pci,
+      pciId,
+      nic,
+      model: listed ? `${listed.description} [${listed.vendorId}:${listed.deviceId}]` : null,
+      totalVfs: total,
+      driver: driver === undefined ? null : posix.basename(driver),
+      ...(firmwareOff ? { firmwareOff } : {}),
+    },
   });
   // A port planned without VFs needs no SR-IOV capability.
   if (pf.vfs === 0) return facts(totalVfs === undefined || Number.isNaN(totalVfs) ? 0 : totalVfs);
+  const known = totalVfs === undefined || Number.isNaN(totalVfs) ? 0 : totalVfs;
+  if (firmwareGated && known < pf.vfs) return facts(known, true);
   if (totalVfs === undefined || Number.isNaN(totalVfs)) {
     return {
       problem: {

@@ -102,13 +102,17 @@ async function inspect(ctx: StageContext): Promise<Inspection> {
 
   const netdevs = (await ctx.host.exec(['ls', '-A', '/sys/class/net'])).stdout.split('\n').filter((n) => n !== '');
   for (const pf of ctx.plan.pfs) {
-    const reading = await readPf(ctx.host, pf, netdevs);
+    const reading = await readPf(ctx.host, pf, netdevs, ctx.plan.firmware !== undefined);
     if (reading.problem) {
       found.problems.push(reading.problem);
     } else {
       const f = reading.facts;
       found.facts.pfs.push(f);
-      found.notes.push(`${f.name}: ${f.pci} ${f.model ?? '(model unknown: no lspci output; is pciutils installed?)'}, driver ${f.driver ?? 'none'}, up to ${f.totalVfs} VFs (${pf.vfs} planned)`);
+      const nic = f.nic ? `${f.nic} NIC` : `NIC ${f.pciId ?? '?'} not one sriov-lxc knows (drivers as the inventory says)`;
+      const supports = f.firmwareOff
+        ? `SR-IOV ${f.totalVfs === 0 ? 'off' : `at ${f.totalVfs} VFs`} in the NIC firmware now: nic-firmware sets SRIOV_EN=1 NUM_OF_VFS=${ctx.plan.firmware?.numVfs ?? pf.vfs}, active after the reboot`
+        : `up to ${f.totalVfs} VFs`;
+      found.notes.push(`${f.name}: ${f.pci} ${f.model ?? '(model unknown: no lspci output; is pciutils installed?)'} (${nic}), driver ${f.driver ?? 'none'}, ${supports} (${pf.vfs} planned)`);
     }
   }
 
@@ -132,7 +136,7 @@ async function fitFacts(ctx: StageContext): Promise<{ facts: BiosFacts; notes: s
 
 function summary(facts: BiosFacts): string {
   const cpu = facts.cpuVirt === 'vmx' ? 'VT-x' : 'AMD-V';
-  const pfs = facts.pfs.map((p) => `${p.name} ${p.pci} (${p.totalVfs} VFs)`).join(', ');
+  const pfs = facts.pfs.map((p) => `${p.name} ${p.pci}${p.nic ? ` ${p.nic}` : ''} (${p.firmwareOff ? 'SR-IOV off in firmware until the reboot' : `${p.totalVfs} VFs`})`).join(', ');
   const distro = facts.distro.prettyName ?? `${facts.distro.id} ${facts.distro.versionId ?? ''}`;
   return `fit for SR-IOV: ${cpu} on, ${pfs}; ${distro}, kernel ${facts.kernel}`;
 }
@@ -140,7 +144,7 @@ function summary(facts: BiosFacts): string {
 export const biosVerifyStage: Stage = {
   id: 'bios-verify',
   title: 'Verify BIOS settings and hardware',
-  inputs: (plan: HostPlan) => ({ distro: plan.distro, iommu: plan.iommu, pfs: plan.pfs.map((p) => ({ name: p.name, vfs: p.vfs })), hugepages: plan.hugepages ? [plan.hugepages.count, plan.hugepages.size] : null }),
+  inputs: (plan: HostPlan) => ({ distro: plan.distro, iommu: plan.iommu, pfs: plan.pfs.map((p) => ({ name: p.name, vfs: p.vfs })), hugepages: plan.hugepages ? [plan.hugepages.count, plan.hugepages.size] : null, firmware: plan.firmware ?? null }),
 
   async check(ctx): Promise<CheckResult> {
     const { facts, notes } = await fitFacts(ctx);

@@ -11,6 +11,7 @@
 // the network waits for the VFs once and has a status and a journal a person can read.
 import { shellQuote } from '../../hosts/quote.ts';
 import type { PfPlan } from '../../inventory/plan.ts';
+import { settingWords } from './vf-settings.ts';
 
 export const MAC_SCRIPT_PATH = '/usr/local/sbin/sriov-lxc-vf-macs';
 export const MAC_UNIT_NAME = 'sriov-lxc-vf-macs.service';
@@ -62,12 +63,27 @@ export function macScript(hostName: string, pfs: readonly PfPlan[]): string {
     '    fi',
     '  done',
     '}',
+    '',
+    '# set_vf PF VF SETTING...: one planned setting of a VF (vlan, max_tx_rate, trust, spoofchk,',
+    '# state), after its MAC; a failure is reported and remembered.',
+    'set_vf() {',
+    '  pf=$1',
+    '  vf=$2',
+    '  shift 2',
+    '  if ! ip link set dev "$pf" vf "$vf" "$@"; then',
+    '    echo "sriov-lxc-vf-macs: could not set $* on VF $vf of $pf" >&2',
+    '    failed=1',
+    '  fi',
+    '}',
   ];
   for (const pf of pfs) {
     if (pf.vfs === 0) continue;
     const name = shellQuote(pf.name);
     lines.push('', `if wait_for_vfs ${name} ${pf.vfs}; then`);
-    pf.macs.slice(0, pf.vfs).forEach((mac, index) => lines.push(`  set_mac ${name} ${index} ${shellQuote(mac)}`));
+    pf.macs.slice(0, pf.vfs).forEach((mac, index) => {
+      lines.push(`  set_mac ${name} ${index} ${shellQuote(mac)}`);
+      for (const words of settingWords(pf.vfSettings[index] ?? {})) lines.push(`  set_vf ${name} ${index} ${words.map(shellQuote).join(' ')}`);
+    });
     lines.push('else', '  failed=1', 'fi');
   }
   lines.push('', 'exit "$failed"', '');

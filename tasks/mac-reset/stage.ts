@@ -13,6 +13,7 @@ import { findLink, parseIpLinkJson, type IpLink } from '../parse/ip-link.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { findVf, readVfVerifyOutputs, VF_VERIFY_ID } from '../vf-verify/outputs.ts';
 import { MAC_SCRIPT_PATH, MAC_UNIT_NAME, MAC_UNIT_PATH, macScript, macUnit } from './boot-files.ts';
+import { settingDrift } from './vf-settings.ts';
 
 interface PlannedMac {
   pf: string;
@@ -28,8 +29,16 @@ interface MacDrift extends PlannedMac {
   netdev?: { name: string; address: string | null };
 }
 
+/** Planned VF settings the PF does not report, as `ip link set PF vf N` word groups. */
+interface SettingDrift {
+  pf: string;
+  vf: number;
+  words: string[][];
+}
+
 interface Observed {
   drifts: MacDrift[];
+  settings: SettingDrift[];
   files: FileDiff[];
   enabled: boolean;
 }
@@ -57,6 +66,17 @@ function drifts(ctx: StageContext, links: readonly IpLink[]): MacDrift[] {
   return out;
 }
 
+function settingDrifts(plan: HostPlan, links: readonly IpLink[]): SettingDrift[] {
+  return activePfs(plan).flatMap((pf) =>
+    pf.vfSettings.slice(0, pf.vfs).flatMap((s, vf) => {
+      const words = settingDrift(s, findLink(links, pf.name)?.vfs.find((v) => v.vf === vf));
+      return words.length > 0 ? [{ pf: pf.name, vf, words }] : [];
+    }),
+  );
+}
+
+const describeSettings = (d: SettingDrift): string => `${d.pf} VF ${d.vf}: ${d.words.map((w) => w.join(' ')).join(', ')}`;
+
 async function fileDiff(host: Host, path: string, wanted: string): Promise<FileDiff | undefined> {
   const current = (await host.readFile(path)) ?? '';
   return current === wanted ? undefined : { path, diff: unifiedDiff(path, current, wanted) };
@@ -72,7 +92,7 @@ async function observe(ctx: StageContext): Promise<Observed> {
   // `systemctl is-enabled` reads the unit files: it answers "enabled" (exit 0) with or without a
   // running systemd; "disabled", or an error for an unknown unit, exit non-zero.
   const enabled = (await host.exec(['systemctl', 'is-enabled', MAC_UNIT_NAME])).stdout.trim() === 'enabled';
-  return { drifts: drifts(ctx, links), files, enabled };
+  return { drifts: drifts(ctx, links), settings: settingDrifts(plan, links), files, enabled };
 }
 
 function describe(d: MacDrift): string {
@@ -84,13 +104,15 @@ function describe(d: MacDrift): string {
 
 async function check(ctx: StageContext): Promise<CheckResult> {
   const o = await observe(ctx);
-  const plan = o.drifts.map(describe);
+  const plan = [...o.drifts.map(describe), ...o.settings.map(describeSettings)];
   for (const f of o.files) plan.push(`write ${f.path}`);
   if (!o.enabled) plan.push(`enable ${MAC_UNIT_NAME} (re-applies the MACs at every boot)`);
   if (plan.length === 0) {
     readVfVerifyOutputs(ctx.outputs);
     const macs = plannedMacs(ctx.plan);
-    return { done: true, reason: `all ${macs.length} VF MACs as planned; ${MAC_UNIT_NAME} installed and enabled`, outputs: { macs } };
+    const settings = activePfs(ctx.plan).reduce((n, pf) => n + pf.vfSettings.slice(0, pf.vfs).filter((s) => Object.keys(s).length > 0).length, 0);
+    const withSettings = settings > 0 ? ` and the settings of ${settings} VF${settings === 1 ? '' : 's'}` : '';
+    return { done: true, reason: `all ${macs.length} VF MACs${withSettings} as planned; ${MAC_UNIT_NAME} installed and enabled`, outputs: { macs } };
   }
   return o.files.length > 0 ? { done: false, plan, diffs: o.files } : { done: false, plan };
 }
@@ -127,6 +149,8 @@ async function apply(ctx: StageContext): Promise<void> {
     if (d.pfSide !== d.mac) commands.push(['ip', 'link', 'set', 'dev', d.pf, 'vf', String(d.vf), 'mac', d.mac]);
     if (d.netdev) commands.push(['ip', 'link', 'set', 'dev', d.netdev.name, 'address', d.mac]);
   }
+  // after every MAC (the drivers check spoofing against it), in settingWords' order
+  for (const s of o.settings) for (const words of s.words) commands.push(['ip', 'link', 'set', 'dev', s.pf, 'vf', String(s.vf), ...words]);
   await runAll(host, commands);
 }
 
@@ -138,8 +162,9 @@ async function verify(ctx: StageContext): Promise<MacResetOutputs> {
       hint: `systemctl status ${MAC_UNIT_NAME}; run this stage again`,
     });
   }
-  if (o.drifts.length > 0) {
-    throw new NotReadyError(`VF MACs not as planned yet: ${o.drifts.map(describe).join('; ')}`, {
+  if (o.drifts.length > 0 || o.settings.length > 0) {
+    const what = o.drifts.length > 0 ? (o.settings.length > 0 ? 'VF MACs and settings' : 'VF MACs') : 'VF settings';
+    throw new NotReadyError(`${what} not as planned yet: ${[...o.drifts.map(describe), ...o.settings.map(describeSettings)].join('; ')}`, {
       hint: 'the VF driver applies a MAC set from the PF after a VF reset; if this persists, check dmesg',
     });
   }
@@ -148,8 +173,11 @@ async function verify(ctx: StageContext): Promise<MacResetOutputs> {
 
 export const macResetStage: Stage = {
   id: 'mac-reset',
-  title: 'Set the planned VF MACs, now and at every boot',
-  inputs: (plan) => ({ name: plan.name, pfs: activePfs(plan).map((pf) => ({ name: pf.name, vfs: pf.vfs, macs: pf.macs.slice(0, pf.vfs) })) }),
+  title: 'Set the planned VF MACs and VF settings, now and at every boot',
+  inputs: (plan) => ({
+    name: plan.name,
+    pfs: activePfs(plan).map((pf) => ({ name: pf.name, vfs: pf.vfs, macs: pf.macs.slice(0, pf.vfs), settings: pf.vfSettings.slice(0, pf.vfs) })),
+  }),
   check,
   apply,
   verify,

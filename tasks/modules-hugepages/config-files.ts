@@ -24,7 +24,10 @@ export const changed = (f: FileState): boolean => f.before !== f.after;
 /** modules-load.d: the PF driver, then the VF driver (systemd-modules-load loads them in file order). */
 export function modulesLoadText(plan: HostPlan): string {
   // The paper's `echo "ixgbevf\nixgbe" >>` wrote a literal "\n" (echo has no escapes) and put ixgbevf first.
-  return `# Written by sriov-lxc: the SR-IOV NIC drivers, the PF driver before the VF driver.\n${plan.driver.pfModule}\n${plan.driver.vfModule}\n`;
+  const { pfModule, vfModule } = plan.driver;
+  // mlx5_core drives its VFs itself: one line.
+  const modules = pfModule === vfModule ? pfModule : `${pfModule}\n${vfModule}`;
+  return `# Written by sriov-lxc: the SR-IOV NIC drivers, the PF driver before the VF driver.\n${modules}\n`;
 }
 
 /**

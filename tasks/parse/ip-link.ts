@@ -6,6 +6,10 @@ export interface VfInfo {
   mac: string;
   /** 0 when the VF has no VLAN. */
   vlan: number;
+  /** 0 when none (or not reported). */
+  qos: number;
+  /** Mbit/s, 0: no limit; null when not reported. */
+  maxTxRate: number | null;
   spoofchk: boolean | null;
   trust: boolean | null;
   linkState: string | null;
@@ -47,7 +51,9 @@ function parseVf(raw: unknown, ifname: string): VfInfo {
   }
   const vlans = Array.isArray(raw.vlan_list) ? raw.vlan_list : [raw];
   const vlan = vlans.map((v) => (isObject(v) ? num(v.vlan) : null)).find((v) => v !== null) ?? 0;
-  return { vf, mac: mac.toLowerCase(), vlan, spoofchk: bool(raw.spoofchk), trust: bool(raw.trust), linkState: str(raw.link_state) };
+  const qos = vlans.map((v) => (isObject(v) ? num(v.qos) : null)).find((v) => v !== null) ?? 0;
+  const maxTxRate = isObject(raw.rate) ? num(raw.rate.max_tx) : num(raw.max_tx_rate);
+  return { vf, mac: mac.toLowerCase(), vlan, qos, maxTxRate, spoofchk: bool(raw.spoofchk), trust: bool(raw.trust), linkState: str(raw.link_state) };
 }
 
 function parseLink(raw: unknown): IpLink {

@@ -6,6 +6,7 @@ import type { Problem } from '../bios-verify/findings.ts';
 import { assessIommu, readIommu } from '../bios-verify/iommu.ts';
 import { cmdlineSatisfies, type CmdlineCheck } from '../parse/cmdline.ts';
 import { parseLsmod } from '../parse/modules.ts';
+import { firmwarePending } from '../nic-firmware/firmware.ts';
 import type { StageOutputs } from '../stage.ts';
 
 export interface BootState {
@@ -17,6 +18,8 @@ export interface BootState {
   oldDrivers: string[];
   /** The IOMMU the cmdline asks for is not there (see bios-verify). */
   iommuProblem: Problem | undefined;
+  /** PFs whose firmware SR-IOV settings wait for a boot (nic-firmware). */
+  firmwarePending: string[];
 }
 
 /** The versions driver-build installed from tarballs (none for in-box drivers). */
@@ -28,7 +31,7 @@ function builtVersions(driverBuild: StageOutputs | undefined): Map<string, strin
 export async function readBootState(host: Host, plan: HostPlan, driverBuild: StageOutputs | undefined): Promise<BootState> {
   const cmdline = ((await host.readFile('/proc/cmdline')) ?? '').trim();
   const loaded = new Set(parseLsmod((await host.run(['lsmod'])).stdout).map((m) => m.name));
-  const modules = [plan.driver.pfModule, plan.driver.vfModule];
+  const modules = [...new Set([plan.driver.pfModule, plan.driver.vfModule])];
   const notLoaded = modules.filter((m) => !loaded.has(m));
   const oldDrivers: string[] = [];
   for (const [module, version] of builtVersions(driverBuild)) {
@@ -39,7 +42,7 @@ export async function readBootState(host: Host, plan: HostPlan, driverBuild: Sta
     if (running !== version) oldDrivers.push(`${module} ${running ?? '(in-kernel)'} is loaded, ${version} is installed`);
   }
   const iommuProblem = assessIommu(plan.iommu, await readIommu(host), cmdline).problem;
-  return { cmdline, check: cmdlineSatisfies(cmdline, plan.kernelParams), notLoaded, oldDrivers, iommuProblem };
+  return { cmdline, check: cmdlineSatisfies(cmdline, plan.kernelParams), notLoaded, oldDrivers, iommuProblem, firmwarePending: await firmwarePending(host, plan) };
 }
 
 /** "intel_iommu=off (found intel_iommu=on), ixgbe.max_vfs=8,8 (absent)". */

@@ -14,7 +14,7 @@ export const rebootStage: Stage = {
   id: 'reboot',
   title: 'Reboot into the new configuration',
   reboots: true,
-  inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, modules: [plan.driver.pfModule, plan.driver.vfModule] }),
+  inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, modules: [plan.driver.pfModule, plan.driver.vfModule], firmware: plan.firmware ?? null }),
 
   async check(ctx): Promise<CheckResult> {
     const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
@@ -22,6 +22,7 @@ export const rebootStage: Stage = {
     if (!state.check.ok) why.push(`the kernel cmdline lacks ${describeShortfall(state.check)}`);
     if (state.notLoaded.length > 0) why.push(`${state.notLoaded.join(', ')} not loaded: the boot loads ${state.notLoaded.length === 1 ? 'it' : 'them'} from /etc/modules-load.d`);
     why.push(...state.oldDrivers.map((d) => `${d}: the boot loads the new one`));
+    why.push(...state.firmwarePending.map((f) => `${f}: the boot loads the firmware's new settings`));
     if (why.length === 0) {
       return { done: true, reason: `skipped: /proc/cmdline already has ${ctx.plan.kernelParams.join(' ')} and ${ctx.plan.driver.pfModule}, ${ctx.plan.driver.vfModule} are loaded` };
     }
@@ -50,6 +51,11 @@ export const rebootStage: Stage = {
     if (state.notLoaded.length > 0) {
       throw new NotReadyError(`${state.notLoaded.join(', ')} not loaded yet`, {
         hint: `check /etc/modules-load.d/sriov-lxc.conf and \`dmesg | grep -i ${ctx.plan.driver.pfModule}\` on the node; \`modprobe ${state.notLoaded[0]}\` shows why a driver does not load`,
+      });
+    }
+    if (state.firmwarePending.length > 0) {
+      throw new FatalError(`${ctx.host.name}: after the reboot ${state.firmwarePending.join('; ')}`, {
+        hint: 'mstconfig -d <pci> query shows what the firmware holds for the next boot; some cards need a cold power cycle (or mstfwreset) to load it',
       });
     }
     if (state.oldDrivers.length > 0) {

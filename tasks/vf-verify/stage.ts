@@ -15,6 +15,7 @@ import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { assessPf, type Finding, type PfAssessment } from './assess.ts';
 import { VF_VERIFY_ID, type VfVerifyOutputs } from './outputs.ts';
 import { UDEV_RULES_PATH, udevRules } from './persist-rule.ts';
+import { describeOwners, vfOwners } from './resize.ts';
 import { parseSysfsSurvey, sysfsSurveyArgv, type SysfsSurvey } from './sysfs-survey.ts';
 
 interface Observed {
@@ -89,10 +90,15 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   const o = await observe(ctx.host, ctx.plan);
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
-  const plan = [
-    ...findings(o, 'fixable').map((f) => `${f.message}: write sriov_numvfs (0 first when other VFs exist)`),
-    ...findings(o, 'settling').map((f) => `wait: ${f.message}`),
-  ];
+  const plan = findings(o, 'fixable').map((f) => `${f.message}: write sriov_numvfs (0 first when other VFs exist)`);
+  for (const entry of o.pfs) {
+    if (!resizes(ctx.plan, entry)) continue;
+    const owners = await vfOwners(ctx.host, ctx.plan, entry.assessment.name, entry.sysfs);
+    if (owners.containers.length + owners.unknown.length === 0) continue;
+    plan.push(`${entry.assessment.name}: the resize destroys the VFs of running containers: ${describeOwners(owners)}; ` +
+      (ctx.allowVfResize ? 'they are stopped, and started again on their VFs after the resize (--allow-vf-resize)' : 'the run stops here unless --allow-vf-resize is given'));
+  }
+  plan.push(...findings(o, 'settling').map((f) => `wait: ${f.message}`));
   const rules = rulesChange(o);
   if (rules) plan.push(o.rules.wanted === undefined ? `remove ${UDEV_RULES_PATH} (no PF uses vfCreation: sysfs)` : `persist the VF counts in ${UDEV_RULES_PATH}`);
   if (plan.length === 0) return { done: true, reason: doneReason(o, ctx.plan), outputs: outputsOf(o) };
@@ -113,25 +119,44 @@ async function writeSysfs(host: Host, path: string, value: string): Promise<void
   }
 }
 
-async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Promise<void> {
+/** Whether apply changes this PF's non-zero VF count (through 0). */
+function resizes(plan: HostPlan, entry: Observed['pfs'][number]): boolean {
+  const pf = plan.pfs.find((p) => p.name === entry.assessment.name);
+  return pf?.vfCreation === 'sysfs' && (entry.sysfs.numVfs ?? 0) > 0 && entry.assessment.findings.some((f) => f.kind === 'fixable');
+}
+
+/** Sets the VF count; returns the containers it stopped (to start again once the VFs are back). */
+async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Promise<string[]> {
   const { assessment, sysfs } = entry;
   const pf = ctx.plan.pfs.find((p) => p.name === assessment.name);
-  if (!pf || pf.vfCreation !== 'sysfs' || !assessment.findings.some((f) => f.kind === 'fixable')) return;
+  if (!pf || pf.vfCreation !== 'sysfs' || !assessment.findings.some((f) => f.kind === 'fixable')) return [];
+  const stopped: string[] = [];
   if ((sysfs.numVfs ?? 0) > 0) {
     // The kernel only changes a non-zero count through 0, which destroys every VF of the PF.
-    const held = sysfs.vfs.filter((v) => v.driver !== null && v.netdev === null);
-    if (held.length > 0) {
-      const users = ctx.plan.containers.filter((c) => c.vf.pf === pf.name).map((c) => c.name);
+    const owners = await vfOwners(ctx.host, ctx.plan, pf.name, sysfs);
+    if (owners.unknown.length > 0 || (owners.containers.length > 0 && !ctx.allowVfResize)) {
+      const stop = owners.containers.map((c) => `lxc-stop -n ${c.name}`).join('; ');
       throw new FatalError(
-        `${pf.name} has ${sysfs.numVfs} VFs and ${pf.vfs} are planned, but changing the count destroys them all and VF ${held.map((v) => v.index).join(', ')} is in use outside the host namespace (a container)`,
-        { hint: `stop the containers using VFs of ${pf.name}${users.length > 0 ? ` (${users.map((u) => `lxc-stop -n ${u}`).join('; ')})` : ''}, then run again` },
+        `${pf.name} has ${sysfs.numVfs} VFs and ${pf.vfs} are planned, but changing the count destroys them all, and these hold one: ${describeOwners(owners)}`,
+        {
+          hint: owners.unknown.length > 0
+            ? `free the VFs held outside the inventory's containers, then run again`
+            : `run again with --allow-vf-resize to stop ${owners.containers.map((c) => c.name).join(', ')}, resize and start them again on their VFs (or ${stop} yourself first)`,
+        },
       );
+    }
+    for (const c of owners.containers) {
+      ctx.log(`${pf.name}: stopping ${c.name} (owns VF ${c.vf}) for the resize`);
+      const r = await ctx.host.exec(['lxc-stop', '-n', c.name, '-t', '10']);
+      if (r.code !== 0) throw new FatalError(`lxc-stop -n ${c.name} failed (exit ${r.code}): ${tail(r.stderr, 2)}`, { hint: `lxc-stop -n ${c.name} -k stops it at once` });
+      stopped.push(c.name);
     }
     ctx.log(`${pf.name}: ${sysfs.numVfs} VFs → 0 (the kernel changes a non-zero count only through 0)`);
     await writeSysfs(ctx.host, numVfsPath(pf.name), '0');
   }
   ctx.log(`${pf.name}: creating ${pf.vfs} VFs`);
   await writeSysfs(ctx.host, numVfsPath(pf.name), String(pf.vfs));
+  return stopped;
 }
 
 /** Waits for the VFs to settle; what is still missing when the policy runs out is fatal. */
@@ -152,8 +177,18 @@ async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
   const o = await observe(ctx.host, ctx.plan);
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
-  for (const entry of o.pfs) await setVfCount(ctx, entry);
+  const stopped: string[] = [];
+  for (const entry of o.pfs) stopped.push(...(await setVfCount(ctx, entry)));
   const settled = await awaitVfs(ctx, policy);
+  for (const name of stopped) {
+    ctx.log(`starting ${name} again on its VF`);
+    const r = await ctx.host.exec(['lxc-start', '-n', name, '-d']);
+    if (r.code !== 0) {
+      throw new FatalError(`lxc-start -n ${name} after the VF resize failed (exit ${r.code}): ${tail(r.stderr, 2)}`, {
+        hint: `see why with: lxc-start -n ${name} -F -l DEBUG -o /tmp/${name}.log; container-create starts it again on the next run`,
+      });
+    }
+  }
   if (rulesChange(settled)) {
     if (settled.rules.wanted === undefined) await ctx.host.run(['rm', '-f', UDEV_RULES_PATH]);
     else await ctx.host.writeFile(UDEV_RULES_PATH, settled.rules.wanted);

@@ -2,6 +2,7 @@
 // grub.cfg written by update-grub / grub2-mkconfig, grubenv written by grub-reboot /
 // grub2-reboot (the debian12 one after GRUB_CMDLINE_LINUX got intel_iommu=on iommu=pt
 // ixgbe.max_vfs=4,4), raw `ip` output of a node (veth PFs, macvlan VFs), the host's /proc/cpuinfo.
+import { NIC_MODELS, nicFacts, parseNicTable } from '../../lab/nics.ts';
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseLabArgs, LabUsageError } from '../../lab/cli-args.ts';
@@ -202,7 +203,9 @@ test('lab: a slot is skipped when a route covers its subnet', (t) => {
 });
 
 test('lab: command line', (t) => {
-  t.deepEqual(parseLabArgs(['up', '--nodes', '2', '--flavour', 'debian12']), { cmd: 'up', nodes: 2, flavour: 'debian12' });
+  t.deepEqual(parseLabArgs(['up', '--nodes', '2', '--flavour', 'debian12']), { cmd: 'up', nodes: 2, flavour: 'debian12', nic: '82599' });
+  t.deepEqual(parseLabArgs(['up', '--nic', 'cx5']), { cmd: 'up', nodes: 1, flavour: 'centos7', nic: 'cx5' });
+  t.throws(() => parseLabArgs(['up', '--nic', 'bcm57810']), { instanceOf: LabUsageError, message: /--nic bcm57810: choose one of 82599, x710, e810, cx5/ });
   t.deepEqual(parseLabArgs(['ssh', 'node1', '--dir', '/d', '--', 'uname', '-r']), { cmd: 'ssh', dir: '/d', node: 'node1', command: ['uname', '-r'] });
   t.deepEqual(parseLabArgs(['fault', 'node2', 'ssh-drops', 'on', '2']), { cmd: 'fault', node: 'node2', fault: 'ssh-drops', on: true, arg: 2 });
   t.deepEqual(parseLabArgs(['reboot', 'node1', '--no-wait']), { cmd: 'reboot', node: 'node1', wait: false });
@@ -211,4 +214,16 @@ test('lab: command line', (t) => {
   t.throws(() => parseLabArgs(['fault', 'node1', 'melted', 'on']), { instanceOf: LabUsageError, message: /unknown fault melted/ });
   t.throws(() => parseLabArgs(['ssh', 'node1']), { instanceOf: LabUsageError, message: /needs a command after --/ });
   t.deepEqual(parseLabArgs([]), { cmd: 'help' });
+});
+
+test('lab: NIC models: every model of nics.conf has every key the shims read', (t) => {
+  const keys = Object.keys(nicFacts('82599')).sort();
+  t.deepEqual([...NIC_MODELS], ['82599', 'x710', 'e810', 'cx5']);
+  for (const m of NIC_MODELS) {
+    const missing = keys.filter((k) => !(k in nicFacts(m)) && !k.startsWith('fw_'));
+    t.deepEqual(missing, [], `${m} lacks ${missing.join(', ')}`);
+  }
+  t.like(nicFacts('cx5'), { pf_driver: 'mlx5_core', vf_driver: 'mlx5_core', firmware: 'mstconfig', totalvfs: 'firmware' });
+  t.like(nicFacts('x710'), { pf_device: '1572', vf_device: '154c', pf_driver: 'i40e', vf_driver: 'iavf', pf_parm: '' });
+  t.is(parseNicTable('# c\n[a]\nk=v=w\n').get('a')?.k, 'v=w');
 });

@@ -27,6 +27,7 @@ test('a resumed on-node run keeps the stages, profile and limits, not --reset or
   const a = parseProvisionArgs(['--local', '--host', 'n1', '--only', 'reboot,vf-verify', '--bench-profile', 'quick', '--reset', '--retry-failed', '--reboot-budget', '3']);
   t.deepEqual(resumeArgs(a), ['--only', 'reboot,vf-verify', '--bench-profile', 'quick', '--reboot-timeout', '600', '--reboot-budget', '3']);
   t.deepEqual(parseProvisionArgs(resumeArgs(a)).only, ['reboot', 'vf-verify']);
+  t.true(parseProvisionArgs(resumeArgs(parseProvisionArgs(['--local', '--allow-vf-resize']))).allowVfResize, '--allow-vf-resize survives the reboot');
 });
 
 test('--retry-failed with --only narrows the retried stages', (t) => {

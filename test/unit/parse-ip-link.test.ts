@@ -36,7 +36,7 @@ test('a PF with VFs: vfinfo_list in the format of iproute2 print_vfinfo', (t) =>
   const links = parseIpLinkJson(fixture('ip-j-link-pf-vfinfo.json'));
   const pf = findLink(links, 'enp4s0f0');
   t.is(pf?.vfs.length, 8);
-  t.deepEqual(pf?.vfs[0], { vf: 0, mac: 'd6:d6:d6:54:f9:f8', vlan: 0, spoofchk: true, trust: false, linkState: 'auto' });
+  t.deepEqual(pf?.vfs[0], { vf: 0, mac: 'd6:d6:d6:54:f9:f8', vlan: 0, qos: 0, maxTxRate: 0, spoofchk: true, trust: false, linkState: 'auto' });
   t.is(pf?.vfs[7]?.vlan, 10);
   t.is(findLink(links, 'enp4s0f1')?.vfs[3]?.mac, '3e:72:0d:07:2b:e9');
   t.deepEqual(findLink(links, 'enp4s16')?.vfs, []);
@@ -47,7 +47,7 @@ test('older iproute2 VF entries ("mac", vlan at top level) and missing fields', 
   t.deepEqual(parseIpLinkJson(old)[0], {
     ifname: 'eth2', ifindex: null, address: null, operstate: null, flags: [], mtu: null, linkKind: null,
     master: null, link: null, linkNetnsId: null, parentDev: null,
-    vfs: [{ vf: 1, mac: 'aa:bb:cc:00:11:22', vlan: 5, spoofchk: false, trust: null, linkState: null }],
+    vfs: [{ vf: 1, mac: 'aa:bb:cc:00:11:22', vlan: 5, qos: 0, maxTxRate: null, spoofchk: false, trust: null, linkState: null }],
   });
   t.deepEqual(parseIpLinkJson('[]'), []);
 });

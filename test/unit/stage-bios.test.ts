@@ -67,12 +67,12 @@ test('a fit node is done with its facts; verify records them for later stages', 
   const check = await biosVerifyStage.check(ctx);
   t.like(check, {
     done: true,
-    reason: `fit for SR-IOV: VT-x on, enp4s0f0 0000:04:00.0 (64 VFs), enp4s0f1 0000:04:00.1 (64 VFs); Debian GNU/Linux 12 (bookworm), kernel ${KERNEL}`,
+    reason: `fit for SR-IOV: VT-x on, enp4s0f0 0000:04:00.0 82599 (64 VFs), enp4s0f1 0000:04:00.1 82599 (64 VFs); Debian GNU/Linux 12 (bookworm), kernel ${KERNEL}`,
   });
   t.deepEqual(ctx.lines, [
     'IOMMU off, as planned',
-    `enp4s0f0: 0000:04:00.0 ${MODEL}, driver ixgbe, up to 64 VFs (8 planned)`,
-    `enp4s0f1: 0000:04:00.1 ${MODEL}, driver ixgbe, up to 64 VFs (8 planned)`,
+    `enp4s0f0: 0000:04:00.0 ${MODEL} (82599 NIC), driver ixgbe, up to 64 VFs (8 planned)`,
+    `enp4s0f1: 0000:04:00.1 ${MODEL} (82599 NIC), driver ixgbe, up to 64 VFs (8 planned)`,
   ]);
   const outputs = await biosVerifyStage.verify(ctx);
   t.deepEqual(outputs, {
@@ -81,8 +81,8 @@ test('a fit node is done with its facts; verify records them for later stages', 
     distro: { id: 'debian', versionId: '12', family: 'debian', idLike: [], prettyName: 'Debian GNU/Linux 12 (bookworm)' },
     iommu: { active: false, units: [] },
     pfs: [
-      { name: 'enp4s0f0', pci: '0000:04:00.0', model: MODEL, totalVfs: 64, driver: 'ixgbe' },
-      { name: 'enp4s0f1', pci: '0000:04:00.1', model: MODEL, totalVfs: 64, driver: 'ixgbe' },
+      { name: 'enp4s0f0', pci: '0000:04:00.0', pciId: '8086:10fb', nic: '82599', model: MODEL, totalVfs: 64, driver: 'ixgbe' },
+      { name: 'enp4s0f1', pci: '0000:04:00.1', pciId: '8086:10fb', nic: '82599', model: MODEL, totalVfs: 64, driver: 'ixgbe' },
     ],
   });
   t.deepEqual(check.done && check.outputs, outputs, 'check gives the outputs verify gives: a done stage is not observed twice');

@@ -145,17 +145,37 @@ test('vfCreation sysfs: a different count goes through 0 first', async (t) => {
   t.deepEqual(host.commands.filter((c) => c.includes('printf')).map((c) => c.split(' ').at(-2)), ['0', '2']);
 });
 
-test('vfCreation sysfs: changing the count while a container holds a VF is refused', async (t) => {
+// `lxc-info -n c1 -s` of LXC 5.0.2 (Debian 12) for a running container
+const RUNNING = 'State:          RUNNING\n';
+
+test('vfCreation sysfs: changing the count while a running container owns a VF: the plan names it, apply refuses', async (t) => {
   const host = node({ enp4s0f0: 'sysfs-enp4s0f0-vf0-in-container.txt' }, () => ({ enp4s0f0: 8 }));
-  const error = await t.throwsAsync(stage.apply(context(host, SYSFS_MODE)), { instanceOf: FatalError, message: /changing the count destroys them all and VF 0 is in use outside the host namespace/ });
-  t.is(error?.hint, 'stop the containers using VFs of enp4s0f0 (lxc-stop -n c1), then run again');
-  t.false(host.commands.some((c) => c.includes('printf')));
+  host.on(['lxc-info', '-n', 'c1', '-s'], { stdout: RUNNING });
+  const check = await stage.check(context(host, SYSFS_MODE));
+  t.like(check, { done: false });
+  if (!check.done) t.true(check.plan.includes('enp4s0f0: the resize destroys the VFs of running containers: c1 (VF 0); the run stops here unless --allow-vf-resize is given'), check.plan.join('\n'));
+  const error = await t.throwsAsync(stage.apply(context(host, SYSFS_MODE)), { instanceOf: FatalError, message: /changing the count destroys them all, and these hold one: c1 \(VF 0\)/ });
+  t.regex(error?.hint ?? '', /^run again with --allow-vf-resize to stop c1, resize and start them again on their VFs \(or lxc-stop -n c1 yourself first\)$/);
+  t.false(host.commands.some((c) => c.includes('printf') || c.startsWith('lxc-stop')));
+});
+
+test('vfCreation sysfs: with --allow-vf-resize the owners are stopped, the count goes 0 then N, and they start again', async (t) => {
+  let numvfs = 8;
+  let running = true;
+  const host = node({ enp4s0f0: () => (numvfs === 2 ? 'sysfs-enp4s0f0-2vfs.txt' : numvfs === 0 ? 'sysfs-enp4s0f0-0vfs.txt' : running ? 'sysfs-enp4s0f0-vf0-in-container.txt' : 'sysfs-enp4s0f0-8vfs.txt') }, () => ({ enp4s0f0: numvfs }));
+  host.on(['lxc-info', '-n', 'c1', '-s'], () => ({ stdout: running ? RUNNING : 'State:          STOPPED\n' }));
+  host.on((argv) => argv[0] === 'lxc-stop', () => ((running = false), {}));
+  host.on((argv) => argv[0] === 'lxc-start', () => ((running = true), {}));
+  host.on((argv) => argv[2] === 'printf %s "$1" > "$2"', (argv) => ((numvfs = Number(argv[4])), {}));
+  await stage.apply({ ...context(host, SYSFS_MODE), allowVfResize: true });
+  const steps = host.commands.filter((c) => /^lxc-st|printf/.test(c) || c.includes('printf')).map((c) => (c.includes('printf') ? `write ${c.split(' ').at(-2)}` : c));
+  t.deepEqual(steps, ['lxc-stop -n c1 -t 10', 'write 0', 'write 2', 'lxc-start -n c1 -d']);
 });
 
 test('sysfs surveys: a real virtio NIC has no SR-IOV; a missing PF is named', (t) => {
   const virtio = parseSysfsSurvey(f('sysfs-virtio-eth0.txt'));
   t.deepEqual(virtio, { found: true, pci: 'virtio2', totalVfs: null, numVfs: null, vfs: [] });
-  const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, macs: [], autoMacs: true };
+  const plan = { name: 'eth0', vfs: 4, vfCreation: 'max_vfs' as const, vfCreationSetting: 'auto' as const, vfSettings: [], macs: [], autoMacs: true };
   const base = { plan, link: undefined, lspciVfs: new Set<string>(), maxVfsParam: undefined, vfModule: 'ixgbevf' };
   t.like(assessPf({ ...base, sysfs: virtio }).findings[0], { kind: 'fatal', message: 'eth0 (virtio2) has no SR-IOV capability in sysfs (no sriov_totalvfs)' });
   t.deepEqual(assessPf({ ...base, plan: { ...plan, vfs: 0 }, sysfs: virtio }).findings, [], 'a PF without planned VFs needs no SR-IOV');

@@ -25,6 +25,8 @@ export interface ProvisionArgs {
   renderer?: RendererChoice;
   json: boolean;
   acceptNewHostKey: boolean;
+  /** A VF count change may stop the containers owning VFs of the PF, resize, and start them again. */
+  allowVfResize: boolean;
   benchProfile?: 'paper' | 'quick';
   rebootTimeoutS: number;
   rebootBudget: number;
@@ -67,6 +69,8 @@ Run
                          nodes whose GRUB cannot write its environment block; inventory: trialBoot)
   --bench-profile NAME   paper | quick: overrides the inventory's benchmark profile
   --accept-new-host-key  replace a pinned host key that changed (after you checked why)
+  --allow-vf-resize      let a VF count change stop the containers owning VFs of that PF,
+                         resize (through 0) and start them again on their VFs
 
 Output
   --renderer NAME        default | simple | verbose (default: the live tree on a terminal,
@@ -127,6 +131,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
         renderer: { type: 'string' },
         json: { type: 'boolean' },
         'accept-new-host-key': { type: 'boolean' },
+        'allow-vf-resize': { type: 'boolean' },
         'bench-profile': { type: 'string' },
         'reboot-timeout': { type: 'string' },
         'reboot-budget': { type: 'string' },
@@ -175,6 +180,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
     renderer: renderer as RendererChoice | undefined,
     json: v.json ?? false,
     acceptNewHostKey: v['accept-new-host-key'] ?? false,
+    allowVfResize: v['allow-vf-resize'] ?? false,
     benchProfile,
     rebootTimeoutS: positiveInt('--reboot-timeout', v['reboot-timeout'], 600, 86_400),
     rebootBudget: positiveInt('--reboot-budget', v['reboot-budget'], 2, 100),
@@ -198,6 +204,7 @@ export function resumeArgs(a: ProvisionArgs): string[] {
   if (a.from) out.push('--from', a.from);
   if (a.benchProfile) out.push('--bench-profile', a.benchProfile);
   if (a.noTrialBoot) out.push('--no-trial-boot');
+  if (a.allowVfResize) out.push('--allow-vf-resize');
   out.push('--reboot-timeout', String(a.rebootTimeoutS), '--reboot-budget', String(a.rebootBudget));
   return out;
 }

@@ -11,6 +11,7 @@ import { bootUnit } from '../engine/boot-unit.ts';
 import { InterruptedError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../../core/retry.ts';
 import { printable } from '../../core/terminal-text.ts';
+import { resolvePlanForNode } from '../../tasks/bios-verify/nic.ts';
 import { runWorkflow, type HostResult } from '../engine/run.ts';
 import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
@@ -109,6 +110,8 @@ async function main(argv: string[], entry: string): Promise<number> {
         acceptChangedHostKey: args.acceptNewHostKey,
         onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
       }),
+    resolvePlan: resolvePlanForNode,
+    allowVfResize: args.allowVfResize,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
     lockNode: true,
     command: ['provision', ...argv].join(' '),

@@ -53,6 +53,10 @@ export interface HostRunOptions {
   beforeLocalReboot?: () => Promise<void>;
   /** Journal of events for this host. */
   record?: (event: string, data?: Record<string, unknown>) => void;
+  /** Resolves what the plan leaves to the node (its NIC), once, before any stage or inputs hash. */
+  resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
+  /** --allow-vf-resize: a VF count change may stop and restart the containers that own VFs. */
+  allowVfResize?: boolean;
 }
 
 /** Thrown inside a stage run to stop the host's run for an on-node reboot (not a failure). */
@@ -66,9 +70,12 @@ export class HostRun {
   private bootId: string | undefined;
   private decided: Decision[] = [];
   private readonly o: HostRunOptions;
+  /** The host's plan, resolved for the node by prepare(). */
+  private plan: HostPlan;
 
   constructor(options: HostRunOptions) {
     this.o = options;
+    this.plan = options.plan;
   }
 
   get ok(): boolean {
@@ -78,6 +85,7 @@ export class HostRun {
   /** Connects, records the boot and re-opens stages whose inputs changed. */
   async prepare(): Promise<void> {
     this.bootId = await retryTransient(() => this.o.host.bootId(), this.o.timings.stage);
+    if (this.o.resolvePlan) this.plan = await this.o.resolvePlan(this.o.host, this.o.plan);
     // Decided once, before any stage runs: a stage finishing must not change what runs after it.
     this.decided = decide(this.o.selection, this.o.stages.map((s) => s.id), (id) => this.o.store.stage(id).status);
     if (this.o.dryRun) return;
@@ -208,17 +216,18 @@ export class HostRun {
     }
     return {
       host: this.o.host,
-      plan: this.o.plan,
+      plan: this.plan,
       outputs,
       log: (line) => ui.log(line),
       signal: this.o.signal,
       runId: this.o.runId,
       stateDir: this.o.stateDir,
+      allowVfResize: this.o.allowVfResize ?? false,
     };
   }
 
   private inputsHash(stage: Stage): string {
-    return stableHash(stage.inputs(this.o.plan));
+    return stableHash(stage.inputs(this.plan));
   }
 
   /** verify(), retried while it says NotReady; its outputs go into the checkpoint. */
@@ -248,7 +257,7 @@ export class HostRun {
     const issued = rec.reboot?.issued ?? 0;
     if (issued >= this.o.rebootBudget) throw await this.budgetExhausted(stage, rec);
     const prevBootId = await this.o.host.bootId();
-    this.o.store.markRebooting(stage.id, { prevBootId, expectedParams: this.o.plan.kernelParams });
+    this.o.store.markRebooting(stage.id, { prevBootId, expectedParams: this.plan.kernelParams });
     this.o.record?.('reboot-requested', { stage: stage.id, prevBootId, issued: issued + 1 });
     if (this.o.beforeLocalReboot) {
       await this.o.beforeLocalReboot();
@@ -294,7 +303,7 @@ export class HostRun {
   }
 
   private async budgetExhausted(stage: Stage, rec: StageRecord): Promise<FatalError> {
-    const expected = rec.reboot?.expectedParams ?? this.o.plan.kernelParams;
+    const expected = rec.reboot?.expectedParams ?? this.plan.kernelParams;
     // What the node runs with now, next to what was expected: the diagnosis in one line.
     const found = (await this.o.host.readFile('/proc/cmdline').catch(() => undefined))?.trim();
     return new FatalError(

@@ -54,6 +54,9 @@ export interface WorkflowOptions {
   rebootBudget: number;
   signal: AbortSignal;
   openHost: (plan: HostPlan) => Host;
+  /** Resolves what the plan leaves to the node (its NIC) at the start of the host's run. */
+  resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
+  allowVfResize?: boolean;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
   localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
   /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
@@ -196,6 +199,8 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
           signal: o.signal,
           beforeLocalReboot: o.localBoot ? () => o.localBoot!.install(s.host!) : undefined,
           record,
+          ...(o.resolvePlan ? { resolvePlan: o.resolvePlan } : {}),
+          allowVfResize: o.allowVfResize ?? false,
         });
         await s.run.prepare();
         task.title = `connected (${s.plan.ssh.address === 'localhost' ? 'local' : s.plan.name})`;

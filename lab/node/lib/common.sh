@@ -29,7 +29,37 @@ klog() {
 fault_on() { [ -e "$LAB_FW/faults/$1" ]; }
 fault_arg() { cat "$LAB_FW/faults/$1" 2>/dev/null; }
 
-# 82599 numbering: VFs of both ports interleave from 04:10.0 (offset 128, stride 2).
+# The node's NIC model (lab.ts up --nic): every NIC-specific fact is a NIC_<key> variable read
+# from nics.conf (one section per model).
+LAB_NIC=${LAB_NIC:-82599}
+eval "$(awk -v section="[$LAB_NIC]" '
+  /^\[/ { on = ($0 == section); next }
+  on && /^[a-z_0-9]+=/ { k = $0; sub(/=.*/, "", k); v = substr($0, length(k) + 2); print "NIC_" k "='\''" v "'\''" }
+' "${LAB_SRC:-$LAB_LIB}/nics.conf")"
+[ -n "${NIC_pf_driver:-}" ] || die "unknown NIC model $LAB_NIC (see nics.conf)"
+
+# Firmware settings of a NIC whose SR-IOV is gated by its firmware (ConnectX: mstconfig), as the
+# card holds them: "current" (loaded at the last power-on/boot) and "next" (applied at the next).
+fw_value() { # current|next KEY
+  sed -n "s/^$2=//p" "$LAB_FW/nic/$1" 2>/dev/null | tail -n1
+}
+# Whether the PF shows an SR-IOV capability at all (a ConnectX with SRIOV_EN=0 has none).
+sriov_capable() {
+  [ -n "$NIC_firmware" ] || return 0
+  [ "$(fw_value current SRIOV_EN)" = 1 ]
+}
+# TotalVFs of the SR-IOV capability (lspci) and sriov_totalvfs (sysfs; a driver may lower it).
+cap_totalvfs() {
+  if [ "$NIC_cap_totalvfs" = firmware ]; then fw_value current NUM_OF_VFS; else echo "$NIC_cap_totalvfs"; fi
+}
+totalvfs() {
+  if fault_on sriov-disabled || ! sriov_capable; then echo 0
+  elif [ "$NIC_totalvfs" = firmware ]; then fw_value current NUM_OF_VFS
+  else echo "$NIC_totalvfs"; fi
+}
+
+# PCI numbering: the PFs are 04:00.0 and 04:00.1; VF i of port p has routing id
+# PF + First VF Offset + i * stride (PCIe SR-IOV), First VF Offset per nics.conf's layout.
 pf_index() {
   case "$1" in
     enp4s0f0) echo 0 ;;
@@ -40,23 +70,27 @@ pf_index() {
 pf_name() { echo "enp4s0f$1"; }
 pf_pci() { echo "0000:04:00.$1"; }
 pf_dir() { echo "$PCI_PORT/$(pf_pci "$1")"; }
-vf_pci() {
-  local n
-  n=$((2 * $2 + $1))
-  printf '0000:04:%02x.%d\n' $((16 + n / 8)) $((n % 8))
+vf_offset() { # PORT
+  if [ "$NIC_layout" = interleaved ] || [ "$1" -eq 0 ]; then echo "$NIC_offset"; else echo $((NIC_offset + $(cap_totalvfs) - 1)); fi
 }
-# The names udev gives 82599 VFs on bus 4, like the paper's enp4s16, enp4s16f1, ...
+vf_rid() { echo $((0x400 + $1 + $(vf_offset "$1") + $2 * NIC_stride)); }
+vf_pci() {
+  local rid
+  rid=$(vf_rid "$1" "$2")
+  printf '0000:%02x:%02x.%d\n' $((rid >> 8)) $(((rid & 0xff) >> 3)) $((rid & 7))
+}
+# The names udev gives VFs (path policy, like the paper's enp4s16, enp4s16f1, ...).
 vf_ifname() {
-  local n
-  n=$((2 * $2 + $1))
-  if [ $((n % 8)) -eq 0 ]; then echo "enp4s$((16 + n / 8))"; else echo "enp4s$((16 + n / 8))f$((n % 8))"; fi
+  local rid fn
+  rid=$(vf_rid "$1" "$2")
+  fn=$((rid & 7))
+  if [ "$fn" -eq 0 ]; then echo "enp$((rid >> 8))s$(((rid & 0xff) >> 3))"; else echo "enp$((rid >> 8))s$(((rid & 0xff) >> 3))f$fn"; fi
 }
 vf_dir() { echo "$PCI_PORT/$(vf_pci "$1" "$2")"; }
 
 # Per-boot state of the simulated devices.
 pf_state() { echo "$LAB_RUN/pf/$1"; }
 numvfs() { cat "$(pf_state "$1")/numvfs" 2>/dev/null || echo 0; }
-totalvfs() { if fault_on sriov-disabled; then echo 0; else echo 64; fi; }
 module_loaded() { [ -e "$LAB_RUN/modules/$1" ]; }
 
 # A locally administered unicast MAC: deterministic per node/port/VF, or random (fault random-vf-macs).

@@ -1,6 +1,6 @@
-# The simulated PCI hardware of a node: an Intel 82599ES (two ports, 64 VFs each) behind a root
-# port, in a tmpfs sysfs tree shaped like the kernel's. VF netdevs are macvlans on the PF veth.
-# Sourced after common.sh.
+# The simulated PCI hardware of a node: a dual-port SR-IOV NIC (the model of nics.conf named by
+# LAB_NIC: 82599, X710, E810 or ConnectX-5) behind a root port, in a tmpfs sysfs tree shaped like
+# the kernel's. VF netdevs are macvlans on the PF veth. Sourced after common.sh.
 
 pci_write() { printf '%s\n' "$2" > "$1"; }
 
@@ -9,10 +9,10 @@ pci_device() {
   local addr
   mkdir -p "$1"
   pci_write "$1/vendor" "0x$2"
+  pci_write "$1/subsystem_vendor" "0x$2"
   pci_write "$1/device" "0x$3"
   pci_write "$1/class" "0x$4"
   pci_write "$1/revision" "0x$5"
-  pci_write "$1/subsystem_vendor" "0x8086"
   pci_write "$1/subsystem_device" "0x$6"
   pci_write "$1/numa_node" "0"
   pci_write "$1/enable" "1"
@@ -28,17 +28,38 @@ pci_tree_init() {
   pci_device "$PCI_ROOT/0000:00:1f.2" 8086 8d02 010601 05 0000
   for i in 0 1; do
     d=$(pf_dir "$i")
-    pci_device "$d" 8086 10fb 020000 01 000c
-    pci_write "$d/sriov_totalvfs" "$(totalvfs)"
-    pci_write "$d/sriov_numvfs" 0
-    pci_write "$d/sriov_offset" 128
-    pci_write "$d/sriov_stride" 2
-    pci_write "$d/sriov_vf_device" 10ed
-    pci_write "$d/sriov_drivers_autoprobe" 1
+    pci_device "$d" "$NIC_vendor" "$NIC_pf_device" 020000 "$NIC_pf_rev" "$NIC_subsys_device"
+    pci_sriov_attrs "$i"
     mkdir -p "$d/net"
     ln -sfn "/sys/devices/virtual/net/$(pf_name "$i")" "$d/net/$(pf_name "$i")"
     mkdir -p "$(pf_state "$(pf_name "$i")")"
   done
+}
+
+# The SR-IOV attributes of PF index $1, present only while the device has the capability (a
+# ConnectX with SR-IOV off in its firmware has none).
+pci_sriov_attrs() {
+  local d
+  d=$(pf_dir "$1")
+  if ! sriov_capable; then
+    rm -f "$d/sriov_totalvfs" "$d/sriov_numvfs" "$d/sriov_offset" "$d/sriov_stride" "$d/sriov_vf_device" "$d/sriov_drivers_autoprobe"
+    return 0
+  fi
+  pci_write "$d/sriov_totalvfs" "$(totalvfs)"
+  [ -e "$d/sriov_numvfs" ] || pci_write "$d/sriov_numvfs" 0
+  pci_write "$d/sriov_offset" "$(vf_offset "$1")"
+  pci_write "$d/sriov_stride" "$NIC_stride"
+  pci_write "$d/sriov_vf_device" "$NIC_vf_device"
+  pci_write "$d/sriov_drivers_autoprobe" 1
+}
+
+# The NIC's firmware loads its stored settings at power-on: what mstconfig set for the next boot
+# becomes current (see bin/mstconfig).
+nic_firmware_boot() {
+  [ -n "$NIC_firmware" ] || return 0
+  mkdir -p "$LAB_FW/nic"
+  [ -e "$LAB_FW/nic/next" ] || printf 'SRIOV_EN=0\nNUM_OF_VFS=0\n' > "$LAB_FW/nic/next"
+  cp "$LAB_FW/nic/next" "$LAB_FW/nic/current"
 }
 
 # VT-d: the kernel registers its IOMMU (dmar0) when the cmdline turns it on (intel_iommu=on[,...]).
@@ -66,7 +87,7 @@ iommu_init() {
 # The firmware settings that act at once (the lab's `fault` command calls this through the node).
 pci_firmware_refresh() {
   local i
-  for i in 0 1; do pci_write "$(pf_dir "$i")/sriov_totalvfs" "$(totalvfs)"; done
+  for i in 0 1; do pci_sriov_attrs "$i"; done
 }
 
 driver_bind() { # ADDR-DIR DRIVER
@@ -107,7 +128,7 @@ vf_netdevs_destroy() {
   done
 }
 
-# ixgbevf binds VF $2 of PF index $1: its netdev appears (DOWN), with the PF-assigned MAC if one was
+# The VF driver binds VF $2 of PF index $1: its netdev appears (DOWN), with the PF-assigned MAC if one was
 # set, otherwise a MAC of its own (a new random one at every load under random-vf-macs).
 vf_bind() {
   local st dev mac d
@@ -120,7 +141,7 @@ vf_bind() {
   d=$(vf_dir "$1" "$2")
   mkdir -p "$d/net"
   ln -sfn "/sys/devices/virtual/net/$dev" "$d/net/$dev"
-  driver_bind "$d" ixgbevf
+  driver_bind "$d" "$NIC_vf_driver"
 }
 
 vfs_bind_all() {
@@ -139,16 +160,17 @@ vfs_unbind_all() {
   local i d
   for i in 0 1; do
     vf_netdevs_destroy "$i"
-    for d in "$PCI_PORT"/0000:04:1*; do
-      [ -d "$d" ] && [ "$(readlink "$d/physfn")" = "../$(pf_pci "$i")" ] || continue
+    for d in "$(pf_dir "$i")"/virtfn*; do
+      [ -e "$d" ] || continue
+      d=$PCI_PORT/$(basename "$(readlink "$d")")
       driver_unbind "$d"
       rm -rf "$d/net"
     done
   done
 }
 
-# Creates the VF functions of PF index $1 (the count is already capped); ixgbevf binds them when
-# loaded, and udev loads it unless blacklisted.
+# Creates the VF functions of PF index $1 (the count is already capped); the VF driver binds them
+# when loaded, and udev loads it unless blacklisted (mlx5_core, the PF's own driver, binds at once).
 vfs_enable() {
   local pf st v d
   pf=$(pf_name "$1")
@@ -156,7 +178,7 @@ vfs_enable() {
   v=0
   while [ "$v" -lt "$2" ]; do
     d=$(vf_dir "$1" "$v")
-    pci_device "$d" 8086 10ed 020000 01 000c
+    pci_device "$d" "$NIC_vendor" "$NIC_vf_device" 020000 "$NIC_vf_rev" "$NIC_subsys_device"
     ln -sfn "../$(pf_pci "$1")" "$d/physfn"
     ln -sfn "../$(vf_pci "$1" "$v")" "$(pf_dir "$1")/virtfn$v"
     mkdir -p "$st/vf/$v"
@@ -165,12 +187,12 @@ vfs_enable() {
   done
   echo "$2" > "$st/numvfs"
   pci_write "$(pf_dir "$1")/sriov_numvfs" "$2"
-  klog "ixgbe $(pf_pci "$1"): SR-IOV enabled with $2 VFs"
+  klog "$NIC_pf_driver $(pf_pci "$1"): SR-IOV enabled with $2 VFs"
   if [ "$2" -gt 0 ]; then
-    if module_loaded ixgbevf; then
+    if module_loaded "$NIC_vf_driver"; then
       vfs_bind_all
-    elif ! module_blacklisted ixgbevf; then
-      modules_load ixgbevf ""
+    elif ! module_blacklisted "$NIC_vf_driver"; then
+      modules_load "$NIC_vf_driver" ""
     fi
   fi
 }
@@ -191,7 +213,7 @@ vfs_disable() {
   rm -rf "$st/vf"
   echo 0 > "$st/numvfs"
   pci_write "$(pf_dir "$1")/sriov_numvfs" 0
-  [ "$n" -gt 0 ] && klog "ixgbe $(pf_pci "$1"): SR-IOV disabled"
+  [ "$n" -gt 0 ] && klog "$NIC_pf_driver $(pf_pci "$1"): SR-IOV disabled"
   return 0
 }
 

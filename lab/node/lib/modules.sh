@@ -1,4 +1,6 @@
-# The simulated kernel modules of a node: ixgbe (PF) and ixgbevf (VF). A module file is a text
+# The simulated kernel modules of a node: the NIC's PF and VF drivers (nics.conf: ixgbe/ixgbevf,
+# i40e/iavf, ice/iavf, mlx5_core for both); every in-box NIC driver is installed, only the NIC's
+# own binds a device. A module file is a text
 # file (first line `sriov-lab-module`) with modinfo's fields; the in-box ones live under
 # /lib/modules/$(uname -r)/kernel, a driver built from Intel's tarball installs under updates/,
 # which depmod prefers. Loaded modules are recorded in $LAB_RUN/modules/NAME.
@@ -69,29 +71,36 @@ ixgbe_port_vfs() { # INTREE PORT MAX_VFS
   echo "$v"
 }
 
-ixgbe_probe() { # MODULE-FILE PARAMS...
-  local file intree max_vfs i want got
+# The PF driver binds both ports; only a driver with a max_vfs parameter (ixgbe) creates VFs at
+# load. Any other driver ignores the parameter, as the kernel does with an unknown one.
+pf_probe() { # MODULE-FILE PARAMS...
+  local file intree max_vfs i want got name
   file=$1
   shift
+  name=$(module_field "$file" name)
   intree=$(module_field "$file" intree)
   max_vfs=$(param_value max_vfs "$@")
-  klog "ixgbe: Intel(R) 10 Gigabit PCI Express Network Driver - version $(module_field "$file" version)"
+  klog "$name: $(module_field "$file" description)${version:+ - version $version}"
+  if [ -n "$max_vfs" ] && [ -z "$(module_field "$file" parm)" ]; then
+    klog "$name: unknown parameter 'max_vfs' ignored"
+    max_vfs=
+  fi
   for i in 0 1; do
-    driver_bind "$(pf_dir "$i")" ixgbe
-    klog "ixgbe $(pf_pci "$i"): Intel(R) 10 Gigabit Network Connection ($(pf_name "$i"))"
+    driver_bind "$(pf_dir "$i")" "$NIC_pf_driver"
+    klog "$NIC_pf_driver $(pf_pci "$i"): $NIC_pf_name ($(pf_name "$i"))"
     want=$(ixgbe_port_vfs "$intree" "$i" "$max_vfs")
     [ "$want" -gt 0 ] || continue
     got=$(vfs_granted "$want")
     if [ "$got" -eq 0 ]; then
-      klog "ixgbe $(pf_pci "$i"): Failed to enable PCI sriov: -19"
+      klog "$NIC_pf_driver $(pf_pci "$i"): Failed to enable PCI sriov: -19"
       continue
     fi
-    [ "$got" -lt "$want" ] && klog "ixgbe $(pf_pci "$i"): $want VFs requested; only $got enabled"
+    [ "$got" -lt "$want" ] && klog "$NIC_pf_driver $(pf_pci "$i"): $want VFs requested; only $got enabled"
     vfs_enable "$i" "$got"
   done
 }
 
-ixgbe_remove() {
+pf_remove() {
   local i
   for i in 0 1; do
     vfs_disable "$i"
@@ -129,9 +138,9 @@ modules_load() {
   [ -z "$version" ] || echo "$version" > "/sys/module/$name/version"
   # shellcheck disable=SC2086 # params are words, like modprobe's
   case "$name" in
-    ixgbe) ixgbe_probe "$file" $params ;;
-    ixgbevf)
-      klog "ixgbevf: Intel(R) 10 Gigabit PCI Express Virtual Function Network Driver - version $(module_field "$file" version)"
+    "$NIC_pf_driver") pf_probe "$file" $params ;;
+    "$NIC_vf_driver")
+      klog "$name: $(module_field "$file" description)${version:+ - version $version}"
       vfs_bind_all
       ;;
   esac
@@ -143,8 +152,8 @@ modules_unload() {
   name=$(echo "$1" | tr - _)
   module_loaded "$name" || return 1
   case "$name" in
-    ixgbe) ixgbe_remove ;;
-    ixgbevf) vfs_unbind_all ;;
+    "$NIC_pf_driver") pf_remove ;;
+    "$NIC_vf_driver") vfs_unbind_all ;;
   esac
   rm -f "$LAB_RUN/modules/$name"
   rm -rf "/sys/module/$name"

@@ -1,0 +1,83 @@
+// The NIC firmware's SR-IOV settings (ConnectX: SRIOV_EN, NUM_OF_VFS through mstflint's
+// mstconfig), per PF: what the next boot will load, and whether the running boot has them (the
+// PF's sriov_totalvfs is the firmware's NUM_OF_VFS once SR-IOV is on; without it there is no
+// SR-IOV capability and no sriov_totalvfs at all).
+import { posix } from 'node:path';
+import type { Host } from '../../hosts/host.ts';
+import { FatalError } from '../../core/errors.ts';
+import type { FirmwarePlan, HostPlan } from '../../inventory/plan.ts';
+import { nextBoot, parseMstconfigQuery } from '../parse/mstconfig.ts';
+
+export interface FirmwareState {
+  pf: string;
+  pci: string;
+  /** Next-boot values (null: not listed). */
+  sriovEn: number | null;
+  numVfs: number | null;
+  /** sriov_totalvfs now (null: no SR-IOV capability). */
+  liveTotalVfs: number | null;
+}
+
+export const wantsFirmware = (f: FirmwarePlan, s: FirmwareState): boolean => s.sriovEn !== 1 || (s.numVfs ?? 0) < f.numVfs;
+export const firmwareLive = (f: FirmwarePlan, s: FirmwareState): boolean => (s.liveTotalVfs ?? 0) >= f.numVfs;
+
+export function queryArgv(pci: string): string[] {
+  return ['mstconfig', '-d', pci, 'query', 'SRIOV_EN', 'NUM_OF_VFS'];
+}
+
+export function setArgv(pci: string, numVfs: number): string[] {
+  return ['mstconfig', '-y', '-d', pci, 'set', 'SRIOV_EN=1', `NUM_OF_VFS=${numVfs}`];
+}
+
+async function pciOf(host: Host, pf: string): Promise<string> {
+  const r = await host.exec(['readlink', `/sys/class/net/${pf}/device`]);
+  if (r.code !== 0 || r.stdout.trim() === '') {
+    throw new FatalError(`${pf} not found (no /sys/class/net/${pf}/device)`, { hint: 'check pfs[].name in the inventory against `ip link` on the node' });
+  }
+  return posix.basename(r.stdout.trim());
+}
+
+/** The firmware state of every PF with VFs planned. */
+export async function readFirmware(host: Host, plan: HostPlan): Promise<FirmwareState[]> {
+  const states: FirmwareState[] = [];
+  for (const pf of plan.pfs.filter((p) => p.vfs > 0)) {
+    const pci = await pciOf(host, pf.name);
+    const argv = queryArgv(pci);
+    const r = await host.exec(argv);
+    if (r.code === 127 || /not found/.test(r.stderr)) {
+      throw new FatalError(`${host.name}: mstconfig is not installed; ${plan.nic.model ?? 'this'} NIC needs SR-IOV enabled in its firmware`, {
+        hint: 'install mstflint on the node (Debian/Ubuntu: apt-get install mstflint; RHEL/CentOS: yum install mstflint), then run again',
+      });
+    }
+    if (r.code !== 0) {
+      throw new FatalError(`${host.name}: \`${argv.join(' ')}\` failed (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`, {
+        hint: 'run the command on the node; mstconfig needs root and a Mellanox/NVIDIA device',
+      });
+    }
+    const query = parseMstconfigQuery(r.stdout);
+    const total = await host.readFile(`/sys/class/net/${pf.name}/device/sriov_totalvfs`);
+    const live = total === undefined ? null : Number.parseInt(total.trim(), 10);
+    states.push({
+      pf: pf.name,
+      pci,
+      sriovEn: nextBoot(query, 'SRIOV_EN') ?? null,
+      numVfs: nextBoot(query, 'NUM_OF_VFS') ?? null,
+      liveTotalVfs: live === null || Number.isNaN(live) ? null : live,
+    });
+  }
+  return states;
+}
+
+/** PFs whose running boot does not have the firmware's SR-IOV yet (it applies at the next boot). */
+export async function firmwarePending(host: Host, plan: HostPlan): Promise<string[]> {
+  if (!plan.firmware) return [];
+  const pending: string[] = [];
+  for (const pf of plan.pfs.filter((p) => p.vfs > 0)) {
+    const total = await host.readFile(`/sys/class/net/${pf.name}/device/sriov_totalvfs`);
+    const n = total === undefined ? null : Number.parseInt(total.trim(), 10);
+    if (n === null || Number.isNaN(n) || n < plan.firmware.numVfs) {
+      pending.push(`${pf.name}: SR-IOV not active in the NIC firmware yet (sriov_totalvfs ${n ?? 'absent'}, ${plan.firmware.numVfs} needed)`);
+    }
+  }
+  return pending;
+}
