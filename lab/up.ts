@@ -17,6 +17,7 @@ import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type F
 import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
 import { readPower } from './power.ts';
 import { isRunning, recordOf } from './processes.ts';
+import { ensureLabTools } from './setup.ts';
 import { buildShims } from './shims.ts';
 import { allocateSlot } from './slots.ts';
 import { readState, remember, writeState, type LabState } from './state.ts';
@@ -43,7 +44,6 @@ function checkOptions(nodes: number, flavour: string): void {
   if (!(FLAVOURS as readonly string[]).includes(flavour)) {
     throw new Error(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
   }
-  if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
 }
 
 /** Waits until every node is up (sshd ready) in its current boot. */
@@ -73,6 +73,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const flavour = options.flavour ?? 'centos7';
   const timeoutMs = options.timeoutMs ?? 60_000;
   checkOptions(nodeCount, flavour);
+  // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
+  await ensureLabTools({ scope: 'lab', what: 'the lab' });
+  if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
 
   const existing = readState(dir);
   if (existing && healthy(existing)) {
