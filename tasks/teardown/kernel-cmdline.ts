@@ -60,7 +60,7 @@ const outputsOf = (o: Observed, method: string, phase: string): StageOutputs => 
 
 async function doneReason(ctx: StageContext, o: Observed): Promise<string | undefined> {
   const what = describeCmdlineTeardown(o.t);
-  if (o.t.how === 'nothing') return `no backup of ${GRUB_DEFAULTS}: sriov-lxc never changed it`;
+  if (o.t.how === 'nothing') return `no backup of ${GRUB_DEFAULTS}: it has nothing of sriov-lxc (restored, or never changed)`;
   if (isRestored(o)) return `${GRUB_DEFAULTS} and the default boot entry "${o.state.standing?.entry.title}" are ${what}`;
   if (!usesTrialBoot(ctx.plan)) return undefined;
   if (cmdlineFits(await runningCmdline(ctx.host), o.t)) return `the running kernel is ${what}; teardown-kernel-cmdline-commit makes that the default`;
