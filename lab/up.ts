@@ -3,7 +3,7 @@
 // reused; the leftovers of a crashed one are removed first.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { labCgroupRoots } from './cgroups.ts';
@@ -35,7 +35,8 @@ export interface LabUpOptions {
 
 const SRC = fileURLToPath(new URL('./node', import.meta.url));
 const DRIVER_SRC = fileURLToPath(new URL('./drivers', import.meta.url));
-const SUPERVISOR = fileURLToPath(new URL('./supervisor.ts', import.meta.url));
+// Its own process: supervisor.ts beside the sources, supervisor.js in an installed package's dist/.
+const SUPERVISOR = fileURLToPath(new URL(`./supervisor${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 function checkOptions(nodes: number, flavour: string): void {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
