@@ -45,7 +45,7 @@ export const kernelCmdlineCommitTeardownStage: Stage = {
     const o = await observeCmdline(ctx);
     const lines = pending(o);
     if (lines.length === 0) return { done: true, reason: `${GRUB_DEFAULTS} and the default boot entry "${o.state.standing?.entry.title}" have no params of sriov-lxc; no trial entry left`, outputs: { kept: kept(o) } };
-    await checkProven(ctx, o);
+    // Not refused here: a dry run describes the whole way back; apply refuses without the proof.
     lines.push(`regenerate ${o.state.commands.grubCfgPath}: ${o.state.commands.mkconfig.join(' ')}`);
     const diffs = o.state.defaults === o.t.target ? [] : [{ path: GRUB_DEFAULTS, diff: unifiedDiff(GRUB_DEFAULTS, o.state.defaults, o.t.target) }];
     return { done: false, plan: lines, diffs };
