@@ -36,11 +36,11 @@ export const verifyTeardownStage: Stage = {
   title: 'Verify the node is as before sriov-lxc',
   inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, pfs: plan.pfs.map((pf) => pf.name) }),
 
+  // What is not yet as before is the plan (a dry run before teardown lists it); there is nothing to
+  // apply, and verify fails with it when the earlier stages did not get there.
   async check(ctx): Promise<CheckResult> {
     const { problems, outputs } = await observe(ctx);
-    if (problems.length > 0) {
-      throw new FatalError(`${ctx.host.name} is not as before sriov-lxc: ${problems.join('; ')}`, { hint: 'run teardown again; its stages say what is left' });
-    }
+    if (problems.length > 0) return { done: false, plan: problems.map((p) => `not as before yet: ${p}`) };
     const kept = outputs['kept'] as KeptFile[];
     return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; kept (changed by the operator): ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
   },
@@ -48,6 +48,10 @@ export const verifyTeardownStage: Stage = {
   async apply() {},
 
   async verify(ctx) {
-    return (await observe(ctx)).outputs;
+    const { problems, outputs } = await observe(ctx);
+    if (problems.length > 0) {
+      throw new FatalError(`${ctx.host.name} is not as before sriov-lxc: ${problems.join('; ')}`, { hint: 'run teardown again; its stages say what is left' });
+    }
+    return outputs;
   },
 };
