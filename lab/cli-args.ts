@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { FAULTS, FAULT_HELP } from './faults.ts';
 import { FLAVOURS, MAX_NODES, type Flavour } from './layout.ts';
 import { DEFAULT_NIC, NIC_MODELS, nicFacts } from './nics.ts';
+import type { PackageScope } from './packages.ts';
 
 export type LabCommand =
   | { cmd: 'help' }
@@ -11,7 +12,8 @@ export type LabCommand =
   | { cmd: 'status'; dir?: string; json: boolean }
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
   | { cmd: 'ssh' | 'exec'; dir?: string; node: string; command: string[] }
-  | { cmd: 'fault'; dir?: string; node: string; fault: string; on: boolean; arg?: number };
+  | { cmd: 'fault'; dir?: string; node: string; fault: string; on: boolean; arg?: number }
+  | { cmd: 'packages' | 'setup'; scope: PackageScope };
 
 export class LabUsageError extends Error {}
 
@@ -33,6 +35,9 @@ ${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m
   exec NAME -- CMD...     run an argv on the node directly (in its namespaces, not over SSH)
   fault NAME FAULT on|off [ARG]
                           switch a fault of the node's hardware or firmware
+  packages [--tests]      the Debian packages the lab needs (with --tests: also the test suite's),
+                          one a line
+  setup [--tests]         install the missing ones (as root, apt-get), or print the command to run
 
 Options
   --dir DIR               the lab's directory (default: .lab at the repository root)
@@ -65,6 +70,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
         json: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        tests: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -112,7 +118,10 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       }
       return { cmd, ...dir, node: name, fault, on: state === 'on', ...(arg !== undefined ? { arg: positiveInt(arg, 'the fault argument') } : {}) };
     }
+    case 'packages':
+    case 'setup':
+      return { cmd, scope: v.tests ? 'tests' : 'lab' };
     default:
-      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault (see --help)`);
+      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault, packages, setup (see --help)`);
   }
 }

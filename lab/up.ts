@@ -3,7 +3,7 @@
 // reused; the leftovers of a crashed one are removed first.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { labCgroupRoots } from './cgroups.ts';
@@ -18,6 +18,7 @@ import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type F
 import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
 import { readPower } from './power.ts';
 import { isRunning, recordOf } from './processes.ts';
+import { ensureLabTools } from './setup.ts';
 import { buildShims } from './shims.ts';
 import { allocateSlot } from './slots.ts';
 import { readState, remember, writeState, type LabState } from './state.ts';
@@ -37,7 +38,8 @@ export interface LabUpOptions {
 
 const SRC = fileURLToPath(new URL('./node', import.meta.url));
 const DRIVER_SRC = fileURLToPath(new URL('./drivers', import.meta.url));
-const SUPERVISOR = fileURLToPath(new URL('./supervisor.ts', import.meta.url));
+// Its own process: supervisor.ts beside the sources, supervisor.js in an installed package's dist/.
+const SUPERVISOR = fileURLToPath(new URL(`./supervisor${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 function checkOptions(nodes: number, flavour: string): void {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
@@ -46,7 +48,6 @@ function checkOptions(nodes: number, flavour: string): void {
   if (!(FLAVOURS as readonly string[]).includes(flavour)) {
     throw new Error(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
   }
-  if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
 }
 
 /** Waits until every node is up (sshd ready) in its current boot. */
@@ -76,6 +77,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const flavour = options.flavour ?? 'centos7';
   const timeoutMs = options.timeoutMs ?? 60_000;
   checkOptions(nodeCount, flavour);
+  // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
+  await ensureLabTools({ scope: 'lab', what: 'the lab' });
+  if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
   const nic = options.nic ?? DEFAULT_NIC;
   const facts = nicFacts(nic);
 

@@ -1,4 +1,4 @@
-// The lab's command line: `npx zx workflows/lab.ts up|down|status|reboot|ssh|exec|fault` (see
+// The lab's command line: `npx zx workflows/lab.ts up|down|status|reboot|ssh|exec|fault|packages|setup` (see
 // lab/README.md). Decides and prints; the lab API does the work.
 import { spawnSync } from 'node:child_process';
 import { LAB_HELP, LabUsageError, parseLabArgs, type LabCommand } from '../lab/cli-args.ts';
@@ -13,6 +13,8 @@ import {
   nodePower,
   sshArgv,
 } from '../lab/index.ts';
+import { packagesFor } from '../lab/packages.ts';
+import { LabSetupError, ensureLabTools } from '../lab/setup.ts';
 import { scriptArgs } from './cli/script-args.ts';
 
 function status(dir: string | undefined, json: boolean): void {
@@ -93,6 +95,21 @@ async function run(command: LabCommand): Promise<number> {
     case 'fault':
       await labFault(command.dir, command.node, command.fault, command.on, command.arg);
       return 0;
+    case 'packages':
+      for (const p of packagesFor(command.scope)) console.log(p.name);
+      return 0;
+    case 'setup': {
+      const what = command.scope === 'tests' ? 'the test suite' : 'the lab';
+      let installed: string[];
+      try {
+        installed = await ensureLabTools({ scope: command.scope, what, log: (line) => console.log(`lab: ${line}`) });
+      } catch (error) {
+        if (!(error instanceof LabSetupError) || command.scope !== 'tests') throw error;
+        throw new LabSetupError(`${error.message}\n(the tests without the lab need none of them: npm run test:fast)`);
+      }
+      console.log(installed.length > 0 ? `lab: installed ${installed.join(' ')}` : `lab: every tool ${what} needs is installed`);
+      return 0;
+    }
   }
 }
 

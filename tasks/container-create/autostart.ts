@@ -13,3 +13,15 @@ export async function autostartService(host: Host): Promise<AutostartService> {
   // "disabled" when the unit is there; an error for a unit that does not exist (or no systemctl).
   return state === 'disabled' ? 'disabled' : 'missing';
 }
+
+/**
+ * Where container-create notes that it enabled lxc.service (written before enabling it), so that
+ * teardown disables only what sriov-lxc enabled: Debian's package enables it by itself.
+ */
+export const LXC_SERVICE_MARK = '/var/lib/sriov-lxc/lxc-service-enabled';
+
+export async function enableLxcService(host: Host): Promise<void> {
+  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
+  await host.writeFile(LXC_SERVICE_MARK, `${LXC_SERVICE} was disabled; sriov-lxc enabled it to start the containers marked lxc.start.auto = 1 at boot\n`, { mode: 0o644 });
+  await host.run(['systemctl', 'enable', LXC_SERVICE]);
+}

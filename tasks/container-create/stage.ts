@@ -9,7 +9,7 @@ import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { readVfVerifyOutputs } from '../vf-verify/outputs.ts';
-import { autostartService, LXC_SERVICE } from './autostart.ts';
+import { autostartService, enableLxcService, LXC_SERVICE } from './autostart.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from './in-container.ts';
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from './observe.ts';
 import { applyPatch, BACKUP_SUFFIX, patchState, uniquePatches } from './template-patch.ts';
@@ -188,7 +188,7 @@ async function apply(ctx: StageContext): Promise<void> {
   readVfVerifyOutputs(ctx.outputs);
   const facts = await nodeFacts(ctx.host);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
-  if (await autostartNeedsEnabling(ctx)) await ctx.host.run(['systemctl', 'enable', LXC_SERVICE]);
+  if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
 }
 
 async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): Promise<void> {

@@ -60,10 +60,15 @@ export function menuEntryBody(cfgText: string, entry: GrubMenuEntry): string[] {
  * removed), plus panic=N unless the base already reboots on panic by itself.
  */
 export function trialParams(baseParams: string, plan: HostPlan): string {
+  return trialParamsFor(baseParams, plan.kernelParams, contradictingParams(plan));
+}
+
+/** The base entry's params with `set` set and `remove` removed, plus panic=N unless it reboots on panic already (teardown's trial takes params off). */
+export function trialParamsFor(baseParams: string, set: readonly string[], remove: readonly string[]): string {
   const panic = parseCmdline(baseParams).findLast((p) => normalizeKey(p.key) === 'panic');
   const rebootsOnPanic = panic?.value !== null && panic?.value !== undefined && /^-?\d+$/.test(panic.value) && Number(panic.value) !== 0;
-  const wanted = rebootsOnPanic ? plan.kernelParams : [...plan.kernelParams, `panic=${TRIAL_PANIC_SECONDS}`];
-  return editCmdline(baseParams, wanted, contradictingParams(plan)).trim();
+  const wanted = rebootsOnPanic ? set : [...set, `panic=${TRIAL_PANIC_SECONDS}`];
+  return editCmdline(baseParams, wanted, remove).trim();
 }
 
 /** A GRUB script word in single quotes, the way grub-mkconfig's grub_quote writes titles. */

@@ -10,7 +10,7 @@ export const MODULES_LOAD = '/etc/modules-load.d/sriov-lxc.conf';
 export const MODPROBE_OPTIONS = '/etc/modprobe.d/sriov-lxc.conf';
 export const SYSCTL_HUGEPAGES = '/etc/sysctl.d/80-sriov-lxc-hugepages.conf';
 export const FSTAB = '/etc/fstab';
-const FSTAB_BLOCK = 'hugepages';
+export const FSTAB_BLOCK = 'hugepages';
 
 /** One file: its text now and the text it must have (undefined: absent). */
 export interface FileState {

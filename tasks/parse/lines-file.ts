@@ -60,6 +60,13 @@ export function ensureLines(text: string, wanted: readonly string[], options: En
   return same ? { text, changed: false } : { text: result, changed: true };
 }
 
+/** The lines inside our block, or null when the file has none. */
+export function ownedBlockLines(text: string, name: string, commentMarker = '#'): string[] | null {
+  const lines = splitLines(text);
+  const block = findBlock(lines, commentMarker, name);
+  return block ? lines.slice(block[0] + 1, block[1]) : null;
+}
+
 /** Removes our block (teardown). */
 export function removeOwnedBlock(text: string, name: string, commentMarker = '#'): EditResult {
   const lines = splitLines(text);

@@ -135,7 +135,7 @@ export interface CliResult {
 }
 
 /** Starts a script of workflows/ with Node 24 (this process's node), as a person would. */
-export function spawnCli(script: 'provision' | 'status' | 'report', args: readonly string[]): ChildProcess {
+export function spawnCli(script: 'provision' | 'teardown' | 'status' | 'report', args: readonly string[]): ChildProcess {
   return spawn(process.execPath, [join(REPO, 'workflows', `${script}.ts`), ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,7 +158,7 @@ export function finished(child: ChildProcess, timeoutMs: number): Promise<CliRes
   });
 }
 
-export function runCli(script: 'provision' | 'status' | 'report', args: readonly string[], timeoutMs = 180_000): Promise<CliResult> {
+export function runCli(script: 'provision' | 'teardown' | 'status' | 'report', args: readonly string[], timeoutMs = 180_000): Promise<CliResult> {
   return finished(spawnCli(script, args), timeoutMs);
 }
 

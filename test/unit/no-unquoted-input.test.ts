@@ -16,6 +16,7 @@ import { commandLine, withEnv } from '../../hosts/quote.ts';
 import { SshHost } from '../../hosts/ssh.ts';
 import { MAC_SCRIPT_PATH } from '../../tasks/mac-reset/boot-files.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
+import { TEARDOWN_STAGES } from '../../tasks/teardown/index.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../../core/retry.ts';
 import { runWorkflow } from '../../workflows/engine/run.ts';
@@ -221,17 +222,18 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
   const plan = parseInventory(readFileSync(inventory, 'utf8'), inventory, { checkLocalFiles: true }).hosts[0]!;
 
   const stateDir = join(dir, 'state-special');
-  const recorder = new RecordingSshHost({
+  const newRecorder = () => new RecordingSshHost({
     name,
     endpoint: resolveEndpoint(name, plan.ssh, '/nonexistent-home', undefined),
     knownHosts: { knownHostsFiles: [plan.ssh.knownHosts!], pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
     acceptChangedHostKey: false,
   });
-  const [result] = await runWorkflow({
+  const recorder = newRecorder();
+  const run = (stages: typeof PROVISION_STAGES, runId: string, host: RecordingSshHost) => runWorkflow({
     plans: [plan],
-    stages: PROVISION_STAGES,
+    stages,
     stateDir,
-    runId: 'special-values',
+    runId,
     selection: {},
     dryRun: false,
     concurrency: 1,
@@ -239,10 +241,11 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
     timings: DEFAULT_TIMINGS,
     rebootBudget: 2,
     signal: new AbortController().signal,
-    openHost: () => recorder,
+    openHost: () => host,
     command: 'no-unquoted-input test',
     warn: (m) => t.log(m),
   });
+  const [result] = await run(PROVISION_STAGES, 'special-values', recorder);
   t.is(result?.status, 'ok', JSON.stringify(result?.error ?? result?.stages.filter((s) => s.status !== 'done'), null, 2));
   t.deepEqual(result?.stages.map((s) => s.id), PROVISION_STAGES.map((s) => s.id), 'every stage ran');
   t.true(recorder.sent.length > 50, `${recorder.sent.length} commands recorded`);
@@ -284,4 +287,14 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
   const setMacs = macScript.split('\n').filter((l) => l.trimStart().startsWith('set_mac ')).map((l) => shellWords(l.trim()).slice(1));
   t.deepEqual(setMacs, plan.pfs.flatMap((pf) => pf.macs.map((mac, vf) => [pf.name, String(vf), mac])), 'set_mac PF VF MAC for every planned VF');
   t.log(`${recorder.sent.length} commands, ${scripts.length} generated scripts (${scripts.map((s) => s.argv[4]).join(', ')})`);
+
+  // The way back, with the same values: teardown's commands too are quoted words, its scripts take no value.
+  // A run closes its host at the end: teardown gets a recorder of its own.
+  const teardownRecorder = newRecorder();
+  const [down] = await run(TEARDOWN_STAGES, 'special-values-teardown', teardownRecorder);
+  t.is(down?.status, 'ok', JSON.stringify(down?.error ?? down?.stages.filter((s) => s.status !== 'done'), null, 2));
+  const back = teardownRecorder.sent;
+  t.true(back.some((s) => s.argv.includes('c.1-x_y') && s.argv[0] === 'lxc-destroy'), 'the container with the special name was destroyed by name');
+  t.deepEqual(back.filter((s) => JSON.stringify(shellWords(s.line)) !== JSON.stringify(withEnv(s.argv, s.env))).map((s) => s.line), [], 'teardown command lines that sh reads differently from their argv');
+  t.deepEqual(back.flatMap((s) => shellScripts(s.argv).flatMap((script) => values.filter((v) => script.includes(v)).map((v) => `${v} in: ${script}`))), [], 'teardown sh -c scripts that embed a plan value');
 });

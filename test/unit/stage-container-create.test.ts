@@ -1,5 +1,6 @@
 import test from 'ava';
 import { containerCreateStage } from '../../tasks/container-create/stage.ts';
+import { LXC_SERVICE_MARK } from '../../tasks/container-create/autostart.ts';
 import type { StageContext } from '../../tasks/stage.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
@@ -60,6 +61,7 @@ function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
   host
     .on(['lxc-create', '--version'], { stdout: f('lxc-create-version-5.0.2.txt') })
     .on(['systemctl', 'is-enabled', 'lxc.service'], () => (state.autostart ? { stdout: f('is-enabled-lxc-enabled.stdout') } : { code: 1, stdout: f('is-enabled-lxc-disabled.stdout') }))
+    .on(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc'], {})
     .on(['systemctl', 'enable', 'lxc.service'], () => {
       state.autostart = true;
       return {};
@@ -135,6 +137,9 @@ test('fresh node: the plan, then apply creates, configures and starts; a second 
     'lxc-attach -n sxt-c1 -s NETWORK -- ip route replace default via 192.0.2.1 dev eth0',
     'systemctl enable lxc.service',
   ]);
+  // Noted before enabling it, so that teardown disables lxc.service only where sriov-lxc enabled it.
+  const marked = host.calls.findIndex((c) => c.kind === 'writeFile' && c.path === LXC_SERVICE_MARK);
+  t.true(marked >= 0 && marked < host.calls.findIndex((c) => c.kind === 'exec' && c.argv?.join(' ') === 'systemctl enable lxc.service'));
   // What the stage wrote on the real node, byte for byte: the template's lines kept.
   t.is(host.files.get(CONFIG)?.content, f('lxc-config-configured.txt'));
   t.deepEqual(host.files.get(AUTODEV), { content: f('hook-autodev-loop0.sh'), mode: 0o755 });

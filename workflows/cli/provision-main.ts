@@ -1,5 +1,5 @@
-// provision.ts's work: provision the inventory's hosts (see --help). Orders stages and decides;
-// the engine and the stages do the I/O.
+// provision.ts's and teardown.ts's work: run a workflow over the inventory's hosts (see --help).
+// Orders stages and decides; the engine and the stages do the I/O.
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { openHost } from '../../hosts/connect.ts';
 import { prepareStateDir, resolveStateDir } from '../../state/state-dir.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
+import type { Stage } from '../../tasks/stage.ts';
 import { bootUnit } from '../engine/boot-unit.ts';
 import { InterruptedError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../../core/retry.ts';
@@ -56,15 +57,29 @@ function printPlans(results: readonly HostResult[]): void {
   }
 }
 
-async function main(argv: string[], entry: string): Promise<number> {
-  const args = parseProvisionArgs(argv);
+/** What makes a workflow's command line: its name, its options, its --help, its stages. */
+export interface WorkflowCli<A extends ProvisionArgs> {
+  name: string;
+  parse(argv: readonly string[]): A;
+  help: string;
+  stages(args: A): readonly Stage[];
+  /** Options the on-node boot unit must pass on besides resumeArgs(). */
+  resumeArgs?(args: A): string[];
+  /** Printed after the summary (text output only). */
+  epilogue?(results: readonly HostResult[]): string[];
+}
+
+const PROVISION_CLI: WorkflowCli<ProvisionArgs> = { name: 'provision', parse: parseProvisionArgs, help: HELP, stages: () => PROVISION_STAGES };
+
+async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[], entry: string): Promise<number> {
+  const args = cli.parse(argv);
   if (args.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(cli.help);
     return EXIT.ok;
   }
   const inventory = loadInventory(args.inventory, { checkLocalFiles: true });
   const plans = selectHosts(inventory.hosts, args);
-  const stages = PROVISION_STAGES;
+  const stages = cli.stages(args);
   validateSelection({ from: args.from, only: args.only }, stages.map((s) => s.id));
   for (const id of args.reset ?? []) {
     if (id !== '*' && !stages.some((s) => s.id === id)) throw new UsageError(`--reset ${id}: no such stage`, { hint: `stages are: ${stages.map((s) => s.id).join(', ')}` });
@@ -112,9 +127,9 @@ async function main(argv: string[], entry: string): Promise<number> {
       }),
     resolvePlan: resolvePlanForNode,
     allowVfResize: args.allowVfResize,
-    localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
+    localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: [...resumeArgs(args), ...(cli.resumeArgs?.(args) ?? [])] }) : undefined,
     lockNode: true,
-    command: ['provision', ...argv].join(' '),
+    command: [cli.name, ...argv].join(' '),
     warn: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
   });
   if (args.json) {
@@ -122,6 +137,7 @@ async function main(argv: string[], entry: string): Promise<number> {
   } else {
     if (args.dryRun) printPlans(results);
     console.log(`\n${renderSummary(results)}\nstate: ${stateDir}`);
+    for (const line of cli.epilogue?.(results) ?? []) console.log(line);
     if (results.some((r) => r.status === 'rebooting' && args.local)) console.log('the node is rebooting; the boot unit sriov-lxc-resume.service finishes the run');
   }
   return exitCode(results, controller.signal);
@@ -129,8 +145,13 @@ async function main(argv: string[], entry: string): Promise<number> {
 
 /** Runs provision.ts (`entry`: its module URL) with its command line; sets the exit code. */
 export async function runProvision(entry: string): Promise<void> {
+  await runWorkflowCli(PROVISION_CLI, entry);
+}
+
+/** Runs a workflow's entry script (`entry`: its module URL) with its command line; sets the exit code. */
+export async function runWorkflowCli<A extends ProvisionArgs>(cli: WorkflowCli<A>, entry: string, argv: string[] = scriptArgs(entry)): Promise<void> {
   try {
-    process.exitCode = await main(scriptArgs(entry), entry);
+    process.exitCode = await main(cli, argv, entry);
   } catch (error) {
     if (error instanceof UsageError || (error as { name?: string }).name === 'UsageError') {
       const e = error as UsageError;
