@@ -52,6 +52,11 @@ async function checkMountPoint(host: Host, mount: string): Promise<void> {
   if (names.length > 0) throw refuse(`is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`);
 }
 
+/** Whether the planned hugetlbfs is mounted now (teardown's question; provisioning asks more). */
+export async function hugetlbfsMounted(host: Host, plan: HugepagesPlan): Promise<boolean> {
+  return hasHugetlbfsMount(await mountsOn(host, plan.mount), plan.mount, plan.size);
+}
+
 export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
   const entries = await mountsOn(host, plan.mount);
   const mounted = hasHugetlbfsMount(entries, plan.mount, plan.size);

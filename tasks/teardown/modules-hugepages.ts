@@ -6,7 +6,7 @@ import { FatalError } from '../../core/errors.ts';
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FSTAB, FSTAB_BLOCK, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabLine, modprobeOptionsText, modulesLoadText, sysctlText } from '../modules-hugepages/config-files.ts';
-import { readHugepages } from '../modules-hugepages/hugepages.ts';
+import { hugetlbfsMounted } from '../modules-hugepages/hugepages.ts';
 import { findFstabEntry, parseFstab } from '../parse/fstab.ts';
 import { ownedBlockLines, removeOwnedBlock } from '../parse/lines-file.ts';
 import type { CheckResult, Stage, StageContext } from '../stage.ts';
@@ -51,7 +51,7 @@ async function observe(host: Host, plan: HostPlan): Promise<Observed> {
   if (hp && fstab.state !== 'changed') {
     const after = fstab.state === 'ours' ? fstab.after : (text ?? '');
     const stillInFstab = findFstabEntry(parseFstab(after), hp.mount) !== undefined;
-    unmount = !stillInFstab && (await readHugepages(host, hp)).mounted;
+    unmount = !stillInFstab && (await hugetlbfsMounted(host, hp));
     // find prints the directory only when it is empty (a mounted hugetlbfs with no files is empty too).
     rmdir = !stillInFstab && (await host.exec(['find', hp.mount, '-maxdepth', '0', '-type', 'd', '-empty'])).stdout.trim() !== '';
   }

@@ -46,6 +46,10 @@ function provisioned(edit: Record<string, string> = {}): FakeHost & { mounted: (
   host.on(['sysctl', '-n', 'vm.nr_hugepages'], { stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', '1024') });
   // GNU find prints the directory only when it is an empty directory.
   host.on(['find', '/mnt/huge', '-maxdepth', '0', '-type', 'd', '-empty'], () => ({ stdout: dirs.has('/mnt/huge') ? '/mnt/huge\n' : '', code: dirs.has('/mnt/huge') ? 0 : 1 }));
+  host.on(['stat', '-c', '%F', '--', '/mnt/huge'], () =>
+    dirs.has('/mnt/huge') ? { stdout: fixture('stages/modules/stat-c-F-directory.stdout') } : { code: 1, stderr: fixture('stages/modules/stat-c-F-missing.stderr').replace('/mnt/missing', '/mnt/huge') },
+  );
+  host.on(['ls', '-A', '--', '/mnt/huge'], { stdout: '' });
   host.on(['umount', '/mnt/huge'], () => {
     mounted = false;
     return {};
