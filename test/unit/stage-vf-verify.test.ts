@@ -6,6 +6,7 @@ import { parseSysfsSurvey } from '../../tasks/vf-verify/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { answerIproute } from '../helpers/iproute.ts';
 
 // The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).
 const f = (name: string) => fixture(`stages/vf/${name}`);
@@ -54,6 +55,7 @@ const surveyOf = (pf: string) => (argv: readonly string[]) => argv[0] === 'sh' &
 /** A node whose sysfs survey per PF is `sysfs[pf]` (a fixture name, or a function of the call). */
 function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>): FakeHost {
   const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
+  answerIproute(host);
   host.on(['lspci', '-Dnn'], { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') });
   host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
   for (const [pf, survey] of Object.entries(sysfs)) {
