@@ -116,7 +116,12 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true, release: 
       pending = inLab && withVfs ? (pfs.get(name) ?? null) : null;
       if (inLab && rest.includes('\\')) {
         // -o: one line per link, its lines joined by backslashes
-        const parts = rest.split('\\').map((p, i) => (i === 0 ? p : p.replace(KIND, '$1')));
+        // a physical device's details continue the link/ether segment (no kind segment of its own)
+        const parts = rest.split('\\').reduce<string[]>((acc, p, i) => {
+          if (i > 0 && KIND.test(p)) acc[acc.length - 1] += p.replace(KIND, '');
+          else acc.push(p);
+          return acc;
+        }, []);
         const vfs = (pending ?? []).map(vfText);
         out.push([`${index}: ${name}: ${parts.join('\\').replace(/ link-netnsid \d+/, '')}`, ...vfs].join('\\'));
         pending = null;
@@ -138,8 +143,9 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true, release: 
     if (inLab && line.trim() === '') continue;
     if (inLab && line.trim().startsWith('link/ether')) {
       out.push(line.replace(/ link-netnsid \d+/, ''));
-    } else if (inLab && KIND.test(line)) {
-      out.push(line.replace(KIND, '$1'));
+    } else if (inLab && KIND.test(line) && out.length > 0) {
+      // a physical device has no kind line: its details continue the link/ether line
+      out[out.length - 1] += line.replace(KIND, '');
     } else if (line.startsWith(' ') || line === '') {
       out.push(line);
     } else {
