@@ -7,7 +7,7 @@ import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
 import { ipArgv, iprouteOf, type Iproute } from '../iproute.ts';
 import { parseIpLink } from '../parse/ip-link.ts';
 import { defaultGateway, parseIpRoutes } from '../parse/ip-route.ts';
-import { parseLxcConfig } from '../parse/lxc-config.ts';
+import { lxcNetworkValue } from '../parse/lxc-config.ts';
 import { parseLxcInfo, type LxcInfo } from '../parse/lxc-info.ts';
 import { lxcConfigKey, lxcKeyStyle, parseLxcVersion, type LxcKeyStyle } from '../parse/lxc-version.ts';
 import type { StageContext, StageOutputs } from '../stage.ts';
@@ -91,7 +91,7 @@ function plannedMac(plan: HostPlan, c: ContainerPlan): string {
  */
 function resolveVf(outputs: Readonly<Record<string, StageOutputs>>, c: ContainerPlan, config: string | undefined, style: LxcKeyStyle, running: boolean): ContainerView['vf'] {
   const linkKey = lxcConfigKey(style, 'lxc.net.0.link');
-  const link = config === undefined ? undefined : parseLxcConfig(config).findLast((e) => e.key === linkKey)?.value;
+  const link = config === undefined ? undefined : lxcNetworkValue(config, 0, linkKey);
   const held = running && link !== undefined ? { netdev: link } : undefined;
   if (outputs[VF_VERIFY_ID] === undefined) return held ?? { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
   const vf = findVf(readVfVerifyOutputs(outputs), c.vf.pf, c.vf.index);
