@@ -9,8 +9,9 @@ import { UsageError } from '../core/errors.ts';
 import type { HostPlan, SshPlan } from '../inventory/plan.ts';
 import type { Host } from './host.ts';
 import { LocalHost } from './local.ts';
+import { keyProtection } from './private-key.ts';
 import { isHostAlias, parseSshConfig, resolveSshConfig } from './ssh-config.ts';
-import { SshHost, type RetryNotice, type RetryPolicy, type SshEndpoint } from './ssh.ts';
+import { SshHost, type RetryNotice, type RetryPolicy, type SshEndpoint, type SshHostOptions } from './ssh.ts';
 
 export interface OpenHostOptions {
   /** Run on this machine instead of over SSH. */
@@ -33,12 +34,62 @@ function readIfPresent(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
+/** What ~/.ssh/config and the plan decide about one host's connection. */
+export interface ResolvedSsh {
+  endpoint: SshEndpoint;
+  knownHosts: SshHostOptions['knownHosts'];
+  readyTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** What the person should know (StrictHostKeyChecking no is not followed to the letter). */
+  warnings: string[];
+}
+
+const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
+/** The key file to use and whether the agent is used (an encrypted key goes through the agent). */
+function credentials(name: string, keyPath: string | undefined, wantAgent: boolean, agentSocket: string | undefined): { privateKeyPath?: string; agentSocket?: string } {
+  if (wantAgent && !agentSocket) {
+    throw new UsageError(`host ${name}: agent: true but SSH_AUTH_SOCK is not set`, { hint: 'start ssh-agent and add your key (ssh-add), or set key: in the inventory' });
+  }
+  if (keyPath !== undefined && !existsSync(keyPath)) {
+    throw new UsageError(`host ${name}: the SSH key ${keyPath} does not exist`, { hint: 'set key: to an existing private key file, or use agent: true' });
+  }
+  // sriov-lxc never asks for a passphrase: an encrypted key is used through the agent, which holds
+  // it decrypted after ssh-add (ssh2 would stop at the key and never try the agent).
+  const encrypted = keyPath !== undefined && keyProtection(readFileSync(keyPath, 'utf8')) === 'encrypted';
+  const useAgent = wantAgent || (encrypted && agentSocket !== undefined);
+  if (encrypted && !useAgent) {
+    throw new UsageError(`host ${name}: the SSH key ${keyPath} is encrypted and sriov-lxc does not ask for passphrases`, {
+      hint: `start ssh-agent, add the key (ssh-add ${keyPath}) and run sriov-lxc with SSH_AUTH_SOCK set; the agent is then used for this key`,
+    });
+  }
+  const privateKeyPath = encrypted ? undefined : keyPath;
+  if (privateKeyPath === undefined && !useAgent) {
+    throw new UsageError(`host ${name}: no way to authenticate over SSH`, { hint: 'set key: (a private key file) or agent: true in the inventory' });
+  }
+  return { ...(privateKeyPath !== undefined ? { privateKeyPath } : {}), ...(useAgent && agentSocket ? { agentSocket } : {}) };
+}
+
 /**
- * Where to connect and how to authenticate. ~/.ssh/config is applied when the plan names an alias
- * (sshConfigHost) or its address is written literally on a Host line; its values then win over
- * the plan's (the user chose the alias), and the plan fills what the config leaves out.
+ * Where to connect, through which jump host, how to authenticate and whom to trust.
+ *
+ * HostName, User, Port and IdentityFile come from ~/.ssh/config when the plan names an alias
+ * (sshConfigHost) or its address is written literally on a Host line; they then win over the
+ * plan's (the user chose the alias), and the plan fills what the config leaves out. The options
+ * that decide the route and the trust (ProxyJump, StrictHostKeyChecking, known_hosts files,
+ * timeouts, and the refused ones) apply as ssh applies them: by the alias, or by the address
+ * when there is none (so `Host *` and patterns count, as for `ssh ADDRESS`).
+ *
+ * StrictHostKeyChecking: `yes` verifies against the known_hosts files only (UserKnownHostsFile,
+ * GlobalKnownHostsFile or their defaults); `accept-new` and `ask` (ssh's default, we cannot ask)
+ * pin a new key on first use in the state dir and refuse a changed one. `no` is not followed to
+ * the letter: ssh would then connect to a host whose key changed, which is what an attacker in
+ * the middle looks like, and sriov-lxc works as root there; it pins and refuses a changed key as
+ * with accept-new, and says so (--accept-new-host-key replaces a pin deliberately).
  */
-export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined): SshEndpoint {
+export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined, stateDir = '.'): ResolvedSsh {
   const configPath = join(home, '.ssh', 'config');
   const configText = readIfPresent(configPath);
   const blocks = configText === undefined ? [] : parseSshConfig(configText, configPath);
@@ -48,38 +99,75 @@ export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentS
       hint: 'add a "Host" block for it to ~/.ssh/config or remove sshConfigHost from the inventory',
     });
   }
-  const config = alias === undefined ? { identityFiles: [] } : resolveSshConfig(blocks, alias, { home, localUser: userInfo().username });
-  const privateKeyPath = config.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
-  if (ssh.agent && !agentSocket) {
-    throw new UsageError(`host ${name}: agent: true but SSH_AUTH_SOCK is not set`, { hint: 'start ssh-agent and add your key (ssh-add), or set key: in the inventory' });
+  const context = { home, localUser: userInfo().username };
+  const config = resolveSshConfig(blocks, alias ?? ssh.address, context);
+  const own = alias === undefined ? { identityFiles: [] as string[] } : config;
+  const keyPath = own.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
+  const creds = credentials(name, keyPath, ssh.agent, agentSocket);
+
+  let jump: SshEndpoint['jump'];
+  if (config.proxyJump) {
+    const spec = config.proxyJump;
+    const jumpConfig = resolveSshConfig(blocks, spec.host, context);
+    if (jumpConfig.proxyJump) {
+      throw new UsageError(`${spec.where}: the jump host ${spec.host} has a ProxyJump of its own (${jumpConfig.proxyJump.where}); sriov-lxc supports one jump`, { hint: 'jump through one host' });
+    }
+    const jumpKey = jumpConfig.identityFiles.find((f) => existsSync(f)) ?? keyPath;
+    jump = {
+      host: jumpConfig.hostName ?? spec.host,
+      port: spec.port ?? jumpConfig.port ?? 22,
+      username: spec.user ?? jumpConfig.user ?? context.localUser,
+      ...credentials(`${name} (jump host ${spec.host})`, jumpKey, ssh.agent, agentSocket),
+    };
   }
-  if (privateKeyPath !== undefined && !existsSync(privateKeyPath)) {
-    throw new UsageError(`host ${name}: the SSH key ${privateKeyPath} does not exist`, { hint: 'set key: to an existing private key file, or use agent: true' });
+
+  const expand = (files: readonly string[]) => files.map((f) => (f.startsWith('~/') ? join(home, f.slice(2)) : f));
+  const userFiles = config.userKnownHostsFiles ?? expand(DEFAULT_USER_KNOWN_HOSTS);
+  const globalFiles = config.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS;
+  const strict = config.strictHostKeyChecking?.value;
+  const warnings: string[] = [];
+  if (strict === 'no') {
+    warnings.push(`${config.strictHostKeyChecking!.where}: StrictHostKeyChecking no for ${name}: sriov-lxc still pins the host key on first use and refuses a changed one (--accept-new-host-key replaces the pin)`);
   }
-  if (privateKeyPath === undefined && !ssh.agent) {
-    throw new UsageError(`host ${name}: no way to authenticate over SSH`, { hint: 'set key: (a private key file) or agent: true in the inventory' });
-  }
-  return {
-    host: config.hostName ?? (alias === ssh.address || alias === undefined ? ssh.address : alias),
-    port: config.port ?? ssh.port,
-    username: config.user ?? ssh.user,
-    ...(privateKeyPath !== undefined ? { privateKeyPath } : {}),
-    ...(ssh.agent && agentSocket ? { agentSocket } : {}),
+  const knownHosts: SshHostOptions['knownHosts'] = {
+    pinFile: join(stateDir, 'known_hosts'),
+    trustedFiles: [...userFiles, ...globalFiles],
+    ...(ssh.knownHosts !== undefined ? { knownHostsFiles: [ssh.knownHosts] } : strict === 'yes' ? { knownHostsFiles: [...userFiles, ...globalFiles] } : {}),
   };
+  const endpoint: SshEndpoint = {
+    host: own.hostName ?? (alias === ssh.address || alias === undefined ? ssh.address : alias),
+    port: own.port ?? ssh.port,
+    username: (alias === undefined ? undefined : config.user) ?? ssh.user,
+    ...creds,
+    ...(jump ? { jump } : {}),
+  };
+  return {
+    endpoint,
+    knownHosts,
+    ...(config.connectTimeoutSeconds !== undefined ? { readyTimeoutMs: config.connectTimeoutSeconds * 1000 } : {}),
+    ...(config.serverAliveIntervalSeconds !== undefined ? { keepaliveIntervalMs: config.serverAliveIntervalSeconds * 1000 } : {}),
+    ...(config.serverAliveCountMax !== undefined ? { keepaliveCountMax: config.serverAliveCountMax } : {}),
+    warnings,
+  };
+}
+
+/** Where to connect and how to authenticate (see resolveSsh). */
+export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined): SshEndpoint {
+  return resolveSsh(name, ssh, home, agentSocket).endpoint;
 }
 
 export function openHost(plan: HostPlan, options: OpenHostOptions): Host {
   if (options.local) return new LocalHost(plan.name);
   const home = options.home ?? homedir();
-  const endpoint = resolveEndpoint(plan.name, plan.ssh, home, options.agentSocket ?? process.env.SSH_AUTH_SOCK);
+  const resolved = resolveSsh(plan.name, plan.ssh, home, options.agentSocket ?? process.env.SSH_AUTH_SOCK, options.stateDir);
+  for (const warning of resolved.warnings) options.onWarning?.(warning);
   return new SshHost({
     name: plan.name,
-    endpoint,
-    knownHosts: {
-      ...(plan.ssh.knownHosts !== undefined ? { knownHostsFile: plan.ssh.knownHosts } : {}),
-      pinFile: join(options.stateDir, 'known_hosts'),
-      trustedFiles: [join(home, '.ssh', 'known_hosts')],
-    },
+    endpoint: resolved.endpoint,
+    knownHosts: resolved.knownHosts,
+    ...(resolved.readyTimeoutMs !== undefined ? { readyTimeoutMs: resolved.readyTimeoutMs } : {}),
+    ...(resolved.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: resolved.keepaliveIntervalMs } : {}),
+    ...(resolved.keepaliveCountMax !== undefined ? { keepaliveCountMax: resolved.keepaliveCountMax } : {}),
     acceptChangedHostKey: options.acceptChangedHostKey ?? false,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.retry ? { retry: options.retry } : {}),

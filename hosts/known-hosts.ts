@@ -114,9 +114,12 @@ function describe(line: KnownHostLine): string {
 }
 
 export interface HostKeyPolicy {
-  /** Strict mode: verify against this file only; unknown hosts are refused, nothing is written. */
-  knownHostsFile?: string;
-  /** Trust on first use (when knownHostsFile is not set): pins are written to this file. */
+  /**
+   * Strict mode: verify against these files only (the inventory's knownHosts, or ssh_config's
+   * StrictHostKeyChecking yes with its known_hosts files); unknown hosts are refused, nothing is written.
+   */
+  knownHostsFiles?: readonly string[];
+  /** Trust on first use (when knownHostsFiles is not set): pins are written to this file. */
   pinFile: string;
   /** More known_hosts files that count as known in TOFU mode (the user's ~/.ssh/known_hosts). */
   trustedFiles: readonly string[];
@@ -174,7 +177,8 @@ async function pin(pinFile: string, token: string, key: Buffer): Promise<void> {
 /** Reads the policy's files for one host and returns the check for its next handshake. */
 export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: string, address: string, port: number): Promise<HostKeyCheck> {
   const token = hostToken(address, port);
-  const files = policy.knownHostsFile ? [policy.knownHostsFile] : [policy.pinFile, ...policy.trustedFiles];
+  const strict = policy.knownHostsFiles !== undefined && policy.knownHostsFiles.length > 0 ? policy.knownHostsFiles : undefined;
+  const files = strict ?? [policy.pinFile, ...policy.trustedFiles];
   const lines: KnownHostLine[] = [];
   for (const file of files) {
     lines.push(...parseKnownHosts(await readIfPresent(file), file).filter((l) => lineMatchesHost(l, token)));
@@ -199,9 +203,9 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: strin
           });
           return false;
         case 'unknown':
-          if (policy.knownHostsFile) {
-            refusal = new HostKeyError(`the host key of ${who} is not in ${policy.knownHostsFile}: it offered ${offered}`, {
-              hint: `check the fingerprint with the node's administrator, then add the key (ssh-keyscan -p ${port} ${address} >> ${policy.knownHostsFile}), or remove knownHosts from the inventory to pin keys on first use`,
+          if (strict) {
+            refusal = new HostKeyError(`the host key of ${who} is not in ${strict.join(', ')}: it offered ${offered}`, {
+              hint: `check the fingerprint with the node's administrator, then add the key (ssh-keyscan -p ${port} ${address} >> ${strict[0]}), or remove knownHosts from the inventory (StrictHostKeyChecking yes from ~/.ssh/config) to pin keys on first use`,
             });
             return false;
           }
@@ -210,9 +214,9 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: strin
         case 'changed': {
           const previous = verdict.previous.map(describe).join(', ');
           const message = `the host key of ${who} has changed: known ${previous}, offered ${offered}`;
-          if (policy.knownHostsFile) {
+          if (strict) {
             refusal = new HostKeyError(message, {
-              hint: `if the node was reinstalled, check the new fingerprint with its administrator and update ${policy.knownHostsFile} (ssh-keygen -R '${token}' -f ${policy.knownHostsFile}); otherwise someone may be intercepting the connection`,
+              hint: `if the node was reinstalled, check the new fingerprint with its administrator and update ${strict[0]} (ssh-keygen -R '${token}' -f ${strict[0]}); otherwise someone may be intercepting the connection`,
             });
             return false;
           }

@@ -7,11 +7,11 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { $ } from 'zx';
-import { CommandTimeoutError } from '../core/errors.ts';
+import { CommandTimeoutError, FatalError } from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { checkEnvName, commandLine, shellQuote } from './quote.ts';
@@ -49,17 +49,36 @@ function isMissing(error: unknown): boolean {
 }
 
 function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.tmp.${process.pid}.${randomBytes(8).toString('hex')}`);
 }
 
-/** Writes `fill` into a temporary file next to `path`, fsyncs, sets `mode`, renames over `path`. */
-async function replaceAtomically(path: string, mode: number, fill: (temp: string) => Promise<void>): Promise<void> {
+/**
+ * Refuses a directory everyone can write that is not sticky: anyone could swap the temporary file
+ * for a link between our steps (in a sticky one, like /tmp, only we can rename or remove ours).
+ */
+async function checkDirectory(path: string): Promise<void> {
+  const directory = dirname(path);
+  const mode = (await stat(directory)).mode;
+  if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0) {
+    throw new FatalError(`refusing to write ${path}: ${directory} is writable by everyone (mode ${(mode & 0o7777).toString(8)}) and not sticky, so anyone could swap the file being written`, {
+      hint: `chmod o-w ${directory} (or chmod +t ${directory})`,
+    });
+  }
+}
+
+/**
+ * Writes a temporary file next to `path` through one descriptor (created O_EXCL with a private
+ * name: never a link someone planted), sets `mode` on that descriptor, fsyncs, renames it over
+ * `path` (which replaces a link there instead of following it) and fsyncs the directory.
+ */
+async function replaceAtomically(path: string, mode: number, fill: (file: FileHandle) => Promise<void>): Promise<void> {
   checkMode(mode);
+  await checkDirectory(path);
   const temp = tempNameFor(path);
   try {
-    await fill(temp);
-    const handle = await open(temp, 'r');
+    const handle = await open(temp, 'wx', 0o600);
     try {
+      await fill(handle);
       await handle.chmod(mode);
       await handle.sync();
     } finally {
@@ -134,18 +153,11 @@ export class LocalHost implements Host {
   }
 
   async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
-    await replaceAtomically(path, options.mode ?? DEFAULT_MODE, async (temp) => {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(content);
-      } finally {
-        await handle.close();
-      }
-    });
+    await replaceAtomically(path, options.mode ?? DEFAULT_MODE, (file) => file.writeFile(content));
   }
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
-    await replaceAtomically(remotePath, options.mode ?? DEFAULT_MODE, (temp) => copyFile(localPath, temp));
+    await replaceAtomically(remotePath, options.mode ?? DEFAULT_MODE, async (file) => file.writeFile(await readFile(localPath)));
   }
 
   async bootId(): Promise<string> {

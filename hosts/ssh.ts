@@ -7,7 +7,6 @@
 //   was running when the connection dropped is reported as a TransportError, never re-run.
 // - Host keys are verified before authentication (known-hosts.ts).
 
-import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { constants } from 'node:os';
 import { NodeSSH, type Config } from 'node-ssh';
@@ -35,6 +34,8 @@ export interface SshEndpoint {
   privateKeyPath?: string;
   /** ssh-agent socket ($SSH_AUTH_SOCK). */
   agentSocket?: string;
+  /** ProxyJump: connect to this host first and reach `host:port` through it (direct-tcpip). */
+  jump?: Omit<SshEndpoint, 'jump'>;
 }
 
 export interface RetryPolicy {
@@ -60,7 +61,7 @@ export interface SshHostOptions {
   name: string;
   endpoint: SshEndpoint;
   /** Where host keys are verified: strict file, or pins (TOFU) plus trusted files. */
-  knownHosts: Pick<HostKeyPolicy, 'knownHostsFile' | 'pinFile' | 'trustedFiles'>;
+  knownHosts: Pick<HostKeyPolicy, 'knownHostsFiles' | 'pinFile' | 'trustedFiles'>;
   /** Replace a changed pinned host key instead of refusing the connection. */
   acceptChangedHostKey: boolean;
   /** Told when a changed host key was accepted. */
@@ -78,6 +79,7 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minTimeoutMs: 500, maxTi
 // ssh2's types are not installed (node-ssh's typings refer to them): what we use of them.
 interface Ssh2Client {
   setNoDelay(noDelay: boolean): void;
+  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, callback: (error: Error | undefined, stream: unknown) => void): void;
   on(event: 'close' | 'end', listener: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
@@ -88,20 +90,33 @@ interface Ssh2Channel {
 /** Exit code of `sh -c` readFile's script when the file does not exist (cat never exits 66). */
 const MISSING = 66;
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
-// umask: the temporary file is never readable by others, whatever the final mode. The byte count
-// ($3) is checked before the rename: when the controller dies mid-transfer, sshd closes the
-// command's stdin and cat ends as if the content were complete.
+// Root writes into directories others may write (the benchmark directory, /tmp): nothing here
+// follows a link planted there. The directory is refused when anyone may write it and it is not
+// sticky (anyone could swap our temporary file); mktemp creates the temporary file (O_EXCL, a
+// private name, 0600); chmod goes to that regular file, ours; `mv -T` renames it over the target,
+// which replaces a link there instead of following it (-T: also one to a directory).
+// The byte count ($3) is checked before the rename: when the controller dies mid-transfer, sshd
+// closes the command's stdin and cat ends as if the content were complete.
+const SAFE_DIRECTORY_CHECK = [
+  'd=$(dirname -- "$1") && m=$(stat -L -c %a -- "$d") || exit',
+  'if [ $(( 0$m & 2 )) -ne 0 ] && ! [ -k "$d" ]; then echo "refusing to write $1: $d is writable by everyone (mode $m) and not sticky, so anyone could swap the file being written; chmod o-w or +t $d" >&2; exit 1; fi',
+];
+const OWN_REGULAR_FILE = '[ -f "$t" ] && ! [ -L "$t" ] && [ -O "$t" ] || { echo "$t is no longer the file mktemp made; left alone" >&2; exit 1; }';
 const WRITE_SCRIPT = [
   'umask 077',
-  't="$1.tmp.$$"',
+  ...SAFE_DIRECTORY_CHECK,
+  't=$(mktemp "$d/.$(basename -- "$1").XXXXXXXXXX") || exit',
   `trap 'rm -f -- "$t"' EXIT`,
   'cat > "$t" || exit',
   'n=$(wc -c < "$t")',
   // The temp file goes first: with the controller gone, writing to stderr kills the shell (SIGPIPE).
   '[ "$n" -eq "$3" ] || { rm -f -- "$t"; echo "$1: received $n of $3 bytes; left as it was" >&2; exit 1; }',
-  'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$1"',
+  OWN_REGULAR_FILE,
+  'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$1"',
 ].join('\n');
-const COMMIT_UPLOAD_SCRIPT = 'chmod "$3" "$1" && { sync -- "$1" 2>/dev/null || sync; } && mv -f -- "$1" "$2"';
+/** Makes the temporary file an upload goes to (SFTP then writes into it); prints its name. */
+const PREPARE_UPLOAD_SCRIPT = ['umask 077', ...SAFE_DIRECTORY_CHECK, 'exec mktemp "$d/.$(basename -- "$1").XXXXXXXXXX"'].join('\n');
+const COMMIT_UPLOAD_SCRIPT = ['t=$1', OWN_REGULAR_FILE, 'chmod "$3" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$2"'].join('\n');
 
 // execCommand rejections that prove the command was never requested: no connection, or the
 // session channel was refused or never confirmed ("No response from server" is how ssh2 fails a
@@ -135,7 +150,7 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
     }, cause);
   }
   if (/passphrase|encrypted/i.test(message)) {
-    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'load it into ssh-agent and set agent: true in the inventory' }, cause);
+    return new UsageError(`the private key for ${hostName} is encrypted`, { hint: 'add it to ssh-agent (ssh-add KEY) and run with SSH_AUTH_SOCK set: sriov-lxc then uses the agent for it' }, cause);
   }
   if (e.code === 'ENOTFOUND') {
     return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);
@@ -182,9 +197,10 @@ export class SshHost implements Host {
     return `${username}@${host}:${port}`;
   }
 
-  async #connectOnce(): Promise<NodeSSH> {
-    const { host, port, username, privateKeyPath, agentSocket } = this.#endpoint;
-    const check = await prepareHostKeyCheck(this.#policy, this.name, host, port);
+  /** One authenticated connection to `end`, its host key verified (and pinned) by our policy. */
+  async #open(end: Omit<SshEndpoint, 'jump'>, who: string, target: string, sock?: unknown): Promise<NodeSSH> {
+    const { host, port, username, privateKeyPath, agentSocket } = end;
+    const check = await prepareHostKeyCheck(this.#policy, who, host, port);
     const ssh = new NodeSSH();
     const algorithms = check.preferredAlgorithms;
     const config: Config = {
@@ -193,6 +209,7 @@ export class SshHost implements Host {
       username,
       ...(privateKeyPath ? { privateKeyPath } : {}),
       ...(agentSocket ? { agent: agentSocket } : {}),
+      ...(sock ? { sock: sock as Config['sock'] } : {}),
       readyTimeout: this.#readyTimeoutMs,
       keepaliveInterval: this.#keepaliveIntervalMs,
       keepaliveCountMax: this.#keepaliveCountMax,
@@ -203,27 +220,59 @@ export class SshHost implements Host {
       await ssh.connect(config);
     } catch (error) {
       ssh.dispose();
-      throw check.refusal() ?? classifyConnectError(error, this.name, this.#target);
+      throw check.refusal() ?? classifyConnectError(error, this.name, target);
     }
-    this.connections++;
-    const client = ssh.connection as Ssh2Client;
-    // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
-    // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
-    client.setNoDelay(true);
     // ssh2 emits 'error' (keepalive timeout, reset) while idle too: without a listener it would
     // crash the process. The loss itself is seen through 'close'.
-    client.on('error', () => undefined);
-    client.on('close', () => {
-      if (this.#ssh === ssh) this.#ssh = undefined;
-    });
+    (ssh.connection as Ssh2Client).on('error', () => undefined);
     try {
       await check.commit();
     } catch (error) {
       ssh.dispose();
-      throw new FatalError(`cannot record the host key of ${this.name} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
+      throw new FatalError(`cannot record the host key of ${who} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
         hint: 'check that the state directory is writable',
       }, { cause: error });
     }
+    return ssh;
+  }
+
+  /** ProxyJump: the jump connection and a direct-tcpip channel through it to the node. */
+  async #throughJump(jump: Omit<SshEndpoint, 'jump'>): Promise<{ jumpSsh: NodeSSH; sock: unknown }> {
+    const jumpTarget = `${jump.username}@${jump.host}:${jump.port}`;
+    const jumpSsh = await this.#open(jump, `the jump host of ${this.name}`, jumpTarget);
+    (jumpSsh.connection as Ssh2Client).setNoDelay(true);
+    try {
+      const sock = await new Promise<unknown>((resolve, reject) => {
+        (jumpSsh.connection as Ssh2Client).forwardOut('127.0.0.1', 0, this.#endpoint.host, this.#endpoint.port, (error, stream) => (error ? reject(error) : resolve(stream)));
+      });
+      return { jumpSsh, sock };
+    } catch (error) {
+      jumpSsh.dispose();
+      // Refused while the node reboots, like a refused TCP connection: retried.
+      throw new TransportError(`cannot reach ${this.name} (${this.#target}) through the jump host ${jumpTarget}: ${(error as Error).message}`, {
+        hint: 'check that the node is up and that the jump host may forward to it (AllowTcpForwarding)',
+      }, { cause: error });
+    }
+  }
+
+  async #connectOnce(): Promise<NodeSSH> {
+    const jump = this.#endpoint.jump ? await this.#throughJump(this.#endpoint.jump) : undefined;
+    let ssh: NodeSSH;
+    try {
+      ssh = await this.#open(this.#endpoint, this.name, this.#target, jump?.sock);
+    } catch (error) {
+      jump?.jumpSsh.dispose();
+      throw error;
+    }
+    this.connections++;
+    const client = ssh.connection as Ssh2Client;
+    if (jump) client.on('close', () => jump.jumpSsh.dispose());
+    // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
+    // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
+    client.setNoDelay(true);
+    client.on('close', () => {
+      if (this.#ssh === ssh) this.#ssh = undefined;
+    });
     return ssh;
   }
 
@@ -379,19 +428,19 @@ export class SshHost implements Host {
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
     const mode = octal(options.mode ?? 0o644);
-    const temp = `${remotePath}.tmp.${randomBytes(6).toString('hex')}`;
-    await this.#withConnection(async (ssh) => {
-      try {
-        await ssh.putFile(localPath, temp);
-      } catch (error) {
-        const message = (error as Error).message ?? String(error);
-        if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
-        throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
-          hint: 'check that the local file exists and the remote directory exists and is writable',
-        }, { cause: error }));
-      }
-    });
+    const temp = (await this.run(['sh', '-c', PREPARE_UPLOAD_SCRIPT, 'sh', remotePath])).stdout.trim();
     try {
+      await this.#withConnection(async (ssh) => {
+        try {
+          await ssh.putFile(localPath, temp);
+        } catch (error) {
+          const message = (error as Error).message ?? String(error);
+          if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
+          throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
+            hint: 'check that the local file exists and the remote directory exists and is writable',
+          }, { cause: error }));
+        }
+      });
       await this.run(['sh', '-c', COMMIT_UPLOAD_SCRIPT, 'sh', temp, remotePath, mode]);
     } catch (error) {
       await this.exec(['rm', '-f', '--', temp]).catch(() => undefined);

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../core/errors.ts';
+import { commandLineProblem, fioDirectoryProblem, hugepagesMountProblem, kernelParamProblems, memoryProblem, templatePatchProblem } from './host-checks.ts';
 import { extraParams, hugepageParams, iommuParams, maxVfsParams } from './kernel-params.ts';
 import { deriveMac, normaliseMac } from './macs.ts';
 import type { ContainerPlan, HostPlan, Inventory, PfPlan } from './plan.ts';
@@ -27,7 +28,7 @@ class Problems {
     this.file = file;
   }
   add(path: Path, value: unknown, message: string): void {
-    const shown = value === undefined ? '' : ` ${JSON.stringify(value)}`;
+    const shown = value === undefined ? '' : ` ${shownValue(value)}`;
     this.lines.push(`${formatPath(path)}:${shown} ${message}`);
   }
   throwIfAny(): void {
@@ -38,6 +39,14 @@ class Problems {
       hint: 'fix the fields named above; inventory.example.yaml documents every field',
     });
   }
+}
+
+// A value is echoed to name it, not to print it back whole: a 10 MB string stays a line.
+const SHOWN_MAX = 300;
+
+function shownValue(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length <= SHOWN_MAX ? json : `${json.slice(0, SHOWN_MAX)}… (${json.length} characters)`;
 }
 
 export function formatPath(path: Path): string {
@@ -88,7 +97,9 @@ export function parseInventory(text: string, path: string, options: LoadOptions 
       hint: 'fix the YAML syntax at the line and column shown',
     });
   }
-  const raw: unknown = doc.toJS();
+  const raw = toJs(doc, path);
+  for (const at of protoKeys(raw, [])) problems.add(at, undefined, 'unknown key (check its spelling and inventory.example.yaml)');
+  problems.throwIfAny();
   const top = inventorySchema.safeParse(raw ?? {});
   if (!top.success) {
     reportZod(problems, top.error, raw, []);
@@ -115,9 +126,36 @@ export function parseInventory(text: string, path: string, options: LoadOptions 
     if (plan) plans.push(plan);
   }
   problems.throwIfAny();
+  checkUniqueNodes(plans, problems);
   checkUniqueMacs(plans, problems);
   problems.throwIfAny();
   return { path, hosts: plans };
+}
+
+// Aliases expanding past this many nodes are refused (yaml's guard against "billion laughs"); an
+// inventory has no need for more than a few.
+const MAX_ALIAS_COUNT = 100;
+
+function toJs(doc: ReturnType<typeof parseDocument>, path: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    throw new UsageError(`invalid YAML in ${path}: ${(error as Error).message} (aliases expand to too many nodes)`, {
+      hint: `write the values out, or use fewer aliases (*name): at most ${MAX_ALIAS_COUNT} expanded nodes`,
+    });
+  }
+}
+
+/** Paths of `__proto__` keys: the schema's records would drop them silently (they set a prototype). */
+function protoKeys(value: unknown, at: Path): Path[] {
+  if (value === null || typeof value !== 'object') return [];
+  const found: Path[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    const path = [...at, Array.isArray(value) ? Number(key) : key];
+    if (key === '__proto__') found.push(path);
+    else found.push(...protoKeys(child, path));
+  }
+  return found;
 }
 
 function resolveLocal(baseDir: string, p: string): string {
@@ -187,6 +225,8 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
     };
   });
 
+  hostChecks(h, problems, at);
+
   const driver = {
     source: h.driver.source,
     pfTarball: localFile(at('driver', 'pf'), h.driver.pf),
@@ -195,6 +235,13 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
     vfModule: h.driver.vfModule,
   };
   if (problems.lines.length > before) return undefined;
+
+  const kernelParams = [...iommuParams(h.iommu), ...hugepageParams(h.hugepages), ...maxVfsParams(driver, pfs), ...extraParams(h.kernelParams)];
+  const tooLong = commandLineProblem(kernelParams);
+  if (tooLong) {
+    problems.add(at('kernelParams'), undefined, `with the planned params would ${tooLong}`);
+    return undefined;
+  }
 
   return {
     name,
@@ -211,13 +258,50 @@ function resolveHost(name: string, h: HostInput, baseDir: string, problems: Prob
     iommu: h.iommu,
     hugepages: h.hugepages,
     extraKernelParams: h.kernelParams,
-    kernelParams: [...iommuParams(h.iommu), ...hugepageParams(h.hugepages), ...maxVfsParams(driver, pfs), ...extraParams(h.kernelParams)],
+    kernelParams,
     trialBoot: h.trialBoot,
     driver,
     pfs,
     containers,
     benchmark: h.benchmark,
   };
+}
+
+function hostChecks(h: HostInput, problems: Problems, at: (...p: Path) => Path): void {
+  if (h.hugepages) {
+    const mount = hugepagesMountProblem(h.hugepages.mount);
+    if (mount) problems.add(at('hugepages', 'mount'), h.hugepages.mount, mount);
+  }
+  const fio = fioDirectoryProblem(h.benchmark.fio.directory);
+  if (fio) problems.add(at('benchmark', 'fio', 'directory'), h.benchmark.fio.directory, fio);
+  for (const f of kernelParamProblems(h.kernelParams, h.hugepages)) problems.add(at(...f.path), f.value, f.message);
+  h.containers.forEach((c, i) => {
+    if (c.limits.memory !== undefined) {
+      const memory = memoryProblem(c.limits.memory);
+      if (memory) problems.add(at('containers', i, 'limits', 'memory'), c.limits.memory, memory);
+    }
+    c.templatePatches.forEach((p, j) => {
+      const outside = typeof p === 'string' ? undefined : templatePatchProblem(p.file);
+      if (outside && typeof p !== 'string') problems.add(at('containers', i, 'templatePatches', j, 'file'), p.file, outside);
+    });
+  });
+}
+
+/**
+ * One node under two names would be provisioned twice at once (two plans, two locks, one machine):
+ * the same address and port, or the same ssh_config alias, is refused.
+ */
+function checkUniqueNodes(plans: readonly HostPlan[], problems: Problems): void {
+  const seen = new Map<string, string>();
+  for (const plan of plans) {
+    const keys = [`${plan.ssh.address.toLowerCase().replace(/\.$/, '')} port ${plan.ssh.port}`];
+    if (plan.ssh.sshConfigHost) keys.push(`ssh_config Host ${plan.ssh.sshConfigHost}`);
+    for (const key of keys) {
+      const first = seen.get(key);
+      if (first) problems.add(['hosts', plan.name], undefined, `is the same node as hosts.${first} (${key}): list each node once`);
+      else seen.set(key, plan.name);
+    }
+  }
 }
 
 /** A MAC may appear once in the whole inventory: two VFs with one MAC break the switch's tables. */

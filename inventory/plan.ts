@@ -72,8 +72,12 @@ export interface BenchmarkPlan {
   /** Address of the iperf3 server. */
   peer?: string;
   fio: { directory: string };
-  /** Percent; worse penalties are flagged. */
+  /** Percent; penalties whose whole interval is beyond it are flagged. */
   penaltyThreshold: number;
+  /** Overrides the profile's repetitions. */
+  repetitions?: number;
+  /** The gate: percent per metric family (network, iops, bandwidth, latency). */
+  maxPenalty?: Partial<Record<'network' | 'iops' | 'bandwidth' | 'latency', number>>;
 }
 
 export interface HostPlan {

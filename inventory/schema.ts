@@ -105,6 +105,10 @@ const benchmarkSchema = z.strictObject({
   peer: z.string().regex(IPV4, 'must be the IPv4 address of the iperf3 server').optional(),
   fio: z.strictObject({ directory: nodePath }).default({ directory: '/srv/bench' }),
   penaltyThreshold: z.number().min(0).max(100).default(10),
+  /** Repetitions of every measurement instead of the profile's (more tighten the intervals). */
+  repetitions: z.number().int().min(2).max(50).optional(),
+  /** The gate, percent per metric family: a penalty whose whole interval is past it fails the stage. */
+  maxPenalty: z.partialRecord(z.enum(['network', 'iops', 'bandwidth', 'latency']), z.number().min(0).max(1000)).optional(),
 });
 
 /** Fields a host may take from `defaults`. */

@@ -4,9 +4,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export function writeFileAtomicSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
   try {
     const fd = fs.openSync(temp, 'wx', mode);

@@ -17,7 +17,7 @@ import {
   type CheckpointProblem,
   type MigrationTable,
 } from './checkpoint-schema.ts';
-import { checkpointPath, hostDir } from './state-dir.ts';
+import { checkpointPath, ensureHostDir } from './state-dir.ts';
 import { SCHEMA_VERSION, type HostCheckpoint, type StageError, type StageRecord } from './types.ts';
 
 /** How many boots the checkpoint remembers. */
@@ -48,21 +48,22 @@ export class CheckpointStore {
   readonly previousPlanHash: string | undefined;
   /** The schema version the file was migrated from on open, if it was older. */
   readonly migratedFrom: number | undefined;
-  readonly #conf: Conf<HostCheckpoint>;
+  /** undefined: a read-only view (viewCheckpoint, for a dry run), which refuses every write. */
+  readonly #conf: Conf<HostCheckpoint> | undefined;
   #data: HostCheckpoint;
 
   constructor(
-    conf: Conf<HostCheckpoint>,
+    conf: Conf<HostCheckpoint> | undefined,
     data: HostCheckpoint,
-    meta: { previousPlanHash: string | undefined; migratedFrom: number | undefined },
+    meta: { path: string; previousPlanHash: string | undefined; migratedFrom: number | undefined },
   ) {
     this.#conf = conf;
     this.#data = data;
-    this.path = conf.path;
+    this.path = meta.path;
     this.host = data.host;
     this.previousPlanHash = meta.previousPlanHash;
     this.migratedFrom = meta.migratedFrom;
-    this.#persist(data);
+    if (conf !== undefined) this.#persist(data);
   }
 
   /** The run now writing this checkpoint. */
@@ -185,6 +186,7 @@ export class CheckpointStore {
   }
 
   #persist(next: HostCheckpoint): void {
+    if (this.#conf === undefined) throw new StateError(`The checkpoint of ${this.host} is open read-only (a dry run writes nothing): not written`);
     // Through JSON and the schema first, so memory holds exactly what the file holds (undefined
     // keys dropped) and nothing is written that the next open would refuse.
     const result = hostCheckpointSchema.safeParse(JSON.parse(JSON.stringify({ ...next, updatedAt: now() })));
@@ -204,9 +206,8 @@ export class CheckpointStore {
  * migration, or of another host (those three are left as they are).
  */
 export function openCheckpoint(stateDir: string, host: string, planHash: string, options: OpenCheckpointOptions = {}): CheckpointStore {
-  const dir = hostDir(stateDir, host);
+  const dir = ensureHostDir(stateDir, host);
   const file = checkpointPath(stateDir, host);
-  fs.mkdirSync(dir, { recursive: true });
   removeInterruptedWrites(dir);
   if (options.reset === true && fs.existsSync(file)) moveAside(file, 'reset');
 
@@ -218,6 +219,8 @@ export function openCheckpoint(stateDir: string, host: string, planHash: string,
       cwd: dir,
       configName: CONFIG_NAME,
       clearInvalidConfig: false,
+      // Only root reads its state: the checkpoint says what was done to the node.
+      configFileMode: 0o600,
       accessPropertiesByDotNotation: false,
       serialize: (value) => JSON.stringify(value, undefined, 2) + '\n',
       deserialize: (text) => parseCheckpointText(text) as unknown as HostCheckpoint,
@@ -245,7 +248,19 @@ export function openCheckpoint(stateDir: string, host: string, planHash: string,
     previousPlanHash = load.checkpoint.planHash === planHash ? undefined : load.checkpoint.planHash;
     data = { ...load.checkpoint, planHash };
   }
-  return new CheckpointStore(conf, data, { previousPlanHash, migratedFrom });
+  return new CheckpointStore(conf, data, { path: file, previousPlanHash, migratedFrom });
+}
+
+/**
+ * The checkpoint of `host` as a store that only reads (a dry run): what is on disk, or an empty
+ * one when the host has none; nothing is created, moved aside or written, and no lock is needed.
+ * Throws StateError as readCheckpoint does.
+ */
+export function viewCheckpoint(stateDir: string, host: string, planHash: string): CheckpointStore {
+  const found = readCheckpoint(stateDir, host);
+  const data = found ?? { schemaVersion: SCHEMA_VERSION, host, runId: '', planHash, updatedAt: now(), boots: [], stages: {} };
+  const previousPlanHash = found === undefined || found.planHash === planHash ? undefined : found.planHash;
+  return new CheckpointStore(undefined, { ...data, planHash }, { path: checkpointPath(stateDir, host), previousPlanHash, migratedFrom: undefined });
 }
 
 /**

@@ -3,7 +3,7 @@
 // killed mid-write can leave a torn last line, which the reader skips and the next writer ends.
 
 import fs from 'node:fs';
-import { hostDir, journalPath } from './state-dir.ts';
+import { ensureHostDir, journalPath } from './state-dir.ts';
 
 /**
  * One event. Events the engine writes: run-start, stage-start, stage-done, stage-failed,
@@ -23,38 +23,35 @@ export class Journal {
   #checkedTail = false;
 
   constructor(stateDir: string, host: string) {
-    fs.mkdirSync(hostDir(stateDir, host), { recursive: true });
+    ensureHostDir(stateDir, host);
     this.path = journalPath(stateDir, host);
   }
 
   append(record: JournalRecord): void {
     let line = JSON.stringify({ ts: new Date().toISOString(), ...record }) + '\n';
-    if (!this.#checkedTail) {
-      // A torn line left by a killed writer must not swallow this entry: end it first.
-      if (!endsWithNewline(this.path)) line = '\n' + line;
-      this.#checkedTail = true;
+    // Never through a link (O_NOFOLLOW: ELOOP), and only root's to read (0600, also for a file
+    // an older sriov-lxc left 0644).
+    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      if (!this.#checkedTail) {
+        fs.fchmodSync(fd, 0o600);
+        // A torn line left by a killed writer must not swallow this entry: end it first.
+        if (!endsWithNewline(fd)) line = '\n' + line;
+        this.#checkedTail = true;
+      }
+      fs.writeSync(fd, line);
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.appendFileSync(this.path, line);
   }
 }
 
-function endsWithNewline(file: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size === 0) return true;
-    const last = Buffer.alloc(1);
-    fs.readSync(fd, last, 0, 1, size - 1);
-    return last[0] === 0x0a;
-  } finally {
-    fs.closeSync(fd);
-  }
+function endsWithNewline(fd: number): boolean {
+  const size = fs.fstatSync(fd).size;
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
 }
 
 /** The entries of a host's journal (optionally of one run), and how many damaged lines were skipped. */

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { LockedError } from '../core/errors.ts';
-import { hostDir, lockPath } from './state-dir.ts';
+import { ensureHostDir, lockPath } from './state-dir.ts';
 
 export interface LockHolder {
   pid: number;
@@ -103,7 +103,7 @@ function describe(holder: LockHolder): string {
 /** Put a complete lock file at `file` unless one exists; false if it does. */
 function createLock(file: string, holder: LockHolder): boolean {
   const temp = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(temp, 'wx');
+  const fd = fs.openSync(temp, 'wx', 0o600);
   try {
     fs.writeFileSync(fd, JSON.stringify(holder) + '\n');
     fs.fsyncSync(fd);
@@ -154,7 +154,7 @@ function removeStaleLock(file: string, ino: number): boolean {
  */
 export function acquireLock(stateDir: string, host: string, options: AcquireLockOptions): () => void {
   const file = lockPath(stateDir, host);
-  fs.mkdirSync(hostDir(stateDir, host), { recursive: true });
+  ensureHostDir(stateDir, host);
   const me: LockHolder = {
     pid: process.pid,
     hostname: os.hostname(),

@@ -1,16 +1,17 @@
 // Per-run artefacts of a host: <stateDir>/hosts/<host>/runs/<runId>/<name> (benchmark results,
-// reports). Written atomically, so a reader sees the old file or the new one, never half of one.
+// reports). Written atomically and 0600 (dirs 0700), so a reader sees the old file or the new one, never half of one.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.ts';
-import { assertPathComponent, runDir, runsDir } from './state-dir.ts';
+import { assertPathComponent, ensureHostDir, runDir, runsDir } from './state-dir.ts';
 
 /** Write an artefact of run `runId` (temp file, fsync, rename); returns its path. */
 export function writeRunArtifact(stateDir: string, host: string, runId: string, name: string, data: string | Uint8Array): string {
   assertPathComponent('artefact name', name);
   const file = path.join(runDir(stateDir, host, runId), name);
-  writeFileAtomicSync(file, data);
+  ensureHostDir(stateDir, host);
+  writeFileAtomicSync(file, data, 0o600);
   return file;
 }
 

@@ -5,9 +5,11 @@
 //   <stateDir>/hosts/<host>/journal.jsonl       the run journal (state/journal.ts)
 //   <stateDir>/hosts/<host>/runs/<runId>/       per-run artefacts (state/results.ts)
 
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { ancestorProblem, makePrivateDir, modeText, privateDirProblem } from './private-dir.ts';
 
 export const STATE_DIR_ENV = 'SRIOV_LXC_STATE_DIR';
 /** The state dir of a run on the node itself (`--local`). */
@@ -75,4 +77,51 @@ export function runDir(stateDir: string, host: string, runId: string): string {
 
 export function knownHostsPath(stateDir: string): string {
   return path.join(stateDir, 'known_hosts');
+}
+
+/**
+ * Trust of the state dir: root writes checkpoints, the journal and results there and reads them
+ * back to decide what to do, so a state dir another user owns or can write (or a link in its
+ * place) would let that user choose both. `create`: make it 0700 when missing (a dry run does not).
+ * Throws UsageError naming the path, its owner and mode, and the fix.
+ */
+export function prepareStateDir(stateDir: string, options: { create: boolean }): void {
+  const uid = currentUid();
+  const above = ancestorProblem(stateDir, uid, { missingOk: true });
+  if (above !== undefined) {
+    throw new UsageError(`The state dir ${stateDir} is not safe: ${above}, so another user could replace it`, {
+      hint: `choose a state dir whose parent directories only root and uid ${uid} can write, with --state-dir or ${STATE_DIR_ENV}`,
+    });
+  }
+  if (options.create) makePrivateDir(stateDir);
+  else if (!fs.existsSync(stateDir)) return;
+  assertPrivateDir('state dir', stateDir, uid);
+}
+
+/** <stateDir>/hosts/<host>, created 0700 (with the state dir and hosts/) when missing; each checked as prepareStateDir does. */
+export function ensureHostDir(stateDir: string, host: string): string {
+  const dir = hostDir(stateDir, host);
+  const uid = currentUid();
+  const checks: Array<[string, string]> = [['state dir', stateDir], ['state directory', path.dirname(dir)], ['state directory', dir]];
+  // Those that exist are checked before anything is created in them, then all of them.
+  for (const [what, d] of checks) if (fs.existsSync(d)) assertPrivateDir(what, d, uid);
+  makePrivateDir(dir);
+  for (const [what, d] of checks) assertPrivateDir(what, d, uid);
+  return dir;
+}
+
+function assertPrivateDir(what: string, dir: string, uid: number): void {
+  const problem = privateDirProblem(dir, uid);
+  if (problem === undefined) return;
+  const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+  const found = stat === undefined ? '' : ` (owner uid ${stat.uid}, mode ${modeText(stat.mode)})`;
+  throw new UsageError(`Refusing the ${what} ${dir}${found}: ${problem}; another user could choose what sriov-lxc writes and reads there`, {
+    hint: stat?.isSymbolicLink() === true || stat?.isDirectory() === false
+      ? `use a real directory: --state-dir <path> or ${STATE_DIR_ENV}`
+      : `if it is yours: chown ${uid} ${dir} && chmod 700 ${dir}; else choose another with --state-dir or ${STATE_DIR_ENV}`,
+  });
+}
+
+function currentUid(): number {
+  return process.getuid?.() ?? -1;
 }

@@ -23,7 +23,7 @@ function main(argv: string[]): number {
   if (args.out === undefined) {
     process.stdout.write(report);
   } else {
-    writeFileAtomicSync(args.out, report);
+    writeFileAtomicSync(args.out, report, 0o644);
     process.stdout.write(`${renderPenaltySummary(doc)}\nreport: ${args.out}\n`);
   }
   return 0;

@@ -9,6 +9,7 @@ import type { HostCheckpoint } from '../state/types.ts';
 import { PROVISION_STAGES } from '../tasks/index.ts';
 import { scriptArgs } from './cli/script-args.ts';
 import { SriovLxcError } from '../core/errors.ts';
+import { printable } from '../core/terminal-text.ts';
 
 const HELP = `Usage: npx zx workflows/status.ts [--host H] [--json] [--state-dir DIR] [--local]
 
@@ -70,7 +71,8 @@ function main(argv: string[]): number {
   for (const { host, cp } of checkpoints) {
     for (const s of PROVISION_STAGES) {
       const e = cp?.stages[s.id]?.error;
-      if (cp?.stages[s.id]?.status === 'failed' && e) console.log(`\n${host} — ${s.id}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+      // Messages quote what the node printed.
+      if (cp?.stages[s.id]?.status === 'failed' && e) console.log(printable(`\n${host} — ${s.id}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`));
     }
   }
   console.log(`\nstate: ${stateDir}`);

@@ -1,29 +1,31 @@
 // From raw samples to what the paper tabulates: per point, the median and spread of each metric on
-// the host and in each container, and the container's penalty. Used by the stage (to store the
-// penalties), the exit summary and every report format.
-import { isFlagged, penaltyPercent } from './penalty.ts';
+// the host and in each container, and the container's penalty with its interval and verdict
+// (verdict.ts). Used by the stage (to store the penalties), the exit summary and every report format.
 import { HOST_LABEL } from './results.ts';
 import type { BenchmarkDocument, FioDirectionSample, FioSample, FioTestResult, Iperf3Results, Penalty } from './results.ts';
 import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
+import { compareSamples } from './verdict.ts';
+import type { Comparison } from './verdict.ts';
 
 export type FioMetric = 'iops' | 'bw' | 'latency';
 export const FIO_METRICS: readonly FioMetric[] = ['iops', 'bw', 'latency'];
 
 /** iops and bw (bytes/s) and latency (ns) of one point, over its repetitions. */
 export type FioPointSummary = Record<FioMetric, Summary>;
+/** The repetitions of one point, per metric, in the order measured. */
+export type FioPointValues = Record<FioMetric, number[]>;
 
 export interface FioSeries {
   target: string;
-  points: { value: number; summary: FioPointSummary }[];
+  points: { value: number; values: FioPointValues; summary: FioPointSummary }[];
 }
 
 export interface FioRow {
   value: number;
   host: FioPointSummary;
   lxc: FioPointSummary;
-  penalty: Record<FioMetric, number | null>;
-  flagged: Record<FioMetric, boolean>;
+  penalty: Record<FioMetric, Comparison>;
 }
 
 export interface FioComparison {
@@ -37,8 +39,7 @@ export interface Iperf3Row {
   /** bits/s received. */
   host: Summary;
   lxc: Summary;
-  penalty: number | null;
-  flagged: boolean;
+  penalty: Comparison;
 }
 
 export interface Iperf3Comparison {
@@ -59,13 +60,14 @@ export function measuredSide(rw: FioTestResult['rw'], sample: FioSample): FioDir
   };
 }
 
-export function summarizeFioSamples(rw: FioTestResult['rw'], samples: readonly FioSample[]): FioPointSummary {
+export function fioValues(rw: FioTestResult['rw'], samples: readonly FioSample[]): FioPointValues {
   const sides = samples.map((s) => measuredSide(rw, s));
-  return {
-    iops: summarize(sides.map((s) => s.iops)),
-    bw: summarize(sides.map((s) => s.bwBytes)),
-    latency: summarize(sides.map((s) => s.latMeanNs)),
-  };
+  return { iops: sides.map((s) => s.iops), bw: sides.map((s) => s.bwBytes), latency: sides.map((s) => s.latMeanNs) };
+}
+
+export function summarizeFioSamples(rw: FioTestResult['rw'], samples: readonly FioSample[]): FioPointSummary {
+  const values = fioValues(rw, samples);
+  return { iops: summarize(values.iops), bw: summarize(values.bw), latency: summarize(values.latency) };
 }
 
 /** Per target (in `targets` order), the points it has, in the test's value order. */
@@ -74,7 +76,7 @@ export function fioSeries(test: FioTestResult, targets: readonly string[]): FioS
     target,
     points: test.values.flatMap((value) => {
       const point = test.points.find((p) => p.value === value && p.target === target);
-      return point ? [{ value, summary: summarizeFioSamples(test.rw, point.samples) }] : [];
+      return point ? [{ value, values: fioValues(test.rw, point.samples), summary: summarizeFioSamples(test.rw, point.samples) }] : [];
     }),
   }));
 }
@@ -83,7 +85,11 @@ function containersOf(targets: readonly string[]): string[] {
   return targets.filter((t) => t !== HOST_LABEL);
 }
 
-type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'penaltyThreshold'>;
+type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'penaltyThreshold' | 'confidence'>;
+
+function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'metric' | 'host' | 'lxc'>, c: Comparison): Penalty {
+  return { ...base, penaltyPct: c.pct, ci: c.ci, verdict: c.verdict, flagged: c.verdict === 'penalty' };
+}
 
 export function fioComparisons(doc: AnalysisInput): FioComparison[] {
   const comparisons: FioComparison[] = [];
@@ -94,20 +100,11 @@ export function fioComparisons(doc: AnalysisInput): FioComparison[] {
       const lxc = series.find((s) => s.target === container);
       const rows: FioRow[] = [];
       for (const value of test.values) {
-        const h = host?.points.find((p) => p.value === value)?.summary;
-        const l = lxc?.points.find((p) => p.value === value)?.summary;
+        const h = host?.points.find((p) => p.value === value);
+        const l = lxc?.points.find((p) => p.value === value);
         if (!h || !l) continue;
-        const penalty = {
-          iops: penaltyPercent('iops', h.iops.median, l.iops.median),
-          bw: penaltyPercent('bw', h.bw.median, l.bw.median),
-          latency: penaltyPercent('latency', h.latency.median, l.latency.median),
-        };
-        const flagged = {
-          iops: isFlagged(penalty.iops, doc.penaltyThreshold),
-          bw: isFlagged(penalty.bw, doc.penaltyThreshold),
-          latency: isFlagged(penalty.latency, doc.penaltyThreshold),
-        };
-        rows.push({ value, host: h, lxc: l, penalty, flagged });
+        const compare = (metric: FioMetric): Comparison => compareSamples(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence);
+        rows.push({ value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } });
       }
       comparisons.push({ test, container, rows });
     }
@@ -115,11 +112,15 @@ export function fioComparisons(doc: AnalysisInput): FioComparison[] {
   return comparisons;
 }
 
-/** bits/s received per target and direction. */
-export function iperf3Summary(iperf3: Iperf3Results, target: string, direction: 'forward' | 'reverse'): Summary | undefined {
+/** bits/s received per target and direction, per repetition. */
+export function iperf3Values(iperf3: Iperf3Results, target: string, direction: 'forward' | 'reverse'): number[] | undefined {
   if (iperf3.status !== 'ran') return undefined;
-  const run = iperf3.runs.find((r) => r.target === target && r.direction === direction);
-  return run ? summarize(run.samples.map((s) => s.receivedBps)) : undefined;
+  return iperf3.runs.find((r) => r.target === target && r.direction === direction)?.samples.map((s) => s.receivedBps);
+}
+
+export function iperf3Summary(iperf3: Iperf3Results, target: string, direction: 'forward' | 'reverse'): Summary | undefined {
+  const values = iperf3Values(iperf3, target, direction);
+  return values ? summarize(values) : undefined;
 }
 
 export function iperf3Comparisons(doc: AnalysisInput): Iperf3Comparison[] {
@@ -128,11 +129,11 @@ export function iperf3Comparisons(doc: AnalysisInput): Iperf3Comparison[] {
   return containersOf(doc.targets).map((container) => ({
     container,
     rows: (['forward', 'reverse'] as const).flatMap((direction) => {
-      const host = iperf3Summary(iperf3, HOST_LABEL, direction);
-      const lxc = iperf3Summary(iperf3, container, direction);
+      const host = iperf3Values(iperf3, HOST_LABEL, direction);
+      const lxc = iperf3Values(iperf3, container, direction);
       if (!host || !lxc) return [];
-      const penalty = penaltyPercent('throughput', host.median, lxc.median);
-      return [{ direction, host, lxc, penalty, flagged: isFlagged(penalty, doc.penaltyThreshold) }];
+      const penalty = compareSamples('throughput', host, lxc, doc.penaltyThreshold, doc.confidence);
+      return [{ direction, host: summarize(host), lxc: summarize(lxc), penalty }];
     }),
   }));
 }
@@ -142,20 +143,15 @@ export function computePenalties(doc: AnalysisInput): Penalty[] {
   const penalties: Penalty[] = [];
   for (const { container, rows } of iperf3Comparisons(doc)) {
     for (const row of rows) {
-      penalties.push({
-        test: 'iperf3', point: row.direction, container, metric: 'throughput',
-        host: row.host.median, lxc: row.lxc.median, penaltyPct: row.penalty, flagged: row.flagged,
-      });
+      penalties.push(penaltyRecord({ test: 'iperf3', point: row.direction, container, metric: 'throughput', host: row.host.median, lxc: row.lxc.median }, row.penalty));
     }
   }
   for (const { test, container, rows } of fioComparisons(doc)) {
     for (const row of rows) {
       for (const metric of FIO_METRICS) {
-        penalties.push({
-          test: test.id, point: String(row.value), container, metric,
-          host: row.host[metric].median, lxc: row.lxc[metric].median,
-          penaltyPct: row.penalty[metric], flagged: row.flagged[metric],
-        });
+        penalties.push(penaltyRecord({
+          test: test.id, point: String(row.value), container, metric, host: row.host[metric].median, lxc: row.lxc[metric].median,
+        }, row.penalty[metric]));
       }
     }
   }

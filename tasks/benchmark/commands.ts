@@ -1,11 +1,10 @@
 // argv builders for the benchmark tools. Nothing here runs anything: the runner hands these arrays
 // to Host.exec, which quotes every element.
-import { posix } from 'node:path';
 import { fioPointParams } from './profiles.ts';
 import type { FioTest, FioTiming, Iperf3Profile } from './profiles.ts';
 import type { BenchTarget } from './results.ts';
 
-/** The one file every fio test reads and writes, inside the benchmark directory. */
+/** The one file every fio test reads and writes, inside the run's private directory. */
 const FIO_FILE = 'sriov-lxc-fio.dat';
 const PROBE_FILE = 'sriov-lxc-fio.probe';
 
@@ -60,9 +59,31 @@ export function directProbeArgv(directory: string): string[] {
   ];
 }
 
-/** Removes the benchmark's files from the directory (the test file can be GiB large). */
-export function cleanupArgv(directory: string): string[] {
-  return ['rm', '-f', '--', posix.join(directory, FIO_FILE), posix.join(directory, PROBE_FILE)];
+/** What mktemp -d completes: the private directory of one benchmark run in the benchmark directory. */
+export const WORK_DIR_PREFIX = '.sriov-lxc-bench.';
+/**
+ * Makes the run's private directory in the benchmark directory (which the containers share, and
+ * others may write): mktemp -d, so a fresh name nobody could plant, created 0700 by root; prints
+ * its path, our uid and what `stat` (no link followed) says of it, for workDirProblem to check.
+ * A benchmark directory everyone can write that is not sticky is refused: anyone could rename our
+ * directory away and put a link in its place (exit 3).
+ */
+export const WORK_DIR_SCRIPT = [
+  'm=$(stat -L -c %a -- "$1") || exit',
+  'if [ $(( 0$m & 2 )) -ne 0 ] && ! [ -k "$1" ]; then echo "$1 is writable by everyone (mode $m) and not sticky" >&2; exit 3; fi',
+  `d=$(mktemp -d "$1/${WORK_DIR_PREFIX}XXXXXXXXXX") || exit`,
+  "printf '%s\\n' \"$d\"",
+  'id -u',
+  "exec stat -c '%F|%u|%a' -- \"$d\"",
+].join('\n');
+
+export function workDirArgv(directory: string): string[] {
+  return ['sh', '-c', WORK_DIR_SCRIPT, 'sh', directory];
+}
+
+/** Removes the run's private directory (the test file in it can be GiB large). */
+export function cleanupArgv(workDir: string): string[] {
+  return ['rm', '-rf', '--', workDir];
 }
 
 export type Iperf3Direction = 'forward' | 'reverse';

@@ -16,8 +16,3 @@ export function penaltyPercent(metric: Metric, host: number, lxc: number): numbe
   const worse = higherIsBetter(metric) ? host - lxc : lxc - host;
   return (worse / host) * 100;
 }
-
-/** A penalty beyond the inventory's threshold (percent) is flagged; equal to it is not. */
-export function isFlagged(penaltyPct: number | null, thresholdPct: number): boolean {
-  return penaltyPct !== null && penaltyPct > thresholdPct;
-}

@@ -43,7 +43,7 @@ export interface FioTiming {
 
 export interface BenchProfile {
   name: BenchProfileName;
-  /** Every measurement is repeated this many times; the report shows medians and spread. */
+  /** Every measurement is repeated this many times (benchmark.repetitions overrides); the report shows medians, spread and intervals. */
   repetitions: number;
   iperf3: Iperf3Profile;
   fio: FioTiming;
@@ -115,8 +115,10 @@ export const QUICK_PROFILE: BenchProfile = {
 
 const PROFILES: Record<BenchProfileName, BenchProfile> = { paper: PAPER_PROFILE, quick: QUICK_PROFILE };
 
-export function benchProfile(name: BenchProfileName): BenchProfile {
-  return PROFILES[name];
+/** The named profile, with the inventory's repetitions when it sets them. */
+export function benchProfile(name: BenchProfileName, repetitions?: number): BenchProfile {
+  const profile = PROFILES[name];
+  return repetitions === undefined ? profile : { ...profile, repetitions };
 }
 
 /** The fio parameters of one point of a test: the test's own, with the varied one set to `value`. */

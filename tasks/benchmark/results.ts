@@ -1,10 +1,13 @@
 // The benchmark result document: raw samples of every repetition, per target (the host and each
-// container), plus the penalties derived from their medians. One document per host and run, stored
-// on the controller as <stateDir>/hosts/<host>/runs/<runId>/benchmark.json.
+// container), plus the penalties derived from them (estimate, interval, verdict). One document per
+// host and run, stored on the controller as <stateDir>/hosts/<host>/runs/<runId>/benchmark.json.
+// Version 2 added the intervals, verdicts, the measurement order and the gate; store.ts reads
+// version 1 documents by recomputing their penalties from the samples.
 import { z } from 'zod';
+import { VERDICTS } from './verdict.ts';
 
 export const RESULT_FORMAT = 'sriov-lxc.benchmark';
-export const RESULT_VERSION = 1;
+export const RESULT_VERSION = 2;
 
 export type BenchTarget = { kind: 'host' } | { kind: 'container'; name: string };
 
@@ -89,10 +92,19 @@ const penaltySchema = z.strictObject({
   metric: z.enum(METRICS),
   host: finite,
   lxc: finite,
-  /** Positive: the container is worse (fewer IOPS/bits, more latency). null: host median is 0. */
+  /** Positive: the container is worse (fewer IOPS/bits, more latency); from the geometric means. null: n/a. */
   penaltyPct: finite.nullable(),
+  /** The penalty's interval (percent) at the document's confidence; null: n/a. */
+  ci: z.strictObject({ low: finite, high: finite }).nullable(),
+  verdict: z.enum(VERDICTS),
+  /** verdict === 'penalty': the whole interval is beyond the threshold. */
   flagged: z.boolean(),
 });
+
+/** Metric families of the gate (benchmark.maxPenalty): iperf3 throughput is `network`. */
+export const METRIC_FAMILIES = ['network', 'iops', 'bandwidth', 'latency'] as const;
+export type MetricFamily = (typeof METRIC_FAMILIES)[number];
+export const FAMILY_OF: Record<Metric, MetricFamily> = { throughput: 'network', iops: 'iops', bw: 'bandwidth', latency: 'latency' };
 
 export const benchmarkDocumentSchema = z.strictObject({
   format: z.literal(RESULT_FORMAT),
@@ -106,6 +118,12 @@ export const benchmarkDocumentSchema = z.strictObject({
   startedAt: z.string(),
   finishedAt: z.string(),
   penaltyThreshold: z.number().min(0),
+  /** Two-sided confidence of the penalties' intervals. */
+  confidence: z.number().gt(0).lt(1),
+  /** The gate: per metric family, the penalty (percent) that fails the stage when the whole interval is past it. */
+  maxPenalty: z.partialRecord(z.enum(METRIC_FAMILIES), z.number().min(0)),
+  /** Per repetition, the targets in the order they were measured (the same at every point). */
+  order: z.array(z.array(targetLabel)),
   /** 'host' first, then the containers, in the inventory's order. */
   targets: z.array(targetLabel).min(1),
   iperf3: iperf3Schema,

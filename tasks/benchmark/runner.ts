@@ -1,7 +1,9 @@
 // Runs the measurements of one benchmark on a host and in its containers, through Host.exec only
 // (the runner does not know whether the host is local or remote). Every point is measured on every
 // target before the next repetition, so a drift over time (thermal, background load) hits the host
-// and the containers alike instead of showing up as a container penalty.
+// and the containers alike instead of showing up as a container penalty; and the order of the
+// targets rotates from one repetition to the next (host, c1, c2; c1, c2, host; …), so that going
+// first or last at a point (a warm cache, a file just laid out) is not always the same target's lot.
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
@@ -10,7 +12,8 @@ import { commandLine } from '../../hosts/quote.ts';
 import { CommandError, FatalError, tail } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { measuredSide } from './analysis.ts';
-import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv } from './commands.ts';
+import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv, workDirArgv } from './commands.ts';
+import { checkWorkDir } from './work-dir.ts';
 import type { Iperf3Direction } from './commands.ts';
 import { parseFio } from './parse-fio.ts';
 import { inPeerTurn } from './peer-turns.ts';
@@ -19,7 +22,7 @@ import type { BenchProfile } from './profiles.ts';
 import { targetLabelOf } from './results.ts';
 import type { BenchTarget, BenchmarkDocument, FioPoint, FioSample, FioTestResult, Iperf3Results, Iperf3Sample } from './results.ts';
 
-export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone'>;
+export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone' | 'order'>;
 
 export interface RunnerContext {
   host: Host;
@@ -33,6 +36,12 @@ const MARKER = '.sriov-lxc-bench-marker';
 
 export function benchTargets(plan: HostPlan): BenchTarget[] {
   return [{ kind: 'host' }, ...plan.containers.map((c): BenchTarget => ({ kind: 'container', name: c.name }))];
+}
+
+/** The targets in the order measured at repetition `rep` (1-based): rotated by one per repetition. */
+export function repetitionOrder<T>(targets: readonly T[], rep: number): T[] {
+  const shift = (rep - 1) % targets.length;
+  return [...targets.slice(shift), ...targets.slice(0, shift)];
 }
 
 function where(target: BenchTarget, host: Host): string {
@@ -68,26 +77,55 @@ async function preflight(ctx: RunnerContext, targets: BenchTarget[], tools: stri
 }
 
 /**
- * The fio directory exists on the host and each container sees the same files there (the
- * bind mount): a marker written on the host is read back inside every container.
+ * The run's private directory inside the benchmark directory, which the containers share and
+ * others may write: created 0700 by root under a fresh name (mktemp -d) and checked (a directory,
+ * not a link, ours) before anything is written there. The marker and fio's files go in it, so
+ * nothing planted in the shared directory is ever written through. The containers' fio writes
+ * there as the container's root, which is the node's root (containers without a user namespace,
+ * as the paper's are).
  */
-async function checkSharedDirectory(ctx: RunnerContext, targets: BenchTarget[], directory: string): Promise<void> {
+async function makeWorkDirectory(ctx: RunnerContext, directory: string): Promise<string> {
   const test = await ctx.host.exec(['test', '-d', directory], { timeoutMs: 30_000 });
   if (test.code !== 0) {
     throw new FatalError(`benchmark directory ${directory} does not exist on ${ctx.host.name}`, {
       hint: `mount the file system of the device under test at ${directory} (or set benchmark.fio.directory in the inventory)`,
     });
   }
-  const marker = posix.join(directory, MARKER);
+  const argv = workDirArgv(directory);
+  const made = await ctx.host.exec(argv, { timeoutMs: 30_000 });
+  if (made.code === 3) {
+    throw new FatalError(`benchmark directory on ${ctx.host.name}: ${tail(made.stderr, 1)}, so anyone could swap what sriov-lxc makes there for a link`, {
+      command: commandLine(argv), code: made.code,
+      hint: `chmod o-w ${directory}, or chmod +t ${directory} (sticky, like /tmp)`,
+    });
+  }
+  if (made.code !== 0) throw failed(`making a private directory in ${directory}`, argv, made, `check that ${directory} is writable by root on ${ctx.host.name}`);
+  const checked = checkWorkDir(made.stdout, directory);
+  if (!checked.ok) {
+    throw new FatalError(`the private benchmark directory on ${ctx.host.name} is not safe to write: ${checked.problem}`, {
+      command: commandLine(argv),
+      hint: `another user may be tampering with ${directory}: look at it, and use a directory only root can write`,
+    });
+  }
+  return checked.path;
+}
+
+/**
+ * Each container sees the same files as the host in the run's directory (the bind mount of the
+ * benchmark directory): a marker written on the host is read back inside every container.
+ */
+async function checkSharedDirectory(ctx: RunnerContext, targets: BenchTarget[], directory: string, workDir: string): Promise<void> {
+  const marker = posix.join(workDir, MARKER);
   const token = randomUUID();
-  await ctx.host.writeFile(marker, `${token}\n`);
+  await ctx.host.writeFile(marker, `${token}\n`, { mode: 0o600 });
   try {
     for (const target of targets) {
       if (target.kind !== 'container') continue;
       const read = await execIn(ctx, target, ['cat', marker], 30_000);
       if (read.code !== 0 || read.stdout.trim() !== token) {
         throw new FatalError(`container ${target.name} does not see the host's ${directory}: the host and the container would measure different file systems`, {
-          hint: `bind-mount it into the container: lxc.mount.entry = ${directory} ${directory.slice(1)} none bind,create=dir 0 0`,
+          hint: `bind-mount it into the container: lxc.mount.entry = ${directory} ${directory.slice(1)} none bind,create=dir 0 0` +
+            ` (the benchmark works in a directory there that only root can enter: a container with a user namespace, whose root is not the node's, cannot)`,
         });
       }
     }
@@ -97,8 +135,8 @@ async function checkSharedDirectory(ctx: RunnerContext, targets: BenchTarget[], 
 }
 
 /** O_DIRECT when the file system supports it (most do; some FUSE and older tmpfs do not). */
-async function probeDirect(ctx: RunnerContext, directory: string): Promise<{ direct: boolean; directNote?: string }> {
-  const argv = directProbeArgv(directory);
+async function probeDirect(ctx: RunnerContext, workDir: string, directory: string): Promise<{ direct: boolean; directNote?: string }> {
+  const argv = directProbeArgv(workDir);
   const result = await ctx.host.exec(argv, { timeoutMs: 60_000 });
   let reason: string | undefined;
   if (result.code !== 0) reason = tail(result.stderr || result.stdout, 1);
@@ -141,7 +179,7 @@ async function runIperf3(ctx: RunnerContext, targets: BenchTarget[], profile: Be
     target, direction, samples: [] as Iperf3Sample[],
   })));
   for (let rep = 1; rep <= profile.repetitions; rep++) {
-    for (const run of runs) {
+    for (const run of repetitionOrder(targets, rep).flatMap((target) => runs.filter((r) => r.target === target))) {
       const sample = await iperf3Once(ctx, run.target, peer, profile, run.direction);
       run.samples.push(sample);
       ctx.log(`iperf3 ${run.direction} ${targetLabelOf(run.target)} ${rep}/${profile.repetitions}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
@@ -166,7 +204,7 @@ async function runFioTests(ctx: RunnerContext, targets: BenchTarget[], profile: 
       const argv = fioArgv(test, value, profile.fio, { directory, direct });
       const byTarget = targets.map((target) => ({ target, samples: [] as FioSample[] }));
       for (let rep = 1; rep <= profile.repetitions; rep++) {
-        for (const entry of byTarget) {
+        for (const entry of repetitionOrder(byTarget, rep)) {
           const result = await execIn(ctx, entry.target, argv, fioTimeoutMs(profile));
           if (result.code !== 0) {
             throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(entry.target, ctx.host)}`, inTarget(entry.target, argv), result,
@@ -200,14 +238,17 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
   const { directory } = ctx.plan.benchmark.fio;
   const tools = ctx.plan.benchmark.peer === undefined ? ['fio'] : ['fio', 'iperf3'];
   await preflight(ctx, targets, tools);
-  await checkSharedDirectory(ctx, targets, directory);
-  const iozone = await iozoneStatus(ctx);
-  const iperf3 = await runIperf3(ctx, targets, profile);
+  const workDir = await makeWorkDirectory(ctx, directory);
   try {
-    const { direct, directNote } = await probeDirect(ctx, directory);
-    const tests = await runFioTests(ctx, targets, profile, directory, direct);
+    await checkSharedDirectory(ctx, targets, directory, workDir);
+    const iozone = await iozoneStatus(ctx);
+    const iperf3 = await runIperf3(ctx, targets, profile);
+    const { direct, directNote } = await probeDirect(ctx, workDir, directory);
+    const tests = await runFioTests(ctx, targets, profile, workDir, direct);
+    const labels = targets.map(targetLabelOf);
     return {
-      targets: targets.map(targetLabelOf),
+      targets: labels,
+      order: Array.from({ length: profile.repetitions }, (_, i) => repetitionOrder(labels, i + 1)),
       iperf3,
       fio: {
         directory, direct, ...(directNote === undefined ? {} : { directNote }),
@@ -217,8 +258,8 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     };
   } finally {
     // Best effort: a failure here must not hide the error that got us here.
-    await ctx.host.exec(cleanupArgv(directory), { timeoutMs: 60_000 }).catch((error: unknown) => {
-      ctx.log(`could not remove the fio test file from ${directory}: ${(error as Error).message}`);
+    await ctx.host.exec(cleanupArgv(workDir), { timeoutMs: 60_000 }).catch((error: unknown) => {
+      ctx.log(`could not remove the benchmark's directory ${workDir}: ${(error as Error).message}`);
     });
   }
 }

@@ -6,13 +6,15 @@ import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { computePenalties } from './analysis.ts';
+import { gateFailures } from './gate.ts';
 import { benchProfile, estimatedSeconds } from './profiles.ts';
 import { RESULT_FORMAT, RESULT_VERSION, flaggedPenalties } from './results.ts';
 import type { BenchmarkDocument } from './results.ts';
 import { benchTargets, measure } from './runner.ts';
 import { benchmarkResultPath, listBenchmarkRuns, readBenchmarkResult, writeBenchmarkResult } from './store.ts';
 import { missingMeasurements } from './completeness.ts';
-import { renderPenaltySummary } from './summary.ts';
+import { gateLines, renderPenaltySummary } from './summary.ts';
+import { CONFIDENCE } from './verdict.ts';
 
 function benchmarkInputs(plan: HostPlan): unknown {
   return { benchmark: plan.benchmark, containers: plan.containers.map((c) => c.name) };
@@ -33,7 +35,9 @@ function minutes(seconds: number): string {
 
 async function check(ctx: StageContext): Promise<CheckResult> {
   const result = currentResult(ctx);
-  if (result) {
+  // A result that failed the gate is not an accepted node: the next run measures again.
+  const failedGate = result !== undefined && gateFailures(result).length > 0;
+  if (result && !failedGate) {
     const flagged = flaggedPenalties(result).length;
     return {
       done: true,
@@ -43,7 +47,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
     };
   }
   const { plan } = ctx;
-  const profile = benchProfile(plan.benchmark.profile);
+  const profile = benchProfile(plan.benchmark.profile, plan.benchmark.repetitions);
   const targets = benchTargets(plan);
   const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
   const names = targets.map((t) => (t.kind === 'host' ? 'the host' : t.name)).join(', ');
@@ -53,6 +57,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   return {
     done: false,
     plan: [
+      ...(result && failedGate ? [`run ${result.runId} failed the gate (benchmark.maxPenalty): measure again`] : []),
       `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}:`,
       `  ${iperf3}`,
       `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
@@ -62,7 +67,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
 }
 
 async function apply(ctx: StageContext): Promise<void> {
-  const profile = benchProfile(ctx.plan.benchmark.profile);
+  const profile = benchProfile(ctx.plan.benchmark.profile, ctx.plan.benchmark.repetitions);
   const startedAt = new Date().toISOString();
   const measured = await measure(ctx, profile);
   const base = {
@@ -71,6 +76,8 @@ async function apply(ctx: StageContext): Promise<void> {
     inputsHash: stableHash(benchmarkInputs(ctx.plan)),
     startedAt, finishedAt: new Date().toISOString(),
     penaltyThreshold: ctx.plan.benchmark.penaltyThreshold,
+    confidence: CONFIDENCE,
+    maxPenalty: ctx.plan.benchmark.maxPenalty ?? {},
     ...measured,
   } as const;
   const doc: BenchmarkDocument = { ...base, penalties: computePenalties(base) };
@@ -87,10 +94,17 @@ async function verify(ctx: StageContext): Promise<StageOutputs> {
     });
   }
   const resultsPath = benchmarkResultPath(ctx.stateDir, result.host, result.runId);
-  const missing = missingMeasurements(result, benchProfile(result.profile));
+  const missing = missingMeasurements(result, benchProfile(result.profile, result.repetitions));
   if (missing.length > 0) {
     throw new FatalError(`benchmark result ${resultsPath} is incomplete: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? `; … ${missing.length - 5} more` : ''}`, {
       hint: 'run the benchmark stage again (provision --only benchmark --reset benchmark)',
+    });
+  }
+  const failures = gateFailures(result);
+  if (failures.length > 0) {
+    throw new FatalError(`benchmark gate: ${failures.length} penalt${failures.length === 1 ? 'y' : 'ies'} past benchmark.maxPenalty in ${resultsPath}:\n  ${gateLines(result, failures).join('\n  ')}`, {
+      hint: 'the containers cost more than the inventory accepts at these points: find the cause (npx zx workflows/report.ts --host ' +
+        `${result.host} --run ${result.runId}), then measure again (provision --only benchmark)`,
     });
   }
   return {

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { listRuns, readRunArtifact, writeRunArtifact } from '../../state/results.ts';
 import { runDir } from '../../state/state-dir.ts';
 import { StateError } from '../../core/errors.ts';
-import { parseBenchmarkDocument } from './results.ts';
+import { computePenalties } from './analysis.ts';
+import { parseBenchmarkDocument, RESULT_VERSION } from './results.ts';
 import type { BenchmarkDocument } from './results.ts';
+import { CONFIDENCE } from './verdict.ts';
 
 const ARTIFACT = 'benchmark.json';
 
@@ -31,10 +33,26 @@ export function readBenchmarkResult(stateDir: string, host: string, runId: strin
     });
   }
   try {
-    return parseBenchmarkDocument(data, file);
+    return parseBenchmarkDocument(upgraded(data), file);
   } catch (error) {
     throw new StateError((error as Error).message, { hint: 'written by another sriov-lxc version, or edited by hand; run the benchmark again' });
   }
+}
+
+/**
+ * A version 1 document (penalties from medians, no intervals) as version 2: its penalties are
+ * derived data, recomputed from its samples; its order was host first at every repetition.
+ */
+function upgraded(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1) return data;
+  const old = data as { repetitions?: unknown; targets?: unknown; penalties?: unknown };
+  const targets = Array.isArray(old.targets) ? (old.targets as unknown[]) : [];
+  const v2 = {
+    ...old, version: RESULT_VERSION, confidence: CONFIDENCE, maxPenalty: {},
+    order: Array.from({ length: typeof old.repetitions === 'number' ? old.repetitions : 0 }, () => targets), penalties: [],
+  };
+  const doc = parseBenchmarkDocument(v2, 'a version 1 benchmark result');
+  return { ...doc, penalties: computePenalties(doc) };
 }
 
 /** Every run of the host that has a benchmark result, oldest first (by start time). */

@@ -3,6 +3,7 @@
 // fails with every diagnosis at once. Its outputs (distro, kernel, PFs) feed the later stages.
 import type { HostPlan } from '../../inventory/plan.ts';
 import { parseCpuinfo, virtualizationSupport } from '../parse/cpuinfo.ts';
+import { memTotalBytes } from '../parse/meminfo.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { distroMismatch, readNodeDistro, type NodeDistro } from './distro.ts';
 import { problemsError, type Problem } from './findings.ts';
@@ -44,6 +45,32 @@ async function inspectCpu(ctx: StageContext, found: Inspection): Promise<void> {
   });
 }
 
+const PAGE_BYTES = { '2M': 2 * 2 ** 20, '1G': 2 ** 30 } as const;
+// Huge pages are taken out of MemTotal for good; the kernel, sshd and the containers' ordinary
+// memory need the rest. A plan above this share of the node's memory cannot boot usefully.
+const HUGEPAGES_MAX_SHARE = 0.9;
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+async function inspectMemory(ctx: StageContext, found: Inspection): Promise<void> {
+  const hp = ctx.plan.hugepages;
+  if (!hp || hp.count === 0) return;
+  const text = await ctx.host.readFile('/proc/meminfo');
+  if (text === undefined) {
+    found.problems.push({ message: 'cannot read /proc/meminfo', hint: 'check that /proc is mounted on the node' });
+    return;
+  }
+  const total = memTotalBytes(text);
+  const planned = hp.count * PAGE_BYTES[hp.size];
+  if (planned > total * HUGEPAGES_MAX_SHARE) {
+    found.problems.push({
+      message: `hugepages ${hp.count} × ${hp.size} = ${gib(planned)} is more than ${HUGEPAGES_MAX_SHARE * 100}% of the node's memory (MemTotal ${gib(total)})`,
+      hint: `lower hugepages.count in the inventory to at most ${Math.floor((total * HUGEPAGES_MAX_SHARE) / PAGE_BYTES[hp.size])}`,
+    });
+  } else {
+    found.notes.push(`hugepages: ${hp.count} × ${hp.size} = ${gib(planned)} of MemTotal ${gib(total)}`);
+  }
+}
+
 async function inspectDistro(ctx: StageContext, found: Inspection): Promise<void> {
   const distro = await readNodeDistro(ctx.host);
   if (!distro) {
@@ -65,6 +92,7 @@ async function inspectDistro(ctx: StageContext, found: Inspection): Promise<void
 async function inspect(ctx: StageContext): Promise<Inspection> {
   const found: Inspection = { facts: { pfs: [] }, problems: [], notes: [] };
   await inspectCpu(ctx, found);
+  await inspectMemory(ctx, found);
 
   const iommu = await readIommu(ctx.host);
   const assessment = assessIommu(ctx.plan.iommu, iommu, (await ctx.host.readFile('/proc/cmdline')) ?? '');
@@ -112,7 +140,7 @@ function summary(facts: BiosFacts): string {
 export const biosVerifyStage: Stage = {
   id: 'bios-verify',
   title: 'Verify BIOS settings and hardware',
-  inputs: (plan: HostPlan) => ({ distro: plan.distro, iommu: plan.iommu, pfs: plan.pfs.map((p) => ({ name: p.name, vfs: p.vfs })) }),
+  inputs: (plan: HostPlan) => ({ distro: plan.distro, iommu: plan.iommu, pfs: plan.pfs.map((p) => ({ name: p.name, vfs: p.vfs })), hugepages: plan.hugepages ? [plan.hugepages.count, plan.hugepages.size] : null }),
 
   async check(ctx): Promise<CheckResult> {
     const { facts, notes } = await fitFacts(ctx);

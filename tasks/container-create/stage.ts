@@ -12,7 +12,7 @@ import { readVfVerifyOutputs } from '../vf-verify/outputs.ts';
 import { autostartService, LXC_SERVICE } from './autostart.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from './in-container.ts';
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from './observe.ts';
-import { BACKUP_SUFFIX, patchState, uniquePatches } from './template-patch.ts';
+import { applyPatch, BACKUP_SUFFIX, patchState, uniquePatches } from './template-patch.ts';
 import { rateCommands } from './traffic-limit.ts';
 
 const CREATE_TIMEOUT_MS = 30 * 60_000;
@@ -112,14 +112,7 @@ async function autostartNeedsEnabling(ctx: StageContext): Promise<boolean> {
 
 async function applyPatches(ctx: StageContext): Promise<void> {
   for (const patch of allPatches(ctx.plan)) {
-    const content = await ctx.host.readFile(patch.file);
-    const s = patchState(patch, content);
-    if (s.state !== 'pending' || content === undefined) continue;
-    // The first backup is the pristine file; a rerun after a crash must not overwrite it.
-    const backup = `${patch.file}${BACKUP_SUFFIX}`;
-    if ((await ctx.host.readFile(backup)) === undefined) await ctx.host.writeFile(backup, content);
-    await ctx.host.writeFile(patch.file, s.patched);
-    ctx.log(`patched ${patch.file} (${patch.name})`);
+    if (await applyPatch(ctx.host, patch)) ctx.log(`patched ${patch.file} (${patch.name})`);
   }
 }
 

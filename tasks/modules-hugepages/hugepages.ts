@@ -30,6 +30,28 @@ export async function readReserved(host: Host): Promise<number> {
   return n;
 }
 
+/**
+ * A mount point we may mount over: absent (created), or an empty directory. A directory with files
+ * would have them hidden (hugetlbfs over /etc/ssh broke every SSH login), and a link would take
+ * the mount somewhere else.
+ */
+async function checkMountPoint(host: Host, mount: string): Promise<void> {
+  const kind = await host.exec(['stat', '-c', '%F', '--', mount]);
+  if (kind.code !== 0) {
+    if (/No such file or directory/.test(kind.stderr)) return;
+    throw new FatalError(`${host.name}: cannot look at the mount point ${mount}: ${kind.stderr.trim()}`, { hint: 'check the path of hugepages.mount on the node' });
+  }
+  const type = kind.stdout.trim();
+  const refuse = (what: string) =>
+    new FatalError(`${host.name}: the hugetlbfs mount point ${mount} ${what}: mounting there would hide or redirect it`, {
+      hint: `choose an empty directory of its own for hugepages.mount in the inventory (the default is /mnt/huge), or empty ${mount} first`,
+    });
+  if (type !== 'directory') throw refuse(`is a ${type}, not a directory`);
+  const listing = await host.run(['ls', '-A', '--', mount]);
+  const names = listing.stdout.split('\n').filter((n) => n !== '');
+  if (names.length > 0) throw refuse(`is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`);
+}
+
 export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
   const entries = await mountsOn(host, plan.mount);
   const mounted = hasHugetlbfsMount(entries, plan.mount, plan.size);
@@ -39,6 +61,7 @@ export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<Hu
       hint: `unmount it (umount ${plan.mount}) or choose another hugepages.mount in the inventory`,
     });
   }
+  if (!mounted) await checkMountPoint(host, plan.mount);
   const mountable = (await host.exec(['test', '-d', `/sys/kernel/mm/hugepages/${POOL[plan.size]}`])).code === 0;
   return { mounted, mountable, reserved: plan.size === '2M' ? await readReserved(host) : undefined };
 }

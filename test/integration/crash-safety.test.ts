@@ -177,7 +177,8 @@ test('lab: crash: a controller killed while it writes a file leaves the old file
 });
 
 function readdirTemp(dir: string): string | undefined {
-  return readdirSync(dir).find((name) => name.startsWith('target.conf.tmp.'));
+  // mktemp's name: ".target.conf.XXXXXXXXXX" (hosts/ssh.ts).
+  return readdirSync(dir).find((name) => /^\.target\.conf\.[A-Za-z0-9]{10}$/.test(name));
 }
 
 function sizeOf(path: string): number {

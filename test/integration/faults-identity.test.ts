@@ -3,18 +3,25 @@
 // whose host key changed is refused with both fingerprints, in both host-key modes, and trusted
 // again only with --accept-new-host-key.
 import test from 'ava';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { labReboot } from '../../lab/index.ts';
 import {
   NODE,
   bootId,
   describeRun,
+  finished,
   hostReport,
+  jsonOf,
   onNode,
+  onlyWithoutBenchmark,
   provisionArgs,
   runCli,
+  spawnCli,
   useLab,
+  waitFor,
+  type ProvisionReport,
 } from '../helpers/lab-fixture.ts';
 import { derivedInventory } from '../helpers/fault-lab.ts';
 
@@ -89,6 +96,44 @@ async function newHostKey(): Promise<void> {
   await labReboot(lab().dir, NODE, { wait: true, timeoutMs: 60_000 });
   if ((await bootId(lab())) === before) throw new Error('the node did not reboot');
 }
+
+// Issue 17 (5): the same node under another inventory name and another state dir, while a run
+// works on it: the node's own lock refuses the second run (exit 3), naming the first. The first
+// run is stopped (SIGSTOP) once it holds the node's lock, so the overlap is certain.
+test.serial('lab: node lock: a second run on the same node under another name and state dir exits 3 naming the holder', async (t) => {
+  t.timeout(300_000);
+  const doc = parse(readFileSync(lab().info.inventoryPath, 'utf8')) as { hosts: Record<string, unknown> };
+  doc.hosts = { twin: doc.hosts[NODE] };
+  const twinInventory = join(lab().dir, 'derived', 'twin.yaml');
+  mkdirSync(dirname(twinInventory), { recursive: true });
+  writeFileSync(twinInventory, stringify(doc, { aliasDuplicateObjects: false }));
+
+  const first = spawnCli('provision', provisionArgs(lab(), ...onlyWithoutBenchmark()));
+  const firstDone = finished(first, 280_000);
+  // Whatever is asserted, the first run ends before the next test uses the node.
+  t.teardown(async () => {
+    if (first.exitCode === null) process.kill(first.pid!, 'SIGCONT');
+    await firstDone;
+  });
+  const holder = await waitFor('the first run to hold the node lock', async () => {
+    const text = await onNode(lab(), ['sh', '-c', 'cat /var/lib/sriov-lxc/node.lock/holder 2>/dev/null || true']);
+    return text.includes(`"pid":${first.pid}`) ? text : undefined;
+  }, 60_000);
+  process.kill(first.pid!, 'SIGSTOP');
+  let second;
+  try {
+    second = await runCli('provision', ['--inventory', twinInventory, '--host', 'twin', '--state-dir', join(lab().dir, 'state-twin'), '--json', '--only', 'bios-verify']);
+  } finally {
+    process.kill(first.pid!, 'SIGCONT');
+  }
+  t.is(second.code, 3, describeRun(second));
+  const report = jsonOf<ProvisionReport>(second).hosts.find((h) => h.host === 'twin');
+  t.is(report?.status, 'locked');
+  t.regex(report?.error?.message ?? '', new RegExp(`^twin is being worked on by pid ${first.pid} on .* \\(run [0-9A-Za-z-]+, since `), holder);
+  const done = await firstDone;
+  t.is(done.code, 0, `the first run finishes: ${describeRun(done)}`);
+  t.is(await onNode(lab(), ['sh', '-c', 'test -e /var/lib/sriov-lxc/node.lock && echo held || echo free']), 'free\n', 'released at the end of the run');
+});
 
 test.serial('lab: changed host key: refused with both fingerprints (pinned on first use, and strict known_hosts); --accept-new-host-key trusts the new key', async (t) => {
   t.timeout(240_000);

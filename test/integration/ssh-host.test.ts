@@ -2,7 +2,7 @@
 
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pRetry from 'p-retry';
 import { SshHost, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
@@ -107,6 +107,69 @@ test('lab: upload copies a local file atomically through SFTP', async (t) => {
   t.deepEqual(readdirSync(dir), ['uploaded.tar.gz']);
 });
 
+/**
+ * A directory like /tmp (everyone may write, sticky) where another user planted links: at the
+ * target, at a target that is to be a file (a link to a directory), and at every temporary name the
+ * old script could pick ("$1.tmp.$$", the shell's pid in sshd's own PID namespace). Each points to
+ * root's 0600 file, or directory, elsewhere.
+ */
+function plantedDirectory(t: ExecutionContext) {
+  const dir = tempDir(t);
+  execFileSync('chmod', ['1777', dir]);
+  const vault = tempDir(t);
+  const victim = join(vault, 'shadow');
+  writeFileSync(victim, 'root only\n', { mode: 0o600 });
+  const victimDir = join(vault, 'dir');
+  execFileSync('mkdir', ['-m', '700', victimDir]);
+  const target = join(dir, 'marker');
+  const dirTarget = join(dir, 'marker-dir');
+  symlinkSync(victim, target);
+  symlinkSync(victimDir, dirTarget);
+  for (const name of [target, dirTarget]) for (let pid = 1; pid <= 3000; pid++) symlinkSync(victim, `${name}.tmp.${pid}`);
+  const untouched = (): void => {
+    t.is(readFileSync(victim, 'utf8'), 'root only\n', 'the victim keeps its content');
+    t.is(statSync(victim).mode & 0o7777, 0o600, 'and its mode');
+    t.deepEqual(readdirSync(victimDir), [], 'nothing was put in the linked directory');
+  };
+  return { dir, target, dirTarget, untouched };
+}
+
+test('lab: writeFile in a directory others can write never writes through a planted link', async (t) => {
+  const { host } = await setUp(t);
+  const { target, dirTarget, untouched } = plantedDirectory(t);
+  await host.writeFile(target, 'token\n', { mode: 0o644 });
+  await host.writeFile(dirTarget, 'token\n', { mode: 0o644 });
+  untouched();
+  for (const file of [target, dirTarget]) {
+    t.true(lstatSync(file).isFile(), `${file} is now a file of ours, the link replaced`);
+    t.is(readFileSync(file, 'utf8'), 'token\n');
+    t.is(lstatSync(file).mode & 0o7777, 0o644);
+  }
+});
+
+test('lab: upload in a directory others can write never writes through a planted link', async (t) => {
+  const { host } = await setUp(t);
+  const { target, dirTarget, untouched } = plantedDirectory(t);
+  const local = join(tempDir(t), 'driver.tar.gz');
+  writeFileSync(local, 'tarball');
+  await host.upload(local, target, { mode: 0o640 });
+  await host.upload(local, dirTarget, { mode: 0o640 });
+  untouched();
+  for (const file of [target, dirTarget]) {
+    t.true(lstatSync(file).isFile());
+    t.is(lstatSync(file).mode & 0o7777, 0o640);
+  }
+});
+
+test('lab: writeFile refuses a directory everyone can write that is not sticky', async (t) => {
+  const { host } = await setUp(t);
+  const dir = tempDir(t);
+  execFileSync('chmod', ['777', dir]);
+  const error = await t.throwsAsync(host.writeFile(join(dir, 'f'), 'x'), { instanceOf: CommandError });
+  t.regex(error!.message + (error!.stderrTail ?? ''), /writable by everyone \(mode 777\) and not sticky/);
+  t.deepEqual(readdirSync(dir), []);
+});
+
 test('lab: bootId is the kernel boot id and exec calls are counted', async (t) => {
   const { host } = await setUp(t);
   t.is(host.roundTrips, 0);
@@ -201,7 +264,7 @@ test('lab: strict known_hosts refuses an unknown host and accepts a listed one',
   const dir = tempDir(t);
   const knownHostsFile = join(dir, 'strict_known_hosts');
   writeFileSync(knownHostsFile, 'other.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8ZkWfTIxJzfFVWj3bm8flOCdvnvFqfgJfwc0bCS4GS\n');
-  const strict = { knownHosts: { knownHostsFile, pinFile: join(dir, 'known_hosts'), trustedFiles: [] } };
+  const strict = { knownHosts: { knownHostsFiles: [knownHostsFile], pinFile: join(dir, 'known_hosts'), trustedFiles: [] } };
   const error = await t.throwsAsync(hostFor(t, sshd, dir, strict).exec(['true']), { instanceOf: HostKeyError });
   t.regex(error?.message ?? '', /is not in .*strict_known_hosts/);
   t.true(error?.message.includes(sshd.hostKeyFingerprint));

@@ -57,6 +57,6 @@ test('the tool lookup passes the name as an argument, never as shell text', (t) 
   t.is(commandLine(whichArgv("fio'; reboot")), `sh -c 'command -v -- "$1"' sh 'fio'\\''; reboot'`);
 });
 
-test('cleanup removes only the benchmark files', (t) => {
-  t.deepEqual(cleanupArgv('/srv/bench'), ['rm', '-f', '--', '/srv/bench/sriov-lxc-fio.dat', '/srv/bench/sriov-lxc-fio.probe']);
+test('cleanup removes the run\'s private directory only', (t) => {
+  t.deepEqual(cleanupArgv('/srv/bench/.sriov-lxc-bench.1UwM9lpTUU'), ['rm', '-rf', '--', '/srv/bench/.sriov-lxc-bench.1UwM9lpTUU']);
 });

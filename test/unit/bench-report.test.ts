@@ -21,7 +21,8 @@ async function documentFor(t: ExecutionContext, options: Parameters<typeof quick
   return made;
 }
 
-const FLAGGING = { plan: benchPlan({ penaltyThreshold: 5 }) };
+/** centos1's fio at half the captured speed: penalties of about 50 % on top of the captured noise. */
+const FLAGGING = { node: { slowdown: { centos1: 2 } } };
 
 /** Splits a Markdown pipe-table row into its cells (no escaped pipes occur in these tables). */
 function cells(line: string): string[] {
@@ -34,8 +35,8 @@ test('markdown: one paper-style table per fio test, every row as wide as its hea
   const headers = md.split('\n').filter((l) => l.startsWith('| Block |') || l.startsWith('| Queue depth |') || l.startsWith('| Threads |'));
   t.is(headers.length, 7);
   t.deepEqual(cells(headers.find((h) => h.startsWith('| Block'))!), [
-    'Block', 'IOPS (host)', 'IOPS (LXC)', 'IOPS penalty', 'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty',
-    'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty', 'Spread IOPS (host / LXC)',
+    'Block', 'IOPS (host)', 'IOPS (LXC)', 'IOPS penalty [95 % interval]', 'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty [interval]',
+    'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty [interval]', 'Verdict (IOPS / BW / latency)', 'Spread IOPS (host / LXC)',
   ]);
   const lines = md.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -49,13 +50,21 @@ test('markdown: one paper-style table per fio test, every row as wide as its hea
   t.deepEqual(lines.slice(table1 + 4, table1 + 7).map((l) => cells(l)[0]), ['4 KiB', '32 KiB', '64 KiB']);
 });
 
-test('markdown: flagged penalties are listed at the top and marked in the tables', async (t) => {
+test('markdown: penalties are listed at the top with their intervals and marked in the tables; the points within noise counted', async (t) => {
   const { doc } = await documentFor(t, FLAGGING);
   const flagged = doc.penalties.filter((p) => p.flagged);
+  t.true(flagged.length > 0 && flagged.every((p) => p.verdict === 'penalty' && p.ci!.low > 10));
   const md = renderReport(doc, 'md');
-  t.true(md.includes(`**⚠ ${flagged.length} penalties beyond 5 %:**`));
-  const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d %\*\*/g) ?? [];
+  t.true(md.includes(`**⚠ ${flagged.length} penalties beyond 10 %:**`));
+  const listed = md.split('\n').filter((l) => /^- centos1, .* (lower|higher) \(/.test(l));
+  t.is(listed.length, flagged.length);
+  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %\)$/.test(l)), listed.join('\n'));
+  const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d % \[-?\d+\.\d, -?\d+\.\d\] %\*\*/g) ?? [];
   t.is(marked.length, flagged.length);
+  const noise = doc.penalties.filter((p) => p.verdict === 'noise').length;
+  t.true(noise > 0);
+  t.true(md.includes(`${noise} of 50 comparisons are within noise (the 95 % interval crosses 0 or 10 %): with 2 repetitions the intervals are wide; ` +
+    'more repetitions (benchmark.repetitions), longer points (profile: paper) or a quieter machine would tighten them.'));
   t.regex(md, /## iozone\n\nSkipped: iozone is not installed/);
 });
 
@@ -68,7 +77,12 @@ test('csv: the documented columns, one row per point and metric', async (t) => {
   t.true(parsed.every((r) => r.length === CSV_COLUMNS.length));
   const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
   t.deepEqual([...new Set(parsed.map((r) => r[col('unit')]))].sort(), ['Gbit/s', 'IOPS', 'MB/s', 'us']);
-  for (const r of parsed) t.is(r[col('flagged')], String(Number(r[col('penalty_pct')]) > 5));
+  for (const r of parsed) {
+    t.is(r[col('flagged')], String(r[col('verdict')] === 'penalty'));
+    t.is(r[col('verdict')] === 'penalty', Number(r[col('penalty_low_pct')]) > 10);
+    t.true(Number(r[col('penalty_low_pct')]) <= Number(r[col('penalty_pct')]) && Number(r[col('penalty_pct')]) <= Number(r[col('penalty_high_pct')]));
+    t.is(r[col('confidence')], '0.95');
+  }
   const iperf3 = parsed.find((r) => r[col('point')] === 'forward')!;
   const stored = doc.penalties.find((p) => p.test === 'iperf3' && p.point === 'forward')!;
   t.is(Number(iperf3[col('host_median')]), Number((stored.host / 1e9).toFixed(6)));
@@ -94,6 +108,9 @@ test('html: self-contained, one <rect class="bar"> per data bar, flagged bars ou
   t.true(html.includes(`fill="${HOST_COLOR}"`) && html.includes(`fill="${CONTAINER_COLORS[0]}"`));
   const flaggedChartMetrics = doc.penalties.filter((p) => p.flagged && (p.metric === 'iops' || p.metric === 'latency' || p.metric === 'throughput'));
   t.is((html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"`, 'g')) ?? []).length, flaggedChartMetrics.length);
+  const flaggedTitles = html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"[^>]*><title>[^<]*</title>`, 'g')) ?? [];
+  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] %, penalty<\/title>$/.test(r)), flaggedTitles[0]);
+  t.true(html.includes('within noise (the 95 % interval crosses 0 or 10 %)'), 'the noise line');
 });
 
 test('html and markdown with two containers: one table per container, three series per chart', async (t) => {
@@ -112,7 +129,8 @@ test('compare: the same run shows no change; another profile compares only commo
   const same = compareRuns(doc, doc);
   t.true(same.sameProfile);
   t.is(same.penalties.length, doc.penalties.length);
-  t.true(same.medians.every((m) => m.changePct === 0 && m.better === null));
+  t.true(same.medians.every((m) => Math.abs(m.changePct!) < 1e-9 && m.verdict === 'noise' && m.ci!.low < 0 && m.ci!.high > 0));
+  t.true(same.penalties.every((p) => Math.abs(p.changePct!) < 1e-9 && p.verdict === 'noise'));
   const older: BenchmarkDocument = { ...doc, runId: 'older', profile: 'paper', fio: { ...doc.fio, tests: doc.fio.tests.slice(0, 1) } };
   const cmp = compareRuns(doc, older);
   t.false(cmp.sameProfile);
@@ -120,37 +138,46 @@ test('compare: the same run shows no change; another profile compares only commo
   t.regex(renderReport(doc, 'md', cmp), /## Change since run older\n\nRun older started .*, profile paper \(this run: quick; only points measured in both are compared\)/);
 });
 
-test('compare: swapped host and container samples turn gains into losses', async (t) => {
+test('compare: a container slowed down since the earlier run is worse, with the same statistics; the unchanged host is not', async (t) => {
   const { doc } = await documentFor(t);
-  const { doc: swapped } = await documentFor(t, { runId: 'swapped', node: { sources: { host: 'centos1', centos1: 'host' } } });
-  const cmp = compareRuns(doc, swapped);
-  const host = cmp.medians.find((m) => m.test === 'iperf3' && m.point === 'forward' && m.target === 'host')!;
-  const lxc = cmp.medians.find((m) => m.test === 'iperf3' && m.point === 'forward' && m.target === 'centos1')!;
-  t.is(host.before, lxc.after);
-  t.is(host.better, host.after > host.before);
+  const { doc: slowed } = await documentFor(t, { runId: 'slowed', node: { slowdown: { centos1: 4 } } });
+  const cmp = compareRuns(slowed, doc);
+  const fio = cmp.medians.filter((m) => m.test !== 'iperf3');
+  t.true(fio.filter((m) => m.target === 'host').every((m) => Math.abs(m.changePct!) < 1e-9 && m.verdict === 'noise'));
+  const lxc = fio.filter((m) => m.target === 'centos1');
+  t.true(lxc.every((m) => m.verdict === 'penalty' || m.verdict === 'noise'), 'slower is never better');
+  t.true(lxc.filter((m) => m.verdict === 'penalty').length > lxc.length / 2);
+  t.true(lxc.filter((m) => m.metric === 'iops').every((m) => Math.abs(m.changePct! + 75) < 1e-9), 'a quarter of the IOPS');
+  const penalties = cmp.penalties.filter((p) => p.test !== 'iperf3');
+  t.true(penalties.some((p) => p.verdict === 'penalty') && penalties.every((p) => p.verdict !== 'better'));
+  t.regex(renderReport(slowed, 'md', cmp), /\| seqwrite-bs \| 4 KiB \| centos1 \| IOPS \| .* \| (⚠ \*\*)?-75\.00 % \[-?\d+\.\d, -?\d+\.\d\] %(\*\*)? \| (⚠ \*\*worse\*\*|within noise) \|/);
+  const swappedHost = cmp.medians.find((m) => m.test === 'iperf3' && m.point === 'forward' && m.target === 'host')!;
+  t.is(swappedHost.before, swappedHost.after);
   const csv = renderReport(doc, 'csv', cmp).trimEnd().split('\n');
   t.is(csv[0], CSV_COMPARE_COLUMNS.join(','));
   t.is(csv.length, 1 + cmp.medians.length + cmp.penalties.length);
 });
 
-test('exit summary: network rows, flagged fio rows worst first, marked with !', async (t) => {
+test('exit summary: network rows, penalties surest first, marked with !, with interval and verdict', async (t) => {
   const { doc } = await documentFor(t, FLAGGING);
   const lines = renderPenaltySummary(doc).split('\n');
-  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 repetitions, medians; penalty threshold 5 %$/);
-  t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty/);
+  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 repetitions, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
+  t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty\s+interval\s+verdict/);
   t.true(lines.slice(2, 4).every((l) => /iperf3\s+(forward|reverse)\s+centos1\s+Throughput \(Gbit\/s\)/.test(l)));
   const flaggedRows = lines.filter((l) => l.startsWith('  !') && !l.includes('iperf3'));
   const flagged = doc.penalties.filter((p) => p.flagged && p.test !== 'iperf3');
   t.is(flaggedRows.length, Math.min(10, flagged.length));
-  const pcts = flaggedRows.map((l) => Number(/(-?\d+\.\d\d) %$/.exec(l)![1]));
-  t.deepEqual(pcts, [...pcts].sort((a, b) => b - a));
-  t.regex(lines.at(-1)!, new RegExp(`${flagged.length} of 48 fio penalties beyond 5 %`));
+  t.true(flaggedRows.every((l) => l.endsWith(' penalty')));
+  const lows = flaggedRows.map((l) => Number(/\[(-?\d+\.\d), -?\d+\.\d\] %/.exec(l)![1]));
+  t.deepEqual(lows, [...lows].sort((a, b) => b - a));
+  t.true(lines.some((l) => l.includes(`${flagged.length} of 48 fio comparisons are penalties beyond 10 %`)));
+  t.regex(lines.at(-1)!, /comparisons are within noise/);
 });
 
 test('exit summary without a flagged penalty shows the worst one', async (t) => {
   const { doc } = await documentFor(t, { plan: benchPlan({ penaltyThreshold: 100 }) });
   const text = renderPenaltySummary(doc);
-  t.regex(text, /no fio penalty beyond 100 % \(48 compared; the worst is shown\)$/);
+  t.regex(text, /no fio penalty beyond 100 % \(48 compared; the largest estimate is shown\)\n/);
   t.false(text.includes('  !'));
 });
 

@@ -1,5 +1,5 @@
 // The benchmark stage over a fake node that answers with fio and iperf3 outputs captured here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -11,7 +11,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 import { readBenchmarkResult, writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { benchPlan, BENCH_DIR, fakeBenchNode } from '../fixtures/bench/fake-node.ts';
+import { benchPlan, fakeBenchNode, WORK_DIR } from '../fixtures/bench/fake-node.ts';
 
 const RUN = '2026-11-24T20-17-00Z-a1b2';
 
@@ -51,11 +51,12 @@ test('apply measures host and container alike, stores the document, verify and c
   // 2 iperf3 directions + 16 fio points × 3 metrics, for one container.
   t.is(doc.penalties.length, 2 + 16 * 3);
 
-  // Host and container alternate at each repetition of a point.
+  // Host and container alternate at each repetition of a point, the order rotating; it is recorded.
   const fio = host.commands.filter((c) => c.includes('--name=seqwrite-bs') && c.includes('--bs=4096'));
-  t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'lxc' : 'host'), ['host', 'lxc', 'host', 'lxc']);
-  t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${BENCH_DIR}`)));
-  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+  t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'centos1' : 'host'), ['host', 'centos1', 'centos1', 'host']);
+  t.deepEqual(doc.order, [['host', 'centos1'], ['centos1', 'host']]);
+  t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${WORK_DIR}`)), 'fio works in the private directory only');
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`);
   t.true(ctx.lines.some((l) => l.startsWith('benchmark node1: run')));
 
   const outputs = await benchmarkStage.verify(ctx);
@@ -77,14 +78,21 @@ test('another profile or threshold re-opens the stage', async (t) => {
   }
 });
 
-test('a penalty beyond the threshold is flagged in the document and the outputs', async (t) => {
+test('the captured runs (the same machine twice: an A/A comparison) show no penalty, and nothing beyond the noise', async (t) => {
   const ctx = context(t, fakeBenchNode(), benchPlan({ penaltyThreshold: 5 }));
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.deepEqual([...new Set(doc.penalties.map((p) => p.verdict))], ['noise']);
+});
+
+test('a penalty whose whole interval is beyond the threshold is flagged in the document and the outputs', async (t) => {
+  const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }));
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
   const flagged = doc.penalties.filter((p) => p.flagged);
   t.true(flagged.length > 0);
-  t.true(flagged.every((p) => p.penaltyPct !== null && p.penaltyPct > 5));
-  t.true(doc.penalties.filter((p) => !p.flagged).every((p) => p.penaltyPct === null || p.penaltyPct <= 5));
+  t.true(flagged.every((p) => p.verdict === 'penalty' && p.ci!.low > 10));
+  t.true(doc.penalties.filter((p) => !p.flagged).every((p) => p.ci === null || p.ci.low <= 10));
   const outputs = await benchmarkStage.verify(ctx);
   t.is((outputs.flagged as unknown[]).length, flagged.length);
 });
@@ -101,8 +109,9 @@ test('a container that does not see the host\'s directory stops the benchmark wi
   const host = fakeBenchNode({ unshared: ['centos1'] });
   const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)), { instanceOf: FatalError });
   t.regex(error.message, /container centos1 does not see the host's \/srv\/bench/);
-  t.is(error.hint, 'bind-mount it into the container: lxc.mount.entry = /srv/bench srv/bench none bind,create=dir 0 0');
-  t.true(host.commands.includes('rm -f -- /srv/bench/.sriov-lxc-bench-marker'), 'the marker is removed');
+  t.regex(error.hint!, /^bind-mount it into the container: lxc\.mount\.entry = \/srv\/bench srv\/bench none bind,create=dir 0 0 \(.*user namespace/);
+  t.true(host.commands.includes(`rm -f -- ${WORK_DIR}/.sriov-lxc-bench-marker`), 'the marker is removed');
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`, 'and the private directory');
 });
 
 test('no iperf3 server on the peer: a fatal error that says to start one', async (t) => {
@@ -139,7 +148,7 @@ test('a fio failure names the target and the command, and the test file is still
   const host = fakeBenchNode({ fioFailure: { target: 'centos1', test: 'randread-bs', stderr } });
   const error = await t.throwsAsync(benchmarkStage.apply(context(t, host)));
   t.regex(error.message, /fio randread-bs bs=4096 on the container centos1 on node1 failed \(exit 1\): .*No space left on device/);
-  t.is(host.commands.at(-1), `rm -f -- ${BENCH_DIR}/sriov-lxc-fio.dat ${BENCH_DIR}/sriov-lxc-fio.probe`);
+  t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`);
 });
 
 test('verify rejects an incomplete result', async (t) => {
@@ -150,4 +159,53 @@ test('verify rejects an incomplete result', async (t) => {
   writeBenchmarkResult(ctx.stateDir, { ...doc, fio: { ...doc.fio, tests: [{ ...test0, points: test0.points.slice(1) }, ...doc.fio.tests.slice(1)] } });
   const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
   t.regex(error.message, /incomplete: fio seqwrite-512-qd iodepth=1 on host: not measured/);
+});
+
+test('the gate: a penalty past benchmark.maxPenalty fails verify naming the points, and the next run measures again', async (t) => {
+  const plan = benchPlan({ maxPenalty: { iops: 20 } });
+  const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }), plan);
+  await benchmarkStage.apply(ctx);
+  const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
+  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %\); maxPenalty\.iops is 20 %/);
+  t.false(/Latency|BW/.test(error.message), 'only the gated family');
+  t.regex(error.hint ?? '', /provision --only benchmark/);
+  t.true(ctx.lines.some((l) => /gate \(benchmark\.maxPenalty\): FAILED at \d+ points?/.test(l)));
+  const next = await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'next-run', ctx.stateDir));
+  t.false(next.done);
+  t.regex(next.done ? '' : next.plan[0]!, new RegExp(`run ${RUN} failed the gate \\(benchmark\\.maxPenalty\\): measure again`));
+});
+
+test('the gate passes when the differences are within noise, however large the estimates', async (t) => {
+  const ctx = context(t, fakeBenchNode(), benchPlan({ maxPenalty: { network: 0, iops: 0, bandwidth: 0, latency: 0 } }));
+  await benchmarkStage.apply(ctx);
+  const outputs = await benchmarkStage.verify(ctx);
+  t.is((outputs.flagged as unknown[]).length, 0);
+  t.true(ctx.lines.includes('  gate (benchmark.maxPenalty): passed'));
+});
+
+test('benchmark.repetitions overrides the profile\'s: every point measured that often, the order rotating', async (t) => {
+  const host = fakeBenchNode();
+  const ctx = context(t, host, benchPlan({ repetitions: 3 }));
+  const planned = await benchmarkStage.check(ctx);
+  t.regex(planned.done ? '' : planned.plan.join('\n'), /with profile quick, 3 repetitions/);
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.is(doc.repetitions, 3);
+  t.true(doc.fio.tests.every((test) => test.points.every((p) => p.samples.length === 3)));
+  t.deepEqual(doc.order, [['host', 'centos1'], ['centos1', 'host'], ['host', 'centos1']]);
+  await benchmarkStage.verify(ctx);
+});
+
+test('a version 1 result is read with its penalties recomputed (intervals and verdicts from its samples)', async (t) => {
+  const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }));
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  const { confidence: _c, maxPenalty: _m, order: _o, ...rest } = doc;
+  const v1 = { ...rest, version: 1, penalties: doc.penalties.map(({ ci: _ci, verdict: _v, ...p }) => ({ ...p, flagged: true })) };
+  const file = path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json');
+  writeFileSync(file, JSON.stringify(v1));
+  const read = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.is(read.version, 2);
+  t.deepEqual(read.penalties, doc.penalties);
+  t.deepEqual(read.order, [['host', 'centos1'], ['host', 'centos1']], 'version 1 measured the host first');
 });

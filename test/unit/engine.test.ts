@@ -1,10 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ExecResult, Host } from '../../hosts/host.ts';
-import { openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
+import { CheckpointStore, openCheckpoint, readCheckpoint } from '../../state/checkpoint.ts';
+import { Journal } from '../../state/journal.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import { stableHash } from '../../state/hash.ts';
 import type { Stage } from '../../tasks/stage.ts';
@@ -84,27 +86,29 @@ const FAST = {
   rebootReturn: { retries: 50, minTimeout: 1, maxTimeout: 2, maxRetryTime: 2000 },
 };
 
+function baseOptions(stateDir: string, stages: Stage[], node: TestNode): WorkflowOptions {
+  return {
+    plans: PLAN,
+    stages,
+    stateDir,
+    runId: randomUUID(),
+    selection: {},
+    dryRun: false,
+    concurrency: 4,
+    renderer: 'silent',
+    timings: FAST,
+    rebootBudget: 2,
+    signal: new AbortController().signal,
+    openHost: () => node,
+    command: 'test',
+    warn: () => {},
+  };
+}
+
 function setup(t: { teardown: (fn: () => void) => void }, stages: Stage[], node = new TestNode()) {
   const stateDir = mkdtempSync(join(tmpdir(), 'sriov-engine-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
-  const run = (extra: Partial<WorkflowOptions> = {}) =>
-    runWorkflow({
-      plans: PLAN,
-      stages,
-      stateDir,
-      runId: randomUUID(),
-      selection: {},
-      dryRun: false,
-      concurrency: 4,
-      renderer: 'silent',
-      timings: FAST,
-      rebootBudget: 2,
-      signal: new AbortController().signal,
-      openHost: () => node,
-      command: 'test',
-      warn: () => {},
-      ...extra,
-    }).then((r) => r[0]!);
+  const run = (extra: Partial<WorkflowOptions> = {}) => runWorkflow({ ...baseOptions(stateDir, stages, node), ...extra }).then((r) => r[0]!);
   const stageStatus = (id: string) => readCheckpoint(stateDir, 'node1')?.stages[id]?.status;
   return { node, stateDir, run, stageStatus };
 }
@@ -330,6 +334,131 @@ test('--dry-run writes no checkpoint and reports the plan', async (t) => {
   t.deepEqual(result.stages.map((s) => s.status), ['would-change', 'would-change']);
   t.deepEqual(result.stages[0]?.plan, { done: false, plan: ['make a'] });
   t.is(readCheckpoint(stateDir, 'node1')?.stages.a, undefined);
+});
+
+/** Every file under `dir` with its bytes and mtime, and the directories. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath, entry.name);
+    const stat = statSync(file);
+    out[file] = entry.isFile() ? `${stat.mtimeMs} ${readFileSync(file, 'base64')}` : `${entry.isDirectory() ? 'dir' : 'other'} ${stat.mtimeMs}`;
+  }
+  return out;
+}
+
+test('--dry-run writes nothing in the state dir (checkpoint, journal, lock), and reports from the checkpoint', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('a'), factStage('b')]);
+  await run({ selection: { only: ['a'] } });
+  const before = snapshot(stateDir);
+  t.true(Object.keys(before).some((f) => f.endsWith('journal.jsonl')));
+  node.facts.delete('a');
+  const result = await run({ dryRun: true, selection: { retryFailed: true } });
+  t.is(result.status, 'nothing-to-do', 'decided from the existing checkpoint: nothing failed');
+  t.deepEqual(snapshot(stateDir), before);
+});
+
+test('--dry-run works on a read-only state dir (a read-only bind mount), and on one that does not exist', async (t) => {
+  const { run, stateDir } = setup(t, [factStage('a'), factStage('b')]);
+  await run({ selection: { only: ['a'] } });
+  const before = snapshot(stateDir);
+  execFileSync('mount', ['--bind', stateDir, stateDir]);
+  t.teardown(() => execFileSync('umount', [stateDir]));
+  execFileSync('mount', ['-o', 'remount,bind,ro', stateDir]);
+  const result = await run({ dryRun: true });
+  t.is(result.error, undefined);
+  t.deepEqual(result.stages.map((s) => s.status), ['done', 'would-change']);
+  t.deepEqual(snapshot(stateDir), before);
+  const missing = join(stateDir, 'none');
+  const fresh = await runWorkflow({ ...baseOptions(missing, [factStage('a')], new TestNode()), dryRun: true });
+  t.deepEqual(fresh[0]!.stages.map((s) => s.status), ['would-change']);
+  t.false(existsSync(missing));
+});
+
+function noSpace(): Error {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+}
+
+test.serial('a stage failure the state dir cannot record (store and journal throw): the host ends failed, both errors named', async (t) => {
+  let full = false;
+  const patched = [
+    [CheckpointStore.prototype, 'markFailed'],
+    [CheckpointStore.prototype, 'update'],
+    [Journal.prototype, 'append'],
+  ] as const;
+  for (const [proto, name] of patched) {
+    const methods = proto as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = methods[name]!;
+    methods[name] = function (this: unknown, ...args: unknown[]) {
+      if (full) throw noSpace();
+      return original.apply(this, args);
+    };
+    t.teardown(() => {
+      methods[name] = original;
+    });
+  }
+  const failing = factStage('b', {
+    fail: () => {
+      full = true;
+      return new CommandError('make install failed (exit 2)', { hint: 'see the build log' });
+    },
+  });
+  const { run, stageStatus } = setup(t, [factStage('a'), failing, factStage('c')]);
+  const result = await run();
+  t.false(result.ok);
+  t.is(result.status, 'failed');
+  t.is(result.failedStage, 'b');
+  t.regex(result.error!.message, /^make install failed \(exit 2\) — and this failure could not be recorded in .*: ENOSPC/);
+  t.regex(result.error!.hint!, /see the build log/);
+  t.deepEqual(result.stages.map((s) => s.status), ['done', 'failed']);
+  t.is(stageStatus('b'), 'running', 'the checkpoint still says what it last could');
+});
+
+test.serial('a stage failure on a state dir that fills up (a real full tmpfs): failed, not ok', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'sriov-engine-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', stateDir]);
+  t.teardown(() => {
+    execFileSync('umount', [stateDir]);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const fill = () => {
+    const chunk = Buffer.alloc(4096, 1);
+    const fd = openSync(join(stateDir, 'filler'), 'a');
+    try {
+      for (;;) writeSync(fd, chunk);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const failing = factStage('b', {
+    fail: () => {
+      fill();
+      return new FatalError('VT-x is disabled in the BIOS');
+    },
+  });
+  const [result] = await runWorkflow({ ...baseOptions(stateDir, [factStage('a'), failing], new TestNode()) });
+  t.false(result!.ok);
+  t.is(result!.status, 'failed');
+  t.is(result!.failedStage, 'b');
+  t.regex(result!.error!.message, /VT-x is disabled in the BIOS — and this failure could not be recorded in .*ENOSPC/);
+});
+
+test.serial('the end of a run that cannot be journalled: the host does not end ok', async (t) => {
+  const original = Journal.prototype.append;
+  Journal.prototype.append = function (record) {
+    if (record.event === 'run-end') throw noSpace();
+    original.call(this, record);
+  };
+  t.teardown(() => {
+    Journal.prototype.append = original;
+  });
+  const { run } = setup(t, [factStage('a')]);
+  const result = await run();
+  t.false(result.ok);
+  t.is(result.status, 'failed');
+  t.regex(result.error!.message, /the run ended ok — and the end of the run could not be recorded in .*ENOSPC/);
 });
 
 test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the checkpoint says where we are', async (t) => {

@@ -1,7 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openHost, resolveEndpoint } from '../../hosts/connect.ts';
+import { openHost, resolveEndpoint, resolveSsh } from '../../hosts/connect.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { SshHost, classifyConnectError } from '../../hosts/ssh.ts';
 import { FatalError, TransportError, UsageError } from '../../core/errors.ts';
@@ -81,4 +82,83 @@ test('connect errors: refused, reset and timeouts are transient; authentication 
   const encrypted = new Error('Cannot parse privateKey: Encrypted private OpenSSH key detected, but no passphrase given');
   t.true(classifyConnectError(encrypted, 'node1', 't') instanceof UsageError);
   t.true(classifyConnectError(Object.assign(new Error('getaddrinfo ENOTFOUND nodex'), { code: 'ENOTFOUND' }), 'node1', 't') instanceof FatalError);
+});
+
+// Issue 17 (10): an encrypted key file with agent: true stopped at the key ("encrypted") and never
+// tried the agent; the hint said to set agent: true, which was set.
+function encryptedKey(t: ExecutionContext): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-enckey-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'passphrase', '-C', 'test', '-f', join(dir, 'id_enc')]);
+  return join(dir, 'id_enc');
+}
+
+test('an encrypted key goes through the agent: with agent: true, and with only SSH_AUTH_SOCK set', (t) => {
+  const h = home(t, false);
+  const key = encryptedKey(t);
+  for (const agent of [true, false]) {
+    const endpoint = resolveEndpoint('n', plan({ key, agent }), h, '/run/agent.sock');
+    t.is(endpoint.agentSocket, '/run/agent.sock', `agent: ${agent}`);
+    t.is(endpoint.privateKeyPath, undefined, 'the key file is not given to ssh2, which would stop at it');
+  }
+});
+
+test('an encrypted key without an agent is refused with the ssh-add fix', (t) => {
+  const h = home(t, false);
+  const key = encryptedKey(t);
+  const error = t.throws(() => resolveEndpoint('n', plan({ key }), h, undefined), { instanceOf: UsageError });
+  t.regex(error!.message, /is encrypted and sriov-lxc does not ask for passphrases/);
+  t.regex(error!.hint ?? '', /ssh-add .*id_enc.*SSH_AUTH_SOCK/);
+});
+
+// Issue 17 (4): ProxyJump, StrictHostKeyChecking, UserKnownHostsFile and the timeouts of
+// ~/.ssh/config reach the connection.
+function routeHome(t: ExecutionContext): string {
+  const dir = mkdtempSync('/tmp/sriov-lxc-home-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, '.ssh'), { recursive: true });
+  writeFileSync(join(dir, '.ssh', 'config'), fixture('ssh/ssh_config-route'));
+  writeFileSync(join(dir, '.ssh', 'id_bastion'), 'not read by these tests');
+  writeFileSync(join(dir, '.ssh', 'id_node'), 'not read by these tests');
+  return dir;
+}
+
+test('ProxyJump through an alias, StrictHostKeyChecking yes with its files, ConnectTimeout and keepalives', (t) => {
+  const h = routeHome(t);
+  const r = resolveSsh('a', plan({ sshConfigHost: 'node-a', key: join(h, '.ssh', 'id_node') }), h, undefined, '/state');
+  t.deepEqual(r.endpoint, {
+    host: '10.20.0.11',
+    port: 22,
+    username: 'root',
+    privateKeyPath: join(h, '.ssh', 'id_node'),
+    jump: { host: 'bastion.example.org', port: 2022, username: 'jump', privateKeyPath: join(h, '.ssh', 'id_bastion') },
+  });
+  t.deepEqual(r.knownHosts.knownHostsFiles, [join(h, '.ssh', 'known_hosts.lab'), '/etc/ssh/lab_known_hosts', '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'], 'strict: these files only');
+  t.is(r.readyTimeoutMs, 7000);
+  t.is(r.keepaliveIntervalMs, 15000);
+  t.is(r.keepaliveCountMax, 4);
+  t.deepEqual(r.warnings, []);
+});
+
+test('accept-new pins on first use; the jump from user@host:port', (t) => {
+  const h = routeHome(t);
+  const r = resolveSsh('b', plan({ sshConfigHost: 'node-b', key: join(h, '.ssh', 'id_node') }), h, undefined, '/state');
+  t.like(r.endpoint.jump, { host: 'bastion.example.org', port: 2022, username: 'ops' });
+  t.is(r.knownHosts.knownHostsFiles, undefined);
+  t.is(r.knownHosts.pinFile, '/state/known_hosts');
+  t.true(r.knownHosts.trustedFiles.includes(join(h, '.ssh', 'known_hosts')));
+});
+
+test('StrictHostKeyChecking no still pins and refuses a changed key, and says so', (t) => {
+  const h = routeHome(t);
+  const r = resolveSsh('c', plan({ sshConfigHost: 'node-c', key: join(h, '.ssh', 'id_node') }), h, undefined, '/state');
+  t.is(r.knownHosts.knownHostsFiles, undefined);
+  t.deepEqual(r.knownHosts.trustedFiles, ['/dev/null', '/dev/null']);
+  t.regex(r.warnings[0] ?? '', /StrictHostKeyChecking no for c: sriov-lxc still pins the host key on first use and refuses a changed one/);
+});
+
+test('route options apply to a plain address through Host patterns, as for ssh ADDRESS', (t) => {
+  const h = home(t, false);
+  writeFileSync(join(h, '.ssh', 'config'), 'Host 10.9.*\n  ProxyCommand nc -X connect -x proxy:8080 %h %p\n');
+  t.throws(() => resolveSsh('n', plan({ address: '10.9.0.1', key: join(h, '.ssh', 'id_ed25519') }), h, undefined), { instanceOf: UsageError, message: /ProxyCommand .* is not supported by sriov-lxc/ });
 });

@@ -1,9 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import pRetry from 'p-retry';
 import { LocalHost } from '../../hosts/local.ts';
-import { CommandError, CommandTimeoutError } from '../../core/errors.ts';
+import { CommandError, CommandTimeoutError, FatalError } from '../../core/errors.ts';
 
 const host = new LocalHost('this-machine');
 
@@ -88,4 +89,46 @@ test('upload copies a file atomically with the given mode', async (t) => {
 test('bootId is the kernel boot id', async (t) => {
   t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
   t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+});
+
+/** A directory like /tmp (everyone writes, sticky) with links planted at the names we write. */
+function planted(t: { teardown: (fn: () => void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-lxc-local-planted-'));
+  const vault = mkdtempSync(join(tmpdir(), 'sriov-lxc-local-vault-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(vault, { recursive: true, force: true });
+  });
+  chmodSync(dir, 0o1777);
+  const victim = join(vault, 'shadow');
+  writeFileSync(victim, 'root only\n', { mode: 0o600 });
+  const victimDir = join(vault, 'dir');
+  mkdirSync(victimDir, { mode: 0o700 });
+  const target = join(dir, 'marker');
+  const dirTarget = join(dir, 'marker-dir');
+  symlinkSync(victim, target);
+  symlinkSync(victimDir, dirTarget);
+  return { dir, target, dirTarget, victim, victimDir };
+}
+
+test('writeFile and upload in a directory others can write replace planted links and never write through them', async (t) => {
+  const { target, dirTarget, victim, victimDir } = planted(t);
+  const source = join(mkdtempSync(join(tmpdir(), 'sriov-lxc-local-src-')), 'src');
+  t.teardown(() => rmSync(dirname(source), { recursive: true, force: true }));
+  writeFileSync(source, 'tarball');
+  await host.writeFile(target, 'token\n');
+  await host.upload(source, dirTarget, { mode: 0o640 });
+  t.is(readFileSync(victim, 'utf8'), 'root only\n');
+  t.is(statSync(victim).mode & 0o7777, 0o600);
+  t.deepEqual(readdirSync(victimDir), []);
+  t.true(lstatSync(target).isFile());
+  t.is(readFileSync(target, 'utf8'), 'token\n');
+  t.is(lstatSync(dirTarget).mode & 0o7777, 0o640);
+});
+
+test('writeFile refuses a directory everyone can write that is not sticky', async (t) => {
+  const { dir } = planted(t);
+  chmodSync(dir, 0o777);
+  await t.throwsAsync(host.writeFile(join(dir, 'new'), 'x'), { instanceOf: FatalError, message: /writable by everyone \(mode 777\) and not sticky/ });
+  t.false(existsSync(join(dir, 'new')));
 });

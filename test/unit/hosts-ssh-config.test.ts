@@ -74,3 +74,62 @@ test('bad values are named with their line', (t) => {
   t.throws(() => resolveSshConfig(badToken, 'a', context), { instanceOf: UsageError, message: /cfg line 2: the token %C is not supported/ });
   t.throws(() => parseSshConfig('Host a\n  IdentityFile "~/unterminated\n', 'cfg'), { instanceOf: UsageError, message: /cfg line 2: unterminated quote/ });
 });
+
+// Issue 17 (4): the options that decide the route and the trust, resolved as OpenSSH 9.2 resolves
+// them (ssh -G output captured beside the config).
+const route = parseSshConfig(fixture('ssh/ssh_config-route'), 'ssh_config-route');
+
+test('ProxyJump, StrictHostKeyChecking, known_hosts files and timeouts resolve as ssh -G shows', (t) => {
+  const expected = sshG(fixture('ssh/ssh-G-route.txt'));
+  const strictOf: Record<string, string> = { true: 'yes', false: 'no', 'accept-new': 'accept-new', ask: 'ask' };
+  for (const [alias, keys] of expected) {
+    const r = resolveSshConfig(route, alias, context);
+    const jump = r.proxyJump ? `${r.proxyJump.user ? `${r.proxyJump.user}@` : ''}${r.proxyJump.host}${r.proxyJump.port ? `:${r.proxyJump.port}` : ''}` : undefined;
+    t.is(jump, keys.get('proxyjump')?.[0], `${alias} proxyjump`);
+    const ssh = (key: string) => keys.get(key)?.[0] ?? '(none)';
+    t.is(String(r.strictHostKeyChecking?.value ?? 'ask'), strictOf[ssh('stricthostkeychecking')] ?? '(unknown)', `${alias} stricthostkeychecking`);
+    t.is(r.userKnownHostsFiles?.join(' ') ?? '/root/.ssh/known_hosts /root/.ssh/known_hosts2', ssh('userknownhostsfile'), `${alias} userknownhostsfile`);
+    t.is(r.globalKnownHostsFiles?.join(' ') ?? '/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2', ssh('globalknownhostsfile'), `${alias} globalknownhostsfile`);
+    t.is(String(r.connectTimeoutSeconds ?? 'none'), ssh('connecttimeout'), `${alias} connecttimeout`);
+    t.is(String(r.serverAliveIntervalSeconds ?? 0), ssh('serveraliveinterval'), `${alias} serveraliveinterval`);
+    t.is(String(r.serverAliveCountMax ?? 3), ssh('serveralivecountmax'), `${alias} serveralivecountmax`);
+  }
+});
+
+const refusedOptions: [string, RegExp][] = [
+  ['ProxyCommand ssh -W %h:%p bastion', /cfg line 2: ProxyCommand ssh -W %h:%p bastion is not supported by sriov-lxc: .*/],
+  ['HostKeyAlias node-x', /HostKeyAlias node-x is not supported/],
+  ['KnownHostsCommand /usr/local/bin/keys %H', /KnownHostsCommand .* is not supported/],
+  ['VerifyHostKeyDNS yes', /VerifyHostKeyDNS yes is not supported/],
+  ['CanonicalizeHostname yes', /CanonicalizeHostname yes is not supported/],
+  ['ProxyUseFdpass yes', /ProxyUseFdpass yes is not supported/],
+  ['RemoteCommand tmux attach', /RemoteCommand tmux attach is not supported/],
+];
+for (const [line, expected] of refusedOptions) {
+  test(`refused, naming the option: ${line}`, (t) => {
+    const error = t.throws(() => resolveSshConfig(parseSshConfig(`Host a\n  ${line}\n`, 'cfg'), 'a', context), { instanceOf: UsageError });
+    t.regex(error!.message, expected);
+    t.truthy(error!.hint);
+  });
+}
+
+test('ProxyCommand is refused with ProxyJump as the fix; harmless values pass', (t) => {
+  const error = t.throws(() => resolveSshConfig(parseSshConfig('Host a\n  ProxyCommand nc %h %p\n', 'cfg'), 'a', context), { instanceOf: UsageError });
+  t.regex(error!.hint ?? '', /use ProxyJump \[user@\]host\[:port\]/);
+  t.notThrows(() => resolveSshConfig(parseSshConfig('Host a\n  ProxyCommand none\n  VerifyHostKeyDNS no\n  CanonicalizeHostname no\n', 'cfg'), 'a', context));
+  t.notThrows(() => resolveSshConfig(parseSshConfig('Host b\n  ProxyCommand nc %h %p\n', 'cfg'), 'a', context), 'only options that apply to the host count');
+});
+
+test('a chain of jump hosts, Include, and a route option in a Match block are refused', (t) => {
+  t.throws(() => resolveSshConfig(parseSshConfig('Host a\n  ProxyJump j1,j2\n', 'cfg'), 'a', context), { message: /names a chain of jump hosts/ });
+  t.throws(() => parseSshConfig('Include ~/.ssh/config.d/*\n', 'cfg'), { message: /cfg line 1: Include is not supported/ });
+  t.throws(() => parseSshConfig('Match host *.lab\n  ProxyJump bastion\n', 'cfg'), { message: /cfg line 2: proxyjump inside a Match block is not supported/ });
+});
+
+test('ProxyJump forms: user@host:port, [v6]:port, ssh:// URI', (t) => {
+  const jump = (v: string) => resolveSshConfig(parseSshConfig(`Host a\n  ProxyJump ${v}\n`, 'cfg'), 'a', context).proxyJump;
+  t.like(jump('ops@gw.example:2022'), { user: 'ops', host: 'gw.example', port: 2022 });
+  t.like(jump('[2001:db8::1]:22'), { host: '2001:db8::1', port: 22 });
+  t.like(jump('ssh://root@gw'), { user: 'root', host: 'gw' });
+  t.is(jump('none'), undefined);
+});

@@ -124,3 +124,11 @@ test('a missing inventory file names the fix', (t) => {
 test('the example inventory file is valid YAML that round-trips', (t) => {
   t.notThrows(() => parseInventory(readFileSync('inventory.example.yaml', 'utf8'), resolve('inventory.example.yaml')));
 });
+
+test('benchmark: the gate and the repetitions are read; an unknown metric family or a single repetition is refused', (t) => {
+  const [host] = loadInventory(resolve('inventory.example.yaml')).hosts;
+  t.deepEqual(host?.benchmark.maxPenalty, { network: 10, iops: 20, bandwidth: 20, latency: 30 });
+  t.is(parseInventory(minimal('    benchmark: { repetitions: 6 }'), FILE).hosts[0]?.benchmark.repetitions, 6);
+  t.regex(t.throws(() => parseInventory(minimal('    benchmark: { maxPenalty: { disk: 10 } }'), FILE), { instanceOf: UsageError })!.message, /benchmark\.maxPenalty\.disk/);
+  t.regex(t.throws(() => parseInventory(minimal('    benchmark: { repetitions: 1 }'), FILE), { instanceOf: UsageError })!.message, /benchmark\.repetitions: 1 .*>=2/);
+});

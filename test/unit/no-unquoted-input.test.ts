@@ -72,6 +72,32 @@ const hostile: [string, string, RegExp][] = [
   ['autostart as a string', container(', autostart: "yes"'), /autostart: "yes" Invalid input: expected boolean, received string/],
   ['a number as a kernel param value', host('    kernelParams: { foo: 5 }'), /kernelParams\.foo: 5 must be a text value, or null for a flag without a value/],
   ['one MAC on two PFs of a host', 'hosts:\n  node1:\n    address: 10.0.0.1\n    pfs:\n      - { name: enp4s0f0, vfs: 1, macs: ["02:00:00:00:00:01"] }\n      - { name: enp4s0f1, vfs: 1, macs: ["02:00:00:00:00:01"] }\n', /pfs\[1\]\.macs\[0\]: "02:00:00:00:00:01" duplicates hosts\.node1\.pfs\[0\]\.macs\[0\]/],
+  // Issue 17 (13, 6): syntactically fine, harmful on a node.
+  ['__proto__ as a host key', host('    __proto__: { user: admin }'), /hosts\.node1\.__proto__: unknown key/],
+  ['__proto__ in a PF', host('', 'name: enp4s0f0\n        __proto__: { vfs: 8 }'), /hosts\.node1\.pfs\[0\]\.__proto__: unknown key/],
+  ['a 10 MB value', host(`    iommu: "${'x'.repeat(10_000_000)}"`), /iommu: "x{299}… \(10000002 characters\) must be one of/],
+  ['the fio directory in /tmp', host('    benchmark: { fio: { directory: /tmp } }'), /fio\.directory: "\/tmp" is in \/tmp, which every local user can write/],
+  ['the fio directory under /var/tmp', host('    benchmark: { fio: { directory: /var/tmp/bench } }'), /fio\.directory: "\/var\/tmp\/bench" is in \/var\/tmp/],
+  ['the fio directory under /dev/shm', host('    benchmark: { fio: { directory: /dev/shm/b } }'), /fio\.directory: "\/dev\/shm\/b" is in \/dev\/shm/],
+  ['intel_iommu against iommu: pt', host('    iommu: pt\n    kernelParams: { intel_iommu: "off" }'), /kernelParams\.intel_iommu: "off" is set by sriov-lxc from the host's iommu:/],
+  ['iommu= against the iommu choice', host('    kernelParams: { iommu: "off" }'), /kernelParams\.iommu: "off" is set by sriov-lxc from the host's iommu:/],
+  ['hugepages= against hugepages:', host('    hugepages: { count: 8 }\n    kernelParams: { hugepages: "4096" }'), /kernelParams\.hugepages: "4096" is set by sriov-lxc from hugepages:/],
+  ['hugepagesz= against hugepages:', host('    hugepages: { count: 8 }\n    kernelParams: { default_hugepagesz: 1G }'), /kernelParams\.default_hugepagesz: "1G" is set by sriov-lxc from hugepages:/],
+  ['max_vfs against pfs', host('    kernelParams: { ixgbe.max_vfs: "63,63" }'), /kernelParams\.ixgbe\.max_vfs: "63,63" is set by sriov-lxc from pfs\[\]\.vfs/],
+  ['init=/bin/sh', host('    kernelParams: { init: /bin/sh }'), /kernelParams\.init: "\/bin\/sh" replaces what the node boots/],
+  ['rdinit=', host('    kernelParams: { rdinit: /bin/sh }'), /kernelParams\.rdinit: "\/bin\/sh" replaces what the node boots/],
+  ['single (rescue mode)', host('    kernelParams: { single: null }'), /kernelParams\.single: "single" replaces what the node boots/],
+  ['a kernel command line past 2048 bytes', host(`    kernelParams: { ${Array.from({ length: 7 }, (_, i) => `p${i}: "${'v'.repeat(250)}"`).join(', ')} }`), /kernelParams: with the planned params would make a kernel command line of 1\d\d\d bytes; with 512 bytes kept for the node's own params .* at most 1535 fit in the kernel's 2048/],
+  ['a memory limit of 99999999999999999999G', container(', limits: { memory: 99999999999999999999G }'), /limits\.memory: "99999999999999999999G" is more than any machine has/],
+  ['a memory limit of 100T as G', container(', limits: { memory: 102400G }'), /limits\.memory: "102400G" is more than any machine has/],
+  ['a template patch on /etc/shadow', container(', templatePatches: [{ file: /etc/shadow, find: "root:", replace: "root::" }]'), /templatePatches\[0\]\.file: "\/etc\/shadow" is not a file of LXC's templates or containers/],
+  ['a template patch on root\'s keys', container(', templatePatches: [{ file: /root/.ssh/authorized_keys, find: a, replace: b }]'), /templatePatches\[0\]\.file: "\/root\/\.ssh\/authorized_keys" is not a file of LXC's/],
+  ['the same address twice', 'hosts:\n  a: { address: 10.0.0.1, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: 10.0.0.1, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(10\.0\.0\.1 port 22\)/],
+  ['the same name in two spellings', 'hosts:\n  a: { address: Node1.Example, port: 2222, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: node1.example., port: 2222, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(node1\.example port 2222\)/],
+  ['the same ssh_config alias twice', 'hosts:\n  a: { address: 10.0.0.1, sshConfigHost: n1, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: 10.0.0.2, sshConfigHost: n1, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(ssh_config Host n1\)/],
+  ...['/', '/etc', '/etc/ssh', '/usr', '/usr/local/huge', '/var', '/boot', '/proc', '/sys/fs', '/dev', '/dev/hugepages', '/run', '/root', '/home', '/tmp', '/tmp/huge'].map((mount): [string, string, RegExp] => [
+    `hugetlbfs over ${mount}`, host(`    hugepages: { count: 8, mount: ${mount} }`), new RegExp(`hugepages\\.mount: "${mount.replaceAll('/', '\\/')}" is a system directory`),
+  ]),
   ['one MAC in two spellings', 'hosts:\n  a: { address: a, pfs: [{ name: eth0, vfs: 1, macs: ["02:AA:00:00:00:01"] }] }\n  b: { address: b, pfs: [{ name: eth0, vfs: 1, macs: ["02:aa:00:00:00:01"] }] }\n', /hosts\.b\.pfs\[0\]\.macs\[0\]: "02:aa:00:00:00:01" duplicates hosts\.a\.pfs\[0\]\.macs\[0\]/],
 ];
 
@@ -80,8 +106,31 @@ for (const [title, text, expected] of hostile) {
     const error = t.throws(() => parseInventory(text, FILE), { instanceOf: UsageError });
     t.regex(error!.message, expected);
     t.true(error!.message.startsWith(`invalid inventory ${FILE}:`), 'names the file');
+    t.true(error!.message.length < 2000, 'a short message');
   });
 }
+
+// A "billion laughs": 10 aliases of 10 aliases ... (10^6 nodes) is refused as bad input (exit 2),
+// not a crash with a stack trace.
+test('hostile inventory refused: a YAML alias bomb', (t) => {
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (const [i, name] of ['b', 'c', 'd', 'e', 'f'].entries()) levels.push(`${name}: &${name} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`);
+  const error = t.throws(() => parseInventory(`${levels.join('\n')}\nhosts: { n: { address: a, pfs: [{ name: eth0, vfs: 1 }] } }\n`, FILE), { instanceOf: UsageError });
+  t.regex(error!.message, /^invalid YAML in \/tmp\/inv\/inventory\.yaml: .*aliases expand to too many nodes/);
+});
+
+test('accepted: the same address on two ports (two nodes behind one gateway), a patch in /var/lib/lxc, a fio directory of its own', (t) => {
+  const inv = parseInventory(`hosts:
+  a: { address: gw.example, port: 2201, pfs: [{ name: eth0, vfs: 1 }], benchmark: { fio: { directory: /srv/tmp } } }
+  b:
+    address: gw.example
+    port: 2202
+    pfs: [{ name: eth1, vfs: 1 }]
+    hugepages: { count: 8, mount: /mnt/huge }
+    containers: [{ name: c1, template: busybox, vf: { pf: eth1, index: 0 }, limits: { memory: 64G }, templatePatches: [{ file: /var/lib/lxc/c1/config, find: a, replace: b }] }]
+`, FILE);
+  t.is(inv.hosts.length, 2);
+});
 
 // Accepted on purpose: controller-side paths may climb out of the inventory's directory (they
 // name the operator's own files and never reach a node: a tarball goes up under its release name),
@@ -175,7 +224,7 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
   const recorder = new RecordingSshHost({
     name,
     endpoint: resolveEndpoint(name, plan.ssh, '/nonexistent-home', undefined),
-    knownHosts: { knownHostsFile: plan.ssh.knownHosts!, pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
+    knownHosts: { knownHostsFiles: [plan.ssh.knownHosts!], pinFile: join(stateDir, 'known_hosts'), trustedFiles: [] },
     acceptChangedHostKey: false,
   });
   const [result] = await runWorkflow({

@@ -44,6 +44,7 @@ function node(o: NodeOptions = {}): FakeHost {
     '/proc/cpuinfo': o.cpuinfo ?? fixture('stages/bios/cpuinfo-lab-xeon-vmx.txt'),
     '/proc/cmdline': o.cmdline ?? fixture('stages/reboot/proc-cmdline-vm.txt'),
     '/etc/os-release': fixture('stages/bios/os-release-debian12.txt'),
+    '/proc/meminfo': fixture('parse/meminfo-vm.txt'),
     '/sys/class/net/enp4s0f0/device/sriov_totalvfs': `${o.totalVfs ?? '64'}\n`,
     '/sys/class/net/enp4s0f1/device/sriov_totalvfs': '64\n',
   });
@@ -169,4 +170,31 @@ hosts:
       - { name: enp4s0f1, vfs: 8 }
 `, '/tmp/inventory.yaml').hosts[0]!);
   t.true((await biosVerifyStage.check(ctx)).done);
+});
+
+// Issue 17 (6): a million huge pages were accepted without looking at the node's memory.
+test('huge pages past the node\'s memory fail in check, with the count that fits', async (t) => {
+  const error = await t.throwsAsync(biosVerifyStage.check(context(node(), plan('iommu: off\n    hugepages: { count: 1000000 }'))), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: hugepages 1000000 × 2M = 1953.1 GiB is more than 90% of the node\'s memory (MemTotal 23.5 GiB)');
+  t.is(error?.hint, 'lower hugepages.count in the inventory to at most 10847');
+});
+
+test('huge pages that fit are noted', async (t) => {
+  const ctx = context(node(), plan('iommu: off\n    hugepages: { count: 1024 }'));
+  await biosVerifyStage.check(ctx);
+  t.true(ctx.lines.includes('hugepages: 1024 × 2M = 2.0 GiB of MemTotal 23.5 GiB'));
+});
+
+test('a PF asked for more VFs than sriov_totalvfs (vfs: 200 on an 82599) fails in check', async (t) => {
+  const error = await t.throwsAsync(biosVerifyStage.check(context(node({ totalVfs: '63' }), parseInventory(`
+hosts:
+  node1:
+    address: 10.0.0.1
+    iommu: off
+    pfs:
+      - { name: enp4s0f0, vfs: 200 }
+      - { name: enp4s0f1, vfs: 8 }
+`, '/tmp/inventory.yaml').hosts[0]!)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: 0000:04:00.0 (enp4s0f0) supports 63 VFs, the plan asks for 200');
+  t.is(error?.hint, 'lower pfs[].vfs of enp4s0f0 in the inventory to at most 63');
 });

@@ -31,7 +31,7 @@ hosts:
 ${container}
     benchmark:
       peer: 192.0.2.1
-      fio: { directory: /tmp/sxt-bench }
+      fio: { directory: /srv/sxt-bench }
 ${extra}`;
 
 const VF_OUTPUTS = {
@@ -206,6 +206,7 @@ test("a named patch this LXC's file no longer needs is reported, not applied", a
 test('a custom patch: diff in check, backup and patched file in apply, then done', async (t) => {
   const file = '/usr/share/lxc/config/busybox.conf';
   const host = node(runningState(), { ...configured(), [file]: 'lxc.autodev = 1\nlxc.tty.max = 5\n' });
+  host.on(['stat', '-c', '%a %u %g %F', '--', file], { stdout: '644 0 0 regular file\n' });
   const ctx = context(host, inventory(customPatch('lxc.tty.max = 5')));
   const check = await containerCreateStage.check(ctx);
   t.like(check, { done: false, plan: [`patch ${file} (custom), backup in ${file}.sriov-lxc.bak`] });
@@ -230,4 +231,24 @@ test('a device that is not on the node is fatal before anything changes', async 
   host.on(['stat', '-L', '-c', '%t %T %F', '/dev/nvme0n1'], { code: 1, stderr: f('stat-missing.stderr') });
   const yaml = inventory().replace('devices: [/dev/loop0]', 'devices: [/dev/nvme0n1]');
   await t.throwsAsync(containerCreateStage.check(context(host, yaml)), { instanceOf: FatalError, message: 'device /dev/nvme0n1 of container sxt-c1 does not exist on node1' });
+});
+
+// Issue 17 (7): patched files became 0644 root:root (a 0755 template is refused by lxc-create when
+// it is not executable; a 0600 file was readable by all).
+test('a patched template keeps its mode; a file of another owner keeps owner and mode, its backup too', async (t) => {
+  const template = '/usr/share/lxc/templates/lxc-busybox';
+  const secret = '/var/lib/lxc/sxt-c1/rootfs/etc/secret.conf';
+  const host = node(runningState(), { ...configured(), [template]: '#!/bin/sh\nA=1\n', [secret]: 'key=old\n' });
+  host.on(['stat', '-c', '%a %u %g %F', '--', template], { stdout: f('stat-c-a-u-g-F-lxc-busybox.stdout') });
+  host.on(['stat', '-c', '%a %u %g %F', '--', secret], { stdout: '600 1000 1000 regular file\n' });
+  host.on((argv) => argv[0] === 'chown', {});
+  const patches = `        templatePatches: [{ file: ${template}, find: "A=1", replace: "A=2" }, { file: ${secret}, find: "key=old", replace: "key=new" }]`;
+  await containerCreateStage.apply(context(host, inventory(patches)));
+  t.is(host.files.get(template)?.mode, 0o755);
+  t.is(host.files.get(`${template}.sriov-lxc.bak`)?.mode, 0o755);
+  t.false(host.commands.some((c) => c.startsWith(`chown -h 0:0`)), 'root-owned files need no chown');
+  t.is(host.files.get(secret)?.mode, 0o600);
+  t.is(host.files.get(`${secret}.sriov-lxc.bak`)?.mode, 0o600);
+  t.true(host.commands.includes(`chown -h 1000:1000 -- ${secret}`));
+  t.true(host.commands.includes(`chown -h 1000:1000 -- ${secret}.sriov-lxc.bak`));
 });

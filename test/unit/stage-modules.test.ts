@@ -38,6 +38,8 @@ interface NodeState {
   reserved: number;
   /** What the kernel grants of a request (fragmented memory grants less). */
   grant: (wanted: number) => number;
+  /** What is at /mnt/huge before anything is mounted there. */
+  mountPoint: 'missing' | 'empty' | 'full' | 'symlink';
 }
 
 // /proc/mounts captured with the paper's hugetlbfs on /mnt/huge (test/fixtures/parse), and the same
@@ -48,7 +50,7 @@ const TMPFS_THERE = `${UNMOUNTED.trimEnd()}\ntmpfs /mnt/huge tmpfs rw,relatime 0
 
 /** A node answering like the Debian 12 VM did: /proc/mounts, sysctl, mkdir and mount. */
 function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost & { state: NodeState } {
-  const s: NodeState = { mounted: false, reserved: 0, grant: (n) => n, ...state };
+  const s: NodeState = { mounted: false, reserved: 0, grant: (n) => n, mountPoint: 'missing', ...state };
   const host = Object.assign(new FakeHost('node1', { '/proc/mounts': s.mounted ? MOUNTED : UNMOUNTED, ...files }), { state: s });
   host.on(['test', '-d', '/sys/kernel/mm/hugepages/hugepages-2048kB'], {});
   host.on(['sysctl', '-n', 'vm.nr_hugepages'], () => ({ stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', String(s.reserved)) }));
@@ -57,6 +59,12 @@ function node(files: Record<string, string>, state: Partial<NodeState> = {}): Fa
     s.reserved = s.grant(wanted);
     return { stdout: fixture('stages/modules/sysctl-p-nr-hugepages-0.stdout').replace('0', String(wanted)) };
   });
+  host.on(['stat', '-c', '%F', '--', '/mnt/huge'], () =>
+    s.mountPoint === 'missing'
+      ? { code: 1, stderr: fixture('stages/modules/stat-c-F-missing.stderr').replace('/mnt/missing', '/mnt/huge') }
+      : { stdout: fixture(`stages/modules/stat-c-F-${s.mountPoint === 'symlink' ? 'symlink' : 'directory'}.stdout`) },
+  );
+  host.on(['ls', '-A', '--', '/mnt/huge'], () => ({ stdout: s.mountPoint === 'full' ? fixture('stages/modules/ls-A-etc-ssh-like.stdout') : '' }));
   host.on(['mkdir', '-p', '-m', '0755', '/mnt/huge'], {});
   host.on(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/mnt/huge'], () => {
     s.mounted = true;
@@ -113,7 +121,7 @@ test('apply writes the files, reserves the pages and mounts hugetlbfs; then chec
   t.is(host.files.get(MODPROBE)?.content, modprobeText);
   t.is(host.files.get(SYSCTL)?.content, sysctlText);
   t.is(host.files.get('/etc/fstab')?.content, fstabText);
-  t.deepEqual(host.commands.filter((c) => !/^(test|sysctl -n) /.test(c)), [
+  t.deepEqual(host.commands.filter((c) => !/^(test|stat|ls|sysctl -n) /.test(c)), [
     `sysctl -p ${SYSCTL}`,
     'mkdir -p -m 0755 /mnt/huge',
     'mount -t hugetlbfs -o pagesize=2M hugetlbfs /mnt/huge',
@@ -182,4 +190,27 @@ test('fragmented memory: fewer pages than planned is explained, not fatal', asyn
   const outputs = await modulesHugepagesStage.verify(ctx);
   t.like(outputs, { hugepages: { reserved: 512, planned: 1024 } });
   t.true(ctx.lines.some((l) => l.startsWith('only 512 of 1024 2M huge pages reserved: memory is fragmented')));
+});
+
+// Issue 17 (6): hugetlbfs mounted over a directory with files hid them (over /etc/ssh: no more
+// SSH logins). Found in check, before anything on the node is changed.
+test('a mount point with files in it is refused in check, nothing changed', async (t) => {
+  const host = node({ '/etc/fstab': fstab }, { mountPoint: 'full' });
+  const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: the hugetlbfs mount point /mnt/huge is not empty (moduli, sshd_config): mounting there would hide or redirect it');
+  t.regex(error?.hint ?? '', /empty directory of its own for hugepages\.mount/);
+  t.false(host.calls.some((c) => c.kind === 'writeFile' || (c.kind === 'exec' && /^(mount|mkdir|sysctl -p) /.test(c.line ?? ''))));
+});
+
+test('a mount point that is a link is refused', async (t) => {
+  const host = node({ '/etc/fstab': fstab }, { mountPoint: 'symlink' });
+  const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: the hugetlbfs mount point /mnt/huge is a symbolic link, not a directory: mounting there would hide or redirect it');
+});
+
+test('an empty mount point, or one with our hugetlbfs on it, is fine', async (t) => {
+  for (const state of [{ mountPoint: 'empty' as const }, { mountPoint: 'full' as const, mounted: true }]) {
+    const host = node({ '/etc/fstab': fstab }, state);
+    await t.notThrowsAsync(modulesHugepagesStage.check(context(host)));
+  }
 });

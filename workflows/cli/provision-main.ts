@@ -4,12 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHost } from '../../hosts/connect.ts';
-import { resolveStateDir } from '../../state/state-dir.ts';
+import { prepareStateDir, resolveStateDir } from '../../state/state-dir.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
 import { bootUnit } from '../engine/boot-unit.ts';
 import { InterruptedError, UsageError } from '../../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../../core/retry.ts';
+import { printable } from '../../core/terminal-text.ts';
 import { runWorkflow, type HostResult } from '../engine/run.ts';
 import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
@@ -46,9 +47,10 @@ function printPlans(results: readonly HostResult[]): void {
   for (const r of results) {
     for (const s of r.stages) {
       if (s.status !== 'would-change' || !s.plan || s.plan.done) continue;
+      // Plans and diffs quote the node's files.
       console.log(`\n${r.host} — ${s.id} would:`);
-      for (const line of s.plan.plan) console.log(`  - ${line}`);
-      for (const d of s.plan.diffs ?? []) console.log(d.diff.replace(/^/gm, '    '));
+      for (const line of s.plan.plan) console.log(printable(`  - ${line}`));
+      for (const d of s.plan.diffs ?? []) console.log(printable(d.diff.replace(/^/gm, '    ')));
     }
   }
 }
@@ -67,6 +69,8 @@ async function main(argv: string[], entry: string): Promise<number> {
     if (id !== '*' && !stages.some((s) => s.id === id)) throw new UsageError(`--reset ${id}: no such stage`, { hint: `stages are: ${stages.map((s) => s.id).join(', ')}` });
   }
   const stateDir = resolveStateDir({ flag: args.stateDir, local: args.local });
+  // A dry run writes nothing, the state dir included.
+  prepareStateDir(stateDir, { create: !args.dryRun });
 
   const controller = new AbortController();
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => () => {
@@ -103,11 +107,12 @@ async function main(argv: string[], entry: string): Promise<number> {
         local: args.local,
         stateDir,
         acceptChangedHostKey: args.acceptNewHostKey,
-        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
       }),
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: resumeArgs(args) }) : undefined,
+    lockNode: true,
     command: ['provision', ...argv].join(' '),
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+    warn: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
   });
   if (args.json) {
     process.stdout.write(`${jsonReport(results)}\n`);

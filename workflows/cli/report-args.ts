@@ -20,13 +20,15 @@ export interface ReportArgs {
 export const REPORT_HELP = `Usage: npx zx workflows/report.ts --host NAME [options]
 
 Shows a host's benchmark results: host vs container for iperf3 and fio, with the penalty of the
-container like the paper's Table 1 and 2, medians and spread over the repetitions, and the
-penalties beyond the inventory's threshold flagged.
+container like the paper's Table 1 and 2, medians and spread over the repetitions, each penalty
+with its 95 % interval and a verdict (penalty: the whole interval beyond the inventory's
+threshold; minor; within noise; better).
 
   --host NAME          the host (inventory name)
   --run ID             the run to show (default: the latest run with benchmark results)
   --format FMT         md (default) | json | csv | html (one page with charts, no network needed)
-  --compare RUN        also show the change against an earlier run (a run id, or "previous")
+  --compare RUN        also show the change against an earlier run (a run id, or "previous"),
+                       with intervals and verdicts as for host vs container
   --state-dir DIR      where the results are (env SRIOV_LXC_STATE_DIR; default as for provision)
   --out FILE           write the report to FILE instead of stdout; the penalty summary goes to stdout
   --help               this text

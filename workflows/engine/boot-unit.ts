@@ -1,5 +1,6 @@
 // On-node mode (--local): a oneshot boot unit that resumes the workflow after the reboot and is
 // removed when the workflow ends on the node (done or failed).
+import { UsageError } from '../../core/errors.ts';
 import type { Host } from '../../hosts/host.ts';
 
 export const RESUME_UNIT = 'sriov-lxc-resume.service';
@@ -14,11 +15,28 @@ export interface ResumeCommand {
   options: readonly string[];
 }
 
-// systemd splits ExecStart on white space and honours double quotes; a path with a quote or
-// a backslash cannot be written safely, so it is refused.
-function systemdWord(word: string): string {
-  if (/["\\\n%$]/.test(word)) throw new Error(`cannot put ${JSON.stringify(word)} in a systemd unit: move sriov-lxc or the inventory to a plain path`);
-  return /\s/.test(word) ? `"${word}"` : word;
+function refuseControl(text: string): void {
+  if (/[\x00-\x1f\x7f]/.test(text)) {
+    throw new UsageError(`cannot put ${JSON.stringify(text)} in a systemd unit: it holds a control character (newline, tab)`, { hint: 'move sriov-lxc, the inventory or the state dir to a path without control characters' });
+  }
+}
+
+/**
+ * One argument of ExecStart= as systemd reads it back (systemd.service(5), "Command lines"): a
+ * double-quoted word in which `\` and `"` are C-escaped; `%` is doubled because specifiers are
+ * expanded inside quotes too (systemd.unit(5), "%%"), and `$` because $NAME is substituted
+ * ("To pass a literal dollar sign, use $$"). Any other character, `'`, `;` and space included, is
+ * literal inside the quotes.
+ */
+export function systemdExecWord(word: string): string {
+  refuseControl(word);
+  return `"${word.replace(/[\\"%$]/g, (c) => (c === '%' ? '%%' : c === '$' ? '$$' : `\\${c}`))}"`;
+}
+
+/** A path after `append:` in StandardOutput=: taken whole, with specifiers expanded (`%` doubled). */
+function systemdPathValue(path: string): string {
+  refuseControl(path);
+  return path.replace(/%/g, '%%');
 }
 
 export function resumeUnitText(cmd: ResumeCommand, host: string, nodeBinary: string = process.execPath): string {
@@ -31,9 +49,9 @@ export function resumeUnitText(cmd: ResumeCommand, host: string, nodeBinary: str
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${exec.map(systemdWord).join(' ')}`,
-    `StandardOutput=append:${cmd.stateDir}/resume.log`,
-    `StandardError=append:${cmd.stateDir}/resume.log`,
+    `ExecStart=${exec.map(systemdExecWord).join(' ')}`,
+    `StandardOutput=append:${systemdPathValue(`${cmd.stateDir}/resume.log`)}`,
+    `StandardError=append:${systemdPathValue(`${cmd.stateDir}/resume.log`)}`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -7,7 +7,7 @@ import { stableHash } from '../../state/hash.ts';
 import type { StageError, StageRecord } from '../../state/types.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../../tasks/stage.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcError, isTransient } from '../../core/errors.ts';
+import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcError, StateError, isTransient } from '../../core/errors.ts';
 import { issueReboot, RebootTimeoutError, waitForNewBoot } from './reboot.ts';
 import { retryTransient, type AttemptInfo, type RetryTimings } from '../../core/retry.ts';
 import { decide, type Decision, type Selection } from './select.ts';
@@ -172,12 +172,21 @@ export class HostRun {
         outcome('interrupted', false, { error: stageError });
         throw error;
       }
-      if (!this.o.dryRun) {
-        if (error instanceof RebootTimeoutError) this.o.store.update(stage.id, { error: stageError });
-        else this.o.store.markFailed(stage.id, stageError);
+      const status = error instanceof RebootTimeoutError ? 'rebooting' : 'failed';
+      try {
+        if (!this.o.dryRun) {
+          if (error instanceof RebootTimeoutError) this.o.store.update(stage.id, { error: stageError });
+          else this.o.store.markFailed(stage.id, stageError);
+        }
+        this.o.record?.('stage-failed', { stage: stage.id, error: stageError.message });
+      } catch (recordError) {
+        // The state dir cannot be written (full, read-only, quota): the failure is reported all the
+        // same, with why it is not on disk, and the host ends failed, never ok.
+        const unrecorded = unrecordedError(stageError, recordError, this.o.stateDir);
+        outcome(status, false, { error: unrecorded });
+        throw new StateError(unrecorded.message, { hint: unrecorded.hint }, { cause: error });
       }
-      this.o.record?.('stage-failed', { stage: stage.id, error: stageError.message });
-      outcome(error instanceof RebootTimeoutError ? 'rebooting' : 'failed', false, { error: stageError });
+      outcome(status, false, { error: stageError });
       throw error;
     }
   }
@@ -308,4 +317,14 @@ export function toStageError(error: unknown): StageError {
     return e;
   }
   return { message: error instanceof Error ? error.message : String(error), hint: 'an unexpected error: please report it with the journal of this host' };
+}
+
+/** A stage's failure that could not be written to the state dir: both errors, the stage's first. */
+export function unrecordedError(stageError: StageError, recordError: unknown, stateDir: string, what = 'this failure'): StageError {
+  const why = recordError instanceof Error ? recordError.message : String(recordError);
+  return {
+    ...stageError,
+    message: `${stageError.message} — and ${what} could not be recorded in ${stateDir}: ${why}`,
+    hint: `free space in (or make writable) ${stateDir}, then run again: the state dir does not hold ${what}${stageError.hint ? `; ${stageError.hint}` : ''}`,
+  };
 }

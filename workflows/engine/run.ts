@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { Listr, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { Host } from '../../hosts/host.ts';
-import { openCheckpoint, type CheckpointStore } from '../../state/checkpoint.ts';
+import { openCheckpoint, viewCheckpoint, type CheckpointStore } from '../../state/checkpoint.ts';
 import { stableHash } from '../../state/hash.ts';
 import { Journal } from '../../state/journal.ts';
 import { acquireLock } from '../../state/lock.ts';
@@ -11,7 +11,9 @@ import type { StageError } from '../../state/types.ts';
 import type { Stage } from '../../tasks/stage.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { LockedError } from '../../core/errors.ts';
-import { HostRun, toStageError, type StageOutcome, type StageUi } from './host-run.ts';
+import { printable } from '../../core/terminal-text.ts';
+import { acquireNodeLock, HEARTBEAT_EVERY_MS, type NodeLock } from './node-lock.ts';
+import { HostRun, toStageError, unrecordedError, type StageOutcome, type StageUi } from './host-run.ts';
 import type { RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
 
@@ -54,6 +56,8 @@ export interface WorkflowOptions {
   openHost: (plan: HostPlan) => Host;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
   localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
+  /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
+  lockNode?: boolean;
   /** The command line, for the lock file. */
   command: string;
   warn: (message: string) => void;
@@ -67,9 +71,16 @@ interface HostState {
   store?: CheckpointStore;
   run?: HostRun;
   release?: () => void;
+  nodeLock?: NodeLock;
+  heartbeat?: ReturnType<typeof setInterval>;
   record?: (event: string, data?: Record<string, unknown>) => void;
   /** Set by the first end of the host's run (its last task, or a failure). */
   ended?: Promise<void>;
+}
+
+/** What listr2 prints of a failure: the message, node text in it made printable. */
+function forTheTree(error: unknown): Error {
+  return new Error(printable(error instanceof Error ? error.message : String(error)));
 }
 
 type AnyTask = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -77,14 +88,14 @@ type AnyTask = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRe
 function stageUi(task: AnyTask, baseTitle: string): StageUi {
   return {
     title: (text) => {
-      task.title = text;
+      task.title = printable(text);
     },
     log: (line) => {
-      task.output = line;
+      task.output = printable(line);
     },
     retrying: (info, what) => {
       const reason = info.error instanceof Error ? info.error.message : String(info.error);
-      task.title = `${baseTitle} (attempt ${info.attempt + 1}: retrying ${what} after: ${reason.split('\n')[0]})`;
+      task.title = printable(`${baseTitle} (attempt ${info.attempt + 1}: retrying ${what} after: ${reason.split('\n')[0]})`);
     },
   };
 }
@@ -148,16 +159,29 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
     title: 'connect and read the checkpoint',
     task: async (_ctx, task) => {
       try {
-        if (!o.dryRun) s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
-        const resetAll = !o.dryRun && o.reset?.includes('*') === true;
-        s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan), { reset: resetAll });
-        if (o.reset && !resetAll && !o.dryRun) s.store.reset([...o.reset]);
-        if (!o.dryRun) s.store.newRun(o.runId);
-        const journal = new Journal(o.stateDir, s.plan.name);
-        const record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        let record: (event: string, data?: Record<string, unknown>) => void;
+        if (o.dryRun) {
+          // A dry run writes nothing (checkpoint, journal, lock, results): it reads the checkpoint to report.
+          s.store = viewCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan));
+          record = () => undefined;
+        } else {
+          s.release = acquireLock(o.stateDir, s.plan.name, { command: o.command, warn: o.warn });
+          const resetAll = o.reset?.includes('*') === true;
+          s.store = openCheckpoint(o.stateDir, s.plan.name, stableHash(s.plan), { reset: resetAll });
+          if (o.reset && !resetAll) s.store.reset([...o.reset]);
+          s.store.newRun(o.runId);
+          const journal = new Journal(o.stateDir, s.plan.name);
+          record = (event: string, data: Record<string, unknown> = {}) => journal.append({ runId: o.runId, event, ...data });
+        }
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
+        if (o.lockNode && !o.dryRun) {
+          s.nodeLock = await acquireNodeLock(s.host, { runId: o.runId, local: o.localBoot !== undefined, command: o.command, warn: o.warn });
+          const lock = s.nodeLock;
+          s.heartbeat = setInterval(() => void lock.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+          s.heartbeat.unref();
+        }
         s.run = new HostRun({
           host: s.host,
           plan: s.plan,
@@ -179,7 +203,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         s.result.status = error instanceof LockedError ? 'locked' : 'failed';
         s.result.error = toStageError(error);
         await end(s);
-        throw error;
+        throw forTheTree(error);
       }
     },
   };
@@ -191,7 +215,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
       const d = decisions()[i]!;
       if (d.run) return false;
       s.run!.skip(stage, d.reason);
-      return `${stage.title}: ${d.reason}`;
+      return printable(`${stage.title}: ${d.reason}`);
     },
     task: async (_ctx, task) => {
       let outcome;
@@ -199,7 +223,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         outcome = await s.run!.runStage(stage, stageUi(task as AnyTask, stage.title));
       } catch (error) {
         await end(s);
-        throw error;
+        throw forTheTree(error);
       }
       if (outcome.status === 'would-change') task.title = `${stage.title}: would change`;
     },
@@ -237,14 +261,26 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
   if (s.host) {
     // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
     if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
+    clearInterval(s.heartbeat);
+    // A run that stopped for a reboot keeps the node's lock: it (or the boot unit's run) goes on.
+    if (s.nodeLock && r.status !== 'rebooting') await s.nodeLock.release().catch((e) => o.warn(`could not release the node's lock on ${s.plan.name}: ${(e as Error).message}`));
     const { roundTrips, connectFailures, connections } = s.host as { roundTrips?: number; connectFailures?: number; connections?: number };
     if (typeof roundTrips === 'number') r.roundTrips = roundTrips;
     if (typeof connectFailures === 'number') r.connectFailures = connectFailures;
     if (typeof connections === 'number') r.connections = connections;
     await s.host.close().catch(() => undefined);
   }
-  s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });
-  s.release?.();
+  try {
+    s.record?.('run-end', { status: r.status, ...(r.failedStage ? { failedStage: r.failedStage } : {}), durationMs: r.durationMs });
+  } catch (error) {
+    // The journal cannot say how the run ended: the host does not end ok.
+    const found = r.error ?? { message: `the run ended ${r.status}` };
+    r.error = unrecordedError(found, error, o.stateDir, 'the end of the run');
+    if (r.ok) r.status = 'failed';
+    r.ok = false;
+  } finally {
+    s.release?.();
+  }
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,4 +1,5 @@
 // The end-of-run text for a person: a table of hosts and, for each failure, what failed and the fix.
+import { printable } from '../../core/terminal-text.ts';
 import type { HostResult } from './run.ts';
 
 function seconds(ms: number): string {
@@ -24,7 +25,8 @@ export function renderSummary(results: readonly HostResult[]): string {
     if (r.error.stderrTail) out.push(...r.error.stderrTail.split('\n').map((l) => `  | ${l}`));
     if (r.error.hint) out.push(`  hint: ${r.error.hint}`);
   }
-  return out.join('\n');
+  // Messages, commands and stderr tails quote what nodes printed.
+  return printable(out.join('\n'));
 }
 
 /** The --json document: {"hosts":[{"host","ok","reboots","stages":[...],"outputs":{...}}]}. */

@@ -78,7 +78,8 @@ unit_disable() {
   done
 }
 
-# Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, in sh.
+# Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, $$ a literal $
+# (systemd.service(5): "To pass a literal dollar sign, use $$"; sh would read it as its PID), in sh.
 unit_exec() { # UNIT FILE LINE
   local line ignore rc e
   line=$3 ignore=0
@@ -89,7 +90,7 @@ unit_exec() { # UNIT FILE LINE
       *) break ;;
     esac
   done
-  line=$(printf '%s' "$line" | sed -e "s/%n/$1/g" -e "s/%N/${1%.*}/g" -e 's/%%/%/g')
+  line=$(printf '%s' "$line" | sed -e "s/%n/$1/g" -e "s/%N/${1%.*}/g" -e 's/%%/%/g' -e 's/[$][$]/\\$/g')
   (
     cd "$(unit_value "$2" Service WorkingDirectory | sed 's/^-//' | grep . || echo /)" || exit 1
     for e in $(unit_values "$2" Service EnvironmentFile); do

@@ -1,25 +1,36 @@
-// `report --compare RUN`: how this run's medians and penalties moved against an earlier run.
+// `report --compare RUN`: how this run's values and penalties moved against an earlier run, with
+// the same statistics as host vs container (verdict.ts): a Welch interval on the log-ratio of the
+// repetitions, after over before; for a penalty, on the ratio of the two runs' LXC/host ratios.
 // Only points measured in both runs are compared (profiles may differ).
-import { iperf3Summary, summarizeFioSamples, FIO_METRICS } from '../analysis.ts';
-import { higherIsBetter } from '../penalty.ts';
+import { fioValues, iperf3Values, FIO_METRICS } from '../analysis.ts';
 import type { BenchmarkDocument, Metric } from '../results.ts';
+import { HOST_LABEL } from '../results.ts';
+import { median } from '../stats.ts';
+import { comparisonOfRatio, welchLogContrast } from '../verdict.ts';
+import type { RatioInterval, VerdictName } from '../verdict.ts';
 import { formatPoint } from './format.ts';
 
-export interface MedianChange {
+/** A change between the runs, signed as measured (+ means larger now), and whether it is worse. */
+export interface Change {
+  /** (ratio - 1) in percent, from the geometric means; null: n/a. */
+  changePct: number | null;
+  ci: { low: number; high: number } | null;
+  /** As for host vs LXC, with "penalty" meaning worse now beyond the threshold. */
+  verdict: VerdictName;
+}
+
+export interface MedianChange extends Change {
   test: string;
   /** The point as shown: "32 KiB", "8", "forward". */
   point: string;
   target: string;
   metric: Metric;
+  /** Medians. */
   before: number;
   after: number;
-  /** (after - before) / before in percent; null when before is 0. */
-  changePct: number | null;
-  /** Whether the change is an improvement; null when there is no change to judge. */
-  better: boolean | null;
 }
 
-export interface PenaltyChange {
+export interface PenaltyChange extends Change {
   test: string;
   point: string;
   container: string;
@@ -33,14 +44,28 @@ export interface RunComparison {
   baseProfile: BenchmarkDocument['profile'];
   baseStartedAt: string;
   sameProfile: boolean;
+  confidence: number;
+  threshold: number;
   medians: MedianChange[];
   penalties: PenaltyChange[];
 }
 
-function change(test: string, point: string, target: string, metric: Metric, before: number, after: number): MedianChange {
-  const changePct = before === 0 ? null : ((after - before) / before) * 100;
-  const better = changePct === null || changePct === 0 ? null : higherIsBetter(metric) === changePct > 0;
-  return { test, point, target, metric, before, after, changePct, better };
+function changeOf(metric: Metric, r: RatioInterval | undefined, threshold: number): Change {
+  const verdict = comparisonOfRatio(metric, r, threshold).verdict;
+  if (!r) return { changePct: null, ci: null, verdict };
+  return { changePct: (r.ratio - 1) * 100, ci: { low: (r.low - 1) * 100, high: (r.high - 1) * 100 }, verdict };
+}
+
+/** Per target, the values of one point and metric in a run (test 'iperf3': point is the direction). */
+type ValuesOf = (doc: BenchmarkDocument, target: string) => number[] | undefined;
+
+function valuesOf(test: string, point: string, metric: Metric): ValuesOf {
+  return (doc, target) => {
+    if (test === 'iperf3') return iperf3Values(doc.iperf3, target, point as 'forward' | 'reverse');
+    const fioTest = doc.fio.tests.find((t) => t.id === test);
+    const found = fioTest?.points.find((p) => String(p.value) === point && p.target === target);
+    return fioTest && found && metric !== 'throughput' ? fioValues(fioTest.rw, found.samples)[metric] : undefined;
+  };
 }
 
 function pointLabelOf(doc: BenchmarkDocument, test: string, point: string): string {
@@ -50,39 +75,48 @@ function pointLabelOf(doc: BenchmarkDocument, test: string, point: string): stri
 }
 
 export function compareRuns(current: BenchmarkDocument, base: BenchmarkDocument): RunComparison {
+  const { confidence, penaltyThreshold: threshold } = current;
   const medians: MedianChange[] = [];
   const targets = current.targets.filter((t) => base.targets.includes(t));
-  for (const target of targets) {
-    for (const direction of ['forward', 'reverse'] as const) {
-      const before = iperf3Summary(base.iperf3, target, direction);
-      const after = iperf3Summary(current.iperf3, target, direction);
-      if (before && after) medians.push(change('iperf3', direction, target, 'throughput', before.median, after.median));
-    }
-  }
+  const keys: { test: string; point: string; metric: Metric }[] = [];
+  for (const direction of ['forward', 'reverse'] as const) keys.push({ test: 'iperf3', point: direction, metric: 'throughput' });
   for (const test of current.fio.tests) {
-    const baseTest = base.fio.tests.find((t) => t.id === test.id);
-    if (!baseTest) continue;
-    for (const point of test.points) {
-      if (!targets.includes(point.target)) continue;
-      const basePoint = baseTest.points.find((p) => p.value === point.value && p.target === point.target);
-      if (!basePoint) continue;
-      const before = summarizeFioSamples(baseTest.rw, basePoint.samples);
-      const after = summarizeFioSamples(test.rw, point.samples);
-      for (const metric of FIO_METRICS) {
-        medians.push(change(test.id, formatPoint(test.vary, point.value), point.target, metric, before[metric].median, after[metric].median));
-      }
+    if (!base.fio.tests.some((t) => t.id === test.id)) continue;
+    for (const value of test.values) for (const metric of FIO_METRICS) keys.push({ test: test.id, point: String(value), metric });
+  }
+  for (const target of targets) {
+    for (const { test, point, metric } of keys) {
+      const values = valuesOf(test, point, metric);
+      const before = values(base, target);
+      const after = values(current, target);
+      if (!before || !after) continue;
+      const r = welchLogContrast([{ values: after, sign: 1 }, { values: before, sign: -1 }], confidence);
+      medians.push({
+        test, point: pointLabelOf(current, test, point), target, metric,
+        before: median(before), after: median(after), ...changeOf(metric, r, threshold),
+      });
     }
   }
   const penalties = current.penalties.flatMap((p): PenaltyChange[] => {
     const old = base.penalties.find((b) => b.test === p.test && b.point === p.point && b.container === p.container && b.metric === p.metric);
     if (!old) return [];
-    return [{ test: p.test, point: pointLabelOf(current, p.test, p.point), container: p.container, metric: p.metric, before: old.penaltyPct, after: p.penaltyPct }];
+    const values = valuesOf(p.test, p.point, p.metric);
+    const [lxcNow, hostNow, lxcBefore, hostBefore] = [values(current, p.container), values(current, HOST_LABEL), values(base, p.container), values(base, HOST_LABEL)];
+    const r = lxcNow && hostNow && lxcBefore && hostBefore
+      ? welchLogContrast([{ values: lxcNow, sign: 1 }, { values: hostNow, sign: -1 }, { values: lxcBefore, sign: -1 }, { values: hostBefore, sign: 1 }], confidence)
+      : undefined;
+    return [{
+      test: p.test, point: pointLabelOf(current, p.test, p.point), container: p.container, metric: p.metric,
+      before: old.penaltyPct, after: p.penaltyPct, ...changeOf(p.metric, r, threshold),
+    }];
   });
   return {
     baseRunId: base.runId,
     baseProfile: base.profile,
     baseStartedAt: base.startedAt,
     sameProfile: base.profile === current.profile,
+    confidence,
+    threshold,
     medians,
     penalties,
   };

@@ -3,16 +3,19 @@
 import { fioComparisons, iperf3Comparisons, FIO_METRICS } from '../analysis.ts';
 import type { BenchmarkDocument, Metric } from '../results.ts';
 import type { Summary } from '../stats.ts';
-import type { RunComparison } from './compare.ts';
+import type { Comparison } from '../verdict.ts';
+import type { Change, RunComparison } from './compare.ts';
 import { inDisplayUnit, METRIC_UNIT_ASCII } from './format.ts';
 
 export const CSV_COLUMNS = [
   'host', 'run', 'profile', 'test', 'vary', 'point', 'container', 'metric', 'unit',
-  'host_median', 'lxc_median', 'penalty_pct', 'flagged', 'host_spread_pct', 'lxc_spread_pct', 'repetitions',
+  'host_median', 'lxc_median', 'penalty_pct', 'penalty_low_pct', 'penalty_high_pct', 'confidence', 'verdict', 'flagged',
+  'host_spread_pct', 'lxc_spread_pct', 'repetitions',
 ] as const;
 
 export const CSV_COMPARE_COLUMNS = [
-  'host', 'run', 'base_run', 'kind', 'test', 'point', 'target', 'metric', 'unit', 'before', 'after', 'change',
+  'host', 'run', 'base_run', 'kind', 'test', 'point', 'target', 'metric', 'unit', 'before', 'after',
+  'change_pct', 'change_low_pct', 'change_high_pct', 'confidence', 'verdict',
 ] as const;
 
 function field(value: string | number | boolean | null): string {
@@ -23,6 +26,11 @@ function field(value: string | number | boolean | null): string {
 
 function line(values: (string | number | boolean | null)[]): string {
   return values.map(field).join(',');
+}
+
+/** penalty_pct … flagged. */
+function verdictFields(c: Comparison, confidence: number): (string | number | boolean | null)[] {
+  return [c.pct, c.ci?.low ?? null, c.ci?.high ?? null, confidence, c.verdict, c.verdict === 'penalty'];
 }
 
 function shown(metric: Metric, s: Summary): [number, number] {
@@ -36,7 +44,7 @@ export function renderCsv(doc: BenchmarkDocument): string {
     for (const r of iperf3) {
       const [h, hs] = shown('throughput', r.host);
       const [l, ls] = shown('throughput', r.lxc);
-      rows.push(line([...base, 'iperf3', 'direction', r.direction, container, 'throughput', METRIC_UNIT_ASCII.throughput, h, l, r.penalty, r.flagged, hs, ls, r.host.n]));
+      rows.push(line([...base, 'iperf3', 'direction', r.direction, container, 'throughput', METRIC_UNIT_ASCII.throughput, h, l, ...verdictFields(r.penalty, doc.confidence), hs, ls, r.host.n]));
     }
   }
   for (const { test, container, rows: fio } of fioComparisons(doc)) {
@@ -44,23 +52,26 @@ export function renderCsv(doc: BenchmarkDocument): string {
       for (const metric of FIO_METRICS) {
         const [h, hs] = shown(metric, r.host[metric]);
         const [l, ls] = shown(metric, r.lxc[metric]);
-        rows.push(line([...base, test.id, test.vary, r.value, container, metric, METRIC_UNIT_ASCII[metric], h, l, r.penalty[metric], r.flagged[metric], hs, ls, r.host[metric].n]));
+        rows.push(line([...base, test.id, test.vary, r.value, container, metric, METRIC_UNIT_ASCII[metric], h, l, ...verdictFields(r.penalty[metric], doc.confidence), hs, ls, r.host[metric].n]));
       }
     }
   }
   return `${rows.join('\n')}\n`;
 }
 
-/** Median changes (change in %) and penalty changes (change in percentage points). */
+/**
+ * Median rows: the medians before and after, the change of the values (%). Penalty rows: the
+ * penalties before and after (%), the change of the LXC/host ratio (%). Verdict "penalty": worse now.
+ */
 export function renderCompareCsv(doc: BenchmarkDocument, cmp: RunComparison): string {
   const rows = [CSV_COMPARE_COLUMNS.join(',')];
   const base = [doc.host, doc.runId, cmp.baseRunId];
+  const change = (c: Change) => [c.changePct, c.ci?.low ?? null, c.ci?.high ?? null, cmp.confidence, c.verdict];
   for (const m of cmp.medians) {
-    rows.push(line([...base, 'median', m.test, m.point, m.target, m.metric, METRIC_UNIT_ASCII[m.metric], inDisplayUnit(m.metric, m.before), inDisplayUnit(m.metric, m.after), m.changePct]));
+    rows.push(line([...base, 'median', m.test, m.point, m.target, m.metric, METRIC_UNIT_ASCII[m.metric], inDisplayUnit(m.metric, m.before), inDisplayUnit(m.metric, m.after), ...change(m)]));
   }
   for (const p of cmp.penalties) {
-    const change = p.before === null || p.after === null ? null : p.after - p.before;
-    rows.push(line([...base, 'penalty', p.test, p.point, p.container, p.metric, '%', p.before, p.after, change]));
+    rows.push(line([...base, 'penalty', p.test, p.point, p.container, p.metric, '%', p.before, p.after, ...change(p)]));
   }
   return `${rows.join('\n')}\n`;
 }

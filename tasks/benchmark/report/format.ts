@@ -39,6 +39,11 @@ export function formatPercent(pct: number | null): string {
   return pct === null ? 'n/a' : `${pct.toFixed(2)} %`;
 }
 
+/** A penalty interval: "[12.3, 25.0] %"; "n/a" when there is none. */
+export function formatInterval(ci: { low: number; high: number } | null): string {
+  return ci === null ? 'n/a' : `[${ci.low.toFixed(1)}, ${ci.high.toFixed(1)}] %`;
+}
+
 /** A spread fraction as a short percentage: "1.3 %". */
 export function formatSpread(fraction: number): string {
   return `${(fraction * 100).toFixed(1)} %`;

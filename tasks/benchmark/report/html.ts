@@ -1,16 +1,15 @@
 // The report as one HTML page that stands alone: inline CSS and inline SVG charts, no script, no
 // font or image to fetch (a Content-Security-Policy forbids any), so it can be mailed or archived.
 import { fioSeries, iperf3Summary } from '../analysis.ts';
-import { penaltyPercent } from '../penalty.ts';
 import { HOST_LABEL, flaggedPenalties } from '../results.ts';
 import type { BenchmarkDocument, FioTestResult, Metric } from '../results.ts';
 import type { RunComparison } from './compare.ts';
-import { formatMetric, formatPoint, inDisplayUnit, METRIC_LABEL, METRIC_UNIT } from './format.ts';
+import { formatInterval, formatMetric, formatPercent, formatPoint, inDisplayUnit, METRIC_LABEL, METRIC_UNIT } from './format.ts';
 import { barChartSvg, escapeXml } from './svg.ts';
 import type { BarChart, ChartGroup, ChartSeries } from './svg.ts';
 import { comparisonTables, reportTables } from './tables.ts';
 import type { Table } from './tables.ts';
-import { flaggedLines, reportNotes, runLine } from './text.ts';
+import { flaggedLines, noiseLine, reportNotes, runLine, VERDICT_LABEL } from './text.ts';
 
 export const HOST_COLOR = '#1f77b4';
 export const CONTAINER_COLORS = ['#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -42,36 +41,30 @@ function seriesOf(targets: readonly string[]): ChartSeries[] {
   return targets.map((t) => ({ name: t === HOST_LABEL ? 'host' : `LXC ${t}`, color: t === HOST_LABEL ? HOST_COLOR : CONTAINER_COLORS[c++ % CONTAINER_COLORS.length]! }));
 }
 
-/** The container's relative change against the host, signed as measured: "-47.9 %", "+91.9 %". */
-function changeLabel(metric: Metric, host: number, lxc: number): string | undefined {
-  const penalty = penaltyPercent(metric, host, lxc);
-  if (penalty === null) return undefined;
-  const change = metric === 'latency' ? penalty : -penalty;
-  return `${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(change).toFixed(1)} %`;
-}
-
-function isFlaggedPoint(doc: BenchmarkDocument, test: string, point: string, container: string, metric: Metric): boolean {
-  return doc.penalties.some((p) => p.flagged && p.test === test && p.point === point && p.container === container && p.metric === metric);
+/** The container's bar: its change against the host as the tables estimate it, signed as measured ("-47.9 %", "+91.9 %"), and its verdict. */
+function containerBar(doc: BenchmarkDocument, test: string, point: string, container: string, metric: Metric): { label?: string; flagged: boolean; note: string } {
+  const p = doc.penalties.find((x) => x.test === test && x.point === point && x.container === container && x.metric === metric);
+  if (!p || p.penaltyPct === null) return { flagged: false, note: '' };
+  const change = metric === 'latency' ? p.penaltyPct : -p.penaltyPct;
+  const label = `${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(change).toFixed(1)} %`;
+  return { label, flagged: p.flagged, note: `; penalty ${formatPercent(p.penaltyPct)} ${formatInterval(p.ci)}, ${VERDICT_LABEL[p.verdict]}` };
 }
 
 function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'iops' | 'latency'): BarChart {
   const series = fioSeries(test, doc.targets);
-  const hostSeries = series.find((s) => s.target === HOST_LABEL);
   const groups: ChartGroup[] = test.values.map((value) => ({
     label: formatPoint(test.vary, value),
     bars: series.flatMap((s, index) => {
       const summary = s.points.find((p) => p.value === value)?.summary;
       if (!summary) return [];
       const v = summary[metric].median;
-      const host = hostSeries?.points.find((p) => p.value === value)?.summary[metric].median;
-      const isContainer = s.target !== HOST_LABEL;
-      const label = isContainer && host !== undefined ? changeLabel(metric, host, v) : undefined;
+      const bar = s.target === HOST_LABEL ? { flagged: false, note: '' } : containerBar(doc, test.id, String(value), s.target, metric);
       return [{
         series: index,
         value: inDisplayUnit(metric, v),
-        ...(label === undefined ? {} : { label }),
-        flagged: isContainer && isFlaggedPoint(doc, test.id, String(value), s.target, metric),
-        title: `${s.target}, ${test.vary} ${formatPoint(test.vary, value)}: ${formatMetric(metric, v)} ${METRIC_UNIT[metric]}`,
+        ...(bar.label === undefined ? {} : { label: bar.label }),
+        flagged: bar.flagged,
+        title: `${s.target}, ${test.vary} ${formatPoint(test.vary, value)}: ${formatMetric(metric, v)} ${METRIC_UNIT[metric]}${bar.note}`,
       }];
     }),
   }));
@@ -82,19 +75,18 @@ function iperf3Chart(doc: BenchmarkDocument): BarChart | undefined {
   if (doc.iperf3.status !== 'ran') return undefined;
   const iperf3 = doc.iperf3;
   const groups = (['forward', 'reverse'] as const).map((direction) => {
-    const host = iperf3Summary(iperf3, HOST_LABEL, direction)?.median;
     return {
       label: direction === 'forward' ? 'send' : 'receive (-R)',
       bars: doc.targets.flatMap((target, index) => {
         const v = iperf3Summary(iperf3, target, direction)?.median;
         if (v === undefined) return [];
-        const label = target !== HOST_LABEL && host !== undefined ? changeLabel('throughput', host, v) : undefined;
+        const bar = target === HOST_LABEL ? { flagged: false, note: '' } : containerBar(doc, 'iperf3', direction, target, 'throughput');
         return [{
           series: index,
           value: inDisplayUnit('throughput', v),
-          ...(label === undefined ? {} : { label }),
-          flagged: target !== HOST_LABEL && isFlaggedPoint(doc, 'iperf3', direction, target, 'throughput'),
-          title: `${target}, ${direction}: ${formatMetric('throughput', v)} Gbit/s`,
+          ...(bar.label === undefined ? {} : { label: bar.label }),
+          flagged: bar.flagged,
+          title: `${target}, ${direction}: ${formatMetric('throughput', v)} Gbit/s${bar.note}`,
         }];
       }),
     };
@@ -123,14 +115,16 @@ export function renderHtml(doc: BenchmarkDocument, comparison?: RunComparison): 
     out.push(`<section class="verdict flagged"><strong>⚠ ${flagged.length} penalt${flagged.length === 1 ? 'y' : 'ies'} beyond ${doc.penaltyThreshold} %</strong><ul>`);
     out.push(...flaggedLines(doc).map((l) => `<li>${escapeXml(l)}</li>`), '</ul></section>');
   } else {
-    out.push(`<section class="verdict ok">No penalty beyond ${doc.penaltyThreshold} %: the containers perform like the host.</section>`);
+    out.push(`<section class="verdict ok">No penalty beyond ${doc.penaltyThreshold} %: no container's interval lies wholly beyond it.</section>`);
   }
+  const noise = noiseLine(doc);
+  if (noise !== undefined) out.push(`<p class="note noise">${escapeXml(noise)}</p>`);
 
   out.push('<section id="network"><h2>Network (iperf3)</h2>');
   const netChart = iperf3Chart(doc);
   if (doc.iperf3.status === 'skipped' || !netChart) out.push(`<p class="note">Skipped: ${escapeXml(doc.iperf3.status === 'skipped' ? doc.iperf3.reason : '')}</p>`);
   else {
-    out.push(`<p class="note">iperf3 -c ${escapeXml(doc.iperf3.peer)} -O ${doc.iperf3.omit} -t ${doc.iperf3.time}, and with -R; bits/s counted by the receiver. Labels: the container's change against the host.</p>`);
+    out.push(`<p class="note">iperf3 -c ${escapeXml(doc.iperf3.peer)} -O ${doc.iperf3.omit} -t ${doc.iperf3.time}, and with -R; bits/s counted by the receiver. Labels: the container's change against the host (geometric means, as in the tables; the bar's tooltip gives the interval and the verdict).</p>`);
     out.push(`<div class="charts">${barChartSvg(netChart)}</div>`, ...tables.iperf3.map(htmlTable));
   }
   out.push('</section>');

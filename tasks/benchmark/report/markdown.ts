@@ -2,7 +2,7 @@
 import { flaggedPenalties } from '../results.ts';
 import type { BenchmarkDocument } from '../results.ts';
 import type { RunComparison } from './compare.ts';
-import { reportNotes, runLine, flaggedLines } from './text.ts';
+import { noiseLine, reportNotes, runLine, flaggedLines } from './text.ts';
 import { comparisonTables, reportTables } from './tables.ts';
 import type { Cell, Table } from './tables.ts';
 
@@ -32,8 +32,10 @@ export function renderMarkdown(doc: BenchmarkDocument, comparison?: RunCompariso
   const out: string[] = [`# Benchmark: ${doc.host}, host vs LXC`, '', runLine(doc), ''];
   out.push(flagged.length > 0
     ? `**⚠ ${flagged.length} penalt${flagged.length === 1 ? 'y' : 'ies'} beyond ${doc.penaltyThreshold} %:**`
-    : `No penalty beyond ${doc.penaltyThreshold} %.`);
+    : `No penalty beyond ${doc.penaltyThreshold} %: no container's interval lies wholly beyond it.`);
   out.push(...flaggedLines(doc).map((l) => `- ${l}`), '');
+  const noise = noiseLine(doc);
+  if (noise !== undefined) out.push(noise, '');
 
   out.push('## Network (iperf3)', '');
   if (doc.iperf3.status === 'skipped') out.push(`Skipped: ${doc.iperf3.reason}.`, '');

@@ -1,0 +1,124 @@
+// Benchmark verdicts on a lab node (debian12, the quick profile): an A/A check (the node against
+// itself, through the real runner, analysis and store) reports no penalty over 5 runs; and the gate
+// (benchmark.maxPenalty) fails the benchmark stage when the test throttles container c1's disk
+// with a cgroup v1 blkio limit, naming c1's points, and passes once the limit is lifted.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { parse, stringify } from 'yaml';
+import { openHost } from '../../hosts/connect.ts';
+import type { ExecOptions, ExecResult, Host, WriteFileOptions } from '../../hosts/host.ts';
+import { gateFailures } from '../../tasks/benchmark/gate.ts';
+import { benchmarkStage } from '../../tasks/benchmark/stage.ts';
+import { readBenchmarkResult } from '../../tasks/benchmark/store.ts';
+import { renderPenaltySummary } from '../../tasks/benchmark/summary.ts';
+import { describeRun, hostReport, NODE, onlyWithoutBenchmark, onNode, provisionArgs, runCli, stageOf, useLab } from '../helpers/lab-fixture.ts';
+
+const exec = promisify(execFile);
+const lab = useLab(test, 'debian12');
+const SELF = 'self';
+const GATE = { network: 10, iops: 20, bandwidth: 20, latency: 30 };
+
+/**
+ * The node, on which the container `self` is the node itself: `lxc-attach -n self -- argv` runs
+ * argv on the node. The runner then measures the host twice with the host-vs-container procedure.
+ */
+class NodeAsItsOwnContainer implements Host {
+  readonly name: string;
+  readonly #node: Host;
+  constructor(node: Host) {
+    this.#node = node;
+    this.name = node.name;
+  }
+  #unwrap(argv: readonly string[]): readonly string[] {
+    return argv[0] === 'lxc-attach' && argv[2] === SELF && argv[3] === '--' ? argv.slice(4) : argv;
+  }
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.#node.exec(this.#unwrap(argv), options);
+  }
+  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.#node.run(this.#unwrap(argv), options);
+  }
+  readFile(path: string): Promise<string | undefined> {
+    return this.#node.readFile(path);
+  }
+  writeFile(path: string, content: string, options?: WriteFileOptions): Promise<void> {
+    return this.#node.writeFile(path, content, options);
+  }
+  upload(localPath: string, remotePath: string, options?: WriteFileOptions): Promise<void> {
+    return this.#node.upload(localPath, remotePath, options);
+  }
+  bootId(): Promise<string> {
+    return this.#node.bootId();
+  }
+  disconnect(): Promise<void> {
+    return this.#node.disconnect();
+  }
+  close(): Promise<void> {
+    return this.#node.close();
+  }
+}
+
+test.serial('lab: A/A: the node against itself with the same procedure reports no penalty in 5 quick runs', async (t) => {
+  t.timeout(900_000);
+  const node = lab();
+  const host = new NodeAsItsOwnContainer(openHost(node.plan, { local: false, stateDir: node.stateDir }));
+  t.teardown(() => host.close());
+  const plan = { ...node.plan, containers: [{ ...node.plan.containers[0]!, name: SELF }], benchmark: { ...node.plan.benchmark, maxPenalty: GATE } };
+  const verdicts: Record<string, number> = {};
+  for (let run = 1; run <= 5; run++) {
+    const runId = `aa-${run}`;
+    await benchmarkStage.apply({ host, plan, outputs: {}, log: () => {}, signal: new AbortController().signal, runId, stateDir: node.stateDir });
+    const doc = readBenchmarkResult(node.stateDir, NODE, runId)!;
+    t.deepEqual(doc.targets, ['host', SELF]);
+    t.deepEqual(doc.penalties.filter((p) => p.flagged), [], `run ${run}:\n${renderPenaltySummary(doc)}`);
+    t.deepEqual(gateFailures(doc), [], `run ${run} passes the gate ${JSON.stringify(GATE)}`);
+    for (const p of doc.penalties) verdicts[p.verdict] = (verdicts[p.verdict] ?? 0) + 1;
+    t.log(`run ${run}: ${doc.penalties.length} comparisons; largest estimate ${Math.max(...doc.penalties.map((p) => p.penaltyPct ?? -Infinity)).toFixed(1)} %`);
+  }
+  t.log(`verdicts over 5 runs: ${JSON.stringify(verdicts)}`);
+});
+
+/** The major:minor of the block device under the node's disk (its overlay's upper directory, on this machine). */
+async function backingDevice(labDir: string): Promise<string> {
+  const { stdout } = await exec('findmnt', ['-n', '-o', 'MAJ:MIN', '-T', join(labDir, 'nodes', NODE, 'disk')]);
+  const device = stdout.trim();
+  if (!/^\d+:\d+$/.test(device)) throw new Error(`no block device under ${labDir}: findmnt says ${JSON.stringify(device)}`);
+  return device;
+}
+
+test.serial('lab: the gate: c1\'s disk throttled (blkio, 100 IOPS) fails the benchmark stage naming c1\'s points; lifted, the stage passes', async (t) => {
+  t.timeout(900_000);
+  const node = lab();
+  const provisioned = await runCli('provision', provisionArgs(node, ...onlyWithoutBenchmark()), 400_000);
+  t.is(provisioned.code, 0, describeRun(provisioned));
+  const inventory = parse(readFileSync(node.info.inventoryPath, 'utf8')) as { hosts: Record<string, { benchmark: Record<string, unknown> }> };
+  inventory.hosts[NODE]!.benchmark.maxPenalty = GATE;
+  const gated = join(node.dir, 'inventory-gated.yaml');
+  writeFileSync(gated, stringify(inventory));
+  const args = (...extra: string[]) => ['--inventory', gated, '--host', NODE, '--state-dir', node.stateDir, '--json', '--only', 'benchmark', ...extra];
+
+  const device = await backingDevice(node.dir);
+  const throttle = (limit: number) => Promise.all(['blkio.throttle.read_iops_device', 'blkio.throttle.write_iops_device']
+    .map((file) => onNode(node, ['lxc-cgroup', '-n', 'c1', file, `${device} ${limit}`])));
+  await throttle(100);
+  t.regex(await onNode(node, ['lxc-cgroup', '-n', 'c1', 'blkio.throttle.write_iops_device']), new RegExp(`^${device} 100$`, 'm'));
+  const failed = await runCli('provision', args(), 400_000);
+  t.is(failed.code, 1, describeRun(failed));
+  const stage = stageOf(hostReport(failed), 'benchmark');
+  t.is(stage.status, 'failed');
+  const message = stage.error?.message ?? '';
+  t.regex(message, /^benchmark gate: \d+ penalties past benchmark\.maxPenalty in /);
+  const named = message.split('\n').slice(1);
+  t.true(named.length > 0 && named.every((l) => /^ {2}c1, \S+ (iodepth|bs|numjobs)=.*; maxPenalty\.(iops|bandwidth|latency) is \d+ %$/.test(l)), message);
+  t.true(named.some((l) => l.includes('randwrite-4k-threads')) && named.some((l) => l.includes('randread-bs')), 'reads and writes are throttled');
+  t.log(message.split('\n').slice(0, 6).join('\n'));
+
+  // A limit of 0 removes the rule (cgroup v1); the stage then measures again (the failed result does not count).
+  await throttle(0);
+  const passed = await runCli('provision', args(), 400_000);
+  t.is(passed.code, 0, describeRun(passed));
+  t.is(stageOf(hostReport(passed), 'benchmark').status, 'done');
+});

@@ -1,0 +1,62 @@
+// Issue 17 (4) for real: ProxyJump from ~/.ssh/config goes through the jump host (two test sshds
+// on loopback: the jump's log shows our login, the node is reached through it), and the jump
+// host's key is verified like the node's. Needs root (test/helpers/sshd.ts).
+import test, { type ExecutionContext } from 'ava';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openHost } from '../../hosts/connect.ts';
+import { HostKeyError } from '../../core/errors.ts';
+import { parseInventory } from '../../inventory/load.ts';
+import { startSshd, type Sshd } from '../helpers/sshd.ts';
+
+function homeWith(t: ExecutionContext, jump: Sshd, node: Sshd, extra = ''): string {
+  const home = mkdtempSync('/tmp/sriov-lxc-jump-');
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, '.ssh'));
+  writeFileSync(join(home, '.ssh', 'config'), [
+    'Host jump',
+    '    HostName 127.0.0.1',
+    `    Port ${jump.port}`,
+    '    User root',
+    `    IdentityFile ${jump.clientKeyPath}`,
+    'Host node',
+    '    HostName 127.0.0.1',
+    `    Port ${node.port}`,
+    '    User root',
+    '    ProxyJump jump',
+    `    IdentityFile ${node.clientKeyPath}`,
+    extra,
+    '',
+  ].join('\n'));
+  return home;
+}
+
+const plan = () => parseInventory('hosts:\n  node1: { address: node, sshConfigHost: node, pfs: [{ name: eth0, vfs: 1 }] }\n', '/tmp/inventory.yaml').hosts[0]!;
+const accepted = /Accepted publickey for root from 127\.0\.0\.1/;
+
+test('lab: ProxyJump reaches the node through the jump host; both host keys are pinned', async (t) => {
+  const [jump, node] = await Promise.all([startSshd(t), startSshd(t)]);
+  const home = homeWith(t, jump, node);
+  const stateDir = join(home, 'state');
+  const host = openHost(plan(), { local: false, stateDir, home });
+  t.teardown(() => host.close());
+  t.is((await host.run(['echo', 'through'])).stdout, 'through\n');
+  t.regex(jump.log(), accepted, 'the jump host saw our login');
+  t.regex(node.log(), accepted, 'the node saw our login');
+  const pins = readFileSync(join(stateDir, 'known_hosts'), 'utf8');
+  t.true(pins.includes(`[127.0.0.1]:${jump.port} `), 'the jump host key is pinned');
+  t.true(pins.includes(`[127.0.0.1]:${node.port} `), 'the node key is pinned');
+});
+
+test('lab: with StrictHostKeyChecking yes an unknown jump host key is refused before the node is reached', async (t) => {
+  const [jump, node] = await Promise.all([startSshd(t), startSshd(t)]);
+  const home = homeWith(t, jump, node);
+  const known = join(home, 'known_hosts.lab');
+  writeFileSync(known, `${node.knownHostsLine}\n`);
+  writeFileSync(join(home, '.ssh', 'config'), `${readFileSync(join(home, '.ssh', 'config'), 'utf8')}Host *\n    StrictHostKeyChecking yes\n    UserKnownHostsFile ${known}\n    GlobalKnownHostsFile /dev/null\n`);
+  const host = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => host.close());
+  const error = await t.throwsAsync(host.run(['true']), { instanceOf: HostKeyError });
+  t.regex(error!.message, new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not in ${known}`));
+  t.notRegex(node.log(), accepted, 'the node was not reached');
+});
