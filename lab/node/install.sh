@@ -129,6 +129,9 @@ echo "lxc.net.0.type = empty" > /etc/lxc/default.conf
 # --- /usr: the simulated hardware's tools in their usual places ----------------------------------
 ln -sf /usr/lib/sriov-lab/bin/lspci /usr/bin/lspci
 ln -sf /usr/lib/sriov-lab/bin/ip /usr/bin/ip
+# tc and findmnt answer as the flavour's releases (lib/flavour-tools.sh)
+ln -sf /usr/lib/sriov-lab/bin/tc /usr/sbin/tc
+ln -sf /usr/lib/sriov-lab/bin/findmnt /usr/bin/findmnt
 for t in modprobe rmmod insmod lsmod modinfo depmod; do ln -sf /usr/lib/sriov-lab/bin/kmod "/usr/sbin/$t"; done
 ln -sf /usr/lib/sriov-lab/bin/dmesg /usr/bin/dmesg
 ln -sf /usr/lib/sriov-lab/bin/systemctl /usr/bin/systemctl

@@ -1,7 +1,9 @@
 // Rewrites real `ip link/addr show` output of a lab node so that the PFs and VFs look like an
 // 82599's: the PF gets the VF list the kernel reports for an SR-IOV PF (vfinfo_list in JSON, `vf N`
-// lines in text, iproute2 6.1 formats), and the veth/macvlan traces (`@ifN`, link-netnsid, kind)
-// disappear. Run by the node's `ip` wrapper: `node ip-output.ts --json|--text` < real output.
+// lines in text), and the veth/macvlan traces (`@ifN`, link-netnsid, kind) disappear. The machine's
+// ip is iproute2 6.1; `--release 4.11` prints text as CentOS 7's iproute 4.11 does instead (its
+// ip/ipaddress.c at tag v4.11.0: `vf N MAC …` lines, and `-d` without the fields added since).
+// Run by the node's `ip` wrapper: `node ip-output.ts --json|--text --vfs|--no-vfs [--release R]`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -62,8 +64,12 @@ export function rewriteJson(text: string, pfs: PfView, withVfs = true): string {
   return text.trim().includes('\n') ? JSON.stringify(links, null, 4) : JSON.stringify(links);
 }
 
-function vfinfoText(vf: VfInfo): string {
-  let line = `    vf ${vf.vf}     link/ether ${vf.mac} brd ff:ff:ff:ff:ff:ff`;
+/** The iproute2 release whose text format is printed. */
+export type IprouteRelease = '6.1' | '4.11';
+
+function vfinfoText(vf: VfInfo, release: IprouteRelease): string {
+  // print_vfinfo: "vf %d MAC %s" until 5.2, then the link/ether style of print_link_address.
+  let line = release === '4.11' ? `    vf ${vf.vf} MAC ${vf.mac}` : `    vf ${vf.vf}     link/ether ${vf.mac} brd ff:ff:ff:ff:ff:ff`;
   if (vf.vlan) line += `, vlan ${vf.vlan}`;
   if (vf.qos) line += `, qos ${vf.qos}`;
   if (vf.maxTxRate) line += `, tx rate ${vf.maxTxRate} (Mbps), max_tx_rate ${vf.maxTxRate}Mbps`;
@@ -77,13 +83,27 @@ const HEADER = /^(\d+): ([^:@\s]+)(@[^:\s]+)?: (.*)$/;
 const BRIEF = /^([^\s@]+)(@\S+)?\s+(\S.*)$/;
 const KIND = /^(\s+)(?:veth|macvlan(?: mode \S+)?(?: bcqueuelen \d+)?(?: usedbcqueuelen \d+)?(?: flag \S+)?) /;
 
+/**
+ * A `-d` line of iproute2 6.1 as 4.11 prints it: 4.11 has no allmulti, minmtu/maxmtu (4.12),
+ * tso_/gro_ sizes, parentbus/parentdev; it prints "promiscuity N " straight before what follows.
+ */
+export function detailsAs411(line: string): string {
+  return line
+    .replace(/ allmulti \d+/, '')
+    .replace(/ minmtu \d+ maxmtu \d+/, '')
+    .replace(/ (?:tso_max_size|tso_max_segs|gro_max_size|gso_ipv4_max_size|gro_ipv4_max_size) \d+/g, '')
+    .replace(/ parentbus \S+ parentdev \S+/, '')
+    .replace(/promiscuity (\d+) {2}/, 'promiscuity $1 ');
+}
+
 /** `withVfs`: add the VF lines (ip link; ip addr only with -d, like iproute2). */
-export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
+export function rewriteText(text: string, pfs: PfView, withVfs = true, release: IprouteRelease = '6.1'): string {
   const out: string[] = [];
   let pending: readonly VfInfo[] | null = null;
   let inLab = false;
+  const vfText = (vf: VfInfo): string => vfinfoText(vf, release);
   const flush = (): void => {
-    if (pending) out.push(...pending.map(vfinfoText));
+    if (pending) out.push(...pending.map(vfText));
     pending = null;
   };
   for (const line of text.split('\n')) {
@@ -96,8 +116,13 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
       pending = inLab && withVfs ? (pfs.get(name) ?? null) : null;
       if (inLab && rest.includes('\\')) {
         // -o: one line per link, its lines joined by backslashes
-        const parts = rest.split('\\').map((p, i) => (i === 0 ? p : p.replace(KIND, '$1')));
-        const vfs = (pending ?? []).map((v) => vfinfoText(v));
+        // a physical device's details continue the link/ether segment (no kind segment of its own)
+        const parts = rest.split('\\').reduce<string[]>((acc, p, i) => {
+          if (i > 0 && KIND.test(p)) acc[acc.length - 1] += p.replace(KIND, '');
+          else acc.push(p);
+          return acc;
+        }, []);
+        const vfs = (pending ?? []).map(vfText);
         out.push([`${index}: ${name}: ${parts.join('\\').replace(/ link-netnsid \d+/, '')}`, ...vfs].join('\\'));
         pending = null;
         inLab = false;
@@ -118,8 +143,9 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
     if (inLab && line.trim() === '') continue;
     if (inLab && line.trim().startsWith('link/ether')) {
       out.push(line.replace(/ link-netnsid \d+/, ''));
-    } else if (inLab && KIND.test(line)) {
-      out.push(line.replace(KIND, '$1'));
+    } else if (inLab && KIND.test(line) && out.length > 0) {
+      // a physical device has no kind line: its details continue the link/ether line
+      out[out.length - 1] += line.replace(KIND, '');
     } else if (line.startsWith(' ') || line === '') {
       out.push(line);
     } else {
@@ -129,7 +155,7 @@ export function rewriteText(text: string, pfs: PfView, withVfs = true): string {
   }
   flush();
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out.join('\n');
+  return release === '4.11' ? out.map(detailsAs411).join('\n') : out.join('\n');
 }
 
 function readState(dir: string, key: string): string | undefined {
@@ -173,9 +199,10 @@ export function readPfView(runDir: string, pfDriver = 'ixgbe'): PfView {
 }
 
 if (import.meta.main) {
-  const [mode, vfs] = process.argv.slice(2);
+  const [mode, vfs, , releaseArg] = process.argv.slice(2);
+  const release: IprouteRelease = releaseArg === '4.11' ? '4.11' : '6.1';
   const input = readFileSync(0, 'utf8');
   const view = readPfView('/run/sriov-lab', process.env.LAB_PF_DRIVER);
-  const output = mode === '--json' ? rewriteJson(input, view, vfs !== '--no-vfs') : rewriteText(input, view, vfs !== '--no-vfs');
+  const output = mode === '--json' ? rewriteJson(input, view, vfs !== '--no-vfs') : rewriteText(input, view, vfs !== '--no-vfs', release);
   process.stdout.write(`${output}\n`);
 }

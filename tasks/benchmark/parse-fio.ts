@@ -1,4 +1,5 @@
-// Parser of `fio --output-format=json` (fio 3.x; older 2.x field names handled where they differ).
+// Parser of `fio --output-format=json` (fio 3.x; 2.x field names and missing fields handled where
+// they differ).
 // Pure: text in, one sample out. fio may print notes ("note: both iodepth >= 1 and synchronous I/O
 // engine ...") on stdout before the JSON; they are skipped.
 import { constants } from 'node:os';
@@ -37,16 +38,25 @@ function direction(job: Json, name: 'read' | 'write', where: string): FioDirecti
   const latNs = isObject(side.lat_ns) ? num(side.lat_ns, 'mean') : undefined;
   const latUs = isObject(side.lat) ? num(side.lat, 'mean') : undefined;
   const latMeanNs = latNs ?? (latUs === undefined ? undefined : latUs * 1000);
-  const ios = num(side, 'total_ios') ?? 0;
   if (iops === undefined || bwBytes === undefined || latMeanNs === undefined) {
     throw new Error(`fio JSON: ${where}.${name} lacks iops, bw_bytes or lat_ns.mean`);
+  }
+  // total_ios since fio 2.1.14 (stat.c); before, the count is iops × runtime (ms), which weighs a
+  // job's mean latency as well (CentOS 7's EPEL had fio 2.x).
+  const runtimeMs = num(side, 'runtime');
+  const ios = num(side, 'total_ios') ?? (runtimeMs === undefined ? undefined : Math.round((iops * runtimeMs) / 1000));
+  if (ios === undefined) {
+    throw new Error(`fio JSON: ${where}.${name} has neither total_ios nor runtime: its latency cannot be weighed against the other jobs'`);
   }
   return { iops, bwBytes, latMeanNs, ios };
 }
 
 /** Sums jobs (one with --group_reporting); latency is the mean weighted by completed I/Os. */
-function combine(parts: FioDirectionSample[]): FioDirectionSample {
+function combine(parts: FioDirectionSample[], name: string): FioDirectionSample {
   const ios = parts.reduce((n, p) => n + p.ios, 0);
+  if (ios === 0 && parts.some((p) => p.latMeanNs > 0)) {
+    throw new Error(`fio JSON: ${name} reports a latency but no I/Os to weigh it by (total_ios, or iops and runtime, are 0)`);
+  }
   const latMeanNs = ios > 0 ? parts.reduce((n, p) => n + p.latMeanNs * p.ios, 0) / ios : 0;
   return {
     iops: parts.reduce((n, p) => n + p.iops, 0),
@@ -74,5 +84,5 @@ export function parseFio(text: string): FioSample {
     }
     return { read: direction(job, 'read', `jobs[${i}]`), write: direction(job, 'write', `jobs[${i}]`) };
   });
-  return { read: combine(jobs.map((j) => j.read)), write: combine(jobs.map((j) => j.write)) };
+  return { read: combine(jobs.map((j) => j.read), 'read'), write: combine(jobs.map((j) => j.write), 'write') };
 }

@@ -6,7 +6,7 @@
 import { FatalError } from '../../core/errors.ts';
 import type { ContainerPlan } from '../../inventory/plan.ts';
 import { ensureLines, removeOwnedBlock } from '../parse/lines-file.ts';
-import { setLxcKeys, type LxcKeyValue } from '../parse/lxc-config.ts';
+import { setLegacyFirstNetwork, setLxcKeys, type LxcKeyValue } from '../parse/lxc-config.ts';
 import { lxcConfigKey, type LxcKeyStyle } from '../parse/lxc-version.ts';
 import { devicesAllowRule, type DeviceNode } from './devices.ts';
 import { AUTODEV_HOOK, START_HOST_HOOK } from './hooks.ts';
@@ -72,11 +72,19 @@ export function configuredText(current: string, i: ConfigInput): string {
       hint: 'install LXC 4 or later, or boot the node with the v1 (hybrid) cgroup hierarchy',
     });
   }
-  // The template's network (veth on a bridge) is replaced whole: its other keys (veth.pair, ...)
-  // make no sense for phys. Limits the plan no longer has are dropped.
-  const net = i.style === 'modern' ? String.raw`lxc\.net\.0\.` : String.raw`lxc\.network\.`;
-  const stale = new RegExp(String.raw`^(?:${net}|lxc\.cgroup2?\.(?:memory\.limit_in_bytes|memory\.max|cpuset\.cpus)$)`);
+  // The template's interface 0 (veth on a bridge) is replaced whole: its other keys (veth.pair,
+  // ...) make no sense for phys; its other interfaces stay. Limits the plan no longer has are dropped.
+  const limits = String.raw`lxc\.cgroup2?\.(?:memory\.limit_in_bytes|memory\.max|cpuset\.cpus)$`;
+  const keys = singleKeys(i);
   // The block is taken out and put back last, so keys the plan adds later land above it.
-  const edited = setLxcKeys(removeOwnedBlock(current, BLOCK).text, singleKeys(i), stale).text;
+  let edited = removeOwnedBlock(current, BLOCK).text;
+  if (i.style === 'modern') {
+    edited = setLxcKeys(edited, keys, new RegExp(String.raw`^(?:lxc\.net\.0\.|${limits})`)).text;
+  } else {
+    // LXC 1.x: interface 0 is the first lxc.network.type block (lxc-config.ts)
+    const isNet = (k: LxcKeyValue) => k.key.startsWith('lxc.network.');
+    edited = setLegacyFirstNetwork(edited, keys.filter(isNet)).text;
+    edited = setLxcKeys(edited, keys.filter((k) => !isNet(k)), new RegExp(String.raw`^${limits}`)).text;
+  }
   return ensureLines(edited, blockLines(i), { ownedBlock: BLOCK }).text;
 }

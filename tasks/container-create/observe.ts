@@ -4,13 +4,14 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
-import { parseIpLinkJson } from '../parse/ip-link.ts';
-import { parseLxcConfig } from '../parse/lxc-config.ts';
+import { ipArgv, iprouteOf, type Iproute } from '../iproute.ts';
+import { parseIpLink } from '../parse/ip-link.ts';
+import { defaultGateway, parseIpRoutes } from '../parse/ip-route.ts';
+import { lxcNetworkValue } from '../parse/lxc-config.ts';
 import { parseLxcInfo, type LxcInfo } from '../parse/lxc-info.ts';
 import { lxcConfigKey, lxcKeyStyle, parseLxcVersion, type LxcKeyStyle } from '../parse/lxc-version.ts';
-import type { StageOutputs } from '../stage.ts';
+import type { StageContext, StageOutputs } from '../stage.ts';
 import { findVf, readVfVerifyOutputs, VF_VERIFY_ID } from '../vf-verify/outputs.ts';
-import { defaultGateway, ipv4Addresses } from './addresses.ts';
 import { configuredText, type CgroupVersion } from './container-config.ts';
 import { parseStatDevice, statDeviceArgv, type DeviceNode } from './devices.ts';
 import { AUTODEV_HOOK, autodevHook, START_HOST_HOOK, startHostHook } from './hooks.ts';
@@ -20,6 +21,7 @@ import { classesAtRate, hasOurRootQdisc, rateCommands } from './traffic-limit.ts
 export const ATTACH_TIMEOUT_MS = 30_000;
 
 export interface NodeFacts {
+  iproute: Iproute;
   style: LxcKeyStyle;
   version: string;
   cgroup: CgroupVersion;
@@ -61,13 +63,14 @@ export interface ContainerView {
   inside: Inside | null;
 }
 
-export async function nodeFacts(host: Host): Promise<NodeFacts> {
+export async function nodeFacts(ctx: StageContext): Promise<NodeFacts> {
+  const { host } = ctx;
   const version = (await host.run(['lxc-create', '--version'])).stdout.trim();
   // cgroup.controllers at the root: the unified (v2-only) hierarchy. A hybrid node mounts v2 at
   // /sys/fs/cgroup/unified and its controllers are v1, whose keys lxc.cgroup.* are.
   const v2 = (await host.readFile('/sys/fs/cgroup/cgroup.controllers')) !== undefined;
   const lxcpath = (await host.run(['lxc-config', 'lxc.lxcpath'])).stdout.trim() || '/var/lib/lxc';
-  return { style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath };
+  return { iproute: await iprouteOf(ctx), style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath };
 }
 
 function plannedMac(plan: HostPlan, c: ContainerPlan): string {
@@ -88,7 +91,7 @@ function plannedMac(plan: HostPlan, c: ContainerPlan): string {
  */
 function resolveVf(outputs: Readonly<Record<string, StageOutputs>>, c: ContainerPlan, config: string | undefined, style: LxcKeyStyle, running: boolean): ContainerView['vf'] {
   const linkKey = lxcConfigKey(style, 'lxc.net.0.link');
-  const link = config === undefined ? undefined : parseLxcConfig(config).findLast((e) => e.key === linkKey)?.value;
+  const link = config === undefined ? undefined : lxcNetworkValue(config, 0, linkKey);
   const held = running && link !== undefined ? { netdev: link } : undefined;
   if (outputs[VF_VERIFY_ID] === undefined) return held ?? { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
   const vf = findVf(readVfVerifyOutputs(outputs), c.vf.pf, c.vf.index);
@@ -111,22 +114,23 @@ async function devices(host: Host, c: ContainerPlan): Promise<DeviceNode[]> {
   return nodes;
 }
 
-async function inside(host: Host, c: ContainerPlan, mac: string): Promise<Inside> {
-  const addrText = (await host.run(inNetns(c.name, ['ip', '-j', 'addr', 'show']), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout;
-  const vf = parseIpLinkJson(addrText).find((l) => l.address?.toLowerCase() === mac) ?? null;
+async function inside(host: Host, iproute: Iproute, c: ContainerPlan, mac: string): Promise<Inside> {
+  const addrText = (await host.run(inNetns(c.name, ipArgv(iproute, ['addr', 'show'])), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout;
+  const vf = parseIpLink(addrText).find((l) => l.address?.toLowerCase() === mac) ?? null;
   const ifname = vf?.ifname ?? null;
-  const routes = (await host.run(inNetns(c.name, ['ip', '-j', 'route', 'show', 'default']), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout;
+  const routes = parseIpRoutes((await host.run(inNetns(c.name, ipArgv(iproute, ['route', 'show', 'default'])), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout);
   let rateOk: boolean | null = null;
   let ourQdisc = false;
   if (ifname !== null) {
-    const qdisc = (await host.run(inNetns(c.name, ['tc', '-j', 'qdisc', 'show', 'dev', ifname]), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout;
+    const qdisc = (await host.run(inNetns(c.name, ['tc', 'qdisc', 'show', 'dev', ifname]), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout;
     ourQdisc = hasOurRootQdisc(qdisc);
     if (c.rate !== undefined) {
       const classes = ourQdisc ? (await host.run(inNetns(c.name, ['tc', 'class', 'show', 'dev', ifname]), { timeoutMs: ATTACH_TIMEOUT_MS })).stdout : '';
       rateOk = ourQdisc && classesAtRate(classes, c.rate);
     }
   }
-  return { ifname, addresses: ifname === null ? [] : ipv4Addresses(addrText, ifname), gateway: defaultGateway(routes), rateOk, ourQdisc };
+  const addresses = (vf?.addresses ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  return { ifname, addresses, gateway: defaultGateway(routes), rateOk, ourQdisc };
 }
 
 export async function observeContainer(host: Host, plan: HostPlan, outputs: Readonly<Record<string, StageOutputs>>, facts: NodeFacts, c: ContainerPlan): Promise<ContainerView> {
@@ -146,5 +150,5 @@ export async function observeContainer(host: Host, plan: HostPlan, outputs: Read
   const wanted = config === undefined || !('netdev' in vf)
     ? undefined
     : configuredText(config, { container: c, style: facts.style, cgroup: facts.cgroup, netdev: vf.netdev, mac, devices: nodes, dir, benchDir: plan.benchmark.fio.directory, rateHook });
-  return { plan: c, dir, configPath, config, wanted, vf, mac, hooks, info, inside: running ? await inside(host, c, mac) : null };
+  return { plan: c, dir, configPath, config, wanted, vf, mac, hooks, info, inside: running ? await inside(host, facts.iproute, c, mac) : null };
 }

@@ -90,7 +90,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
       ctx.log(`template patch ${patch.name}: ${s.reason}`);
     }
   }
-  const facts = await nodeFacts(ctx.host);
+  const facts = await nodeFacts(ctx);
   const views = await observeAll(ctx, facts);
   for (const v of views) plan.push(...containerPlan(v, diffs));
   if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
@@ -186,7 +186,7 @@ async function apply(ctx: StageContext): Promise<void> {
   await applyPatches(ctx);
   if (ctx.plan.containers.length === 0) return;
   readVfVerifyOutputs(ctx.outputs);
-  const facts = await nodeFacts(ctx.host);
+  const facts = await nodeFacts(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
   if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
 }
@@ -207,7 +207,7 @@ async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): P
 }
 
 async function verify(ctx: StageContext): Promise<ContainerCreateOutputs> {
-  return proven(ctx, await observeAll(ctx, await nodeFacts(ctx.host)));
+  return proven(ctx, await observeAll(ctx, await nodeFacts(ctx)));
 }
 
 /** The containers as observed, each running with its VF, address and limit, and reaching the peer. */

@@ -2,7 +2,7 @@
 // whose default class 1:11 sits under 1:1, both at the planned rate. The paper's commands left the
 // quantum to htb (rate / r2q), which is below one frame for small rates ("quantum of class 10001
 // is small") and above htb's limit for 10gbit; an explicit quantum avoids both.
-import { ParseError, excerpt } from '../parse/parse-error.ts';
+import { ParseError } from '../parse/parse-error.ts';
 
 // tc's rate units (tc/tc_util.c get_rate64), as the inventory schema accepts them: bits or bytes.
 const UNITS: Readonly<Record<string, number>> = {
@@ -33,18 +33,15 @@ export function rateCommands(ifname: string, rate: string): string[][] {
   ];
 }
 
-/** `tc -j qdisc show dev IF`: the root qdisc is our htb (handle 1:, default class 0x11). */
+/**
+ * `tc qdisc show dev IF` (text: every iproute2 release prints it; `tc -j` came with 4.15 and CentOS
+ * 7's 4.11 refuses it): the root qdisc is our htb, handle 1:, default class 11. tc/q_htb.c prints
+ * the default class in hex, "default 11" up to 4.x and "default 0x11" since.
+ */
 export function hasOurRootQdisc(text: string): boolean {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new ParseError(`tc -j qdisc output is not JSON: ${excerpt(text)}`);
-  }
-  if (!Array.isArray(data)) throw new ParseError(`tc -j qdisc output is not a list: ${excerpt(text)}`);
-  return data.some((q: unknown) => {
-    const o = q as { kind?: unknown; handle?: unknown; root?: unknown; options?: { default?: unknown } } | null;
-    return o !== null && o.root === true && o.kind === 'htb' && o.handle === '1:' && o.options?.default === '0x11';
+  return text.split('\n').some((line) => {
+    const m = /^qdisc htb 1: root\b.*\bdefault (?:0x)?([0-9a-f]+)\b/.exec(line);
+    return m !== null && Number.parseInt(m[1] as string, 16) === 0x11;
   });
 }
 

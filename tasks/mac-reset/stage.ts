@@ -1,6 +1,6 @@
 // Stage 8, mac-reset: every planned VF has its planned MAC, set from the PF side (`ip link set PF
 // vf N mac MAC`, each command awaited and checked) and re-applied at every boot by a oneshot unit.
-// The PF's VF table (`ip -j link show`, vfinfo_list) is the authority; a VF netdev still in the
+// The PF's VF table (`ip link show`, in JSON where the node's ip has it) is the authority; a VF netdev still in the
 // host namespace is set to the same address (the VF driver may keep its old one until reset). VFs
 // given to containers already carry the plan MAC as lxc.net.0.hwaddr (container-create), so the
 // end state is consistent on both sides.
@@ -9,7 +9,8 @@ import { commandLine } from '../../hosts/quote.ts';
 import { FatalError, NotReadyError, tail } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { unifiedDiff } from '../parse/diff.ts';
-import { findLink, parseIpLinkJson, type IpLink } from '../parse/ip-link.ts';
+import { ipArgv, iprouteOf } from '../iproute.ts';
+import { findLink, parseIpLink, type IpLink } from '../parse/ip-link.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { findVf, readVfVerifyOutputs, VF_VERIFY_ID } from '../vf-verify/outputs.ts';
 import { MAC_SCRIPT_PATH, MAC_UNIT_NAME, MAC_UNIT_PATH, macScript, macUnit } from './boot-files.ts';
@@ -84,7 +85,7 @@ async function fileDiff(host: Host, path: string, wanted: string): Promise<FileD
 
 async function observe(ctx: StageContext): Promise<Observed> {
   const { host, plan } = ctx;
-  const links = parseIpLinkJson((await host.run(['ip', '-j', 'link', 'show'])).stdout);
+  const links = parseIpLink((await host.run(ipArgv(await iprouteOf(ctx), ['link', 'show']))).stdout);
   const files = [
     await fileDiff(host, MAC_SCRIPT_PATH, macScript(plan.name, activePfs(plan))),
     await fileDiff(host, MAC_UNIT_PATH, macUnit()),

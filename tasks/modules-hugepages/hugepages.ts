@@ -2,7 +2,7 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HugepagesPlan } from '../../inventory/plan.ts';
-import { hasHugetlbfsMount, parseFindmntJson } from '../parse/findmnt.ts';
+import { hasHugetlbfsMount, mountsAt, parseProcMounts } from '../parse/findmnt.ts';
 
 const POOL = { '2M': 'hugepages-2048kB', '1G': 'hugepages-1048576kB' } as const;
 
@@ -18,9 +18,9 @@ export interface HugepagesNow {
 }
 
 async function mountsOn(host: Host, target: string) {
-  // findmnt exits 1 with no output when nothing is mounted there.
-  const result = await host.exec(['findmnt', '-J', '--mountpoint', target]);
-  return result.code === 0 && result.stdout.trim() !== '' ? parseFindmntJson(result.stdout) : [];
+  const text = await host.readFile('/proc/mounts');
+  if (text === undefined) throw new FatalError(`${host.name}: cannot read /proc/mounts`, { hint: 'check that /proc is mounted on the node' });
+  return mountsAt(parseProcMounts(text), target);
 }
 
 export async function readReserved(host: Host): Promise<number> {

@@ -86,3 +86,49 @@ export function setLxcKeys(text: string, entries: readonly LxcKeyValue[], remove
   const result = out.join('\n');
   return { text: result, changed: result !== text };
 }
+
+// LXC before 2.1 numbers no interfaces: every `lxc.network.type` line starts the next one, and the
+// `lxc.network.*` lines after it configure that one (lxc.container.conf(5) of LXC 1.0). So the
+// first block is interface 0. Since 2.1 the index is in the key (`lxc.net.0.*`).
+const LEGACY_NET = /^lxc\.network\./;
+const LEGACY_TYPE = 'lxc.network.type';
+
+/** The 0-based line range of legacy interface `index`: its type line up to the next one. */
+function legacyBlock(entries: readonly LxcConfigEntry[], index: number, lineCount: number): { start: number; end: number } | undefined {
+  const starts = entries.filter((e) => e.key === LEGACY_TYPE).map((e) => e.line - 1);
+  const start = starts[index];
+  return start === undefined ? undefined : { start, end: starts[index + 1] ?? lineCount };
+}
+
+/**
+ * The value of `key` of interface `index`: `lxc.net.N.<key>` (LXC >= 2.1: pass the full key) or,
+ * for a legacy key `lxc.network.<key>`, the last such line of the index-th `lxc.network.type` block.
+ */
+export function lxcNetworkValue(text: string, index: number, key: string): string | undefined {
+  const entries = parseLxcConfig(text);
+  if (!LEGACY_NET.test(key)) return entries.findLast((e) => e.key === key)?.value;
+  const block = legacyBlock(entries, index, text.split('\n').length);
+  if (!block) return undefined;
+  return entries.findLast((e) => e.key === key && e.line - 1 >= block.start && e.line - 1 < block.end)?.value;
+}
+
+/**
+ * setLxcKeys for interface 0 of a legacy config: the `lxc.network.*` entries are set inside the
+ * first `lxc.network.type` block only (other `lxc.network.*` lines of that block removed), so the
+ * interfaces after it stay as they are; without any block, they start one at the end.
+ */
+export function setLegacyFirstNetwork(text: string, entries: readonly LxcKeyValue[]): EditResult {
+  const lines = text.split('\n');
+  const block = legacyBlock(parseLxcConfig(text), 0, lines.length);
+  if (!block) return setLxcKeys(text, entries);
+  // keys added to a block followed by another go after its last line, not after the blank lines
+  if (block.end < lines.length) while (block.end - 1 > block.start && lines[block.end - 1]?.trim() === '') block.end -= 1;
+  // setLxcKeys adds missing keys before a final newline: a block followed by another gets one
+  // for the edit, taken off after; the last block already ends with the file's.
+  const last = block.end === lines.length;
+  const inside = lines.slice(block.start, block.end).join('\n') + (last ? '' : '\n');
+  const set = setLxcKeys(inside, entries, LEGACY_NET).text;
+  const edited = last ? set : set.replace(/\n$/, '');
+  const result = [...lines.slice(0, block.start), edited, ...lines.slice(block.end)].join('\n');
+  return { text: result, changed: result !== text };
+}

@@ -48,7 +48,7 @@ async function patchNow(host: Host, patch: TemplatePatch): Promise<PatchNow> {
 }
 
 async function observe(ctx: StageContext): Promise<Observed> {
-  const lxcpath = ctx.plan.containers.length === 0 ? '' : (await nodeFacts(ctx.host)).lxcpath;
+  const lxcpath = ctx.plan.containers.length === 0 ? '' : (await nodeFacts(ctx)).lxcpath;
   const containers: ContainerNow[] = [];
   for (const c of ctx.plan.containers) containers.push(await containerNow(ctx.host, lxcpath, c.name));
   const patches: PatchNow[] = [];

@@ -22,7 +22,7 @@ export interface Finding {
 export interface PfObservation {
   plan: PfPlan;
   sysfs: SysfsSurvey;
-  /** The PF as `ip -j link show` lists it (with its vfinfo_list); undefined when absent. */
+  /** The PF as `ip link show` lists it (with its VF table); undefined when absent. */
   link: IpLink | undefined;
   /** PCI addresses lspci -Dnn lists as "Virtual Function". */
   lspciVfs: ReadonlySet<string>;
@@ -36,7 +36,7 @@ export interface VfReport {
   /** The VF's netdev in the host namespace; null when it is in a container (or not there yet). */
   netdev: string | null;
   pci: string;
-  /** The VF's MAC as its PF reports it (vfinfo_list), the authority for mac-reset. */
+  /** The VF's MAC as its PF reports it (its VF table), the authority for mac-reset. */
   mac: string | null;
 }
 
@@ -126,7 +126,7 @@ function vfFindings(o: PfObservation): Finding[] {
   } else if (o.link.vfs.length < Math.min(plan.vfs, sysfs.numVfs ?? 0)) {
     findings.push({
       kind: 'settling',
-      message: `${plan.name}: ip link lists ${o.link.vfs.length} VFs in its vfinfo_list, sysfs ${sysfs.numVfs}`,
+      message: `${plan.name}: ip link lists ${o.link.vfs.length} VFs in its VF table, sysfs ${sysfs.numVfs}`,
       hint: `ip link show ${plan.name}`,
     });
   }

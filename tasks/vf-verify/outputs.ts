@@ -1,12 +1,15 @@
 // The outputs of vf-verify as later stages read them from the checkpoint (ctx.outputs): which
 // netdev and PCI function each planned VF is, and its MAC as the PF reports it.
 import { FatalError } from '../../core/errors.ts';
+import type { Iproute } from '../iproute.ts';
 import type { StageOutputs } from '../stage.ts';
 import type { VfReport } from './assess.ts';
 
 export const VF_VERIFY_ID = 'vf-verify';
 
 export type VfVerifyOutputs = {
+  /** The node's iproute2 as vf-verify found it (mac-reset and container-create read it back). */
+  iproute: Iproute;
   pfs: { name: string; pci: string | null; vfs: VfReport[] }[];
 };
 
@@ -26,7 +29,7 @@ function isOutputs(o: StageOutputs): o is StageOutputs & VfVerifyOutputs {
 }
 
 /** vf-verify's outputs from the checkpoint; a clear error when that stage has not run. */
-export function readVfVerifyOutputs(outputs: Readonly<Record<string, StageOutputs>>): VfVerifyOutputs {
+export function readVfVerifyOutputs(outputs: Readonly<Record<string, StageOutputs>>): Pick<VfVerifyOutputs, 'pfs'> {
   const o = outputs[VF_VERIFY_ID];
   if (o === undefined || !isOutputs(o)) {
     throw new FatalError(`the outputs of ${VF_VERIFY_ID} are missing from the checkpoint: it tells which netdev each VF is`, {
@@ -37,6 +40,6 @@ export function readVfVerifyOutputs(outputs: Readonly<Record<string, StageOutput
 }
 
 /** The VF `index` of `pf` in vf-verify's outputs. */
-export function findVf(outputs: VfVerifyOutputs, pf: string, index: number): VfReport | undefined {
+export function findVf(outputs: Pick<VfVerifyOutputs, 'pfs'>, pf: string, index: number): VfReport | undefined {
   return outputs.pfs.find((p) => p.name === pf)?.vfs.find((v) => v.index === index);
 }

@@ -9,7 +9,8 @@ import { DEFAULT_TIMINGS, retryTransient, type RetryPolicy } from '../../core/re
 import type { HostPlan } from '../../inventory/plan.ts';
 import { parseCmdline, normalizeKey } from '../parse/cmdline.ts';
 import { unifiedDiff } from '../parse/diff.ts';
-import { findLink, parseIpLinkJson } from '../parse/ip-link.ts';
+import { findLink, parseIpLink } from '../parse/ip-link.ts';
+import { ipArgv, probeIproute, type Iproute } from '../iproute.ts';
 import { parseLspci } from '../parse/lspci.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../stage.ts';
 import { assessPf, type Finding, type PfAssessment } from './assess.ts';
@@ -19,6 +20,7 @@ import { describeOwners, vfOwners } from './resize.ts';
 import { parseSysfsSurvey, sysfsSurveyArgv, type SysfsSurvey } from './sysfs-survey.ts';
 
 interface Observed {
+  iproute: Iproute;
   pfs: { assessment: PfAssessment; sysfs: SysfsSurvey }[];
   /**
    * The rules file as it is and as it should be (wanted undefined: should not exist); `known` is
@@ -29,10 +31,10 @@ interface Observed {
 
 const numVfsPath = (pf: string) => `/sys/class/net/${pf}/device/sriov_numvfs`;
 
-async function observe(host: Host, plan: HostPlan): Promise<Observed> {
+async function observe(host: Host, plan: HostPlan, iproute: Iproute): Promise<Observed> {
   const lspci = parseLspci((await host.run(['lspci', '-Dnn'])).stdout);
   const lspciVfs = new Set(lspci.filter((d) => d.isVirtualFunction).map((d) => d.address));
-  const links = parseIpLinkJson((await host.run(['ip', '-j', 'link', 'show'])).stdout);
+  const links = parseIpLink((await host.run(ipArgv(iproute, ['link', 'show']))).stdout);
   const maxVfsKey = normalizeKey(`${plan.driver.pfModule}.max_vfs`);
   const maxVfs = parseCmdline((await host.readFile('/proc/cmdline')) ?? '').findLast((p) => normalizeKey(p.key) === maxVfsKey);
   const pfs: Observed['pfs'] = [];
@@ -54,7 +56,7 @@ async function observe(host: Host, plan: HostPlan): Promise<Observed> {
   const wanted = persisted.length === 0 || !known
     ? undefined
     : udevRules(persisted.map((pf, i) => ({ pf: pf.name, pci: pcis[i] as string, vfs: pf.vfs })));
-  return { pfs, rules: { current: await host.readFile(UDEV_RULES_PATH), wanted, known } };
+  return { iproute, pfs, rules: { current: await host.readFile(UDEV_RULES_PATH), wanted, known } };
 }
 
 const findings = (o: Observed, kind: Finding['kind']): Finding[] => o.pfs.flatMap((p) => p.assessment.findings.filter((f) => f.kind === kind));
@@ -87,7 +89,7 @@ function doneReason(o: Observed, plan: HostPlan): string {
 }
 
 async function check(ctx: StageContext): Promise<CheckResult> {
-  const o = await observe(ctx.host, ctx.plan);
+  const o = await observe(ctx.host, ctx.plan, await probeIproute(ctx.host));
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
   const plan = findings(o, 'fixable').map((f) => `${f.message}: write sriov_numvfs (0 first when other VFs exist)`);
@@ -160,10 +162,10 @@ async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Pr
 }
 
 /** Waits for the VFs to settle; what is still missing when the policy runs out is fatal. */
-async function awaitVfs(ctx: StageContext, policy: RetryPolicy): Promise<Observed> {
+async function awaitVfs(ctx: StageContext, policy: RetryPolicy, iproute: Iproute): Promise<Observed> {
   try {
     return await retryTransient(async () => {
-      const o = await observe(ctx.host, ctx.plan);
+      const o = await observe(ctx.host, ctx.plan, iproute);
       requireSettled(o);
       return o;
     }, policy, undefined, ctx.signal);
@@ -174,12 +176,13 @@ async function awaitVfs(ctx: StageContext, policy: RetryPolicy): Promise<Observe
 }
 
 async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
-  const o = await observe(ctx.host, ctx.plan);
+  const iproute = await probeIproute(ctx.host);
+  const o = await observe(ctx.host, ctx.plan, iproute);
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
   const stopped: string[] = [];
   for (const entry of o.pfs) stopped.push(...(await setVfCount(ctx, entry)));
-  const settled = await awaitVfs(ctx, policy);
+  const settled = await awaitVfs(ctx, policy, iproute);
   for (const name of stopped) {
     ctx.log(`starting ${name} again on its VF`);
     const r = await ctx.host.exec(['lxc-start', '-n', name, '-d']);
@@ -196,11 +199,11 @@ async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
 }
 
 function outputsOf(o: Observed): VfVerifyOutputs {
-  return { pfs: o.pfs.map(({ assessment, sysfs }) => ({ name: assessment.name, pci: sysfs.pci, vfs: assessment.vfs })) };
+  return { iproute: o.iproute, pfs: o.pfs.map(({ assessment, sysfs }) => ({ name: assessment.name, pci: sysfs.pci, vfs: assessment.vfs })) };
 }
 
 async function verify(ctx: StageContext): Promise<VfVerifyOutputs> {
-  const o = await observe(ctx.host, ctx.plan);
+  const o = await observe(ctx.host, ctx.plan, await probeIproute(ctx.host));
   requireSettled(o);
   return outputsOf(o);
 }

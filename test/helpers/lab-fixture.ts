@@ -17,6 +17,7 @@ import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import type { HostPlan, NicModel } from '../../inventory/plan.ts';
 import { resolveNic } from '../../inventory/nic-resolve.ts';
+import { findLink, parseIpLink } from '../../tasks/parse/ip-link.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const NODE = 'node1';
@@ -253,22 +254,19 @@ export function bootCount(lab: Lab): number {
   return nodePower(lab.dir, lab.plan.name)?.boots ?? 0;
 }
 
-interface IpLink {
-  ifname: string;
-  address?: string;
-  vfinfo_list?: { vf: number; address: string; vlan_list?: { vlan?: number; qos?: number }[]; rate?: { max_tx: number }; spoofchk?: boolean; trust?: boolean; link_state?: string }[];
+/** The VF table of `pf` from the text of `ip link show PF` on the node, read by the tool's parser. */
+export async function vfTable(lab: Lab, pf: string) {
+  const link = findLink(parseIpLink(await onNode(lab, ['ip', 'link', 'show', pf])), pf);
+  return [...(link?.vfs ?? [])].sort((a, b) => a.vf - b.vf);
 }
 
-/** The VF table of `pf` as `ip -j link show PF` prints it on the node. */
-export async function vfTable(lab: Lab, pf: string): Promise<NonNullable<IpLink['vfinfo_list']>> {
-  const [link] = JSON.parse(await onNode(lab, ['ip', '-j', 'link', 'show', pf])) as IpLink[];
-  return [...(link?.vfinfo_list ?? [])].sort((a, b) => a.vf - b.vf);
-}
-
-/** The MACs of the VFs of `pf` in VF order, from `ip -j link show PF` on the node. */
+/**
+ * The MACs of the VFs of `pf` in VF order, from the text of `ip link show PF` on the node: every
+ * flavour prints it (CentOS 7's iproute 4.11 has no -j), read by the tool's parser of real samples.
+ */
 export async function vfMacs(lab: Lab, pf: string): Promise<string[]> {
-  const [link] = JSON.parse(await onNode(lab, ['ip', '-j', 'link', 'show', pf])) as IpLink[];
-  return [...(link?.vfinfo_list ?? [])].sort((a, b) => a.vf - b.vf).map((v) => v.address.toLowerCase());
+  const link = findLink(parseIpLink(await onNode(lab, ['ip', 'link', 'show', pf])), pf);
+  return [...(link?.vfs ?? [])].sort((a, b) => a.vf - b.vf).map((v) => v.mac);
 }
 
 /** The planned MACs of every PF, from the inventory. */
@@ -284,7 +282,7 @@ export async function allVfMacs(lab: Lab): Promise<Record<string, string[]>> {
 
 /** Netdev name → MAC in the node's own network namespace. */
 export async function nodeNetdevMacs(lab: Lab): Promise<Map<string, string>> {
-  const links = JSON.parse(await onNode(lab, ['ip', '-j', 'link'])) as IpLink[];
+  const links = parseIpLink(await onNode(lab, ['ip', 'link', 'show']));
   return new Map(links.map((l) => [l.ifname, (l.address ?? '').toLowerCase()]));
 }
 
@@ -314,7 +312,7 @@ export async function nodeFiles(lab: Lab, paths: readonly string[]): Promise<str
 export async function assertProvisioned(t: ExecutionContext, lab: Lab): Promise<void> {
   const { plan } = lab;
   const planned = plannedMacs(plan);
-  t.deepEqual(await allVfMacs(lab), planned, 'vfinfo_list of each PF: the planned VFs with the inventory MACs');
+  t.deepEqual(await allVfMacs(lab), planned, 'the VF table of each PF (ip link show): the planned VFs with the inventory MACs');
 
   const hostNetdevs = await nodeNetdevMacs(lab);
   for (const c of plan.containers) {

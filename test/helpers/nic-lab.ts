@@ -24,6 +24,6 @@ export function editedLab(lab: Lab, name: string, edit: (pf: Record<string, unkn
 /** The planned VF settings of enp4s0f0 are what its PF reports. */
 export async function assertVfSettings(t: ExecutionContext, lab: Lab): Promise<void> {
   const table = await vfTable(lab, 'enp4s0f0');
-  t.like(table[0], { vf: 0, vlan_list: [{ vlan: 10, qos: 2 }], rate: { max_tx: 1000 }, spoofchk: true, trust: true, link_state: 'enable' }, 'VF 0 has every planned setting');
+  t.like(table[0], { vf: 0, vlan: 10, qos: 2, maxTxRate: 1000, spoofchk: true, trust: true, linkState: 'enable' }, 'VF 0 has every planned setting');
   t.true(table.slice(1).every((v) => v.spoofchk === false), `the other VFs have spoof checking off: ${JSON.stringify(table.slice(1))}`);
 }

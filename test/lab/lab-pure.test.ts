@@ -11,7 +11,8 @@ import { chooseBoot, cmdlineParams, panicSeconds, type BootInputs } from '../../
 import { grubWords, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar, GRUBENV_SIZE } from '../../lab/grub.ts';
 import { labLayout, nodeLayout } from '../../lab/layout.ts';
 import { subnetRouted } from '../../lab/network.ts';
-import { rewriteJson, rewriteText, type PfView, type VfInfo } from '../../lab/node/ip-output.ts';
+import { detailsAs411, rewriteJson, rewriteText, type PfView, type VfInfo } from '../../lab/node/ip-output.ts';
+import { findLink, parseIpLink } from '../../tasks/parse/ip-link.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/lab/${name}`, import.meta.url), 'utf8');
 const debianCfg = fixture('grub-debian12.cfg');
@@ -175,10 +176,25 @@ test('lab: ip link show (text, -d, -br, -o): vf lines under the PF, names withou
   const oneline = rewriteText(fixture('ip-o-d-link-show.raw.txt'), view).split('\n');
   t.is(oneline.length, fixture('ip-o-d-link-show.raw.txt').trim().split('\n').length);
   const pf = oneline.find((l) => l.startsWith('2: '));
-  t.regex(pf ?? '', /^2: enp4s0f0: <.*\\ {4}addrgenmode eui64 .*\\ {4}vf 0 {5}link\/ether 02:09:c0:02:00:00 .*\\ {4}vf 1 /);
+  // a physical NIC's details continue its link/ether segment: no kind segment
+  t.regex(pf ?? '', /^2: enp4s0f0: <[^\\]*\\ {4}link\/ether 90:e2:ba:\S+ brd \S+ promiscuity \d+ [^\\]*addrgenmode eui64 [^\\]*\\ {4}vf 0 {5}link\/ether 02:09:c0:02:00:00 .*\\ {4}vf 1 /);
   t.notRegex(pf ?? '', /link-netnsid|veth/);
-  t.regex(oneline.find((l) => l.includes('enp4s16:')) ?? '', /\\ {4}addrgenmode/);
+  t.regex(oneline.find((l) => l.includes('enp4s16:')) ?? '', /^[^\\]*\\ {4}link\/ether [^\\]*addrgenmode/);
   t.notRegex(oneline.join('\n'), /@|macvlan/);
+});
+
+test('lab: iproute 4.11 text (centos7): vf N MAC lines, -d without the fields 4.12+ added', (t) => {
+  const text = rewriteText(fixture('ip-link-show.raw.txt'), view, true, '4.11');
+  // ip/ipaddress.c print_vfinfo at v4.11.0
+  t.regex(text, /\n {4}link\/ether 90:e2:ba:04:02:00 brd ff:ff:ff:ff:ff:ff\n {4}vf 0 MAC 02:09:c0:02:00:00, spoof checking on, link-state auto, trust off, query_rss off\n {4}vf 1 MAC d6:d6:d6:54:f9:f8, /);
+  t.notRegex(text, /vf \d+ +link\/ether/);
+  const details = rewriteText(fixture('ip-d-link-show.raw.txt'), view, true, '4.11');
+  t.notRegex(details, /allmulti|minmtu|maxmtu|tso_max|gro_max|parentbus/);
+  t.regex(details, /^ {4}link\/ether 90:e2:ba:04:02:00 brd ff:ff:ff:ff:ff:ff promiscuity \d+ addrgenmode eui64 numtxqueues \d+ numrxqueues \d+ gso_max_size \d+ gso_max_segs \d+ $/m);
+  t.is(detailsAs411('    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 '),
+    '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 ');
+  // what the tool's parser reads from it: the same VFs as from 6.1's JSON
+  t.deepEqual(findLink(parseIpLink(text), 'enp4s0f0')?.vfs.map((v) => [v.vf, v.mac]), [[0, '02:09:c0:02:00:00'], [1, 'd6:d6:d6:54:f9:f8']]);
 });
 
 test('lab: layout: names and addresses derive from the slot', (t) => {

@@ -71,6 +71,26 @@ test('fio: all seven captured tests parse', (t) => {
   }
 });
 
+test('fio 2.1.11 (no total_ios, bw in KiB/s, lat in µs): four jobs summed, latency weighted by iops × runtime, not 0', (t) => {
+  const sample = parseFio(fixture('bench/fio-2.1.11-4jobs-no-total-ios.json'));
+  t.is(sample.read.iops, 20);
+  t.is(sample.read.bwBytes, 4 * 21 * 1024);
+  // per job 5 IOPS × ~2120 s: ~10600 I/Os each
+  t.is(sample.read.ios, [2127550, 2119748, 2114297, 2126510].reduce((n, ms) => n + Math.round((5 * ms) / 1000), 0));
+  t.true(Math.abs(sample.read.latMeanNs - 255_083) < 10, `weighted mean of 255.56, 254.87, 254.48, 255.42 µs: ${sample.read.latMeanNs}`);
+  t.deepEqual(sample.write, { iops: 0, bwBytes: 0, latMeanNs: 0, ios: 0 });
+});
+
+test('fio without total_ios nor runtime, or a latency with no I/Os to weigh it, is refused', (t) => {
+  const doc = JSON.parse(fixture('bench/fio-2.1.11-4jobs-no-total-ios.json')) as { jobs: { read: Record<string, unknown> }[] };
+  const noRuntime = structuredClone(doc);
+  delete noRuntime.jobs[0]!.read.runtime;
+  t.throws(() => parseFio(JSON.stringify(noRuntime)), { message: /jobs\[0\]\.read has neither total_ios nor runtime/ });
+  const noIops = structuredClone(doc);
+  for (const job of noIops.jobs) job.read.iops = 0;
+  t.throws(() => parseFio(JSON.stringify(noIops)), { message: /read reports a latency but no I\/Os/ });
+});
+
 test('fio: a note printed before the JSON is skipped', (t) => {
   const text = fixture('bench/fio-psync-note.json');
   t.true(text.startsWith('note: both iodepth'));

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseLxcInfo } from '../../tasks/parse/lxc-info.ts';
 import { parseLxcVersion, lxcKeyStyle, lxcConfigKey } from '../../tasks/parse/lxc-version.ts';
-import { parseLxcConfig, setLxcKeys } from '../../tasks/parse/lxc-config.ts';
+import { lxcNetworkValue, parseLxcConfig, setLegacyFirstNetwork, setLxcKeys } from '../../tasks/parse/lxc-config.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
@@ -113,4 +113,41 @@ test("legacy config of the paper's CentOS container, edited with legacy key name
 test('appends to a file without final newline and to an empty file', (t) => {
   t.is(setLxcKeys('lxc.arch = x86_64', [{ key: 'lxc.start.auto', value: '1' }]).text, 'lxc.arch = x86_64\nlxc.start.auto = 1\n');
   t.is(setLxcKeys('', [{ key: 'lxc.start.auto', value: '1' }]).text, 'lxc.start.auto = 1\n');
+});
+
+test('LXC 1.x: each lxc.network.type starts the next interface, the first block is interface 0', (t) => {
+  const text = fixture('lxc-config-lxc1-two-networks.txt');
+  t.is(lxcNetworkValue(text, 0, 'lxc.network.link'), 'lanbr0');
+  t.is(lxcNetworkValue(text, 1, 'lxc.network.link'), 'wanbr0');
+  t.is(lxcNetworkValue(text, 0, 'lxc.network.name'), undefined, 'interface 1 names itself eth1, interface 0 has no name');
+  t.is(lxcNetworkValue(text, 1, 'lxc.network.name'), 'eth1');
+  t.is(lxcNetworkValue(text, 2, 'lxc.network.link'), undefined);
+  t.is(lxcNetworkValue('lxc.net.0.link = enp4s16\nlxc.net.1.link = br0\n', 0, 'lxc.net.0.link'), 'enp4s16');
+});
+
+test('LXC 1.x: interface 0 is set inside the first block; the second interface stays as it was', (t) => {
+  const text = fixture('lxc-config-lxc1-two-networks.txt');
+  const entries = [
+    { key: 'lxc.network.type', value: 'phys' },
+    { key: 'lxc.network.link', value: 'enp4s16' },
+    { key: 'lxc.network.name', value: 'eth0' },
+    { key: 'lxc.network.hwaddr', value: '02:09:c0:01:00:00' },
+    { key: 'lxc.network.flags', value: 'up' },
+  ];
+  const edited = setLegacyFirstNetwork(text, entries);
+  t.true(edited.changed);
+  t.is(edited.text, [
+    'lxc.network.type = phys',
+    'lxc.network.link = enp4s16',
+    '#lxc.network.link=lxcbr0',
+    'lxc.network.flags=up',
+    'lxc.network.hwaddr = 02:09:c0:01:00:00',
+    'lxc.network.name = eth0',
+    '',
+    ...text.split('\n').slice(6),
+  ].join('\n'));
+  t.is(lxcNetworkValue(edited.text, 1, 'lxc.network.link'), 'wanbr0');
+  t.false(setLegacyFirstNetwork(edited.text, entries).changed, 'idempotent');
+  const none = setLegacyFirstNetwork('lxc.utsname = c1\n', entries.slice(0, 2));
+  t.is(none.text, 'lxc.utsname = c1\nlxc.network.type = phys\nlxc.network.link = enp4s16\n', 'no interface yet: one is started at the end');
 });

@@ -5,6 +5,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { answerIproute } from '../helpers/iproute.ts';
 
 // The container of these tests ran for real on the development VM: a busybox container owning a
 // macvlan that stands in for the VF (test/fixtures/stages/container/README.md).
@@ -35,7 +36,7 @@ ${container}
 ${extra}`;
 
 const VF_OUTPUTS = {
-  'vf-verify': { pfs: [{ name: 'sxt-pf', pci: null, vfs: [{ index: 0, netdev: 'sxt-vf0', pci: '0000:04:10.0', mac: '02:00:00:00:0a:10' }] }] },
+  'vf-verify': { iproute: { version: '6.1.0', json: true }, pfs: [{ name: 'sxt-pf', pci: null, vfs: [{ index: 0, netdev: 'sxt-vf0', pci: '0000:04:10.0', mac: '02:00:00:00:0a:10' }] }] },
 };
 
 function context(host: FakeHost, yaml = inventory(), outputs: StageContext['outputs'] = VF_OUTPUTS): StageContext & { logs: string[] } {
@@ -58,6 +59,7 @@ const attach = (...argv: string[]) => ['lxc-attach', '-n', 'sxt-c1', '-s', 'NETW
 /** A node answering with the outputs captured while the container was created and run for real. */
 function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
   const host = new FakeHost('node1', files);
+  answerIproute(host);
   host
     .on(['lxc-create', '--version'], { stdout: f('lxc-create-version-5.0.2.txt') })
     .on(['systemctl', 'is-enabled', 'lxc.service'], () => (state.autostart ? { stdout: f('is-enabled-lxc-enabled.stdout') } : { code: 1, stdout: f('is-enabled-lxc-disabled.stdout') }))
@@ -85,7 +87,7 @@ function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
     .on(attach('ip', '-j', 'addr', 'show'), () => ({ stdout: f(state.address ? 'ip-j-addr-with-address.json' : 'ip-j-addr-no-address.json') }))
     .on(attach('ip', '-j', 'route', 'show', 'default'), () => ({ stdout: f(state.route ? 'ip-j-route-default.json' : 'ip-j-route-none.json') }))
     // The start-host hook sets the rate at every start.
-    .on(attach('tc', '-j', 'qdisc', 'show', 'dev', 'eth0'), { stdout: f('tc-j-qdisc-htb.json') })
+    .on(attach('tc', 'qdisc', 'show', 'dev', 'eth0'), { stdout: f('tc-qdisc-htb-iproute2-6.1.txt') })
     .on(attach('tc', 'class', 'show', 'dev', 'eth0'), { stdout: f('tc-class-htb-1gbit.txt') })
     .on(attach('ip', 'addr', 'replace', '192.0.2.11/24', 'dev', 'eth0'), () => {
       state.address = true;

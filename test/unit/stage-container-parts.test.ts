@@ -1,5 +1,4 @@
 import test from 'ava';
-import { defaultGateway, ipv4Addresses } from '../../tasks/container-create/addresses.ts';
 import { configuredText, type ConfigInput } from '../../tasks/container-create/container-config.ts';
 import { devicesAllowRule, parseStatDevice } from '../../tasks/container-create/devices.ts';
 import { autodevHook, startHostHook } from '../../tasks/container-create/hooks.ts';
@@ -110,14 +109,10 @@ test('tc: an explicit quantum (the paper 1kbps example warned "quantum is small"
   t.true(classesAtRate(f('tc-class-htb-1kbps.txt'), '1kbps'));
   t.true(classesAtRate(f('tc-class-htb-1gbit.txt'), '1gbit'));
   t.false(classesAtRate(f('tc-class-htb-1gbit.txt'), '10gbit'));
-  t.true(hasOurRootQdisc(f('tc-j-qdisc-htb.json')));
-  t.false(hasOurRootQdisc(f('tc-j-qdisc-noqueue.json')));
+  t.true(hasOurRootQdisc(f('tc-qdisc-htb-iproute2-6.1.txt')), 'iproute2 6.1: default 0x11');
+  t.true(hasOurRootQdisc(f('tc-qdisc-htb-iproute-4.11.txt')), 'iproute 4.11: default 11');
+  t.false(hasOurRootQdisc(f('tc-qdisc-noqueue-iproute2-6.1.txt')));
+  t.false(hasOurRootQdisc('qdisc htb 1: root refcnt 2 r2q 10 default 1 direct_packets_stat 0 direct_qlen 1000'), 'another default class');
   t.is(startHostHook('sxt-c1', rateCommands('eth0', '1gbit')), f('hook-start-host-1gbit.sh'));
 });
 
-test('addresses and the default route from real ip -j output in the container', (t) => {
-  t.deepEqual(ipv4Addresses(f('ip-j-addr-with-address.json'), 'eth0'), ['192.0.2.11/24']);
-  t.deepEqual(ipv4Addresses(f('ip-j-addr-no-address.json'), 'eth0'), []);
-  t.is(defaultGateway(f('ip-j-route-default.json')), '192.0.2.1');
-  t.is(defaultGateway(f('ip-j-route-none.json')), null);
-});

@@ -10,6 +10,7 @@ import type { StageContext } from '../../tasks/stage.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { answerIproute } from '../helpers/iproute.ts';
 
 // The paper's node and its MACs (inventory.example.yaml); the PF's VF table is the synthesised
 // `ip -j link show` of test/fixtures/parse, other outputs are in test/fixtures/stages/mac/README.md.
@@ -21,6 +22,7 @@ const RANDOM = '6a:1f:0e:33:42:d1';
 
 const VF_OUTPUTS = {
   'vf-verify': {
+    iproute: { version: '6.1.0', json: true },
     pfs: plan.pfs.map((pf, p) => ({
       name: pf.name,
       pci: `0000:04:00.${p}`,
@@ -53,6 +55,7 @@ interface NodeState {
 /** `first` adds rules that take precedence over the node's usual answers. */
 function node(state: NodeState, files: Record<string, string> = {}, first: (host: FakeHost) => void = () => {}): FakeHost {
   const host = new FakeHost('p01001534852033', files);
+  answerIproute(host);
   first(host);
   host
     .on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink((pf, vf, planned) => state.macs.get(`${pf}/${vf}`) ?? planned) }))

@@ -42,13 +42,16 @@ interface NodeState {
   mountPoint: 'missing' | 'empty' | 'full' | 'symlink';
 }
 
-/** A node answering like the Debian 12 VM did: findmnt, sysctl, mkdir and mount. */
+// /proc/mounts captured with the paper's hugetlbfs on /mnt/huge (test/fixtures/parse), and the same
+// without it (before the mount), and with a tmpfs there instead.
+const MOUNTED = fixture('parse/proc-mounts-hugetlbfs.txt');
+const UNMOUNTED = MOUNTED.split('\n').filter((l) => !l.includes(' /mnt/huge ')).join('\n');
+const TMPFS_THERE = `${UNMOUNTED.trimEnd()}\ntmpfs /mnt/huge tmpfs rw,relatime 0 0\n`;
+
+/** A node answering like the Debian 12 VM did: /proc/mounts, sysctl, mkdir and mount. */
 function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost & { state: NodeState } {
   const s: NodeState = { mounted: false, reserved: 0, grant: (n) => n, mountPoint: 'missing', ...state };
-  const host = Object.assign(new FakeHost('node1', files), { state: s });
-  host.on(['findmnt', '-J', '--mountpoint', '/mnt/huge'], () =>
-    s.mounted ? { stdout: fixture('stages/modules/findmnt-J-mountpoint-mnt-huge.json') } : { code: 1, stdout: fixture('stages/modules/findmnt-J-mountpoint-unmounted.stdout') },
-  );
+  const host = Object.assign(new FakeHost('node1', { '/proc/mounts': s.mounted ? MOUNTED : UNMOUNTED, ...files }), { state: s });
   host.on(['test', '-d', '/sys/kernel/mm/hugepages/hugepages-2048kB'], {});
   host.on(['sysctl', '-n', 'vm.nr_hugepages'], () => ({ stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', String(s.reserved)) }));
   host.on(['sysctl', '-p', SYSCTL], () => {
@@ -65,6 +68,7 @@ function node(files: Record<string, string>, state: Partial<NodeState> = {}): Fa
   host.on(['mkdir', '-p', '-m', '0755', '/mnt/huge'], {});
   host.on(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/mnt/huge'], () => {
     s.mounted = true;
+    host.files.set('/proc/mounts', { content: MOUNTED, mode: 0o444 });
     return {};
   });
   host.on((argv) => argv[0] === 'rm' && argv[1] === '-f' && argv.length === 3, (argv) => {
@@ -117,7 +121,7 @@ test('apply writes the files, reserves the pages and mounts hugetlbfs; then chec
   t.is(host.files.get(MODPROBE)?.content, modprobeText);
   t.is(host.files.get(SYSCTL)?.content, sysctlText);
   t.is(host.files.get('/etc/fstab')?.content, fstabText);
-  t.deepEqual(host.commands.filter((c) => !/^(findmnt|test|stat|ls|sysctl -n) /.test(c)), [
+  t.deepEqual(host.commands.filter((c) => !/^(test|stat|ls|sysctl -n) /.test(c)), [
     `sysctl -p ${SYSCTL}`,
     'mkdir -p -m 0755 /mnt/huge',
     'mount -t hugetlbfs -o pagesize=2M hugetlbfs /mnt/huge',
@@ -154,8 +158,7 @@ test('another file system on the mount point in fstab is refused with a fix', as
 });
 
 test('another file system mounted on the mount point is refused with a fix', async (t) => {
-  const host = new FakeHost('node1', { '/etc/fstab': fstab });
-  host.on(['findmnt', '-J', '--mountpoint', '/mnt/huge'], { stdout: fixture('stages/modules/findmnt-J-mountpoint-tmpfs.json') });
+  const host = new FakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': TMPFS_THERE });
   const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: tmpfs (rw,relatime) is mounted on /mnt/huge, not a hugetlbfs of 2M pages');
 });

@@ -6,6 +6,7 @@ import { parseSysfsSurvey } from '../../tasks/vf-verify/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { answerIproute } from '../helpers/iproute.ts';
 
 // The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).
 const f = (name: string) => fixture(`stages/vf/${name}`);
@@ -52,10 +53,25 @@ function ipLink(counts: Record<string, number>): string {
 const surveyOf = (pf: string) => (argv: readonly string[]) => argv[0] === 'sh' && argv.at(-1) === pf && (argv[2] ?? '').includes('virtfn');
 
 /** A node whose sysfs survey per PF is `sysfs[pf]` (a fixture name, or a function of the call). */
-function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>): FakeHost {
+/**
+ * The same links as CentOS 7's iproute 4.11 prints them (`ip link show`, no -j): the header and
+ * link/ether lines of ip/ipaddress.c print_linkinfo, `vf N MAC …` lines of its print_vfinfo.
+ */
+function ipLinkText411(json: string): string {
+  const links = JSON.parse(json) as { ifindex: number; ifname: string; address: string; vfinfo_list?: { vf: number; address: string; spoofchk: boolean; link_state: string; trust: boolean }[] }[];
+  return links.flatMap((l) => [
+    `${l.ifindex}: ${l.ifname}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP mode DEFAULT group default qlen 1000`,
+    `    link/ether ${l.address} brd ff:ff:ff:ff:ff:ff`,
+    ...(l.vfinfo_list ?? []).map((v) => `    vf ${v.vf} MAC ${v.address}, spoof checking ${v.spoofchk ? 'on' : 'off'}, link-state ${v.link_state}, trust ${v.trust ? 'on' : 'off'}, query_rss off`),
+  ]).join('\n') + '\n';
+}
+
+function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1'): FakeHost {
   const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
+  answerIproute(host, release);
   host.on(['lspci', '-Dnn'], { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') });
-  host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
+  if (release === '6.1') host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
+  else host.on(['ip', 'link', 'show'], () => ({ stdout: ipLinkText411(ipLink(vfCounts())) }));
   for (const [pf, survey] of Object.entries(sysfs)) {
     host.on(surveyOf(pf), () => ({ stdout: f(typeof survey === 'function' ? survey() : survey) }));
   }
@@ -77,6 +93,16 @@ test('the paper node with max_vfs=8,8 is done; outputs name each VF netdev, PCI 
   t.deepEqual(pfs[0]?.vfs[0], { index: 0, netdev: 'enp4s16', pci: '0000:04:10.0', mac: 'd6:d6:d6:54:f9:f8' });
   t.deepEqual(pfs[1]?.vfs[7], { index: 7, netdev: 'enp4s17f7', pci: '0000:04:11.7', mac: '0a:93:df:2e:62:2b' });
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
+});
+
+test("CentOS 7 (iproute 4.11, no -j): the same VFs and MACs from the text, and the node's ip in the outputs", async (t) => {
+  const host = node({ enp4s0f0: 'sysfs-enp4s0f0-8vfs.txt', enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 8, enp4s0f1: 8 }), '4.11');
+  const outputs = await stage.verify(context(host));
+  const json = await stage.verify(context(paperNode()));
+  t.deepEqual(outputs.pfs, json.pfs);
+  t.deepEqual(outputs.iproute, { version: 'ss170501', json: false });
+  t.deepEqual(json.iproute, { version: '6.1.0', json: true });
+  t.false(host.commands.some((c) => c.startsWith('ip link') && c.includes('-j')), 'no -j after the probe');
 });
 
 test('a VF inside a container has no host netdev: still done, its netdev null in the outputs', async (t) => {
