@@ -69,8 +69,12 @@ export async function nodeFacts(ctx: StageContext): Promise<NodeFacts> {
   // cgroup.controllers at the root: the unified (v2-only) hierarchy. A hybrid node mounts v2 at
   // /sys/fs/cgroup/unified and its controllers are v1, whose keys lxc.cgroup.* are.
   const v2 = (await host.readFile('/sys/fs/cgroup/cgroup.controllers')) !== undefined;
-  const lxcpath = (await host.run(['lxc-config', 'lxc.lxcpath'])).stdout.trim() || '/var/lib/lxc';
-  return { iproute: await iprouteOf(ctx), style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath };
+  return { iproute: await iprouteOf(ctx), style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath: await lxcPathOf(host) };
+}
+
+/** Where the node's LXC keeps its containers. */
+export async function lxcPathOf(host: Host): Promise<string> {
+  return (await host.run(['lxc-config', 'lxc.lxcpath'])).stdout.trim() || '/var/lib/lxc';
 }
 
 function plannedMac(plan: HostPlan, c: ContainerPlan): string {

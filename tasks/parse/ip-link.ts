@@ -139,7 +139,8 @@ function textVf(m: RegExpExecArray): VfInfo {
   const rest = m[4] ?? '';
   const vlan = /, vlan (\d+)/.exec(rest);
   const qos = /, qos (\d+)/.exec(rest);
-  // ", max_tx_rate 1000Mbps"; older releases print only the deprecated ", tx rate 1000 (Mbps)".
+  // ", max_tx_rate 1000Mbps"; older releases print only the deprecated ", tx rate 1000 (Mbps)";
+  // neither is printed without a limit (0, as the JSON says).
   const rate = /, max_tx_rate (\d+)Mbps/.exec(rest) ?? /, tx rate (\d+) \(Mbps\)/.exec(rest);
   const state = /link-state (\w+)/.exec(rest);
   return {
@@ -147,7 +148,7 @@ function textVf(m: RegExpExecArray): VfInfo {
     mac: (m[2] ?? m[3] ?? '').toLowerCase(),
     vlan: vlan ? Number(vlan[1]) : 0,
     qos: qos ? Number(qos[1]) : 0,
-    maxTxRate: rate ? Number(rate[1]) : null,
+    maxTxRate: rate ? Number(rate[1]) : 0,
     spoofchk: onOff(rest, 'spoof checking'),
     trust: onOff(rest, 'trust'),
     linkState: state ? (state[1] as string) : null,

@@ -7,7 +7,7 @@ import { FatalError, tail } from '../../core/errors.ts';
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan, TemplatePatch } from '../../inventory/plan.ts';
 import { BACKUP_SUFFIX, patchState, uniquePatches } from '../container-create/template-patch.ts';
-import { nodeFacts } from '../container-create/observe.ts';
+import { lxcPathOf } from '../container-create/observe.ts';
 import { LXC_SERVICE, LXC_SERVICE_MARK, autostartService } from '../container-create/autostart.ts';
 import { parseLxcInfo } from '../parse/lxc-info.ts';
 import type { CheckResult, Stage, StageContext } from '../stage.ts';
@@ -48,7 +48,7 @@ async function patchNow(host: Host, patch: TemplatePatch): Promise<PatchNow> {
 }
 
 async function observe(ctx: StageContext): Promise<Observed> {
-  const lxcpath = ctx.plan.containers.length === 0 ? '' : (await nodeFacts(ctx)).lxcpath;
+  const lxcpath = ctx.plan.containers.length === 0 ? '' : await lxcPathOf(ctx.host);
   const containers: ContainerNow[] = [];
   for (const c of ctx.plan.containers) containers.push(await containerNow(ctx.host, lxcpath, c.name));
   const patches: PatchNow[] = [];

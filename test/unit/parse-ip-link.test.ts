@@ -67,20 +67,20 @@ test('text, old VF lines (iproute2 < 5.3: "vf N MAC ..."), with trust and query_
   const pf = findLink(links, 'enp3s0f0');
   t.like(pf, { ifindex: 2, address: 'a0:36:9f:20:10:c8', operstate: 'UP', mtu: 1500, link: null });
   t.is(pf?.vfs.length, 8);
-  t.deepEqual(pf?.vfs[7], { vf: 7, mac: '00:00:00:00:00:00', vlan: 0, spoofchk: true, trust: false, linkState: 'auto' });
+  t.deepEqual(pf?.vfs[7], { vf: 7, mac: '00:00:00:00:00:00', vlan: 0, qos: 0, maxTxRate: 0, spoofchk: true, trust: false, linkState: 'auto' });
 });
 
 test('text, old VF lines without trust, a VLAN on one VF, portid in the header', (t) => {
   const pf = findLink(parseIpLink(fixture('ip-link-vfs-mac-style-vlan.txt')), 'enp95s0f1');
   t.like(pf, { ifindex: 9, operstate: 'UP', address: '3c:fd:fe:c2:6d:b1' });
   t.deepEqual(pf?.vfs.map((v) => v.vlan), [0, 0, 0, 0, 2002, 0]);
-  t.deepEqual(pf?.vfs[4], { vf: 4, mac: '00:00:00:00:00:00', vlan: 2002, spoofchk: true, trust: null, linkState: 'auto' });
+  t.deepEqual(pf?.vfs[4], { vf: 4, mac: '00:00:00:00:00:00', vlan: 2002, qos: 0, maxTxRate: 0, spoofchk: true, trust: null, linkState: 'auto' });
 });
 
 test('text, new VF lines (iproute2 >= 5.3: "vf N     link/ether ... brd ...")', (t) => {
   const pf = findLink(parseIpLink(fixture('ip-link-vfs-link-ether-style.txt')), 'enp1s0f0');
   t.is(pf?.vfs.length, 7);
-  t.deepEqual(pf?.vfs[0], { vf: 0, mac: 'ae:91:f5:91:c3:7c', vlan: 0, spoofchk: false, trust: false, linkState: 'auto' });
+  t.deepEqual(pf?.vfs[0], { vf: 0, mac: 'ae:91:f5:91:c3:7c', vlan: 0, qos: 0, maxTxRate: 0, spoofchk: false, trust: false, linkState: 'auto' });
   t.is(pf?.vfs[1]?.spoofchk, true);
 });
 

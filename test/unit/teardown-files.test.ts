@@ -1,6 +1,6 @@
 // Teardown of what modules-hugepages and mac-reset write (tasks/teardown/): removed where it is
 // still what the stage writes from the plan, kept and named where the operator changed it. The
-// node answers findmnt from the captures of test/fixtures/stages/modules (README there).
+// node answers /proc/mounts and the rest from the captures of test/fixtures/stages/modules (README there).
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
@@ -29,6 +29,10 @@ function context(host: FakeHost): StageContext & { lines: string[] } {
   return { host, plan, outputs: {}, log: (l) => lines.push(l), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', lines };
 }
 
+// /proc/mounts captured with the paper's hugetlbfs on /mnt/huge (test/fixtures/parse), and without it.
+const MOUNTED = fixture('parse/proc-mounts-hugetlbfs.txt');
+const UNMOUNTED = MOUNTED.split('\n').filter((l) => !l.includes(' /mnt/huge ')).join('\n');
+
 /** A node as modules-hugepages left it (files as written, hugetlbfs mounted on an empty /mnt/huge). */
 function provisioned(edit: Record<string, string> = {}): FakeHost & { mounted: () => boolean; dirs: Set<string> } {
   const files = {
@@ -40,8 +44,7 @@ function provisioned(edit: Record<string, string> = {}): FakeHost & { mounted: (
   };
   let mounted = true;
   const dirs = new Set(['/mnt/huge']);
-  const host = Object.assign(new FakeHost('node1', files), { mounted: () => mounted, dirs });
-  host.on(['findmnt', '-J', '--mountpoint', '/mnt/huge'], () => (mounted ? { stdout: fixture('stages/modules/findmnt-J-mountpoint-mnt-huge.json') } : { code: 1, stdout: fixture('stages/modules/findmnt-J-mountpoint-unmounted.stdout') }));
+  const host = Object.assign(new FakeHost('node1', { ...files, '/proc/mounts': MOUNTED }), { mounted: () => mounted, dirs });
   host.on(['test', '-d', '/sys/kernel/mm/hugepages/hugepages-2048kB'], {});
   host.on(['sysctl', '-n', 'vm.nr_hugepages'], { stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', '1024') });
   // GNU find prints the directory only when it is an empty directory.
@@ -52,6 +55,7 @@ function provisioned(edit: Record<string, string> = {}): FakeHost & { mounted: (
   host.on(['ls', '-A', '--', '/mnt/huge'], { stdout: '' });
   host.on(['umount', '/mnt/huge'], () => {
     mounted = false;
+    host.files.set('/proc/mounts', { content: UNMOUNTED, mode: 0o444 });
     return {};
   });
   host.on(['rmdir', '/mnt/huge'], () => {
