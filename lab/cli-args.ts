@@ -1,11 +1,11 @@
 // Command line of workflows/lab.ts: parsing and --help. Pure: no I/O.
 import { parseArgs } from 'node:util';
 import { FAULTS, FAULT_HELP } from './faults.ts';
-import { FLAVOURS, MAX_NODES, type Flavour } from './layout.ts';
+import { FIRMWARES, FLAVOURS, MAX_NODES, type Firmware, type Flavour } from './layout.ts';
 
 export type LabCommand =
   | { cmd: 'help' }
-  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; bootDelayMs?: number }
+  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; firmware: Firmware; bootDelayMs?: number }
   | { cmd: 'down'; dir?: string }
   | { cmd: 'status'; dir?: string; json: boolean }
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
@@ -16,11 +16,12 @@ export class LabUsageError extends Error {}
 
 export const LAB_HELP = `Usage: npx zx workflows/lab.ts COMMAND [options]
 
-The lab: simulated SR-IOV nodes (Intel 82599ES, CentOS 7 or Debian 12) on this machine, each a set
+The lab: simulated SR-IOV nodes (Intel 82599ES) on this machine, each a set
 of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.
+Flavours: centos7, debian12, alma9 (BLS entries, grubby), ubuntu2404 (cloud image's grub.d).
 
 Commands
-  up [--nodes N] [--flavour centos7|debian12] [--boot-delay MS]
+  up [--nodes N] [--flavour ${FLAVOURS.join('|')}] [--firmware bios|uefi] [--boot-delay MS]
                           start N nodes (node1..N, 1-${MAX_NODES}) and the peer; prints the inventory
                           path as the last line. Idempotent.
   down                    stop everything the lab started and remove it
@@ -58,6 +59,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
         dir: { type: 'string' },
         nodes: { type: 'string' },
         flavour: { type: 'string' },
+        firmware: { type: 'string' },
         'boot-delay': { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-wait': { type: 'boolean', default: false },
@@ -82,10 +84,14 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       if (!(FLAVOURS as readonly string[]).includes(flavour)) {
         throw new LabUsageError(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
       }
+      const firmware = v.firmware ?? 'bios';
+      if (!(FIRMWARES as readonly string[]).includes(firmware)) {
+        throw new LabUsageError(`--firmware ${firmware}: choose one of ${FIRMWARES.join(', ')}`);
+      }
       const nodes = v.nodes === undefined ? 1 : positiveInt(v.nodes, '--nodes');
       if (nodes < 1 || nodes > MAX_NODES) throw new LabUsageError(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
       const bootDelay = v['boot-delay'] === undefined ? {} : { bootDelayMs: positiveInt(v['boot-delay'], '--boot-delay') };
-      return { cmd, ...dir, nodes, flavour: flavour as Flavour, ...bootDelay };
+      return { cmd, ...dir, nodes, flavour: flavour as Flavour, firmware: firmware as Firmware, ...bootDelay };
     }
     case 'down':
       return { cmd, ...dir };

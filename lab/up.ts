@@ -13,7 +13,7 @@ import { labDir, labInfo, type LabInfo } from './info.ts';
 import { installNode } from './install.ts';
 import { renderInventory } from './inventory.ts';
 import { ensureKeyPair, writeKnownHosts } from './keys.ts';
-import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Flavour } from './layout.ts';
+import { FIRMWARES, FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Firmware, type Flavour } from './layout.ts';
 import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
 import { readPower } from './power.ts';
 import { isRunning, recordOf } from './processes.ts';
@@ -26,6 +26,8 @@ export interface LabUpOptions {
   /** 1..32, default 1. */
   nodes?: number;
   flavour?: Flavour;
+  /** bios (default) or uefi. */
+  firmware?: Firmware;
   /** Pause between a node's shutdown and its next boot; default 2000. */
   bootDelayMs?: number;
   /** How long to wait for every node's sshd; default 60 s. */
@@ -36,12 +38,15 @@ const SRC = fileURLToPath(new URL('./node', import.meta.url));
 const DRIVER_SRC = fileURLToPath(new URL('./drivers', import.meta.url));
 const SUPERVISOR = fileURLToPath(new URL('./supervisor.ts', import.meta.url));
 
-function checkOptions(nodes: number, flavour: string): void {
+function checkOptions(nodes: number, flavour: string, firmware: string): void {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new Error(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
   }
   if (!(FLAVOURS as readonly string[]).includes(flavour)) {
     throw new Error(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
+  }
+  if (!(FIRMWARES as readonly string[]).includes(firmware)) {
+    throw new Error(`--firmware ${firmware}: choose one of ${FIRMWARES.join(', ')}`);
   }
   if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
 }
@@ -71,14 +76,16 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const dir = labDir(options.dir);
   const nodeCount = options.nodes ?? 1;
   const flavour = options.flavour ?? 'centos7';
+  const firmware = options.firmware ?? 'bios';
   const timeoutMs = options.timeoutMs ?? 60_000;
-  checkOptions(nodeCount, flavour);
+  checkOptions(nodeCount, flavour, firmware);
 
   const existing = readState(dir);
   if (existing && healthy(existing)) {
-    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour) {
+    const existingFirmware = existing.firmware ?? 'bios';
+    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour || existingFirmware !== firmware) {
       throw new Error(
-        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} node(s), not ${nodeCount} ${flavour}: ` +
+        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} ${existingFirmware} node(s), not ${nodeCount} ${flavour} ${firmware}: ` +
           `run \`lab.ts down --dir ${dir}\` first`,
       );
     }
@@ -95,6 +102,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     dir,
     slot: 0,
     flavour,
+    firmware,
     nodeCount,
     bootDelayMs: options.bootDelayMs ?? 2000,
     createdDir,
@@ -126,7 +134,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   writeState(state);
   for (const node of nodes) await createNodeNetwork(state, lab, node);
 
-  await Promise.all(nodes.map((n) => installNode(n, flavour, SRC, paths.shimDir, `${paths.clientKey}.pub`)));
+  await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`)));
   writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
   writeFileSync(
     paths.inventory,

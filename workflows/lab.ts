@@ -62,10 +62,11 @@ async function run(command: LabCommand): Promise<number> {
       const info = await labUp({
         nodes: command.nodes,
         flavour: command.flavour,
+        firmware: command.firmware,
         ...(command.dir ? { dir: command.dir } : {}),
         ...(command.bootDelayMs !== undefined ? { bootDelayMs: command.bootDelayMs } : {}),
       });
-      console.log(`${info.nodes.length} ${command.flavour} node(s) up in ${Date.now() - t0} ms: ${info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}; peer ${info.peerAddress}`);
+      console.log(`${info.nodes.length} ${command.flavour} (${command.firmware}) node(s) up in ${Date.now() - t0} ms: ${info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}; peer ${info.peerAddress}`);
       console.log(info.inventoryPath);
       return 0;
     }
