@@ -110,7 +110,7 @@ const benchmarkSchema = z.strictObject({
 /** Fields a host may take from `defaults`. */
 const hostFields = {
   ...sshFields,
-  distro: z.enum(['auto', 'centos7', 'debian12']),
+  distro: z.enum(['auto', 'centos7', 'debian12', 'alma9', 'ubuntu2404']),
   iommu: z.enum(['off', 'on', 'pt']),
   hugepages: z.strictObject({
     count: z.number().int().min(0).max(1_000_000),
