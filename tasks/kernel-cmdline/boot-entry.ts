@@ -37,8 +37,8 @@ export function nextBootEntry(
     ref = env.next_entry;
     chosenBy = `next_entry=${ref} (one-shot) in grubenv`;
   } else if (grubDefault === 'saved') {
-    ref = env.saved_entry || '0';
-    chosenBy = `GRUB_DEFAULT=saved, saved_entry=${env.saved_entry ?? ''}`;
+    ref = env.saved_entry ?? '0';
+    chosenBy = `GRUB_DEFAULT=saved, saved_entry=${ref}`;
   } else {
     ref = grubDefault ?? '0';
     chosenBy = `GRUB_DEFAULT=${ref}`;

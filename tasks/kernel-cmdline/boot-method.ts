@@ -18,14 +18,14 @@ export const GRUB_DROPIN = `${GRUB_DROPIN_DIR}/99-sriov-lxc.cfg`;
 export const KERNEL_CMDLINE = '/etc/kernel/cmdline';
 export const BLS_DIR = '/boot/loader/entries';
 
-const DETECT = [
+export const DETECT_BOOT_METHOD: readonly string[] = [
   'sh',
   '-c',
   'test -d /boot/loader/entries && echo entries; command -v grubby > /dev/null 2>&1 && echo grubby; test -d /etc/default/grub.d && echo grub.d; exit 0',
 ];
 
 export async function detectBootMethod(host: Host, grubCfg: string | undefined): Promise<BootMethod> {
-  const found = (await host.run(DETECT)).stdout.split(/\s+/);
+  const found = (await host.run(DETECT_BOOT_METHOD)).stdout.split(/\s+/);
   const blscfg = grubCfg !== undefined && /^\s*blscfg\s*$/m.test(grubCfg);
   if (blscfg && found.includes('entries') && found.includes('grubby')) return 'bls';
   if (blscfg) {

@@ -55,5 +55,6 @@ export async function commitParams(host: Host, plan: HostPlan, state: GrubState)
   }
   if (state.trialScript !== undefined) await removeTrialScript(host, state.trialPath);
   if (state.env.next_entry === TRIAL_ENTRY_ID) await clearNextEntry(host, state.commands);
-  await regenerateGrubCfg(host, state.commands, `${state.paramsPath} is already written`);
+  if (state.method === 'grub-defaults') await regenerateGrubCfg(host, state.commands);
+  else await regenerateGrubCfg(host, state.commands, `${state.paramsPath} is already written`);
 }
