@@ -62,6 +62,8 @@ GRUB_TERMINAL_OUTPUT="console"
 GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet"
 GRUB_DISABLE_RECOVERY="true"
 EOF
+    # CentOS 7's grub2-mkconfig (upstream GRUB 2.02) reads no /etc/default/grub.d.
+    rm -rf /etc/default/grub.d
     printf '/dev/mapper/centos-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
     grubdir=/boot/grub2
     initrd=/boot/initramfs-$KREL.img

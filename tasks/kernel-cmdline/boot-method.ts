@@ -1,7 +1,8 @@
 // How this node gives its kernel its params, decided from what the node has (not from a distro
 // name): Boot Loader Specification entries managed by grubby (EL8+: /boot/loader/entries, grubby,
-// a grub.cfg that runs `blscfg`), GRUB with /etc/default/grub.d drop-ins (Debian, Ubuntu: read
-// after /etc/default/grub), or GRUB_CMDLINE_LINUX in /etc/default/grub alone (CentOS 7).
+// a grub.cfg that runs `blscfg`), GRUB with /etc/default/grub.d drop-ins (where the directory
+// exists and the node's grub-mkconfig reads it after /etc/default/grub: Debian's, Ubuntu's), or
+// GRUB_CMDLINE_LINUX in /etc/default/grub alone (CentOS 7).
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
@@ -21,7 +22,9 @@ export const BLS_DIR = '/boot/loader/entries';
 export const DETECT_BOOT_METHOD: readonly string[] = [
   'sh',
   '-c',
-  'test -d /boot/loader/entries && echo entries; command -v grubby > /dev/null 2>&1 && echo grubby; test -d /etc/default/grub.d && echo grub.d; exit 0',
+  'test -d /boot/loader/entries && echo entries; command -v grubby > /dev/null 2>&1 && echo grubby; test -d /etc/default/grub.d && echo grub.d; ' +
+    // Debian's grub-mkconfig patch sources /etc/default/grub.d/*.cfg; upstream's and RHEL's do not.
+    'for m in grub-mkconfig grub2-mkconfig; do p=$(command -v "$m") && grep -q "/default/grub.d/" "$p" && echo reads-grub.d && break; done; exit 0',
 ];
 
 export async function detectBootMethod(host: Host, grubCfg: string | undefined): Promise<BootMethod> {
@@ -33,7 +36,7 @@ export async function detectBootMethod(host: Host, grubCfg: string | undefined):
       hint: 'install grubby (dnf install grubby), which manages the entries\' kernel params, then run again',
     });
   }
-  return found.includes('grub.d') ? 'grub-dropin' : 'grub-defaults';
+  return found.includes('grub.d') && found.includes('reads-grub.d') ? 'grub-dropin' : 'grub-defaults';
 }
 
 // grub-mkconfig's reading of the defaults (util/grub-mkconfig.in): /etc/default/grub, then
