@@ -33,6 +33,9 @@ function hostVars(plan: HostPlan, drivers: DriverVersions): Record<string, unkno
     throw new Error(`host ${plan.name}: distro: auto; the benchmark's playbook needs the planned distro (centos7 or debian12) in the inventory`);
   }
   if (!plan.hugepages) throw new Error(`host ${plan.name}: no hugepages in the inventory; the benchmark's playbook checks them`);
+  if (plan.distro !== 'centos7' && plan.distro !== 'debian12') {
+    throw new Error(`host ${plan.name}: distro: ${plan.distro}; the benchmark's playbook is written for centos7 and debian12`);
+  }
   const distro = DISTROS[plan.distro];
   const configFiles = [
     { path: MODULES_LOAD, text: modulesLoadText(plan) },

@@ -1,13 +1,13 @@
 // Command line of workflows/lab.ts: parsing and --help. Pure: no I/O.
 import { parseArgs } from 'node:util';
 import { FAULTS, FAULT_HELP } from './faults.ts';
-import { FLAVOURS, MAX_NODES, type Flavour } from './layout.ts';
+import { FIRMWARES, FLAVOURS, MAX_NODES, type Firmware, type Flavour } from './layout.ts';
 import { DEFAULT_NIC, NIC_MODELS, nicFacts } from './nics.ts';
 import type { PackageScope } from './packages.ts';
 
 export type LabCommand =
   | { cmd: 'help' }
-  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; nic: string; bootDelayMs?: number }
+  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; firmware: Firmware; nic: string; bootDelayMs?: number }
   | { cmd: 'down'; dir?: string }
   | { cmd: 'status'; dir?: string; json: boolean }
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
@@ -19,11 +19,12 @@ export class LabUsageError extends Error {}
 
 export const LAB_HELP = `Usage: npx zx workflows/lab.ts COMMAND [options]
 
-The lab: simulated SR-IOV nodes (Intel 82599ES, X710, E810 or ConnectX-5; CentOS 7 or Debian 12) on this machine, each a set
+The lab: simulated SR-IOV nodes (Intel 82599ES, X710, E810 or ConnectX-5; CentOS 7, Debian 12, AlmaLinux 9 or Ubuntu 24.04) on this machine, each a set
 of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.
+Flavours: centos7, debian12, alma9 (BLS entries, grubby), ubuntu2404 (cloud image's grub.d).
 
 Commands
-  up [--nodes N] [--flavour centos7|debian12] [--nic ${NIC_MODELS.join('|')}] [--boot-delay MS]
+  up [--nodes N] [--flavour ${FLAVOURS.join('|')}] [--firmware bios|uefi] [--nic ${NIC_MODELS.join('|')}] [--boot-delay MS]
                           start N nodes (node1..N, 1-${MAX_NODES}) and the peer; prints the inventory
                           path as the last line. Idempotent. NIC models (default ${DEFAULT_NIC}):
 ${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m).title ?? ''}`).join('\n')}
@@ -65,6 +66,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
         dir: { type: 'string' },
         nodes: { type: 'string' },
         flavour: { type: 'string' },
+        firmware: { type: 'string' },
         nic: { type: 'string' },
         'boot-delay': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -91,12 +93,16 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       if (!(FLAVOURS as readonly string[]).includes(flavour)) {
         throw new LabUsageError(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
       }
+      const firmware = v.firmware ?? 'bios';
+      if (!(FIRMWARES as readonly string[]).includes(firmware)) {
+        throw new LabUsageError(`--firmware ${firmware}: choose one of ${FIRMWARES.join(', ')}`);
+      }
       const nodes = v.nodes === undefined ? 1 : positiveInt(v.nodes, '--nodes');
       if (nodes < 1 || nodes > MAX_NODES) throw new LabUsageError(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
       const bootDelay = v['boot-delay'] === undefined ? {} : { bootDelayMs: positiveInt(v['boot-delay'], '--boot-delay') };
       const nic = v.nic ?? DEFAULT_NIC;
       if (!NIC_MODELS.includes(nic)) throw new LabUsageError(`--nic ${nic}: choose one of ${NIC_MODELS.join(', ')}`);
-      return { cmd, ...dir, nodes, flavour: flavour as Flavour, nic, ...bootDelay };
+      return { cmd, ...dir, nodes, flavour: flavour as Flavour, firmware: firmware as Firmware, nic, ...bootDelay };
     }
     case 'down':
       return { cmd, ...dir };

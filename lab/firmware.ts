@@ -1,11 +1,13 @@
 // The boot firmware of a lab node: from the GRUB configuration the node wrote (grub.cfg + grubenv)
 // to the kernel command line of the next boot, with the firmware faults that act here. Pure: the
 // supervisor reads the files, calls this, and writes back what it returns.
-import { expandGrubVars, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar } from './grub.ts';
+import { expandGrubVars, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar, type BlsFile } from './grub.ts';
 
 export interface BootInputs {
   grubCfg: string | undefined;
   grubEnv: string | undefined;
+  /** /boot/loader/entries/*.conf, for a grub.cfg that runs `blscfg`. */
+  blsFiles?: readonly BlsFile[];
   /** The cmdline of the previous boot (grub-ignored boots it again). */
   lastCmdline: string | undefined;
   /** The cmdline of the last boot that came up (bad-cmdline falls back to it). */
@@ -53,7 +55,7 @@ export function chooseBoot(inputs: BootInputs): BootChoice {
     return { cmdline: inputs.lastCmdline, entry: '(grub configuration ignored)', panics: false, panicSeconds: 0 };
   }
   const env = parseGrubEnv(inputs.grubEnv ?? '');
-  const cfg = parseGrubConfig(inputs.grubCfg ?? '');
+  const cfg = parseGrubConfig(inputs.grubCfg ?? '', inputs.blsFiles ?? []);
   let spec = expandGrubVars(cfg.defaultExpr, env) || '0';
   let grubEnv: string | undefined;
   const next = env.get('next_entry');

@@ -1,6 +1,8 @@
 // What a lab node's firmware needs of GRUB: the menu of a grub.cfg written by grub-mkconfig (entries,
 // submenus, ids, `linux` lines, the default expression of its header) and the grubenv block
-// (saved_entry, next_entry). Pure functions over file contents.
+// (saved_entry, next_entry), the Boot Loader Specification entries that GRUB's `blscfg` command adds
+// to the menu (EL8+), and the EFI system partition's stub that points GRUB at the real grub.cfg.
+// Pure functions over file contents.
 
 export interface MenuEntry {
   kind: 'entry';
@@ -63,7 +65,80 @@ function menuId(words: readonly string[]): string | undefined {
   return at >= 0 ? words[at + 1] : undefined;
 }
 
-export function parseGrubConfig(text: string): GrubConfig {
+/** One /boot/loader/entries/*.conf file: its name and text. */
+export interface BlsFile {
+  file: string;
+  text: string;
+}
+
+/** The keys of a BLS entry ("key value" lines), the first of each key. */
+function blsKeys(text: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\w+)\s+(.*?)\s*$/.exec(line);
+    if (m && !line.trimStart().startsWith('#') && !keys.has(m[1] as string)) keys.set(m[1] as string, m[2] as string);
+  }
+  return keys;
+}
+
+/** Version-aware comparison of two names, like rpm's vercmp on the digits and letters. */
+function compareVersions(a: string, b: string): number {
+  const parts = (s: string): string[] => s.match(/\d+|[a-z]+/gi) ?? [];
+  const pa = parts(a);
+  const pb = parts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+    } else if (nx !== ny) {
+      return nx ? 1 : -1;
+    } else if (x !== y) {
+      return x < y ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The menu entries `blscfg` makes of the BLS files: newest first (GRUB's blscfg sorts the entries
+ * by version, descending), id = the file name without `.conf`, the `linux` key with `options`.
+ */
+export function blsMenuEntries(files: readonly BlsFile[]): MenuEntry[] {
+  return files
+    .filter((f) => f.file.endsWith('.conf'))
+    .map((f) => ({ id: f.file.slice(0, -'.conf'.length), keys: blsKeys(f.text) }))
+    .sort((a, b) => compareVersions(b.id, a.id))
+    .map(({ id, keys }) => {
+      const image = keys.get('linux');
+      return { kind: 'entry' as const, title: keys.get('title') ?? id, id, ...(image ? { linux: { image, args: keys.get('options') ?? '' } } : {}) };
+    });
+}
+
+/**
+ * Where the stub grub.cfg on the EFI system partition sends GRUB: the directory of its
+ * `configfile $prefix/grub.cfg`, relative to the root file system. A prefix outside /boot is on
+ * the /boot partition the stub searched for (EL9's `($dev)/grub2`); Ubuntu's names `/boot/grub`.
+ */
+export function efiStubConfigDir(stub: string): string | undefined {
+  let prefix: string | undefined;
+  for (const raw of stub.split('\n')) {
+    const words = grubWords(raw.trim());
+    if (words[0] === 'set' && words[1]?.startsWith('prefix=')) prefix = words[1].slice('prefix='.length).replace(/^\([^)]*\)/, '');
+    if (words[0] === 'configfile' && words[1] !== undefined && prefix !== undefined) {
+      const dir = words[1].replace(/\$\{?prefix\}?/, prefix).replace(/\/grub\.cfg$/, '');
+      return (dir.startsWith('/boot/') ? dir : `/boot${dir}`).replace(/^\//, '');
+    }
+  }
+  return undefined;
+}
+
+export function parseGrubConfig(text: string, bls: readonly BlsFile[] = []): GrubConfig {
   const root: MenuNode[] = [];
   const stack: { node?: MenuNode; children: MenuNode[] }[] = [{ children: root }];
   let defaultExpr = '0';
@@ -89,6 +164,10 @@ export function parseGrubConfig(text: string): GrubConfig {
     }
     if (line === '}') {
       if (stack.length > 1) stack.pop();
+      continue;
+    }
+    if (head === 'blscfg') {
+      top.children.push(...blsMenuEntries(bls));
       continue;
     }
     if ((head === 'linux' || head === 'linux16' || head === 'linuxefi') && top.node?.kind === 'entry') {

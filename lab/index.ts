@@ -14,5 +14,5 @@ export {
 } from './control.ts';
 export { FAULTS, FAULT_HELP, type Fault } from './faults.ts';
 export type { PowerState, PowerPhase } from './power.ts';
-export type { Flavour } from './layout.ts';
+export { FIRMWARES, FLAVOURS, isFlavour, type Firmware, type Flavour } from './layout.ts';
 export { NIC_MODELS, DEFAULT_NIC, nicFacts } from './nics.ts';

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { ensureKeyPair } from './keys.ts';
-import type { Flavour, NodeLayout } from './layout.ts';
+import type { Firmware, Flavour, NodeLayout } from './layout.ts';
 import { nodePaths } from './layout.ts';
 
 const OVERLAYS = ['etc', 'usr', 'var', 'opt', 'srv', 'home'];
@@ -12,7 +12,7 @@ const PLAIN = ['root', 'boot', 'mnt', 'tmp', 'lxc'];
 export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The environment every node-side script of the lab starts with. */
-export function nodeEnv(node: NodeLayout, flavour: Flavour, srcDir: string, shimDir: string, nic = '82599'): Record<string, string> {
+export function nodeEnv(node: NodeLayout, flavour: Flavour, firmware: Firmware, srcDir: string, shimDir: string, nic = '82599'): Record<string, string> {
   return {
     PATH: NODE_PATH,
     HOME: '/root',
@@ -21,6 +21,7 @@ export function nodeEnv(node: NodeLayout, flavour: Flavour, srcDir: string, shim
     LAB_NODE: node.name,
     LAB_NODE_INDEX: String(node.index),
     LAB_FLAVOUR: flavour,
+    LAB_FIRMWARE: firmware,
     LAB_NIC: nic,
     LAB_NODE_DIR: node.dir,
     LAB_SRC: srcDir,
@@ -45,6 +46,7 @@ export function prepareNodeDir(node: NodeLayout): void {
 export async function installNode(
   node: NodeLayout,
   flavour: Flavour,
+  firmware: Firmware,
   srcDir: string,
   shimDir: string,
   authorizedKeys: string,
@@ -54,7 +56,7 @@ export async function installNode(
   if (existsSync(p.installed)) return;
   prepareNodeDir(node);
   await ensureKeyPair(p.hostKey, `${node.name} host key`);
-  const env = { ...nodeEnv(node, flavour, srcDir, shimDir, nic), LAB_AUTHORIZED_KEYS: authorizedKeys, LAB_HOST_KEY: p.hostKey };
+  const env = { ...nodeEnv(node, flavour, firmware, srcDir, shimDir, nic), LAB_AUTHORIZED_KEYS: authorizedKeys, LAB_HOST_KEY: p.hostKey };
   const result = await $({ env, quiet: true, nothrow: true })`unshare --mount --fork -- sh ${join(srcDir, 'install.sh')}`;
   writeFileSync(join(node.dir, 'install.log'), result.stdout + result.stderr);
   if (result.exitCode !== 0) {

@@ -3,8 +3,24 @@
 // Pure.
 import { join } from 'node:path';
 
-export type Flavour = 'centos7' | 'debian12';
-export const FLAVOURS: readonly Flavour[] = ['centos7', 'debian12'];
+export type Flavour = 'centos7' | 'debian12' | 'alma9' | 'ubuntu2404';
+export const FLAVOURS: readonly Flavour[] = ['centos7', 'debian12', 'alma9', 'ubuntu2404'];
+export const isFlavour = (value: string): value is Flavour => (FLAVOURS as readonly string[]).includes(value);
+
+/** How the node's firmware starts GRUB: legacy BIOS or UEFI (through the EFI system partition's stub). */
+export type Firmware = 'bios' | 'uefi';
+export const FIRMWARES: readonly Firmware[] = ['bios', 'uefi'];
+
+/** The directory of grub.cfg and grubenv on a node's disk, as its distro puts them. */
+export function grubDirOf(flavour: Flavour): string {
+  return flavour === 'centos7' || flavour === 'alma9' ? 'boot/grub2' : 'boot/grub';
+}
+
+/** The EFI system partition's stub grub.cfg of a UEFI node, on its disk. */
+export function efiStubOf(flavour: Flavour): string {
+  const vendor: Record<Flavour, string> = { centos7: 'centos', debian12: 'debian', alma9: 'almalinux', ubuntu2404: 'ubuntu' };
+  return `boot/efi/EFI/${vendor[flavour]}/grub.cfg`;
+}
 
 export const MAX_NODES = 32;
 export const MAX_SLOT = 250;

@@ -1,7 +1,7 @@
 // The lab state file (DIR/lab.json): everything a lab creates is recorded here BEFORE it is
 // created, so `down` can remove it even after a crashed `up`. Written atomically.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Flavour } from './layout.ts';
+import type { Firmware, Flavour } from './layout.ts';
 import { labPaths } from './layout.ts';
 import type { ProcessRecord } from './processes.ts';
 
@@ -10,6 +10,8 @@ export interface LabState {
   dir: string;
   slot: number;
   flavour: Flavour;
+  /** Absent in labs created before UEFI nodes existed: bios. */
+  firmware?: Firmware;
   /** The NIC model of every node (lab/node/nics.conf); absent in labs from before NIC models: 82599. */
   nic?: string;
   nodeCount: number;

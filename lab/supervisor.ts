@@ -5,7 +5,7 @@
 // grub-ignored, bad-cmdline), and boots it again. SIGTERM stops every node and exits.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,9 @@ import { clearCgroupChildren, ensureCgroup, labCgroupRoots } from './cgroups.ts'
 import { nodeCpuinfo } from './cpuinfo.ts';
 import { FAULT_DEFAULT_ARG, type Fault } from './faults.ts';
 import { chooseBoot, type BootChoice } from './firmware.ts';
+import { efiStubConfigDir, type BlsFile } from './grub.ts';
 import { nodeEnv } from './install.ts';
-import { labLayout, labPaths, nodeLayout, nodePaths, type Flavour, type NodeLayout } from './layout.ts';
+import { efiStubOf, grubDirOf, labLayout, labPaths, nodeLayout, nodePaths, type Firmware, type Flavour, type NodeLayout } from './layout.ts';
 import { readPower, writePower, type PowerPhase, type PowerState } from './power.ts';
 import { recordOf, type ProcessRecord } from './processes.ts';
 import { shTry } from './run.ts';
@@ -42,6 +43,7 @@ const state = readState(dir);
 if (!state) throw new Error(`no lab state in ${dir}`);
 const lab = labLayout(state.slot);
 const flavour: Flavour = state.flavour;
+const firmware: Firmware = state.firmware ?? 'bios';
 const nic = state.nic;
 const srcDir = fileURLToPath(new URL('./node/', import.meta.url)).replace(/\/$/, '');
 const shimDir = labPaths(dir).shimDir;
@@ -77,18 +79,28 @@ function faultArg(ctx: NodeContext, fault: Fault): number | undefined {
 
 const faultOn = (ctx: NodeContext, fault: Fault): boolean => existsSync(join(ctx.paths.faults, fault));
 
+const readIf = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+/** grub.cfg and grubenv where this firmware finds them: BIOS GRUB's prefix, or where the ESP's stub points. */
 function grubFiles(ctx: NodeContext): { cfg: string; env: string } {
-  const grubDir = join(ctx.paths.disk, 'boot', flavour === 'centos7' ? 'grub2' : 'grub');
+  const stub = firmware === 'uefi' ? readIf(join(ctx.paths.disk, efiStubOf(flavour))) : undefined;
+  const grubDir = join(ctx.paths.disk, (stub !== undefined ? efiStubConfigDir(stub) : undefined) ?? grubDirOf(flavour));
   return { cfg: join(grubDir, 'grub.cfg'), env: join(grubDir, 'grubenv') };
 }
 
-const readIf = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+/** The Boot Loader Specification entries GRUB's blscfg reads from /boot/loader/entries. */
+function blsFiles(ctx: NodeContext): BlsFile[] {
+  const dir = join(ctx.paths.disk, 'boot', 'loader', 'entries');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((file) => ({ file, text: readFileSync(join(dir, file), 'utf8') }));
+}
 
 function firmwareChoice(ctx: NodeContext, retry: boolean): BootChoice {
   const files = grubFiles(ctx);
   const choice = chooseBoot({
     grubCfg: readIf(files.cfg),
     grubEnv: readIf(files.env),
+    blsFiles: blsFiles(ctx),
     lastCmdline: ctx.power.cmdline,
     lastGoodCmdline: ctx.power.lastGoodCmdline,
     grubIgnored: faultOn(ctx, 'grub-ignored'),
@@ -133,7 +145,7 @@ async function boot(ctx: NodeContext, choice: BootChoice): Promise<number> {
   delete ctx.power.sshdReadyAt;
   const uptime = Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
   const env = {
-    ...nodeEnv(ctx.layout, flavour, srcDir, shimDir, nic),
+    ...nodeEnv(ctx.layout, flavour, firmware, srcDir, shimDir, nic),
     LAB_NODEJS: process.execPath,
     LAB_ADDRESS: `${ctx.layout.address}/${lab.prefixLength}`,
     LAB_NETNS: ctx.layout.netns,

@@ -14,7 +14,7 @@ import { installNode } from './install.ts';
 import { renderInventory } from './inventory.ts';
 import { DEFAULT_NIC, nicFacts } from './nics.ts';
 import { ensureKeyPair, writeKnownHosts } from './keys.ts';
-import { FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Flavour } from './layout.ts';
+import { FIRMWARES, FLAVOURS, MAX_NODES, labLayout, labPaths, nodeLayout, nodePaths, type Firmware, type Flavour } from './layout.ts';
 import { createController, createNodeNetwork, createPeer, createSwitch, rootRoutes, startPeerIperf, subnetRouted } from './network.ts';
 import { readPower } from './power.ts';
 import { isRunning, recordOf } from './processes.ts';
@@ -28,6 +28,8 @@ export interface LabUpOptions {
   /** 1..32, default 1. */
   nodes?: number;
   flavour?: Flavour;
+  /** bios (default) or uefi. */
+  firmware?: Firmware;
   /** The NIC model of the nodes (lab/node/nics.conf): 82599 (default), x710, e810, cx5. */
   nic?: string;
   /** Pause between a node's shutdown and its next boot; default 2000. */
@@ -41,12 +43,15 @@ const DRIVER_SRC = fileURLToPath(new URL('./drivers', import.meta.url));
 // Its own process: supervisor.ts beside the sources, supervisor.js in an installed package's dist/.
 const SUPERVISOR = fileURLToPath(new URL(`./supervisor${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-function checkOptions(nodes: number, flavour: string): void {
+function checkOptions(nodes: number, flavour: string, firmware: string): void {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new Error(`--nodes ${nodes}: a lab has 1 to ${MAX_NODES} nodes`);
   }
   if (!(FLAVOURS as readonly string[]).includes(flavour)) {
     throw new Error(`--flavour ${flavour}: choose one of ${FLAVOURS.join(', ')}`);
+  }
+  if (!(FIRMWARES as readonly string[]).includes(firmware)) {
+    throw new Error(`--firmware ${firmware}: choose one of ${FIRMWARES.join(', ')}`);
   }
 }
 
@@ -75,8 +80,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const dir = labDir(options.dir);
   const nodeCount = options.nodes ?? 1;
   const flavour = options.flavour ?? 'centos7';
+  const firmware = options.firmware ?? 'bios';
   const timeoutMs = options.timeoutMs ?? 60_000;
-  checkOptions(nodeCount, flavour);
+  checkOptions(nodeCount, flavour, firmware);
   // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
   await ensureLabTools({ scope: 'lab', what: 'the lab' });
   if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
@@ -85,9 +91,10 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
 
   const existing = readState(dir);
   if (existing && healthy(existing)) {
-    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour || (existing.nic ?? DEFAULT_NIC) !== nic) {
+    const existingFirmware = existing.firmware ?? 'bios';
+    if (existing.nodeCount !== nodeCount || existing.flavour !== flavour || existingFirmware !== firmware || (existing.nic ?? DEFAULT_NIC) !== nic) {
       throw new Error(
-        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} node(s) with ${existing.nic ?? DEFAULT_NIC}, not ${nodeCount} ${flavour} with ${nic}: ` +
+        `the lab in ${dir} runs ${existing.nodeCount} ${existing.flavour} ${existingFirmware} node(s) with ${existing.nic ?? DEFAULT_NIC}, not ${nodeCount} ${flavour} ${firmware} with ${nic}: ` +
           `run \`lab.ts down --dir ${dir}\` first`,
       );
     }
@@ -104,6 +111,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     dir,
     slot: 0,
     flavour,
+    firmware,
     nic,
     nodeCount,
     bootDelayMs: options.bootDelayMs ?? 2000,
@@ -136,7 +144,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   writeState(state);
   for (const node of nodes) await createNodeNetwork(state, lab, node);
 
-  await Promise.all(nodes.map((n) => installNode(n, flavour, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
+  await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
   writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
   writeFileSync(
     paths.inventory,

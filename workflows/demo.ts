@@ -6,15 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NIC, NIC_MODELS, labDown, labUp } from '../lab/index.ts';
+import { DEFAULT_NIC, FLAVOURS, NIC_MODELS, isFlavour, labDown, labUp } from '../lab/index.ts';
 import { readCheckpoint } from '../state/checkpoint.ts';
 import { scriptArgs } from './cli/script-args.ts';
 
-const HELP = `Usage: npm run demo [-- --flavour centos7|debian12] [--nic ${NIC_MODELS.join('|')}] [--keep]
+const HELP = `Usage: npm run demo [-- --flavour centos7|debian12|alma9|ubuntu2404] [--nic ${NIC_MODELS.join('|')}] [--keep]
 
 Starts one lab node, provisions it over SSH (every stage, one reboot, the quick benchmark),
 prints what it built and where the state and report are, and takes the lab down.
-  --flavour F   centos7 (default, the paper's distro) or debian12
+  --flavour F   centos7 (default, the paper's distro), debian12, alma9 or ubuntu2404
   --nic M       the node's NIC: ${NIC_MODELS.join(', ')} (default ${DEFAULT_NIC}, the paper's)
   --keep        leave the lab running (take it down with: npx zx workflows/lab.ts down)
 `;
@@ -42,8 +42,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const flavour = values.flavour ?? 'centos7';
-  if (flavour !== 'centos7' && flavour !== 'debian12') {
-    process.stderr.write(`error: --flavour ${flavour}: expected centos7 or debian12\n`);
+  if (!isFlavour(flavour)) {
+    process.stderr.write(`error: --flavour ${flavour}: expected one of ${FLAVOURS.join(', ')}\n`);
     return 2;
   }
   const nic = values.nic ?? DEFAULT_NIC;

@@ -64,11 +64,12 @@ async function run(command: LabCommand): Promise<number> {
       const info = await labUp({
         nodes: command.nodes,
         flavour: command.flavour,
+        firmware: command.firmware,
         nic: command.nic,
         ...(command.dir ? { dir: command.dir } : {}),
         ...(command.bootDelayMs !== undefined ? { bootDelayMs: command.bootDelayMs } : {}),
       });
-      console.log(`${info.nodes.length} ${command.flavour} node(s) with ${command.nic} up in ${Date.now() - t0} ms: ${info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}; peer ${info.peerAddress}`);
+      console.log(`${info.nodes.length} ${command.flavour} (${command.firmware}) node(s) with ${command.nic} up in ${Date.now() - t0} ms: ${info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}; peer ${info.peerAddress}`);
       console.log(info.inventoryPath);
       return 0;
     }

@@ -5,7 +5,7 @@
 # fstab hugetlbfs mounts, boot units ordered before sshd, sshd, then the other enabled units.
 # SIGTERM means reboot (exit 0), SIGUSR2 power-off (exit 10): when PID 1 exits the kernel kills
 # everything else in the node, containers included.
-# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_NIC LAB_NODE_DIR LAB_SRC LAB_NODEJS LAB_ADDRESS
+# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_FIRMWARE LAB_NIC LAB_NODE_DIR LAB_SRC LAB_NODEJS LAB_ADDRESS
 #              LAB_SHIM_DIR LAB_SHIM_OFF=1
 trap 'exit 0' TERM
 trap 'exit 10' USR2
@@ -17,6 +17,7 @@ node_mount_disk
 node_mount_proc
 node_mount_cgroups
 node_mount_sysfs
+node_mount_firmware
 . "$LAB_LIB/lib/devices.sh"
 . "$LAB_LIB/lib/modules.sh"
 . "$LAB_LIB/lib/units.sh"
@@ -27,6 +28,7 @@ cat > "$LAB_RUN/node.env" << EOF
 LAB_NODE=$LAB_NODE
 LAB_NODE_INDEX=$LAB_NODE_INDEX
 LAB_FLAVOUR=$LAB_FLAVOUR
+LAB_FIRMWARE=${LAB_FIRMWARE:-bios}
 LAB_NIC=$LAB_NIC
 LAB_NODEJS=/run/sriov-lab/nodejs
 EOF

@@ -2,7 +2,7 @@
 # Installs a lab node's "OS" onto its disk, once, like an installer would: run by the lab (in a
 # private mount namespace, before the first boot) with the node's disk assembled by
 # node_mount_disk. Everything written here lands in the node's overlay upper dirs.
-# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_NODE_DIR LAB_SRC LAB_SHIM_DIR
+# Environment: LAB_NODE LAB_NODE_INDEX LAB_FLAVOUR LAB_FIRMWARE LAB_NODE_DIR LAB_SRC LAB_SHIM_DIR
 #              LAB_AUTHORIZED_KEYS (file) LAB_HOST_KEY (private key file)
 set -eu
 . "$LAB_SRC/lib/common.sh"
@@ -10,6 +10,7 @@ set -eu
 host_key=$(cat "$LAB_HOST_KEY")
 authorized_keys=$(cat "$LAB_AUTHORIZED_KEYS")
 node_mount_disk
+node_mount_firmware
 . "$LAB_LIB/lib/devices.sh"
 . "$LAB_LIB/lib/modules.sh"
 
@@ -61,9 +62,12 @@ GRUB_TERMINAL_OUTPUT="console"
 GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet"
 GRUB_DISABLE_RECOVERY="true"
 EOF
+    # CentOS 7's grub2-mkconfig (upstream GRUB 2.02) reads no /etc/default/grub.d.
+    rm -rf /etc/default/grub.d
     printf '/dev/mapper/centos-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
     grubdir=/boot/grub2
     initrd=/boot/initramfs-$KREL.img
+    efi_stub=
     # The CentOS 7 slow-boot bug (lxc/lxc#622): its common config drops setpcap.
     echo "lxc.cap.drop = mac_admin mac_override setfcap setpcap" >> /usr/share/lxc/config/centos.common.conf
     # CentOS names its GRUB tools grub2-*; GRUB's scripts still call /usr/bin/grub-editenv.
@@ -94,8 +98,143 @@ EOF
     printf 'UUID=%s /               ext4    errors=remount-ro 0       1\n' "$uuid" > /etc/fstab
     grubdir=/boot/grub
     initrd=/boot/initrd.img-$KREL
+    efi_stub=/boot/efi/EFI/debian/grub.cfg
     # Debian's lxc package enables lxc.service (autostart of containers at boot).
     ln -sf /usr/lib/systemd/system/lxc.service /etc/systemd/system/multi-user.target.wants/lxc.service
+    mkconfig=/usr/sbin/update-grub
+    ;;
+  alma9)
+    # almalinux-release-9.4 (AlmaLinux 9.4 installation media, /etc/os-release).
+    cat > /etc/os-release << 'EOF'
+NAME="AlmaLinux"
+VERSION="9.4 (Seafoam Ocelot)"
+ID="almalinux"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="9.4"
+PLATFORM_ID="platform:el9"
+PRETTY_NAME="AlmaLinux 9.4 (Seafoam Ocelot)"
+ANSI_COLOR="0;34"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:almalinux:almalinux:9::baseos"
+HOME_URL="https://almalinux.org/"
+DOCUMENTATION_URL="https://wiki.almalinux.org/"
+BUG_REPORT_URL="https://bugs.almalinux.org/"
+
+ALMALINUX_MANTISBT_PROJECT="AlmaLinux-9"
+ALMALINUX_MANTISBT_PROJECT_VERSION="9.4"
+REDHAT_SUPPORT_PRODUCT="AlmaLinux"
+REDHAT_SUPPORT_PRODUCT_VERSION="9.4"
+SUPPORT_END=2032-06-01
+EOF
+    echo "AlmaLinux release 9.4 (Seafoam Ocelot)" > /etc/almalinux-release
+    ln -sf almalinux-release /etc/redhat-release
+    ln -sf almalinux-release /etc/system-release
+    rm -f /etc/debian_version
+    # Anaconda's /etc/default/grub on EL9 (LVM layout): BLS on, GRUB_DEFAULT=saved.
+    cmdline="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/almalinux-swap rd.lvm.lv=almalinux/root rd.lvm.lv=almalinux/swap"
+    cat > /etc/default/grub << EOF
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR="\$(sed 's, release .*\$,,g' /etc/system-release)"
+GRUB_DEFAULT=saved
+GRUB_DISABLE_SUBMENU=true
+GRUB_TERMINAL_OUTPUT="console"
+GRUB_CMDLINE_LINUX="$cmdline"
+GRUB_DISABLE_RECOVERY="true"
+GRUB_ENABLE_BLSCFG=true
+EOF
+    rm -rf /etc/default/grub.d
+    printf '/dev/mapper/almalinux-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
+    if [ "$LAB_FIRMWARE" = uefi ]; then
+      printf 'UUID=3A5C-1F2B          /boot/efi               vfat    umask=0077,shortname=winnt 0 2\n' >> /etc/fstab
+    fi
+    printf '/dev/mapper/almalinux-swap none                    swap    defaults        0 0\n' >> /etc/fstab
+    grubdir=/boot/grub2
+    initrd=/boot/initramfs-$KREL.img
+    # EL9's grub.d: Debian's 00_header, 40_custom and 41_custom are GRUB's own; 10_linux and
+    # 30_uefi-firmware are EL9's (BLS, firmware entry); no Debian theme, no xen.
+    for t in 05_debian_theme 10_linux 20_linux_xen 30_os-prober 30_uefi-firmware; do rm -f "/etc/grub.d/$t"; done
+    ln -sf /usr/lib/sriov-lab/grub.d/el9-10_linux /etc/grub.d/10_linux
+    ln -sf /usr/lib/sriov-lab/grub.d/el9-30_uefi-firmware /etc/grub.d/30_uefi-firmware
+    for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
+    for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
+    ln -sf "$LAB_HOSTUSR/bin/grub-editenv" /usr/bin/grub2-editenv
+    ln -sf /usr/lib/sriov-lab/bin/grubby /usr/sbin/grubby
+    # What kernel-install (20-grub.install) writes for the installed kernel: /etc/kernel/cmdline
+    # (anaconda's), and its BLS entry named <machine-id>-<version>.conf.
+    mkdir -p /etc/kernel /boot/loader/entries
+    echo "root=/dev/mapper/almalinux-root ro $cmdline" > /etc/kernel/cmdline
+    bls_id="$(cat /etc/machine-id)-$KREL"
+    cat > "/boot/loader/entries/$bls_id.conf" << EOF
+title AlmaLinux ($KREL) 9.4 (Seafoam Ocelot)
+version $KREL
+linux /vmlinuz-$KREL
+initrd /initramfs-$KREL.img \$tuned_initrd
+options root=/dev/mapper/almalinux-root ro $cmdline
+grub_users \$grub_users
+grub_arg --unrestricted
+grub_class almalinux
+EOF
+    efi_stub=/boot/efi/EFI/almalinux/grub.cfg
+    mkconfig=/usr/sbin/grub2-mkconfig
+    ;;
+  ubuntu2404)
+    # base-files 13ubuntu10 (Ubuntu 24.04.1 LTS, /usr/lib/os-release).
+    cat > /etc/os-release << 'EOF'
+PRETTY_NAME="Ubuntu 24.04.1 LTS"
+NAME="Ubuntu"
+VERSION_ID="24.04"
+VERSION="24.04.1 LTS (Noble Numbat)"
+VERSION_CODENAME=noble
+ID=ubuntu
+ID_LIKE=debian
+HOME_URL="https://www.ubuntu.com/"
+SUPPORT_URL="https://help.ubuntu.com/"
+BUG_REPORT_URL="https://bugs.launchpad.net/ubuntu/"
+PRIVACY_POLICY_URL="https://www.ubuntu.com/legal/terms-and-policies/privacy-policy"
+UBUNTU_CODENAME=noble
+LOGO=ubuntu-logo
+EOF
+    echo "trixie/sid" > /etc/debian_version
+    # grub2-common 2.12-1ubuntu7's /etc/default/grub.
+    cat > /etc/default/grub << 'EOF'
+# If you change this file or any /etc/default/grub.d/*.cfg file,
+# run 'update-grub' afterwards to update /boot/grub/grub.cfg.
+# For full documentation of the options in these files, see:
+#   info -f grub -n 'Simple configuration'
+
+GRUB_DEFAULT=0
+GRUB_TIMEOUT_STYLE=hidden
+GRUB_TIMEOUT=0
+GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`
+GRUB_CMDLINE_LINUX_DEFAULT="quiet splash"
+GRUB_CMDLINE_LINUX=""
+EOF
+    # The cloud image's drop-in (livecd-rootfs, ubuntu-cpc hooks; noble server cloud images).
+    mkdir -p /etc/default/grub.d
+    find /etc/default/grub.d -mindepth 1 -delete
+    cat > /etc/default/grub.d/50-cloudimg-settings.cfg << 'EOF'
+# Cloud Image specific Grub settings for Generic Cloud Images
+# CLOUD_IMG: This file was created/modified by the Cloud Image build process
+
+# Set the recordfail timeout
+GRUB_RECORDFAIL_TIMEOUT=0
+
+# Do not wait on grub prompt
+GRUB_TIMEOUT=0
+
+# Set the default commandline
+GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"
+
+# Set the grub console type
+GRUB_TERMINAL=console
+EOF
+    printf 'LABEL=cloudimg-rootfs\t/\t ext4\tdiscard,commit=30,errors=remount-ro\t0 1\n' > /etc/fstab
+    if [ "$LAB_FIRMWARE" = uefi ]; then printf 'LABEL=UEFI\t/boot/efi\tvfat\tumask=0077\t0 1\n' >> /etc/fstab; fi
+    grubdir=/boot/grub
+    initrd=/boot/initrd.img-$KREL
+    # Ubuntu's lxc package enables lxc.service like Debian's.
+    ln -sf /usr/lib/systemd/system/lxc.service /etc/systemd/system/multi-user.target.wants/lxc.service
+    efi_stub=/boot/efi/EFI/ubuntu/grub.cfg
     mkconfig=/usr/sbin/update-grub
     ;;
   *) die "unknown flavour $LAB_FLAVOUR" ;;
@@ -138,7 +277,7 @@ ln -sf /usr/lib/sriov-lab/bin/systemctl /usr/bin/systemctl
 for t in reboot shutdown poweroff halt; do ln -sf /usr/lib/sriov-lab/bin/power "/usr/sbin/$t"; done
 ln -sf /usr/lib/sriov-lab/bin/grub-probe /usr/sbin/grub-probe
 ln -sf /usr/lib/sriov-lab/bin/grub-mkrelpath /usr/bin/grub-mkrelpath
-for t in lxc-centos lxc-debian; do ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab "/usr/share/lxc/templates/$t"; done
+for t in lxc-centos lxc-debian lxc-ubuntu; do ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab "/usr/share/lxc/templates/$t"; done
 
 # In-box drivers (every NIC model's, as a distribution kernel ships them) and kernel headers for
 # out-of-tree builds.
@@ -183,11 +322,24 @@ mkdir -p "$grubdir"
 # GRUB's scripts read the default environment block (`grub-editenv -`) from /boot/grub.
 [ "$grubdir" = /boot/grub ] || ln -sfn grub2 /boot/grub
 "$LAB_HOSTUSR/bin/grub-editenv" "$grubdir/grubenv" create
-if [ "$LAB_FLAVOUR" = centos7 ]; then
-  "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null
-else
-  "$mkconfig" 2> /dev/null
+# A UEFI node: the EFI system partition's stub that sends GRUB to the grub.cfg in /boot (EL9
+# since 9.0 and Ubuntu both keep the real one there), and a Windows Boot Manager found by os-prober.
+if [ "$LAB_FIRMWARE" = uefi ]; then
+  # EL7 keeps the real grub.cfg on the ESP itself: not simulated.
+  [ -n "$efi_stub" ] || die "$LAB_FLAVOUR nodes boot with BIOS only in the lab"
+  ln -sf /usr/lib/sriov-lab/grub.d/uefi-os-prober /etc/grub.d/30_os-prober
+  mkdir -p "${efi_stub%/*}"
+  case "$LAB_FLAVOUR" in
+    alma9) printf 'search --no-floppy --fs-uuid --set=dev %s\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n' "$uuid" > "$efi_stub" ;;
+    *) printf "search.fs_uuid %s root hd0,gpt1 \nset prefix=(\$root)'/boot/grub'\nconfigfile \$prefix/grub.cfg\n" "$uuid" > "$efi_stub" ;;
+  esac
 fi
+case "$LAB_FLAVOUR" in
+  centos7 | alma9) "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null ;;
+  *) "$mkconfig" 2> /dev/null ;;
+esac
+# The installer makes the installed kernel's BLS entry the saved default (grub2-set-default).
+if [ "$LAB_FLAVOUR" = alma9 ]; then /usr/sbin/grub2-set-default "$bls_id"; fi
 
 # --- /root, /srv ---------------------------------------------------------------------------------
 chmod 700 /root

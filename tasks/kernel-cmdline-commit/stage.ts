@@ -9,7 +9,6 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { commitParams, describeCommit } from '../kernel-cmdline/commit-params.ts';
-import { GRUB_DEFAULTS } from '../kernel-cmdline/grub-defaults.ts';
 import { committedError, isCommitted, readGrubState, runningCmdline, trialLeftovers, type GrubState } from '../kernel-cmdline/grub-state.ts';
 import { committedOutputs, kernelCmdlineStage } from '../kernel-cmdline/stage.ts';
 import { usesTrialBoot } from '../kernel-cmdline/trial.ts';
@@ -40,7 +39,7 @@ export const kernelCmdlineCommitStage: Stage = {
   async check(ctx: StageContext): Promise<CheckResult> {
     const state = await readGrubState(ctx);
     if (!pending(ctx.plan, state)) {
-      return { done: true, reason: `${GRUB_DEFAULTS} and the default boot entry "${state.standing?.entry.title}" have ${ctx.plan.kernelParams.join(' ')}; no trial entry left` };
+      return { done: true, reason: `${state.paramsPath} and ${state.method === 'bls' ? 'every boot entry' : `the default boot entry "${state.standing?.entry.title}"`} have ${ctx.plan.kernelParams.join(' ')}; no trial entry left` };
     }
     if (!isCommitted(ctx.plan, state)) await checkProven(ctx.host, ctx.plan, state);
     return { done: false, ...(await describeCommit(ctx.host, ctx.plan, state)) };
@@ -49,7 +48,7 @@ export const kernelCmdlineCommitStage: Stage = {
   async apply(ctx) {
     const state = await readGrubState(ctx);
     if (!isCommitted(ctx.plan, state)) await checkProven(ctx.host, ctx.plan, state);
-    await commitParams(ctx.host, state);
+    await commitParams(ctx.host, ctx.plan, state);
   },
 
   async verify(ctx): Promise<StageOutputs> {

@@ -7,7 +7,7 @@ import { grubCommands, type GrubCommands } from '../parse/os-release.ts';
 import { osReleaseOf, type NodeDistro } from '../bios-verify/distro.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from './grub-defaults.ts';
 import { parseProbeWords, type GrubenvDevice } from './grubenv-check.ts';
-import { TRIAL_ENTRY_ID, TRIAL_SCRIPT } from './trial-entry.ts';
+import { TRIAL_ENTRY_ID } from './trial-entry.ts';
 
 const MKCONFIG_TIMEOUT_MS = 5 * 60_000;
 
@@ -77,12 +77,23 @@ export async function testGrubenvWrite(host: Host, commands: GrubCommands): Prom
   }
 }
 
-export async function writeTrialScript(host: Host, text: string): Promise<void> {
-  await host.writeFile(TRIAL_SCRIPT, text, { mode: 0o755 });
+/** The trial entry's file: a /etc/grub.d script (executable) or a BLS entry. */
+export async function writeTrialScript(host: Host, path: string, text: string): Promise<void> {
+  await host.writeFile(path, text, { mode: path.startsWith('/etc/grub.d/') ? 0o755 : 0o644 });
 }
 
-export async function removeTrialScript(host: Host): Promise<void> {
-  await host.run(['rm', '-f', TRIAL_SCRIPT]);
+export async function removeTrialScript(host: Host, path: string): Promise<void> {
+  await host.run(['rm', '-f', path]);
+}
+
+/** The default entry stays the default when an entry is added: saved_entry names it (BLS). */
+export async function pinDefaultEntry(host: Host, commands: GrubCommands, id: string): Promise<void> {
+  await host.run([commands.setDefault, id]);
+}
+
+/** grubby on every BLS entry: the contradicting params removed, the plan's set. */
+export async function updateAllBlsEntries(host: Host, set: readonly string[], remove: readonly string[]): Promise<void> {
+  await host.run(['grubby', '--update-kernel=ALL', ...(remove.length > 0 ? [`--remove-args=${remove.join(' ')}`] : []), `--args=${set.join(' ')}`]);
 }
 
 /** The next boot (only) starts the trial entry. */

@@ -23,10 +23,10 @@ import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
 import { commitParams, describeCommit } from './commit-params.ts';
-import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeParamsEdit } from './grub-defaults.ts';
+import { GRUB_DEFAULTS_BACKUP, describeParamsEdit } from './grub-defaults.ts';
 import { committedError, entryShortfall, isCommitted, isTrialArmed, readGrubState, runningCmdline, type GrubState } from './grub-state.ts';
 import { NO_TRIAL_HINT, armTrial, buildTrialEntry, checkTrialPossible, usesTrialBoot } from './trial.ts';
-import { TRIAL_ENTRY_ID, TRIAL_PANIC_SECONDS, TRIAL_SCRIPT } from './trial-entry.ts';
+import { TRIAL_ENTRY_ID, TRIAL_PANIC_SECONDS } from './trial-entry.ts';
 
 const params = (plan: HostPlan): string => plan.kernelParams.join(' ');
 
@@ -48,18 +48,23 @@ async function trialPlan(ctx: StageContext, state: GrubState): Promise<CheckResu
   return {
     done: false,
     plan: [
-      `copy the default entry ${base} into a trial entry (${TRIAL_SCRIPT}) that boots ${trial.params}: ${[...describeParamsEdit(trial.base.entry.params ?? '', ctx.plan), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`].join(', ')}`,
-      `regenerate ${state.commands.grubCfgPath}: ${state.commands.mkconfig.join(' ')}`,
+      ...state.overrides.map((o) => `noticed: ${o}; ${state.paramsPath} will be read after it`),
+      `copy the default entry ${base} into a trial entry (${state.trialPath}) that boots ${trial.params}: ${[...describeParamsEdit(trial.base.entry.params ?? '', ctx.plan), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`].join(', ')}`,
+      ...(state.method === 'bls' ? [] : [`regenerate ${state.commands.grubCfgPath}: ${state.commands.mkconfig.join(' ')}`]),
       `${state.commands.reboot} ${TRIAL_ENTRY_ID}: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts ${base} again`,
-      `${GRUB_DEFAULTS} is changed after the trial boot came up with the params (stage kernel-cmdline-commit)`,
+      state.method === 'bls'
+        ? `every boot entry (grubby --update-kernel=ALL) and ${state.paramsPath} are changed after the trial boot came up with the params (stage kernel-cmdline-commit)`
+        : `${state.paramsPath} is changed after the trial boot came up with the params (stage kernel-cmdline-commit)`,
     ],
-    diffs: trial.script === state.trialScript ? [] : [{ path: TRIAL_SCRIPT, diff: unifiedDiff(TRIAL_SCRIPT, state.trialScript ?? '', trial.script) }],
+    diffs: trial.script === state.trialScript ? [] : [{ path: state.trialPath, diff: unifiedDiff(state.trialPath, state.trialScript ?? '', trial.script) }],
   };
 }
 
 export function committedOutputs(state: GrubState): StageOutputs {
   return {
     method: 'default',
+    bootMethod: state.method,
+    paramsFile: state.paramsPath,
     grubCfg: state.commands.grubCfgPath,
     entry: state.standing?.entry.title,
     chosenBy: state.standing?.chosenBy,
@@ -76,7 +81,7 @@ export const kernelCmdlineStage: Stage = {
   async check(ctx): Promise<CheckResult> {
     const state = await readGrubState(ctx);
     if (isCommitted(ctx.plan, state)) {
-      return { done: true, reason: `${GRUB_DEFAULTS} and the default boot entry "${state.standing?.entry.title}" have ${params(ctx.plan)}` };
+      return { done: true, reason: `${state.paramsPath} and ${state.method === 'bls' ? 'every boot entry' : `the default boot entry "${state.standing?.entry.title}"`} have ${params(ctx.plan)}` };
     }
     if (!usesTrialBoot(ctx.plan)) return { done: false, ...(await describeCommit(ctx.host, ctx.plan, state)) };
     const done = await trialDone(ctx, state);
@@ -86,7 +91,7 @@ export const kernelCmdlineStage: Stage = {
   async apply(ctx) {
     const state = await readGrubState(ctx);
     if (usesTrialBoot(ctx.plan)) await armTrial(ctx, state);
-    else await commitParams(ctx.host, state);
+    else await commitParams(ctx.host, ctx.plan, state);
   },
 
   async verify(ctx): Promise<StageOutputs> {

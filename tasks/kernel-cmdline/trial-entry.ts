@@ -12,6 +12,8 @@ export const TRIAL_ENTRY_ID = 'sriov-lxc-trial';
 // 99: after every stock script (10_linux, 30_os-prober, 40_custom, 41_custom), so the entry comes
 // last and no numeric GRUB_DEFAULT moves.
 export const TRIAL_SCRIPT = '/etc/grub.d/99_sriov-lxc-trial';
+/** On BLS nodes the trial entry is a BLS file of its own; its id (the file name) is TRIAL_ENTRY_ID. */
+export const BLS_TRIAL_FILE = `/boot/loader/entries/${TRIAL_ENTRY_ID}.conf`;
 /** A trial kernel that panics reboots after this long; GRUB then boots the default entry. */
 export const TRIAL_PANIC_SECONDS = 10;
 
@@ -106,6 +108,28 @@ export function renderTrialScript(base: GrubMenuEntry, body: readonly string[], 
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * The trial BLS entry: the default entry's file with the trial's params on its `options` line
+ * and its title marked. GRUB's blscfg lists it; the default (saved_entry) stays the base entry.
+ */
+export function renderBlsTrial(baseTitle: string, baseFile: string, params: string): string {
+  let options = 0;
+  const lines = baseFile.split('\n').map((line) => {
+    if (/^\s*options(\s|$)/.test(line)) {
+      options++;
+      return `options ${params}`;
+    }
+    if (/^\s*title(\s|$)/.test(line)) return `title sriov-lxc trial: ${baseTitle}`;
+    return line;
+  });
+  if (options !== 1) {
+    throw new ParseError(`the BLS entry "${baseTitle}" has ${options} options lines, not one: it cannot be copied into a trial entry`, {
+      hint: 'fix the entry with grubby, or set trialBoot: false for this host',
+    });
+  }
+  return lines.join('\n');
 }
 
 /** Whether the header of a generated grub.cfg boots a one-shot `next_entry` and clears it. */

@@ -6,10 +6,10 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import type { StageContext } from '../stage.ts';
 import type { BootEntry } from './boot-entry.ts';
 import { GRUB_DEFAULTS } from './grub-defaults.ts';
-import { armTrialEntry, probeGrubenvDevice, regenerateGrubCfg, testGrubenvWrite, writeTrialScript } from './grub-host.ts';
+import { armTrialEntry, pinDefaultEntry, probeGrubenvDevice, regenerateGrubCfg, testGrubenvWrite, writeTrialScript } from './grub-host.ts';
 import { grubenvBootWriteProblem, grubenvFileProblem } from './grubenv-check.ts';
 import { isTrialEntry, readGrubState, type GrubState } from './grub-state.ts';
-import { TRIAL_ENTRY_ID, TRIAL_SCRIPT, honoursNextEntry, menuEntryBody, renderTrialScript, trialParams } from './trial-entry.ts';
+import { TRIAL_ENTRY_ID, honoursNextEntry, menuEntryBody, renderBlsTrial, renderTrialScript, trialParams } from './trial-entry.ts';
 
 export const NO_TRIAL_HINT =
   'set trialBoot: false for this host in the inventory (or run with --no-trial-boot): the params then go straight into the default entry, without the automatic fallback';
@@ -37,6 +37,10 @@ export function buildTrialEntry(host: Host, plan: HostPlan, state: GrubState): T
     });
   }
   const params = trialParams(base.entry.params ?? '', plan);
+  if (state.method === 'bls') {
+    if (state.baseEntryFile === undefined) throw cannotTrial(host, `the default entry's file ${state.trialPath.slice(0, state.trialPath.lastIndexOf('/'))}/${base.entry.id ?? '?'}.conf cannot be read`);
+    return { base, params, script: renderBlsTrial(base.entry.title, state.baseEntryFile, params) };
+  }
   return { base, params, script: renderTrialScript(base.entry, menuEntryBody(state.cfg, base.entry), params) };
 }
 
@@ -61,14 +65,23 @@ export async function armTrial(ctx: StageContext, state: GrubState): Promise<voi
   const { host, plan } = ctx;
   await checkTrialPossible(host, state);
   await testGrubenvWrite(host, state.commands);
-  const unchanged = `the trial entry is in ${TRIAL_SCRIPT}, ${GRUB_DEFAULTS} is unchanged`;
   const trial = buildTrialEntry(host, plan, state);
-  if (trial.script !== state.trialScript) await writeTrialScript(host, trial.script);
+  if (state.method === 'bls') {
+    // GRUB_DEFAULT=saved with no saved_entry boots the first entry: pin the default by its id so
+    // that the trial entry, wherever blscfg sorts it, is booted only by the one-shot.
+    const baseId = trial.base.entry.id;
+    if (!state.env.saved_entry && baseId) await pinDefaultEntry(host, state.commands, baseId);
+    if (trial.script !== state.trialScript) await writeTrialScript(host, state.trialPath, trial.script);
+    await armTrialEntry(host, state.commands);
+    return;
+  }
+  const unchanged = `the trial entry is in ${state.trialPath}, ${state.paramsPath} is unchanged`;
+  if (trial.script !== state.trialScript) await writeTrialScript(host, state.trialPath, trial.script);
   await regenerateGrubCfg(host, state.commands, unchanged);
   let current = await readGrubState(ctx);
   const again = buildTrialEntry(host, plan, current);
   if (again.script !== trial.script) {
-    await writeTrialScript(host, again.script);
+    await writeTrialScript(host, current.trialPath, again.script);
     await regenerateGrubCfg(host, current.commands, unchanged);
     current = await readGrubState(ctx);
   }

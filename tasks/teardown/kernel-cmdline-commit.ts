@@ -4,7 +4,6 @@
 // Refuses to change the default when no boot has shown that the cmdline without the params works.
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from '../kernel-cmdline/grub-defaults.ts';
 import { clearNextEntry, regenerateGrubCfg, removeTrialScript } from '../kernel-cmdline/grub-host.ts';
 import { runningCmdline, trialLeftovers } from '../kernel-cmdline/grub-state.ts';
 import { usesTrialBoot } from '../kernel-cmdline/trial.ts';
@@ -12,26 +11,26 @@ import { TRIAL_ENTRY_ID } from '../kernel-cmdline/trial-entry.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, Stage, StageContext } from '../stage.ts';
 import { cmdlineFits, describeCmdlineTeardown } from './cmdline-target.ts';
-import { isRestored, kernelCmdlineTeardownStage, observeCmdline, recordedTeardown, type Observed } from './kernel-cmdline.ts';
+import { isRestored, kernelCmdlineTeardownStage, observeCmdline, recordedTeardown, restoreWords, writeTarget, type Observed } from './kernel-cmdline.ts';
 import { CHANGED_SINCE, removeFile, type KeptFile } from './owned-files.ts';
 
 function pending(o: Observed): string[] {
   const lines: string[] = [];
-  if (o.state.defaults !== o.t.target) lines.push(`${GRUB_DEFAULTS}: ${o.t.how === 'restore-backup' ? `restore from ${GRUB_DEFAULTS_BACKUP}` : `take ${o.t.remove.join(' ')} off (the file changed since sriov-lxc wrote it; the rest stays)`}`);
+  if (o.state.defaults !== o.t.target) lines.push(`${o.file}: ${o.t.how === 'restore-backup' ? restoreWords(o) : `take ${o.t.remove.join(' ')} off (the file changed since sriov-lxc wrote it; the rest stays)`}`);
   lines.push(...trialLeftovers(o.state));
-  if (o.t.how === 'restore-backup') lines.push(`remove ${GRUB_DEFAULTS_BACKUP}`);
+  if (o.t.how === 'restore-backup' && o.backup !== undefined) lines.push(`remove ${o.backup}`);
   return lines;
 }
 
 function kept(o: Observed): KeptFile[] {
-  return o.t.how === 'remove-params' ? [{ path: GRUB_DEFAULTS, why: `${CHANGED_SINCE}, without sriov-lxc's params ${o.t.remove.join(' ')} (the original is in ${GRUB_DEFAULTS_BACKUP})` }] : [];
+  return o.t.how === 'remove-params' ? [{ path: o.file, why: `${CHANGED_SINCE}, without sriov-lxc's params ${o.t.remove.join(' ')}${o.backup === undefined ? '' : ` (the original is in ${o.backup})`}` }] : [];
 }
 
 async function checkProven(ctx: StageContext, o: Observed): Promise<void> {
   if (!usesTrialBoot(ctx.plan) || o.state.defaults === o.t.target) return;
   const cmdline = await runningCmdline(ctx.host);
   if (cmdlineFits(cmdline, o.t)) return;
-  throw new FatalError(`${ctx.host.name}: not restoring ${GRUB_DEFAULTS}: the running kernel is not ${describeCmdlineTeardown(o.t)}, so no boot has shown that cmdline works (/proc/cmdline: ${cmdline})`, {
+  throw new FatalError(`${ctx.host.name}: not restoring ${o.file}: the running kernel is not ${describeCmdlineTeardown(o.t)}, so no boot has shown that cmdline works (/proc/cmdline: ${cmdline})`, {
     hint: 'run teardown-kernel-cmdline and teardown-reboot first (--from teardown-kernel-cmdline)',
   });
 }
@@ -44,21 +43,21 @@ export const kernelCmdlineCommitTeardownStage: Stage = {
   async check(ctx): Promise<CheckResult> {
     const o = await observeCmdline(ctx);
     const lines = pending(o);
-    if (lines.length === 0) return { done: true, reason: `${GRUB_DEFAULTS} and the default boot entry "${o.state.standing?.entry.title}" have no params of sriov-lxc; no trial entry left`, outputs: { kept: kept(o) } };
+    if (lines.length === 0) return { done: true, reason: `${o.file} and the default boot entry "${o.state.standing?.entry.title}" have no params of sriov-lxc; no trial entry left`, outputs: { kept: kept(o) } };
     // Not refused here: a dry run describes the whole way back; apply refuses without the proof.
     lines.push(`regenerate ${o.state.commands.grubCfgPath}: ${o.state.commands.mkconfig.join(' ')}`);
-    const diffs = o.state.defaults === o.t.target ? [] : [{ path: GRUB_DEFAULTS, diff: unifiedDiff(GRUB_DEFAULTS, o.state.defaults, o.t.target) }];
+    const diffs = o.state.defaults === o.t.target ? [] : [{ path: o.file, diff: unifiedDiff(o.file, o.state.defaults, o.t.target) }];
     return { done: false, plan: lines, diffs };
   },
 
   async apply(ctx) {
     const o = await observeCmdline(ctx);
     await checkProven(ctx, o);
-    if (o.state.defaults !== o.t.target) await ctx.host.writeFile(GRUB_DEFAULTS, o.t.target, { mode: 0o644 });
-    if (o.state.trialScript !== undefined) await removeTrialScript(ctx.host);
+    await writeTarget(ctx, o);
+    if (o.state.trialScript !== undefined) await removeTrialScript(ctx.host, o.state.trialPath);
     if (o.state.env.next_entry === TRIAL_ENTRY_ID) await clearNextEntry(ctx.host, o.state.commands);
-    await regenerateGrubCfg(ctx.host, o.state.commands, `${GRUB_DEFAULTS} is already restored (${GRUB_DEFAULTS_BACKUP} is kept until grub.cfg is regenerated)`);
-    if (o.t.how === 'restore-backup') await removeFile(ctx.host, GRUB_DEFAULTS_BACKUP);
+    await regenerateGrubCfg(ctx.host, o.state.commands, `${o.file} is already restored${o.backup === undefined ? '' : ` (${o.backup} is kept until grub.cfg is regenerated)`}`);
+    if (o.t.how === 'restore-backup' && o.backup !== undefined) await removeFile(ctx.host, o.backup);
   },
 
   async verify(ctx) {

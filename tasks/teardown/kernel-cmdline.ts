@@ -8,23 +8,46 @@ import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from '../kernel-cmdline/grub-defaults.ts';
 import { armTrialEntry, regenerateGrubCfg, testGrubenvWrite, writeTrialScript } from '../kernel-cmdline/grub-host.ts';
+import { GRUB_DROPIN } from '../kernel-cmdline/boot-method.ts';
 import { isTrialEntry, readGrubState, runningCmdline, type GrubState } from '../kernel-cmdline/grub-state.ts';
 import { checkTrialPossible, usesTrialBoot } from '../kernel-cmdline/trial.ts';
 import { TRIAL_ENTRY_ID, TRIAL_SCRIPT, honoursNextEntry, menuEntryBody, renderTrialScript, trialParamsFor } from '../kernel-cmdline/trial-entry.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../stage.ts';
-import { cmdlineFits, cmdlineTeardown, describeCmdlineTeardown, type CmdlineTeardown } from './cmdline-target.ts';
+import { cmdlineFits, cmdlineTeardown, describeCmdlineTeardown, dropinTeardown, type CmdlineTeardown } from './cmdline-target.ts';
 
 export const TEARDOWN_CMDLINE_ID = 'teardown-kernel-cmdline';
 
 export interface Observed {
   state: GrubState;
   t: CmdlineTeardown;
+  /** The file that carries sriov-lxc's params: /etc/default/grub, or its grub.d drop-in. */
+  file: string;
+  /** What the restore is computed from, removed last: /etc/default/grub's backup (none for the drop-in). */
+  backup?: string;
 }
 
 export async function observeCmdline(ctx: StageContext): Promise<Observed> {
   const state = await readGrubState(ctx);
-  return { state, t: cmdlineTeardown(state.defaults, await ctx.host.readFile(GRUB_DEFAULTS_BACKUP), ctx.plan) };
+  if (state.method === 'bls') {
+    throw new FatalError(`${ctx.host.name}: teardown does not take kernel params off Boot Loader Specification entries yet`, {
+      hint: `take them off by hand: grubby --update-kernel=ALL --remove-args="${ctx.plan.kernelParams.join(' ')}", the same in ${state.paramsPath}, then reboot; run teardown with --keep-containers or --only for the other stages`,
+    });
+  }
+  if (state.method === 'grub-dropin') return { state, t: dropinTeardown(state.defaults, state.edited, ctx.plan), file: GRUB_DROPIN };
+  return { state, t: cmdlineTeardown(state.defaults, await ctx.host.readFile(GRUB_DEFAULTS_BACKUP), ctx.plan), file: GRUB_DEFAULTS, backup: GRUB_DEFAULTS_BACKUP };
+}
+
+/** The params file as the way back leaves it: written, or (an empty target for the drop-in) removed. */
+export async function writeTarget(ctx: StageContext, o: Observed): Promise<void> {
+  if (o.state.defaults === o.t.target) return;
+  if (o.t.target === '' && o.file === GRUB_DROPIN) await ctx.host.run(['rm', '-f', '--', GRUB_DROPIN]);
+  else await ctx.host.writeFile(o.file, o.t.target, { mode: 0o644 });
+}
+
+/** "restore from BACKUP", or what the drop-in's way back is. */
+export function restoreWords(o: Observed): string {
+  return o.backup === undefined ? 'remove it (sriov-lxc wrote it)' : `restore from ${o.backup}`;
 }
 
 /** What teardown takes off (and puts back), as teardown-kernel-cmdline recorded it before the backup went. */
@@ -60,8 +83,8 @@ const outputsOf = (o: Observed, method: string, phase: string): StageOutputs => 
 
 async function doneReason(ctx: StageContext, o: Observed): Promise<string | undefined> {
   const what = describeCmdlineTeardown(o.t);
-  if (o.t.how === 'nothing') return `no backup of ${GRUB_DEFAULTS}: it has nothing of sriov-lxc (restored, or never changed)`;
-  if (isRestored(o)) return `${GRUB_DEFAULTS} and the default boot entry "${o.state.standing?.entry.title}" are ${what}`;
+  if (o.t.how === 'nothing') return o.backup === undefined ? `no ${o.file}: nothing of sriov-lxc in the GRUB settings (removed, or never written)` : `no backup of ${GRUB_DEFAULTS}: it has nothing of sriov-lxc (restored, or never changed)`;
+  if (isRestored(o)) return `${o.file} and the default boot entry "${o.state.standing?.entry.title}" are ${what}`;
   if (!usesTrialBoot(ctx.plan)) return undefined;
   if (cmdlineFits(await runningCmdline(ctx.host), o.t)) return `the running kernel is ${what}; teardown-kernel-cmdline-commit makes that the default`;
   if (trialArmed(o)) return `the next boot only starts the trial entry "${o.state.next?.entry.title}", ${what}; the default entry stays as it is`;
@@ -85,8 +108,8 @@ export const kernelCmdlineTeardownStage: Stage = {
     if (!usesTrialBoot(ctx.plan)) {
       return {
         done: false,
-        plan: [`${GRUB_DEFAULTS}: ${o.t.how === 'restore-backup' ? `restore from ${GRUB_DEFAULTS_BACKUP}` : `take ${o.t.remove.join(' ')} off (the file changed since sriov-lxc wrote it)`}`, `regenerate ${o.state.commands.grubCfgPath}: ${o.state.commands.mkconfig.join(' ')}`],
-        diffs: [{ path: GRUB_DEFAULTS, diff: unifiedDiff(GRUB_DEFAULTS, o.state.defaults, o.t.target) }],
+        plan: [`${o.file}: ${o.t.how === 'restore-backup' ? restoreWords(o) : `take ${o.t.remove.join(' ')} off (the file changed since sriov-lxc wrote it)`}`, `regenerate ${o.state.commands.grubCfgPath}: ${o.state.commands.mkconfig.join(' ')}`],
+        diffs: [{ path: o.file, diff: unifiedDiff(o.file, o.state.defaults, o.t.target) }],
       };
     }
     await checkTrialPossible(ctx.host, o.state);
@@ -97,7 +120,7 @@ export const kernelCmdlineTeardownStage: Stage = {
         `copy the default entry "${trial.base}" into a trial entry (${TRIAL_SCRIPT}), ${what}: ${trial.params}`,
         `regenerate ${o.state.commands.grubCfgPath}: ${o.state.commands.mkconfig.join(' ')}`,
         `${o.state.commands.reboot} ${TRIAL_ENTRY_ID}: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts "${trial.base}" again`,
-        `${GRUB_DEFAULTS} is restored after the trial boot came up (stage teardown-kernel-cmdline-commit)`,
+        `${o.file} is restored after the trial boot came up (stage teardown-kernel-cmdline-commit)`,
       ],
       diffs: trial.script === o.state.trialScript ? [] : [{ path: TRIAL_SCRIPT, diff: unifiedDiff(TRIAL_SCRIPT, o.state.trialScript ?? '', trial.script) }],
     };
@@ -106,18 +129,18 @@ export const kernelCmdlineTeardownStage: Stage = {
   async apply(ctx) {
     let o = await observeCmdline(ctx);
     if (!usesTrialBoot(ctx.plan)) {
-      if (o.state.defaults !== o.t.target) await ctx.host.writeFile(GRUB_DEFAULTS, o.t.target, { mode: 0o644 });
-      await regenerateGrubCfg(ctx.host, o.state.commands, `${GRUB_DEFAULTS} is already restored`);
+      await writeTarget(ctx, o);
+      await regenerateGrubCfg(ctx.host, o.state.commands, `${o.file} is already restored`);
       return;
     }
     await checkTrialPossible(ctx.host, o.state);
     await testGrubenvWrite(ctx.host, o.state.commands);
-    const unchanged = `the trial entry is in ${TRIAL_SCRIPT}, ${GRUB_DEFAULTS} is unchanged`;
+    const unchanged = `the trial entry is in ${TRIAL_SCRIPT}, ${o.file} is unchanged`;
     // Written, regenerated, and written again if the regeneration changed the default entry it copies.
     for (let round = 0; round < 2; round++) {
       const trial = buildTrial(ctx, o);
       if (trial.script === o.state.trialScript && round > 0) break;
-      if (trial.script !== o.state.trialScript) await writeTrialScript(ctx.host, trial.script);
+      if (trial.script !== o.state.trialScript) await writeTrialScript(ctx.host, TRIAL_SCRIPT, trial.script);
       await regenerateGrubCfg(ctx.host, o.state.commands, unchanged);
       o = await observeCmdline(ctx);
     }
@@ -132,8 +155,8 @@ export const kernelCmdlineTeardownStage: Stage = {
     const method = usesTrialBoot(ctx.plan) ? 'trial' : 'default';
     if (isRestored(o)) return outputsOf(o, method, 'done');
     if (method === 'trial' && trialArmed(o)) return outputsOf(o, method, 'armed');
-    throw new FatalError(`${ctx.host.name}: after writing, neither the next boot entry nor ${GRUB_DEFAULTS} is ${describeCmdlineTeardown(o.t)} (next entry "${o.state.next?.entry.title}": ${o.state.next?.entry.params ?? 'none'})`, {
-      hint: `something else sets next_entry in ${o.state.commands.grubenvPath} or rewrites ${GRUB_DEFAULTS}; run teardown again`,
+    throw new FatalError(`${ctx.host.name}: after writing, neither the next boot entry nor ${o.file} is ${describeCmdlineTeardown(o.t)} (next entry "${o.state.next?.entry.title}": ${o.state.next?.entry.params ?? 'none'})`, {
+      hint: `something else sets next_entry in ${o.state.commands.grubenvPath} or rewrites ${o.file}; run teardown again`,
     });
   },
 };

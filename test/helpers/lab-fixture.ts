@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext, TestFn } from 'ava';
-import { labDown, labUp, nodePower, type ExecResult, type Flavour, type LabInfo } from '../../lab/index.ts';
+import { labDown, labUp, nodePower, type ExecResult, type Firmware, type Flavour, type LabInfo } from '../../lab/index.ts';
 import { NODE_PATH } from '../../lab/install.ts';
 import { isRunning } from '../../lab/processes.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
@@ -40,14 +40,14 @@ export interface Lab {
  * a Lab for the helpers, sharing one state dir; `stop` takes it down and removes the directory
  * (also done here when the lab does not come up).
  */
-export async function startTestLab(name: string, flavour: Flavour, nodes = 1, nic?: string): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
+export async function startTestLab(name: string, flavour: Flavour, nodes = 1, firmware: Firmware = 'bios', nic?: string): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-${name}-`));
   const stop = async (): Promise<void> => {
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const info = await labUp({ dir, nodes, flavour, ...(nic ? { nic } : {}) });
+    const info = await labUp({ dir, nodes, flavour, firmware, ...(nic ? { nic } : {}) });
     const plans = loadInventory(info.inventoryPath).hosts.map((plan) => planForLab(plan, info));
     return { labs: new Map(plans.map((plan) => [plan.name, { dir, info, plan, stateDir: join(dir, 'state') }])), stop };
   } catch (error) {
@@ -78,7 +78,7 @@ export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Pro
   let lab: Lab | undefined;
   let stop: (() => Promise<void>) | undefined;
   test.before(async () => {
-    const started = await startTestLab(`it-${flavour}${nic ? `-${nic}` : ''}`, flavour, 1, nic);
+    const started = await startTestLab(`it-${flavour}${nic ? `-${nic}` : ''}`, flavour, 1, 'bios', nic);
     stop = started.stop;
     lab = firstNode(started.labs);
     await ready?.(lab);

@@ -16,9 +16,9 @@ import { ssh, sshOk, TEST_BOOT_DELAY_MS } from '../lab/lab-helpers.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STAGES = ['bios-verify', 'driver-build', 'modules-hugepages', 'kernel-cmdline', 'reboot', 'kernel-cmdline-commit'];
-const FLAVOURS: Flavour[] = ['centos7', 'debian12'];
+const FLAVOURS = ['centos7', 'debian12'] as const satisfies readonly Flavour[];
 /** node1: happy path; node2: bad-cmdline; node3 (centos7 only): grub-ignored. */
-const NODES: Record<Flavour, number> = { centos7: 3, debian12: 2 };
+const NODES: Record<(typeof FLAVOURS)[number], number> = { centos7: 3, debian12: 2 };
 
 interface Lab {
   dir: string;

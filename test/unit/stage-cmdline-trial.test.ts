@@ -14,6 +14,7 @@ import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
 import { parseOsRelease } from '../../tasks/parse/os-release.ts';
 import { parseGrubCfg } from '../../tasks/parse/grub-cfg.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
+import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
 
 const PAPER_PARAMS = 'intel_iommu=off default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=8,8';
 const SCRIPT = '/etc/grub.d/99_sriov-lxc-trial';
@@ -87,6 +88,7 @@ function updateGrubOutput(defaults: string | undefined, script: string | undefin
 function node(files: Record<string, string>, o: NodeOptions = {}): FakeHost {
   const host = new FakeHost('node1', { '/proc/cmdline': `${OLD_CMDLINE}\n`, [ENV]: emptyEnv, ...files });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on((argv) => argv[0] === 'sh' && String(argv[2]).includes('grub2-probe grub-probe'), { stdout: '/usr/sbin/grub-probe\n' });
   host.on(['/usr/sbin/grub-probe', '--target=fs', '/boot/grub'], { stdout: o.fs ?? fixture('stages/cmdline/grub-probe-fs-ext4.txt') });
   host.on(['/usr/sbin/grub-probe', '--target=abstraction', '/boot/grub'], { stdout: o.abstraction ?? fixture('stages/cmdline/grub-probe-abstraction-plain.txt') });
@@ -220,6 +222,8 @@ test('the trial came up: reboot verify passes, commit writes GRUB_CMDLINE_LINUX 
   t.false(host.files.has(SCRIPT));
   t.deepEqual(await kernelCmdlineCommitStage.verify(ctx), {
     method: 'default',
+    bootMethod: 'grub-defaults',
+    paramsFile: '/etc/default/grub',
     grubCfg: CFG,
     entry: 'Debian GNU/Linux',
     chosenBy: 'GRUB_DEFAULT=0',
@@ -351,6 +355,7 @@ test('CentOS 7 lab node: armed with grub2-reboot, booted, committed with grub2-m
     '/proc/cmdline': fixture('stages/reboot/proc-cmdline-lab-before.txt'),
   });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   // The lab's CentOS has grub-probe only (a real CentOS 7 has grub2-probe).
   host.on((argv) => argv[0] === 'sh' && String(argv[2]).includes('grub2-probe grub-probe'), { stdout: '/usr/sbin/grub-probe\n' });
   host.on(['/usr/sbin/grub-probe', '--target=fs', '/boot/grub2'], { stdout: c('grub-probe-fs-ext4.txt') });

@@ -11,6 +11,7 @@ import { describeEdit, editGrubDefaults } from '../../tasks/kernel-cmdline/grub-
 import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
 import { parseOsRelease } from '../../tasks/parse/os-release.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
+import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
 
 const PAPER_PARAMS = 'intel_iommu=off default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=8,8';
 const stock = fixture('stages/cmdline/default-grub-debian12.txt');
@@ -43,6 +44,7 @@ function context(host: FakeHost, p: HostPlan = plan(), osRelease = 'stages/bios/
 function node(files: Record<string, string>, cfgAfter: (host: FakeHost) => string = () => configuredCfg): FakeHost {
   const host = new FakeHost('node1', files);
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on(['update-grub'], () => {
     host.files.set('/boot/grub/grub.cfg', { content: cfgAfter(host), mode: 0o644 });
     return { stderr: fixture('stages/cmdline/update-grub.stderr') };
@@ -93,7 +95,7 @@ test('apply keeps a backup, edits GRUB_CMDLINE_LINUX, runs update-grub; then che
   await kernelCmdlineStage.apply(ctx);
   t.is(host.files.get('/etc/default/grub.sriov-lxc.bak')?.content, stock);
   t.is(host.files.get('/etc/default/grub')?.content, configured);
-  t.deepEqual(host.commands.filter((c) => c !== 'test -d /sys/firmware/efi'), ['update-grub']);
+  t.deepEqual(host.commands.filter((c) => c !== 'test -d /sys/firmware/efi' && !c.startsWith('sh -c')), ['update-grub']);
   const outputs = await kernelCmdlineStage.verify(ctx);
   t.like(outputs, { method: 'default', grubCfg: '/boot/grub/grub.cfg', entry: 'Debian GNU/Linux', chosenBy: 'GRUB_DEFAULT=0', backup: '/etc/default/grub.sriov-lxc.bak' });
   t.is(outputs.params, `root=/dev/vda1 ro ${PAPER_PARAMS} quiet`);
@@ -152,6 +154,7 @@ test('GRUB_DEFAULT pointing at a hand-written entry (the paper\'s 40_custom): ve
 test('update-grub failing: the error names the command, keeps its stderr and points at the backup', async (t) => {
   const host = new FakeHost('node1', { '/etc/default/grub': stock, '/boot/grub/grub.cfg': freshCfg });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on(['update-grub'], { code: 1, stderr: fixture('stages/cmdline/update-grub-grub-probe-fails.stderr') });
   const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: CommandError });
   t.is(error?.message, 'update-grub failed on node1 (exit 1)');
@@ -192,6 +195,7 @@ test('a CentOS 7 lab node: grub2-mkconfig, GRUB_DEFAULT=saved with no saved entr
     '/boot/grub2/grubenv': fixture('stages/cmdline/grubenv-lab-centos7-empty'),
   });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on(['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg'], () => {
     host.files.set('/boot/grub2/grub.cfg', { content: fixture('stages/cmdline/grub2-lab-centos7-configured.cfg'), mode: 0o644 });
     return { stderr: fixture('stages/cmdline/grub2-mkconfig-lab.stderr') };
@@ -217,6 +221,7 @@ test('a CentOS 7 lab node: grub2-mkconfig, GRUB_DEFAULT=saved with no saved entr
 test('CentOS 7 booted by UEFI: grub2-mkconfig writes the grub.cfg on the ESP', async (t) => {
   const host = new FakeHost('node1', { '/etc/default/grub': fixture('stages/cmdline/default-grub-lab-centos7.txt') });
   host.on(['test', '-d', '/sys/firmware/efi'], {});
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on((argv) => argv[0] === 'grub2-mkconfig', {});
   const ctx = context(host, labPlan(), 'stages/bios/os-release-centos7.txt');
   const result = await kernelCmdlineStage.check(ctx);

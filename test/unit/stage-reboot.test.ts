@@ -7,6 +7,7 @@ import { rebootStage } from '../../tasks/reboot/stage.ts';
 import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
 import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
 import { parseOsRelease } from '../../tasks/parse/os-release.ts';
+import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
 
 // The lab node's plan (lab/inventory.ts): IOMMU in passthrough mode, 4 VFs per port by max_vfs.
 const PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
@@ -41,6 +42,7 @@ function node(cmdline: string, lsmod: string, o: NodeOptions = {}): FakeHost {
     '/boot/grub2/grubenv': fixture('stages/cmdline/grubenv-lab-centos7-empty'),
   });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on(['lsmod'], { stdout: lsmod });
   host.on(['ls', '-A', '/sys/class/iommu'], { stdout: o.iommu ?? 'dmar0\n' });
   host.on((argv) => argv[0] === 'test' && argv[1] === '-d' && String(argv[2]).startsWith('/sys/module/'), (argv) => ({

@@ -84,3 +84,15 @@ node_mount_sysfs() {
       "/sys/devices/virtual/net/$pf"
   done
 }
+
+# A UEFI node (LAB_FIRMWARE=uefi): /sys/firmware/efi with the efivar that says the firmware has a
+# setup menu (OsIndicationsSupported, EFI_OS_INDICATIONS_BOOT_TO_FW_UI), which GRUB's
+# 30_uefi-firmware reads. A BIOS node has no /sys/firmware/efi, like the real one.
+node_mount_firmware() {
+  [ "${LAB_FIRMWARE:-bios}" = uefi ] || return 0
+  mount -t tmpfs -o mode=0755 firmware /sys/firmware
+  mkdir -p /sys/firmware/efi/efivars
+  # 4 bytes of attributes (NV|BS|RT), then the UINT64 value with bit 0 set.
+  printf '\006\000\000\000\001\000\000\000\000\000\000\000' > /sys/firmware/efi/efivars/OsIndicationsSupported-8be4df61-93ca-11d2-aa0d-00e098032b8c
+  echo 64 > /sys/firmware/efi/fw_platform_size
+}
