@@ -74,7 +74,8 @@ const TAKE_OVER_SCRIPT = [
 // $1 lock dir, $2 run id: only our own lock is touched or removed.
 const OURS = 'grep -qF "\\"runId\\":\\"$2\\"" "$1/holder" 2>/dev/null';
 const HEARTBEAT_SCRIPT = `${OURS} && touch "$1/heartbeat"`;
-const RELEASE_SCRIPT = `${OURS} || exit 0\nrm -rf -- "$1"`;
+// The parent goes too when the lock was all it held: a run that changed nothing leaves no trace.
+const RELEASE_SCRIPT = `${OURS} || exit 0\nrm -rf -- "$1"\n` + 'rmdir -- "${1%/*}" 2>/dev/null\nexit 0';
 
 function parseHolder(line: string): NodeLockHolder | undefined {
   try {
