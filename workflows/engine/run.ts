@@ -14,7 +14,7 @@ import { LockedError } from '../../core/errors.ts';
 import { printable } from '../../core/terminal-text.ts';
 import { acquireNodeLock, HEARTBEAT_EVERY_MS, type NodeLock } from './node-lock.ts';
 import { HostRun, toStageError, unrecordedError, type StageOutcome, type StageUi } from './host-run.ts';
-import type { RetryTimings } from '../../core/retry.ts';
+import { retryTransient, type RetryTimings } from '../../core/retry.ts';
 import type { Selection } from './select.ts';
 
 export type HostStatus = 'ok' | 'failed' | 'locked' | 'not-started' | 'rebooting' | 'nothing-to-do' | 'interrupted';
@@ -180,7 +180,9 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
         if (o.lockNode && !o.dryRun) {
-          s.nodeLock = await acquireNodeLock(s.host, { runId: o.runId, local: o.localBoot !== undefined, command: o.command, warn: o.warn });
+          // The run's first contact with the node: a connection reset here is retried like any other.
+          const host = s.host;
+          s.nodeLock = await retryTransient(() => acquireNodeLock(host, { runId: o.runId, local: o.localBoot !== undefined, command: o.command, warn: o.warn }), o.timings.stage);
           const lock = s.nodeLock;
           s.heartbeat = setInterval(() => void lock.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
           s.heartbeat.unref();
