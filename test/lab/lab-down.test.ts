@@ -36,7 +36,7 @@ test('lab: up is idempotent, and down leaves no namespace, link, mount, process,
   const again = await labUp({ dir, nodes: 2, flavour: 'debian12' });
   t.deepEqual(again, info);
   t.is(readState(dir)?.supervisor?.pid, state.supervisor?.pid, 'the second up reuses the running lab');
-  await t.throwsAsync(labUp({ dir, nodes: 3, flavour: 'debian12' }), { message: /runs 2 debian12 node\(s\) with 82599, not 3 debian12 with 82599: run `lab\.ts down/ });
+  await t.throwsAsync(labUp({ dir, nodes: 3, flavour: 'debian12' }), { message: /runs 2 debian12 bios node\(s\) with 82599, not 3 debian12 bios with 82599: run `lab\.ts down/ });
 
   // something running in each node: a container, VFs
   await sshOk(info, 'node1', 'echo 1 > /sys/class/net/enp4s0f0/device/sriov_numvfs; lxc-create -n c1 -t debian >/dev/null; echo "lxc.net.0.type = empty" >> /var/lib/lxc/c1/config; lxc-start -n c1 -d');
