@@ -3,9 +3,9 @@
 // The expected values come from the same inventory plan and the same pure renderers that
 // sriov-lxc's stages check against, so both tools look for the same state. Pure.
 import { Scalar, stringify } from 'yaml';
-import { modprobeOptionsText, modulesLoadText, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabLine, sysctlText } from '../tasks/modules-hugepages/config-files.ts';
-import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../tasks/mac-reset/boot-files.ts';
-import { uniquePatches } from '../tasks/container-create/template-patch.ts';
+import { modprobeOptionsText, modulesLoadText, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabLine, sysctlText } from '../node/files/modules-hugepages-files.ts';
+import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../node/vfs/mac-boot-files.ts';
+import { uniquePatches } from '../node/lxc/template-patch.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 
 /** Installed version of each driver module, from its tarball's name (what driver-build compares). */

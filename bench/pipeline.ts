@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { nodeSshdReadyAt } from '../lab/index.ts';
 import { readJournal } from '../state/journal.ts';
-import { PROVISION_STAGES } from '../tasks/index.ts';
+import { PROVISION_STAGES } from '../workflows/provision-workflow.ts';
 import { measure, type Measured } from './measure.ts';
 import { spread, type PipelineRun } from './results.ts';
 

@@ -5,7 +5,7 @@
 import { nodeSshdReadyAt, waitForNode, nodePower } from '../lab/index.ts';
 import { openHost } from '../hosts/connect.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import { issueReboot, waitForNewBoot } from '../workflows/engine/reboot.ts';
+import { issueReboot, waitForNewBoot } from '../engine/reboot.ts';
 import { DEFAULT_TIMINGS } from '../core/retry.ts';
 import { PLAYBOOKS, type AnsibleWorkspace } from './ansible.ts';
 

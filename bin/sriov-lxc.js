@@ -14,7 +14,7 @@ const COMMANDS = {
   teardown: ['workflows/teardown', 'the way back: containers, boot units, config files, kernel params, one reboot'],
   status: ['workflows/status', 'hosts x stages from the checkpoints (no host contacted)'],
   report: ['workflows/report', 'the benchmark report of a run (text, JSON, Markdown, CSV, HTML)'],
-  lab: ['workflows/lab', 'simulated SR-IOV nodes on this machine (up, down, status, ssh, fault, setup)'],
+  lab: ['lab/lab', 'simulated SR-IOV nodes on this machine (up, down, status, ssh, fault, setup)'],
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -52,7 +52,7 @@ function main() {
   }
   const installed = fileURLToPath(import.meta.url).split('/').includes('node_modules');
   const script = fileURLToPath(new URL(installed ? `../dist/${entry[0]}.js` : `../${entry[0]}.ts`, import.meta.url));
-  // The entry scripts read their options after their own path in process.argv (workflows/cli/script-args.ts).
+  // The entry scripts read their options after their own path in process.argv (cli/script-args.ts).
   process.argv = [process.argv[0], script, ...rest];
   return import(pathToFileURL(script).href).then(() => undefined);
 }

@@ -1,4 +1,4 @@
-// Command line of workflows/lab.ts: parsing and --help. Pure: no I/O.
+// Command line of lab/lab.ts: parsing and --help. Pure: no I/O.
 import { parseArgs } from 'node:util';
 import { FAULTS, FAULT_HELP } from './faults.ts';
 import { FIRMWARES, FLAVOURS, MAX_NODES, type Firmware, type Flavour } from './layout.ts';
@@ -17,7 +17,7 @@ export type LabCommand =
 
 export class LabUsageError extends Error {}
 
-export const LAB_HELP = `Usage: npx zx workflows/lab.ts COMMAND [options]
+export const LAB_HELP = `Usage: npx zx lab/lab.ts COMMAND [options]
 
 The lab: simulated SR-IOV nodes (Intel 82599ES, X710, E810 or ConnectX-5; CentOS 7, Debian 12, AlmaLinux 9 or Ubuntu 24.04) on this machine, each a set
 of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.

@@ -42,7 +42,7 @@ export function labDir(dir: string | undefined): string {
 export function labInfo(dirOption?: string): LabInfo {
   const dir = labDir(dirOption);
   const state = readState(dir);
-  if (!state) throw new Error(`no lab in ${dir}: start one with \`npx zx workflows/lab.ts up --dir ${dir}\``);
+  if (!state) throw new Error(`no lab in ${dir}: start one with \`npx zx lab/lab.ts up --dir ${dir}\``);
   const lab = labLayout(state.slot);
   const paths = labPaths(dir);
   const nodes: LabNode[] = [];

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { SCHEMA_VERSION, type HostCheckpoint, type StageRecord } from './types.ts';
 
-/** Stage ids are stable, lower-case, hyphenated (tasks/stage.ts); anything else is not ours. */
+/** Stage ids are stable, lower-case, hyphenated (engine/stage.ts); anything else is not ours. */
 export const STAGE_ID = /^[a-z0-9][a-z0-9-]*$/;
 
 const isoTime = z.iso.datetime({ offset: true });

@@ -1,14 +1,14 @@
 #!/usr/bin/env -S npx zx
 // Entry: show a host's benchmark results (see --help). Decides what to show; the modules under
-// tasks/benchmark read the results and render them.
+// benchmark/ read the results and render them.
 import { resolveStateDir } from '../state/state-dir.ts';
 import { writeFileAtomicSync } from '../state/atomic-file.ts';
-import { parseReportArgs, REPORT_HELP } from './cli/report-args.ts';
-import { compareRuns } from '../tasks/benchmark/report/compare.ts';
-import { renderReport } from '../tasks/benchmark/report/render.ts';
-import { selectRuns } from './cli/report-select.ts';
-import { renderPenaltySummary } from '../tasks/benchmark/summary.ts';
-import { scriptArgs } from './cli/script-args.ts';
+import { parseReportArgs, REPORT_HELP } from '../cli/report-args.ts';
+import { compareRuns } from '../benchmark/report/compare.ts';
+import { renderReport } from '../benchmark/report/render.ts';
+import { selectRuns } from '../cli/report-select.ts';
+import { renderPenaltySummary } from '../benchmark/report/summary.ts';
+import { scriptArgs } from '../cli/script-args.ts';
 import { SriovLxcError, UsageError } from '../core/errors.ts';
 
 function main(argv: string[]): number {

@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../state/checkpoint.ts';
 import { resolveStateDir } from '../state/state-dir.ts';
 import type { HostCheckpoint } from '../state/types.ts';
-import { PROVISION_STAGES } from '../tasks/index.ts';
-import type { Stage } from '../tasks/stage.ts';
-import { TEARDOWN_STAGES } from '../tasks/teardown/index.ts';
-import { scriptArgs } from './cli/script-args.ts';
+import { PROVISION_STAGES } from './provision-workflow.ts';
+import type { Stage } from '../engine/stage.ts';
+import { TEARDOWN_STAGES } from './teardown-workflow.ts';
+import { scriptArgs } from '../cli/script-args.ts';
 import { SriovLxcError } from '../core/errors.ts';
 import { printable } from '../core/terminal-text.ts';
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S npx zx
 // Entry: tear down what provision did on the inventory's hosts (see --help), with the same engine,
-// checkpoints and resume; the stages are tasks/teardown/.
+// checkpoints and resume; its stages are workflows/teardown-workflow.ts.
 import { enableCompileCache } from 'node:module';
 
 // As provision.ts: the compile cache must be on before the tool's modules load.
 enableCompileCache();
-const { runTeardown } = await import('./cli/teardown-main.ts');
+const { runTeardown } = await import('../cli/teardown-main.ts');
 await runTeardown(import.meta.url);

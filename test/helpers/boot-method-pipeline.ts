@@ -7,7 +7,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { join } from 'node:path';
 import { labFault, labReboot, nodePower, type Firmware, type Flavour } from '../../lab/index.ts';
-import { cmdlineSatisfies } from '../../tasks/parse/cmdline.ts';
+import { cmdlineSatisfies } from '../../node/parse/cmdline.ts';
 import {
   assertProvisioned,
   bootCount,

@@ -1,4 +1,4 @@
-// The answers of a node's iproute2 to the probe of tasks/iproute.ts: Debian 12's 6.1 (JSON) or
+// The answers of a node's iproute2 to the probe of node/facts/iproute.ts: Debian 12's 6.1 (JSON) or
 // CentOS 7's 4.11 (no -j: `Option "-j" is unknown`, exit 255), from test/fixtures/parse.
 import { fixture, type FakeHost } from './fake-host.ts';
 

@@ -13,11 +13,11 @@ import { labDown, labUp, nodePower, type ExecResult, type Firmware, type Flavour
 import { NODE_PATH } from '../../lab/install.ts';
 import { isRunning } from '../../lab/processes.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
-import { PROVISION_STAGES } from '../../tasks/index.ts';
+import { PROVISION_STAGES } from '../../workflows/provision-workflow.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import type { HostPlan, NicModel } from '../../inventory/plan.ts';
 import { resolveNic } from '../../inventory/nic-resolve.ts';
-import { findLink, parseIpLink } from '../../tasks/parse/ip-link.ts';
+import { findLink, parseIpLink } from '../../node/parse/ip-link.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const NODE = 'node1';
@@ -94,7 +94,7 @@ export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Pro
 
 // --- the CLI -------------------------------------------------------------------------------
 
-/** The --json document of provision.ts (workflows/engine/summary.ts), as far as the tests read it. */
+/** The --json document of provision.ts (engine/summary.ts), as far as the tests read it. */
 export interface StageReport {
   id: string;
   status: 'done' | 'skipped' | 'would-change' | 'failed' | 'rebooting' | 'interrupted';

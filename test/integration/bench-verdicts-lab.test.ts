@@ -10,10 +10,10 @@ import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { openHost } from '../../hosts/connect.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from '../../hosts/host.ts';
-import { gateFailures } from '../../tasks/benchmark/gate.ts';
-import { benchmarkStage } from '../../tasks/benchmark/stage.ts';
-import { readBenchmarkResult } from '../../tasks/benchmark/store.ts';
-import { renderPenaltySummary } from '../../tasks/benchmark/summary.ts';
+import { gateFailures } from '../../benchmark/stats/gate.ts';
+import { benchmarkStage } from '../../tasks/benchmark.ts';
+import { readBenchmarkResult } from '../../benchmark/results/store.ts';
+import { renderPenaltySummary } from '../../benchmark/report/summary.ts';
 import { describeRun, hostReport, NODE, onlyWithoutBenchmark, onNode, provisionArgs, runCli, stageOf, useLab } from '../helpers/lab-fixture.ts';
 
 const exec = promisify(execFile);

@@ -35,7 +35,7 @@ import {
   type Lab,
 } from '../helpers/lab-fixture.ts';
 import { atStage, journal, nodeSnapshot, nodeText, runStoppedAt, snapshotDifferences, type RunView, type StopPoint } from '../helpers/fault-lab.ts';
-import { PROVISION_STAGES } from '../../tasks/index.ts';
+import { PROVISION_STAGES } from '../../workflows/provision-workflow.ts';
 import { startSshd } from '../helpers/sshd.ts';
 
 const reference = useLab(test, 'centos7');

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { LocalHost } from '../../hosts/local.ts';
-import { computePenalties } from '../../tasks/benchmark/analysis.ts';
-import { renderReport } from '../../tasks/benchmark/report/render.ts';
-import { benchmarkStage } from '../../tasks/benchmark/stage.ts';
-import { readBenchmarkResult } from '../../tasks/benchmark/store.ts';
-import { renderPenaltySummary } from '../../tasks/benchmark/summary.ts';
+import { computePenalties } from '../../benchmark/stats/analysis.ts';
+import { renderReport } from '../../benchmark/report/render.ts';
+import { benchmarkStage } from '../../tasks/benchmark.ts';
+import { readBenchmarkResult } from '../../benchmark/results/store.ts';
+import { renderPenaltySummary } from '../../benchmark/report/summary.ts';
 import { benchPlan } from '../fixtures/bench/fake-node.ts';
 
 const exec = promisify(execFile);

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { CSV_COLUMNS } from '../../tasks/benchmark/report/csv.ts';
-import { writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
+import { CSV_COLUMNS } from '../../benchmark/report/csv.ts';
+import { writeBenchmarkResult } from '../../benchmark/results/store.ts';
 import { quickDocument } from '../fixtures/bench/fake-node.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import test from 'ava';
-import { CONTAINER_COLORS, HOST_COLOR } from '../../tasks/benchmark/report/html.ts';
-import { renderReport } from '../../tasks/benchmark/report/render.ts';
+import { CONTAINER_COLORS, HOST_COLOR } from '../../benchmark/report/html.ts';
+import { renderReport } from '../../benchmark/report/render.ts';
 import { benchPlan, quickDocument } from '../fixtures/bench/fake-node.ts';
 
 const run = promisify(execFile);

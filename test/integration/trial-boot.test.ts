@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labFault, labReboot, labUp, nodePower, type Flavour, type LabInfo } from '../../lab/index.ts';
-import { cmdlineSatisfies } from '../../tasks/parse/cmdline.ts';
+import { cmdlineSatisfies } from '../../node/parse/cmdline.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import { ssh, sshOk, TEST_BOOT_DELAY_MS } from '../lab/lab-helpers.ts';
 

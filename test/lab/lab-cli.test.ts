@@ -1,4 +1,4 @@
-// workflows/lab.ts as a person uses it: up prints the inventory path last, status, ssh, fault,
+// lab/lab.ts as a person uses it: up prints the inventory path last, status, ssh, fault,
 // reboot and down, and bad usage exits 2 with a message that names the problem.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown } from '../../lab/index.ts';
 
-const CLI = fileURLToPath(new URL('../../workflows/lab.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../lab/lab.ts', import.meta.url));
 
 function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

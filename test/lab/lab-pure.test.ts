@@ -12,7 +12,7 @@ import { grubWords, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar, 
 import { labLayout, nodeLayout } from '../../lab/layout.ts';
 import { subnetRouted } from '../../lab/network.ts';
 import { detailsAs411, rewriteJson, rewriteText, type PfView, type VfInfo } from '../../lab/node/ip-output.ts';
-import { findLink, parseIpLink } from '../../tasks/parse/ip-link.ts';
+import { findLink, parseIpLink } from '../../node/parse/ip-link.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/lab/${name}`, import.meta.url), 'utf8');
 const debianCfg = fixture('grub-debian12.cfg');

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { commandLine } from '../../hosts/quote.ts';
-import { cleanupArgv, fioArgv, inTarget, iperf3Argv, whichArgv } from '../../tasks/benchmark/commands.ts';
-import { estimatedSeconds, fioPointParams, PAPER_PROFILE, QUICK_PROFILE } from '../../tasks/benchmark/profiles.ts';
+import { cleanupArgv, fioArgv, inTarget, iperf3Argv, whichArgv } from '../../benchmark/run/commands.ts';
+import { estimatedSeconds, fioPointParams, PAPER_PROFILE, QUICK_PROFILE } from '../../benchmark/run/profiles.ts';
 
 const randreadBs = PAPER_PROFILE.fioTests.find((t) => t.id === 'randread-bs')!;
 

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ansibleConfig, ansibleInventory } from '../../bench/ansible-inventory.ts';
 import { parseJsonCallback } from '../../bench/ansible.ts';
-import { MAC_SCRIPT_PATH, macScript } from '../../tasks/mac-reset/boot-files.ts';
-import { modulesLoadText } from '../../tasks/modules-hugepages/config-files.ts';
+import { MAC_SCRIPT_PATH, macScript } from '../../node/vfs/mac-boot-files.ts';
+import { modulesLoadText } from '../../node/files/modules-hugepages-files.ts';
 import { parseInventory } from '../../inventory/load.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/bench-ansible/${name}`, import.meta.url), 'utf8');

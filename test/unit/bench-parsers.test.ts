@@ -3,8 +3,8 @@
 // test/fixtures/bench/README.md.
 import test from 'ava';
 import { fixture } from '../helpers/fake-host.ts';
-import { parseFio } from '../../tasks/benchmark/parse-fio.ts';
-import { isServerBusy, parseIperf3 } from '../../tasks/benchmark/parse-iperf3.ts';
+import { parseFio } from '../../benchmark/run/parse-fio.ts';
+import { isServerBusy, parseIperf3 } from '../../benchmark/run/parse-iperf3.ts';
 
 test('iperf3: a forward run gives receiver and sender bits/s and the retransmits', (t) => {
   const outcome = parseIperf3(fixture('bench/iperf3-forward.json'));

@@ -2,7 +2,7 @@
 // failure ends its turn, other peers do not wait.
 import test from 'ava';
 import { setTimeout as delay } from 'node:timers/promises';
-import { inPeerTurn } from '../../tasks/benchmark/peer-turns.ts';
+import { inPeerTurn } from '../../benchmark/run/peer-turns.ts';
 
 function recorder() {
   const events: string[] = [];

@@ -2,8 +2,8 @@
 // cells in our copy; its text keeps the percentages, reproduced here from host/LXC pairs that give
 // them exactly.
 import test from 'ava';
-import { penaltyPercent } from '../../tasks/benchmark/penalty.ts';
-import { median, summarize } from '../../tasks/benchmark/stats.ts';
+import { penaltyPercent } from '../../benchmark/stats/penalty.ts';
+import { median, summarize } from '../../benchmark/stats/stats.ts';
 
 function close(actual: number | null, expected: number): boolean {
   return actual !== null && Math.abs(actual - expected) < 1e-9;

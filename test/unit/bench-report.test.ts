@@ -2,16 +2,16 @@
 import { rmSync } from 'node:fs';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { compareRuns } from '../../tasks/benchmark/report/compare.ts';
-import { CSV_COLUMNS, CSV_COMPARE_COLUMNS } from '../../tasks/benchmark/report/csv.ts';
-import { CONTAINER_COLORS, HOST_COLOR } from '../../tasks/benchmark/report/html.ts';
-import { parseReportArgs } from '../../workflows/cli/report-args.ts';
-import { renderReport } from '../../tasks/benchmark/report/render.ts';
-import { selectRuns } from '../../workflows/cli/report-select.ts';
-import { FLAG_COLOR, niceCeiling } from '../../tasks/benchmark/report/svg.ts';
-import type { BenchmarkDocument } from '../../tasks/benchmark/results.ts';
-import { writeBenchmarkResult } from '../../tasks/benchmark/store.ts';
-import { renderPenaltySummary } from '../../tasks/benchmark/summary.ts';
+import { compareRuns } from '../../benchmark/report/compare.ts';
+import { CSV_COLUMNS, CSV_COMPARE_COLUMNS } from '../../benchmark/report/csv.ts';
+import { CONTAINER_COLORS, HOST_COLOR } from '../../benchmark/report/html.ts';
+import { parseReportArgs } from '../../cli/report-args.ts';
+import { renderReport } from '../../benchmark/report/render.ts';
+import { selectRuns } from '../../cli/report-select.ts';
+import { FLAG_COLOR, niceCeiling } from '../../benchmark/report/svg.ts';
+import type { BenchmarkDocument } from '../../benchmark/results/results.ts';
+import { writeBenchmarkResult } from '../../benchmark/results/store.ts';
+import { renderPenaltySummary } from '../../benchmark/report/summary.ts';
 import { UsageError } from '../../core/errors.ts';
 import { benchPlan, quickDocument } from '../fixtures/bench/fake-node.ts';
 

@@ -3,9 +3,9 @@
 // stats.ttest_ind(log(lxc), log(host), equal_var=False).confidence_interval(0.95), exponentiated,
 // with its df (the Welch–Satterthwaite degrees of freedom).
 import test from 'ava';
-import { gateFailures } from '../../tasks/benchmark/gate.ts';
-import { studentTCdf, studentTQuantile } from '../../tasks/benchmark/student-t.ts';
-import { compareSamples, verdictOf, welchLogContrast, welchLogRatio } from '../../tasks/benchmark/verdict.ts';
+import { gateFailures } from '../../benchmark/stats/gate.ts';
+import { studentTCdf, studentTQuantile } from '../../benchmark/stats/student-t.ts';
+import { compareSamples, verdictOf, welchLogContrast, welchLogRatio } from '../../benchmark/stats/verdict.ts';
 import { benchPlan, quickDocument } from '../fixtures/bench/fake-node.ts';
 import { rmSync } from 'node:fs';
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FatalError } from '../../core/errors.ts';
 import { LocalHost } from '../../hosts/local.ts';
-import { QUICK_PROFILE, type BenchProfile } from '../../tasks/benchmark/profiles.ts';
-import { measure } from '../../tasks/benchmark/runner.ts';
-import { checkWorkDir } from '../../tasks/benchmark/work-dir.ts';
+import { QUICK_PROFILE, type BenchProfile } from '../../benchmark/run/profiles.ts';
+import { measure } from '../../benchmark/run/runner.ts';
+import { checkWorkDir } from '../../benchmark/run/work-dir.ts';
 import { benchPlan } from '../fixtures/bench/fake-node.ts';
 
 // Output of WORK_DIR_SCRIPT and of `stat -c '%F|%u|%a'`, captured on Debian 12 (coreutils 9.1).

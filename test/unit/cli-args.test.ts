@@ -1,6 +1,6 @@
 import test from 'ava';
-import { HELP, matchesGlob, parseProvisionArgs, resumeArgs } from '../../workflows/cli/provision-args.ts';
-import { decide, validateSelection } from '../../workflows/engine/select.ts';
+import { HELP, matchesGlob, parseProvisionArgs, resumeArgs } from '../../cli/provision-args.ts';
+import { decide, validateSelection } from '../../engine/select.ts';
 import { UsageError } from '../../core/errors.ts';
 
 test('defaults', (t) => {

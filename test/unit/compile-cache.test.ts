@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileCacheDir, trustedCompileCacheDir } from '../../workflows/cli/compile-cache.ts';
+import { compileCacheDir, trustedCompileCacheDir } from '../../cli/compile-cache.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const uid = process.getuid!();

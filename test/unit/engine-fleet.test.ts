@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecResult, Host } from '../../hosts/host.ts';
 import { readJournal } from '../../state/journal.ts';
-import type { Stage } from '../../tasks/stage.ts';
+import type { Stage } from '../../engine/stage.ts';
 import { CommandError } from '../../core/errors.ts';
-import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
+import { runWorkflow, type WorkflowOptions } from '../../engine/run.ts';
 import { parseInventory } from '../../inventory/load.ts';
 
 class FleetNode implements Host {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ExecResult, Host } from '../../hosts/host.ts';
-import type { Stage } from '../../tasks/stage.ts';
+import type { Stage } from '../../engine/stage.ts';
 import { CommandError } from '../../core/errors.ts';
-import { runWorkflow } from '../../workflows/engine/run.ts';
-import { renderSummary } from '../../workflows/engine/summary.ts';
+import { runWorkflow } from '../../engine/run.ts';
+import { renderSummary } from '../../engine/summary.ts';
 import { parseInventory } from '../../inventory/load.ts';
 
 const ESC = '\x1b';

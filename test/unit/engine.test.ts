@@ -9,9 +9,9 @@ import { CheckpointStore, openCheckpoint, readCheckpoint } from '../../state/che
 import { Journal } from '../../state/journal.ts';
 import { checkpointPath } from '../../state/state-dir.ts';
 import { stableHash } from '../../state/hash.ts';
-import type { Stage } from '../../tasks/stage.ts';
+import type { Stage } from '../../engine/stage.ts';
 import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../core/errors.ts';
-import { runWorkflow, type WorkflowOptions } from '../../workflows/engine/run.ts';
+import { runWorkflow, type WorkflowOptions } from '../../engine/run.ts';
 import { parseInventory } from '../../inventory/load.ts';
 
 /** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */

@@ -3,9 +3,9 @@
 // our drop-in that has the last word, and a file read after ours that would undo it. The steps are
 // those of an Ubuntu 24.04 cloud image (its 50-cloudimg-settings.cfg) with a site drop-in.
 import test from 'ava';
-import { cmdlineSatisfies } from '../../tasks/parse/cmdline.ts';
-import { lastSetters, parseGrubDefaultsTrace } from '../../tasks/parse/grub-defaults-trace.ts';
-import { GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, overridesAfterDropin, renderDropin } from '../../tasks/kernel-cmdline/boot-method.ts';
+import { cmdlineSatisfies } from '../../node/parse/cmdline.ts';
+import { lastSetters, parseGrubDefaultsTrace } from '../../node/parse/grub-defaults-trace.ts';
+import { GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, overridesAfterDropin, renderDropin } from '../../node/boot/boot-method.ts';
 import { labNodePlan } from '../helpers/plans.ts';
 
 const step = (kind: string, file: string, linux: string, linuxDefault: string): string => [kind, file, linux, linuxDefault, ''].join('\0');

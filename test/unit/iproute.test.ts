@@ -1,7 +1,7 @@
 import test from 'ava';
 import { FatalError } from '../../core/errors.ts';
-import { ipArgv, iprouteOf, probeIproute } from '../../tasks/iproute.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { ipArgv, iprouteOf, probeIproute } from '../../node/facts/iproute.ts';
+import type { StageContext } from '../../engine/stage.ts';
 import { FakeHost } from '../helpers/fake-host.ts';
 import { answerIproute } from '../helpers/iproute.ts';
 

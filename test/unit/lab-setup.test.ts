@@ -43,7 +43,7 @@ test('lab up with a PATH without the lab\'s tools: the message names the missing
   const emptyBin = join(dir, 'bin');
   const labDir = join(dir, 'lab');
   spawnSync('mkdir', [emptyBin]);
-  const r = spawnSync(process.execPath, [ZX, join(ROOT, 'workflows/lab.ts'), 'up', '--dir', labDir], {
+  const r = spawnSync(process.execPath, [ZX, join(ROOT, 'lab/lab.ts'), 'up', '--dir', labDir], {
     env: { PATH: emptyBin, HOME: dir },
     encoding: 'utf8',
     timeout: 60_000,

@@ -7,10 +7,42 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Lower layers first: a file may import from its own layer and from the ones before it. */
-const LAYERS = ['core', 'inventory', 'state', 'hosts', 'tasks', 'workflows'] as const;
+/**
+ * Lower floors first: a file may import from its own floor and from the ones before it. `node/` is
+ * what the tool reads and does on a node (a Host and plain values in); `benchmark/` measures and
+ * reports; `engine/` runs stages under the contract (engine/stage.ts); `tasks/` are the stages;
+ * `workflows/` orders them; `cli/` parses options and runs a workflow.
+ */
+const LAYERS = ['core', 'inventory', 'state', 'hosts', 'node', 'benchmark', 'engine', 'tasks', 'workflows', 'cli'] as const;
+/** The entry scripts: the top, above cli/ (they only start it). */
+const ENTRIES = new Set(['workflows/provision.ts', 'workflows/teardown.ts', 'workflows/status.ts', 'workflows/report.ts']);
 /** What the lab (a stand-in for hardware) may take of the tool. */
 const LAB_MAY_IMPORT = new Set(['hosts/quote.ts']);
+/** The lab's entry scripts, which start a lab and then run the tool on it. */
+const LAB_ENTRIES = new Set(['lab/demo.ts', 'lab/lab.ts']);
+/**
+ * Imports that still break the floors after the move (issue 21), each to be removed by its step:
+ * node/ files that read the stage context instead of taking plain values, and stages that import
+ * another stage (the kernel-cmdline → reboot → commit trio, built by one factory for both
+ * directions). The test fails on any import not listed here, and on a listed one that is gone.
+ */
+const KNOWN_DEBT = new Set([
+  'node/boot/boot-state.ts imports engine/stage.ts',
+  'node/boot/commit-params.ts imports engine/stage.ts',
+  'node/boot/grub-state.ts imports engine/stage.ts',
+  'node/boot/trial-outcome.ts imports engine/stage.ts',
+  'node/boot/trial.ts imports engine/stage.ts',
+  'node/facts/distro.ts imports engine/stage.ts',
+  'node/facts/iproute.ts imports engine/stage.ts',
+  'node/files/owned-files.ts imports engine/stage.ts',
+  'node/lxc/observe.ts imports engine/stage.ts',
+  'node/vfs/outputs.ts imports engine/stage.ts',
+  'tasks/kernel-cmdline-commit.ts imports tasks/kernel-cmdline.ts',
+  'tasks/teardown-kernel-cmdline-commit.ts imports tasks/teardown-kernel-cmdline.ts',
+  'tasks/teardown-reboot.ts imports tasks/teardown-kernel-cmdline.ts',
+  'tasks/teardown-verify.ts imports tasks/teardown-kernel-cmdline.ts',
+  'tasks/teardown-verify.ts imports tasks/teardown-reboot.ts',
+]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
@@ -29,31 +61,47 @@ function layerOf(path: string): string {
 }
 
 test('the import reader finds static, type-only and dynamic imports', (t) => {
-  const text = "import { a } from '../../workflows/engine/run.ts';\nimport type { B } from './b.ts';\nconst m = await import('../core/errors.ts');";
-  t.deepEqual(importsOf('tasks/x/stage.ts', text), ['workflows/engine/run.ts', 'tasks/x/b.ts', 'tasks/core/errors.ts']);
+  const text = "import { a } from '../../engine/run.ts';\nimport type { B } from './b.ts';\nconst m = await import('../core/errors.ts');";
+  t.deepEqual(importsOf('tasks/x/stage.ts', text), ['engine/run.ts', 'tasks/x/b.ts', 'tasks/core/errors.ts']);
 });
 
-test('no layer imports from a layer above it', (t) => {
+type Layer = (typeof LAYERS)[number];
+const isLayer = (name: string): name is Layer => (LAYERS as readonly string[]).includes(name);
+
+/** Every import that breaks the floors: upwards, a stage importing a stage, the lab or tests or bench from the tool. */
+function floorViolations(): string[] {
   const violations: string[] = [];
   for (const layer of LAYERS) {
     const allowed = new Set(LAYERS.slice(0, LAYERS.indexOf(layer) + 1));
     for (const file of sourceFiles(layer)) {
+      const entry = ENTRIES.has(file);
       for (const target of importsOf(file, readFileSync(join(ROOT, file), 'utf8'))) {
         const to = layerOf(target);
-        if ((LAYERS as readonly string[]).includes(to) && !allowed.has(to as (typeof LAYERS)[number])) violations.push(`${file} imports ${target}`);
-        // The lab is for the entry scripts that start it (lab.ts, demo.ts), never for the tool itself.
-        if ((to === 'lab' && layer !== 'workflows') || to === 'test' || to === 'bench') violations.push(`${file} imports ${target}`);
+        const upward = isLayer(to) && !allowed.has(to) && !entry;
+        const stageToStage = layer === 'tasks' && to === 'tasks';
+        if (upward || stageToStage || to === 'lab' || to === 'test' || to === 'bench') violations.push(`${file} imports ${target}`);
       }
     }
   }
-  t.deepEqual(violations, []);
+  return violations;
+}
+
+test('no floor imports from a floor above it, and no stage imports another stage', (t) => {
+  t.deepEqual(floorViolations().filter((v) => !KNOWN_DEBT.has(v)), []);
 });
 
-test('the lab imports nothing of the tool but the quoting helper', (t) => {
-  const violations = sourceFiles('lab').flatMap((file) =>
-    importsOf(file, readFileSync(join(ROOT, file), 'utf8'))
-      .filter((target) => layerOf(target) !== 'lab' && !LAB_MAY_IMPORT.has(target))
-      .map((target) => `${file} imports ${target}`),
-  );
+test('every import listed as known debt still exists (remove it from the list once it is gone)', (t) => {
+  const now = new Set(floorViolations());
+  t.deepEqual([...KNOWN_DEBT].filter((v) => !now.has(v)), []);
+});
+
+test('the lab imports nothing of the tool but the quoting helper (its entry scripts excepted)', (t) => {
+  const violations = sourceFiles('lab')
+    .filter((file) => !LAB_ENTRIES.has(file))
+    .flatMap((file) =>
+      importsOf(file, readFileSync(join(ROOT, file), 'utf8'))
+        .filter((target) => layerOf(target) !== 'lab' && !LAB_MAY_IMPORT.has(target))
+        .map((target) => `${file} imports ${target}`),
+    );
   t.deepEqual(violations, []);
 });

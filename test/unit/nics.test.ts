@@ -4,9 +4,9 @@ import test from 'ava';
 import { parseInventory } from '../../inventory/load.ts';
 import { resolveNic } from '../../inventory/nic-resolve.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
-import { settingDrift, settingWords } from '../../tasks/mac-reset/vf-settings.ts';
-import { macScript } from '../../tasks/mac-reset/boot-files.ts';
-import { nextBoot, parseMstconfigQuery } from '../../tasks/parse/mstconfig.ts';
+import { settingDrift, settingWords } from '../../node/vfs/vf-settings.ts';
+import { macScript } from '../../node/vfs/mac-boot-files.ts';
+import { nextBoot, parseMstconfigQuery } from '../../node/parse/mstconfig.ts';
 import { fixture } from '../helpers/fake-host.ts';
 
 const inventory = (host: string) => `

@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockedError } from '../../core/errors.ts';
 import { LocalHost } from '../../hosts/local.ts';
-import { acquireNodeLock, STALE_AFTER_S } from '../../workflows/engine/node-lock.ts';
+import { acquireNodeLock, STALE_AFTER_S } from '../../engine/node-lock.ts';
 
 function lockDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'sriov-node-lock-'));

@@ -4,10 +4,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { FatalError } from '../../core/errors.ts';
-import { parseGrubCfg, type GrubMenuEntry } from '../../tasks/parse/grub-cfg.ts';
-import { grubbyParams, parseGrubbyInfo } from '../../tasks/parse/grubby-info.ts';
-import { nextBootEntry } from '../../tasks/kernel-cmdline/boot-entry.ts';
-import { honoursNextEntry } from '../../tasks/kernel-cmdline/trial-entry.ts';
+import { parseGrubCfg, type GrubMenuEntry } from '../../node/parse/grub-cfg.ts';
+import { grubbyParams, parseGrubbyInfo } from '../../node/parse/grubby-info.ts';
+import { nextBootEntry } from '../../node/boot/boot-entry.ts';
+import { honoursNextEntry } from '../../node/boot/trial-entry.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

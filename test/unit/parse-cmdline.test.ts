@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseCmdline, parseParam, formatParam, cmdlineSatisfies, editCmdline, normalizeKey } from '../../tasks/parse/cmdline.ts';
+import { parseCmdline, parseParam, formatParam, cmdlineSatisfies, editCmdline, normalizeKey } from '../../node/parse/cmdline.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

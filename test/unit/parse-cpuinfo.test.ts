@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseCpuinfo, virtualizationSupport } from '../../tasks/parse/cpuinfo.ts';
+import { parseCpuinfo, virtualizationSupport } from '../../node/parse/cpuinfo.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

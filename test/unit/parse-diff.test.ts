@@ -3,8 +3,8 @@ import { readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { unifiedDiff } from '../../tasks/parse/diff.ts';
-import { setCmdlineParams, setVar } from '../../tasks/parse/grub-default.ts';
+import { unifiedDiff } from '../../node/parse/diff.ts';
+import { setCmdlineParams, setVar } from '../../node/parse/grub-default.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { mountsAt, parseProcMounts, hasHugetlbfsMount } from '../../tasks/parse/findmnt.ts';
+import { mountsAt, parseProcMounts, hasHugetlbfsMount } from '../../node/parse/findmnt.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseFstab, formatFstabEntry, findFstabEntry, unescapeOctal } from '../../tasks/parse/fstab.ts';
+import { parseFstab, formatFstabEntry, findFstabEntry, unescapeOctal } from '../../node/parse/fstab.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

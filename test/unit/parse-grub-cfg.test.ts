@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseGrubCfg, findGrubEntry, grubEntryRef, parseGrubEnv } from '../../tasks/parse/grub-cfg.ts';
+import { parseGrubCfg, findGrubEntry, grubEntryRef, parseGrubEnv } from '../../node/parse/grub-cfg.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 const uuid = '3d81a16b-9af7-4ba0-ae53-ef16fb54f864';

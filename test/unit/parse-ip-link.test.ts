@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseIpLink, parseIpLinkJson, findLink, type IpLink } from '../../tasks/parse/ip-link.ts';
+import { parseIpLink, parseIpLinkJson, findLink, type IpLink } from '../../node/parse/ip-link.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { defaultGateway, parseIpRoutes } from '../../tasks/parse/ip-route.ts';
-import { isUnknownJsonOption, parseIprouteVersion } from '../../tasks/parse/iproute-version.ts';
+import { defaultGateway, parseIpRoutes } from '../../node/parse/ip-route.ts';
+import { isUnknownJsonOption, parseIprouteVersion } from '../../node/parse/iproute-version.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ensureLines, removeOwnedBlock } from '../../tasks/parse/lines-file.ts';
+import { ensureLines, removeOwnedBlock } from '../../node/parse/lines-file.ts';
 
 // The real /etc/modules of Debian 12 (what /etc/modules-load.d/modules.conf links to here).
 const debianModules = '# /etc/modules: kernel modules to load at boot time.\n#\n# This file contains the names of kernel modules that should be loaded\n# at boot time, one per line. Lines beginning with "#" are ignored.\n# Parameters can be specified after the module name.\n\n';

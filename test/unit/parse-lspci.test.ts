@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseLspci, findPciDevice, virtualFunctions, normalizePciAddress } from '../../tasks/parse/lspci.ts';
+import { parseLspci, findPciDevice, virtualFunctions, normalizePciAddress } from '../../node/parse/lspci.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseLxcInfo } from '../../tasks/parse/lxc-info.ts';
-import { parseLxcVersion, lxcKeyStyle, lxcConfigKey } from '../../tasks/parse/lxc-version.ts';
-import { lxcNetworkValue, parseLxcConfig, setLegacyFirstNetwork, setLxcKeys } from '../../tasks/parse/lxc-config.ts';
+import { parseLxcInfo } from '../../node/parse/lxc-info.ts';
+import { parseLxcVersion, lxcKeyStyle, lxcConfigKey } from '../../node/parse/lxc-version.ts';
+import { lxcNetworkValue, parseLxcConfig, setLegacyFirstNetwork, setLxcKeys } from '../../node/parse/lxc-config.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

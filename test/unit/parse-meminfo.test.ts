@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { memTotalBytes, parseMeminfo } from '../../tasks/parse/meminfo.ts';
-import { ParseError } from '../../tasks/parse/parse-error.ts';
+import { memTotalBytes, parseMeminfo } from '../../node/parse/meminfo.ts';
+import { ParseError } from '../../node/parse/parse-error.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseLsmod, parseModinfoVersion } from '../../tasks/parse/modules.ts';
+import { parseLsmod, parseModinfoVersion } from '../../node/parse/modules.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseOsRelease, parseOsReleaseFields, distroFamily, grubCommands } from '../../tasks/parse/os-release.ts';
+import { parseOsRelease, parseOsReleaseFields, distroFamily, grubCommands } from '../../node/parse/os-release.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
 

@@ -3,8 +3,8 @@ import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
-import { biosVerifyStage } from '../../tasks/bios-verify/stage.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { biosVerifyStage } from '../../tasks/bios-verify.ts';
+import type { StageContext } from '../../engine/stage.ts';
 
 const KERNEL = fixture('stages/bios/uname-r.txt').trim();
 const MODEL = 'Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection [8086:10fb]';

@@ -5,13 +5,13 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';
-import { kernelCmdlineStage } from '../../tasks/kernel-cmdline/stage.ts';
-import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit/stage.ts';
-import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
-import { contradictingParams } from '../../tasks/kernel-cmdline/grub-defaults.ts';
-import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
-import { parseOsRelease } from '../../tasks/parse/os-release.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
+import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit.ts';
+import { DETECT_BOOT_METHOD } from '../../node/boot/boot-method.ts';
+import { contradictingParams } from '../../node/boot/grub-defaults.ts';
+import { nodeDistro } from '../../node/facts/distro.ts';
+import { parseOsRelease } from '../../node/parse/os-release.ts';
+import type { StageContext } from '../../engine/stage.ts';
 
 const ID = 'a98618aa1631441dbb52c75a50834a0a-5.14.0-162.6.1.el9_1.x86_64';
 const ENTRY = `/boot/loader/entries/${ID}.conf`;

@@ -5,10 +5,10 @@ import test from 'ava';
 import { fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { parseGrubCfg } from '../../tasks/parse/grub-cfg.ts';
-import { ParseError } from '../../tasks/parse/parse-error.ts';
-import { honoursNextEntry, menuEntryBodies, menuEntryBody, renderTrialScript, trialParams } from '../../tasks/kernel-cmdline/trial-entry.ts';
-import { grubenvBootWriteProblem, grubenvFileProblem, parseProbeWords } from '../../tasks/kernel-cmdline/grubenv-check.ts';
+import { parseGrubCfg } from '../../node/parse/grub-cfg.ts';
+import { ParseError } from '../../node/parse/parse-error.ts';
+import { honoursNextEntry, menuEntryBodies, menuEntryBody, renderTrialScript, trialParams } from '../../node/boot/trial-entry.ts';
+import { grubenvBootWriteProblem, grubenvFileProblem, parseProbeWords } from '../../node/boot/grubenv-check.ts';
 
 const CFGS = [
   'parse/grub-debian12.cfg',

@@ -6,12 +6,12 @@ import { labNodePlan } from '../helpers/plans.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { CommandError, FatalError } from '../../core/errors.ts';
-import { kernelCmdlineStage } from '../../tasks/kernel-cmdline/stage.ts';
-import { describeEdit, editGrubDefaults } from '../../tasks/kernel-cmdline/grub-defaults.ts';
-import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
-import { parseOsRelease } from '../../tasks/parse/os-release.ts';
-import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
-import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
+import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
+import { describeEdit, editGrubDefaults } from '../../node/boot/grub-defaults.ts';
+import { nodeDistro } from '../../node/facts/distro.ts';
+import { parseOsRelease } from '../../node/parse/os-release.ts';
+import type { StageContext, StageOutputs } from '../../engine/stage.ts';
+import { DETECT_BOOT_METHOD } from '../../node/boot/boot-method.ts';
 
 const PAPER_PARAMS = 'intel_iommu=off default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=8,8';
 const stock = fixture('stages/cmdline/default-grub-debian12.txt');

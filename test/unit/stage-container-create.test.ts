@@ -1,7 +1,7 @@
 import test from 'ava';
-import { containerCreateStage } from '../../tasks/container-create/stage.ts';
-import { LXC_SERVICE_MARK } from '../../tasks/container-create/autostart.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { containerCreateStage } from '../../tasks/container-create.ts';
+import { LXC_SERVICE_MARK } from '../../node/lxc/autostart.ts';
+import type { StageContext } from '../../engine/stage.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { configuredText, type ConfigInput } from '../../tasks/container-create/container-config.ts';
-import { devicesAllowRule, parseStatDevice } from '../../tasks/container-create/devices.ts';
-import { autodevHook, startHostHook } from '../../tasks/container-create/hooks.ts';
-import { classesAtRate, hasOurRootQdisc, htbClassRates, htbQuantum, rateBits, rateCommands } from '../../tasks/container-create/traffic-limit.ts';
+import { configuredText, type ConfigInput } from '../../node/lxc/container-config.ts';
+import { devicesAllowRule, parseStatDevice } from '../../node/lxc/devices.ts';
+import { autodevHook, startHostHook } from '../../node/lxc/hooks.ts';
+import { classesAtRate, hasOurRootQdisc, htbClassRates, htbQuantum, rateBits, rateCommands } from '../../node/lxc/traffic-limit.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { ContainerPlan } from '../../inventory/plan.ts';
 import { fixture } from '../helpers/fake-host.ts';

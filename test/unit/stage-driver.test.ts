@@ -7,10 +7,10 @@ import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { CommandError, FatalError } from '../../core/errors.ts';
-import { driverBuildStage } from '../../tasks/driver-build/stage.ts';
-import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
-import { parseOsRelease } from '../../tasks/parse/os-release.ts';
-import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
+import { driverBuildStage } from '../../tasks/driver-build.ts';
+import { nodeDistro } from '../../node/facts/distro.ts';
+import { parseOsRelease } from '../../node/parse/os-release.ts';
+import type { StageContext, StageOutputs } from '../../engine/stage.ts';
 
 const KERNEL = '6.1.0-21-amd64';
 const SRC = '/var/lib/sriov-lxc/src';

@@ -4,9 +4,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { macScript, macUnit } from '../../tasks/mac-reset/boot-files.ts';
-import { macResetStage } from '../../tasks/mac-reset/stage.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { macScript, macUnit } from '../../node/vfs/mac-boot-files.ts';
+import { macResetStage } from '../../tasks/mac-reset.ts';
+import type { StageContext } from '../../engine/stage.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';

@@ -3,8 +3,8 @@ import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
-import { modulesHugepagesStage } from '../../tasks/modules-hugepages/stage.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { modulesHugepagesStage } from '../../tasks/modules-hugepages.ts';
+import type { StageContext } from '../../engine/stage.ts';
 
 const MODULES_LOAD = '/etc/modules-load.d/sriov-lxc.conf';
 const MODPROBE = '/etc/modprobe.d/sriov-lxc.conf';

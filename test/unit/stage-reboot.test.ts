@@ -3,11 +3,11 @@ import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
-import { rebootStage } from '../../tasks/reboot/stage.ts';
-import type { StageContext, StageOutputs } from '../../tasks/stage.ts';
-import { nodeDistro } from '../../tasks/bios-verify/distro.ts';
-import { parseOsRelease } from '../../tasks/parse/os-release.ts';
-import { DETECT_BOOT_METHOD } from '../../tasks/kernel-cmdline/boot-method.ts';
+import { rebootStage } from '../../tasks/reboot.ts';
+import type { StageContext, StageOutputs } from '../../engine/stage.ts';
+import { nodeDistro } from '../../node/facts/distro.ts';
+import { parseOsRelease } from '../../node/parse/os-release.ts';
+import { DETECT_BOOT_METHOD } from '../../node/boot/boot-method.ts';
 
 // The lab node's plan (lab/inventory.ts): IOMMU in passthrough mode, 4 VFs per port by max_vfs.
 const PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';

@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { StageContext } from '../../tasks/stage.ts';
-import { assessPf } from '../../tasks/vf-verify/assess.ts';
-import { createVfVerifyStage } from '../../tasks/vf-verify/stage.ts';
-import { parseSysfsSurvey } from '../../tasks/vf-verify/sysfs-survey.ts';
+import type { StageContext } from '../../engine/stage.ts';
+import { assessPf } from '../../node/vfs/assess.ts';
+import { createVfVerifyStage } from '../../tasks/vf-verify.ts';
+import { parseSysfsSurvey } from '../../node/vfs/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';

@@ -1,8 +1,8 @@
-// What teardown does to /etc/default/grub (tasks/teardown/cmdline-target.ts), on the captured
+// What teardown does to /etc/default/grub (node/boot/cmdline-target.ts), on the captured
 // files of test/fixtures/stages/cmdline (the lab's CentOS 7 defaults before and after
 // kernel-cmdline's edit for the lab plan, Debian 12's stock file and its edit for the paper node).
 import test from 'ava';
-import { cmdlineFits, cmdlineTeardown, leftOn } from '../../tasks/teardown/cmdline-target.ts';
+import { cmdlineFits, cmdlineTeardown, leftOn } from '../../node/boot/cmdline-target.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';

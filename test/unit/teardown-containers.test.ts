@@ -1,11 +1,11 @@
-// Teardown of container-create (tasks/teardown/containers.ts) on a node answering with the outputs
+// Teardown of container-create (tasks/teardown-containers.ts) on a node answering with the outputs
 // captured when the container ran for real (test/fixtures/stages/container/README.md): stopped
 // (-k) and destroyed by name, the patched template restored from its backup, lxc.service disabled
 // only where container-create noted that it enabled it.
 import test from 'ava';
-import { containersTeardownStage } from '../../tasks/teardown/containers.ts';
-import { LXC_SERVICE_MARK } from '../../tasks/container-create/autostart.ts';
-import type { StageContext } from '../../tasks/stage.ts';
+import { containersTeardownStage } from '../../tasks/teardown-containers.ts';
+import { LXC_SERVICE_MARK } from '../../node/lxc/autostart.ts';
+import type { StageContext } from '../../engine/stage.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 

@@ -1,16 +1,16 @@
-// Teardown of what modules-hugepages and mac-reset write (tasks/teardown/): removed where it is
+// Teardown of what modules-hugepages and mac-reset write (tasks/teardown-*.ts): removed where it is
 // still what the stage writes from the plan, kept and named where the operator changed it. The
 // node answers /proc/mounts and the rest from the captures of test/fixtures/stages/modules (README there).
 import test from 'ava';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import type { StageContext } from '../../tasks/stage.ts';
-import { modulesHugepagesStage } from '../../tasks/modules-hugepages/stage.ts';
-import { modulesHugepagesTeardownStage } from '../../tasks/teardown/modules-hugepages.ts';
-import { macResetTeardownStage } from '../../tasks/teardown/mac-reset.ts';
-import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../../tasks/mac-reset/boot-files.ts';
-import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabText, modprobeOptionsText, modulesLoadText, sysctlText } from '../../tasks/modules-hugepages/config-files.ts';
+import type { StageContext } from '../../engine/stage.ts';
+import { modulesHugepagesStage } from '../../tasks/modules-hugepages.ts';
+import { modulesHugepagesTeardownStage } from '../../tasks/teardown-modules-hugepages.ts';
+import { macResetTeardownStage } from '../../tasks/teardown-mac-reset.ts';
+import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../../node/vfs/mac-boot-files.ts';
+import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabText, modprobeOptionsText, modulesLoadText, sysctlText } from '../../node/files/modules-hugepages-files.ts';
 
 const fstab = fixture('stages/modules/fstab-lab-centos7.txt');
 

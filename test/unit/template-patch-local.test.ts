@@ -5,7 +5,7 @@ import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalHost } from '../../hosts/local.ts';
-import { applyPatch, BACKUP_SUFFIX } from '../../tasks/container-create/template-patch.ts';
+import { applyPatch, BACKUP_SUFFIX } from '../../node/lxc/template-patch.ts';
 
 test('a 0755 template and a 0600 file of uid 1234 keep mode and owner, backups too', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sriov-lxc-patch-'));

@@ -1,0 +1,74 @@
+// The reboot protocol (DESIGN.md): boot_id before, a detached reboot so the SSH command returns,
+// then fresh connections until a *different* boot_id answers, then a readiness command.
+import type { Host } from '../hosts/host.ts';
+import { FatalError, NotReadyError, TransportError } from '../core/errors.ts';
+import { retryTransient, type AttemptInfo, type RetryPolicy } from '../core/retry.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// systemd-run returns at once and reboots 2 s later; without systemd a detached shell does the same.
+// Either way the command exits 0 before the node goes down, so our SSH session is not cut mid-call.
+const DETACHED_REBOOT = [
+  'sh',
+  '-c',
+  'if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ]; then ' +
+    'systemd-run --on-active=2 systemctl reboot; ' +
+    "else nohup sh -c 'sleep 2; reboot' >/dev/null 2>&1 </dev/null & fi",
+];
+
+/** The node did not come back in time. The checkpoint stays at `rebooting`; a re-run resumes. */
+export class RebootTimeoutError extends FatalError {}
+
+export async function issueReboot(host: Host): Promise<void> {
+  await host.exec(['sync']);
+  try {
+    await host.run(DETACHED_REBOOT);
+  } catch (error) {
+    // The connection may already be going down with the node: that is the reboot working.
+    if (!(error instanceof TransportError)) throw error;
+  }
+  await host.disconnect();
+}
+
+/** Polls with fresh connections until boot_id differs from `prevBootId`; returns the new one. */
+export async function waitForNewBoot(
+  host: Host,
+  prevBootId: string,
+  policy: RetryPolicy,
+  onWait?: (info: AttemptInfo) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  const started = Date.now();
+  try {
+    return await retryTransient(
+      async () => {
+        let bootId: string;
+        try {
+          bootId = await host.bootId();
+        } catch (error) {
+          await host.disconnect();
+          throw error;
+        }
+        if (bootId === prevBootId) {
+          await host.disconnect();
+          throw new NotReadyError(`${host.name} has not gone down yet (boot_id unchanged)`);
+        }
+        if (!UUID.test(bootId)) throw new NotReadyError(`${host.name} answered an unexpected boot_id: ${JSON.stringify(bootId)}`);
+        // Readiness: the node runs commands, not just accepts connections.
+        await host.run(['true']);
+        return bootId;
+      },
+      policy,
+      onWait,
+      signal,
+    );
+  } catch (error) {
+    if (error instanceof NotReadyError || error instanceof TransportError) {
+      const waited = Math.round((Date.now() - started) / 1000);
+      throw new RebootTimeoutError(`${host.name} did not come back from the reboot within ${waited} s (${error.message})`, {
+        hint: 'check the node on its console/BMC; when it is up, run the same command again: it resumes with verify and does not reboot again',
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+// Stage 9, benchmark: iperf3 and fio on the host and in every container, the same runs on both
+// sides (paper section 4), results stored per host and run in the state dir. Re-runnable: check
+// is done while the latest stored result was measured with the current inputs and profile.
+import { stableHash } from '../state/hash.ts';
+import { FatalError } from '../core/errors.ts';
+import type { HostPlan } from '../inventory/plan.ts';
+import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
+import { computePenalties } from '../benchmark/stats/analysis.ts';
+import { gateFailures } from '../benchmark/stats/gate.ts';
+import { benchProfile, estimatedSeconds } from '../benchmark/run/profiles.ts';
+import { RESULT_FORMAT, RESULT_VERSION, flaggedPenalties } from '../benchmark/results/results.ts';
+import type { BenchmarkDocument } from '../benchmark/results/results.ts';
+import { benchTargets, measure } from '../benchmark/run/runner.ts';
+import { benchmarkResultPath, listBenchmarkRuns, readBenchmarkResult, writeBenchmarkResult } from '../benchmark/results/store.ts';
+import { missingMeasurements } from '../benchmark/results/completeness.ts';
+import { gateLines, renderPenaltySummary } from '../benchmark/report/summary.ts';
+import { CONFIDENCE } from '../benchmark/stats/verdict.ts';
+
+function benchmarkInputs(plan: HostPlan): unknown {
+  return { benchmark: plan.benchmark, containers: plan.containers.map((c) => c.name) };
+}
+
+/** The stored result that stands for the current inputs: this run's, else the latest one that matches. */
+function currentResult(ctx: StageContext): BenchmarkDocument | undefined {
+  const own = readBenchmarkResult(ctx.stateDir, ctx.plan.name, ctx.runId);
+  if (own) return own;
+  const inputsHash = stableHash(benchmarkInputs(ctx.plan));
+  const latest = listBenchmarkRuns(ctx.stateDir, ctx.plan.name).at(-1);
+  return latest && latest.inputsHash === inputsHash && latest.profile === ctx.plan.benchmark.profile ? latest : undefined;
+}
+
+function minutes(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
+async function check(ctx: StageContext): Promise<CheckResult> {
+  const result = currentResult(ctx);
+  // A result that failed the gate is not an accepted node: the next run measures again.
+  const failedGate = result !== undefined && gateFailures(result).length > 0;
+  if (result && !failedGate) {
+    const flagged = flaggedPenalties(result).length;
+    return {
+      done: true,
+      reason: `measured in run ${result.runId} (${result.finishedAt}, profile ${result.profile}), ` +
+        `${flagged} penalt${flagged === 1 ? 'y' : 'ies'} beyond ${result.penaltyThreshold} %: ` +
+        `${benchmarkResultPath(ctx.stateDir, result.host, result.runId)}`,
+    };
+  }
+  const { plan } = ctx;
+  const profile = benchProfile(plan.benchmark.profile, plan.benchmark.repetitions);
+  const targets = benchTargets(plan);
+  const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
+  const names = targets.map((t) => (t.kind === 'host' ? 'the host' : t.name)).join(', ');
+  const iperf3 = plan.benchmark.peer === undefined
+    ? 'no iperf3 (no benchmark.peer in the inventory)'
+    : `iperf3 to ${plan.benchmark.peer} both directions (-O ${profile.iperf3.omit} -t ${profile.iperf3.time})`;
+  return {
+    done: false,
+    plan: [
+      ...(result && failedGate ? [`run ${result.runId} failed the gate (benchmark.maxPenalty): measure again`] : []),
+      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}:`,
+      `  ${iperf3}`,
+      `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
+      `store the results in ${benchmarkResultPath(ctx.stateDir, plan.name, ctx.runId)}`,
+    ],
+  };
+}
+
+async function apply(ctx: StageContext): Promise<void> {
+  const profile = benchProfile(ctx.plan.benchmark.profile, ctx.plan.benchmark.repetitions);
+  const startedAt = new Date().toISOString();
+  const measured = await measure(ctx, profile);
+  const base = {
+    format: RESULT_FORMAT, version: RESULT_VERSION,
+    host: ctx.plan.name, runId: ctx.runId, profile: profile.name, repetitions: profile.repetitions,
+    inputsHash: stableHash(benchmarkInputs(ctx.plan)),
+    startedAt, finishedAt: new Date().toISOString(),
+    penaltyThreshold: ctx.plan.benchmark.penaltyThreshold,
+    confidence: CONFIDENCE,
+    maxPenalty: ctx.plan.benchmark.maxPenalty ?? {},
+    ...measured,
+  } as const;
+  const doc: BenchmarkDocument = { ...base, penalties: computePenalties(base) };
+  const file = writeBenchmarkResult(ctx.stateDir, doc);
+  ctx.log(`results: ${file}`);
+  for (const line of renderPenaltySummary(doc).split('\n')) ctx.log(line);
+}
+
+async function verify(ctx: StageContext): Promise<StageOutputs> {
+  const result = currentResult(ctx);
+  if (!result) {
+    throw new FatalError(`no benchmark result for ${ctx.plan.name} with the current inventory`, {
+      hint: 'run the benchmark stage again (provision --only benchmark)',
+    });
+  }
+  const resultsPath = benchmarkResultPath(ctx.stateDir, result.host, result.runId);
+  const missing = missingMeasurements(result, benchProfile(result.profile, result.repetitions));
+  if (missing.length > 0) {
+    throw new FatalError(`benchmark result ${resultsPath} is incomplete: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? `; … ${missing.length - 5} more` : ''}`, {
+      hint: 'run the benchmark stage again (provision --only benchmark --reset benchmark)',
+    });
+  }
+  const failures = gateFailures(result);
+  if (failures.length > 0) {
+    throw new FatalError(`benchmark gate: ${failures.length} penalt${failures.length === 1 ? 'y' : 'ies'} past benchmark.maxPenalty in ${resultsPath}:\n  ${gateLines(result, failures).join('\n  ')}`, {
+      hint: 'the containers cost more than the inventory accepts at these points: find the cause (npx zx workflows/report.ts --host ' +
+        `${result.host} --run ${result.runId}), then measure again (provision --only benchmark)`,
+    });
+  }
+  return {
+    runId: result.runId,
+    resultsPath,
+    profile: result.profile,
+    penaltyThreshold: result.penaltyThreshold,
+    flagged: flaggedPenalties(result),
+    summary: renderPenaltySummary(result),
+  };
+}
+
+export const benchmarkStage: Stage = {
+  id: 'benchmark',
+  title: 'Benchmark host vs containers (iperf3, fio)',
+  inputs: benchmarkInputs,
+  check,
+  apply,
+  verify,
+};
