@@ -27,12 +27,24 @@ async function quietly(argv: string[]): Promise<void> {
   await exec(argv[0]!, argv.slice(1), { timeout: 60_000 }).catch(() => undefined);
 }
 
+/** The first 10.254.N.0/29 (N from a start derived from the pid) that no address or route here uses. */
+async function freeSubnet(seed: number): Promise<string> {
+  const used = `${await sh(['ip', '-4', '-o', 'addr', 'show'])}\n${await sh(['ip', '-4', 'route', 'show', 'table', 'all'])}`;
+  for (let i = 0; i < 250; i++) {
+    const net = `10.254.${((seed + i) % 250) + 1}`;
+    if (!used.includes(`${net}.`)) return net;
+  }
+  throw new Error('no free 10.254.N.0/29 on this machine');
+}
+
 test('lab: quick benchmark on a real host and LXC container: both measured, iperf3 above 1 Gbit/s', async (t) => {
   t.timeout(240_000);
   const id = `${process.pid % 100_000}`;
   const [peerNs, hostEnd, peerEnd, vf, container] = [`sxbp${id}`, `sxbh${id}`, `sxbq${id}`, `sxbm${id}`, `sxbench${id}`];
-  // A private /29 used only between these interfaces: peer .1, host .2, container .3.
-  const [peer, hostAddr, containerAddr] = ['10.254.94.1', '10.254.94.2/29', '10.254.94.3/29'];
+  // A private /29 used only between these interfaces (peer .1, host .2, container .3), one no
+  // address or route of this machine uses, so two runs of the suite on one machine do not collide.
+  const net = await freeSubnet(Number(id));
+  const [peer, hostAddr, containerAddr] = [`${net}.1`, `${net}.2/29`, `${net}.3/29`];
   const work = mkdtempSync(path.join(tmpdir(), 'bench-lab-'));
   const benchDir = path.join(work, 'bench');
   const stateDir = path.join(work, 'state');

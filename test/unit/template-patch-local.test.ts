@@ -1,7 +1,7 @@
 // Issue 17 (7) on a real file system: a patch keeps the patched file's mode and owner, and its
 // backup gets them too (LocalHost: the same stat/chown commands a node runs).
 import test from 'ava';
-import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalHost } from '../../hosts/local.ts';
@@ -29,4 +29,21 @@ test('a 0755 template and a 0600 file of uid 1234 keep mode and owner, backups t
     if (root) t.deepEqual([s.uid, s.gid], [1234, 1234], path);
   }
   t.false(await applyPatch(host, { name: 'custom', file: template, find: 'A=1', replace: 'A=2' }), 'applied: nothing to write');
+});
+
+test('a template that is a link is refused, named, and neither it nor what it points to is written', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sriov-lxc-patch-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // What a link planted in place of a template could make root rewrite.
+  const victim = join(dir, 'victim.conf');
+  const template = join(dir, 'lxc-busybox');
+  await writeFile(victim, 'A=1\n');
+  await chmod(victim, 0o600);
+  await symlink(victim, template);
+  const host = new LocalHost('local');
+  const error = await t.throwsAsync(applyPatch(host, { name: 'custom', file: template, find: 'A=1', replace: 'A=2' }));
+  t.regex(error?.message ?? '', /lxc-busybox is a symbolic link, not a regular file/);
+  t.is(await readFile(victim, 'utf8'), 'A=1\n');
+  t.true((await lstat(template)).isSymbolicLink());
+  await t.throwsAsync(lstat(`${template}${BACKUP_SUFFIX}`), { code: 'ENOENT' }, 'no backup written either');
 });
