@@ -1,6 +1,7 @@
 // The paper's problem: VF MACs come up random after every driver load (the lab's
 // `random-vf-macs`). After provisioning, a reboot alone (no run of the tool) brings the
-// inventory's MACs back: the mac-reset stage's boot unit re-applies them.
+// inventory's MACs back: the mac-reset stage's boot unit re-applies them, and the 82599's per-VF
+// settings with them (Intel's PF driver takes them after the MAC).
 import test from 'ava';
 import { labFault, labReboot } from '../../lab/index.ts';
 import {
@@ -17,14 +18,18 @@ import {
   useLab,
   waitFor,
 } from '../helpers/lab-fixture.ts';
+import { VF_SETTINGS, assertVfSettings, editedLab } from '../helpers/nic-lab.ts';
 
-const lab = useLab(test, 'debian12');
+const labOfFile = useLab(test, 'debian12');
+/** The lab's node (an 82599, the lab's default NIC) with per-VF settings in its inventory. */
+const lab = () => editedLab(labOfFile(), 'settings', (pf) => (pf.vfSettings = VF_SETTINGS));
 const MAC_UNIT = 'sriov-lxc-vf-macs.service';
 
 test.serial('lab: random-vf-macs: after a reboot the VFs have the inventory MACs again, without running the tool', async (t) => {
   t.timeout(120_000);
   const run = await runCli('provision', provisionArgs(lab(), ...onlyWithoutBenchmark()));
   t.is(run.code, 0, describeRun(run));
+  await assertVfSettings(t, lab());
 
   await labFault(lab().dir, NODE, 'random-vf-macs', true);
   const before = await bootId(lab());
@@ -39,6 +44,7 @@ test.serial('lab: random-vf-macs: after a reboot the VFs have the inventory MACs
   }, 60_000, 500).catch(() => undefined);
   t.deepEqual(seen, planned, 'vfinfo_list after boot shows the inventory MACs');
   await assertProvisioned(t, lab());
+  await assertVfSettings(t, lab());
 });
 
 // The control: the same reboot with the boot unit disabled leaves the driver's random MACs, so

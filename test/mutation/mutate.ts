@@ -5,17 +5,18 @@
 // and integration tiers are left out (they need labs and minutes per mutant). Prints Stryker's
 // table and the score; the JSON and HTML reports go to reports/mutation/.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from '../../cli/script-args.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const USAGE = `Usage: npm run mutation -- [--depth N] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
+const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
 Mutates the TypeScript files under each PATH (tests excluded) and runs, for every mutant, the unit
 tests that import them: directly (--depth 1), or through at most N-1 other modules (default 2; 0 =
-any depth). A mutant that makes a test hang counts as detected (Stryker's "timeout").
+any depth), or the unit test files named with --tests. String literals (messages) are not
+mutated. A mutant that makes a test hang counts as detected (Stryker's "timeout").
 Reports in reports/mutation/.`;
 
 function tsFilesUnder(path: string): string[] {
@@ -73,6 +74,17 @@ function main(argv: string[]): number {
     }
     argv = [...argv.slice(0, d), ...argv.slice(d + 2)];
   }
+  let only: string[] | undefined;
+  const o = argv.indexOf('--tests');
+  if (o >= 0) {
+    only = (argv[o + 1] ?? '').split(',').filter(Boolean);
+    const absent = only.filter((f) => !existsSync(join(ROOT, f)));
+    if (only.length === 0 || absent.length > 0) {
+      process.stderr.write(`mutation: --tests takes test files separated by commas${absent.length > 0 ? `; not found: ${absent.join(', ')}` : ''}\n${USAGE}\n`);
+      return 2;
+    }
+    argv = [...argv.slice(0, o), ...argv.slice(o + 2)];
+  }
   let targets: string[];
   try {
     targets = argv.flatMap(tsFilesUnder);
@@ -81,7 +93,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const set = new Set(targets);
-  const tests = readdirSync(join(ROOT, 'test/unit'), { recursive: true, withFileTypes: true })
+  const tests = only ?? readdirSync(join(ROOT, 'test/unit'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)))
     .filter((t) => reaches(t, set, depth))
@@ -103,6 +115,9 @@ function main(argv: string[]): number {
       commandRunner: { command: `npx ava --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}` },
       mutate: targets,
       coverageAnalysis: 'off',
+      // Messages and hints are text a person reads: their mutants test the wording, not what
+      // happens to a node, and outnumber the rest; the score is over the logic.
+      mutator: { excludedMutations: ['StringLiteral'] },
       concurrency: 2,
       timeoutMS: 30_000,
       reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
