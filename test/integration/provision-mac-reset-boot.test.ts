@@ -16,6 +16,7 @@ import {
   provisionArgs,
   runCli,
   useLab,
+  vfTable,
   waitFor,
 } from '../helpers/lab-fixture.ts';
 import { VF_SETTINGS, assertVfSettings, editedLab } from '../helpers/nic-lab.ts';
@@ -59,4 +60,7 @@ test.serial('lab: random-vf-macs: with the boot unit disabled, the MACs after a 
     t.is(seen[pf]?.length, macs.length, `${pf} has its VFs`);
     t.deepEqual(macs.filter((m) => seen[pf]?.includes(m)), [], `${pf}: no planned MAC without the unit`);
   }
+  // A driver load starts VFs with no settings: without the unit, VF 0 lost its VLAN and rate.
+  const table = await vfTable(lab(), 'enp4s0f0');
+  t.like(table[0], { vf: 0, vlan: 0, maxTxRate: 0 }, `VF 0 without the unit: ${JSON.stringify(table[0])}`);
 });
