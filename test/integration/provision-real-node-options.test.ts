@@ -76,7 +76,7 @@ test.serial('lab: a debian12 node with LANG=de_DE.UTF-8 in its SSH sessions and 
   t.regex(session.stdout, /^de_DE\.UTF-8\n.*Datei oder Verzeichnis nicht gefunden\n/, session.stdout);
   t.regex(session.stdout + session.stderr, /lspci: (command )?not found/);
   t.regex(session.stdout, /lspci exit 127$/m);
-  t.is((await execOnNode(lab, ['sh', '-c', 'command -v lspci'])).code, 1, 'no lspci on the node');
+  t.not((await execOnNode(lab, ['sh', '-c', 'command -v lspci'])).code, 0, 'no lspci on the node');
 
   const run = await provision(lab);
   t.is(run.code, 0, describeRun(run));
