@@ -14,6 +14,7 @@ import { $ } from 'zx';
 import { CommandTimeoutError, FatalError } from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
+import { commandEnv } from './command-env.ts';
 import { checkEnvName, commandLine, shellQuote } from './quote.ts';
 
 const DEFAULT_MODE = 0o644;
@@ -112,7 +113,7 @@ export class LocalHost implements Host {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = commandLine(argv);
     for (const name of Object.keys(options.env ?? {})) checkEnvName(name);
-    const running = sh({ input: Buffer.from(options.stdin ?? ''), env: { ...process.env, ...options.env } })`exec ${[...argv]}`;
+    const running = sh({ input: Buffer.from(options.stdin ?? ''), env: { ...process.env, ...commandEnv(options.env) } })`exec ${[...argv]}`;
     let timedOut = false;
     const timer =
       options.timeoutMs === undefined

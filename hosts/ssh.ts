@@ -23,6 +23,7 @@ import {
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
+import { commandEnv } from './command-env.ts';
 import { commandLine, withEnv } from './quote.ts';
 
 export interface SshEndpoint {
@@ -331,7 +332,7 @@ export class SshHost implements Host {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = commandLine(withEnv(argv, options.env));
+    const command = commandLine(withEnv(argv, commandEnv(options.env)));
     return this.#withConnection((ssh) => this.#execOn(ssh, command, options));
   }
 

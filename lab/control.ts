@@ -124,6 +124,10 @@ export async function labFault(dir: string | undefined, name: string, fault: str
     writeFileSync(join(p.run, 'cpuinfo'), nodeCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'), !on));
   } else if (fault === 'ssh-drops') {
     writeFileSync(join(p.run, 'ssh-drops-left'), `${on ? (value ?? 0) : 0}\n`);
+  } else if ((fault === 'no-lspci' || fault === 'german-locale' || fault === 'kdump-dropin') && running && isRunning(running)) {
+    // The node's files follow at once; sshd gives sessions the new locale from the next boot.
+    const r = await labExec(dir, name, ['/usr/lib/sriov-lab/sbin/node-options']);
+    if (r.code !== 0) throw new Error(`${name}: applying ${fault} failed: ${r.stderr.trim()}`);
   } else if (fault === 'sriov-disabled' && running && isRunning(running)) {
     const r = await labExec(dir, name, ['/usr/lib/sriov-lab/sbin/firmware-changed']);
     if (r.code !== 0) throw new Error(`${name}: applying ${fault} failed: ${r.stderr.trim()}`);

@@ -11,6 +11,9 @@ export const FAULTS = [
   'bad-cmdline',
   'ssh-drops',
   'random-vf-macs',
+  'no-lspci',
+  'german-locale',
+  'kdump-dropin',
 ] as const;
 
 export type Fault = (typeof FAULTS)[number];
@@ -27,6 +30,9 @@ export const FAULT_HELP: Readonly<Record<Fault, string>> = {
   'bad-cmdline': 'a boot with changed kernel params panics; the firmware falls back',
   'ssh-drops': 'the next ARG SSH connections are reset (default 3), again after each boot',
   'random-vf-macs': 'VF MACs are re-randomised at every driver load (the paper\'s problem)',
+  'no-lspci': 'pciutils not installed: no lspci (minimal installs)',
+  'german-locale': 'LANG=de_DE.UTF-8 in /etc/default/locale, given to every SSH session (Debian\'s sshd with pam_env); from the next boot',
+  'kdump-dropin': "kdump-tools' /etc/default/grub.d/kdump-tools.cfg as Debian 12's package ships it (debian12, ubuntu2404)",
 };
 
 /** Faults that take a number, with its default. */

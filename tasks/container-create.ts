@@ -14,6 +14,7 @@ import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from '../node/lxc
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from '../node/lxc/observe.ts';
 import { applyPatch, BACKUP_SUFFIX, patchState, uniquePatches } from '../node/lxc/template-patch.ts';
 import { rateCommands } from '../node/lxc/traffic-limit.ts';
+import { templateFailureHint } from '../node/lxc/template-hint.ts';
 
 const CREATE_TIMEOUT_MS = 30 * 60_000;
 const START_TIMEOUT_MS = 120_000;
@@ -116,11 +117,11 @@ async function applyPatches(ctx: StageContext): Promise<void> {
   }
 }
 
-async function mustRun(host: Host, argv: string[], timeoutMs: number, what: string, hint: string): Promise<void> {
+async function mustRun(host: Host, argv: string[], timeoutMs: number, what: string, hint: string | ((output: string) => string)): Promise<void> {
   const result = await host.exec(argv, { timeoutMs });
   if (result.code !== 0) {
     throw new FatalError(`${what} failed (exit ${result.code}): ${tail(result.stderr || result.stdout, 3)}`, {
-      command: commandLine(argv), code: result.code, stderrTail: tail(result.stderr), hint,
+      command: commandLine(argv), code: result.code, stderrTail: tail(result.stderr), hint: typeof hint === 'string' ? hint : hint(`${result.stdout}\n${result.stderr}`),
     });
   }
 }
@@ -152,7 +153,7 @@ async function applyContainer(ctx: StageContext, facts: NodeFacts, planned: Cont
   if (v.config === undefined) {
     ctx.log(`creating ${planned.name} from the ${planned.template} template`);
     await mustRun(host, createArgv(planned), CREATE_TIMEOUT_MS, `lxc-create of ${planned.name}`,
-      `the ${planned.template} template failed: see its output above; templates that download need the network (lxc-create -t download)`);
+      (output) => templateFailureHint(planned.template, planned.templateArgs, output));
     v = await observeContainer(host, ctx.plan, ctx.outputs, facts, planned);
   }
   if (v.config === undefined || v.wanted === undefined) {

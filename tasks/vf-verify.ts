@@ -3,6 +3,7 @@
 // vfCreation: sysfs the VFs are created here and the count persisted for the next boots; with
 // max_vfs they come from the kernel cmdline (earlier stages) and are only waited for.
 import type { Host } from '../hosts/host.ts';
+import { commandFailed } from '../hosts/command-failure.ts';
 import { commandLine } from '../hosts/quote.ts';
 import { FatalError, NotReadyError, tail } from '../core/errors.ts';
 import { DEFAULT_TIMINGS, retryTransient, type RetryPolicy } from '../core/retry.ts';
@@ -27,13 +28,26 @@ interface Observed {
    * false while a PF it names is not found (its PCI address is part of the rule).
    */
   rules: { current: string | undefined; wanted: string | undefined; known: boolean };
+  lspciMissing: boolean;
 }
+
+const LSPCI_MISSING = 'lspci not installed: VFs counted in sysfs and ip link only (install pciutils for lspci\'s view too)';
 
 const numVfsPath = (pf: string) => `/sys/class/net/${pf}/device/sriov_numvfs`;
 
+/**
+ * The PCI addresses lspci lists as Virtual Function; null when lspci is not installed (pciutils is
+ * not in minimal installs; bios-verify does without it too): sysfs and ip link still count the VFs.
+ */
+async function lspciVirtualFunctions(host: Host): Promise<Set<string> | null> {
+  const result = await host.exec(['lspci', '-Dnn']);
+  if (result.code === 127) return null;
+  if (result.code !== 0) throw commandFailed(host.name, 'lspci -Dnn', result);
+  return new Set(parseLspci(result.stdout).filter((d) => d.isVirtualFunction).map((d) => d.address));
+}
+
 async function observe(host: Host, plan: HostPlan, iproute: Iproute): Promise<Observed> {
-  const lspci = parseLspci((await host.run(['lspci', '-Dnn'])).stdout);
-  const lspciVfs = new Set(lspci.filter((d) => d.isVirtualFunction).map((d) => d.address));
+  const lspciVfs = await lspciVirtualFunctions(host);
   const links = parseIpLink((await host.run(ipArgv(iproute, ['link', 'show']))).stdout);
   const maxVfsKey = normalizeKey(`${plan.driver.pfModule}.max_vfs`);
   const maxVfs = parseCmdline((await host.readFile('/proc/cmdline')) ?? '').findLast((p) => normalizeKey(p.key) === maxVfsKey);
@@ -56,7 +70,7 @@ async function observe(host: Host, plan: HostPlan, iproute: Iproute): Promise<Ob
   const wanted = persisted.length === 0 || !known
     ? undefined
     : udevRules(persisted.map((pf, i) => ({ pf: pf.name, pci: pcis[i] as string, vfs: pf.vfs })));
-  return { iproute, pfs, rules: { current: await host.readFile(UDEV_RULES_PATH), wanted, known } };
+  return { iproute, pfs, rules: { current: await host.readFile(UDEV_RULES_PATH), wanted, known }, lspciMissing: lspciVfs === null };
 }
 
 const findings = (o: Observed, kind: Finding['kind']): Finding[] => o.pfs.flatMap((p) => p.assessment.findings.filter((f) => f.kind === kind));
@@ -85,7 +99,7 @@ function rulesChange(o: Observed): FileDiff | undefined {
 function doneReason(o: Observed, plan: HostPlan): string {
   const counts = o.pfs.map((p) => `${p.assessment.name}: ${p.assessment.vfs.length} VFs`).join(', ');
   const persisted = o.rules.wanted === undefined ? '' : `; count persisted in ${UDEV_RULES_PATH}`;
-  return `${counts}, bound to ${plan.driver.vfModule}${persisted}`;
+  return `${counts}, bound to ${plan.driver.vfModule}${persisted}${o.lspciMissing ? `; ${LSPCI_MISSING}` : ''}`;
 }
 
 async function check(ctx: StageContext): Promise<CheckResult> {
@@ -101,6 +115,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
       (ctx.allowVfResize ? 'they are stopped, and started again on their VFs after the resize (--allow-vf-resize)' : 'the run stops here unless --allow-vf-resize is given'));
   }
   plan.push(...findings(o, 'settling').map((f) => `wait: ${f.message}`));
+  if (o.lspciMissing && plan.length > 0) plan.push(`note: ${LSPCI_MISSING}`);
   const rules = rulesChange(o);
   if (rules) plan.push(o.rules.wanted === undefined ? `remove ${UDEV_RULES_PATH} (no PF uses vfCreation: sysfs)` : `persist the VF counts in ${UDEV_RULES_PATH}`);
   if (plan.length === 0) return { done: true, reason: doneReason(o, ctx.plan), outputs: outputsOf(o) };

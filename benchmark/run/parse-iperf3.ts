@@ -28,12 +28,16 @@ export function parseIperf3(text: string): Iperf3Outcome {
   }
   if (!isObject(data)) throw new Error('iperf3 JSON: the top level is not an object');
   if (typeof data.error === 'string') return { ok: false, error: data.error };
+  const testStart = isObject(data.start) && isObject(data.start.test_start) ? data.start.test_start : {};
+  // A UDP test has sum_sent/sum_received too (3.x), but its numbers are the offered rate and datagrams, not TCP goodput.
+  if (testStart.protocol !== undefined && testStart.protocol !== 'TCP') {
+    throw new Error(`iperf3 JSON: a ${String(testStart.protocol)} test (start.test_start.protocol); the benchmark reads TCP tests only (iperf3 without -u)`);
+  }
   const end = data.end;
   if (!isObject(end)) throw new Error('iperf3 JSON: no "end" section (the test did not finish)');
   const sent = end.sum_sent;
   const received = end.sum_received;
   if (!isObject(sent) || !isObject(received)) throw new Error('iperf3 JSON: no end.sum_sent/sum_received (was it a UDP test?)');
-  const testStart = isObject(data.start) && isObject(data.start.test_start) ? data.start.test_start : {};
   const retransmits = sent.retransmits;
   return {
     ok: true,

@@ -94,8 +94,13 @@ done
 
 for u in $(units_boot_order --before-ssh); do unit_start "$u" 2>> "$LAB_RUN/journal"; done
 
+# The installation's options (faults no-lspci, german-locale, kdump-dropin): sbin/node-options.
+"$LAB_LIB/sbin/node-options" 2>> "$LAB_RUN/kmsg" || klog "node-options failed"
+# Debian's sshd gives every session the node's locale (pam_env, envfile=/etc/default/locale);
+# this sshd runs without PAM, so SetEnv does it.
+node_lang=$(sed -n 's/^LANG=//p' /etc/default/locale 2> /dev/null | tail -n1)
 env -u LAB_SHIM_OFF LD_PRELOAD=/run/sriov-lab/lib/ssh-drops.so LAB_SSH_DROPS_FILE="$boot/ssh-drops-left" \
-  /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config 2>> "$boot/sshd.log" &
+  /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config ${node_lang:+-o "SetEnv=LANG=$node_lang"} 2>> "$boot/sshd.log" &
 tries=0
 until grep -q '^ *[0-9]*: 00000000:0016 00000000:0000 0A' /proc/net/tcp || [ $tries -ge 500 ]; do
   sleep 0.01

@@ -3,7 +3,7 @@
 // PF's sriov_totalvfs is the firmware's NUM_OF_VFS once SR-IOV is on; without it there is no
 // SR-IOV capability and no sriov_totalvfs at all).
 import { posix } from 'node:path';
-import type { Host } from '../../hosts/host.ts';
+import type { ExecResult, Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { FirmwarePlan, HostPlan } from '../../inventory/plan.ts';
 import { nextBoot, parseMstconfigQuery } from '../parse/mstconfig.ts';
@@ -37,13 +37,24 @@ async function pciOf(host: Host, pf: string): Promise<string> {
   return posix.basename(r.stdout.trim());
 }
 
+/**
+ * mstconfig's answer for the two parameters. mstflint before 4.8 takes no parameter names after
+ * `query` ("query command expects no argument"): it is asked for everything, which lists them too.
+ */
+async function runQuery(host: Host, pci: string): Promise<{ argv: string[]; result: ExecResult }> {
+  const argv = queryArgv(pci);
+  const result = await host.exec(argv);
+  if (result.code === 0 || !/query command expects no argument/.test(result.stdout + result.stderr)) return { argv, result };
+  const all = ['mstconfig', '-d', pci, 'query'];
+  return { argv: all, result: await host.exec(all) };
+}
+
 /** The firmware state of every PF with VFs planned. */
 export async function readFirmware(host: Host, plan: HostPlan): Promise<FirmwareState[]> {
   const states: FirmwareState[] = [];
   for (const pf of plan.pfs.filter((p) => p.vfs > 0)) {
     const pci = await pciOf(host, pf.name);
-    const argv = queryArgv(pci);
-    const r = await host.exec(argv);
+    const { argv, result: r } = await runQuery(host, pci);
     if (r.code === 127 || /not found/.test(r.stderr)) {
       throw new FatalError(`${host.name}: mstconfig is not installed; ${plan.nic.model ?? 'this'} NIC needs SR-IOV enabled in its firmware`, {
         hint: 'install mstflint on the node (Debian/Ubuntu: apt-get install mstflint; RHEL/CentOS: yum install mstflint), then run again',

@@ -2,9 +2,11 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HugepagesPlan } from '../../inventory/plan.ts';
-import { hasHugetlbfsMount, mountsAt, parseProcMounts } from '../parse/findmnt.ts';
+import { hasHugetlbfsMount, mountsAt, needsDefaultPageSize, parseProcMounts, type MountEntry } from '../parse/findmnt.ts';
+import { parseMeminfo } from '../parse/meminfo.ts';
 
 const POOL = { '2M': 'hugepages-2048kB', '1G': 'hugepages-1048576kB' } as const;
+const PAGE_BYTES = { '2M': 2 * 1024 ** 2, '1G': 1024 ** 3 } as const;
 
 export interface HugepagesNow {
   mounted: boolean;
@@ -52,15 +54,30 @@ async function checkMountPoint(host: Host, mount: string): Promise<void> {
   if (names.length > 0) throw refuse(`is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`);
 }
 
+/** The default huge page size in bytes (/proc/meminfo's Hugepagesize): a hugetlbfs mounted without pagesize= has it. */
+async function defaultPageBytes(host: Host): Promise<number> {
+  const size = parseMeminfo((await host.readFile('/proc/meminfo')) ?? '').get('Hugepagesize');
+  if (size === undefined) throw new FatalError(`${host.name}: /proc/meminfo has no Hugepagesize line`, { hint: 'check the kernel supports huge pages (CONFIG_HUGETLBFS)' });
+  return size;
+}
+
+/** Whether one of `entries` is the planned hugetlbfs, its page size read the way the node's kernel shows it. */
+async function plannedMount(host: Host, entries: readonly MountEntry[], plan: HugepagesPlan): Promise<(entry: MountEntry) => boolean> {
+  const pages = { bytes: PAGE_BYTES[plan.size], defaultBytes: needsDefaultPageSize(entries, plan.mount) ? await defaultPageBytes(host) : 0 };
+  return (entry) => hasHugetlbfsMount([entry], plan.mount, pages);
+}
+
 /** Whether the planned hugetlbfs is mounted now (teardown's question; provisioning asks more). */
 export async function hugetlbfsMounted(host: Host, plan: HugepagesPlan): Promise<boolean> {
-  return hasHugetlbfsMount(await mountsOn(host, plan.mount), plan.mount, plan.size);
+  const entries = await mountsOn(host, plan.mount);
+  return entries.some(await plannedMount(host, entries, plan));
 }
 
 export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
   const entries = await mountsOn(host, plan.mount);
-  const mounted = hasHugetlbfsMount(entries, plan.mount, plan.size);
-  const other = entries.find((e) => !hasHugetlbfsMount([e], plan.mount, plan.size));
+  const isPlanned = await plannedMount(host, entries, plan);
+  const mounted = entries.some(isPlanned);
+  const other = entries.find((e) => !isPlanned(e));
   if (!mounted && other) {
     throw new FatalError(`${host.name}: ${other.fstype} (${other.options.join(',')}) is mounted on ${plan.mount}, not a hugetlbfs of ${plan.size} pages`, {
       hint: `unmount it (umount ${plan.mount}) or choose another hugepages.mount in the inventory`,

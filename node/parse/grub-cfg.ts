@@ -72,6 +72,15 @@ function menuLevel(words: string[], index: number): GrubMenuLevel {
   return { title, id, index };
 }
 
+/**
+ * memtest86+ is loaded with the same `linux`/`linux16` command (Debian's 20_memtest86+:
+ * `linux /boot/memtest86+x64.efi`, `linux16 /boot/memtest86+.bin`; EL's `linux16 /elf-memtest86+-5.01`)
+ * but boots no Linux.
+ */
+function isMemtest(image: string): boolean {
+  return /^(elf-)?memtest/i.test(image.slice(image.lastIndexOf('/') + 1));
+}
+
 /** Every menu entry of a grub.cfg, in menu order, with the submenus that contain it. */
 export function parseGrubCfg(text: string): GrubMenuEntry[] {
   const entries: GrubMenuEntry[] = [];
@@ -104,7 +113,9 @@ export function parseGrubCfg(text: string): GrubMenuEntry[] {
     } else if (top.entry && (command === 'linux' || command === 'linux16' || command === 'linuxefi')) {
       const rest = line.slice(command.length).trim();
       const space = rest.search(/\s/);
-      top.entry.kernel = space < 0 ? rest : rest.slice(0, space);
+      const image = space < 0 ? rest : rest.slice(0, space);
+      if (isMemtest(image)) continue;
+      top.entry.kernel = image;
       top.entry.params = space < 0 ? '' : rest.slice(space).trim();
     }
   }

@@ -29,7 +29,8 @@ export function parseMstconfigQuery(text: string): MstconfigQuery {
   const out: MstconfigQuery = { deviceType: null, device: null, params: [] };
   let columns: string[] | null = null;
   for (const line of text.split('\n')) {
-    const field = /^(Device type|Device):\s+(\S.*?)\s*$/.exec(line);
+    // mstflint prints "PCI device:" for a PCI address, MFT's mlxconfig "Device:" for /dev/mst/….
+    const field = /^(Device type|Device|PCI device):\s+(\S.*?)\s*$/.exec(line);
     if (field && columns === null) {
       if (field[1] === 'Device type') out.deviceType = field[2] ?? null;
       else out.device = field[2] ?? null;
@@ -37,6 +38,8 @@ export function parseMstconfigQuery(text: string): MstconfigQuery {
     }
     if (line.startsWith('Configurations:')) {
       columns = line.slice('Configurations:'.length).trim().split(/\s{2,}/).filter((c) => c !== '');
+      // A plain query has one value column, the next boot's (its header has been seen trimmed off).
+      if (columns.length === 0) columns = ['Next Boot'];
       continue;
     }
     if (columns === null || line.trim() === '' || !/^[ *]/.test(line)) continue;

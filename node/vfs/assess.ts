@@ -24,8 +24,8 @@ export interface PfObservation {
   sysfs: SysfsSurvey;
   /** The PF as `ip link show` lists it (with its VF table); undefined when absent. */
   link: IpLink | undefined;
-  /** PCI addresses lspci -Dnn lists as "Virtual Function". */
-  lspciVfs: ReadonlySet<string>;
+  /** PCI addresses lspci -Dnn lists as "Virtual Function"; null without lspci. */
+  lspciVfs: ReadonlySet<string> | null;
   /** `<pfModule>.max_vfs` on /proc/cmdline, when there. */
   maxVfsParam: string | undefined;
   vfModule: string;
@@ -113,7 +113,7 @@ function vfFindings(o: PfObservation): Finding[] {
       hint: `unbind it (echo ${v.pci} > /sys/bus/pci/drivers/${v.driver}/unbind) and load ${o.vfModule}, or set driver.vfModule in the inventory`,
     });
   }
-  const unlisted = vfs.filter((v) => !o.lspciVfs.has(v.pci));
+  const unlisted = o.lspciVfs === null ? [] : vfs.filter((v) => !o.lspciVfs?.has(v.pci));
   if (unlisted.length > 0) {
     findings.push({
       kind: 'settling',

@@ -8,6 +8,7 @@ import pRetry from 'p-retry';
 import { SshHost, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
 import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../core/errors.ts';
 import { startSshd, type Sshd } from '../helpers/sshd.ts';
+import { germanLocaleEnv } from '../helpers/german-locale.ts';
 
 function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync('/tmp/sriov-lxc-ssh-test-');
@@ -61,6 +62,13 @@ test('lab: env values and stdin reach the command literally', async (t) => {
   const input = `línea €\n${'x'.repeat(200_000)}\n`;
   const echoed = await host.exec(['cat'], { stdin: input });
   t.is(echoed.stdout, input);
+});
+
+test('lab: commands run in the C locale whatever LANG reaches the session', async (t) => {
+  const { host } = await setUp(t);
+  const result = await host.exec(['stat', '-c', '%F', '--', '/tmp', '/no/such/path'], { env: germanLocaleEnv() });
+  t.is(result.stdout, 'directory\n');
+  t.regex(result.stderr, /No such file or directory/);
 });
 
 test('lab: a command past its timeout rejects with CommandTimeoutError and the host stays usable', async (t) => {

@@ -137,3 +137,19 @@ test.serial('lab: fault random-vf-macs gives VFs new random MACs at each driver 
   }
   await sshOk(info, 'node1', `echo 0 > ${numvfs}`);
 });
+
+test.serial('lab: fault no-lspci takes pciutils away at once; off brings lspci back', async (t) => {
+  t.teardown(off('no-lspci'));
+  await labFault(info.dir, 'node1', 'no-lspci', true);
+  const r = await ssh(info, 'node1', 'lspci -Dnn');
+  t.is(r.code, 127);
+  t.regex(r.stderr, /lspci: (command )?not found/);
+  await labFault(info.dir, 'node1', 'no-lspci', false);
+  t.regex(await sshOk(info, 'node1', 'lspci -Dnn -s 04:00.0'), /^0000:04:00\.0 Ethernet controller \[0200\]/);
+});
+
+test.serial("lab: fault kdump-dropin is refused on a node without Debian's grub.d (centos7), writing nothing", async (t) => {
+  t.teardown(off('kdump-dropin'));
+  await t.throwsAsync(labFault(info.dir, 'node1', 'kdump-dropin', true), { message: /kdump-tools' grub drop-in is Debian's and Ubuntu's; the centos7 node has no \/etc\/default\/grub\.d/ });
+  t.is((await ssh(info, 'node1', 'test -e /etc/default/grub.d/kdump-tools.cfg')).code, 1);
+});

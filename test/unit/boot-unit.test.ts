@@ -4,11 +4,13 @@
 // specifiers, and checked by systemd-analyze verify where it is installed.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
-import { resumeUnitText, RESUME_UNIT } from '../../engine/boot-unit.ts';
+import { bootUnit, resumeUnitText, RESUME_UNIT } from '../../engine/boot-unit.ts';
+import { FatalError } from '../../core/errors.ts';
+import { FakeHost } from '../helpers/fake-host.ts';
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
 
@@ -60,14 +62,14 @@ const HOSTILE_PATHS = [
 for (const path of HOSTILE_PATHS) {
   test(`the resume unit gives provision.ts its arguments back: ${JSON.stringify(path)}`, (t) => {
     const stateDir = path.replace('inventory.yaml', 'state');
-    const unit = resumeUnitText({ script: '/opt/sriov lxc/workflows/provision.ts', inventory: path, stateDir, options: ['--only', 'a,b'] }, 'node1', '/usr/bin/node');
+    const unit = resumeUnitText({ script: '/opt/sriov lxc/workflows/provision.ts', inventory: path, stateDir, options: ['--only', 'a,b'] }, 'node1', 252, '/usr/bin/node');
     t.deepEqual(systemdWords(value(unit, 'ExecStart')), ['/usr/bin/node', '/opt/sriov lxc/workflows/provision.ts', '--local', '--host', 'node1', '--inventory', path, '--state-dir', stateDir, '--only', 'a,b', '--renderer', 'simple']);
     t.is(value(unit, 'StandardOutput').replace(/%%/g, '%'), `append:${stateDir}/resume.log`);
   });
 }
 
 test('a newline in a path is refused with the fix, not written into the unit', (t) => {
-  const error = t.throws(() => resumeUnitText({ script: '/opt/p.ts', inventory: '/srv/a\nExecStartPre=/bin/sh', stateDir: '/srv/s', options: [] }, 'node1', '/usr/bin/node'), { instanceOf: UsageError });
+  const error = t.throws(() => resumeUnitText({ script: '/opt/p.ts', inventory: '/srv/a\nExecStartPre=/bin/sh', stateDir: '/srv/s', options: [] }, 'node1', 252, '/usr/bin/node'), { instanceOf: UsageError });
   t.regex(error!.message, /control character/);
 });
 
@@ -77,9 +79,72 @@ const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const path of HOSTILE_PATHS) {
     // verify checks that the program exists: /bin/echo stands for node, the arguments are the point.
-    writeFileSync(join(dir, RESUME_UNIT), resumeUnitText({ script: '/opt/p.ts', inventory: path, stateDir: join(dir, 'state'), options: [] }, 'node1', '/bin/echo'));
+    writeFileSync(join(dir, RESUME_UNIT), resumeUnitText({ script: '/opt/p.ts', inventory: path, stateDir: join(dir, 'state'), options: [] }, 'node1', 252, '/bin/echo'));
     const result = spawnSync(analyze, ['verify', '--man=no', join(dir, RESUME_UNIT)], { encoding: 'utf8' });
     t.is(result.status, 0, `${path}: ${result.stderr}`);
     t.notRegex(result.stderr, /Unbalanced|Invalid|bad unit/i, path);
+  }
+});
+
+// Issue 22: systemd before 240 (CentOS 7's 219, EL 8's 239) does not know `append:` ("Failed to
+// parse output specifier, ignoring"): the output went to the journal and resume.log stayed empty.
+test('systemd 219: no append:, sh appends the output to resume.log, every hostile path intact', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-unit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const path of HOSTILE_PATHS) {
+    const stateDir = join(dir, path.replace('inventory.yaml', 'state'));
+    mkdirSync(stateDir, { recursive: true });
+    const unit = resumeUnitText({ script: '/opt/p.ts', inventory: path, stateDir, options: [] }, 'node1', 219, '/bin/echo');
+    t.false(unit.includes('append:'), path);
+    t.false(unit.includes('StandardOutput='), path);
+    const words = systemdWords(value(unit, 'ExecStart'));
+    t.deepEqual(words.slice(0, 2), ['/bin/sh', '-c']);
+    // Run what systemd would run, twice: the output lands in the log, appended.
+    for (let i = 0; i < 2; i++) t.is(spawnSync(words[0]!, words.slice(1)).status, 0);
+    const line = `/opt/p.ts --local --host node1 --inventory ${path} --state-dir ${stateDir} --renderer simple\n`;
+    t.is(readFileSync(join(stateDir, 'resume.log'), 'utf8'), line + line, path);
+  }
+});
+
+(analyze ? test : test.skip)('systemd-analyze verify accepts the unit for systemd 219 too', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-unit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, RESUME_UNIT), resumeUnitText({ script: '/opt/p.ts', inventory: HOSTILE_PATHS[0]!, stateDir: join(dir, 'state'), options: [] }, 'node1', 219, '/bin/echo'));
+  const result = spawnSync(analyze, ['verify', '--man=no', join(dir, RESUME_UNIT)], { encoding: 'utf8' });
+  t.is(result.status, 0, result.stderr);
+});
+
+const unit = bootUnit({ script: '/opt/p.ts', inventory: '/srv/inventory.yaml', stateDir: '/var/lib/sriov-lxc', options: [] });
+const UNIT_PATH = `/etc/systemd/system/${RESUME_UNIT}`;
+
+function nodeWith(systemctlVersion: string, glibc: { code: number; stdout?: string; stderr?: string }): FakeHost {
+  return new FakeHost('node1')
+    .on(['systemctl', '--version'], { stdout: systemctlVersion })
+    .on(['getconf', 'GNU_LIBC_VERSION'], glibc)
+    .on((argv) => argv[0] === 'systemctl', {});
+}
+
+test('install: the unit follows the node\'s systemd version (systemctl --version)', async (t) => {
+  // CentOS 7's systemctl --version; Debian 12's.
+  const centos7 = nodeWith('systemd 219\n+PAM +AUDIT +SELINUX +IMA -APPARMOR +SMACK +SYSVINIT +UTMP +LIBCRYPTSETUP +GCRYPT +GNUTLS +ACL +XZ +LZ4 -SECCOMP +BLKID +ELFUTILS +KMOD +IDN\n', { code: 0 });
+  await unit.install(centos7);
+  t.false(centos7.files.get(UNIT_PATH)?.content.includes('append:'));
+  const debian12 = nodeWith('systemd 252 (252.22-1~deb12u1)\n+PAM +AUDIT +SELINUX +APPARMOR +IMA +SMACK +SECCOMP +GCRYPT -GNUTLS +OPENSSL +ACL +BLKID +CURL +ELFUTILS +FIDO2 +IDN2 -IDN +IPTC +KMOD +LIBCRYPTSETUP +LIBFDISK +PCRE2 -PWQUALITY +P11KIT +QRENCODE +TPM2 +BZIP2 +LZ4 +XZ +ZLIB +ZSTD -BPF_FRAMEWORK -XKBCOMMON +UTMP +SYSVINIT default-hierarchy=unified\n', { code: 0 });
+  await unit.install(debian12);
+  t.true(debian12.files.get(UNIT_PATH)?.content.includes('StandardOutput=append:/var/lib/sriov-lxc/resume.log'));
+});
+
+// Issue 22: official Node builds need glibc 2.28; CentOS 7 has 2.17 (the loader refused Node there).
+test('preflight: --local on glibc 2.17 is refused, naming glibc and the fix, touching nothing', async (t) => {
+  const host = nodeWith('systemd 219\n', { code: 0, stdout: 'glibc 2.17\n' });
+  const error = await t.throwsAsync(unit.preflight(host), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: --local cannot run on this node: its glibc 2.17 is older than 2.28, which the Node.js the tool needs (>= 22.18, official builds) requires; the boot unit could not resume the run after the reboot either');
+  t.regex(error?.hint ?? '', /run sriov-lxc from a controller instead .*remote mode works on this node/);
+  t.deepEqual(host.commands, ['getconf GNU_LIBC_VERSION']);
+});
+
+test('preflight: glibc 2.28 and later pass, and so does a node without glibc (no getconf answer)', async (t) => {
+  for (const answer of [{ code: 0, stdout: 'glibc 2.28\n' }, { code: 0, stdout: 'glibc 2.36\n' }, { code: 0, stdout: 'glibc 3.0\n' }, { code: 127, stderr: 'sh: getconf: not found\n' }]) {
+    await t.notThrowsAsync(unit.preflight(nodeWith('systemd 252\n', answer)), JSON.stringify(answer));
   }
 });

@@ -3,8 +3,10 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pRetry from 'p-retry';
+import { execFileSync } from 'node:child_process';
 import { LocalHost } from '../../hosts/local.ts';
 import { CommandError, CommandTimeoutError, FatalError } from '../../core/errors.ts';
+import { germanLocaleEnv } from '../helpers/german-locale.ts';
 
 const host = new LocalHost('this-machine');
 
@@ -39,6 +41,18 @@ test('env values and stdin reach the command literally; env names are checked', 
   t.is((await host.exec(['cat'])).stdout, '', 'stdin is empty, not inherited');
   t.is((await host.exec(['true'], { stdin: 'x'.repeat(1_000_000) })).code, 0, 'input a program does not read is no error');
   await t.throwsAsync(host.exec(['true'], { env: { 'A;B': 'x' } }), { message: /invalid environment variable name/ });
+});
+
+// Issue 22: output and messages are matched as English text; a German LANG (what Debian's sshd
+// passes on) must not change them. The German locale is real: the same command prints German without us.
+test('commands run in the C locale whatever LANG the environment has', async (t) => {
+  const german = germanLocaleEnv();
+  const argv = ['stat', '-c', '%F', '--', '/tmp', '/no/such/path'];
+  const plain = execFileSync('sh', ['-c', 'stat -c %F -- /tmp /no/such/path 2>&1 || true'], { env: { ...process.env, ...german }, encoding: 'utf8' });
+  t.regex(plain, /Verzeichnis[\s\S]*nicht gefunden/, 'the German locale works here');
+  const result = await host.exec(argv, { env: german });
+  t.is(result.stdout, 'directory\n');
+  t.regex(result.stderr, /No such file or directory/);
 });
 
 test('a command past its timeout is killed with its children and rejects with CommandTimeoutError', async (t) => {

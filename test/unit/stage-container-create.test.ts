@@ -257,3 +257,18 @@ test('a patched template keeps its mode; a file of another owner keeps owner and
   t.true(host.commands.includes(`chown -h 1000:1000 -- ${secret}`));
   t.true(host.commands.includes(`chown -h 1000:1000 -- ${secret}.sriov-lxc.bak`));
 });
+
+// Issue 22: CentOS 7's template asks mirrorlist.centos.org, switched off after the end of life;
+// it prints "Failed to download the rootfs, aborting." (lxc-templates' lxc-centos) after yum's
+// complaint, and lxc-create reports the template's failure.
+test('a template that cannot download its rootfs gets a hint that says so (centos: the vault)', async (t) => {
+  const yaml = inventory().replace('template: busybox', 'template: centos\n        templateArgs: [--release, "7"]');
+  const host = node({ running: false, address: false, route: false, ping: 'ok', autostart: false });
+  host.on(['lxc-create', '-n', 'sxt-c1', '-t', 'centos', '--', '--release', '7'], {
+    code: 1,
+    stdout: 'Downloading CentOS minimal ...\nCannot find a valid baseurl for repo: base\nFailed to download the rootfs, aborting.\nFailed to download \'CentOS base\'\n',
+    stderr: 'lxc-create: sxt-c1: lxccontainer.c: create_run_template: 1627 Failed to create container from template\nlxc-create: sxt-c1: tools/lxc_create.c: main: 317 Failed to create container sxt-c1\n',
+  });
+  const error = await t.throwsAsync(containerCreateStage.apply(context(host, yaml)), { message: /^lxc-create of sxt-c1 failed \(exit 1\)/ });
+  t.is((error as { hint?: string }).hint, 'the centos template could not download its packages: it asks mirrorlist.centos.org, switched off since CentOS 7\'s end of life; give it the CentOS vault: templateArgs: [--release, "7", --repo, https://vault.centos.org/7.9.2009/os/x86_64/] (or a mirror of your own), or use lxc-create -t download');
+});

@@ -214,3 +214,28 @@ test('an empty mount point, or one with our hugetlbfs on it, is fine', async (t)
     await t.notThrowsAsync(modulesHugepagesStage.check(context(host)));
   }
 });
+
+// Issue 22: kernels before 4.15 show a hugetlbfs mount's options as typed. The paper's
+// `mount -t hugetlbfs huge /mnt/huge` on such a kernel has no pagesize= at all (its pages are the
+// default size, /proc/meminfo's Hugepagesize); one mounted with `-o pagesize=2048k` shows that.
+const NO_PAGESIZE = fixture('real/proc-mounts/proc-mounts-grep-hugetlbfs-mnt-huge-no-pagesize.txt');
+const MEMINFO_2M = fixture('parse/meminfo-vm.txt');
+const done = { [MODULES_LOAD]: modulesLoadText, [MODPROBE]: modprobeText, [SYSCTL]: sysctlText };
+
+for (const [what, mounts] of [
+  ['without pagesize= (kernel 3.10, real /proc/mounts)', NO_PAGESIZE],
+  ['with pagesize=2048k (kernel 4.4, as typed)', `${UNMOUNTED.trimEnd()}\nhuge /mnt/huge hugetlbfs rw,relatime,pagesize=2048k 0 0\n`],
+] as const) {
+  test(`an operator's hugetlbfs ${what} on the mount point is the planned one`, async (t) => {
+    const host = node({ '/etc/fstab': `${fstab}huge /mnt/huge hugetlbfs defaults 0 0\n`, ...done, '/proc/meminfo': MEMINFO_2M }, { mounted: true, reserved: 1024 });
+    host.files.set('/proc/mounts', { content: mounts, mode: 0o444 });
+    t.true((await modulesHugepagesStage.check(context(host))).done);
+  });
+}
+
+test('a hugetlbfs without pagesize= where the default huge page size is 1G is not a 2M one', async (t) => {
+  const meminfo1G = MEMINFO_2M.replace(/^Hugepagesize:.*$/m, 'Hugepagesize:    1048576 kB');
+  const host = new FakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': NO_PAGESIZE, '/proc/meminfo': meminfo1G });
+  const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: hugetlbfs (rw,relatime) is mounted on /mnt/huge, not a hugetlbfs of 2M pages');
+});

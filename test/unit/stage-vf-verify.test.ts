@@ -5,7 +5,7 @@ import { createVfVerifyStage } from '../../tasks/vf-verify.ts';
 import { parseSysfsSurvey } from '../../node/vfs/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
-import { FakeHost, fixture } from '../helpers/fake-host.ts';
+import { FakeHost, fixture, type FakeAnswer } from '../helpers/fake-host.ts';
 import { answerIproute } from '../helpers/iproute.ts';
 
 // The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).
@@ -66,10 +66,10 @@ function ipLinkText411(json: string): string {
   ]).join('\n') + '\n';
 }
 
-function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1'): FakeHost {
+function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1', lspci: FakeAnswer = { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') }): FakeHost {
   const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
   answerIproute(host, release);
-  host.on(['lspci', '-Dnn'], { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') });
+  host.on(['lspci', '-Dnn'], lspci);
   if (release === '6.1') host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
   else host.on(['ip', 'link', 'show'], () => ({ stdout: ipLinkText411(ipLink(vfCounts())) }));
   for (const [pf, survey] of Object.entries(sysfs)) {
@@ -78,8 +78,8 @@ function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Re
   return host;
 }
 
-const paperNode = (enp4s0f0 = 'sysfs-enp4s0f0-8vfs.txt') =>
-  node({ enp4s0f0, enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 8, enp4s0f1: 8 }));
+const paperNode = (enp4s0f0 = 'sysfs-enp4s0f0-8vfs.txt', lspci?: FakeAnswer) =>
+  node({ enp4s0f0, enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 8, enp4s0f1: 8 }), '6.1', lspci);
 
 test('the paper node with max_vfs=8,8 is done; outputs name each VF netdev, PCI function and PF-side MAC', async (t) => {
   const host = paperNode();
@@ -93,6 +93,20 @@ test('the paper node with max_vfs=8,8 is done; outputs name each VF netdev, PCI 
   t.deepEqual(pfs[0]?.vfs[0], { index: 0, netdev: 'enp4s16', pci: '0000:04:10.0', mac: 'd6:d6:d6:54:f9:f8' });
   t.deepEqual(pfs[1]?.vfs[7], { index: 7, netdev: 'enp4s17f7', pci: '0000:04:11.7', mac: '0a:93:df:2e:62:2b' });
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
+});
+
+// Issue 22: pciutils is not in minimal installs; bios-verify does without lspci, and so does this stage.
+test('without lspci the VFs are verified from sysfs and ip link, with a note saying so', async (t) => {
+  // Without pciutils, root's bash over SSH answers 127.
+  const host = paperNode(undefined, { code: 127, stderr: 'bash: line 1: lspci: command not found\n' });
+  const check = await stage.check(context(host));
+  t.like(check, { done: true, reason: "enp4s0f0: 8 VFs, enp4s0f1: 8 VFs, bound to ixgbevf; lspci not installed: VFs counted in sysfs and ip link only (install pciutils for lspci's view too)" });
+  t.like(await stage.verify(context(host)), { pfs: [{ name: 'enp4s0f0' }, { name: 'enp4s0f1' }] });
+});
+
+test('lspci failing otherwise is an error that names it', async (t) => {
+  const host = paperNode(undefined, { code: 1, stderr: 'lspci: Cannot open /sys/bus/pci/devices: Permission denied\n' });
+  await t.throwsAsync(stage.check(context(host)), { message: /lspci -Dnn/ });
 });
 
 test("CentOS 7 (iproute 4.11, no -j): the same VFs and MACs from the text, and the node's ip in the outputs", async (t) => {
