@@ -458,14 +458,17 @@ export class SshHost implements Host {
   async bootId(): Promise<string> {
     const argv = ['cat', '/proc/sys/kernel/random/boot_id'];
     const command = commandLine(argv);
-    if (!this.#ssh?.isConnected()) await this.#accepting();
+    // Through a jump host the node may not even be reachable from here, and reaching it directly
+    // is what the bastion is there to prevent: the attempt itself goes through the jump.
+    if (!this.#endpoint.jump && !this.#ssh?.isConnected()) await this.#accepting();
     const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, {}), 0);
     if (result.code !== 0) throw commandFailed(this.name, command, result);
     return result.stdout.trim();
   }
 
   /**
-   * Rejects with a TransportError unless the endpoint accepts a TCP connection now. A node that
+   * Rejects with a TransportError unless the endpoint accepts a TCP connection now (never used
+   * with a jump host: see bootId). A node that
    * reboots refuses connections for seconds; polling it with full SSH connection attempts (a
    * client, the key read and parsed) at 2/s per node grew the controller's heap by ~60 MB with 32
    * nodes rebooting at once, where a bare TCP connect costs almost nothing.

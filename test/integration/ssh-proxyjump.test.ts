@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost } from '../../hosts/connect.ts';
-import { HostKeyError } from '../../core/errors.ts';
+import { HostKeyError, TransportError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { startSshd, type Sshd } from '../helpers/sshd.ts';
 
@@ -59,4 +59,25 @@ test('lab: with StrictHostKeyChecking yes an unknown jump host key is refused be
   const error = await t.throwsAsync(host.run(['true']), { instanceOf: HostKeyError });
   t.regex(error!.message, new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not in ${known}`));
   t.notRegex(node.log(), accepted, 'the node was not reached');
+});
+
+// Issue 24: the boot-id probe (the run's first contact, every poll after a reboot) opened a bare
+// TCP connection straight to HostName:Port, never through the jump host. Here the node's name
+// resolves only on the jump host (its /etc/hosts), as for a node on a management network.
+test('lab: a node reachable only through the jump host: first contact, the boot id and the polls after a reboot go through it', async (t) => {
+  const node = await startSshd(t);
+  const jump = await startSshd(t, { extraHosts: '127.0.0.1 node-behind-jump.mgmt' });
+  const home = homeWith(t, jump, node);
+  writeFileSync(join(home, '.ssh', 'config'), readFileSync(join(home, '.ssh', 'config'), 'utf8').replace(/Host node\n    HostName 127\.0\.0\.1/, 'Host node\n    HostName node-behind-jump.mgmt'));
+  const host = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => host.close());
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/, 'the first contact is the boot id, through the jump');
+  t.regex(node.log(), accepted);
+  // A reboot: the node's sshd goes away and comes back; every poll is a fresh connection through the jump.
+  await host.disconnect();
+  await node.stop();
+  const down = await t.throwsAsync(host.bootId(), { instanceOf: TransportError }, 'a node that is down is retried, not "cannot resolve"');
+  t.regex(down!.message, /through the jump host root@127\.0\.0\.1:\d+/);
+  await node.start();
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
 });
