@@ -24,6 +24,7 @@ import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
 import { commandLine, withEnv } from './quote.ts';
+import type { SshAlgorithms } from './ssh-config.ts';
 
 export interface SshEndpoint {
   /** Address to connect to (after ~/.ssh/config). */
@@ -34,6 +35,10 @@ export interface SshEndpoint {
   privateKeyPath?: string;
   /** ssh-agent socket ($SSH_AUTH_SOCK). */
   agentSocket?: string;
+  /** KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms from ssh_config, in ssh2's terms. */
+  algorithms?: SshAlgorithms;
+  /** AddressFamily inet / inet6. */
+  family?: 4 | 6;
   /** ProxyJump: connect to this host first and reach `host:port` through it (direct-tcpip). */
   jump?: Omit<SshEndpoint, 'jump'>;
 }
@@ -202,7 +207,10 @@ export class SshHost implements Host {
     const { host, port, username, privateKeyPath, agentSocket } = end;
     const check = await prepareHostKeyCheck(this.#policy, who, host, port);
     const ssh = new NodeSSH();
-    const algorithms = check.preferredAlgorithms;
+    const preferred = check.preferredAlgorithms;
+    // The host key algorithms ssh_config names are used as given; otherwise those of the keys we know come first.
+    const serverHostKey = end.algorithms?.serverHostKey ?? (preferred.length > 0 ? { remove: preferred, prepend: preferred } : undefined);
+    const algorithms = { ...end.algorithms, ...(serverHostKey ? { serverHostKey } : {}) };
     const config: Config = {
       host,
       port,
@@ -214,7 +222,8 @@ export class SshHost implements Host {
       keepaliveInterval: this.#keepaliveIntervalMs,
       keepaliveCountMax: this.#keepaliveCountMax,
       hostVerifier: (key: Buffer) => check.verify(key),
-      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: { remove: algorithms, prepend: algorithms } } } : {}),
+      ...(Object.keys(algorithms).length > 0 ? { algorithms } : {}),
+      ...(end.family === 4 ? { forceIPv4: true } : end.family === 6 ? { forceIPv6: true } : {}),
     };
     try {
       await ssh.connect(config);
@@ -474,9 +483,9 @@ export class SshHost implements Host {
    * nodes rebooting at once, where a bare TCP connect costs almost nothing.
    */
   #accepting(): Promise<void> {
-    const { host, port } = this.#endpoint;
+    const { host, port, family } = this.#endpoint;
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host, port, timeout: this.#readyTimeoutMs });
+      const socket = tcpConnect({ host, port, timeout: this.#readyTimeoutMs, ...(family ? { family } : {}) });
       const fail = (error: Error): void => {
         socket.destroy();
         this.connectFailures++;

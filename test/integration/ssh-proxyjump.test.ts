@@ -81,3 +81,21 @@ test('lab: a node reachable only through the jump host: first contact, the boot 
   await node.start();
   t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
 });
+
+// Issue 24: HostKeyAlgorithms (and the other algorithm lists) were dropped silently.
+test('lab: HostKeyAlgorithms from ssh_config is honoured: a node with an Ed25519 key only is refused for rsa-sha2-512 as ssh refuses it', async (t) => {
+  const node = await startSshd(t);
+  const home = mkdtempSync('/tmp/sriov-lxc-hka-');
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, '.ssh'));
+  const config = (algorithms: string) => `Host node\n    HostName 127.0.0.1\n    Port ${node.port}\n    User root\n    IdentityFile ${node.clientKeyPath}\n    HostKeyAlgorithms ${algorithms}\n`;
+  writeFileSync(join(home, '.ssh', 'config'), config('rsa-sha2-512'));
+  const refused = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => refused.close());
+  const error = await t.throwsAsync(refused.run(['true']));
+  t.regex(error!.message, /cannot connect to node1 .*(no matching|Handshake failed)/i);
+  writeFileSync(join(home, '.ssh', 'config'), config('ssh-ed25519'));
+  const accepted = openHost(plan(), { local: false, stateDir: join(home, 'state'), home });
+  t.teardown(() => accepted.close());
+  t.is((await accepted.run(['echo', 'ok'])).stdout, 'ok\n');
+});
