@@ -20,6 +20,8 @@ export interface OpenHostOptions {
   stateDir: string;
   /** Replace a changed pinned host key (--accept-new-host-key). */
   acceptChangedHostKey?: boolean;
+  /** --dry-run: nothing written, no host key pinned (a new one is reported). */
+  dryRun?: boolean;
   retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
   /** Told when a changed host key was accepted. */
@@ -174,6 +176,7 @@ export function openHost(plan: HostPlan, options: OpenHostOptions): Host {
     ...(resolved.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: resolved.keepaliveIntervalMs } : {}),
     ...(resolved.keepaliveCountMax !== undefined ? { keepaliveCountMax: resolved.keepaliveCountMax } : {}),
     acceptChangedHostKey: options.acceptChangedHostKey ?? false,
+    ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),

@@ -69,6 +69,8 @@ export interface SshHostOptions {
   knownHosts: Pick<HostKeyPolicy, 'knownHostsFiles' | 'pinFile' | 'trustedFiles'>;
   /** Replace a changed pinned host key instead of refusing the connection. */
   acceptChangedHostKey: boolean;
+  /** --dry-run: pin nothing (known-hosts.ts). */
+  dryRun?: boolean;
   /** Told when a changed host key was accepted. */
   onWarning?: (message: string) => void;
   retry?: Partial<RetryPolicy>;
@@ -189,7 +191,12 @@ export class SshHost implements Host {
   constructor(options: SshHostOptions) {
     this.name = options.name;
     this.#endpoint = options.endpoint;
-    this.#policy = { ...options.knownHosts, acceptChangedHostKey: options.acceptChangedHostKey, ...(options.onWarning ? { onWarning: options.onWarning } : {}) };
+    this.#policy = {
+      ...options.knownHosts,
+      acceptChangedHostKey: options.acceptChangedHostKey,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.dryRun ? { dryRun: { pins: [] } } : {}),
+    };
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#onRetry = options.onRetry;
     this.#keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5000;

@@ -2,7 +2,7 @@
 // on loopback: the jump's log shows our login, the node is reached through it), and the jump
 // host's key is verified like the node's. Needs root (test/helpers/sshd.ts).
 import test, { type ExecutionContext } from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost } from '../../hosts/connect.ts';
 import { HostKeyError, TransportError } from '../../core/errors.ts';
@@ -98,4 +98,19 @@ test('lab: HostKeyAlgorithms from ssh_config is honoured: a node with an Ed25519
   const accepted = openHost(plan(), { local: false, stateDir: join(home, 'state'), home });
   t.teardown(() => accepted.close());
   t.is((await accepted.run(['echo', 'ok'])).stdout, 'ok\n');
+});
+
+// Issue 24: --dry-run pinned both host keys, creating the state directory.
+test('lab: a dry run through the jump host pins neither key and creates no state directory; it says what would be pinned', async (t) => {
+  const [jump, node] = await Promise.all([startSshd(t), startSshd(t)]);
+  const home = homeWith(t, jump, node);
+  const stateDir = join(home, 'state');
+  const warnings: string[] = [];
+  const host = openHost(plan(), { local: false, stateDir, home, dryRun: true, onWarning: (w) => warnings.push(w) });
+  t.teardown(() => host.close());
+  t.is((await host.run(['echo', 'dry'])).stdout, 'dry\n');
+  t.false(existsSync(stateDir));
+  t.is(warnings.length, 2);
+  t.regex(warnings.join('\n'), new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not known yet: SHA256:\\S+ \\(ssh-ed25519\\) would be pinned`));
+  t.regex(warnings.join('\n'), new RegExp(`the host key of node1 \\(\\[127\\.0\\.0\\.1\\]:${node.port}\\) is not known yet: ${node.hostKeyFingerprint.replace(/[+/]/g, '.')} \\(ssh-ed25519\\) would be pinned`));
 });
