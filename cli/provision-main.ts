@@ -123,6 +123,7 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
         local: args.local,
         stateDir,
         acceptChangedHostKey: args.acceptNewHostKey,
+        dryRun: args.dryRun,
         onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
       }),
     resolvePlan: resolvePlanForNode,

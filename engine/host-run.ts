@@ -11,6 +11,7 @@ import { CommandError, FatalError, InterruptedError, NotReadyError, SriovLxcErro
 import { issueReboot, RebootTimeoutError, waitForNewBoot } from './reboot.ts';
 import { retryTransient, type AttemptInfo, type RetryTimings } from '../core/retry.ts';
 import { decide, type Decision, type Selection } from './select.ts';
+import type { NodeLock } from './node-lock.ts';
 
 /** What the person watching sees of one stage. */
 export interface StageUi {
@@ -57,6 +58,8 @@ export interface HostRunOptions {
   resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   /** --allow-vf-resize: a VF count change may stop and restart the containers that own VFs. */
   allowVfResize?: boolean;
+  /** The node's lock (node-lock.ts): checked before every stage and on return from a reboot, told of every reboot. */
+  nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'>;
 }
 
 /** Thrown inside a stage run to stop the host's run for an on-node reboot (not a failure). */
@@ -121,6 +124,7 @@ export class HostRun {
     };
     try {
       this.stopIfInterrupted();
+      await this.verifyNodeLock();
       const rec = this.o.store.stage(stage.id);
       if (rec.status === 'rebooting' && !this.o.dryRun) {
         attempts = 1;
@@ -199,6 +203,12 @@ export class HostRun {
     }
   }
 
+  /** Stops the run (NodeLockLostError) when another run holds the node's lock now. */
+  private async verifyNodeLock(): Promise<void> {
+    const lock = this.o.nodeLock;
+    if (lock) await retryTransient(() => lock.verify(), this.o.timings.stage);
+  }
+
   private stopIfInterrupted(): void {
     if (this.o.signal.aborted) {
       const reason = this.o.signal.reason instanceof Error ? this.o.signal.reason.message : String(this.o.signal.reason ?? 'signal');
@@ -259,6 +269,8 @@ export class HostRun {
     const prevBootId = await this.o.host.bootId();
     this.o.store.markRebooting(stage.id, { prevBootId, expectedParams: this.plan.kernelParams });
     this.o.record?.('reboot-requested', { stage: stage.id, prevBootId, issued: issued + 1 });
+    // Others honour this deadline instead of judging the lock stale by its silent heartbeat.
+    if (this.o.nodeLock) await this.o.nodeLock.announceReboot((this.o.timings.rebootReturn.maxRetryTime ?? 600_000) / 1000);
     if (this.o.beforeLocalReboot) {
       await this.o.beforeLocalReboot();
       ui.title(`${stage.title}: rebooting; the boot unit resumes the run`);
@@ -282,6 +294,7 @@ export class HostRun {
     this.reboots += 1;
     this.o.store.recordBoot(bootId);
     this.o.record?.('boot-seen', { stage: stage.id, bootId });
+    await this.verifyNodeLock();
     ui.title(`${stage.title}: back with a new boot`);
   }
 
@@ -294,6 +307,7 @@ export class HostRun {
       this.bootId = current;
       this.reboots += 1;
       this.o.store.recordBoot(current);
+      await this.verifyNodeLock();
       ui.title(`${stage.title}: the node rebooted while we were away; verifying`);
       return;
     }

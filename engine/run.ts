@@ -12,7 +12,8 @@ import type { Stage } from './stage.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { LockedError } from '../core/errors.ts';
 import { printable } from '../core/terminal-text.ts';
-import { acquireNodeLock, HEARTBEAT_EVERY_MS, type NodeLock } from './node-lock.ts';
+import { controllerMachineId } from './machine-id.ts';
+import { acquireNodeLock, HEARTBEAT_EVERY_MS, NodeLockLostError, type NodeLock } from './node-lock.ts';
 import { HostRun, toStageError, unrecordedError, type StageOutcome, type StageUi } from './host-run.ts';
 import { retryTransient, type RetryTimings } from '../core/retry.ts';
 import type { Selection } from './select.ts';
@@ -75,6 +76,8 @@ interface HostState {
   run?: HostRun;
   release?: () => void;
   nodeLock?: NodeLock;
+  /** Set by a heartbeat that found the node's lock held by another run. */
+  lockLost?: NodeLockLostError;
   heartbeat?: ReturnType<typeof setInterval>;
   record?: (event: string, data?: Record<string, unknown>) => void;
   /** Set by the first end of the host's run (its last task, or a failure). */
@@ -183,9 +186,13 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         if (o.lockNode && !o.dryRun) {
           // The run's first contact with the node: a connection reset here is retried like any other.
           const host = s.host;
-          s.nodeLock = await retryTransient(() => acquireNodeLock(host, { runId: o.runId, local: o.localBoot !== undefined, command: o.command, warn: o.warn }), o.timings.stage);
+          const machineId = controllerMachineId(o.stateDir);
+          s.nodeLock = await retryTransient(() => acquireNodeLock(host, { runId: o.runId, machineId, local: o.localBoot !== undefined, command: o.command, warn: o.warn }), o.timings.stage);
           const lock = s.nodeLock;
-          s.heartbeat = setInterval(() => void lock.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+          // A heartbeat that finds the lock taken stops the run at the next check (the stage's start).
+          s.heartbeat = setInterval(() => void lock.heartbeat().catch((e) => {
+            if (e instanceof NodeLockLostError) s.lockLost ??= e;
+          }), HEARTBEAT_EVERY_MS);
           s.heartbeat.unref();
         }
         s.run = new HostRun({
@@ -204,6 +211,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
           record,
           ...(o.resolvePlan ? { resolvePlan: o.resolvePlan } : {}),
           allowVfResize: o.allowVfResize ?? false,
+          ...(s.nodeLock ? { nodeLock: guardedLock(s, s.nodeLock) } : {}),
         });
         await s.run.prepare();
         task.title = `connected (${s.plan.ssh.address === 'localhost' ? 'local' : s.plan.name})`;
@@ -237,6 +245,17 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
     },
   }));
   return [prepare, ...stageTasks, { task: () => end(s) }];
+}
+
+/** The node's lock as the host's run checks it: a loss a heartbeat saw stops it too. */
+function guardedLock(s: HostState, lock: NodeLock): Pick<NodeLock, 'verify' | 'announceReboot'> {
+  return {
+    verify: async () => {
+      if (s.lockLost) throw s.lockLost;
+      await lock.verify();
+    },
+    announceReboot: (seconds) => lock.announceReboot(seconds),
+  };
 }
 
 async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {

@@ -10,7 +10,7 @@ import type { HostPlan, SshPlan } from '../inventory/plan.ts';
 import type { Host } from './host.ts';
 import { LocalHost } from './local.ts';
 import { keyProtection } from './private-key.ts';
-import { isHostAlias, parseSshConfig, resolveSshConfig } from './ssh-config.ts';
+import { isHostAlias, loadSshConfig, resolveSshConfig, type ResolvedSshConfig, type SshConfigPaths } from './ssh-config.ts';
 import { SshHost, type RetryNotice, type RetryPolicy, type SshEndpoint, type SshHostOptions } from './ssh.ts';
 
 export interface OpenHostOptions {
@@ -20,6 +20,8 @@ export interface OpenHostOptions {
   stateDir: string;
   /** Replace a changed pinned host key (--accept-new-host-key). */
   acceptChangedHostKey?: boolean;
+  /** --dry-run: nothing written, no host key pinned (a new one is reported). */
+  dryRun?: boolean;
   retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
   /** Told when a changed host key was accepted. */
@@ -28,10 +30,8 @@ export interface OpenHostOptions {
   home?: string;
   /** Defaults to $SSH_AUTH_SOCK. */
   agentSocket?: string;
-}
-
-function readIfPresent(path: string): string | undefined {
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  /** The system's ssh_config and its directory (tests); /etc/ssh/ssh_config otherwise. */
+  systemSshConfig?: Pick<SshConfigPaths, 'systemFile' | 'systemDir'>;
 }
 
 /** What ~/.ssh/config and the plan decide about one host's connection. */
@@ -49,7 +49,7 @@ const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
 const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
 /** The key file to use and whether the agent is used (an encrypted key goes through the agent). */
-function credentials(name: string, keyPath: string | undefined, wantAgent: boolean, agentSocket: string | undefined): { privateKeyPath?: string; agentSocket?: string } {
+function credentials(name: string, keyPath: string | undefined, wantAgent: boolean, agentSocket: string | undefined, identitiesOnly?: { where: string }): { privateKeyPath?: string; agentSocket?: string } {
   if (wantAgent && !agentSocket) {
     throw new UsageError(`host ${name}: agent: true but SSH_AUTH_SOCK is not set`, { hint: 'start ssh-agent and add your key (ssh-add), or set key: in the inventory' });
   }
@@ -65,6 +65,11 @@ function credentials(name: string, keyPath: string | undefined, wantAgent: boole
       hint: `start ssh-agent, add the key (ssh-add ${keyPath}) and run sriov-lxc with SSH_AUTH_SOCK set; the agent is then used for this key`,
     });
   }
+  if (useAgent && identitiesOnly) {
+    throw new UsageError(`${identitiesOnly.where}: IdentitiesOnly yes for ${name}, but sriov-lxc would authenticate through ssh-agent, which offers every key it holds`, {
+      hint: 'give the host an unencrypted IdentityFile (or key: in the inventory) and agent: false, or remove IdentitiesOnly for it',
+    });
+  }
   const privateKeyPath = encrypted ? undefined : keyPath;
   if (privateKeyPath === undefined && !useAgent) {
     throw new UsageError(`host ${name}: no way to authenticate over SSH`, { hint: 'set key: (a private key file) or agent: true in the inventory' });
@@ -72,15 +77,18 @@ function credentials(name: string, keyPath: string | undefined, wantAgent: boole
   return { ...(privateKeyPath !== undefined ? { privateKeyPath } : {}), ...(useAgent && agentSocket ? { agentSocket } : {}) };
 }
 
+/** The ssh_config settings of one endpoint that ssh2 takes as they are. */
+function transport(config: ResolvedSshConfig): Pick<SshEndpoint, 'algorithms' | 'family'> {
+  return { ...(config.algorithms ? { algorithms: config.algorithms } : {}), ...(config.family ? { family: config.family } : {}) };
+}
+
 /**
  * Where to connect, through which jump host, how to authenticate and whom to trust.
  *
- * HostName, User, Port and IdentityFile come from ~/.ssh/config when the plan names an alias
- * (sshConfigHost) or its address is written literally on a Host line; they then win over the
- * plan's (the user chose the alias), and the plan fills what the config leaves out. The options
- * that decide the route and the trust (ProxyJump, StrictHostKeyChecking, known_hosts files,
- * timeouts, and the refused ones) apply as ssh applies them: by the alias, or by the address
- * when there is none (so `Host *` and patterns count, as for `ssh ADDRESS`).
+ * ssh_config (~/.ssh/config, then /etc/ssh/ssh_config, with their Includes) is read for the
+ * plan's sshConfigHost, else its address, as `ssh NAME` reads it (ssh-config.ts): HostName, User,
+ * Port and IdentityFile it sets win over the plan's (as for ssh, the inventory's values are the
+ * defaults); what it sets and sriov-lxc does not implement is refused by name.
  *
  * StrictHostKeyChecking: `yes` verifies against the known_hosts files only (UserKnownHostsFile,
  * GlobalKnownHostsFile or their defaults); `accept-new` and `ask` (ssh's default, we cannot ask)
@@ -89,26 +97,23 @@ function credentials(name: string, keyPath: string | undefined, wantAgent: boole
  * the middle looks like, and sriov-lxc works as root there; it pins and refuses a changed key as
  * with accept-new, and says so (--accept-new-host-key replaces a pin deliberately).
  */
-export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined, stateDir = '.'): ResolvedSsh {
-  const configPath = join(home, '.ssh', 'config');
-  const configText = readIfPresent(configPath);
-  const blocks = configText === undefined ? [] : parseSshConfig(configText, configPath);
-  const alias = ssh.sshConfigHost ?? (isHostAlias(blocks, ssh.address) ? ssh.address : undefined);
-  if (ssh.sshConfigHost && !isHostAlias(blocks, ssh.sshConfigHost)) {
-    throw new UsageError(`host ${name}: sshConfigHost ${ssh.sshConfigHost} is not a Host alias in ${configPath}`, {
+export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined, stateDir = '.', system: OpenHostOptions['systemSshConfig'] = {}): ResolvedSsh {
+  const sshConfig = loadSshConfig({ home, ...system });
+  if (ssh.sshConfigHost && !isHostAlias(sshConfig, ssh.sshConfigHost)) {
+    throw new UsageError(`host ${name}: sshConfigHost ${ssh.sshConfigHost} is not a Host alias in ${join(home, '.ssh', 'config')} (nor the system's ssh_config)`, {
       hint: 'add a "Host" block for it to ~/.ssh/config or remove sshConfigHost from the inventory',
     });
   }
   const context = { home, localUser: userInfo().username };
-  const config = resolveSshConfig(blocks, alias ?? ssh.address, context);
-  const own = alias === undefined ? { identityFiles: [] as string[] } : config;
-  const keyPath = own.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
-  const creds = credentials(name, keyPath, ssh.agent, agentSocket);
+  const target = ssh.sshConfigHost ?? ssh.address;
+  const config = resolveSshConfig(sshConfig, target, context);
+  const keyPath = config.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
+  const creds = credentials(name, keyPath, ssh.agent, agentSocket, config.identitiesOnly);
 
   let jump: SshEndpoint['jump'];
   if (config.proxyJump) {
     const spec = config.proxyJump;
-    const jumpConfig = resolveSshConfig(blocks, spec.host, context);
+    const jumpConfig = resolveSshConfig(sshConfig, spec.host, context);
     if (jumpConfig.proxyJump) {
       throw new UsageError(`${spec.where}: the jump host ${spec.host} has a ProxyJump of its own (${jumpConfig.proxyJump.where}); sriov-lxc supports one jump`, { hint: 'jump through one host' });
     }
@@ -117,7 +122,8 @@ export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket
       host: jumpConfig.hostName ?? spec.host,
       port: spec.port ?? jumpConfig.port ?? 22,
       username: spec.user ?? jumpConfig.user ?? context.localUser,
-      ...credentials(`${name} (jump host ${spec.host})`, jumpKey, ssh.agent, agentSocket),
+      ...credentials(`${name} (jump host ${spec.host})`, jumpKey, ssh.agent, agentSocket, jumpConfig.identitiesOnly),
+      ...transport(jumpConfig),
     };
   }
 
@@ -135,10 +141,11 @@ export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket
     ...(ssh.knownHosts !== undefined ? { knownHostsFiles: [ssh.knownHosts] } : strict === 'yes' ? { knownHostsFiles: [...userFiles, ...globalFiles] } : {}),
   };
   const endpoint: SshEndpoint = {
-    host: own.hostName ?? (alias === ssh.address || alias === undefined ? ssh.address : alias),
-    port: own.port ?? ssh.port,
-    username: (alias === undefined ? undefined : config.user) ?? ssh.user,
+    host: config.hostName ?? target,
+    port: config.port ?? ssh.port,
+    username: config.user ?? ssh.user,
     ...creds,
+    ...transport(config),
     ...(jump ? { jump } : {}),
   };
   return {
@@ -152,14 +159,14 @@ export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket
 }
 
 /** Where to connect and how to authenticate (see resolveSsh). */
-export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined): SshEndpoint {
-  return resolveSsh(name, ssh, home, agentSocket).endpoint;
+export function resolveEndpoint(name: string, ssh: SshPlan, home: string, agentSocket: string | undefined, system: OpenHostOptions['systemSshConfig'] = {}): SshEndpoint {
+  return resolveSsh(name, ssh, home, agentSocket, '.', system).endpoint;
 }
 
 export function openHost(plan: HostPlan, options: OpenHostOptions): Host {
   if (options.local) return new LocalHost(plan.name);
   const home = options.home ?? homedir();
-  const resolved = resolveSsh(plan.name, plan.ssh, home, options.agentSocket ?? process.env.SSH_AUTH_SOCK, options.stateDir);
+  const resolved = resolveSsh(plan.name, plan.ssh, home, options.agentSocket ?? process.env.SSH_AUTH_SOCK, options.stateDir, options.systemSshConfig);
   for (const warning of resolved.warnings) options.onWarning?.(warning);
   return new SshHost({
     name: plan.name,
@@ -169,6 +176,7 @@ export function openHost(plan: HostPlan, options: OpenHostOptions): Host {
     ...(resolved.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: resolved.keepaliveIntervalMs } : {}),
     ...(resolved.keepaliveCountMax !== undefined ? { keepaliveCountMax: resolved.keepaliveCountMax } : {}),
     acceptChangedHostKey: options.acceptChangedHostKey ?? false,
+    ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),

@@ -125,8 +125,13 @@ export interface HostKeyPolicy {
   trustedFiles: readonly string[];
   /** Replace a changed pin instead of refusing (the CLI's --accept-new-host-key). */
   acceptChangedHostKey: boolean;
-  /** Told when a changed key is accepted and its pin replaced. */
+  /** Told when a changed key is accepted and its pin replaced, and what a dry run would pin. */
   onWarning?: (message: string) => void;
+  /**
+   * --dry-run: nothing is written. A key a real run would pin is accepted for this process only
+   * (kept here, in memory) and reported as "would be pinned"; everything else is judged as in a real run.
+   */
+  dryRun?: { pins: KnownHostLine[] };
 }
 
 /** One connection attempt's check: prepared before the handshake, decided synchronously in it. */
@@ -174,6 +179,12 @@ async function pin(pinFile: string, token: string, key: Buffer): Promise<void> {
   });
 }
 
+/** A dry run's pin: in memory for this process, and said. */
+async function wouldPin(policy: HostKeyPolicy, dryRun: { pins: KnownHostLine[] }, token: string, key: Buffer, who: string): Promise<void> {
+  dryRun.pins.push({ hosts: token, keyType: keyTypeOf(key), key: key.toString('base64'), origin: 'this dry run' });
+  policy.onWarning?.(`the host key of ${who} is not known yet: ${fingerprint(key)} (${keyTypeOf(key)}) would be pinned in ${policy.pinFile} by a real run; --dry-run pins nothing`);
+}
+
 /** Reads the policy's files for one host and returns the check for its next handshake. */
 export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: string, address: string, port: number): Promise<HostKeyCheck> {
   const token = hostToken(address, port);
@@ -183,6 +194,7 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: strin
   for (const file of files) {
     lines.push(...parseKnownHosts(await readIfPresent(file), file).filter((l) => lineMatchesHost(l, token)));
   }
+  if (!strict && policy.dryRun) lines.push(...policy.dryRun.pins.filter((l) => lineMatchesHost(l, token)));
   let refusal: HostKeyError | undefined;
   let pending: (() => Promise<void>) | undefined;
   const who = `${hostName} (${token})`;
@@ -209,7 +221,7 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: strin
             });
             return false;
           }
-          pending = () => pin(policy.pinFile, token, key);
+          pending = () => (policy.dryRun ? wouldPin(policy, policy.dryRun, token, key, who) : pin(policy.pinFile, token, key));
           return true;
         case 'changed': {
           const previous = verdict.previous.map(describe).join(', ');
@@ -223,6 +235,12 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, hostName: strin
           if (!policy.acceptChangedHostKey) {
             refusal = new HostKeyError(message, {
               hint: 'if the node was reinstalled and you trust the new key, run again with --accept-new-host-key to replace the pinned key; otherwise someone may be intercepting the connection',
+            });
+            return false;
+          }
+          if (policy.dryRun) {
+            refusal = new HostKeyError(message, {
+              hint: 'a dry run replaces no pin: check the new fingerprint with the node\'s administrator, then run without --dry-run and with --accept-new-host-key',
             });
             return false;
           }

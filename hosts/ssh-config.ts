@@ -1,15 +1,19 @@
-// A small, pure reader of OpenSSH client configuration (~/.ssh/config): the Host blocks and the
-// keys that decide where a connection goes and whom it trusts (ssh_config(5)): HostName, User,
-// Port, IdentityFile, ProxyJump, StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile,
-// ConnectTimeout, ServerAliveInterval, ServerAliveCountMax. Like ssh(1), the first value obtained
-// for a key wins, so specific Host blocks must come before general ones; IdentityFile accumulates.
-// Options that would send the connection elsewhere or change which host keys are trusted, and
-// that sriov-lxc does not implement (ProxyCommand, HostKeyAlias, KnownHostsCommand, ...), are
-// refused by name rather than ignored. `Match` blocks are not evaluated: one that sets such an
-// option is refused, others are skipped; `Include` is refused (its files would not be read).
+// A reader of OpenSSH client configuration that resolves a host as ssh(1) 9.x does
+// (readconf.c, ssh.c at V_9_2_P1): ~/.ssh/config, then /etc/ssh/ssh_config, their `Include`d files
+// in place (relative paths under ~/.ssh or /etc/ssh, globs sorted), `Host` and `Match` lines
+// switching what applies; the first value obtained for a key wins, IdentityFile accumulates.
+// `Match` is evaluated as ssh evaluates it (all, host, originalhost, user, localuser, canonical
+// and final with ssh's second pass, `!` negation); criteria sriov-lxc cannot evaluate (exec: it
+// runs no commands from a config file; localnetwork, tagged) are refused by name when they would
+// decide a block. Every keyword ssh knows is either implemented here, harmless for sriov-lxc
+// (it neither changes where it connects nor whom it trusts), or refused by name with its line
+// when set to anything but its default: never dropped silently.
 
+import { globSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { matchPatternList } from './ssh-patterns.ts';
+import { matchGlob, matchPatternList } from './ssh-patterns.ts';
 
 export interface SshConfigOption {
   /** Keyword, lower-cased ("hostname"). */
@@ -19,12 +23,19 @@ export interface SshConfigOption {
   where: string;
 }
 
-export interface SshConfigBlock {
-  /** Patterns of the `Host` line; `['*']` for options before the first Host line. */
-  patterns: string[];
-  /** False for a `Match` block, whose conditions we do not evaluate. */
-  applies: boolean;
-  options: SshConfigOption[];
+/** One line of a file; an Include line carries the files it included, in glob order. */
+export interface SshConfigLine extends SshConfigOption {
+  included?: SshConfigFile[];
+}
+
+export interface SshConfigFile {
+  path: string;
+  lines: SshConfigLine[];
+}
+
+/** The files ssh reads, in its order (the user's, then the system's). */
+export interface SshConfig {
+  files: SshConfigFile[];
 }
 
 export interface ProxyJumpSpec {
@@ -38,12 +49,25 @@ export interface ProxyJumpSpec {
 /** yes: verify against the known_hosts files only; accept-new / ask / no: see hosts/connect.ts. */
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'ask' | 'no';
 
+/** An algorithm list for ssh2: the exact list, or changes to its default list. */
+export type AlgorithmList = string[] | { append?: string[]; prepend?: string[]; remove?: string[] };
+
+/** ssh2's names: kex, cipher, hmac, serverHostKey. */
+export interface SshAlgorithms {
+  kex?: AlgorithmList;
+  cipher?: AlgorithmList;
+  hmac?: AlgorithmList;
+  serverHostKey?: AlgorithmList;
+}
+
 export interface ResolvedSshConfig {
   hostName?: string;
   user?: string;
   port?: number;
   /** In the order ssh tries them, `~` and %-tokens expanded. */
   identityFiles: string[];
+  /** IdentitiesOnly yes: the IdentityFile only, never every key the agent holds. */
+  identitiesOnly?: { where: string };
   proxyJump?: ProxyJumpSpec;
   strictHostKeyChecking?: { value: StrictHostKeyChecking; where: string };
   /** `~` and %-tokens expanded. */
@@ -52,11 +76,16 @@ export interface ResolvedSshConfig {
   connectTimeoutSeconds?: number;
   serverAliveIntervalSeconds?: number;
   serverAliveCountMax?: number;
+  /** KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms. */
+  algorithms?: SshAlgorithms;
+  /** AddressFamily inet / inet6. */
+  family?: 4 | 6;
 }
 
 /**
- * Options sriov-lxc does not implement and that change the destination or its trust: given a
- * value that is not the harmless default, they are refused with the reason and the fix.
+ * Options sriov-lxc does not implement and that change the destination, the way there, the
+ * authentication or the trust: given a value that is not the harmless default, refused with
+ * the reason and the fix. An empty `harmless` list: any value is refused.
  */
 const REFUSED: Readonly<Record<string, { name: string; harmless: readonly string[]; why: string }>> = {
   proxycommand: { name: 'ProxyCommand', harmless: ['none'], why: 'sriov-lxc does not run proxy commands; use ProxyJump [user@]host[:port] instead (sriov-lxc opens the jump connection itself)' },
@@ -65,16 +94,63 @@ const REFUSED: Readonly<Record<string, { name: string; harmless: readonly string
   knownhostscommand: { name: 'KnownHostsCommand', harmless: ['none'], why: 'sriov-lxc does not run commands to find host keys; list the keys in a UserKnownHostsFile' },
   verifyhostkeydns: { name: 'VerifyHostKeyDNS', harmless: ['no'], why: 'sriov-lxc does not check SSHFP records; list the keys in a UserKnownHostsFile' },
   canonicalizehostname: { name: 'CanonicalizeHostname', harmless: ['no'], why: 'sriov-lxc does not canonicalise names; write the full name in HostName' },
+  canonicalizepermittedcnames: { name: 'CanonicalizePermittedCNAMEs', harmless: ['none'], why: 'ssh follows DNS CNAMEs with it, sriov-lxc does not; write the name to connect to in HostName' },
   remotecommand: { name: 'RemoteCommand', harmless: ['none'], why: 'sriov-lxc runs its own commands on the node; remove it for this host' },
+  bindaddress: { name: 'BindAddress', harmless: [], why: 'sriov-lxc does not choose the source address of its connections; remove it for this host or reach the node from a machine whose route is the right one' },
+  bindinterface: { name: 'BindInterface', harmless: [], why: 'sriov-lxc does not choose the source interface of its connections; remove it for this host' },
+  certificatefile: { name: 'CertificateFile', harmless: ['none'], why: 'sriov-lxc does not authenticate with certificates; give it a plain key (IdentityFile or key: in the inventory) that the node accepts' },
+  pubkeyacceptedalgorithms: { name: 'PubkeyAcceptedAlgorithms', harmless: [], why: 'sriov-lxc does not restrict the signature algorithms of its own key; remove it for this host' },
+  pubkeyacceptedkeytypes: { name: 'PubkeyAcceptedKeyTypes', harmless: [], why: 'sriov-lxc does not restrict the signature algorithms of its own key; remove it for this host' },
+  pubkeyauthentication: { name: 'PubkeyAuthentication', harmless: ['yes', 'unbound', 'host-bound'], why: 'sriov-lxc authenticates with keys only' },
+  revokedhostkeys: { name: 'RevokedHostKeys', harmless: ['none'], why: 'sriov-lxc does not read revocation lists; mark the keys @revoked in a known_hosts file instead' },
+  requiredrsasize: { name: 'RequiredRSASize', harmless: ['1024'], why: 'sriov-lxc does not check RSA key sizes; remove it for this host, or give the node an Ed25519 host key and HostKeyAlgorithms ssh-ed25519' },
+  identityagent: { name: 'IdentityAgent', harmless: ['SSH_AUTH_SOCK', '$SSH_AUTH_SOCK'], why: 'sriov-lxc uses the agent of $SSH_AUTH_SOCK; set SSH_AUTH_SOCK to that socket instead' },
+  pkcs11provider: { name: 'PKCS11Provider', harmless: ['none'], why: 'sriov-lxc does not use PKCS#11 tokens; load the key into ssh-agent (ssh-add -s) and use agent: true' },
+  securitykeyprovider: { name: 'SecurityKeyProvider', harmless: ['internal'], why: 'sriov-lxc does not use FIDO security keys directly; use ssh-agent' },
+  smartcarddevice: { name: 'SmartcardDevice', harmless: [], why: 'sriov-lxc does not use smartcards; use ssh-agent' },
 };
 
-// Options a `Match` block may not set, since its condition is not evaluated here.
-const DESTINATION_OR_TRUST = new Set(['hostname', 'port', 'proxyjump', 'stricthostkeychecking', 'userknownhostsfile', 'globalknownhostsfile', ...Object.keys(REFUSED)]);
+/** Keywords sriov-lxc reads itself. */
+const IMPLEMENTED = new Set([
+  'host', 'match', 'include', 'hostname', 'user', 'port', 'identityfile', 'identitiesonly', 'proxyjump', 'stricthostkeychecking',
+  'userknownhostsfile', 'globalknownhostsfile', 'connecttimeout', 'serveraliveinterval', 'serveralivecountmax',
+  'kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'addressfamily',
+]);
+
+// Keywords ssh knows (readconf.c's table) that neither send sriov-lxc elsewhere nor change
+// whom it trusts: forwardings, terminal and logging settings, other authentication methods (sriov-lxc
+// uses keys only), connection sharing (sriov-lxc opens its own), and ssh's deprecated and
+// unsupported keywords, which ssh itself ignores.
+const HARMLESS = new Set([
+  'protocol', 'cipher', 'fallbacktorsh', 'globalknownhostsfile2', 'rhostsauthentication', 'userknownhostsfile2', 'useroaming', 'usersh',
+  'useprivilegedport', 'afstokenpassing', 'kerberosauthentication', 'kerberostgtpassing', 'rsaauthentication', 'rhostsrsaauthentication',
+  'compressionlevel', 'gssapiauthentication', 'gssapidelegatecredentials', 'forwardagent', 'exitonforwardfailure', 'xauthlocation',
+  'gatewayports', 'passwordauthentication', 'kbdinteractiveauthentication', 'kbdinteractivedevices', 'challengeresponseauthentication',
+  'skeyauthentication', 'tisauthentication', 'dsaauthentication', 'hostbasedauthentication', 'addkeystoagent', 'remoteforward', 'localforward',
+  'permitremoteopen', 'escapechar', 'connectionattempts', 'batchmode', 'checkhostip', 'compression', 'tcpkeepalive', 'keepalive',
+  'numberofpasswordprompts', 'syslogfacility', 'loglevel', 'logverbose', 'dynamicforward', 'preferredauthentications', 'casignaturealgorithms',
+  'clearallforwardings', 'enablesshkeysign', 'nohostauthenticationforlocalhost', 'rekeylimit', 'sendenv', 'setenv', 'controlpath',
+  'controlmaster', 'controlpersist', 'hashknownhosts', 'tunnel', 'tunneldevice', 'localcommand', 'permitlocalcommand', 'visualhostkey',
+  'ipqos', 'requesttty', 'sessiontype', 'stdinnull', 'forkafterauthentication', 'canonicaldomains', 'canonicalizefallbacklocal',
+  'canonicalizemaxdots', 'streamlocalbindmask', 'streamlocalbindunlink', 'fingerprinthash', 'updatehostkeys', 'hostbasedacceptedalgorithms',
+  'hostbasedkeytypes', 'ignoreunknown', 'enableescapecommandline', 'identityfile2', 'usekeychain',
+]);
+
+/** ssh_config keyword → ssh2's algorithm list. */
+const ALGORITHM_OPTIONS: Readonly<Record<string, { name: string; ssh2: keyof SshAlgorithms; supported: string }>> = {
+  kexalgorithms: { name: 'KexAlgorithms', ssh2: 'kex', supported: 'SUPPORTED_KEX' },
+  ciphers: { name: 'Ciphers', ssh2: 'cipher', supported: 'SUPPORTED_CIPHER' },
+  macs: { name: 'MACs', ssh2: 'hmac', supported: 'SUPPORTED_MAC' },
+  hostkeyalgorithms: { name: 'HostKeyAlgorithms', ssh2: 'serverHostKey', supported: 'SUPPORTED_SERVER_HOST_KEY' },
+};
+
+// The algorithms node-ssh's ssh2 implements (its protocol/constants.js): a list naming others cannot be honoured.
+const ssh2Constants = createRequire(createRequire(import.meta.url).resolve('node-ssh'))('ssh2/lib/protocol/constants.js') as Record<string, string[]>;
 
 export interface ExpansionContext {
   /** Home directory of the local user (for `~` and %d). */
   home: string;
-  /** Name of the local user (%u). */
+  /** Name of the local user (%u, Match localuser, Match user before User is set). */
   localUser: string;
 }
 
@@ -99,9 +175,15 @@ function splitArgs(text: string, where: string): string[] {
   return args;
 }
 
-/** Parses the text of an ssh_config file into blocks. `source` names the file in errors. */
-export function parseSshConfig(text: string, source = '~/.ssh/config'): SshConfigBlock[] {
-  const blocks: SshConfigBlock[] = [{ patterns: ['*'], applies: true, options: [] }];
+export interface ParseOptions {
+  /** Reads the files an Include names (a glob, anchored as ssh anchors it); without it Include is refused. */
+  include?: (pattern: string, where: string, depth: number) => SshConfigFile[];
+  depth?: number;
+}
+
+/** Parses the text of one ssh_config file. `source` names the file in errors. */
+export function parseSshConfigFile(text: string, source: string, options: ParseOptions = {}): SshConfigFile {
+  const lines: SshConfigLine[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const where = `${source} line ${index + 1}`;
     const match = /^\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)$/.exec(raw);
@@ -111,26 +193,68 @@ export function parseSshConfig(text: string, source = '~/.ssh/config'): SshConfi
     }
     const key = (match[1] ?? '').toLowerCase();
     const args = splitArgs(match[2] ?? '', where);
-    if (key === 'host') {
-      if (args.length === 0) throw new UsageError(`${where}: Host needs at least one pattern`);
-      blocks.push({ patterns: args, applies: true, options: [] });
-    } else if (key === 'match') {
-      blocks.push({ patterns: [], applies: false, options: [] });
-    } else if (key === 'include') {
-      throw new UsageError(`${where}: Include is not supported by sriov-lxc (the included files could set where it connects and which keys it trusts)`, {
-        hint: 'copy the Host blocks sriov-lxc uses into this file, or set address/user/port/key in the inventory and leave sshConfigHost out',
-      });
-    } else {
-      const refusedInMatch = !(blocks.at(-1)?.applies ?? true) && DESTINATION_OR_TRUST.has(key);
-      if (refusedInMatch) {
-        throw new UsageError(`${where}: ${key} inside a Match block is not supported by sriov-lxc (Match conditions are not evaluated, and ${key} decides where it connects or whom it trusts)`, {
-          hint: 'move it into a Host block',
-        });
+    if ((key === 'host' || key === 'match') && args.length === 0) throw new UsageError(`${where}: ${key === 'host' ? 'Host' : 'Match'} needs at least one ${key === 'host' ? 'pattern' : 'criterion'}`);
+    if (key === 'include') {
+      if (!options.include) {
+        throw new UsageError(`${where}: Include is not supported here`, { hint: 'copy the included Host blocks into this file' });
       }
-      blocks.at(-1)?.options.push({ key, args, where });
+      const depth = options.depth ?? 0;
+      if (depth >= 16) throw new UsageError(`${where}: too many nested Includes (ssh stops at 16)`, { hint: 'remove the Include loop' });
+      const included = args.flatMap((pattern) => options.include!(pattern, where, depth + 1));
+      lines.push({ key, args, where, included });
+      return;
     }
+    lines.push({ key, args, where });
   });
-  return blocks;
+  return { path: source, lines };
+}
+
+/** One file's text as a whole config (tests, and callers with no Include to follow). */
+export function parseSshConfig(text: string, source = '~/.ssh/config'): SshConfig {
+  return { files: [parseSshConfigFile(text, source)] };
+}
+
+export interface SshConfigPaths {
+  /** The local user's home: ~/.ssh/config, and `~` in paths. */
+  home: string;
+  /** /etc/ssh/ssh_config unless told (tests). */
+  systemFile?: string;
+  /** Where the system file's relative Includes are: /etc/ssh unless told. */
+  systemDir?: string;
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`cannot read the ssh configuration ${path}: ${(error as Error).message}`, { hint: 'make it readable, or remove it' });
+  }
+}
+
+/** ~/.ssh/config then the system's ssh_config, with their Includes, as ssh reads them. */
+export function loadSshConfig(paths: SshConfigPaths): SshConfig {
+  const userDir = join(paths.home, '.ssh');
+  const systemDir = paths.systemDir ?? '/etc/ssh';
+  const reader = (user: boolean) => {
+    const include = (pattern: string, where: string, depth: number): SshConfigFile[] => {
+      if (pattern.startsWith('~') && !user) throw new UsageError(`${where}: bad include path ${pattern} (a system file may not use ~)`, { hint: 'write an absolute path' });
+      const anchored = pattern.startsWith('~/') ? join(paths.home, pattern.slice(2)) : isAbsolute(pattern) ? pattern : join(user ? userDir : systemDir, pattern);
+      return globSync(anchored).sort().flatMap((file) => {
+        const text = readOptional(file);
+        return text === undefined ? [] : [parseSshConfigFile(text, file, { include, depth })];
+      });
+    };
+    return include;
+  };
+  const files: SshConfigFile[] = [];
+  const userFile = join(userDir, 'config');
+  const userText = readOptional(userFile);
+  if (userText !== undefined) files.push(parseSshConfigFile(userText, userFile, { include: reader(true) }));
+  const systemFile = paths.systemFile ?? join(systemDir, 'ssh_config');
+  const systemText = readOptional(systemFile);
+  if (systemText !== undefined) files.push(parseSshConfigFile(systemText, systemFile, { include: reader(false) }));
+  return { files };
 }
 
 function expandTokens(value: string, tokens: Readonly<Record<string, string>>, where: string): string {
@@ -147,20 +271,140 @@ function expandHome(path: string, home: string): string {
   return path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
 }
 
-/**
- * The options that apply to `alias`, as ssh(1) would compute them: blocks in file order, first
- * value per key wins, IdentityFile values accumulate (`none` is skipped).
- */
-export function resolveSshConfig(blocks: readonly SshConfigBlock[], alias: string, context: ExpansionContext): ResolvedSshConfig {
-  const first = new Map<string, SshConfigOption>();
-  const identities: SshConfigOption[] = [];
-  for (const block of blocks) {
-    if (!block.applies || !matchPatternList(alias, block.patterns)) continue;
-    for (const option of block.options) {
-      if (option.key === 'identityfile') identities.push(option);
-      else if (!first.has(option.key)) first.set(option.key, option);
+/** What one pass over the files obtained: first value per key, IdentityFile in order. */
+interface Obtained {
+  first: Map<string, SshConfigOption>;
+  identities: SshConfigOption[];
+  wantFinalPass: boolean;
+}
+
+/** `Match` as match_cfg_line evaluates it; refuses what sriov-lxc cannot evaluate when it decides the block. */
+function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): boolean {
+  const hostNameOption = got.first.get('hostname');
+  const host = finalPass ? finalHost : hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias, '%': '%' }, hostNameOption.where) : alias;
+  const remoteUser = got.first.get('user')?.args[0] ?? context.localUser;
+  const args = [...line.args];
+  let result = true;
+  let attributes = 0;
+  while (args.length > 0) {
+    const raw = args.shift()!;
+    const negate = raw.startsWith('!');
+    const criterion = (negate ? raw.slice(1) : raw).toLowerCase();
+    if (criterion === 'all') {
+      if (attributes > 0 || args.length > 0) throw new UsageError(`${line.where}: '${raw}' cannot be combined with other Match attributes`);
+      return result && !negate;
+    }
+    attributes++;
+    const test = (matched: boolean): void => {
+      if (matched === negate) result = false;
+    };
+    if (criterion === 'canonical' || criterion === 'final') {
+      if (criterion === 'final') got.wantFinalPass = true;
+      test(finalPass);
+      continue;
+    }
+    const value = args.shift();
+    if (value === undefined) throw new UsageError(`${line.where}: Match ${raw} needs an argument`);
+    if (criterion === 'host') test(matchPatternList(host.toLowerCase(), value.split(',')));
+    else if (criterion === 'originalhost') test(matchPatternList(alias.toLowerCase(), value.split(',')));
+    else if (criterion === 'user') test(matchPatternList(remoteUser, value.split(',')));
+    else if (criterion === 'localuser') test(matchPatternList(context.localUser, value.split(',')));
+    else if (!result) continue; // ssh skips `exec` once the line cannot match; nothing else here decides it
+    else if (criterion === 'exec') {
+      throw new UsageError(`${line.where}: Match exec is not supported by sriov-lxc: it runs no commands from ssh_config, so it cannot tell whether this block applies to ${alias}`, {
+        hint: 'write the block as Host or Match host/user for the hosts sriov-lxc reaches, or give those hosts their own Host block before it',
+      });
+    } else {
+      throw new UsageError(`${line.where}: Match ${criterion} cannot be evaluated by sriov-lxc, so it cannot tell whether this block applies to ${alias}`, {
+        hint: 'use Match host, originalhost, user, localuser, all, canonical or final, or a Host block',
+      });
     }
   }
+  return result;
+}
+
+/** One pass over the files, as read_config_file does it. */
+function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): void {
+  const hostForHostLines = finalPass ? finalHost : alias;
+  const walk = (lines: readonly SshConfigLine[], neverMatch: boolean, active: boolean): boolean => {
+    for (const line of lines) {
+      if (line.key === 'host') {
+        active = !neverMatch && matchPatternList(hostForHostLines, line.args);
+      } else if (line.key === 'match') {
+        active = !neverMatch && evaluateMatch(line, alias, got, finalPass, finalHost, context);
+      } else if (line.key === 'include') {
+        // Included files start where the Include is; their Host/Match lines never match when it is inactive.
+        for (const file of line.included ?? []) walk(file.lines, neverMatch || !active, active);
+      } else if (active) {
+        if (line.key === 'identityfile' || line.key === 'identityfile2') got.identities.push(line);
+        else if (!got.first.has(line.key)) got.first.set(line.key, line);
+      }
+    }
+    return active;
+  };
+  for (const file of config.files) walk(file.lines, false, true);
+}
+
+/** An ssh_config algorithm list as ssh2 takes it; names ssh2 lacks are refused. */
+function algorithmList(option: SshConfigOption, spec: { name: string; supported: string }): AlgorithmList {
+  const text = option.args.join('');
+  const sign = /^[+^-]/.test(text) ? text.charAt(0) : '';
+  const names = text.slice(sign.length).split(',').filter((n) => n !== '');
+  const supported = new Set(ssh2Constants[spec.supported] ?? []);
+  if (sign === '-') {
+    // ssh allows patterns in a removal list only: they remove every algorithm they match.
+    return { remove: [...supported].filter((a) => names.some((n) => matchGlob(a, n))) };
+  }
+  if (names.some((n) => /[*?!]/.test(n))) {
+    throw new UsageError(`${option.where}: ${spec.name} ${text}: sriov-lxc does not expand patterns in algorithm lists`, { hint: `list the algorithms by name; sriov-lxc knows ${[...supported].join(',')}` });
+  }
+  const unknown = names.filter((n) => !supported.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`${option.where}: ${spec.name} names ${unknown.join(', ')}, which sriov-lxc's SSH library (ssh2) does not implement, so it cannot connect the way ssh would`, {
+      hint: `use only ${[...supported].join(',')} for this host, or remove ${spec.name}`,
+    });
+  }
+  if (sign === '+') return { append: names };
+  if (sign === '^') return { prepend: names };
+  return names;
+}
+
+function yesNo(option: SshConfigOption, name: string): boolean {
+  const v = (option.args[0] ?? '').toLowerCase();
+  if (v === 'yes' || v === 'true') return true;
+  if (v === 'no' || v === 'false') return false;
+  throw new UsageError(`${option.where}: ${name} ${JSON.stringify(option.args[0] ?? '')} is not yes or no`);
+}
+
+/** Refuses what sriov-lxc does not implement and would change the connection, naming option and line. */
+function refuseUnimplemented(first: ReadonlyMap<string, SshConfigOption>, identities: readonly SshConfigOption[]): void {
+  for (const option of [...first.values(), ...identities]) {
+    if (IMPLEMENTED.has(option.key) || HARMLESS.has(option.key)) continue;
+    const refused = REFUSED[option.key];
+    if (refused) {
+      const value = option.args.join(' ');
+      if (refused.harmless.some((h) => h.toLowerCase() === value.toLowerCase())) continue;
+      throw new UsageError(`${option.where}: ${refused.name} ${value} is not supported by sriov-lxc: it changes where or how it connects, or which host keys it trusts`, { hint: refused.why });
+    }
+    throw new UsageError(`${option.where}: ${option.key} is not an ssh_config option sriov-lxc knows, so it cannot tell whether it changes where or how ssh connects`, {
+      hint: 'remove it for the hosts sriov-lxc reaches (ssh itself refuses unknown options too)',
+    });
+  }
+}
+
+/**
+ * The options that apply to `alias`, as ssh(1) computes them: the files in order, Host and
+ * Match lines deciding what applies, a second pass when a `Match final` asked for one, first
+ * value per key wins, IdentityFile values accumulate (`none` is skipped).
+ */
+export function resolveSshConfig(config: SshConfig, alias: string, context: ExpansionContext): ResolvedSshConfig {
+  const got: Obtained = { first: new Map(), identities: [], wantFinalPass: false };
+  readPass(config, alias, got, false, alias, context);
+  const hostNameOption = got.first.get('hostname');
+  const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias, '%': '%' }, hostNameOption.where) : alias;
+  if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost.toLowerCase(), context);
+  const { first, identities } = got;
+  refuseUnimplemented(first, identities);
   const value = (key: string): { value: string; where: string } | undefined => {
     const option = first.get(key);
     if (!option) return undefined;
@@ -171,16 +415,8 @@ export function resolveSshConfig(blocks: readonly SshConfigBlock[], alias: strin
     return { value: option.args[0], where };
   };
 
-  for (const [key, option] of first) {
-    const refused = REFUSED[key];
-    if (refused && !refused.harmless.includes((option.args[0] ?? '').toLowerCase())) {
-      throw new UsageError(`${option.where}: ${refused.name} ${option.args.join(' ')} is not supported by sriov-lxc: it changes where it connects or which host keys it trusts`, { hint: refused.why });
-    }
-  }
-
   const resolved: ResolvedSshConfig = { identityFiles: [] };
-  const hostName = value('hostname');
-  resolved.hostName = hostName ? expandTokens(hostName.value, { h: alias, '%': '%' }, hostName.where) : undefined;
+  resolved.hostName = hostNameOption ? expandedHost : undefined;
   resolved.user = value('user')?.value;
   const port = value('port');
   if (port) resolved.port = portNumber(port.value, port.where, 'Port');
@@ -188,9 +424,13 @@ export function resolveSshConfig(blocks: readonly SshConfigBlock[], alias: strin
   for (const option of identities) {
     for (const arg of option.args) {
       if (arg.toLowerCase() === 'none') continue;
-      resolved.identityFiles.push(expandTokens(expandHome(arg, context.home), tokens, option.where));
+      const file = expandTokens(expandHome(arg, context.home), tokens, option.where);
+      // ssh ignores a duplicate (add_identity_file), e.g. one read again by the final pass.
+      if (!resolved.identityFiles.includes(file)) resolved.identityFiles.push(file);
     }
   }
+  const identitiesOnly = first.get('identitiesonly');
+  if (identitiesOnly && yesNo(identitiesOnly, 'IdentitiesOnly')) resolved.identitiesOnly = { where: identitiesOnly.where };
 
   const jump = value('proxyjump');
   if (jump && jump.value.toLowerCase() !== 'none') resolved.proxyJump = parseProxyJump(jump.value, jump.where);
@@ -212,6 +452,19 @@ export function resolveSshConfig(blocks: readonly SshConfigBlock[], alias: strin
   resolved.connectTimeoutSeconds = seconds('connecttimeout', 'ConnectTimeout', 1);
   resolved.serverAliveIntervalSeconds = seconds('serveraliveinterval', 'ServerAliveInterval', 0);
   resolved.serverAliveCountMax = seconds('serveralivecountmax', 'ServerAliveCountMax', 1);
+  const algorithms: SshAlgorithms = {};
+  for (const [key, spec] of Object.entries(ALGORITHM_OPTIONS)) {
+    const option = first.get(key);
+    if (option) algorithms[spec.ssh2] = algorithmList(option, spec);
+  }
+  if (Object.keys(algorithms).length > 0) resolved.algorithms = algorithms;
+  const family = value('addressfamily');
+  if (family) {
+    const f = family.value.toLowerCase();
+    if (f === 'inet') resolved.family = 4;
+    else if (f === 'inet6') resolved.family = 6;
+    else if (f !== 'any') throw new UsageError(`${family.where}: AddressFamily ${JSON.stringify(family.value)} is not any, inet or inet6`);
+  }
   for (const key of Object.keys(resolved) as (keyof ResolvedSshConfig)[]) if (resolved[key] === undefined) delete resolved[key];
   return resolved;
 }
@@ -247,7 +500,9 @@ export function parseProxyJump(text: string, where: string): ProxyJumpSpec {
   };
 }
 
-/** Whether `name` is written literally (no wildcard, not negated) in some Host line. */
-export function isHostAlias(blocks: readonly SshConfigBlock[], name: string): boolean {
-  return blocks.some((b) => b.applies && b.patterns.some((p) => p.toLowerCase() === name.toLowerCase()));
+/** Whether `name` is written literally (no wildcard, not negated) on some Host line, in any file read. */
+export function isHostAlias(config: SshConfig, name: string): boolean {
+  const inLines = (lines: readonly SshConfigLine[]): boolean =>
+    lines.some((l) => (l.key === 'host' && l.args.some((p) => p.toLowerCase() === name.toLowerCase())) || (l.included ?? []).some((f) => inLines(f.lines)));
+  return config.files.some((f) => inLines(f.lines));
 }

@@ -25,6 +25,7 @@ import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts'
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
 import { commandEnv } from './command-env.ts';
 import { commandLine, withEnv } from './quote.ts';
+import type { SshAlgorithms } from './ssh-config.ts';
 
 export interface SshEndpoint {
   /** Address to connect to (after ~/.ssh/config). */
@@ -35,6 +36,10 @@ export interface SshEndpoint {
   privateKeyPath?: string;
   /** ssh-agent socket ($SSH_AUTH_SOCK). */
   agentSocket?: string;
+  /** KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms from ssh_config, in ssh2's terms. */
+  algorithms?: SshAlgorithms;
+  /** AddressFamily inet / inet6. */
+  family?: 4 | 6;
   /** ProxyJump: connect to this host first and reach `host:port` through it (direct-tcpip). */
   jump?: Omit<SshEndpoint, 'jump'>;
 }
@@ -65,6 +70,8 @@ export interface SshHostOptions {
   knownHosts: Pick<HostKeyPolicy, 'knownHostsFiles' | 'pinFile' | 'trustedFiles'>;
   /** Replace a changed pinned host key instead of refusing the connection. */
   acceptChangedHostKey: boolean;
+  /** --dry-run: pin nothing (known-hosts.ts). */
+  dryRun?: boolean;
   /** Told when a changed host key was accepted. */
   onWarning?: (message: string) => void;
   retry?: Partial<RetryPolicy>;
@@ -185,7 +192,12 @@ export class SshHost implements Host {
   constructor(options: SshHostOptions) {
     this.name = options.name;
     this.#endpoint = options.endpoint;
-    this.#policy = { ...options.knownHosts, acceptChangedHostKey: options.acceptChangedHostKey, ...(options.onWarning ? { onWarning: options.onWarning } : {}) };
+    this.#policy = {
+      ...options.knownHosts,
+      acceptChangedHostKey: options.acceptChangedHostKey,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.dryRun ? { dryRun: { pins: [] } } : {}),
+    };
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#onRetry = options.onRetry;
     this.#keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5000;
@@ -203,7 +215,10 @@ export class SshHost implements Host {
     const { host, port, username, privateKeyPath, agentSocket } = end;
     const check = await prepareHostKeyCheck(this.#policy, who, host, port);
     const ssh = new NodeSSH();
-    const algorithms = check.preferredAlgorithms;
+    const preferred = check.preferredAlgorithms;
+    // The host key algorithms ssh_config names are used as given; otherwise those of the keys we know come first.
+    const serverHostKey = end.algorithms?.serverHostKey ?? (preferred.length > 0 ? { remove: preferred, prepend: preferred } : undefined);
+    const algorithms = { ...end.algorithms, ...(serverHostKey ? { serverHostKey } : {}) };
     const config: Config = {
       host,
       port,
@@ -215,7 +230,8 @@ export class SshHost implements Host {
       keepaliveInterval: this.#keepaliveIntervalMs,
       keepaliveCountMax: this.#keepaliveCountMax,
       hostVerifier: (key: Buffer) => check.verify(key),
-      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: { remove: algorithms, prepend: algorithms } } } : {}),
+      ...(Object.keys(algorithms).length > 0 ? { algorithms } : {}),
+      ...(end.family === 4 ? { forceIPv4: true } : end.family === 6 ? { forceIPv6: true } : {}),
     };
     try {
       await ssh.connect(config);
@@ -459,22 +475,25 @@ export class SshHost implements Host {
   async bootId(): Promise<string> {
     const argv = ['cat', '/proc/sys/kernel/random/boot_id'];
     const command = commandLine(argv);
-    if (!this.#ssh?.isConnected()) await this.#accepting();
+    // Through a jump host the node may not even be reachable from here, and reaching it directly
+    // is what the bastion is there to prevent: the attempt itself goes through the jump.
+    if (!this.#endpoint.jump && !this.#ssh?.isConnected()) await this.#accepting();
     const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, {}), 0);
     if (result.code !== 0) throw commandFailed(this.name, command, result);
     return result.stdout.trim();
   }
 
   /**
-   * Rejects with a TransportError unless the endpoint accepts a TCP connection now. A node that
+   * Rejects with a TransportError unless the endpoint accepts a TCP connection now (never used
+   * with a jump host: see bootId). A node that
    * reboots refuses connections for seconds; polling it with full SSH connection attempts (a
    * client, the key read and parsed) at 2/s per node grew the controller's heap by ~60 MB with 32
    * nodes rebooting at once, where a bare TCP connect costs almost nothing.
    */
   #accepting(): Promise<void> {
-    const { host, port } = this.#endpoint;
+    const { host, port, family } = this.#endpoint;
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host, port, timeout: this.#readyTimeoutMs });
+      const socket = tcpConnect({ host, port, timeout: this.#readyTimeoutMs, ...(family ? { family } : {}) });
       const fail = (error: Error): void => {
         socket.destroy();
         this.connectFailures++;

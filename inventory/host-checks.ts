@@ -2,6 +2,7 @@
 // system directory, benchmark files in a directory every user can write, kernel params that fight
 // the tool's own or replace the boot, a command line past the kernel's limit, a memory limit no
 // machine has, a template patch outside LXC's files. Each is found before any host is touched.
+import { kernelParamName } from './kernel-params.ts';
 import type { HugepagesPlan } from './plan.ts';
 
 export interface Finding {
@@ -48,12 +49,67 @@ function ownedBy(key: string, hugepages: HugepagesPlan | undefined): string | un
   return undefined;
 }
 
-export function kernelParamProblems(params: Readonly<Record<string, string | null>>, hugepages: HugepagesPlan | undefined): Finding[] {
+// Params that weaken the node's security for everyone on it: a provisioning tool does not set them
+// unless the inventory says it means it (allowUnsafeKernelParams). `values`: unsafe with these
+// values only; absent: with any value, or as a flag. Names as the kernel compares them.
+const UNSAFE: Readonly<Record<string, { values?: readonly string[]; what: string }>> = {
+  'systemd.debug_shell': { what: 'starts a root shell without a password on tty9' },
+  'rd.systemd.debug_shell': { what: 'starts a root shell without a password on tty9 from the initramfs' },
+  selinux: { values: ['0'], what: 'turns SELinux off' },
+  enforcing: { values: ['0'], what: 'puts SELinux in permissive mode (nothing is denied)' },
+  apparmor: { values: ['0'], what: 'turns AppArmor off' },
+  security: { what: 'chooses the security module (security=none turns it off)' },
+  lsm: { what: 'chooses the security modules (and can leave some out)' },
+  audit: { values: ['0', 'off'], what: 'turns kernel auditing off' },
+  ima_appraise: { values: ['off', 'fix', 'log'], what: 'stops IMA from enforcing file appraisal' },
+  mitigations: { values: ['off'], what: 'turns off every CPU vulnerability mitigation' },
+  nopti: { what: 'turns off kernel page-table isolation (Meltdown)' },
+  pti: { values: ['off'], what: 'turns off kernel page-table isolation (Meltdown)' },
+  spectre_v2: { values: ['off'], what: 'turns off the Spectre v2 mitigation' },
+  nospectre_v1: { what: 'turns off the Spectre v1 mitigation' },
+  nospectre_v2: { what: 'turns off the Spectre v2 mitigation' },
+  spec_store_bypass_disable: { values: ['off'], what: 'turns off the Speculative Store Bypass mitigation' },
+  mds: { values: ['off'], what: 'turns off the MDS mitigation' },
+  l1tf: { values: ['off'], what: 'turns off the L1TF mitigation' },
+  nokaslr: { what: 'turns off kernel address space randomisation' },
+  nosmap: { what: 'turns off SMAP' },
+  nosmep: { what: 'turns off SMEP' },
+  sysrq_always_enabled: { what: 'enables every magic SysRq function on the console' },
+  iomem: { values: ['relaxed'], what: 'lets root programs map device memory the kernel uses through /dev/mem' },
+  kgdboc: { what: 'attaches the kernel debugger to a console' },
+  kgdbwait: { what: 'stops the boot for the kernel debugger' },
+};
+
+function unsafeBecause(name: string, value: string | null): string | undefined {
+  const unsafe = UNSAFE[name];
+  if (!unsafe) return undefined;
+  if (unsafe.values === undefined) return unsafe.what;
+  // The kernel reads these numbers with kstrtoint: "00" is 0.
+  const matches = unsafe.values.some((v) => v === value || (/^\d+$/.test(v) && value !== null && /^\d+$/.test(value) && Number(v) === Number(value)));
+  return matches ? unsafe.what : undefined;
+}
+
+/** Problems of the inventory's kernelParams, names compared as the kernel compares them (- = _). */
+export function kernelParamProblems(params: Readonly<Record<string, string | null>>, hugepages: HugepagesPlan | undefined, allowUnsafe = false): Finding[] {
   const found: Finding[] = [];
+  const seen = new Map<string, string>();
   for (const [key, value] of Object.entries(params)) {
-    const owned = ownedBy(key, hugepages);
-    if (owned) found.push({ path: ['kernelParams', key], value: value ?? key, message: owned });
-    else if (BOOT_REPLACING.has(key)) found.push({ path: ['kernelParams', key], value: value ?? key, message: 'replaces what the node boots (init, root device, rescue target): sriov-lxc does not set it; change it by hand if you mean it' });
+    const name = kernelParamName(key);
+    const at = { path: ['kernelParams', key], value: value ?? key };
+    const spelled = name === key ? '' : ` (${name} to the kernel, which reads - and _ alike in names)`;
+    const twin = seen.get(name);
+    seen.set(name, key);
+    if (twin !== undefined) {
+      found.push({ ...at, message: `is the same parameter as kernelParams.${twin} to the kernel, which reads - and _ alike in names: keep one` });
+      continue;
+    }
+    const owned = ownedBy(name, hugepages);
+    const unsafe = unsafeBecause(name, value);
+    if (owned) found.push({ ...at, message: `${owned}${spelled}` });
+    else if (BOOT_REPLACING.has(name)) found.push({ ...at, message: `replaces what the node boots (init, root device, rescue target)${spelled}: sriov-lxc does not set it; change it by hand if you mean it` });
+    else if (unsafe && !allowUnsafe) {
+      found.push({ ...at, message: `${unsafe}${spelled}: unsafe for a provisioning tool to set on a shared node; remove it, or set allowUnsafeKernelParams: true for this host if you mean it` });
+    }
   }
   return found;
 }

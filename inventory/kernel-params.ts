@@ -32,3 +32,12 @@ export function maxVfsParams(driver: DriverPlan, pfs: readonly PfPlan[]): string
 export function extraParams(extra: Readonly<Record<string, string | null>>): string[] {
   return Object.entries(extra).map(([k, v]) => (v === null ? k : `${k}=${v}`));
 }
+
+/**
+ * A kernel param's name as the kernel compares it: `-` and `_` are the same character in names
+ * (kernel/params.c parameq/dash2underscore, also for `module.param` and early params), so
+ * `intel-iommu` is `intel_iommu` and `ixgbe.max-vfs` is `ixgbe.max_vfs`.
+ */
+export function kernelParamName(key: string): string {
+  return key.replaceAll('-', '_');
+}

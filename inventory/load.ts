@@ -279,7 +279,7 @@ function hostChecks(h: HostInput, problems: Problems, at: (...p: Path) => Path):
   }
   const fio = fioDirectoryProblem(h.benchmark.fio.directory);
   if (fio) problems.add(at('benchmark', 'fio', 'directory'), h.benchmark.fio.directory, fio);
-  for (const f of kernelParamProblems(h.kernelParams, h.hugepages)) problems.add(at(...f.path), f.value, f.message);
+  for (const f of kernelParamProblems(h.kernelParams, h.hugepages, h.allowUnsafeKernelParams)) problems.add(at(...f.path), f.value, f.message);
   h.containers.forEach((c, i) => {
     if (c.limits.memory !== undefined) {
       const memory = memoryProblem(c.limits.memory);

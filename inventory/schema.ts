@@ -145,6 +145,8 @@ const hostFields = {
     }),
   ),
   trialBoot: z.boolean(),
+  /** Lets kernelParams weaken the node's security (host-checks.ts's UNSAFE list). */
+  allowUnsafeKernelParams: z.boolean(),
   driver: driverSchema,
   pfs: z.array(pfSchema).min(1).max(16),
   containers: z.array(containerSchema).max(256),
@@ -166,6 +168,7 @@ export const hostSchema = z.strictObject({
   hugepages: hostFields.hugepages.optional(),
   kernelParams: hostFields.kernelParams.default({}),
   trialBoot: hostFields.trialBoot.default(true),
+  allowUnsafeKernelParams: hostFields.allowUnsafeKernelParams.default(false),
   driver: hostFields.driver.default({ source: 'inbox' }),
   containers: hostFields.containers.default([]),
   benchmark: hostFields.benchmark.default({ profile: 'paper', fio: { directory: '/srv/bench' }, penaltyThreshold: 10 }),

@@ -110,9 +110,10 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   for (const entry of o.pfs) {
     if (!resizes(ctx.plan, entry)) continue;
     const owners = await vfOwners(ctx.host, ctx.plan, entry.assessment.name, entry.sysfs);
-    if (owners.containers.length + owners.unknown.length === 0) continue;
-    plan.push(`${entry.assessment.name}: the resize destroys the VFs of running containers: ${describeOwners(owners)}; ` +
-      (ctx.allowVfResize ? 'they are stopped, and started again on their VFs after the resize (--allow-vf-resize)' : 'the run stops here unless --allow-vf-resize is given'));
+    if (owners.containers.length + owners.unknown.length + owners.hostUse.length === 0) continue;
+    const held = owners.unknown.length + owners.hostUse.length > 0;
+    plan.push(`${entry.assessment.name}: the resize destroys ${held ? 'VFs in use' : 'the VFs of running containers'}: ${describeOwners(owners)}; ` +
+      (held ? 'the run stops here until they are freed' : ctx.allowVfResize ? 'they are stopped, and started again on their VFs after the resize (--allow-vf-resize)' : 'the run stops here unless --allow-vf-resize is given'));
   }
   plan.push(...findings(o, 'settling').map((f) => `wait: ${f.message}`));
   if (o.lspciMissing && plan.length > 0) plan.push(`note: ${LSPCI_MISSING}`);
@@ -151,12 +152,14 @@ async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Pr
   if ((sysfs.numVfs ?? 0) > 0) {
     // The kernel only changes a non-zero count through 0, which destroys every VF of the PF.
     const owners = await vfOwners(ctx.host, ctx.plan, pf.name, sysfs);
-    if (owners.unknown.length > 0 || (owners.containers.length > 0 && !ctx.allowVfResize)) {
+    if (owners.unknown.length > 0 || owners.hostUse.length > 0 || (owners.containers.length > 0 && !ctx.allowVfResize)) {
       const stop = owners.containers.map((c) => `lxc-stop -n ${c.name}`).join('; ');
       throw new FatalError(
         `${pf.name} has ${sysfs.numVfs} VFs and ${pf.vfs} are planned, but changing the count destroys them all, and these hold one: ${describeOwners(owners)}`,
         {
-          hint: owners.unknown.length > 0
+          hint: owners.hostUse.length > 0
+            ? `the host itself uses ${owners.hostUse.map((u) => u.netdev).join(', ')}: take them out of their bond, bridge or switch and down (ip link set DEV nomaster; ip link set DEV down), or plan the PF's count as it is, then run again`
+            : owners.unknown.length > 0
             ? `free the VFs held outside the inventory's containers, then run again`
             : `run again with --allow-vf-resize to stop ${owners.containers.map((c) => c.name).join(', ')}, resize and start them again on their VFs (or ${stop} yourself first)`,
         },

@@ -65,7 +65,12 @@ function keygen(path: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sriov-lxc-test', '-f', path]);
 }
 
-export async function startSshd(t: ExecutionContext): Promise<Sshd> {
+export interface SshdOptions {
+  /** Lines added to /etc/hosts as sshd sees it (its own mount namespace): names only it resolves, e.g. for a node behind this jump host. */
+  extraHosts?: string;
+}
+
+export async function startSshd(t: ExecutionContext, options: SshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync('/tmp/sriov-lxc-sshd-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let child: ChildProcess | undefined;
@@ -79,6 +84,8 @@ export async function startSshd(t: ExecutionContext): Promise<Sshd> {
   keygen(clientKey);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
   writeFileSync(emptyRc, '');
+  const hostsFile = options.extraHosts === undefined ? '' : join(dir, 'hosts');
+  if (hostsFile !== '') writeFileSync(hostsFile, `${readFileSync('/etc/hosts', 'utf8')}\n${options.extraHosts}\n`);
   // sshd refuses to start without its privilege separation directory (a system runtime dir).
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = await freePort();
@@ -141,8 +148,8 @@ export async function startSshd(t: ExecutionContext): Promise<Sshd> {
     async start() {
       if (child) return;
       const logFd = openSync(logPath, 'a');
-      const script = 'if [ -e /root/.bashrc ]; then mount --bind "$1" /root/.bashrc || exit 1; fi; exec /usr/sbin/sshd -D -e -f "$2"';
-      child = spawn('unshare', ['--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--mount-proc', 'sh', '-c', script, 'sh', emptyRc, configPath], {
+      const script = 'if [ -e /root/.bashrc ]; then mount --bind "$1" /root/.bashrc || exit 1; fi; if [ -n "$3" ]; then mount --bind "$3" /etc/hosts || exit 1; fi; exec /usr/sbin/sshd -D -e -f "$2"';
+      child = spawn('unshare', ['--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--mount-proc', 'sh', '-c', script, 'sh', emptyRc, configPath, hostsFile], {
         stdio: ['ignore', logFd, logFd],
       });
       closeSync(logFd);

@@ -2,10 +2,10 @@
 // on loopback: the jump's log shows our login, the node is reached through it), and the jump
 // host's key is verified like the node's. Needs root (test/helpers/sshd.ts).
 import test, { type ExecutionContext } from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost } from '../../hosts/connect.ts';
-import { HostKeyError } from '../../core/errors.ts';
+import { HostKeyError, TransportError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { startSshd, type Sshd } from '../helpers/sshd.ts';
 
@@ -59,4 +59,58 @@ test('lab: with StrictHostKeyChecking yes an unknown jump host key is refused be
   const error = await t.throwsAsync(host.run(['true']), { instanceOf: HostKeyError });
   t.regex(error!.message, new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not in ${known}`));
   t.notRegex(node.log(), accepted, 'the node was not reached');
+});
+
+// Issue 24: the boot-id probe (the run's first contact, every poll after a reboot) opened a bare
+// TCP connection straight to HostName:Port, never through the jump host. Here the node's name
+// resolves only on the jump host (its /etc/hosts), as for a node on a management network.
+test('lab: a node reachable only through the jump host: first contact, the boot id and the polls after a reboot go through it', async (t) => {
+  const node = await startSshd(t);
+  const jump = await startSshd(t, { extraHosts: '127.0.0.1 node-behind-jump.mgmt' });
+  const home = homeWith(t, jump, node);
+  writeFileSync(join(home, '.ssh', 'config'), readFileSync(join(home, '.ssh', 'config'), 'utf8').replace(/Host node\n    HostName 127\.0\.0\.1/, 'Host node\n    HostName node-behind-jump.mgmt'));
+  const host = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => host.close());
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/, 'the first contact is the boot id, through the jump');
+  t.regex(node.log(), accepted);
+  // A reboot: the node's sshd goes away and comes back; every poll is a fresh connection through the jump.
+  await host.disconnect();
+  await node.stop();
+  const down = await t.throwsAsync(host.bootId(), { instanceOf: TransportError }, 'a node that is down is retried, not "cannot resolve"');
+  t.regex(down!.message, /through the jump host root@127\.0\.0\.1:\d+/);
+  await node.start();
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
+});
+
+// Issue 24: HostKeyAlgorithms (and the other algorithm lists) were dropped silently.
+test('lab: HostKeyAlgorithms from ssh_config is honoured: a node with an Ed25519 key only is refused for rsa-sha2-512 as ssh refuses it', async (t) => {
+  const node = await startSshd(t);
+  const home = mkdtempSync('/tmp/sriov-lxc-hka-');
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, '.ssh'));
+  const config = (algorithms: string) => `Host node\n    HostName 127.0.0.1\n    Port ${node.port}\n    User root\n    IdentityFile ${node.clientKeyPath}\n    HostKeyAlgorithms ${algorithms}\n`;
+  writeFileSync(join(home, '.ssh', 'config'), config('rsa-sha2-512'));
+  const refused = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => refused.close());
+  const error = await t.throwsAsync(refused.run(['true']));
+  t.regex(error!.message, /cannot connect to node1 .*(no matching|Handshake failed)/i);
+  writeFileSync(join(home, '.ssh', 'config'), config('ssh-ed25519'));
+  const accepted = openHost(plan(), { local: false, stateDir: join(home, 'state'), home });
+  t.teardown(() => accepted.close());
+  t.is((await accepted.run(['echo', 'ok'])).stdout, 'ok\n');
+});
+
+// Issue 24: --dry-run pinned both host keys, creating the state directory.
+test('lab: a dry run through the jump host pins neither key and creates no state directory; it says what would be pinned', async (t) => {
+  const [jump, node] = await Promise.all([startSshd(t), startSshd(t)]);
+  const home = homeWith(t, jump, node);
+  const stateDir = join(home, 'state');
+  const warnings: string[] = [];
+  const host = openHost(plan(), { local: false, stateDir, home, dryRun: true, onWarning: (w) => warnings.push(w) });
+  t.teardown(() => host.close());
+  t.is((await host.run(['echo', 'dry'])).stdout, 'dry\n');
+  t.false(existsSync(stateDir));
+  t.is(warnings.length, 2);
+  t.regex(warnings.join('\n'), new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not known yet: SHA256:\\S+ \\(ssh-ed25519\\) would be pinned`));
+  t.regex(warnings.join('\n'), new RegExp(`the host key of node1 \\(\\[127\\.0\\.0\\.1\\]:${node.port}\\) is not known yet: ${node.hostKeyFingerprint.replace(/[+/]/g, '.')} \\(ssh-ed25519\\) would be pinned`));
 });

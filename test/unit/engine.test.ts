@@ -13,6 +13,8 @@ import type { Stage } from '../../engine/stage.ts';
 import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../core/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../engine/run.ts';
 import { parseInventory } from '../../inventory/load.ts';
+import { LocalHost } from '../../hosts/local.ts';
+import { acquireNodeLock, NODE_LOCK_DIR } from '../../engine/node-lock.ts';
 
 /** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */
 class TestNode implements Host {
@@ -315,6 +317,47 @@ test('a second run against a locked host is refused with who holds it', async (t
   t.is(result.status, 'locked');
   t.regex(result.error?.message ?? '', new RegExp(`pid ${process.pid}`));
   t.truthy(readFileSync(lock, 'utf8'));
+});
+
+/** A TestNode whose lock scripts run for real, on a lock directory in a temporary directory. */
+class LockingNode extends TestNode {
+  readonly local = new LocalHost('node1');
+  readonly lockDir: string;
+  readonly onReboot: () => Promise<void>;
+  constructor(lockDir: string, onReboot: () => Promise<void>) {
+    super();
+    this.lockDir = lockDir;
+    this.onReboot = onReboot;
+  }
+  override async exec(argv: readonly string[]): Promise<ExecResult> {
+    if (argv[0] === 'sh' && argv[4] === NODE_LOCK_DIR) return this.local.exec([...argv.slice(0, 4), this.lockDir, ...argv.slice(5)]);
+    const result = await super.exec(argv);
+    if (argv.join(' ').includes('reboot')) await this.onReboot();
+    return result;
+  }
+}
+
+// Issue 24: a run that lost the node's lock while waiting for the reboot went on beside the new holder.
+test('a run whose node lock was taken during the reboot stops on return, naming the new holder', async (t) => {
+  const lockDir = join(mkdtempSync(join(tmpdir(), 'sriov-engine-lock-')), 'node.lock');
+  t.teardown(() => rmSync(join(lockDir, '..'), { recursive: true, force: true }));
+  let announced: string | undefined;
+  const node = new LockingNode(lockDir, async () => {
+    announced = readFileSync(join(lockDir, 'reboot-until'), 'utf8');
+    // Another run removes the lock by hand and takes it while the node is down.
+    rmSync(lockDir, { recursive: true });
+    await acquireNodeLock(new LocalHost('node1'), { machineId: 'c'.repeat(32), runId: 'intruder', local: false, command: 'provision --host alias', dir: lockDir });
+  });
+  const { run } = setup(t, [factStage('reboot', { reboots: true }), factStage('after')], node);
+  const startedS = Math.floor(Date.now() / 1000);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'failed');
+  t.regex(result.error?.message ?? '', /no longer holds the node's lock .*: it is held by pid \d+ on .* \(run intruder, machine cccccccccccc/);
+  t.deepEqual(node.applied, ['reboot'], 'nothing after the reboot ran');
+  // The announced deadline is the node's clock plus the reboot timeout (2 s here).
+  const deadline = Number(announced);
+  t.true(deadline >= startedS + 2 && deadline <= Math.ceil(Date.now() / 1000) + 2, `reboot-until ${announced}`);
+  t.regex(readFileSync(join(lockDir, 'holder'), 'utf8'), /intruder/, 'the new holder keeps its lock');
 });
 
 test('a corrupt checkpoint stops the host with a clear error and keeps the file', async (t) => {

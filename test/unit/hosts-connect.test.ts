@@ -21,12 +21,25 @@ function home(t: ExecutionContext, withConfig = true): string {
 
 const plan = (ssh: Partial<SshPlan>): SshPlan => ({ address: 'node1.example.org', user: 'root', port: 22, agent: false, ...ssh });
 
-test('without an alias the plan is used as it is', (t) => {
-  const h = home(t);
-  t.deepEqual(resolveEndpoint('node1', plan({ key: join(h, '.ssh', 'id_ed25519') }), h, undefined), {
+const NO_SYSTEM_CONFIG = { systemFile: '/dev/null' };
+
+test('without ssh_config the plan is used as it is', (t) => {
+  const h = home(t, false);
+  t.deepEqual(resolveEndpoint('node1', plan({ key: join(h, '.ssh', 'id_ed25519') }), h, undefined, NO_SYSTEM_CONFIG), {
     host: 'node1.example.org',
     port: 22,
     username: 'root',
+    privateKeyPath: join(h, '.ssh', 'id_ed25519'),
+  });
+});
+
+// Issue 24: HostName/User/Port came only from a Host line naming the address literally.
+test('an address goes through ssh_config as for `ssh ADDRESS`: Host * sets the user (ssh -G: user nobody)', (t) => {
+  const h = home(t);
+  t.deepEqual(resolveEndpoint('node1', plan({ key: join(h, '.ssh', 'nope') }), h, undefined, NO_SYSTEM_CONFIG), {
+    host: 'node1.example.org',
+    port: 22,
+    username: 'nobody',
     privateKeyPath: join(h, '.ssh', 'id_ed25519'),
   });
 });
@@ -161,4 +174,14 @@ test('route options apply to a plain address through Host patterns, as for ssh A
   const h = home(t, false);
   writeFileSync(join(h, '.ssh', 'config'), 'Host 10.9.*\n  ProxyCommand nc -X connect -x proxy:8080 %h %p\n');
   t.throws(() => resolveSsh('n', plan({ address: '10.9.0.1', key: join(h, '.ssh', 'id_ed25519') }), h, undefined), { instanceOf: UsageError, message: /ProxyCommand .* is not supported by sriov-lxc/ });
+});
+
+test('IdentitiesOnly yes: the IdentityFile alone; with the agent (which offers every key it holds) it is refused by name', (t) => {
+  const h = home(t, false);
+  writeFileSync(join(h, '.ssh', 'config'), `Host n1\n  IdentityFile ${join(h, '.ssh', 'id_ed25519')}\n  IdentitiesOnly yes\n`);
+  t.like(resolveEndpoint('n', plan({ address: 'n1' }), h, '/run/agent.sock', NO_SYSTEM_CONFIG), { privateKeyPath: join(h, '.ssh', 'id_ed25519'), agentSocket: undefined });
+  t.throws(() => resolveEndpoint('n', plan({ address: 'n1', agent: true }), h, '/run/agent.sock', NO_SYSTEM_CONFIG), {
+    instanceOf: UsageError,
+    message: /config line 3: IdentitiesOnly yes for n, but sriov-lxc would authenticate through ssh-agent/,
+  });
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   fingerprint,
@@ -106,4 +107,37 @@ test('the user known_hosts (hashed) counts as known and is never written', async
   t.true(check.verify(ecdsa));
   t.false(check.verify(ed25519), 'a different key for a host known there is a changed key');
   t.is(readFileSync(trusted, 'utf8'), fixture('ssh/known_hosts_hashed'));
+});
+
+// Issue 24: --dry-run pinned the node's key on first contact, creating the state directory.
+test('a dry run pins nothing: a new key is "would be pinned" in memory, on a read-only state dir; a changed one is refused as in a real run', async (t) => {
+  const warnings: string[] = [];
+  const policy = policyIn(t, { dryRun: { pins: [] }, acceptChangedHostKey: true, onWarning: (m) => warnings.push(m) });
+  const stateDir = join(policy.pinFile, '..');
+  mkdirSync(stateDir);
+  execFileSync('mount', ['--bind', stateDir, stateDir]);
+  t.teardown(() => execFileSync('umount', [stateDir]));
+  execFileSync('mount', ['-o', 'remount,bind,ro', stateDir]);
+  const first = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.true(first.verify(ed25519));
+  await first.commit();
+  t.false(existsSync(policy.pinFile), 'nothing written');
+  t.is(warnings.length, 1);
+  t.regex(warnings[0] ?? '', new RegExp(`the host key of node1 \\(\\[10\\.0\\.0\\.1\\]:2222\\) is not known yet: ${fingerprint(ed25519).replace(/[+/]/g, '.')} \\(ssh-ed25519\\) would be pinned in .*known_hosts by a real run; --dry-run pins nothing`));
+  // The next connection of the same run (after a reboot) knows the key from memory.
+  const again = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.true(again.verify(ed25519));
+  await again.commit();
+  t.is(warnings.length, 1, 'said once');
+  t.false(again.verify(ecdsa), 'another key is a changed key, even with --accept-new-host-key: a dry run replaces no pin');
+  t.regex(again.refusal()?.message ?? '', /has changed/);
+});
+
+test('a dry run with strict known_hosts files refuses an unknown key as a real run does', async (t) => {
+  const policy = policyIn(t, { dryRun: { pins: [] } });
+  const strictFile = join(policy.pinFile, '..', '..', 'strict_known_hosts');
+  writeFileSync(strictFile, '');
+  const check = await prepareHostKeyCheck({ ...policy, knownHostsFiles: [strictFile] }, 'node1', '10.0.0.1', 22);
+  t.false(check.verify(ed25519));
+  t.regex(check.refusal()?.message ?? '', /is not in .*strict_known_hosts/);
 });

@@ -89,6 +89,18 @@ const hostile: [string, string, RegExp][] = [
   ['rdinit=', host('    kernelParams: { rdinit: /bin/sh }'), /kernelParams\.rdinit: "\/bin\/sh" replaces what the node boots/],
   ['single (rescue mode)', host('    kernelParams: { single: null }'), /kernelParams\.single: "single" replaces what the node boots/],
   ['a kernel command line past 2048 bytes', host(`    kernelParams: { ${Array.from({ length: 7 }, (_, i) => `p${i}: "${'v'.repeat(250)}"`).join(', ')} }`), /kernelParams: with the planned params would make a kernel command line of 1\d\d\d bytes; with 512 bytes kept for the node's own params .* at most 1535 fit in the kernel's 2048/],
+  // Issue 24: the kernel reads - and _ alike in param names; the checks compared literally.
+  ['intel-iommu against iommu: pt', host('    kernelParams: { intel-iommu: "off" }'), /kernelParams\.intel-iommu: "off" is set by sriov-lxc from the host's iommu: .* \(intel_iommu to the kernel, which reads - and _ alike in names\)/],
+  ['default-hugepagesz against hugepages:', host('    hugepages: { count: 8 }\n    kernelParams: { default-hugepagesz: 1G }'), /kernelParams\.default-hugepagesz: "1G" is set by sriov-lxc from hugepages:/],
+  ['ixgbe.max-vfs against pfs', host('    kernelParams: { ixgbe.max-vfs: "63" }'), /kernelParams\.ixgbe\.max-vfs: "63" is set by sriov-lxc from pfs\[\]\.vfs/],
+  ['rd.break', host('    kernelParams: { rd.break: null }'), /kernelParams\.rd\.break: "rd\.break" replaces what the node boots/],
+  ['kexec-load-disabled', host('    kernelParams: { kexec-load-disabled: "1" }'), /kernelParams\.kexec-load-disabled: "1" replaces what the node boots .*\(kexec_load_disabled to the kernel/],
+  ['one param in two spellings', host('    kernelParams: { foo-bar: "1", foo_bar: "2" }'), /kernelParams\.foo_bar: "2" is the same parameter as kernelParams\.foo-bar to the kernel/],
+  ['systemd.debug_shell', host('    kernelParams: { systemd.debug_shell: null }'), /kernelParams\.systemd\.debug_shell: "systemd\.debug_shell" starts a root shell without a password on tty9: unsafe for a provisioning tool to set on a shared node; remove it, or set allowUnsafeKernelParams: true/],
+  ['systemd.debug-shell', host('    kernelParams: { systemd.debug-shell: "1" }'), /kernelParams\.systemd\.debug-shell: "1" starts a root shell .*\(systemd\.debug_shell to the kernel/],
+  ['selinux=0', host('    kernelParams: { selinux: "0" }'), /kernelParams\.selinux: "0" turns SELinux off: unsafe/],
+  ['enforcing=00', host('    kernelParams: { enforcing: "00" }'), /kernelParams\.enforcing: "00" puts SELinux in permissive mode/],
+  ['mitigations=off', host('    kernelParams: { mitigations: "off" }'), /kernelParams\.mitigations: "off" turns off every CPU vulnerability mitigation/],
   ['a memory limit of 99999999999999999999G', container(', limits: { memory: 99999999999999999999G }'), /limits\.memory: "99999999999999999999G" is more than any machine has/],
   ['a memory limit of 100T as G', container(', limits: { memory: 102400G }'), /limits\.memory: "102400G" is more than any machine has/],
   ['a template patch on /etc/shadow', container(', templatePatches: [{ file: /etc/shadow, find: "root:", replace: "root::" }]'), /templatePatches\[0\]\.file: "\/etc\/shadow" is not a file of LXC's templates or containers/],
@@ -131,6 +143,13 @@ test('accepted: the same address on two ports (two nodes behind one gateway), a 
     containers: [{ name: c1, template: busybox, vf: { pf: eth1, index: 0 }, limits: { memory: 64G }, templatePatches: [{ file: /var/lib/lxc/c1/config, find: a, replace: b }] }]
 `, FILE);
   t.is(inv.hosts.length, 2);
+});
+
+test('accepted: unsafe kernel params when the inventory says allowUnsafeKernelParams; safe values of the listed names without it', (t) => {
+  const allowed = parseInventory('hosts:\n  a: { address: n1, pfs: [{ name: eth0, vfs: 1 }], allowUnsafeKernelParams: true, kernelParams: { systemd.debug-shell: null, selinux: "0" } }\n', FILE);
+  t.deepEqual(allowed.hosts[0]!.kernelParams.slice(-2), ['systemd.debug-shell', 'selinux=0']);
+  const safe = parseInventory('hosts:\n  a: { address: n1, pfs: [{ name: eth0, vfs: 1 }], kernelParams: { selinux: "1", enforcing: "1", mitigations: auto } }\n', FILE);
+  t.deepEqual(safe.hosts[0]!.kernelParams.slice(-3), ['selinux=1', 'enforcing=1', 'mitigations=auto']);
 });
 
 // Accepted on purpose: controller-side paths may climb out of the inventory's directory (they

@@ -2,6 +2,11 @@ import test from 'ava';
 import type { StageContext } from '../../engine/stage.ts';
 import { assessPf } from '../../node/vfs/assess.ts';
 import { createVfVerifyStage } from '../../tasks/vf-verify.ts';
+import { hostUse, parseHostUse } from '../../node/vfs/resize.ts';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { LocalHost } from '../../hosts/local.ts';
+import type { ExecOptions, ExecResult } from '../../hosts/host.ts';
 import { parseSysfsSurvey } from '../../node/vfs/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
@@ -52,7 +57,6 @@ function ipLink(counts: Record<string, number>): string {
 
 const surveyOf = (pf: string) => (argv: readonly string[]) => argv[0] === 'sh' && argv.at(-1) === pf && (argv[2] ?? '').includes('virtfn');
 
-/** A node whose sysfs survey per PF is `sysfs[pf]` (a fixture name, or a function of the call). */
 /**
  * The same links as CentOS 7's iproute 4.11 prints them (`ip link show`, no -j): the header and
  * link/ether lines of ip/ipaddress.c print_linkinfo, `vf N MAC …` lines of its print_vfinfo.
@@ -66,8 +70,13 @@ function ipLinkText411(json: string): string {
   ]).join('\n') + '\n';
 }
 
-function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1', lspci: FakeAnswer = { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') }): FakeHost {
+/**
+ * A node whose sysfs survey per PF is `sysfs[pf]`; `hostUse[netdev]` is "flags master address"
+ * as node/vfs/resize.ts's script prints them (default: up, no master, no global address).
+ */
+function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1', lspci: FakeAnswer = { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') }, hostUse: Record<string, string> = {}): FakeHost {
   const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
+  host.on((argv) => argv[0] === 'sh' && (argv[2] ?? '').includes('/sys/class/net/$d/master'), (argv) => ({ stdout: argv.slice(4).map((d) => `${d} ${hostUse[d] ?? '0x1003 - -'}\n`).join('') }));
   answerIproute(host, release);
   host.on(['lspci', '-Dnn'], lspci);
   if (release === '6.1') host.on(['ip', '-j', 'link', 'show'], () => ({ stdout: ipLink(vfCounts()) }));
@@ -210,6 +219,53 @@ test('vfCreation sysfs: with --allow-vf-resize the owners are stopped, the count
   await stage.apply({ ...context(host, SYSFS_MODE), allowVfResize: true });
   const steps = host.commands.filter((c) => /^lxc-st|printf/.test(c) || c.includes('printf')).map((c) => (c.includes('printf') ? `write ${c.split(' ').at(-2)}` : c));
   t.deepEqual(steps, ['lxc-stop -n c1 -t 10', 'write 0', 'write 2', 'lxc-start -n c1 -d']);
+});
+
+// Issue 24: --allow-vf-resize judged VFs by planned container only: one the host uses was destroyed without a word.
+for (const [use, line, named] of [
+  ['enslaved to a bond', '0x1803 bond0 -', 'enslaved to bond0'],
+  ['an Open vSwitch port', '0x1003 ovs-system -', 'a port of Open vSwitch'],
+  ['up with an address', '0x1003 - 192.0.2.10/24', 'up with 192.0.2.10/24'],
+] as const) {
+  test(`vfCreation sysfs: a VF the host namespace uses (${use}) stops the resize, named, even with --allow-vf-resize`, async (t) => {
+    const host = node({ enp4s0f0: 'sysfs-enp4s0f0-8vfs.txt' }, () => ({ enp4s0f0: 8 }), '6.1', undefined, { enp4s16f2: line });
+    const check = await stage.check(context(host, SYSFS_MODE));
+    if (!check.done) t.true(check.plan.includes(`enp4s0f0: the resize destroys VFs in use: VF 1 (enp4s16f2 in the host namespace, ${named}); the run stops here until they are freed`), check.plan.join('\n'));
+    const error = await t.throwsAsync(stage.apply({ ...context(host, SYSFS_MODE), allowVfResize: true }), { instanceOf: FatalError });
+    t.true(error!.message.endsWith(`these hold one: VF 1 (enp4s16f2 in the host namespace, ${named})`), error!.message);
+    t.regex(error!.hint ?? '', /^the host itself uses enp4s16f2: take them out of their bond, bridge or switch and down/);
+    t.false(host.commands.some((c) => c.includes('printf') || c.startsWith('lxc-stop')), 'nothing destroyed');
+  });
+}
+
+test('host use of VF netdevs: down with an address, or up with none, is not in use', (t) => {
+  t.deepEqual([...parseHostUse('a 0x1002 - 10.0.0.1/24\nb 0x1003 - -\nc 0x1003 br0 -\n')], [['c', 'enslaved to br0']]);
+});
+
+/** This machine inside a network namespace of the test's own. */
+class NetnsHost extends LocalHost {
+  readonly netns: string;
+  constructor(netns: string) {
+    super('netns');
+    this.netns = netns;
+  }
+  override exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return super.exec(['ip', 'netns', 'exec', this.netns, ...argv], options);
+  }
+}
+
+test('host use read on real netdevs (a namespace of the test\'s own): bridged, up with an address; not: up without one, down, gone', async (t) => {
+  const ns = `sriov-hostuse-${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  t.teardown(() => execFileSync('ip', ['netns', 'delete', ns]));
+  const sh = (script: string) => execFileSync('ip', ['netns', 'exec', ns, 'sh', '-ec', script]);
+  // veth pairs stand in for VF netdevs (this kernel has no dummy module); the peers stay unused.
+  sh('for i in 0 1 2 3; do ip link add v$i type veth peer name p$i; done; ip addr add 192.0.2.10/24 dev v0; ip link set v0 up; ip link add br0 type bridge; ip link set v1 master br0; ip link set v2 up; ip addr add 192.0.2.13/24 dev v3');
+  const vfs = ['v0', 'v1', 'v2', 'v3', 'gone'].map((netdev, index) => ({ index, pci: `0000:04:10.${index}`, driver: 'ixgbevf', netdev }));
+  t.deepEqual(await hostUse(new NetnsHost(ns), { vfs }), [
+    { vf: 0, netdev: 'v0', use: 'up with 192.0.2.10/24' },
+    { vf: 1, netdev: 'v1', use: 'enslaved to br0' },
+  ]);
 });
 
 test('sysfs surveys: a real virtio NIC has no SR-IOV; a missing PF is named', (t) => {
