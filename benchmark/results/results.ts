@@ -1,13 +1,14 @@
 // The benchmark result document: raw samples of every repetition, per target (the host and each
 // container), plus the penalties derived from them (estimate, interval, verdict). One document per
 // host and run, stored on the controller as <stateDir>/hosts/<host>/runs/<runId>/benchmark.json.
-// Version 2 added the intervals, verdicts, the measurement order and the gate; store.ts reads
-// version 1 documents by recomputing their penalties from the samples.
+// Version 2 added the intervals, verdicts, the measurement order and the gate; version 3 what was
+// measured (measuredOn). store.ts reads older documents: version 1's penalties are recomputed from
+// its samples; before version 3, measuredOn is empty, so such a result stands for no node.
 import { z } from 'zod';
 import { VERDICTS } from '../stats/verdict.ts';
 
 export const RESULT_FORMAT = 'sriov-lxc.benchmark';
-export const RESULT_VERSION = 2;
+export const RESULT_VERSION = 3;
 
 export type BenchTarget = { kind: 'host' } | { kind: 'container'; name: string };
 
@@ -115,6 +116,8 @@ export const benchmarkDocumentSchema = z.strictObject({
   repetitions: z.number().int().positive(),
   /** Hash of the stage's inputs (the benchmark plan and the containers) when this ran. */
   inputsHash: z.string(),
+  /** What was measured, input by input (benchmark/results/identity.ts): the node, its configuration, the plan. Empty: not recorded (before version 3). */
+  measuredOn: z.record(z.string(), z.string()),
   startedAt: z.string(),
   finishedAt: z.string(),
   penaltyThreshold: z.number().min(0),

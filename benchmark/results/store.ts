@@ -40,15 +40,19 @@ export function readBenchmarkResult(stateDir: string, host: string, runId: strin
 }
 
 /**
- * A version 1 document (penalties from medians, no intervals) as version 2: its penalties are
- * derived data, recomputed from its samples; its order was host first at every repetition.
+ * An older document as the current version. Version 1 (penalties from medians, no intervals): its
+ * penalties are derived data, recomputed from its samples; its order was host first at every
+ * repetition. Versions 1 and 2 did not record what they measured: measuredOn is empty.
  */
 function upgraded(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1) return data;
+  if (typeof data !== 'object' || data === null) return data;
+  const version = (data as { version?: unknown }).version;
+  if (version === 2) return { ...data, version: RESULT_VERSION, measuredOn: {} };
+  if (version !== 1) return data;
   const old = data as { repetitions?: unknown; targets?: unknown; penalties?: unknown };
   const targets = Array.isArray(old.targets) ? (old.targets as unknown[]) : [];
   const v2 = {
-    ...old, version: RESULT_VERSION, confidence: CONFIDENCE, maxPenalty: {},
+    ...old, version: RESULT_VERSION, confidence: CONFIDENCE, maxPenalty: {}, measuredOn: {},
     order: Array.from({ length: typeof old.repetitions === 'number' ? old.repetitions : 0 }, () => targets), penalties: [],
   };
   const doc = parseBenchmarkDocument(v2, 'a version 1 benchmark result');
