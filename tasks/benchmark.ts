@@ -83,7 +83,8 @@ async function check(ctx: StageContext): Promise<CheckResult> {
     plan: [
       ...(result && failedGate ? [`run ${result.runId} failed the gate (benchmark.maxPenalty): measure again`] : []),
       ...(stale ? [`measure again: changed since run ${stale.result.runId} (${stale.result.finishedAt}) measured this node:`, ...stale.changed.map((c) => `  ${c}`)] : []),
-      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}:`,
+      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}` +
+        `, then more rounds where an interval is wider than ±${plan.benchmark.precision ?? profile.precision} points, for up to ${minutes(plan.benchmark.budget ?? profile.budgetSeconds)} in all:`,
       `  ${iperf3}`,
       `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
       `store the results in ${benchmarkResultPath(ctx.stateDir, plan.name, ctx.runId)}`,
