@@ -166,7 +166,7 @@ test('the gate: a penalty past benchmark.maxPenalty fails verify naming the poin
   const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }), plan);
   await benchmarkStage.apply(ctx);
   const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
-  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %\); maxPenalty\.iops is 20 %/);
+  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\); maxPenalty\.iops is 20 %/);
   t.false(/Latency|BW/.test(error.message), 'only the gated family');
   t.regex(error.hint ?? '', /provision --only benchmark/);
   t.true(ctx.lines.some((l) => /gate \(benchmark\.maxPenalty\): FAILED at \d+ points?/.test(l)));
