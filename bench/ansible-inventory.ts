@@ -17,6 +17,8 @@ export interface DriverVersions {
 const DISTROS = {
   centos7: { id: 'centos', version_id: '7', grubDir: '/boot/grub2' },
   debian12: { id: 'debian', version_id: '12', grubDir: '/boot/grub' },
+  alma9: { id: 'almalinux', version_id: '9', grubDir: '/boot/grub2' },
+  ubuntu2404: { id: 'ubuntu', version_id: '24.04', grubDir: '/boot/grub' },
 } as const;
 
 const PAGE_KB = { '2M': 2048, '1G': 1_048_576 } as const;
@@ -30,13 +32,13 @@ function unsafe(text: string): Scalar {
 
 function hostVars(plan: HostPlan, drivers: DriverVersions): Record<string, unknown> {
   if (plan.distro === 'auto') {
-    throw new Error(`host ${plan.name}: distro: auto; the benchmark's playbook needs the planned distro (centos7 or debian12) in the inventory`);
+    throw new Error(`host ${plan.name}: distro: auto; the benchmark's playbook needs the planned distro in the inventory`);
   }
   if (!plan.hugepages) throw new Error(`host ${plan.name}: no hugepages in the inventory; the benchmark's playbook checks them`);
-  if (plan.distro !== 'centos7' && plan.distro !== 'debian12') {
-    throw new Error(`host ${plan.name}: distro: ${plan.distro}; the benchmark's playbook is written for centos7 and debian12`);
+  if (!(plan.distro in DISTROS)) {
+    throw new Error(`host ${plan.name}: distro: ${plan.distro}; the benchmark's playbook is written for ${Object.keys(DISTROS).join(', ')}`);
   }
-  const distro = DISTROS[plan.distro];
+  const distro = DISTROS[plan.distro as keyof typeof DISTROS];
   const configFiles = [
     { path: MODULES_LOAD, text: modulesLoadText(plan) },
     { path: MODPROBE_OPTIONS, text: modprobeOptionsText(plan) },

@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ansibleConfig } from './ansible-inventory.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { readTarball } from '../node/drivers/tarball.ts';
+import { ansibleConfig, ansibleInventory } from './ansible-inventory.ts';
 import { measure } from './measure.ts';
 
 export const PLAYBOOKS = {
@@ -115,4 +117,13 @@ export class AnsibleWorkspace {
     }
     return { code: r.code, wallMs: r.wallMs, ...parsed, output: `${r.stdout.slice(-4000)}${r.stderr.slice(-2000)}` };
   }
+}
+
+/** A workspace for a lab's inventory: host variables from its plans, driver versions from its tarballs. */
+export async function workspaceFor(inventoryPath: string, knownHostsPath: string, dir: string): Promise<AnsibleWorkspace> {
+  const plans = loadInventory(inventoryPath, { checkLocalFiles: true }).hosts;
+  const first = plans[0]!;
+  const pf = await readTarball(first.driver.pfModule, first.driver.pfTarball, 'pf');
+  const vf = await readTarball(first.driver.vfModule, first.driver.vfTarball, 'vf');
+  return new AnsibleWorkspace(dir, ansibleInventory(plans, { pf: pf.version, vf: vf.version }), knownHostsPath);
 }

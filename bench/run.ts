@@ -8,11 +8,9 @@ import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../lab/index.ts';
-import { readTarball } from '../node/drivers/tarball.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { scriptArgs } from '../cli/script-args.ts';
-import { ansibleInventory } from './ansible-inventory.ts';
-import { AnsibleWorkspace, ensureAnsible, PLAYBOOKS } from './ansible.ts';
+import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
 import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
 import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
 import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
@@ -107,14 +105,6 @@ async function reboots(info: LabInfo, stateDir: string, reps: number, ws: Ansibl
   };
 }
 
-async function workspaceFor(info: LabInfo, dir: string): Promise<AnsibleWorkspace> {
-  const plans = loadInventory(info.inventoryPath, { checkLocalFiles: true }).hosts;
-  const first = plans[0]!;
-  const pf = await readTarball(first.driver.pfModule, first.driver.pfTarball, 'pf');
-  const vf = await readTarball(first.driver.vfModule, first.driver.vfTarball, 'vf');
-  return new AnsibleWorkspace(dir, ansibleInventory(plans, { pf: pf.version, vf: vf.version }), info.knownHostsPath);
-}
-
 async function bench(args: BenchArgs): Promise<BenchResults> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark runs lab nodes (namespaces, mounts): run it as root');
   const ansibleVersion = ensureAnsible(log);
@@ -133,7 +123,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
         log(`${nodes} node(s): full pipeline`);
         const result = await provisioned(info, stateDir, nodes, []);
         if (result.hostsOk < nodes) await finishFailed(info, stateDir, nodes);
-        const ws = await workspaceFor(info, join(work, `ansible-${nodes}`));
+        const ws = await workspaceFor(info.inventoryPath, info.knownHostsPath, join(work, `ansible-${nodes}`));
         log(`${nodes} node(s): no-op converge, sriov-lxc vs Ansible`);
         noops.push(await noop(info, stateDir, nodes, args.noopReps, ws));
         if (nodes === args.scales[0]) {

@@ -108,6 +108,10 @@ export interface BenchmarkPlan {
   penaltyThreshold: number;
   /** Overrides the profile's repetitions. */
   repetitions?: number;
+  /** Percentage points: the half-width each point's interval is measured down to, within the profile's time budget. */
+  precision?: number;
+  /** Seconds: instead of the profile's time budget. */
+  budget?: number;
   /** The gate: percent per metric family (network, iops, bandwidth, latency). */
   maxPenalty?: Partial<Record<'network' | 'iops' | 'bandwidth' | 'latency', number>>;
 }

@@ -123,6 +123,10 @@ const benchmarkSchema = z.strictObject({
   penaltyThreshold: z.number().min(0).max(100).default(10),
   /** Repetitions of every measurement instead of the profile's (more tighten the intervals). */
   repetitions: z.number().int().min(2).max(50).optional(),
+  /** Percentage points: each point is measured again until its interval's half-width is at most this (or the profile's time budget is spent). */
+  precision: z.number().gt(0).max(100).optional(),
+  /** Seconds of measuring after which no point gets another round (instead of the profile's; the minimum rounds are always taken). */
+  budget: z.number().int().min(0).max(604_800).optional(),
   /** The gate, percent per metric family: a penalty whose whole interval is past it fails the stage. */
   maxPenalty: z.partialRecord(z.enum(['network', 'iops', 'bandwidth', 'latency']), z.number().min(0).max(1000)).optional(),
 });

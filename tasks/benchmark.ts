@@ -1,6 +1,8 @@
 // Stage 9, benchmark: iperf3 and fio on the host and in every container, the same runs on both
 // sides (paper section 4), results stored per host and run in the state dir. Re-runnable: check
-// is done while the latest stored result was measured with the current inputs and profile.
+// is done while the latest stored result measured this node as it is now (the same machine-id,
+// PFs, kernel and cmdline, drivers, VFs, container limits, profile: results/identity.ts); the
+// plan names each input that changed since.
 import { stableHash } from '../state/hash.ts';
 import { FatalError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
@@ -15,18 +17,40 @@ import { benchmarkResultPath, listBenchmarkRuns, readBenchmarkResult, writeBench
 import { missingMeasurements } from '../benchmark/results/completeness.ts';
 import { gateLines, renderPenaltySummary } from '../benchmark/report/summary.ts';
 import { CONFIDENCE } from '../benchmark/stats/verdict.ts';
+import { changedInputs, identityArgv, parseIdentity, plannedInputs, type MeasuredOn } from '../benchmark/results/identity.ts';
 
 function benchmarkInputs(plan: HostPlan): unknown {
-  return { benchmark: plan.benchmark, containers: plan.containers.map((c) => c.name) };
+  return { benchmark: plan.benchmark, containers: plan.containers.map((c) => ({ name: c.name, vf: c.vf, limits: c.limits, rate: c.rate ?? null })) };
 }
 
-/** The stored result that stands for the current inputs: this run's, else the latest one that matches. */
-function currentResult(ctx: StageContext): BenchmarkDocument | undefined {
+// The node's side is read once per run and host (check and verify of a no-op run share it).
+const observed = new WeakMap<StageContext['host'], { runId: string; inputs: Promise<MeasuredOn> }>();
+
+/** The inputs of a measurement made now: the node as it is and the plan. */
+function measuredOnNow(ctx: StageContext): Promise<MeasuredOn> {
+  const seen = observed.get(ctx.host);
+  if (seen && seen.runId === ctx.runId) return seen.inputs;
+  const inputs = ctx.host.run(identityArgv(ctx.plan), { timeoutMs: 60_000 }).then((r) => ({ ...parseIdentity(r.stdout), ...plannedInputs(ctx.plan) }));
+  observed.set(ctx.host, { runId: ctx.runId, inputs });
+  return inputs;
+}
+
+interface Current {
+  /** The stored result that stands for the node now: this run's, else the latest one measured with the same inputs. */
+  result?: BenchmarkDocument;
+  /** Otherwise, the latest result and what changed since it. */
+  stale?: { result: BenchmarkDocument; changed: string[] };
+}
+
+async function currentResult(ctx: StageContext): Promise<Current> {
   const own = readBenchmarkResult(ctx.stateDir, ctx.plan.name, ctx.runId);
-  if (own) return own;
-  const inputsHash = stableHash(benchmarkInputs(ctx.plan));
+  if (own) return { result: own };
   const latest = listBenchmarkRuns(ctx.stateDir, ctx.plan.name).at(-1);
-  return latest && latest.inputsHash === inputsHash && latest.profile === ctx.plan.benchmark.profile ? latest : undefined;
+  if (!latest) return {};
+  const changed = Object.keys(latest.measuredOn).length === 0
+    ? ['the node it measured: not recorded (a result of an older sriov-lxc)']
+    : changedInputs(latest.measuredOn, await measuredOnNow(ctx));
+  return changed.length === 0 ? { result: latest } : { stale: { result: latest, changed } };
 }
 
 function minutes(seconds: number): string {
@@ -34,7 +58,7 @@ function minutes(seconds: number): string {
 }
 
 async function check(ctx: StageContext): Promise<CheckResult> {
-  const result = currentResult(ctx);
+  const { result, stale } = await currentResult(ctx);
   // A result that failed the gate is not an accepted node: the next run measures again.
   const failedGate = result !== undefined && gateFailures(result).length > 0;
   if (result && !failedGate) {
@@ -58,7 +82,9 @@ async function check(ctx: StageContext): Promise<CheckResult> {
     done: false,
     plan: [
       ...(result && failedGate ? [`run ${result.runId} failed the gate (benchmark.maxPenalty): measure again`] : []),
-      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}:`,
+      ...(stale ? [`measure again: changed since run ${stale.result.runId} (${stale.result.finishedAt}) measured this node:`, ...stale.changed.map((c) => `  ${c}`)] : []),
+      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}` +
+        `, then more rounds where an interval is wider than ±${plan.benchmark.precision ?? profile.precision} points, for up to ${minutes(plan.benchmark.budget ?? profile.budgetSeconds)} in all:`,
       `  ${iperf3}`,
       `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
       `store the results in ${benchmarkResultPath(ctx.stateDir, plan.name, ctx.runId)}`,
@@ -69,11 +95,13 @@ async function check(ctx: StageContext): Promise<CheckResult> {
 async function apply(ctx: StageContext): Promise<void> {
   const profile = benchProfile(ctx.plan.benchmark.profile, ctx.plan.benchmark.repetitions);
   const startedAt = new Date().toISOString();
+  const measuredOn = await measuredOnNow(ctx);
   const measured = await measure(ctx, profile);
   const base = {
     format: RESULT_FORMAT, version: RESULT_VERSION,
     host: ctx.plan.name, runId: ctx.runId, profile: profile.name, repetitions: profile.repetitions,
     inputsHash: stableHash(benchmarkInputs(ctx.plan)),
+    measuredOn,
     startedAt, finishedAt: new Date().toISOString(),
     penaltyThreshold: ctx.plan.benchmark.penaltyThreshold,
     confidence: CONFIDENCE,
@@ -87,9 +115,10 @@ async function apply(ctx: StageContext): Promise<void> {
 }
 
 async function verify(ctx: StageContext): Promise<StageOutputs> {
-  const result = currentResult(ctx);
+  const { result, stale } = await currentResult(ctx);
   if (!result) {
-    throw new FatalError(`no benchmark result for ${ctx.plan.name} with the current inventory`, {
+    const why = stale ? `: changed since run ${stale.result.runId}: ${stale.changed.join('; ')}` : '';
+    throw new FatalError(`no benchmark result for ${ctx.plan.name} as it is now${why}`, {
       hint: 'run the benchmark stage again (provision --only benchmark)',
     });
   }

@@ -42,12 +42,17 @@ function seriesOf(targets: readonly string[]): ChartSeries[] {
 }
 
 /** The container's bar: its change against the host as the tables estimate it, signed as measured ("-47.9 %", "+91.9 %"), and its verdict. */
-function containerBar(doc: BenchmarkDocument, test: string, point: string, container: string, metric: Metric): { label?: string; flagged: boolean; note: string } {
+function containerBar(doc: BenchmarkDocument, test: string, point: string, container: string, metric: Metric): { label?: string; flagged: boolean; note: string; interval?: { low: number; high: number } } {
   const p = doc.penalties.find((x) => x.test === test && x.point === point && x.container === container && x.metric === metric);
   if (!p || p.penaltyPct === null) return { flagged: false, note: '' };
   const change = metric === 'latency' ? p.penaltyPct : -p.penaltyPct;
   const label = `${change > 0 ? '+' : change < 0 ? '−' : '±'}${Math.abs(change).toFixed(1)} %`;
-  return { label, flagged: p.flagged, note: `; penalty ${formatPercent(p.penaltyPct)} ${formatInterval(p.ci)}, ${VERDICT_LABEL[p.verdict]}` };
+  const note = `; penalty ${formatPercent(p.penaltyPct)} ${formatInterval(p.ci)} (±${p.halfWidth === null ? 'n/a' : p.halfWidth.toFixed(1)} points, ${p.rounds} rounds), ${VERDICT_LABEL[p.verdict]}`;
+  if (!p.ci) return { label, flagged: p.flagged, note };
+  // The container's value the interval allows: the host's median times the ratio at each end.
+  const ends = metric === 'latency' ? [1 + p.ci.low / 100, 1 + p.ci.high / 100] : [1 - p.ci.high / 100, 1 - p.ci.low / 100];
+  const interval = { low: inDisplayUnit(metric, p.host * ends[0]!), high: inDisplayUnit(metric, p.host * ends[1]!) };
+  return { label, flagged: p.flagged, note, interval };
 }
 
 function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'iops' | 'latency'): BarChart {
@@ -63,6 +68,7 @@ function fioChart(doc: BenchmarkDocument, test: FioTestResult, metric: 'iops' | 
         series: index,
         value: inDisplayUnit(metric, v),
         ...(bar.label === undefined ? {} : { label: bar.label }),
+        ...('interval' in bar && bar.interval ? { interval: bar.interval } : {}),
         flagged: bar.flagged,
         title: `${s.target}, ${test.vary} ${formatPoint(test.vary, value)}: ${formatMetric(metric, v)} ${METRIC_UNIT[metric]}${bar.note}`,
       }];
@@ -85,6 +91,7 @@ function iperf3Chart(doc: BenchmarkDocument): BarChart | undefined {
           series: index,
           value: inDisplayUnit('throughput', v),
           ...(bar.label === undefined ? {} : { label: bar.label }),
+          ...('interval' in bar && bar.interval ? { interval: bar.interval } : {}),
           flagged: bar.flagged,
           title: `${target}, ${direction}: ${formatMetric('throughput', v)} Gbit/s${bar.note}`,
         }];
@@ -124,7 +131,7 @@ export function renderHtml(doc: BenchmarkDocument, comparison?: RunComparison): 
   const netChart = iperf3Chart(doc);
   if (doc.iperf3.status === 'skipped' || !netChart) out.push(`<p class="note">Skipped: ${escapeXml(doc.iperf3.status === 'skipped' ? doc.iperf3.reason : '')}</p>`);
   else {
-    out.push(`<p class="note">iperf3 -c ${escapeXml(doc.iperf3.peer)} -O ${doc.iperf3.omit} -t ${doc.iperf3.time}, and with -R; bits/s counted by the receiver. Labels: the container's change against the host (geometric means, as in the tables; the bar's tooltip gives the interval and the verdict).</p>`);
+    out.push(`<p class="note">iperf3 -c ${escapeXml(doc.iperf3.peer)} -O ${doc.iperf3.omit} -t ${doc.iperf3.time}, and with -R; bits/s counted by the receiver. Labels: the container's change against the host (geometric means, as in the tables); whiskers: its interval, as a value of the container (the bar's tooltip gives it as a penalty, with the verdict).</p>`);
     out.push(`<div class="charts">${barChartSvg(netChart)}</div>`, ...tables.iperf3.map(htmlTable));
   }
   out.push('</section>');

@@ -4,7 +4,7 @@
 // container) and how sure the measurement is of it.
 import { gateFailures } from '../stats/gate.ts';
 import { formatInterval, formatMetric, formatPercent, metricHeading } from './format.ts';
-import { noiseLine, penaltyLine, penaltyPointLabel, VERDICT_LABEL } from './text.ts';
+import { budgetLine, noiseLine, penaltyLine, penaltyPointLabel, roundsText, VERDICT_LABEL } from './text.ts';
 import { FAMILY_OF } from '../results/results.ts';
 import type { BenchmarkDocument, Penalty } from '../results/results.ts';
 
@@ -21,13 +21,14 @@ function row(doc: BenchmarkDocument, p: Penalty): string[] {
     formatMetric(p.metric, p.lxc),
     formatPercent(p.penaltyPct),
     formatInterval(p.ci),
+    p.halfWidth === null ? 'n/a' : `±${p.halfWidth.toFixed(1)}`,
     VERDICT_LABEL[p.verdict],
   ];
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([5, 6, 7, 8]);
+  const numeric = new Set([5, 6, 7, 8, 9]);
   return rows.map((r) => `  ${r.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()}`);
 }
 
@@ -38,14 +39,14 @@ export function gateLines(doc: BenchmarkDocument, failures: readonly Penalty[]):
 
 export function renderPenaltySummary(doc: BenchmarkDocument): string {
   const confidence = `${Number((doc.confidence * 100).toFixed(1))} %`;
-  const header = `benchmark ${doc.host}: run ${doc.runId}, profile ${doc.profile}, ${doc.repetitions} repetitions, medians; ` +
+  const header = `benchmark ${doc.host}: run ${doc.runId}, profile ${doc.profile}, ${roundsText(doc)}, medians; ` +
     `penalty threshold ${doc.penaltyThreshold} % (whole ${confidence} interval beyond it)`;
   const network = doc.penalties.filter((p) => p.test === 'iperf3');
   const fio = doc.penalties.filter((p) => p.test !== 'iperf3');
   const flagged = fio.filter((p) => p.flagged).sort((a, b) => (b.ci?.low ?? 0) - (a.ci?.low ?? 0));
   const lines = [header];
   if (doc.targets.length < 2) return [...lines, '  no container to compare with the host'].join('\n');
-  const rows: string[][] = [[' ', 'test', 'point', 'container', 'metric', 'host', 'LXC', 'penalty', 'interval', 'verdict']];
+  const rows: string[][] = [[' ', 'test', 'point', 'container', 'metric', 'host', 'LXC', 'penalty', 'interval', '±', 'verdict']];
   rows.push(...network.map((p) => row(doc, p)));
   let note: string;
   if (flagged.length > 0) {
@@ -61,6 +62,8 @@ export function renderPenaltySummary(doc: BenchmarkDocument): string {
   const out = [...lines, ...table(rows), `  ${note}`];
   const noise = noiseLine(doc);
   if (noise !== undefined) out.push(`  ${noise}`);
+  const budget = budgetLine(doc);
+  if (budget !== undefined) out.push(`  ${budget}`);
   const failures = gateFailures(doc);
   if (Object.keys(doc.maxPenalty).length > 0) {
     out.push(failures.length === 0 ? '  gate (benchmark.maxPenalty): passed' : `  gate (benchmark.maxPenalty): FAILED at ${failures.length} point${failures.length === 1 ? '' : 's'}`);

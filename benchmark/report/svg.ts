@@ -1,6 +1,8 @@
 // Grouped bar charts as inline SVG (no script, no external resource): one group per point (block
 // size, queue depth, threads or direction), one bar per target. Every data bar is a
-// <rect class="bar">; its label above it shows the container's change against the host.
+// <rect class="bar">; its label above it shows the container's change against the host, and a
+// whisker (<path class="interval">) the interval of that change; a whisker taller than the axis
+// is cut at the top, open-ended.
 
 export interface ChartSeries {
   name: string;
@@ -17,6 +19,8 @@ export interface ChartBar {
   flagged?: boolean;
   /** Tooltip. */
   title: string;
+  /** The interval of the bar's value (the container's against the host's, as the penalty's interval puts it), in the chart's unit. */
+  interval?: { low: number; high: number };
 }
 
 export interface ChartGroup {
@@ -79,7 +83,9 @@ export function barChartSvg(chart: BarChart): string {
   const height = MARGIN.top + LABEL_ROOM + PLOT_HEIGHT + MARGIN.bottom;
   const plotTop = MARGIN.top + LABEL_ROOM;
   const plotBottom = plotTop + PLOT_HEIGHT;
-  const max = niceCeiling(Math.max(0, ...chart.groups.flatMap((g) => g.bars.map((b) => b.value))));
+  const barMax = Math.max(0, ...chart.groups.flatMap((g) => g.bars.map((b) => b.value)));
+  // Intervals widen the axis up to twice the tallest bar; beyond, their whiskers are cut.
+  const max = niceCeiling(Math.max(barMax, ...chart.groups.flatMap((g) => g.bars.map((b) => Math.min(2 * barMax, b.interval?.high ?? 0)))));
   const y = (v: number): number => plotBottom - (v / max) * PLOT_HEIGHT;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(chart.title)}">`);
@@ -111,9 +117,19 @@ export function barChartSvg(chart: BarChart): string {
       const h = Math.max(0, plotBottom - top);
       const stroke = bar.flagged ? ` stroke="${FLAG_COLOR}" stroke-width="2"` : '';
       out.push(`<rect class="bar" data-series="${escapeXml(chart.series[bar.series]?.name ?? '')}" x="${fmt(x)}" y="${fmt(top)}" width="${fmt(barWidth - 2)}" height="${fmt(h)}" fill="${color}"${stroke}><title>${escapeXml(bar.title)}</title></rect>`);
+      let labelTop = top;
+      if (bar.interval) {
+        const cx = x + (barWidth - 2) / 2;
+        const hi = y(Math.min(max, bar.interval.high));
+        const lo = y(Math.max(0, bar.interval.low));
+        const cap = (at: number): string => `M${fmt(cx - 4)} ${fmt(at)}H${fmt(cx + 4)}`;
+        const capTop = bar.interval.high <= max ? cap(hi) : '';
+        out.push(`<path class="interval" d="M${fmt(cx)} ${fmt(lo)}V${fmt(hi)}${capTop}${cap(lo)}" stroke="#222" stroke-width="1.2" fill="none"/>`);
+        labelTop = Math.min(top, hi);
+      }
       if (bar.label !== undefined) {
         const cx = fmt(x + (barWidth - 2) / 2 + 4);
-        const cy = fmt(top - 4);
+        const cy = fmt(labelTop - 4);
         const style = bar.flagged ? `fill="${FLAG_COLOR}" font-weight="700"` : 'fill="#333"';
         out.push(`<text class="bar-label" x="${cx}" y="${cy}" font-size="10" ${style} transform="rotate(-90 ${cx} ${cy})">${escapeXml(bar.label)}</text>`);
       }

@@ -22,9 +22,29 @@ export function penaltyPointLabel(doc: BenchmarkDocument, p: Penalty): string {
 
 export function runLine(doc: BenchmarkDocument): string {
   const gate = Object.entries(doc.maxPenalty).map(([family, pct]) => `${family} ${pct} %`).join(', ');
-  return `Run ${doc.runId}, profile ${doc.profile} (${doc.repetitions} repetitions of every measurement, interleaved and rotated: ` +
-    `${doc.order.map((o) => o.join(', ')).join('; ')}; medians shown), ${doc.startedAt} to ${doc.finishedAt}. ` +
-    `Penalty threshold: ${doc.penaltyThreshold} %, with ${percentOf(doc.confidence)} intervals.${gate === '' ? '' : ` Gate (benchmark.maxPenalty): ${gate}.`}`;
+  const order = doc.order.slice(0, 4).map((o) => o.join(', ')).join('; ');
+  return `Run ${doc.runId}, profile ${doc.profile} (${roundsText(doc)}; every target once per round, the order rotating: ` +
+    `${order}${doc.order.length > 4 ? '; …' : ''}; medians shown), ${doc.startedAt} to ${doc.finishedAt}. ` +
+    `Penalty threshold: ${doc.penaltyThreshold} %, with ${percentOf(doc.confidence)} intervals.${gate === '' ? '' : ` Gate (benchmark.maxPenalty): ${gate}.`}` +
+    `${budgetLine(doc) === undefined ? '' : ` ${budgetLine(doc)}`}`;
+}
+
+/** "3 to 12 rounds per point (at least 3; more until ±10 points)", or "4 rounds of every point". */
+export function roundsText(doc: BenchmarkDocument): string {
+  const rounds = doc.penalties.map((p) => p.rounds);
+  const most = Math.max(doc.repetitions, ...rounds);
+  if (!doc.adaptive) return `${doc.repetitions} rounds of every point`;
+  if (most === doc.repetitions) return `${doc.repetitions} rounds of every point${doc.adaptive.imprecise.length === 0 ? `, enough for ±${doc.adaptive.precision} points` : ''}`;
+  return `${Math.min(...rounds)} to ${most} rounds per point (at least ${doc.repetitions}; more until ±${doc.adaptive.precision} points)`;
+}
+
+/** Whether the time budget ran out before every point reached the precision; undefined when it did not. */
+export function budgetLine(doc: BenchmarkDocument): string | undefined {
+  const a = doc.adaptive;
+  if (!a || a.imprecise.length === 0) return undefined;
+  const why = a.budgetExhausted ? `the time budget (${a.budgetSeconds} s; ${a.spentSeconds} s spent) ran out` : 'the cap of rounds was reached';
+  return `${why} before ${a.imprecise.length} point${a.imprecise.length === 1 ? '' : 's'} reached ±${a.precision} points: ` +
+    `${a.imprecise.slice(0, 4).join(', ')}${a.imprecise.length > 4 ? ', …' : ''} (benchmark.budget, benchmark.precision).`;
 }
 
 /**
@@ -35,16 +55,17 @@ export function noiseLine(doc: BenchmarkDocument): string | undefined {
   const noise = doc.penalties.filter((p) => p.verdict === 'noise');
   if (noise.length === 0) return undefined;
   const longer = doc.profile === 'quick' ? ', longer points (profile: paper)' : '';
+  const widest = Math.max(...noise.map((p) => p.halfWidth ?? Infinity));
   return `${noise.length} of ${doc.penalties.length} comparisons are within noise (the ${percentOf(doc.confidence)} interval crosses 0 or ` +
-    `${doc.penaltyThreshold} %): with ${doc.repetitions} repetitions the intervals are wide; more repetitions (benchmark.repetitions)${longer} ` +
-    'or a quieter machine would tighten them.';
+    `${doc.penaltyThreshold} %; half-widths up to ${Number.isFinite(widest) ? `±${widest.toFixed(1)}` : 'n/a'} points): a finer precision with a larger time budget ` +
+    `(benchmark.precision, benchmark.budget)${longer} or a quieter machine would tighten them.`;
 }
 
 /** One sentence per penalty: where, the medians, the estimate and its interval. */
 export function penaltyLine(doc: BenchmarkDocument, p: Penalty): string {
   return `${p.container}, ${p.test} ${penaltyPointLabel(doc, p)}: ${metricHeading(p.metric)} ${formatMetric(p.metric, p.lxc)} ` +
     `vs ${formatMetric(p.metric, p.host)} on the host, ${formatPercent(p.penaltyPct)} ${p.metric === 'latency' ? 'higher' : 'lower'} ` +
-    `(${percentOf(doc.confidence)} interval ${formatInterval(p.ci)})`;
+    `(${percentOf(doc.confidence)} interval ${formatInterval(p.ci)}, ±${p.halfWidth === null ? 'n/a' : p.halfWidth.toFixed(1)} points over ${p.rounds} rounds)`;
 }
 
 /** One sentence per flagged penalty (verdict penalty), worst first. */
@@ -57,7 +78,8 @@ export function flaggedLines(doc: BenchmarkDocument): string[] {
 export function reportNotes(): string[] {
   return [
     'Penalty: positive means the container is worse: (host - LXC) / host for IOPS, bandwidth and throughput; (LXC - host) / host for latency (the paper\'s "47.90 % less IOPS", "91.94 % higher latency").',
-    'Penalty estimate: from the geometric means of the repetitions; interval: Welch t interval on the difference of the mean logarithms (host vs LXC), as a ratio. ' +
+    'Penalty estimate: the geometric mean of the per-round ratios LXC/host (host and container measured in the same round); interval: t interval on the mean log ratio, its spread from the first rounds (Stein\'s two-stage procedure: more rounds were planned from those), as a ratio. ' +
+      'Half-width (±): half the interval\'s width in percentage points, the smallest penalty the run could have told from none. ' +
       'Verdict: penalty when the whole interval is beyond the threshold; minor when it lies between 0 and the threshold; within noise when it crosses 0 or the threshold; better when it lies below 0.',
     'Spread: (max - min) / median over the repetitions.',
     'Units: Gbit/s = 10^9 bit/s; MB/s = 10^6 bytes/s (fio reports bytes/s); latency is fio\'s mean total latency (submission + completion) in µs. Mixed random access adds read and write IOPS and bandwidth, and weights latency by I/O count.',

@@ -1,13 +1,15 @@
 // The benchmark result document: raw samples of every repetition, per target (the host and each
 // container), plus the penalties derived from them (estimate, interval, verdict). One document per
 // host and run, stored on the controller as <stateDir>/hosts/<host>/runs/<runId>/benchmark.json.
-// Version 2 added the intervals, verdicts, the measurement order and the gate; store.ts reads
-// version 1 documents by recomputing their penalties from the samples.
+// Version 2 added the intervals, verdicts, the measurement order and the gate; version 3 what was
+// measured (measuredOn), paired rounds and the adaptive schedule (adaptive, each
+// penalty's halfWidth and rounds). store.ts reads older documents: version 1's penalties are recomputed from
+// its samples; before version 3, measuredOn is empty, so such a result stands for no node.
 import { z } from 'zod';
 import { VERDICTS } from '../stats/verdict.ts';
 
 export const RESULT_FORMAT = 'sriov-lxc.benchmark';
-export const RESULT_VERSION = 2;
+export const RESULT_VERSION = 3;
 
 export type BenchTarget = { kind: 'host' } | { kind: 'container'; name: string };
 
@@ -96,6 +98,10 @@ const penaltySchema = z.strictObject({
   penaltyPct: finite.nullable(),
   /** The penalty's interval (percent) at the document's confidence; null: n/a. */
   ci: z.strictObject({ low: finite, high: finite }).nullable(),
+  /** Half the interval's width in percentage points (the smallest penalty this run could have seen); null: n/a. */
+  halfWidth: finite.nullable(),
+  /** Rounds compared (host and container measured in the same round). */
+  rounds: z.number().int().nonnegative(),
   verdict: z.enum(VERDICTS),
   /** verdict === 'penalty': the whole interval is beyond the threshold. */
   flagged: z.boolean(),
@@ -115,6 +121,8 @@ export const benchmarkDocumentSchema = z.strictObject({
   repetitions: z.number().int().positive(),
   /** Hash of the stage's inputs (the benchmark plan and the containers) when this ran. */
   inputsHash: z.string(),
+  /** What was measured, input by input (benchmark/results/identity.ts): the node, its configuration, the plan. Empty: not recorded (before version 3). */
+  measuredOn: z.record(z.string(), z.string()),
   startedAt: z.string(),
   finishedAt: z.string(),
   penaltyThreshold: z.number().min(0),
@@ -122,8 +130,17 @@ export const benchmarkDocumentSchema = z.strictObject({
   confidence: z.number().gt(0).lt(1),
   /** The gate: per metric family, the penalty (percent) that fails the stage when the whole interval is past it. */
   maxPenalty: z.partialRecord(z.enum(METRIC_FAMILIES), z.number().min(0)),
-  /** Per repetition, the targets in the order they were measured (the same at every point). */
+  /** Per round, the targets in the order they were measured (the same at every point that has the round). */
   order: z.array(z.array(targetLabel)),
+  /** The adaptive rounds: the precision aimed at, the time budget, and the points left wider than the precision. */
+  adaptive: z.strictObject({
+    precision: z.number().gt(0),
+    budgetSeconds: z.number().nonnegative(),
+    spentSeconds: z.number().nonnegative(),
+    /** Some point was still wider than the precision when the budget ran out. */
+    budgetExhausted: z.boolean(),
+    imprecise: z.array(z.string()),
+  }).nullable(),
   /** 'host' first, then the containers, in the inventory's order. */
   targets: z.array(targetLabel).min(1),
   iperf3: iperf3Schema,

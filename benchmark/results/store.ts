@@ -40,15 +40,24 @@ export function readBenchmarkResult(stateDir: string, host: string, runId: strin
 }
 
 /**
- * A version 1 document (penalties from medians, no intervals) as version 2: its penalties are
- * derived data, recomputed from its samples; its order was host first at every repetition.
+ * An older document as the current version. Version 1 (penalties from medians, no intervals): its
+ * penalties are derived data, recomputed from its samples; its order was host first at every
+ * repetition. Versions 1 and 2 did not record what they measured (measuredOn is empty) nor adapt
+ * their rounds (adaptive is null); their penalties are recomputed, paired by repetition as they
+ * were interleaved.
  */
 function upgraded(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1) return data;
+  if (typeof data !== 'object' || data === null) return data;
+  const version = (data as { version?: unknown }).version;
+  if (version === 2) {
+    const doc = parseBenchmarkDocument({ ...data, version: RESULT_VERSION, measuredOn: {}, adaptive: null, penalties: [] }, 'a version 2 benchmark result');
+    return { ...doc, penalties: computePenalties(doc) };
+  }
+  if (version !== 1) return data;
   const old = data as { repetitions?: unknown; targets?: unknown; penalties?: unknown };
   const targets = Array.isArray(old.targets) ? (old.targets as unknown[]) : [];
   const v2 = {
-    ...old, version: RESULT_VERSION, confidence: CONFIDENCE, maxPenalty: {},
+    ...old, version: RESULT_VERSION, confidence: CONFIDENCE, maxPenalty: {}, measuredOn: {}, adaptive: null,
     order: Array.from({ length: typeof old.repetitions === 'number' ? old.repetitions : 0 }, () => targets), penalties: [],
   };
   const doc = parseBenchmarkDocument(v2, 'a version 1 benchmark result');

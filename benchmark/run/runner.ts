@@ -1,9 +1,11 @@
 // Runs the measurements of one benchmark on a host and in its containers, through Host.exec only
-// (the runner does not know whether the host is local or remote). Every point is measured on every
-// target before the next repetition, so a drift over time (thermal, background load) hits the host
-// and the containers alike instead of showing up as a container penalty; and the order of the
-// targets rotates from one repetition to the next (host, c1, c2; c1, c2, host; …), so that going
-// first or last at a point (a warm cache, a file just laid out) is not always the same target's lot.
+// (the runner does not know whether the host is local or remote). A point is measured in rounds:
+// every target once per round, so a drift over time (thermal, background load) hits the host and
+// the containers of a round alike and the ratio is taken within the round (stats/paired.ts); the
+// order of the targets rotates from one round to the next (host, c1, c2; c1, c2, host; …), so that
+// going first or last (a warm cache, a file just laid out) is not always the same target's lot.
+// Each point gets the profile's rounds, then more while its intervals are wider than the precision
+// and the profile's time budget lasts (adaptive.ts).
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
@@ -11,7 +13,10 @@ import type { ExecResult, Host } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
 import { CommandError, FatalError, tail } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { measuredSide } from '../stats/analysis.ts';
+import { fioValues, measuredSide } from '../stats/analysis.ts';
+import { widestHalfWidth } from '../stats/paired.ts';
+import { CONFIDENCE, compareSamples } from '../stats/verdict.ts';
+import { measureAdaptively, type AdaptivePoint } from './adaptive.ts';
 import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv, workDirArgv } from './commands.ts';
 import { checkWorkDir } from './work-dir.ts';
 import type { Iperf3Direction } from './commands.ts';
@@ -20,9 +25,12 @@ import { inPeerTurn } from './peer-turns.ts';
 import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
 import type { BenchProfile } from './profiles.ts';
 import { targetLabelOf } from '../results/results.ts';
-import type { BenchTarget, BenchmarkDocument, FioPoint, FioSample, FioTestResult, Iperf3Results, Iperf3Sample } from '../results/results.ts';
+import type { BenchTarget, BenchmarkDocument, FioTestResult, Iperf3Sample, Metric } from '../results/results.ts';
 
-export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone' | 'order'>;
+export type Measurements = Pick<BenchmarkDocument, 'targets' | 'iperf3' | 'fio' | 'iozone' | 'order' | 'adaptive'>;
+
+/** No point is measured more often than this (the inventory's repetitions go up to it too). */
+const MAX_ROUNDS = 50;
 
 export interface RunnerContext {
   host: Host;
@@ -172,23 +180,45 @@ async function iperf3Once(ctx: RunnerContext, target: BenchTarget, peer: string,
   );
 }
 
-async function runIperf3(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile): Promise<Iperf3Results> {
-  const peer = ctx.plan.benchmark.peer;
-  if (peer === undefined) return { status: 'skipped', reason: 'no benchmark.peer (iperf3 server) in the inventory' };
-  const runs = targets.flatMap((target) => (['forward', 'reverse'] as const).map((direction) => ({
-    target, direction, samples: [] as Iperf3Sample[],
-  })));
-  for (let rep = 1; rep <= profile.repetitions; rep++) {
-    for (const run of repetitionOrder(targets, rep).flatMap((target) => runs.filter((r) => r.target === target))) {
-      const sample = await iperf3Once(ctx, run.target, peer, profile, run.direction);
-      run.samples.push(sample);
-      ctx.log(`iperf3 ${run.direction} ${targetLabelOf(run.target)} ${rep}/${profile.repetitions}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
-    }
-  }
+interface PointOf<S> {
+  adaptive: AdaptivePoint;
+  samples: Map<BenchTarget, S[]>;
+}
+
+/** A point measured on every target per round (the order rotating); its widest interval over the containers and metrics. */
+function point<S>(
+  ctx: RunnerContext, id: string, targets: BenchTarget[], minRounds: number,
+  once: (target: BenchTarget, round: number) => Promise<S>, metrics: (samples: readonly S[]) => Partial<Record<Metric, number[]>>,
+): PointOf<S> {
+  const samples = new Map(targets.map((t) => [t, [] as S[]]));
+  const host = targets.find((t) => t.kind === 'host')!;
   return {
-    status: 'ran', peer, omit: profile.iperf3.omit, time: profile.iperf3.time,
-    runs: runs.map((r) => ({ target: targetLabelOf(r.target), direction: r.direction, samples: r.samples })),
+    samples,
+    adaptive: {
+      id,
+      async round(round) {
+        for (const target of repetitionOrder(targets, round)) samples.get(target)!.push(await once(target, round));
+      },
+      halfWidth() {
+        const base = metrics(samples.get(host)!);
+        return widestHalfWidth(targets.filter((t) => t !== host).flatMap((t) => {
+          const other = metrics(samples.get(t)!);
+          return (Object.keys(base) as Metric[]).map((m) => compareSamples(m, base[m]!, other[m]!, ctx.plan.benchmark.penaltyThreshold, CONFIDENCE, minRounds));
+        }));
+      },
+    },
   };
+}
+
+function iperf3Points(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, peer: string): { direction: Iperf3Direction; point: PointOf<Iperf3Sample> }[] {
+  return (['forward', 'reverse'] as const).map((direction) => ({
+    direction,
+    point: point(ctx, `iperf3 ${direction}`, targets, profile.repetitions, async (target, round) => {
+      const sample = await iperf3Once(ctx, target, peer, profile, direction);
+      ctx.log(`iperf3 ${direction} ${targetLabelOf(target)} round ${round}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
+      return sample;
+    }, (xs) => ({ throughput: xs.map((x) => x.receivedBps) })),
+  }));
 }
 
 function fioTimeoutMs(profile: BenchProfile): number {
@@ -196,32 +226,26 @@ function fioTimeoutMs(profile: BenchProfile): number {
   return profile.fio.runtimeMs + profile.fio.rampMs + Math.ceil(profile.fio.sizeBytes / 20e6) * 1000 + 120_000;
 }
 
-async function runFioTests(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, directory: string, direct: boolean): Promise<FioTestResult[]> {
-  const results: FioTestResult[] = [];
-  for (const test of profile.fioTests) {
-    const points: FioPoint[] = [];
-    for (const value of test.values) {
+function fioPoints(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, directory: string, direct: boolean) {
+  return profile.fioTests.map((test) => ({
+    test,
+    points: test.values.map((value) => {
       const argv = fioArgv(test, value, profile.fio, { directory, direct });
-      const byTarget = targets.map((target) => ({ target, samples: [] as FioSample[] }));
-      for (let rep = 1; rep <= profile.repetitions; rep++) {
-        for (const entry of repetitionOrder(byTarget, rep)) {
-          const result = await execIn(ctx, entry.target, argv, fioTimeoutMs(profile));
+      return {
+        value,
+        point: point(ctx, `fio ${test.id} ${test.vary}=${value}`, targets, profile.repetitions, async (target, round) => {
+          const result = await execIn(ctx, target, argv, fioTimeoutMs(profile));
           if (result.code !== 0) {
-            throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(entry.target, ctx.host)}`, inTarget(entry.target, argv), result,
-              `run the command by hand on the ${where(entry.target, ctx.host)} to see fio's complaint`);
+            throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(target, ctx.host)}`, inTarget(target, argv), result,
+              `run the command by hand on the ${where(target, ctx.host)} to see fio's complaint`);
           }
           const sample = parseFio(result.stdout);
-          entry.samples.push(sample);
-          const iops = Math.round(measuredSide(test.rw, sample).iops);
-          ctx.log(`fio ${test.id} ${test.vary}=${value} ${targetLabelOf(entry.target)} ${rep}/${profile.repetitions}: ${iops} IOPS`);
-        }
-      }
-      points.push(...byTarget.map((e) => ({ value, target: targetLabelOf(e.target), samples: e.samples })));
-    }
-    const { id, title, vary, rw, bs, iodepth, numjobs, values } = test;
-    results.push({ id, title, vary, rw, bs, iodepth, numjobs, values, points });
-  }
-  return results;
+          ctx.log(`fio ${test.id} ${test.vary}=${value} ${targetLabelOf(target)} round ${round}: ${Math.round(measuredSide(test.rw, sample).iops)} IOPS`);
+          return sample;
+        }, (xs) => fioValues(test.rw, xs)),
+      };
+    }),
+  }));
 }
 
 async function iozoneStatus(ctx: RunnerContext): Promise<Measurements['iozone']> {
@@ -236,23 +260,46 @@ async function iozoneStatus(ctx: RunnerContext): Promise<Measurements['iozone']>
 export async function measure(ctx: RunnerContext, profile: BenchProfile): Promise<Measurements> {
   const targets = benchTargets(ctx.plan);
   const { directory } = ctx.plan.benchmark.fio;
-  const tools = ctx.plan.benchmark.peer === undefined ? ['fio'] : ['fio', 'iperf3'];
+  const { peer } = ctx.plan.benchmark;
+  const precision = ctx.plan.benchmark.precision ?? profile.precision;
+  const budgetSeconds = ctx.plan.benchmark.budget ?? profile.budgetSeconds;
+  const tools = peer === undefined ? ['fio'] : ['fio', 'iperf3'];
   await preflight(ctx, targets, tools);
   const workDir = await makeWorkDirectory(ctx, directory);
   try {
     await checkSharedDirectory(ctx, targets, directory, workDir);
     const iozone = await iozoneStatus(ctx);
-    const iperf3 = await runIperf3(ctx, targets, profile);
     const { direct, directNote } = await probeDirect(ctx, workDir, directory);
-    const tests = await runFioTests(ctx, targets, profile, workDir, direct);
+    const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, peer);
+    const fio = fioPoints(ctx, targets, profile, workDir, direct);
+    const outcome = await measureAdaptively([...iperf3.map((i) => i.point.adaptive), ...fio.flatMap((f) => f.points.map((p) => p.point.adaptive))], {
+      precision, minRounds: profile.repetitions, maxRounds: MAX_ROUNDS, budgetMs: budgetSeconds * 1000, now: Date.now, signal: ctx.signal,
+    });
+    if (outcome.budgetExhausted) {
+      ctx.log(`the time budget (${budgetSeconds} s) ran out before ${outcome.imprecise.length} point(s) reached ±${precision} points: ${outcome.imprecise.slice(0, 3).join(', ')}${outcome.imprecise.length > 3 ? ', …' : ''}`);
+    }
     const labels = targets.map(targetLabelOf);
+    const mostRounds = Math.max(...Object.values(outcome.rounds));
     return {
       targets: labels,
-      order: Array.from({ length: profile.repetitions }, (_, i) => repetitionOrder(labels, i + 1)),
-      iperf3,
+      order: Array.from({ length: mostRounds }, (_, i) => repetitionOrder(labels, i + 1)),
+      adaptive: {
+        precision, budgetSeconds, spentSeconds: Math.round(outcome.spentMs / 100) / 10,
+        budgetExhausted: outcome.budgetExhausted, imprecise: outcome.imprecise,
+      },
+      iperf3: peer === undefined
+        ? { status: 'skipped', reason: 'no benchmark.peer (iperf3 server) in the inventory' }
+        : {
+          status: 'ran', peer, omit: profile.iperf3.omit, time: profile.iperf3.time,
+          runs: targets.flatMap((target) => iperf3.map((i) => ({ target: targetLabelOf(target), direction: i.direction, samples: i.point.samples.get(target)! }))),
+        },
       fio: {
         directory, direct, ...(directNote === undefined ? {} : { directNote }),
-        runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes, tests,
+        runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes,
+        tests: fio.map(({ test, points }): FioTestResult => {
+          const { id, title, vary, rw, bs, iodepth, numjobs, values } = test;
+          return { id, title, vary, rw, bs, iodepth, numjobs, values, points: points.flatMap((p) => targets.map((target) => ({ value: p.value, target: targetLabelOf(target), samples: p.point.samples.get(target)! }))) };
+        }),
       },
       iozone,
     };

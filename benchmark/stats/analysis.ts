@@ -6,6 +6,7 @@ import type { BenchmarkDocument, FioDirectionSample, FioSample, FioTestResult, I
 import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
 import { compareSamples } from './verdict.ts';
+import { halfWidth } from './paired.ts';
 import type { Comparison } from './verdict.ts';
 
 export type FioMetric = 'iops' | 'bw' | 'latency';
@@ -85,10 +86,11 @@ function containersOf(targets: readonly string[]): string[] {
   return targets.filter((t) => t !== HOST_LABEL);
 }
 
-type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'penaltyThreshold' | 'confidence'>;
+type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'penaltyThreshold' | 'confidence' | 'repetitions'>;
 
-function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'metric' | 'host' | 'lxc'>, c: Comparison): Penalty {
-  return { ...base, penaltyPct: c.pct, ci: c.ci, verdict: c.verdict, flagged: c.verdict === 'penalty' };
+function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'metric' | 'host' | 'lxc' | 'rounds'>, c: Comparison): Penalty {
+  const half = halfWidth(c);
+  return { ...base, penaltyPct: c.pct, ci: c.ci, halfWidth: Number.isFinite(half) ? half : null, verdict: c.verdict, flagged: c.verdict === 'penalty' };
 }
 
 export function fioComparisons(doc: AnalysisInput): FioComparison[] {
@@ -103,7 +105,7 @@ export function fioComparisons(doc: AnalysisInput): FioComparison[] {
         const h = host?.points.find((p) => p.value === value);
         const l = lxc?.points.find((p) => p.value === value);
         if (!h || !l) continue;
-        const compare = (metric: FioMetric): Comparison => compareSamples(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence);
+        const compare = (metric: FioMetric): Comparison => compareSamples(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence, doc.repetitions);
         rows.push({ value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } });
       }
       comparisons.push({ test, container, rows });
@@ -132,7 +134,7 @@ export function iperf3Comparisons(doc: AnalysisInput): Iperf3Comparison[] {
       const host = iperf3Values(iperf3, HOST_LABEL, direction);
       const lxc = iperf3Values(iperf3, container, direction);
       if (!host || !lxc) return [];
-      const penalty = compareSamples('throughput', host, lxc, doc.penaltyThreshold, doc.confidence);
+      const penalty = compareSamples('throughput', host, lxc, doc.penaltyThreshold, doc.confidence, doc.repetitions);
       return [{ direction, host: summarize(host), lxc: summarize(lxc), penalty }];
     }),
   }));
@@ -143,7 +145,7 @@ export function computePenalties(doc: AnalysisInput): Penalty[] {
   const penalties: Penalty[] = [];
   for (const { container, rows } of iperf3Comparisons(doc)) {
     for (const row of rows) {
-      penalties.push(penaltyRecord({ test: 'iperf3', point: row.direction, container, metric: 'throughput', host: row.host.median, lxc: row.lxc.median }, row.penalty));
+      penalties.push(penaltyRecord({ test: 'iperf3', point: row.direction, container, metric: 'throughput', host: row.host.median, lxc: row.lxc.median, rounds: Math.min(row.host.n, row.lxc.n) }, row.penalty));
     }
   }
   for (const { test, container, rows } of fioComparisons(doc)) {
@@ -151,6 +153,7 @@ export function computePenalties(doc: AnalysisInput): Penalty[] {
       for (const metric of FIO_METRICS) {
         penalties.push(penaltyRecord({
           test: test.id, point: String(row.value), container, metric, host: row.host[metric].median, lxc: row.lxc[metric].median,
+          rounds: Math.min(row.host[metric].n, row.lxc[metric].n),
         }, row.penalty[metric]));
       }
     }

@@ -1,13 +1,14 @@
-// Whether a difference between two sets of repetitions is beyond the noise. The estimate is the
-// ratio of geometric means (other / base); its interval is a Welch t interval on the difference of
-// the mean logarithms, turned back into a ratio: repetitions of a throughput vary by a factor more
-// than by an amount, the ratio is what the threshold is about, and Welch does not assume that the
-// two sides vary alike (a throttled side varies much less). With 2–4 repetitions a bootstrap has
-// too few distinct resamples to give an interval; the t interval is exact for log-normal
-// repetitions and honest about few of them: its width grows fast as the degrees of freedom shrink.
+// Whether a difference is beyond the noise. Within one run, host and container are paired by round
+// (paired.ts): the estimate is the geometric mean of the per-round ratios, its interval a t interval
+// on the mean log ratio. Across runs (report --compare), where nothing pairs the rounds, a Welch t
+// interval on the difference of the mean logarithms, which does not assume that the sides vary
+// alike. Both on logarithms: throughputs vary by a factor more than by an amount, and the ratio is
+// what the threshold is about; the t intervals are exact for log-normal noise and honest about few
+// rounds: their width grows fast as the degrees of freedom shrink.
 import { penaltyPercent } from './penalty.ts';
 import type { Metric } from '../results/results.ts';
 import { studentTQuantile } from './student-t.ts';
+import { pairedLogRatio } from './paired.ts';
 
 /** The default confidence of every interval (two-sided). */
 export const CONFIDENCE = 0.95;
@@ -88,7 +89,10 @@ export function comparisonOfRatio(metric: Metric, r: RatioInterval | undefined, 
   return { pct: penaltyOfRatio(metric, r.ratio), ci, verdict: verdictOf(ci, thresholdPct) };
 }
 
-/** The container's repetitions against the host's: estimate, interval and verdict. */
-export function compareSamples(metric: Metric, host: readonly number[], lxc: readonly number[], thresholdPct: number, confidence = CONFIDENCE): Comparison {
-  return comparisonOfRatio(metric, welchLogRatio(host, lxc, confidence), thresholdPct);
+/**
+ * The container's rounds against the host's, paired by round (paired.ts): estimate, interval and
+ * verdict. `firstRounds`: the rounds every point had before the adaptive ones (the spread's).
+ */
+export function compareSamples(metric: Metric, host: readonly number[], lxc: readonly number[], thresholdPct: number, confidence = CONFIDENCE, firstRounds?: number): Comparison {
+  return comparisonOfRatio(metric, pairedLogRatio(host, lxc, confidence, firstRounds), thresholdPct);
 }

@@ -58,13 +58,14 @@ test('markdown: penalties are listed at the top with their intervals and marked 
   t.true(md.includes(`**⚠ ${flagged.length} penalties beyond 10 %:**`));
   const listed = md.split('\n').filter((l) => /^- centos1, .* (lower|higher) \(/.test(l));
   t.is(listed.length, flagged.length);
-  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %\)$/.test(l)), listed.join('\n'));
+  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\)$/.test(l)), listed.join('\n'));
   const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d % \[-?\d+\.\d, -?\d+\.\d\] %\*\*/g) ?? [];
   t.is(marked.length, flagged.length);
   const noise = doc.penalties.filter((p) => p.verdict === 'noise').length;
   t.true(noise > 0);
-  t.true(md.includes(`${noise} of 50 comparisons are within noise (the 95 % interval crosses 0 or 10 %): with 2 repetitions the intervals are wide; ` +
-    'more repetitions (benchmark.repetitions), longer points (profile: paper) or a quieter machine would tighten them.'));
+  const widest = Math.max(...doc.penalties.filter((p) => p.verdict === 'noise').map((p) => p.halfWidth!));
+  t.true(md.includes(`${noise} of 50 comparisons are within noise (the 95 % interval crosses 0 or 10 %; half-widths up to ±${widest.toFixed(1)} points): ` +
+    'a finer precision with a larger time budget (benchmark.precision, benchmark.budget), longer points (profile: paper) or a quieter machine would tighten them.'));
   t.regex(md, /## iozone\n\nSkipped: iozone is not installed/);
 });
 
@@ -109,8 +110,11 @@ test('html: self-contained, one <rect class="bar"> per data bar, flagged bars ou
   const flaggedChartMetrics = doc.penalties.filter((p) => p.flagged && (p.metric === 'iops' || p.metric === 'latency' || p.metric === 'throughput'));
   t.is((html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"`, 'g')) ?? []).length, flaggedChartMetrics.length);
   const flaggedTitles = html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"[^>]*><title>[^<]*</title>`, 'g')) ?? [];
-  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] %, penalty<\/title>$/.test(r)), flaggedTitles[0]);
-  t.true(html.includes('within noise (the 95 % interval crosses 0 or 10 %)'), 'the noise line');
+  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] % \(±\d+\.\d points, 2 rounds\), penalty<\/title>$/.test(r)), flaggedTitles[0]);
+  // Every container bar with an interval has its whisker: one <path class="interval"> each.
+  const containerBars = (html.match(/<rect class="bar" data-series="LXC centos1"/g) ?? []).length;
+  t.is((html.match(/<path class="interval" d="M[\d.]+ [\d.]+V[\d.]+/g) ?? []).length, containerBars);
+  t.true(html.includes('within noise (the 95 % interval crosses 0 or 10 %; half-widths up to ±'), 'the noise line');
 });
 
 test('html and markdown with two containers: one table per container, three series per chart', async (t) => {
@@ -161,8 +165,8 @@ test('compare: a container slowed down since the earlier run is worse, with the 
 test('exit summary: network rows, penalties surest first, marked with !, with interval and verdict', async (t) => {
   const { doc } = await documentFor(t, FLAGGING);
   const lines = renderPenaltySummary(doc).split('\n');
-  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 repetitions, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
-  t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty\s+interval\s+verdict/);
+  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 rounds of every point, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
+  t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty\s+interval\s+±\s+verdict/);
   t.true(lines.slice(2, 4).every((l) => /iperf3\s+(forward|reverse)\s+centos1\s+Throughput \(Gbit\/s\)/.test(l)));
   const flaggedRows = lines.filter((l) => l.startsWith('  !') && !l.includes('iperf3'));
   const flagged = doc.penalties.filter((p) => p.flagged && p.test !== 'iperf3');
@@ -171,7 +175,8 @@ test('exit summary: network rows, penalties surest first, marked with !, with in
   const lows = flaggedRows.map((l) => Number(/\[(-?\d+\.\d), -?\d+\.\d\] %/.exec(l)![1]));
   t.deepEqual(lows, [...lows].sort((a, b) => b - a));
   t.true(lines.some((l) => l.includes(`${flagged.length} of 48 fio comparisons are penalties beyond 10 %`)));
-  t.regex(lines.at(-1)!, /comparisons are within noise/);
+  t.regex(lines.at(-2)!, /comparisons are within noise/);
+  t.regex(lines.at(-1)!, /^  the time budget \(0 s; [\d.]+ s spent\) ran out before \d+ points reached ±10 points: iperf3 forward, /);
 });
 
 test('exit summary without a flagged penalty shows the worst one', async (t) => {

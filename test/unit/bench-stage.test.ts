@@ -11,7 +11,7 @@ import type { StageContext } from '../../engine/stage.ts';
 import { readBenchmarkResult, writeBenchmarkResult } from '../../benchmark/results/store.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { benchPlan, fakeBenchNode, WORK_DIR } from '../fixtures/bench/fake-node.ts';
+import { benchPlan, fakeBenchNode, NODE_IDENTITY, WORK_DIR } from '../fixtures/bench/fake-node.ts';
 
 const RUN = '2026-11-24T20-17-00Z-a1b2';
 
@@ -166,7 +166,7 @@ test('the gate: a penalty past benchmark.maxPenalty fails verify naming the poin
   const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }), plan);
   await benchmarkStage.apply(ctx);
   const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
-  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %\); maxPenalty\.iops is 20 %/);
+  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\); maxPenalty\.iops is 20 %/);
   t.false(/Latency|BW/.test(error.message), 'only the gated family');
   t.regex(error.hint ?? '', /provision --only benchmark/);
   t.true(ctx.lines.some((l) => /gate \(benchmark\.maxPenalty\): FAILED at \d+ points?/.test(l)));
@@ -205,7 +205,45 @@ test('a version 1 result is read with its penalties recomputed (intervals and ve
   const file = path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json');
   writeFileSync(file, JSON.stringify(v1));
   const read = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
-  t.is(read.version, 2);
+  t.is(read.version, 3);
+  t.deepEqual(read.measuredOn, {}, 'version 1 did not record the node');
   t.deepEqual(read.penalties, doc.penalties);
   t.deepEqual(read.order, [['host', 'centos1'], ['host', 'centos1']], 'version 1 measured the host first');
+});
+
+test('a result stands for the node it measured: another cmdline, machine-id, driver or container limit re-opens the stage naming the change', async (t) => {
+  const ctx = context(t, fakeBenchNode());
+  await benchmarkStage.apply(ctx);
+  t.true(readBenchmarkResult(ctx.stateDir, 'node1', RUN)!.measuredOn['kernel-cmdline']?.includes('iommu=pt'));
+  const same = await benchmarkStage.check(context(t, fakeBenchNode(), benchPlan(), 'same', ctx.stateDir));
+  t.true(same.done, 'the same node and plan: done');
+  const changes: [string, string, RegExp][] = [
+    ['kernel-cmdline', NODE_IDENTITY.replace('iommu=pt', 'iommu=pt hugepages=64'), /kernel-cmdline: was ".*iommu=pt", now ".*iommu=pt hugepages=64"/],
+    ['machine-id', NODE_IDENTITY.replace('4f1c2b9a8e7d4c6b9a0f1e2d3c4b5a69', '0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a'), /machine-id: was "4f1c.*", now "0a0a/],
+    ['driver', NODE_IDENTITY.replace('version 5.19.6', 'version 5.20.3'), /driver ixgbe: was "version 5\.19\.6.*", now "version 5\.20\.3/],
+    ['container config', NODE_IDENTITY.replace('memory.max=1G', 'memory.max=512M'), /container centos1 config: was "lxc\.cgroup2\.memory\.max=1G", now "lxc\.cgroup2\.memory\.max=512M"/],
+  ];
+  for (const [what, identity, named] of changes) {
+    const check = await benchmarkStage.check(context(t, fakeBenchNode({ identity }), benchPlan(), `after-${what}`, ctx.stateDir));
+    t.false(check.done, what);
+    const plan = check.done ? '' : check.plan.join('\n');
+    t.regex(plan, new RegExp(`measure again: changed since run ${RUN}`), what);
+    t.regex(plan, named, what);
+  }
+  const limited = benchPlan();
+  limited.containers[0]!.limits = { memory: '512M' };
+  const check = await benchmarkStage.check(context(t, fakeBenchNode(), limited, 'plan-limit', ctx.stateDir));
+  t.regex(check.done ? '' : check.plan.join('\n'), /container centos1 plan: was ".*"limits":\{\}.*", now ".*"limits":\{"memory":"512M"\}/);
+  await t.throwsAsync(benchmarkStage.verify(context(t, fakeBenchNode({ identity: changes[0]![1] }), benchPlan(), 'v', ctx.stateDir)), { message: /no benchmark result for node1 as it is now: changed since run .*kernel-cmdline/ });
+});
+
+test('a result of an older sriov-lxc (no measuredOn) is measured again', async (t) => {
+  const ctx = context(t, fakeBenchNode());
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  const { measuredOn: _m, ...v2 } = doc;
+  writeFileSync(path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json'), JSON.stringify({ ...v2, version: 2 }));
+  const check = await benchmarkStage.check(context(t, fakeBenchNode(), benchPlan(), 'later', ctx.stateDir));
+  t.false(check.done);
+  t.regex(check.done ? '' : check.plan.join('\n'), /the node it measured: not recorded/);
 });

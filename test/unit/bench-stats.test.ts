@@ -46,10 +46,14 @@ for (const c of SCIPY) {
 }
 
 test('a real 20 % drop with tight repetitions is a penalty, in IOPS and in latency', (t) => {
-  const iops = compareSamples('iops', [10000, 10100], [8000, 8080], 10);
+  // Paired by round: the ratios 0.8 and 0.81; the t interval on their logs with 1 degree of
+  // freedom, half-width t(0.975, 1) · |ln 0.8 − ln 0.81| / 2 (scipy: t.ppf(0.975, 1) = 12.706204736174698).
+  const iops = compareSamples('iops', [10000, 10100], [8000, 8181], 10);
   t.is(iops.verdict, 'penalty');
-  t.true(near(iops.pct!, 20, 1e-12));
-  t.true(near(iops.ci!.low, (1 - 0.8245889021718421) * 100, 1e-8) && near(iops.ci!.high, (1 - 0.7761443287853357) * 100, 1e-8));
+  const mean = (Math.log(0.8) + Math.log(0.81)) / 2;
+  const half = 12.706204736174698 * Math.abs(Math.log(0.8) - Math.log(0.81)) / 2;
+  t.true(near(iops.pct!, (1 - Math.exp(mean)) * 100, 1e-9));
+  t.true(near(iops.ci!.low, (1 - Math.exp(mean + half)) * 100, 1e-8) && near(iops.ci!.high, (1 - Math.exp(mean - half)) * 100, 1e-8));
   const latency = compareSamples('latency', [100, 101], [125, 126.25], 10);
   t.is(latency.verdict, 'penalty');
   t.true(near(latency.pct!, 25, 1e-12));
