@@ -274,7 +274,7 @@ test('resume after a controller crash while the node rebooted: straight to verif
   const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
   const store = openCheckpoint(stateDir, 'node1', 'x');
   store.markRunning('reboot', { inputsHash: stableHash('reboot') });
-  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expectedParams: ['intel_iommu=on'] });
+  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expected: 'a kernel command line with intel_iommu=on' });
   node.facts.add('reboot');
   node.bootIdValue = randomUUID(); // the node came back while we were gone
   node.dropNext = 2; // and is still flaky
