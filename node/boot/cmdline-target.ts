@@ -51,6 +51,14 @@ export function leftOn(cmdline: string, remove: readonly string[]): string[] {
   });
 }
 
+/**
+ * What teardown expects when nothing of sriov-lxc is left to read (no backup, no drop-in): the
+ * plan's params that the node's own command line does not have stay off.
+ */
+export function notOwnParams(own: string, params: readonly string[]): { add: string[]; remove: string[] } {
+  return { add: [], remove: params.filter((p) => leftOn(own, [p]).length === 0) };
+}
+
 /** remove/add in words. */
 export function describeCmdlineTeardown(t: Pick<CmdlineTeardown, 'remove' | 'add'>): string {
   return [t.remove.length > 0 ? `without ${t.remove.join(' ')}` : '', t.add.length > 0 ? `with ${t.add.join(' ')} again` : ''].filter((s) => s !== '').join(', ');

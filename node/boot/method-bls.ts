@@ -12,7 +12,7 @@ import { grubVar } from '../parse/grub-default.ts';
 import type { GrubMenuEntry } from '../parse/grub-cfg.ts';
 import { grubbyParams, parseGrubbyInfo } from '../parse/grubby-info.ts';
 import { removeFile } from '../files/owned-files.ts';
-import { leftOn } from './cmdline-target.ts';
+import { leftOn, notOwnParams } from './cmdline-target.ts';
 import { nextBootEntry } from './boot-entry.ts';
 import { GRUB_DEFAULTS, describeParamsEdit, planEdit } from './grub-defaults.ts';
 import { clearNextEntry, pinDefaultEntry, removeTrialScript, updateAllBlsEntries, writeTrialScript } from './grub-host.ts';
@@ -54,7 +54,7 @@ async function paramsFile(host: Host, plan: HostPlan, direction: Direction, foun
     // No backup (nothing of sriov-lxc here, a finished teardown, or a node provisioned before
     // sriov-lxc kept one): the plan's params the default entry still has come off.
     const present = leftOn(found.standing?.entry.params ?? '', plan.kernelParams);
-    if (present.length === 0) return { path: KERNEL_CMDLINE, current, target: current, edit: { add: [], remove: [] }, how: 'nothing', notes: [] };
+    if (present.length === 0) return { path: KERNEL_CMDLINE, current, target: current, edit: notOwnParams(own, plan.kernelParams), how: 'nothing', notes: [] };
     return { path: KERNEL_CMDLINE, current, target: file === undefined ? '' : `${editCmdline(own, [], present).trim()}\n`, edit: { add: [], remove: present }, how: 'restore', notes: [] };
   }
   const provisioned = `${editCmdline(backup.trim(), edit.add, edit.remove).trim()}\n`;

@@ -4,8 +4,8 @@
 // sriov-lxc left it, or takes only our params off a file the operator changed since (kept, named).
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { cmdlineTeardown } from './cmdline-target.ts';
-import { describeEdit, editGrubDefaults, GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, planEdit } from './grub-defaults.ts';
+import { cmdlineTeardown, notOwnParams } from './cmdline-target.ts';
+import { describeEdit, editGrubDefaults, effectiveCmdline, GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, planEdit } from './grub-defaults.ts';
 import { readGrubDefaults, writeGrubDefaults } from './grub-host.ts';
 import { entryShortfall } from './grub-state.ts';
 import { TRIAL_SCRIPT, finishGrubCommit, grubCfgEntries, grubCommitTail, grubLeftovers, placeGrubTrial, renderGrubTrial } from './grub-menu.ts';
@@ -19,7 +19,7 @@ async function paramsFile(host: Host, plan: HostPlan, direction: Direction): Pro
   }
   const t = cmdlineTeardown(current, await host.readFile(GRUB_DEFAULTS_BACKUP), plan);
   const edit = { add: t.add, remove: t.remove };
-  if (t.how === 'nothing') return { path: GRUB_DEFAULTS, current, target: current, edit, how: 'nothing', notes: [] };
+  if (t.how === 'nothing') return { path: GRUB_DEFAULTS, current, target: current, edit: notOwnParams(effectiveCmdline(current), plan.kernelParams), how: 'nothing', notes: [] };
   if (t.how === 'restore-backup') return { path: GRUB_DEFAULTS, current, target: t.target, edit, how: 'restore', backup: GRUB_DEFAULTS_BACKUP, notes: [] };
   return { path: GRUB_DEFAULTS, current, target: t.target, edit, how: 'strip', notes: [], kept: `changed since sriov-lxc wrote it: left in place without sriov-lxc's params ${t.remove.join(' ')} (the original is in ${GRUB_DEFAULTS_BACKUP})` };
 }

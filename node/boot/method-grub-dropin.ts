@@ -18,6 +18,7 @@ import { grubVar, parseShellAssignments } from '../parse/grub-default.ts';
 import { effectiveValues, lastSetters, parseGrubDefaultsTrace, type GrubDefaultsTrace, type TraceStep } from '../parse/grub-defaults-trace.ts';
 import { GRUB_DEFAULTS, contradictingParams, editGrubDefaults, planEdit } from './grub-defaults.ts';
 import { removeFile } from '../files/owned-files.ts';
+import { notOwnParams } from './cmdline-target.ts';
 import { TRIAL_SCRIPT, finishGrubCommit, grubCfgEntries, grubCommitTail, grubLeftovers, placeGrubTrial, renderGrubTrial } from './grub-menu.ts';
 import type { BootMethod, CmdlineEdit, Direction, ParamsFile } from './method.ts';
 
@@ -26,12 +27,13 @@ export const GRUB_DROPIN_DIR = '/etc/default/grub.d';
 export const GRUB_DROPIN = `${GRUB_DROPIN_DIR}/99-sriov-lxc.cfg`;
 const MARK = '# Written by sriov-lxc';
 const SUM = '# sriov-lxc sha256 of the two lines below: ';
+const STRIPPED = '# Left by sriov-lxc teardown';
 
 // grub-mkconfig's reading of the defaults (util/grub-mkconfig.in): /etc/default/grub, then
 // /etc/default/grub.d/*.cfg in glob order. `base` skips ours; `full` reads ours in its place, from
 // $2 when a planned text is given (so the outcome is judged before anything is written). Each
 // chain runs in a subshell; its output goes nowhere.
-const TRACE = `own=$1 planned=$2 text=$3
+export const TRACE = `own=$1 planned=$2 text=$3
 step() { printf '%s\\0%s\\0%s\\0%s\\0' "$1" "$2" "\${GRUB_CMDLINE_LINUX-}" "\${GRUB_CMDLINE_LINUX_DEFAULT-}"; }
 files() { { for x in /etc/default/grub.d/*.cfg; do [ -e "$x" ] && printf '%s\\n' "$x"; done; printf '%s\\n' "$own"; } | LC_ALL=C sort -u; }
 chain() {
@@ -128,9 +130,18 @@ export function judgeDropin(trace: GrubDefaultsTrace, plan: HostPlan): string[] 
   return problems;
 }
 
-function refuse(host: Host, trace: GrubDefaultsTrace, problems: readonly string[]): FatalError {
-  const after = overridesAfterDropin(trace);
-  const blame = after.length > 0 ? `; read after it, ${after.join(', ')} change${after.length > 1 ? '' : 's'} GRUB_CMDLINE_LINUX(_DEFAULT)` : '';
+/** The files read after ours that take a planned param off, contradict it or add it again. */
+export function spoilersAfterDropin(trace: GrubDefaultsTrace, plan: HostPlan): string[] {
+  const at = trace.full.findIndex((s) => s.file === GRUB_DROPIN);
+  if (at < 0) return [];
+  const cmdline = (s: TraceStep): string => [s.linux, s.linuxDefault].filter((v) => v !== '').join(' ');
+  const fine = (s: TraceStep): boolean => cmdlineSatisfies(cmdline(s), plan.kernelParams).ok && plan.kernelParams.every((p) => count(tokens(cmdline(s)), p) <= 1);
+  return trace.full.slice(at + 1).filter((s, i) => fine(trace.full[at + i] as TraceStep) && !fine(s)).map((s) => s.file);
+}
+
+function refuse(host: Host, trace: GrubDefaultsTrace, plan: HostPlan, problems: readonly string[]): FatalError {
+  const after = spoilersAfterDropin(trace, plan);
+  const blame = after.length > 0 ? `; read after it, ${after.join(', ')} ${after.length > 1 ? 'undo' : 'undoes'} that in GRUB_CMDLINE_LINUX(_DEFAULT)` : '';
   return new FatalError(`${host.name}: with ${GRUB_DROPIN} in place, the kernel command line grub-mkconfig would produce is not the plan's: ${problems.join('; ')} ("${effectiveCmdlineOf(trace, 'full')}")${blame}`, {
     hint: after.length > 0
       ? `a file read after ours sets the variables outright instead of adding to them: make it add to them (GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ..."), or move its settings into a file that sorts before 99-sriov-lxc.cfg, then run again`
@@ -166,7 +177,7 @@ export function strippedDropin(text: string, before: { linux: string; linuxDefau
   }
   if (theirs.length === 0 && other.length === 0) return '';
   return [
-    '# Left by sriov-lxc teardown: this file was changed after sriov-lxc wrote it. sriov-lxc\'s params are',
+    `${STRIPPED}: this file was changed after sriov-lxc wrote it. sriov-lxc's params are`,
     '# out of it; what was added to it stays, as additions to what the other files set.',
     ...other,
     ...theirs,
@@ -181,10 +192,15 @@ async function paramsFile(host: Host, plan: HostPlan, direction: Direction): Pro
   if (direction === 'add') {
     const outcome = current === rendered ? trace : await traceGrubDefaults(host, rendered);
     const problems = judgeDropin(outcome, plan);
-    if (problems.length > 0) throw refuse(host, outcome, problems);
+    if (problems.length > 0) throw refuse(host, outcome, plan, problems);
     return { path: GRUB_DROPIN, current, target: rendered, edit: planEdit(plan), how: 'edit', notes: describeOverrides(trace) };
   }
-  if (current === '') return { path: GRUB_DROPIN, current, target: '', edit: { add: [], remove: [] }, how: 'nothing', notes: [] };
+  if (current === '') return { path: GRUB_DROPIN, current, target: '', edit: notOwnParams(effectiveCmdlineOf(trace, 'base'), plan.kernelParams), how: 'nothing', notes: [] };
+  const kept = `changed since sriov-lxc wrote it: sriov-lxc's params taken out; what was added to it kept, as additions to what the other files set`;
+  if (current.startsWith(STRIPPED)) {
+    // Stripped by an earlier teardown: the operator's now.
+    return { path: GRUB_DROPIN, current, target: current, edit: notOwnParams(effectiveCmdlineOf(trace, 'full'), plan.kernelParams), how: 'strip', notes: [], kept };
+  }
   const edit = teardownEdit(trace, plan);
   if (current === rendered || isUnchangedDropin(current)) return { path: GRUB_DROPIN, current, target: '', edit, how: 'restore', notes: [] };
   const target = strippedDropin(current, effectiveValues(stepsBeforeOurs(trace.base)), edit.remove);
@@ -195,7 +211,7 @@ async function paramsFile(host: Host, plan: HostPlan, direction: Direction): Pro
     edit,
     how: 'strip',
     notes: [],
-    ...(target === '' ? {} : { kept: `changed since sriov-lxc wrote it: sriov-lxc's params ${edit.remove.join(' ')} taken out; what was added to it kept, as additions to what the other files set` }),
+    ...(target === '' ? {} : { kept }),
   };
 }
 
