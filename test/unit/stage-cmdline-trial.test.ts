@@ -7,6 +7,8 @@ import { labNodePlan } from '../helpers/plans.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
+import { decide } from '../../engine/select.ts';
+import { PROVISION_STAGES } from '../../workflows/provision-workflow.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit.ts';
 import { rebootStage } from '../../tasks/reboot.ts';
@@ -267,12 +269,22 @@ test('bad cmdline: the node came back on its old entry; reboot verify names the 
   // Nothing is made the default from a trial that did not come up.
   const commit = await t.throwsAsync(kernelCmdlineCommitStage.check(context(host)), { instanceOf: FatalError });
   t.regex(commit?.message ?? '', /^node1: not making intel_iommu=off .* the default: the running kernel does not have them/);
-  // A re-run arms the trial again (the reboot budget limits how often).
-  t.false((await kernelCmdlineStage.check(context(host))).done);
-  // --retry-failed would start at reboot: it refuses to reboot into the old default.
+  // Alone, the reboot stage refuses to reboot into the old default.
   const reboot = await t.throwsAsync(rebootStage.check(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
   t.is(reboot?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
-  t.regex(reboot?.hint ?? '', /--from kernel-cmdline/);
+  // --retry-failed (reboot failed) starts at kernel-cmdline, which arms a new trial by itself
+  // (the reboot budget limits how often); then the reboot goes into it.
+  const ids = PROVISION_STAGES.map((s) => s.id);
+  const decisions = decide({ retryFailed: true }, ids, (id) => (id === 'reboot' ? 'failed' : 'done'), (id) => PROVISION_STAGES.find((s) => s.id === id)?.retryFrom);
+  t.is(ids[decisions.findIndex((d) => d.run)], 'kernel-cmdline');
+  const ctx = context(host);
+  t.false((await kernelCmdlineStage.check(ctx)).done);
+  await kernelCmdlineStage.apply(ctx);
+  const rearmed = await kernelCmdlineStage.verify(ctx);
+  t.like(rearmed, { method: 'trial', phase: 'armed' });
+  const again = await rebootStage.check(context(host, plan(), { 'kernel-cmdline': rearmed }));
+  t.like(again, { done: false });
+  t.regex(again.done ? '' : (again.plan.at(-1) ?? ''), /^reboot node1 once into the trial entry "sriov-lxc trial: Debian GNU\/Linux"/);
 });
 
 test('GRUB never read grubenv: next_entry still set after the reboot is a different diagnosis', async (t) => {
