@@ -7,7 +7,7 @@ import { grubVar } from '../parse/grub-default.ts';
 import type { GrubCommands } from '../parse/os-release.ts';
 import { nextBootEntry, type BootEntry } from './boot-entry.ts';
 import { clearNextEntry, readGrubDefaults, regenerateGrubCfg, removeTrialScript, writeTrialScript } from './grub-host.ts';
-import type { BootConfig, Entries } from './method.ts';
+import type { BootConfig, BootMethod, Entries } from './method.ts';
 import { TRIAL_ENTRY_ID, TRIAL_SCRIPT, honoursNextEntry, menuEntryBody, renderTrialScript } from './trial-entry.ts';
 import { trialFileLeftovers } from './grub-state.ts';
 
@@ -66,3 +66,15 @@ export function grubCommitTail(config: BootConfig): string[] {
 }
 
 export { honoursNextEntry };
+
+/** The part of a BootMethod that is grub.cfg's: entries, trial script, leftovers. */
+export const GRUB_MENU = {
+  covers: 'the default boot entry',
+  trialPath: TRIAL_SCRIPT,
+  regenerates: true,
+  entries: grubCfgEntries,
+  entriesShortfall: () => undefined,
+  renderTrial: renderGrubTrial,
+  placeTrial: placeGrubTrial,
+  leftovers: grubLeftovers,
+} satisfies Partial<BootMethod>;

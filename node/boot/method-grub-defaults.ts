@@ -8,7 +8,7 @@ import { cmdlineTeardown, notOwnParams } from './cmdline-target.ts';
 import { describeEdit, editGrubDefaults, effectiveCmdline, GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, planEdit } from './grub-defaults.ts';
 import { readGrubDefaults, writeGrubDefaults } from './grub-host.ts';
 import { entryShortfall } from './grub-state.ts';
-import { TRIAL_SCRIPT, finishGrubCommit, grubCfgEntries, grubCommitTail, grubLeftovers, placeGrubTrial, renderGrubTrial } from './grub-menu.ts';
+import { GRUB_MENU, finishGrubCommit, grubCommitTail } from './grub-menu.ts';
 import type { BootConfig, BootMethod, Direction, ParamsFile } from './method.ts';
 import { removeFile } from '../files/owned-files.ts';
 
@@ -42,15 +42,9 @@ async function describeCommit(host: Host, config: BootConfig): Promise<string[]>
 }
 
 export const grubDefaultsMethod: BootMethod = {
+  ...GRUB_MENU,
   name: 'grub-defaults',
-  covers: 'the default boot entry',
-  trialPath: TRIAL_SCRIPT,
-  regenerates: true,
-  entries: grubCfgEntries,
   paramsFile: (host, plan, direction) => paramsFile(host, plan, direction),
-  entriesShortfall: () => undefined,
-  renderTrial: renderGrubTrial,
-  placeTrial: placeGrubTrial,
   describeCommit,
   async commit(host, config) {
     const p = config.params;
@@ -63,5 +57,4 @@ export const grubDefaultsMethod: BootMethod = {
     // Last: the backup is what the restore is computed from.
     if (p.how === 'restore') await removeFile(host, GRUB_DEFAULTS_BACKUP);
   },
-  leftovers: grubLeftovers,
 };

@@ -19,7 +19,7 @@ import { effectiveValues, lastSetters, parseGrubDefaultsTrace, type GrubDefaults
 import { GRUB_DEFAULTS, contradictingParams, editGrubDefaults, planEdit } from './grub-defaults.ts';
 import { removeFile } from '../files/owned-files.ts';
 import { notOwnParams } from './cmdline-target.ts';
-import { TRIAL_SCRIPT, finishGrubCommit, grubCfgEntries, grubCommitTail, grubLeftovers, placeGrubTrial, renderGrubTrial } from './grub-menu.ts';
+import { GRUB_MENU, finishGrubCommit, grubCommitTail } from './grub-menu.ts';
 import type { BootMethod, CmdlineEdit, Direction, ParamsFile } from './method.ts';
 
 export const GRUB_DROPIN_DIR = '/etc/default/grub.d';
@@ -228,15 +228,9 @@ function teardownEdit(trace: GrubDefaultsTrace, plan: HostPlan): CmdlineEdit {
 }
 
 export const grubDropinMethod: BootMethod = {
+  ...GRUB_MENU,
   name: 'grub-dropin',
-  covers: 'the default boot entry',
-  trialPath: TRIAL_SCRIPT,
-  regenerates: true,
-  entries: grubCfgEntries,
   paramsFile: (host, plan, direction) => paramsFile(host, plan, direction),
-  entriesShortfall: () => undefined,
-  renderTrial: renderGrubTrial,
-  placeTrial: placeGrubTrial,
   async describeCommit(_host, config) {
     const p = config.params;
     const lines = [...p.notes.map((o) => `noticed: ${o}; ${p.path} is read after it`)];
@@ -255,5 +249,4 @@ export const grubDropinMethod: BootMethod = {
     }
     await finishGrubCommit(host, config, `${GRUB_DROPIN} is already ${p.target === '' ? 'removed' : 'written'}`);
   },
-  leftovers: grubLeftovers,
 };

@@ -5,7 +5,7 @@
 // debian12 file edits files sriov-lxc wrote before tearing down and runs a dry run first.
 import type { ExecutionContext, TestFn } from 'ava';
 import type { Firmware, Flavour } from '../../lab/index.ts';
-import { nodePower } from '../../lab/index.ts';
+import { labReboot, nodePower } from '../../lab/index.ts';
 import {
   NODE,
   bootCount,
@@ -40,9 +40,11 @@ export const TEARDOWN_IDS = [
 const PATHS = ['/etc/default', '/etc/grub.d', '/etc/kernel', '/etc/modules-load.d', '/etc/modprobe.d', '/etc/sysctl.d', '/etc/fstab', '/etc/udev/rules.d', '/etc/systemd/system', '/usr/local/sbin', '/usr/share/lxc/config', '/boot', '/mnt', '/var/lib/sriov-lxc/lxc-service-enabled'];
 
 // Left out of the file hashes, each for a reason that is not sriov-lxc's:
-// - grubenv's next_entry: GRUB itself writes `next_entry=` into it when it boots a one-shot entry
-//   (grub.cfg's header: save_env next_entry), and both provisioning and teardown boot one; its
-//   other variables (saved_entry: the default BLS entry) are compared;
+// - grubenv's next_entry, and prev_saved_entry once cleared: GRUB itself writes `next_entry=` into
+//   it when it boots a one-shot entry (grub.cfg's header: save_env next_entry), and both
+//   provisioning and teardown boot one; grub2-reboot keeps saved_entry as prev_saved_entry, which
+//   the header puts back and clears (`prev_saved_entry=`) at that boot. The other variables
+//   (saved_entry: the default BLS entry) are compared;
 // - grub.cfg's locale lines: 00_header writes `set locale_dir`, `set lang`, `insmod gettext` only
 //   when grub-mkconfig runs with $LANG set (the lab's install does, an SSH session does not); the
 //   rest of grub.cfg, its entries and their kernel params included, is compared.
@@ -56,7 +58,7 @@ for dir in /boot/grub2 /boot/grub; do
   [ -f "$dir/grub.cfg" ] && [ ! -L "$dir" ] || continue
   echo "$(grep -v -e 'set locale_dir=' -e 'set lang=' -e 'insmod gettext' "$dir/grub.cfg" | sha256sum | cut -d' ' -f1) $dir/grub.cfg without locale lines"
 done
-find /boot -name grubenv -type f | sort | while read -r env; do grep -a -v -e '^#' -e '^next_entry=' "$env" | sed "s|^|grubenv $env |"; done
+find /boot -name grubenv -type f | sort | while read -r env; do grep -a -v -e '^#' -e '^next_entry=' -e '^prev_saved_entry=$' "$env" | sed "s|^|grubenv $env |"; done
 for pf in enp4s0f0 enp4s0f1; do echo "vfs $pf $(cat /sys/class/net/$pf/device/sriov_numvfs)"; done
 for c in $(lxc-ls -1); do echo "container $c $(lxc-info -n "$c" -s | tr -s ' ')"; sha256sum "/var/lib/lxc/$c/config"; done
 grep hugetlbfs /proc/mounts | cut -d' ' -f2,3 | sed 's/^/mount /'
@@ -172,10 +174,13 @@ export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 
     } else {
       t.deepEqual(keptOf(run.stdout), []);
     }
+    // The trial boot that proved the old cmdline added panic=10 to it; the default entry has it without.
+    t.is((await fingerprint(lab())).cmdline, `${before.cmdline} panic=10`);
+    // A plain reset through the lab's BMC: every later boot is the node as before provisioning.
+    await labReboot(lab().dir, NODE, { timeoutMs: 180_000 });
     const after = await fingerprint(lab());
-    sameNode(t, after.node, before.node, 'the node after teardown vs before provisioning');
-    // The trial boot that proved the old cmdline added panic=10 to it; the default entry (grub.cfg, compared above) has it without.
-    t.is(after.cmdline, `${before.cmdline} panic=10`);
+    sameNode(t, after.node, before.node, 'the node after teardown and a plain reboot vs before provisioning');
+    t.is(after.cmdline, before.cmdline);
 
     const again = await runCli('teardown', teardownArgs(lab()), 300_000);
     t.is(again.code, 0, describeRun(again));
