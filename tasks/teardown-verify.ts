@@ -3,7 +3,8 @@
 // containers unless kept), and the files left in place for the operator gathered for the report.
 import { FatalError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import { describeGoal, goalShortfall, readBootConfig, runningCmdline } from '../node/boot/grub-state.ts';
+import { describeGoal, goalShortfall, runningCmdline } from '../node/boot/grub-state.ts';
+import { readBootConfig } from '../node/boot/boot-config.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { recordedEdit } from '../node/boot/cmdline-trio.ts';
 import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';

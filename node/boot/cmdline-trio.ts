@@ -23,10 +23,10 @@ import {
   isCommitted,
   isTrialArmed,
   isTrialEntry,
-  readBootConfig,
   runningCmdline,
   type BootConfig,
 } from './grub-state.ts';
+import { readBootConfig } from './boot-config.ts';
 import type { CmdlineEdit, Direction } from './method.ts';
 import { NO_TRIAL_HINT, armTrial, buildTrialEntry, checkTrialPossible, usesTrialBoot } from './trial.ts';
 import { TRIAL_ENTRY_ID, TRIAL_PANIC_SECONDS } from './trial-entry.ts';
