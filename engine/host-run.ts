@@ -223,6 +223,7 @@ export class HostRun {
       runId: this.o.runId,
       stateDir: this.o.stateDir,
       allowVfResize: this.o.allowVfResize ?? false,
+      dryRun: this.o.dryRun,
     };
   }
 

@@ -36,6 +36,8 @@ export interface StageContext {
   stateDir: string;
   /** --allow-vf-resize: a VF count change may stop the containers owning VFs and start them again. */
   allowVfResize?: boolean;
+  /** --dry-run: earlier stages that would change have not, so a check sees the node before them. */
+  dryRun?: boolean;
 }
 
 export interface Stage {

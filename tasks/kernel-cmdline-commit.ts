@@ -10,7 +10,7 @@ import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
 import { distroOf } from '../node/facts/distro.ts';
 
 const trio = cmdlineTrio('add', PROVISION_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs });
+const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
 
 export const kernelCmdlineCommitStage: Stage = {
   id: PROVISION_TRIO.commit,

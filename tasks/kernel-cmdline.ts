@@ -23,7 +23,7 @@ import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
 import { distroOf } from '../node/facts/distro.ts';
 
 const trio = cmdlineTrio('add', PROVISION_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs });
+const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
 
 const cmdlineInputs = (plan: HostPlan) => ({ kernelParams: plan.kernelParams, iommu: plan.iommu, pfModule: plan.driver.pfModule, maxVfs: plan.pfs.map((p) => p.vfCreation) });
 

@@ -11,7 +11,7 @@ import { distroOf } from '../node/facts/distro.ts';
 import { describeVfs, vfsNow } from '../node/vfs/numvfs.ts';
 
 const trio = cmdlineTrio('remove', TEARDOWN_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs });
+const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
 
 export const rebootTeardownStage: Stage = {
   id: TEARDOWN_TRIO.reboot,

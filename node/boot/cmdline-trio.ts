@@ -39,6 +39,8 @@ export interface BootRun {
   plan: HostPlan;
   distro: NodeDistro;
   outputs: Readonly<Record<string, Outputs>>;
+  /** A dry run: the arm step may not have prepared the next boot. */
+  dryRun?: boolean;
 }
 
 export type StepCheck = { done: true; reason: string; outputs?: Record<string, unknown> } | { done: false; plan: string[]; diffs?: { path: string; diff: string }[] };
@@ -252,6 +254,7 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
       async planReboot(run, runningOk) {
         const c = await read(run);
         const shortfall = entryShortfall(c, c.entries.next, 'next boot entry');
+        if (shortfall && run.dryRun) return `reboot ${run.host.name} into the boot ${ids.arm} prepares (this dry run prepares nothing: now ${shortfall})`;
         if (shortfall) {
           if (runningOk) {
             throw new FatalError(`${run.host.name}: the running kernel is ${what(c)} from a trial boot, but that is not the default yet: rebooting now would start the ${shortfall.slice('the '.length)}`, {
@@ -285,7 +288,7 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
       async check(run) {
         const c = await read(run);
         if (!pending(c)) return { done: true, reason: `${placeAndEntries(c)} ${state(c)}; no trial entry left`, outputs: committedOutputs(c, 'commit') };
-        if (direction === 'add' && !isCommitted(c)) await checkProven(run, c);
+        if (direction === 'add' && !isCommitted(c) && !run.dryRun) await checkProven(run, c);
         // Teardown's check does not refuse: a dry run describes the whole way back; apply refuses without the proof.
         return describeCommit(run, c);
       },
