@@ -90,7 +90,7 @@ export class HostRun {
     this.bootId = await retryTransient(() => this.o.host.bootId(), this.o.timings.stage);
     if (this.o.resolvePlan) this.plan = await this.o.resolvePlan(this.o.host, this.o.plan);
     // Decided once, before any stage runs: a stage finishing must not change what runs after it.
-    this.decided = decide(this.o.selection, this.o.stages.map((s) => s.id), (id) => this.o.store.stage(id).status);
+    this.decided = decide(this.o.selection, this.o.stages.map((s) => s.id), (id) => this.o.store.stage(id).status, (id) => this.o.stages.find((s) => s.id === id)?.retryFrom);
     if (this.o.dryRun) return;
     this.o.store.recordBoot(this.bootId);
     const ids = this.o.stages.map((s) => s.id);
@@ -233,6 +233,7 @@ export class HostRun {
       runId: this.o.runId,
       stateDir: this.o.stateDir,
       allowVfResize: this.o.allowVfResize ?? false,
+      dryRun: this.o.dryRun,
     };
   }
 
@@ -265,9 +266,10 @@ export class HostRun {
   private async reboot(stage: Stage, ui: StageUi): Promise<void> {
     const rec = this.o.store.stage(stage.id);
     const issued = rec.reboot?.issued ?? 0;
-    if (issued >= this.o.rebootBudget) throw await this.budgetExhausted(stage, rec);
+    if (issued >= this.o.rebootBudget) throw await this.budgetExhausted(stage, rec, ui);
     const prevBootId = await this.o.host.bootId();
-    this.o.store.markRebooting(stage.id, { prevBootId, expectedParams: this.plan.kernelParams });
+    const expected = (await stage.expects?.(this.context(ui))) ?? 'a new boot';
+    this.o.store.markRebooting(stage.id, { prevBootId, expected });
     this.o.record?.('reboot-requested', { stage: stage.id, prevBootId, issued: issued + 1 });
     // Others honour this deadline instead of judging the lock stale by its silent heartbeat.
     if (this.o.nodeLock) await this.o.nodeLock.announceReboot((this.o.timings.rebootReturn.maxRetryTime ?? 600_000) / 1000);
@@ -316,12 +318,13 @@ export class HostRun {
     await this.reboot(stage, ui);
   }
 
-  private async budgetExhausted(stage: Stage, rec: StageRecord): Promise<FatalError> {
-    const expected = rec.reboot?.expectedParams ?? this.plan.kernelParams;
+  private async budgetExhausted(stage: Stage, rec: StageRecord, ui: StageUi): Promise<FatalError> {
+    // What the stage expects now (its own words), else what it expected when it asked for the reboot.
+    const expected = (await stage.expects?.(this.context(ui)).catch(() => undefined)) ?? rec.reboot?.expected ?? 'a new boot';
     // What the node runs with now, next to what was expected: the diagnosis in one line.
     const found = (await this.o.host.readFile('/proc/cmdline').catch(() => undefined))?.trim();
     return new FatalError(
-      `${this.o.host.name}: ${stage.id} already rebooted the node ${rec.reboot?.issued ?? 0} times without reaching its goal; not rebooting again (expected on the kernel cmdline: ${expected.join(' ')}; found: ${found ?? '(/proc/cmdline unreadable)'})`,
+      `${this.o.host.name}: ${stage.id} already rebooted the node ${rec.reboot?.issued ?? 0} times without reaching its goal; not rebooting again (expected: ${expected}; found on the kernel cmdline: ${found ?? '(/proc/cmdline unreadable)'})`,
       { hint: `look at /proc/cmdline and the bootloader configuration on the node; after fixing, run with --reset ${stage.id} to allow new reboots` },
     );
   }

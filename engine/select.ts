@@ -28,13 +28,16 @@ export function validateSelection(selection: Selection, stageIds: readonly strin
 
 /**
  * One decision per stage, in order. With --retry-failed a host whose checkpoint has no failed stage
- * runs nothing; otherwise it starts at its first failed stage (earlier stages are not re-applied).
+ * runs nothing; otherwise it starts at its first failed stage, or at the stage that stage names as
+ * where its re-runs start (`retryFromOf`); earlier stages are not re-applied.
  */
-export function decide(selection: Selection, stageIds: readonly string[], statusOf: (id: string) => StageStatus): Decision[] {
+export function decide(selection: Selection, stageIds: readonly string[], statusOf: (id: string) => StageStatus, retryFromOf: (id: string) => string | undefined = () => undefined): Decision[] {
   let start = 0;
   if (selection.retryFailed) {
     start = stageIds.findIndex((id) => statusOf(id) === 'failed');
     if (start < 0) return stageIds.map(() => ({ run: false, reason: 'no failed stage to retry' }));
+    const from = stageIds.indexOf(retryFromOf(stageIds[start]!) ?? '');
+    if (from >= 0 && from < start) start = from;
   }
   if (selection.from) start = Math.max(start, stageIds.indexOf(selection.from));
   return stageIds.map((id, i) => {

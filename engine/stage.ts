@@ -36,6 +36,8 @@ export interface StageContext {
   stateDir: string;
   /** --allow-vf-resize: a VF count change may stop the containers owning VFs and start them again. */
   allowVfResize?: boolean;
+  /** --dry-run: earlier stages that would change have not, so a check sees the node before them. */
+  dryRun?: boolean;
 }
 
 export interface Stage {
@@ -52,4 +54,11 @@ export interface Stage {
   verify(ctx: StageContext): Promise<StageOutputs>;
   /** The engine runs the reboot protocol after apply and before verify. */
   reboots?: boolean;
+  /** A rebooting stage: what the new boot must show, in words (the engine names it when the reboot budget is used up). */
+  expects?(ctx: StageContext): Promise<string>;
+  /**
+   * The stage a re-run of this one starts from (--retry-failed): the first of a unit of stages
+   * that only work together, e.g. a reboot into a one-shot entry that an earlier stage arms.
+   */
+  retryFrom?: string;
 }

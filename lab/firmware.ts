@@ -64,6 +64,14 @@ export function chooseBoot(inputs: BootInputs): BootChoice {
     env.set('next_entry', '');
     grubEnv = setGrubEnvVar(inputs.grubEnv ?? '', 'next_entry', '');
   }
+  // The same header, further down (GRUB 2.06 00_header): a prev_saved_entry that grub-reboot
+  // kept becomes saved_entry again and is cleared, for the boots after this one.
+  const prev = env.get('prev_saved_entry');
+  if (cfg.honoursNextEntry && prev) {
+    env.set('saved_entry', prev);
+    env.set('prev_saved_entry', '');
+    grubEnv = setGrubEnvVar(setGrubEnvVar(grubEnv ?? inputs.grubEnv ?? '', 'saved_entry', prev), 'prev_saved_entry', '');
+  }
   const entry = resolveEntry(cfg.menu, spec);
   const cmdline = entry?.linux
     ? `BOOT_IMAGE=${entry.linux.image} ${expandGrubVars(entry.linux.args, env)}`.trim()

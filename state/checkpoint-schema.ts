@@ -31,7 +31,10 @@ const stageRecordSchema: z.ZodType<StageRecord> = z.strictObject({
   reboot: z
     .strictObject({
       prevBootId: z.string(),
-      expectedParams: z.array(z.string()),
+      /** What the stage expected of the new boot, in its words. */
+      expected: z.string().optional(),
+      /** Checkpoints before the engine stopped naming kernel params. */
+      expectedParams: z.array(z.string()).optional(),
       issued: z.number().int().positive(),
       requestedAt: isoTime,
     })

@@ -135,7 +135,7 @@ export class CheckpointStore {
    * Before issuing a reboot. `issued` counts the reboots the stage requested since it was last done
    * (or reset): the engine compares it with its reboot budget.
    */
-  markRebooting(id: string, details: { prevBootId: string; expectedParams: string[] }): StageRecord {
+  markRebooting(id: string, details: { prevBootId: string; expected: string }): StageRecord {
     const previous = this.stage(id);
     return this.#writeStage(id, {
       ...previous,
@@ -143,7 +143,7 @@ export class CheckpointStore {
       bootId: details.prevBootId,
       reboot: {
         prevBootId: details.prevBootId,
-        expectedParams: details.expectedParams,
+        expected: details.expected,
         issued: (previous.reboot?.issued ?? 0) + 1,
         requestedAt: now(),
       },

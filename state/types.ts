@@ -28,7 +28,10 @@ export interface StageRecord {
   /** Reboot protocol: boot id before the reboot, what the new boot must show, reboots issued. */
   reboot?: {
     prevBootId: string;
-    expectedParams: string[];
+    /** In the rebooting stage's words (stages.ts `expects`). */
+    expected?: string;
+    /** Checkpoints written before the engine stopped naming kernel params. */
+    expectedParams?: string[];
     issued: number;
     requestedAt: string;
   };

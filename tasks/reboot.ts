@@ -6,14 +6,22 @@
 // failing, diagnosed as such. The engine's reboot budget keeps a failing trial from looping.
 import { FatalError, NotReadyError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import type { CheckResult, Stage, StageOutputs } from '../engine/stage.ts';
+import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { describeShortfall, readBootState } from '../node/boot/boot-state.ts';
-import { armedTrial, checkNextBootHasParams, trialFailedError } from '../node/boot/trial-outcome.ts';
+import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
+import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
+import { distroOf } from '../node/facts/distro.ts';
+
+const trio = cmdlineTrio('add', PROVISION_TRIO);
+const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
 
 export const rebootStage: Stage = {
-  id: 'reboot',
+  id: PROVISION_TRIO.reboot,
   title: 'Reboot into the new configuration',
   reboots: true,
+  // A trial that fell back used up its one-shot: a re-run of this stage arms a new one first.
+  retryFrom: PROVISION_TRIO.arm,
+  expects: async (ctx) => trio.reboot.expects(await run(ctx)),
   inputs: (plan: HostPlan) => ({ kernelParams: plan.kernelParams, modules: [plan.driver.pfModule, plan.driver.vfModule], firmware: plan.firmware ?? null }),
 
   async check(ctx): Promise<CheckResult> {
@@ -26,11 +34,7 @@ export const rebootStage: Stage = {
     if (why.length === 0) {
       return { done: true, reason: `skipped: /proc/cmdline already has ${ctx.plan.kernelParams.join(' ')} and ${ctx.plan.driver.pfModule}, ${ctx.plan.driver.vfModule} are loaded` };
     }
-    await checkNextBootHasParams(ctx, state.check.ok);
-    const trial = armedTrial(ctx.outputs['kernel-cmdline']);
-    const reboot = trial
-      ? `reboot ${ctx.host.name} once into the trial entry "${trial.trialEntry}" (the default stays "${trial.fallbackEntry}") and wait for the new boot`
-      : `reboot ${ctx.host.name} and wait for the new boot`;
+    const reboot = await trio.reboot.planReboot(await run(ctx), state.check.ok);
     return { done: false, plan: [...why.map((w) => `why: ${w}`), reboot] };
   },
 
@@ -40,11 +44,9 @@ export const rebootStage: Stage = {
   async verify(ctx): Promise<StageOutputs> {
     const state = await readBootState(ctx.host, ctx.plan, ctx.outputs['driver-build']);
     if (!state.check.ok) {
-      const trial = armedTrial(ctx.outputs['kernel-cmdline']);
-      if (trial) throw await trialFailedError(ctx, trial, state.cmdline, state.check);
-      throw new FatalError(`${ctx.host.name}: after the reboot /proc/cmdline lacks ${describeShortfall(state.check)}: the bootloader did not use the new configuration — check GRUB_DEFAULT / the boot entry`, {
+      await trio.reboot.verify(await run(ctx), () => new FatalError(`${ctx.host.name}: after the reboot /proc/cmdline lacks ${describeShortfall(state.check)}: the bootloader did not use the new configuration — check GRUB_DEFAULT / the boot entry`, {
         hint: 'compare /proc/cmdline with the default entry of grub.cfg on the node (kernel-cmdline\'s outputs name it); on EFI machines check which grub.cfg the firmware loads',
-      });
+      }));
     }
     // The cmdline asks for the IOMMU and the kernel still has none: VT-d is off in the BIOS.
     if (state.iommuProblem) throw new FatalError(`${ctx.host.name}: ${state.iommuProblem.message}`, { hint: state.iommuProblem.hint });

@@ -3,12 +3,14 @@
 // containers unless kept), and the files left in place for the operator gathered for the report.
 import { FatalError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import { readGrubState, runningCmdline } from '../node/boot/grub-state.ts';
+import { describeGoal, goalShortfall, runningCmdline } from '../node/boot/grub-state.ts';
+import { readBootConfig } from '../node/boot/boot-config.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
-import { cmdlineFits, describeCmdlineTeardown } from '../node/boot/cmdline-target.ts';
-import { recordedTeardown } from './teardown-kernel-cmdline.ts';
+import { recordedEdit } from '../node/boot/cmdline-trio.ts';
+import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';
+import { distroOf } from '../node/facts/distro.ts';
 import type { KeptFile } from '../node/files/owned-files.ts';
-import { vfsNow } from './teardown-reboot.ts';
+import { vfsNow } from '../node/vfs/numvfs.ts';
 
 export const TEARDOWN_VERIFY_ID = 'teardown-verify';
 
@@ -20,12 +22,14 @@ export function keptFiles(outputs: Readonly<Record<string, StageOutputs>>): Kept
 }
 
 async function observe(ctx: StageContext): Promise<{ problems: string[]; outputs: StageOutputs }> {
-  const t = recordedTeardown(ctx.outputs);
+  const t = recordedEdit(ctx.outputs[TEARDOWN_TRIO.arm]) ?? { add: [], remove: [] };
   const problems: string[] = [];
   const cmdline = await runningCmdline(ctx.host);
-  if (!cmdlineFits(cmdline, t)) problems.push(`the running kernel is not ${describeCmdlineTeardown(t)} (/proc/cmdline: ${cmdline})`);
-  const standing = (await readGrubState(ctx)).standing;
-  if (!cmdlineFits(standing?.entry.params ?? '', t)) problems.push(`the default boot entry "${standing?.entry.title}" is not ${describeCmdlineTeardown(t)}`);
+  const running = goalShortfall(cmdline, t);
+  if (running) problems.push(`the running kernel ${running}, it should be ${describeGoal(t)} (/proc/cmdline: ${cmdline})`);
+  const standing = (await readBootConfig(ctx.host, await distroOf(ctx), ctx.plan, 'remove', t)).entries.standing;
+  const entry = goalShortfall(standing?.entry.params ?? '', t);
+  if (entry) problems.push(`the default boot entry "${standing?.entry.title}" ${entry}`);
   const vfs = await vfsNow(ctx.host, ctx.plan);
   for (const v of vfs) problems.push(`${v.pf} has ${v.vfs} VFs`);
   return { problems, outputs: { cmdline, kept: keptFiles(ctx.outputs) } };

@@ -7,7 +7,6 @@ import { assessIommu, readIommu } from '../facts/iommu.ts';
 import { cmdlineSatisfies, type CmdlineCheck } from '../parse/cmdline.ts';
 import { parseLsmod } from '../parse/modules.ts';
 import { firmwarePending } from '../facts/firmware.ts';
-import type { StageOutputs } from '../../engine/stage.ts';
 
 export interface BootState {
   cmdline: string;
@@ -23,12 +22,12 @@ export interface BootState {
 }
 
 /** The versions driver-build installed from tarballs (none for in-box drivers). */
-function builtVersions(driverBuild: StageOutputs | undefined): Map<string, string> {
+function builtVersions(driverBuild: Readonly<Record<string, unknown>> | undefined): Map<string, string> {
   const modules = driverBuild?.source === 'tarball' && Array.isArray(driverBuild.modules) ? driverBuild.modules : [];
   return new Map(modules.flatMap((m: { module?: unknown; version?: unknown }) => (typeof m?.module === 'string' && typeof m.version === 'string' ? [[m.module, m.version] as const] : [])));
 }
 
-export async function readBootState(host: Host, plan: HostPlan, driverBuild: StageOutputs | undefined): Promise<BootState> {
+export async function readBootState(host: Host, plan: HostPlan, driverBuild: Readonly<Record<string, unknown>> | undefined): Promise<BootState> {
   const cmdline = ((await host.readFile('/proc/cmdline')) ?? '').trim();
   const loaded = new Set(parseLsmod((await host.run(['lsmod'])).stdout).map((m) => m.name));
   const modules = [...new Set([plan.driver.pfModule, plan.driver.vfModule])];

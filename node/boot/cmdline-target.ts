@@ -37,19 +37,6 @@ export function cmdlineTeardown(current: string, backup: string | undefined, pla
   return { how: 'remove-params', target: setCmdlineParams(linux, 'GRUB_CMDLINE_LINUX_DEFAULT', [], remove).text, remove, add: [] };
 }
 
-/**
- * On a node whose params sriov-lxc put in its own /etc/default/grub.d drop-in: the way back is the
- * drop-in gone (target ''), grub-mkconfig then reads the node's own values again. A drop-in the
- * operator changed since stays, without the plan's params.
- */
-export function dropinTeardown(current: string, written: string, plan: HostPlan): CmdlineTeardown {
-  if (current === '') return { how: 'nothing', target: '', remove: [], add: [] };
-  const remove = [...plan.kernelParams];
-  if (current === written) return { how: 'restore-backup', target: '', remove, add: [] };
-  const linux = setCmdlineParams(current, 'GRUB_CMDLINE_LINUX', [], remove).text;
-  return { how: 'remove-params', target: setCmdlineParams(linux, 'GRUB_CMDLINE_LINUX_DEFAULT', [], remove).text, remove, add: [] };
-}
-
 /** Whether a cmdline has none of `remove` (a flag by key, key=value by value) and all of `add`. */
 export function cmdlineFits(cmdline: string, t: Pick<CmdlineTeardown, 'remove' | 'add'>): boolean {
   return leftOn(cmdline, t.remove).length === 0 && cmdlineSatisfies(cmdline, t.add).ok;
@@ -62,6 +49,14 @@ export function leftOn(cmdline: string, remove: readonly string[]): string[] {
     const p = parseParam(r);
     return present.some((q) => normalizeKey(q.key) === normalizeKey(p.key) && (!r.includes('=') || q.value === p.value));
   });
+}
+
+/**
+ * What teardown expects when nothing of sriov-lxc is left to read (no backup, no drop-in): the
+ * plan's params that the node's own command line does not have stay off.
+ */
+export function notOwnParams(own: string, params: readonly string[]): { add: string[]; remove: string[] } {
+  return { add: [], remove: params.filter((p) => leftOn(own, [p]).length === 0) };
 }
 
 /** remove/add in words. */

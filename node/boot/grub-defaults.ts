@@ -6,6 +6,7 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
 import type { EditResult } from '../parse/edit-result.ts';
 import { grubVar, setCmdlineParams } from '../parse/grub-default.ts';
+import type { CmdlineEdit } from './method.ts';
 
 export const GRUB_DEFAULTS = '/etc/default/grub';
 export const GRUB_DEFAULTS_BACKUP = '/etc/default/grub.sriov-lxc.bak';
@@ -42,11 +43,11 @@ export function editGrubDefaults(text: string, plan: HostPlan): EditResult {
   return { text: result.text, changed: result.text !== text };
 }
 
-/** How `current` params change to fit the plan, in words ("add ...", "... instead of ...", "remove ..."). */
-export function describeParamsEdit(current: string, plan: HostPlan): string[] {
-  const now = cmdlineSatisfies(current, plan.kernelParams);
+/** How `current` params change with the edit, in words ("add ...", "... instead of ...", "remove ..."). */
+export function describeParamsEdit(current: string, edit: CmdlineEdit): string[] {
+  const now = cmdlineSatisfies(current, edit.add);
   const present = parseCmdline(current);
-  const stale = contradictingParams(plan).filter((c) => {
+  const stale = edit.remove.filter((c) => {
     const p = parseParam(c);
     return present.some((q) => normalizeKey(q.key) === normalizeKey(p.key) && (p.value === null || q.value === p.value));
   });
@@ -58,7 +59,12 @@ export function describeParamsEdit(current: string, plan: HostPlan): string[] {
 }
 
 /** The edit of /etc/default/grub in words, for the plan of check. */
-export function describeEdit(text: string, plan: HostPlan): string[] {
-  const lines = describeParamsEdit(effectiveCmdline(text), plan).map((line) => (line.startsWith('add ') ? `${line} to GRUB_CMDLINE_LINUX` : line));
-  return lines.length > 0 ? lines : [`move ${plan.kernelParams.join(' ')} into GRUB_CMDLINE_LINUX`];
+export function describeEdit(text: string, edit: CmdlineEdit): string[] {
+  const lines = describeParamsEdit(effectiveCmdline(text), edit).map((line) => (line.startsWith('add ') ? `${line} to GRUB_CMDLINE_LINUX` : line));
+  return lines.length > 0 ? lines : [`move ${edit.add.join(' ')} into GRUB_CMDLINE_LINUX`];
+}
+
+/** Provisioning's edit: the plan's params on, what contradicts them off. */
+export function planEdit(plan: HostPlan): CmdlineEdit {
+  return { add: plan.kernelParams, remove: contradictingParams(plan) };
 }

@@ -91,9 +91,10 @@ export async function pinDefaultEntry(host: Host, commands: GrubCommands, id: st
   await host.run([commands.setDefault, id]);
 }
 
-/** grubby on every BLS entry: the contradicting params removed, the plan's set. */
+/** grubby on every BLS entry: `remove` taken off, `set` set. */
 export async function updateAllBlsEntries(host: Host, set: readonly string[], remove: readonly string[]): Promise<void> {
-  await host.run(['grubby', '--update-kernel=ALL', ...(remove.length > 0 ? [`--remove-args=${remove.join(' ')}`] : []), `--args=${set.join(' ')}`]);
+  if (set.length === 0 && remove.length === 0) return;
+  await host.run(['grubby', '--update-kernel=ALL', ...(remove.length > 0 ? [`--remove-args=${remove.join(' ')}`] : []), ...(set.length > 0 ? [`--args=${set.join(' ')}`] : [])]);
 }
 
 /** The next boot (only) starts the trial entry. */

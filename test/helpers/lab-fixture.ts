@@ -74,11 +74,11 @@ export function firstNode(labs: ReadonlyMap<string, Lab>): Lab {
  * file and take it down; returns a getter for the tests. `ready` runs in the same hook once the
  * lab is up (a file's own before hook would run concurrently with this one).
  */
-export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>, nic?: string): () => Lab {
+export function useLab(test: TestFn, flavour: Flavour, ready?: (lab: Lab) => Promise<void>, nic?: string, firmware: Firmware = 'bios'): () => Lab {
   let lab: Lab | undefined;
   let stop: (() => Promise<void>) | undefined;
   test.before(async () => {
-    const started = await startTestLab(`it-${flavour}${nic ? `-${nic}` : ''}`, flavour, 1, 'bios', nic);
+    const started = await startTestLab(`it-${flavour}${nic ? `-${nic}` : ''}${firmware === 'bios' ? '' : `-${firmware}`}`, flavour, 1, firmware, nic);
     stop = started.stop;
     lab = firstNode(started.labs);
     await ready?.(lab);

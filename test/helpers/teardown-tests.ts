@@ -4,8 +4,8 @@
 // faults: the centos7 file kills teardown (SIGKILL) at a stage boundary and during its reboot, the
 // debian12 file edits files sriov-lxc wrote before tearing down and runs a dry run first.
 import type { ExecutionContext, TestFn } from 'ava';
-import type { Flavour } from '../../lab/index.ts';
-import { nodePower } from '../../lab/index.ts';
+import type { Firmware, Flavour } from '../../lab/index.ts';
+import { labReboot, nodePower } from '../../lab/index.ts';
 import {
   NODE,
   bootCount,
@@ -36,12 +36,15 @@ export const TEARDOWN_IDS = [
   'teardown-verify',
 ];
 
-/** Where provisioning writes, on both flavours (centos7's /boot/grub is a link to /boot/grub2). */
-const PATHS = ['/etc/default', '/etc/grub.d', '/etc/modules-load.d', '/etc/modprobe.d', '/etc/sysctl.d', '/etc/fstab', '/etc/udev/rules.d', '/etc/systemd/system', '/usr/local/sbin', '/usr/share/lxc/config', '/boot', '/mnt', '/var/lib/sriov-lxc/lxc-service-enabled'];
+/** Where provisioning writes, on every flavour (centos7's /boot/grub is a link to /boot/grub2; EL9's /etc/kernel/cmdline). */
+const PATHS = ['/etc/default', '/etc/grub.d', '/etc/kernel', '/etc/modules-load.d', '/etc/modprobe.d', '/etc/sysctl.d', '/etc/fstab', '/etc/udev/rules.d', '/etc/systemd/system', '/usr/local/sbin', '/usr/share/lxc/config', '/boot', '/mnt', '/var/lib/sriov-lxc/lxc-service-enabled'];
 
 // Left out of the file hashes, each for a reason that is not sriov-lxc's:
-// - grubenv: GRUB itself writes `next_entry=` into it when it boots a one-shot entry (grub.cfg's
-//   header: save_env next_entry), and both provisioning and teardown boot one;
+// - grubenv's next_entry, and prev_saved_entry once cleared: GRUB itself writes `next_entry=` into
+//   it when it boots a one-shot entry (grub.cfg's header: save_env next_entry), and both
+//   provisioning and teardown boot one; grub2-reboot keeps saved_entry as prev_saved_entry, which
+//   the header puts back and clears (`prev_saved_entry=`) at that boot. The other variables
+//   (saved_entry: the default BLS entry) are compared;
 // - grub.cfg's locale lines: 00_header writes `set locale_dir`, `set lang`, `insmod gettext` only
 //   when grub-mkconfig runs with $LANG set (the lab's install does, an SSH session does not); the
 //   rest of grub.cfg, its entries and their kernel params included, is compared.
@@ -55,6 +58,7 @@ for dir in /boot/grub2 /boot/grub; do
   [ -f "$dir/grub.cfg" ] && [ ! -L "$dir" ] || continue
   echo "$(grep -v -e 'set locale_dir=' -e 'set lang=' -e 'insmod gettext' "$dir/grub.cfg" | sha256sum | cut -d' ' -f1) $dir/grub.cfg without locale lines"
 done
+find /boot -name grubenv -type f | sort | while read -r env; do grep -a -v -e '^#' -e '^next_entry=' -e '^prev_saved_entry=$' "$env" | sed "s|^|grubenv $env |"; done
 for pf in enp4s0f0 enp4s0f1; do echo "vfs $pf $(cat /sys/class/net/$pf/device/sriov_numvfs)"; done
 for c in $(lxc-ls -1); do echo "container $c $(lxc-info -n "$c" -s | tr -s ' ')"; sha256sum "/var/lib/lxc/$c/config"; done
 grep hugetlbfs /proc/mounts | cut -d' ' -f2,3 | sed 's/^/mount /'
@@ -115,12 +119,13 @@ export async function killTeardownWhen(t: ExecutionContext, lab: Lab, what: stri
   t.is(killed.signal, 'SIGKILL', `killed ${what}: ${describeRun(killed)}`);
 }
 
-export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 'operator-edits'): void {
-  const lab = useLab(test, flavour);
+export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 'operator-edits', firmware: Firmware = 'bios'): void {
+  const lab = useLab(test, flavour, undefined, undefined, firmware);
+  const name = firmware === 'bios' ? flavour : `${flavour} (${firmware})`;
   let before: Fingerprint | undefined;
   let provisionedOnce: Fingerprint | undefined;
 
-  test.serial(`lab: ${flavour} provisioned, then torn down${faults === 'kills' ? ' (killed -9 at a stage boundary and during its reboot, resumed)' : ' (files edited by the operator kept and reported)'}: files, units, cmdline, VFs and containers as before provisioning`, async (t) => {
+  test.serial(`lab: ${name} provisioned, then torn down${faults === 'kills' ? ' (killed -9 at a stage boundary and during its reboot, resumed)' : ' (files edited by the operator kept and reported)'}: files, units, cmdline, VFs and containers as before provisioning`, async (t) => {
     t.timeout(1_200_000);
     before = await fingerprint(lab());
     provisionedOnce = await provision(t, lab());
@@ -169,17 +174,20 @@ export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 
     } else {
       t.deepEqual(keptOf(run.stdout), []);
     }
+    // The trial boot that proved the old cmdline added panic=10 to it; the default entry has it without.
+    t.is((await fingerprint(lab())).cmdline, `${before.cmdline} panic=10`);
+    // A plain reset through the lab's BMC: every later boot is the node as before provisioning.
+    await labReboot(lab().dir, NODE, { timeoutMs: 180_000 });
     const after = await fingerprint(lab());
-    sameNode(t, after.node, before.node, 'the node after teardown vs before provisioning');
-    // The trial boot that proved the old cmdline added panic=10 to it; the default entry (grub.cfg, compared above) has it without.
-    t.is(after.cmdline, `${before.cmdline} panic=10`);
+    sameNode(t, after.node, before.node, 'the node after teardown and a plain reboot vs before provisioning');
+    t.is(after.cmdline, before.cmdline);
 
     const again = await runCli('teardown', teardownArgs(lab()), 300_000);
     t.is(again.code, 0, describeRun(again));
     for (const s of hostReport(again).stages) t.false(s.changed, `a second teardown changes nothing: ${s.id}`);
   });
 
-  test.serial(`lab: ${flavour} provisioned again after teardown: the node is identical to one provisioned once`, async (t) => {
+  test.serial(`lab: ${name} provisioned again after teardown: the node is identical to one provisioned once`, async (t) => {
     t.timeout(600_000);
     if (!before || !provisionedOnce) return t.fail('the teardown test did not get this far');
     const again = await provision(t, lab());

@@ -97,6 +97,16 @@ test('lab: firmware boots a one-shot next_entry once and consumes it', (t) => {
   t.is(second.cmdline, 'BOOT_IMAGE=/boot/vmlinuz-6.18.44-fc-v595 root=/dev/vda1 ro intel_iommu=on iommu=pt ixgbe.max_vfs=4,4 quiet');
 });
 
+test('lab: firmware puts back the saved_entry grub-reboot kept as prev_saved_entry and clears it, as GRUB 2.06\'s 00_header does', (t) => {
+  // grub2-reboot (EL): prev_saved_entry=<saved_entry>, next_entry=<entry>.
+  let grubEnv = setGrubEnvVar('', 'saved_entry', 'default-id');
+  grubEnv = setGrubEnvVar(setGrubEnvVar(grubEnv, 'prev_saved_entry', 'default-id'), 'next_entry', 'gnulinux-simple-3d81a16b');
+  const env = parseGrubEnv(chooseBoot(boot({ grubEnv })).grubEnv ?? '');
+  t.is(env.get('saved_entry'), 'default-id');
+  t.is(env.get('prev_saved_entry'), '');
+  t.is(env.get('next_entry'), '');
+});
+
 test('lab: firmware follows saved_entry when the default is saved (centos7)', (t) => {
   const grubEnv = setGrubEnvVar('', 'saved_entry', 'CentOS Linux GNU/Linux, with Linux 6.18.44-fc-v595');
   t.regex(chooseBoot(boot({ grubCfg: centosCfg, grubEnv })).cmdline, /^BOOT_IMAGE=\/vmlinuz-6\.18\.44-fc-v595 root=\/dev\/vda1 ro crashkernel=auto/);

@@ -177,6 +177,21 @@ test('a failed stage stops the host with the command, exit code, stderr tail and
   t.deepEqual(retried.stages.map((s) => [s.id, s.status]), [['a', 'skipped'], ['b', 'done'], ['c', 'done']]);
 });
 
+test('--retry-failed re-runs a stage from the one it names (retryFrom): a consumed one-shot is armed again first', async (t) => {
+  // b reboots into what a arms once; after b failed, a must run again for b to mean anything.
+  let broken = true;
+  const b = { ...factStage('b', { fail: () => (broken ? new FatalError('the trial boot did not come up') : undefined) }), retryFrom: 'a' };
+  const { node, run } = setup(t, [factStage('a'), b, factStage('c')]);
+  t.is((await run()).failedStage, 'b');
+  t.deepEqual(node.applied, ['a']);
+  broken = false;
+  node.applied = [];
+  node.facts.delete('a'); // the one-shot was used up by the failed boot
+  const retried = await run({ selection: { retryFailed: true } });
+  t.is(retried.status, 'ok');
+  t.deepEqual(node.applied, ['a', 'b', 'c']);
+});
+
 test('--retry-failed on a host without a failed stage does nothing', async (t) => {
   const { node, run } = setup(t, [factStage('a')]);
   await run();
@@ -276,7 +291,7 @@ test('resume after a controller crash while the node rebooted: straight to verif
   const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
   const store = openCheckpoint(stateDir, 'node1', 'x');
   store.markRunning('reboot', { inputsHash: stableHash('reboot') });
-  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expectedParams: ['intel_iommu=on'] });
+  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expected: 'a kernel command line with intel_iommu=on' });
   node.facts.add('reboot');
   node.bootIdValue = randomUUID(); // the node came back while we were gone
   node.dropNext = 2; // and is still flaky

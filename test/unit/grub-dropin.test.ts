@@ -5,7 +5,7 @@
 import test from 'ava';
 import { cmdlineSatisfies } from '../../node/parse/cmdline.ts';
 import { lastSetters, parseGrubDefaultsTrace } from '../../node/parse/grub-defaults-trace.ts';
-import { GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, overridesAfterDropin, renderDropin } from '../../node/boot/boot-method.ts';
+import { GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, overridesAfterDropin, renderDropin } from '../../node/boot/method-grub-dropin.ts';
 import { labNodePlan } from '../helpers/plans.ts';
 
 const step = (kind: string, file: string, linux: string, linuxDefault: string): string => [kind, file, linux, linuxDefault, ''].join('\0');

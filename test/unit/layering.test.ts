@@ -27,21 +27,11 @@ const LAB_ENTRIES = new Set(['lab/demo.ts', 'lab/lab.ts']);
  * directions). The test fails on any import not listed here, and on a listed one that is gone.
  */
 const KNOWN_DEBT = new Set([
-  'node/boot/boot-state.ts imports engine/stage.ts',
-  'node/boot/commit-params.ts imports engine/stage.ts',
-  'node/boot/grub-state.ts imports engine/stage.ts',
-  'node/boot/trial-outcome.ts imports engine/stage.ts',
-  'node/boot/trial.ts imports engine/stage.ts',
   'node/facts/distro.ts imports engine/stage.ts',
   'node/facts/iproute.ts imports engine/stage.ts',
   'node/files/owned-files.ts imports engine/stage.ts',
   'node/lxc/observe.ts imports engine/stage.ts',
   'node/vfs/outputs.ts imports engine/stage.ts',
-  'tasks/kernel-cmdline-commit.ts imports tasks/kernel-cmdline.ts',
-  'tasks/teardown-kernel-cmdline-commit.ts imports tasks/teardown-kernel-cmdline.ts',
-  'tasks/teardown-reboot.ts imports tasks/teardown-kernel-cmdline.ts',
-  'tasks/teardown-verify.ts imports tasks/teardown-kernel-cmdline.ts',
-  'tasks/teardown-verify.ts imports tasks/teardown-reboot.ts',
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -7,6 +7,7 @@ import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { labNodePlan } from '../helpers/plans.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit.ts';
+import { kernelCmdlineTeardownStage } from '../../tasks/teardown-kernel-cmdline.ts';
 import { DETECT_BOOT_METHOD } from '../../node/boot/boot-method.ts';
 import { contradictingParams } from '../../node/boot/grub-defaults.ts';
 import { nodeDistro } from '../../node/facts/distro.ts';
@@ -106,4 +107,28 @@ test('BLS node after the trial came up: commit removes the trial, runs grubby on
   t.is(host.files.get('/etc/kernel/cmdline')?.content, `${OPTIONS} ${PARAMS}\n`);
   t.false(host.files.has(TRIAL));
   t.true(host.commands.indexOf(`rm -f ${TRIAL}`) < host.commands.findIndex((c) => c.startsWith('grubby --update-kernel=ALL')), 'the trial goes first: grubby ALL would edit it too');
+});
+
+test('BLS node: the commit keeps /etc/kernel/cmdline\'s original; teardown takes the params off every entry with grubby and restores it, then removes the copy', async (t) => {
+  const BACKUP = '/etc/kernel/cmdline.sriov-lxc.bak';
+  const host = node({ '/proc/cmdline': `BOOT_IMAGE=(hd0,msdos1)/vmlinuz-5.14.0-162.6.1.el9_1.x86_64 ${OPTIONS} ${PARAMS} panic=10\n` });
+  host.on((argv) => argv[0] === 'grubby' && argv[1] === '--update-kernel=ALL', {});
+  await kernelCmdlineCommitStage.apply(context(host));
+  t.is(host.files.get(BACKUP)?.content, `${OPTIONS}\n`, 'the original, kept before the first change');
+  // Teardown without a trial (the trial path is the lab's teardown-alma9 test): the captured
+  // entries are as grubby lists them; what matters here is what teardown runs and writes.
+  host.on(['rm', '-f', '--', BACKUP], () => {
+    host.files.delete(BACKUP);
+    return {};
+  });
+  const ctx = { ...context(host), plan: { ...plan, trialBoot: false } };
+  const check = await kernelCmdlineTeardownStage.check(ctx);
+  t.false(check.done);
+  t.true(!check.done && check.plan.includes(`/etc/kernel/cmdline: restore from ${BACKUP}`), check.done ? '' : check.plan.join('\n'));
+  const before = host.calls.length;
+  await kernelCmdlineTeardownStage.apply(ctx);
+  const grubby = host.calls.slice(before).find((c) => c.kind === 'exec' && c.argv?.[1] === '--update-kernel=ALL')?.argv;
+  t.deepEqual(grubby, ['grubby', '--update-kernel=ALL', `--remove-args=${PARAMS}`]);
+  t.is(host.files.get('/etc/kernel/cmdline')?.content, `${OPTIONS}\n`);
+  t.false(host.files.has(BACKUP));
 });

@@ -7,6 +7,8 @@ import { labNodePlan } from '../helpers/plans.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
+import { decide } from '../../engine/select.ts';
+import { PROVISION_STAGES } from '../../workflows/provision-workflow.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../tasks/kernel-cmdline-commit.ts';
 import { rebootStage } from '../../tasks/reboot.ts';
@@ -161,6 +163,11 @@ test('apply: probe grubenv, write the trial script, update-grub, grub-reboot; th
     params: `root=/dev/vda1 ro  quiet ${PAPER_PARAMS} panic=10`,
     fallbackEntry: 'Debian GNU/Linux',
     fallbackParams: 'root=/dev/vda1 ro  quiet',
+    // The boot method detected and the edit, recorded for the reboot and commit stages.
+    bootMethod: 'grub-defaults',
+    how: 'edit',
+    add: PAPER_PARAMS.split(' '),
+    remove: ['iommu=pt'],
   });
   t.deepEqual(await kernelCmdlineStage.check(ctx), {
     done: true,
@@ -205,7 +212,7 @@ test('the trial came up: reboot verify passes, commit writes GRUB_CMDLINE_LINUX 
   const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV };
   t.like(await rebootStage.verify(context(host, plan(), { 'kernel-cmdline': armed })), { cmdline: TRIAL_CMDLINE });
   t.deepEqual(await kernelCmdlineStage.check(context(host)), { done: true, reason: `the running kernel already has ${PAPER_PARAMS}; kernel-cmdline-commit makes them the default` });
-  t.deepEqual(await kernelCmdlineStage.verify(context(host)), { method: 'trial', phase: 'booted', cmdline: TRIAL_CMDLINE });
+  t.like(await kernelCmdlineStage.verify(context(host)), { method: 'trial', phase: 'booted', cmdline: TRIAL_CMDLINE, bootMethod: 'grub-defaults' });
 
   const ctx = context(host);
   const result = await kernelCmdlineCommitStage.check(ctx);
@@ -229,9 +236,12 @@ test('the trial came up: reboot verify passes, commit writes GRUB_CMDLINE_LINUX 
     chosenBy: 'GRUB_DEFAULT=0',
     params: `root=/dev/vda1 ro ${PAPER_PARAMS} quiet`,
     backup: '/etc/default/grub.sriov-lxc.bak',
+    how: 'edit',
+    add: PAPER_PARAMS.split(' '),
+    remove: ['iommu=pt'],
   });
   t.true((await kernelCmdlineCommitStage.check(ctx)).done);
-  t.deepEqual(await kernelCmdlineStage.check(ctx), { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
+  t.like(await kernelCmdlineStage.check(ctx), { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
 });
 
 test('a commit stopped after /etc/default/grub was written is finished, even after an unplanned reboot', async (t) => {
@@ -259,12 +269,22 @@ test('bad cmdline: the node came back on its old entry; reboot verify names the 
   // Nothing is made the default from a trial that did not come up.
   const commit = await t.throwsAsync(kernelCmdlineCommitStage.check(context(host)), { instanceOf: FatalError });
   t.regex(commit?.message ?? '', /^node1: not making intel_iommu=off .* the default: the running kernel does not have them/);
-  // A re-run arms the trial again (the reboot budget limits how often).
-  t.false((await kernelCmdlineStage.check(context(host))).done);
-  // --retry-failed would start at reboot: it refuses to reboot into the old default.
+  // Alone, the reboot stage refuses to reboot into the old default.
   const reboot = await t.throwsAsync(rebootStage.check(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
   t.is(reboot?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
-  t.regex(reboot?.hint ?? '', /--from kernel-cmdline/);
+  // --retry-failed (reboot failed) starts at kernel-cmdline, which arms a new trial by itself
+  // (the reboot budget limits how often); then the reboot goes into it.
+  const ids = PROVISION_STAGES.map((s) => s.id);
+  const decisions = decide({ retryFailed: true }, ids, (id) => (id === 'reboot' ? 'failed' : 'done'), (id) => PROVISION_STAGES.find((s) => s.id === id)?.retryFrom);
+  t.is(ids[decisions.findIndex((d) => d.run)], 'kernel-cmdline');
+  const ctx = context(host);
+  t.false((await kernelCmdlineStage.check(ctx)).done);
+  await kernelCmdlineStage.apply(ctx);
+  const rearmed = await kernelCmdlineStage.verify(ctx);
+  t.like(rearmed, { method: 'trial', phase: 'armed' });
+  const again = await rebootStage.check(context(host, plan(), { 'kernel-cmdline': rearmed }));
+  t.like(again, { done: false });
+  t.regex(again.done ? '' : (again.plan.at(-1) ?? ''), /^reboot node1 once into the trial entry "sriov-lxc trial: Debian GNU\/Linux"/);
 });
 
 test('GRUB never read grubenv: next_entry still set after the reboot is a different diagnosis', async (t) => {

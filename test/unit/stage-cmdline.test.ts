@@ -7,7 +7,7 @@ import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { CommandError, FatalError } from '../../core/errors.ts';
 import { kernelCmdlineStage } from '../../tasks/kernel-cmdline.ts';
-import { describeEdit, editGrubDefaults } from '../../node/boot/grub-defaults.ts';
+import { describeEdit, editGrubDefaults, planEdit } from '../../node/boot/grub-defaults.ts';
 import { nodeDistro } from '../../node/facts/distro.ts';
 import { parseOsRelease } from '../../node/parse/os-release.ts';
 import type { StageContext, StageOutputs } from '../../engine/stage.ts';
@@ -59,7 +59,9 @@ test('the example plan gives the paper\'s cmdline', (t) => {
 test('a configured node is done: /etc/default/grub and the default entry have the params', async (t) => {
   const host = node({ '/etc/default/grub': configured, '/boot/grub/grub.cfg': configuredCfg });
   const result = await kernelCmdlineStage.check(context(host));
-  t.deepEqual(result, { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
+  t.like(result, { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}` });
+  // What verify would record, from the same look: the boot method and the edit.
+  t.like(result.done ? result.outputs : {}, { method: 'default', bootMethod: 'grub-defaults', paramsFile: '/etc/default/grub', add: PAPER_PARAMS.split(' ') });
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
 });
 
@@ -176,7 +178,7 @@ test('values in GRUB_CMDLINE_LINUX_DEFAULT that would override the plan are remo
 test('VFs through sysfs: a left-over max_vfs is removed (it would create the VFs first)', (t) => {
   const edit = editGrubDefaults(configured, plan('off', 'sysfs'));
   t.regex(edit.text, /^GRUB_CMDLINE_LINUX="intel_iommu=off default_hugepagesz=2M hugepagesz=2M"$/m);
-  t.deepEqual(describeEdit(configured, plan('off', 'sysfs')), ['remove ixgbe.max_vfs (contradicts the plan)']);
+  t.deepEqual(describeEdit(configured, planEdit(plan('off', 'sysfs'))), ['remove ixgbe.max_vfs (contradicts the plan)']);
 });
 
 test('no /etc/default/grub: a diagnosis, not a crash', async (t) => {

@@ -67,6 +67,9 @@ test('refused when the next boot would not have the params either: kernel-cmdlin
   const host = node(before, lsmodPf, { iommu: '', grubCfg: fixture('stages/cmdline/grub2-lab-centos7-fresh.cfg') });
   const error = await t.throwsAsync(rebootStage.check(context(host)), { instanceOf: FatalError });
   t.is(error?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "CentOS Linux GNU/Linux, with Linux 6.18.44-fc-v595" (GRUB_DEFAULT=saved, saved_entry=0) lacks ${PARAMS}`);
+  // In a dry run kernel-cmdline prepared nothing: the plan says so instead of refusing.
+  const dry = await rebootStage.check({ ...context(host), dryRun: true });
+  t.regex(dry.done ? '' : (dry.plan.at(-1) ?? ''), /^reboot node1 into the boot kernel-cmdline prepares \(this dry run prepares nothing: now the next boot entry .* lacks /);
 });
 
 test('skipped when /proc/cmdline already satisfies the plan and the drivers are loaded', async (t) => {

@@ -89,20 +89,20 @@ test('reboots a stage requested count up across boots until the stage is done ag
   const dir = stateDir(t);
   const store = openCheckpoint(dir, 'node1', 'plan-1');
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-a' });
-  const first = store.markRebooting('reboot', { prevBootId: 'boot-a', expectedParams: ['intel_iommu=on'] });
-  t.like(first, { status: 'rebooting', bootId: 'boot-a', reboot: { prevBootId: 'boot-a', expectedParams: ['intel_iommu=on'], issued: 1 } });
+  const first = store.markRebooting('reboot', { prevBootId: 'boot-a', expected: 'a kernel command line with intel_iommu=on' });
+  t.like(first, { status: 'rebooting', bootId: 'boot-a', reboot: { prevBootId: 'boot-a', expected: 'a kernel command line with intel_iommu=on', issued: 1 } });
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-a' });
   t.is(store.stage('reboot').reboot?.issued, 1, 'markRunning keeps the reboot record');
-  t.is(store.markRebooting('reboot', { prevBootId: 'boot-a', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 2);
+  t.is(store.markRebooting('reboot', { prevBootId: 'boot-a', expected: 'a kernel command line with intel_iommu=on' }).reboot?.issued, 2);
   // A new boot that did not reach the goal (a bootloader ignoring the config) still counts.
   store.markFailed('reboot', { message: 'cmdline lacks intel_iommu=on' });
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-b' });
-  t.is(store.markRebooting('reboot', { prevBootId: 'boot-b', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 3);
+  t.is(store.markRebooting('reboot', { prevBootId: 'boot-b', expected: 'a kernel command line with intel_iommu=on' }).reboot?.issued, 3);
   t.is(onDisk(dir).stages['reboot'].reboot.issued, 3);
   // Done resets the count for the next time the stage is re-opened.
   store.markDone('reboot', { changed: true, durationMs: 1 });
   store.markRunning('reboot', { inputsHash: 'in-r', bootId: 'boot-c' });
-  t.is(store.markRebooting('reboot', { prevBootId: 'boot-c', expectedParams: ['intel_iommu=on'] }).reboot?.issued, 1);
+  t.is(store.markRebooting('reboot', { prevBootId: 'boot-c', expected: 'a kernel command line with intel_iommu=on' }).reboot?.issued, 1);
 });
 
 test('recordBoot tells a new boot from the same one and keeps the last 20', (t) => {
@@ -188,7 +188,7 @@ test('the valid v1 fixture opens as it is', (t) => {
   const dir = stateDir(t);
   placeFile(dir, fs.readFileSync(path.join(fixtures, 'checkpoint-v1.json'), 'utf8'));
   const store = openCheckpoint(dir, 'node1', '0123456789abcdef');
-  t.is(store.stage('reboot').reboot?.expectedParams.join(' '), 'intel_iommu=on iommu=pt');
+  t.is(store.stage('reboot').reboot?.expectedParams?.join(' '), 'intel_iommu=on iommu=pt');
   t.is(store.get().runId, '2026-01-24T20-01-02-123Z-1a2b3c4d');
 });
 
