@@ -129,7 +129,7 @@ test.serial('lab: node lock: a second run on the same node under another name an
   t.is(second.code, 3, describeRun(second));
   const report = jsonOf<ProvisionReport>(second).hosts.find((h) => h.host === 'twin');
   t.is(report?.status, 'locked');
-  t.regex(report?.error?.message ?? '', new RegExp(`^twin is being worked on by pid ${first.pid} on .* \\(run [0-9A-Za-z-]+, since `), holder);
+  t.regex(report?.error?.message ?? '', new RegExp(`^twin is being worked on by pid ${first.pid} on .* \\(run [0-9A-Za-z-]+, machine [0-9a-f]{12}, since `), holder);
   const done = await firstDone;
   t.is(done.code, 0, `the first run finishes: ${describeRun(done)}`);
   t.is(await onNode(lab(), ['sh', '-c', 'test -e /var/lib/sriov-lxc/node.lock && echo held || echo free']), 'free\n', 'released at the end of the run');
