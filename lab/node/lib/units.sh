@@ -121,16 +121,21 @@ output_path() { # journal|null|append:PATH|file:PATH
   esac
 }
 
+# UNIT_OUT and UNIT_ERR: the files a unit's Exec lines write to, read once per start or stop (when
+# systemd would load the unit, and log what it cannot parse).
+unit_streams() { # FILE
+  UNIT_OUT=$(unit_output "$1" StandardOutput)
+  UNIT_ERR=$(unit_output "$1" StandardError)
+  [ "$UNIT_ERR" != inherit ] || UNIT_ERR=$UNIT_OUT
+  UNIT_OUT=$(output_path "$UNIT_OUT")
+  UNIT_ERR=$(output_path "$UNIT_ERR")
+}
+
 # Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, $$ a literal $
 # (systemd.service(5): "To pass a literal dollar sign, use $$"; sh would read it as its PID), in sh.
 unit_exec() { # UNIT FILE LINE
-  local line ignore rc e out err
+  local line ignore rc e
   line=$3 ignore=0
-  out=$(unit_output "$2" StandardOutput)
-  err=$(unit_output "$2" StandardError)
-  [ "$err" != inherit ] || err=$out
-  out=$(output_path "$out")
-  err=$(output_path "$err")
   while :; do
     case "$line" in
       -*) ignore=1; line=${line#-} ;;
@@ -148,7 +153,7 @@ unit_exec() { # UNIT FILE LINE
     e=$(unit_values "$2" Service Environment | tr '\n' ' ')
     [ -z "${e% }" ] || eval "export $e"
     exec env -u LAB_SHIM_OFF sh -c "$line"
-  ) >> "$out" 2>> "$err" < /dev/null
+  ) >> "${UNIT_OUT:-$LAB_RUN/journal}" 2>> "${UNIT_ERR:-$LAB_RUN/journal}" < /dev/null
   rc=$?
   [ "$ignore" = 1 ] && return 0
   return $rc
@@ -160,6 +165,7 @@ unit_start() {
   path=$(unit_path "$1") || { echo "Failed to start $1: Unit $1 not found." >&2; return 5; }
   case "$1" in *.target) echo active > "$UNITS_RUN/$1"; return 0 ;; esac
   type=$(unit_value "$path" Service Type)
+  unit_streams "$path"
   echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node}: Starting $1..." >> "$LAB_RUN/journal"
   for step in ExecStartPre ExecStart ExecStartPost; do
     unit_values "$path" Service "$step" > "$UNITS_RUN/.$1.$step"
@@ -191,6 +197,7 @@ unit_stop() {
   path=$(unit_path "$1") || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
   [ -f "$UNITS_RUN/$1.pid" ] && kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null
   rm -f "$UNITS_RUN/$1.pid"
+  unit_streams "$path"
   unit_values "$path" Service ExecStop | while IFS= read -r line; do unit_exec "$1" "$path" "$line"; done
   echo inactive > "$UNITS_RUN/$1"
 }
