@@ -1,8 +1,8 @@
 // On-node mode (--local): a oneshot boot unit that resumes the workflow after the reboot and is
 // removed when the workflow ends on the node (done or failed).
-import { FatalError, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import type { Host } from '../hosts/host.ts';
-import { parseGlibcVersion, parseSystemdVersion } from '../node/parse/runtime-versions.ts';
+import { parseSystemdVersion } from '../node/parse/runtime-versions.ts';
 
 export const RESUME_UNIT = 'sriov-lxc-resume.service';
 const UNIT_PATH = `/etc/systemd/system/${RESUME_UNIT}`;
@@ -43,12 +43,6 @@ function systemdPathValue(path: string): string {
 /** systemd 240 brought `StandardOutput=append:`; 219 (CentOS 7) and 239 (EL 8) ignore it ("Failed to parse output specifier"). */
 const APPEND_SINCE = 240;
 
-/**
- * Official Node.js builds from 18 on need glibc 2.28: on an older one (CentOS 7: 2.17) the loader
- * refuses Node itself (`GLIBC_2.28' not found`), the boot unit's resume too.
- */
-const NODE_GLIBC: [number, number] = [2, 28];
-
 export function resumeUnitText(cmd: ResumeCommand, host: string, systemdVersion: number, nodeBinary: string = process.execPath): string {
   const exec = [nodeBinary, cmd.script, '--local', '--host', host, '--inventory', cmd.inventory, '--state-dir', cmd.stateDir, ...cmd.options, '--renderer', 'simple'];
   const log = `${cmd.stateDir}/resume.log`;
@@ -75,27 +69,8 @@ async function systemdVersionOf(host: Host): Promise<number> {
   return parseSystemdVersion((await host.run(['systemctl', '--version'])).stdout);
 }
 
-/**
- * Refuses --local on a node whose glibc is older than official Node builds need, before anything
- * changes there. Without getconf's answer (no glibc: musl) nothing is known and nothing refused.
- */
-async function checkGlibc(host: Host): Promise<void> {
-  const r = await host.exec(['getconf', 'GNU_LIBC_VERSION']);
-  if (r.code !== 0) return;
-  const [major, minor] = parseGlibcVersion(r.stdout);
-  const [needMajor, needMinor] = NODE_GLIBC;
-  if (major > needMajor || (major === needMajor && minor >= needMinor)) return;
-  throw new FatalError(`${host.name}: --local cannot run on this node: its glibc ${major}.${minor} is older than ${needMajor}.${needMinor}, which the Node.js the tool needs (>= 22.18, official builds) requires; the boot unit could not resume the run after the reboot either`, {
-    hint: `run sriov-lxc from a controller instead (npx zx workflows/provision.ts --host ${host.name} on a machine with Node.js >= 22.18 that reaches this node over SSH): remote mode works on this node. Nothing was changed`,
-  });
-}
-
 export function bootUnit(cmd: ResumeCommand) {
   return {
-    /** Whether --local can run on this node at all; first, before the node is changed. */
-    async preflight(host: Host): Promise<void> {
-      await checkGlibc(host);
-    },
     async install(host: Host): Promise<void> {
       await host.writeFile(UNIT_PATH, resumeUnitText(cmd, host.name, await systemdVersionOf(host)), { mode: 0o644 });
       await host.run(['systemctl', 'daemon-reload']);

@@ -59,7 +59,7 @@ export interface WorkflowOptions {
   resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   allowVfResize?: boolean;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
-  localBoot?: { preflight: (host: Host) => Promise<void>; install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
+  localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
   /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
   lockNode?: boolean;
   /** The command line, for the lock file. */
@@ -182,7 +182,6 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
         s.host = o.openHost(s.plan);
-        await o.localBoot?.preflight(s.host);
         if (o.lockNode && !o.dryRun) {
           // The run's first contact with the node: a connection reset here is retried like any other.
           const host = s.host;

@@ -90,7 +90,34 @@ export async function startPeerIperf(lab: LabLayout, pidFile: string, logFile: s
   throw new Error(`iperf3 on the peer wrote no pid to ${pidFile}`);
 }
 
-export async function createNodeNetwork(state: LabState, lab: LabLayout, node: NodeLayout): Promise<void> {
+/** Bits per second of a tc rate with a unit the NIC table uses ("10gbit", "100gbit", "500mbit"). */
+export function lineRateBits(rate: string): number {
+  const m = /^(\d+)(gbit|mbit|kbit|bit)$/.exec(rate);
+  if (!m) throw new Error(`line_rate ${rate}: expected a number and gbit, mbit, kbit or bit`);
+  const unit = { gbit: 1e9, mbit: 1e6, kbit: 1e3, bit: 1 }[m[2] as 'gbit' | 'mbit' | 'kbit' | 'bit'];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Shapes one switch port to the NIC's line rate, both ways, on the switch's side of the link
+ * (the node's namespace has no qdisc of the lab's, so `tc` on the node shows only what the tool
+ * set): a tbf on the port's egress (towards the node), and the port's ingress (from the node's
+ * PF and every VF macvlan on it) redirected to an ifb with the same tbf. The bucket holds 1 ms
+ * at the line rate.
+ */
+async function shapePort(lab: LabLayout, port: string, rate: string): Promise<void> {
+  const burst = String(Math.round(lineRateBits(rate) / 8 / 1000));
+  const ifb = `${port}i`;
+  const ns = lab.switchNetns;
+  if (!(await linkExists(ns, ifb))) await sh`ip -n ${ns} link add ${ifb} type ifb`;
+  await sh`ip -n ${ns} link set ${ifb} up`;
+  for (const dev of [port, ifb]) await sh`tc -n ${ns} qdisc replace dev ${dev} root tbf rate ${rate} burst ${burst} latency 20ms`;
+  await shTry`tc -n ${ns} qdisc del dev ${port} ingress`;
+  await sh`tc -n ${ns} qdisc add dev ${port} handle ffff: ingress`;
+  await sh`tc -n ${ns} filter add dev ${port} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`;
+}
+
+export async function createNodeNetwork(state: LabState, lab: LabLayout, node: NodeLayout, lineRate: string): Promise<void> {
   await addNetns(state, node.netns);
   for (const [i, pf] of PF_NAMES.entries()) {
     const port = node.switchPorts[i] ?? '';
@@ -99,6 +126,7 @@ export async function createNodeNetwork(state: LabState, lab: LabLayout, node: N
       await sh`ip -n ${node.netns} link set ${pf} address ${node.pfMacs[i] ?? ''}`;
     }
     await plug(lab, port);
+    await shapePort(lab, port, lineRate);
   }
 }
 

@@ -1,10 +1,11 @@
 // Builds the lab's preload shims (lab/node/shim/*.c) into the lab directory: the sysfs
-// sriov_numvfs semantics (in every node process) and the ssh-drops fault (in sshd).
+// sriov_numvfs semantics (in every node process), the ssh-drops fault (in sshd) and CentOS 7's loader
+// and /proc/mounts (el7, in every process of a centos7 node).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sh, shTry } from './run.ts';
 
-const SHIMS = ['sriov-numvfs', 'ssh-drops'];
+const SHIMS = ['sriov-numvfs', 'ssh-drops', 'el7'];
 
 export async function buildShims(srcDir: string, outDir: string): Promise<void> {
   if ((await shTry`command -v cc`).exitCode !== 0) {

@@ -142,7 +142,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const iperfPid = await startPeerIperf(lab, join(paths.peerDir, 'iperf3.pid'), join(paths.peerDir, 'iperf3.log'));
   state.peerIperf = recordOf(iperfPid);
   writeState(state);
-  for (const node of nodes) await createNodeNetwork(state, lab, node);
+  for (const node of nodes) await createNodeNetwork(state, lab, node, facts.line_rate ?? '');
 
   await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
   writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));

@@ -68,8 +68,35 @@ EOF
     grubdir=/boot/grub2
     initrd=/boot/initramfs-$KREL.img
     efi_stub=
-    # The CentOS 7 slow-boot bug (lxc/lxc#622): its common config drops setpcap.
-    echo "lxc.cap.drop = mac_admin mac_override setfcap setpcap" >> /usr/share/lxc/config/centos.common.conf
+    # EPEL 7's LXC 1.0.11 (bin/lxc1 over the machine's LXC 5): its tools, its default config and
+    # the centos template's common config in 1.0's keys (after lxc-1.0.11's
+    # config/templates/centos.common.conf.in; no clonehostname hook, no seccomp policy here), with
+    # the CentOS 7 slow-boot bug (lxc/lxc#622): the common config drops setpcap.
+    for t in lxc-create lxc-start lxc-stop lxc-info lxc-attach lxc-ls lxc-destroy lxc-config lxc-autostart lxc-cgroup \
+      lxc-wait lxc-freeze lxc-unfreeze lxc-monitor lxc-console; do
+      ln -sf /usr/lib/sriov-lab/bin/lxc1 "/usr/bin/$t"
+    done
+    cat > /usr/share/lxc/config/centos.common.conf << 'EOF'
+# Default configuration shared by all CentOS containers (LXC 1.0 keys)
+lxc.devttydir = lxc
+lxc.tty = 4
+lxc.pts = 1024
+lxc.mount.auto = proc:mixed sys:ro
+lxc.cap.drop = mac_admin mac_override setfcap setpcap
+lxc.cap.drop = sys_module sys_nice sys_pacct
+lxc.cap.drop = sys_rawio sys_time
+lxc.cgroup.devices.deny = a
+lxc.cgroup.devices.allow = c *:* m
+lxc.cgroup.devices.allow = b *:* m
+lxc.cgroup.devices.allow = c 1:3 rwm
+lxc.cgroup.devices.allow = c 1:5 rwm
+lxc.cgroup.devices.allow = c 1:7 rwm
+lxc.cgroup.devices.allow = c 5:0 rwm
+lxc.cgroup.devices.allow = c 1:8 rwm
+lxc.cgroup.devices.allow = c 1:9 rwm
+lxc.cgroup.devices.allow = c 136:* rwm
+lxc.cgroup.devices.allow = c 5:2 rwm
+EOF
     # CentOS names its GRUB tools grub2-*; GRUB's scripts still call /usr/bin/grub-editenv.
     for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
     for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
@@ -262,8 +289,10 @@ EOF
 (umask 077 && printf '%s\n' "$host_key" > /etc/ssh/ssh_host_ed25519_key)
 ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key > /etc/ssh/ssh_host_ed25519_key.pub
 echo /run/sriov-lab/lib/sriov-numvfs.so > /etc/ld.so.preload
+# CentOS 7's loader (glibc 2.17) and kernel 3.10's /proc/mounts: node/shim/el7.c
+[ "$LAB_FLAVOUR" != centos7 ] || echo /run/sriov-lab/lib/el7.so >> /etc/ld.so.preload
 mkdir -p /etc/lxc
-echo "lxc.net.0.type = empty" > /etc/lxc/default.conf
+if [ "$LAB_FLAVOUR" = centos7 ]; then echo "lxc.network.type = empty" > /etc/lxc/default.conf; else echo "lxc.net.0.type = empty" > /etc/lxc/default.conf; fi
 
 # --- /usr: the simulated hardware's tools in their usual places ----------------------------------
 ln -sf /usr/lib/sriov-lab/bin/lspci /usr/bin/lspci
@@ -271,6 +300,9 @@ ln -sf /usr/lib/sriov-lab/bin/ip /usr/bin/ip
 # tc and findmnt answer as the flavour's releases (lib/flavour-tools.sh)
 ln -sf /usr/lib/sriov-lab/bin/tc /usr/sbin/tc
 ln -sf /usr/lib/sriov-lab/bin/findmnt /usr/bin/findmnt
+# glibc's version as ldd and getconf report it (lib/flavour-tools.sh)
+ln -sf /usr/lib/sriov-lab/bin/ldd /usr/bin/ldd
+ln -sf /usr/lib/sriov-lab/bin/getconf /usr/bin/getconf
 for t in modprobe rmmod insmod lsmod modinfo depmod; do ln -sf /usr/lib/sriov-lab/bin/kmod "/usr/sbin/$t"; done
 ln -sf /usr/lib/sriov-lab/bin/dmesg /usr/bin/dmesg
 ln -sf /usr/lib/sriov-lab/bin/systemctl /usr/bin/systemctl

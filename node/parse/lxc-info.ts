@@ -1,4 +1,6 @@
-// `lxc-info -n NAME` output: "Key:   value" lines, IP repeated once per address.
+// `lxc-info -n NAME` output: "Key:   value" lines, IP repeated once per address. LXC 1.x asked for
+// one field (`-s`) prints its value alone: "RUNNING" (lxc-1.0.11 src/lxc/lxc_info.c,
+// print_info_msg_str with filter_count == 1).
 import { ParseError, excerpt } from './parse-error.ts';
 
 export interface LxcInfo {
@@ -9,6 +11,8 @@ export interface LxcInfo {
   pid: number | null;
   ips: string[];
 }
+
+const LXC_STATES = ['RUNNING', 'STOPPED', 'STARTING', 'STOPPING', 'ABORTING', 'FREEZING', 'FROZEN', 'THAWED'];
 
 export function parseLxcInfo(text: string): LxcInfo {
   let name: string | null = null;
@@ -25,6 +29,8 @@ export function parseLxcInfo(text: string): LxcInfo {
     else if (key === 'PID') pid = Number.parseInt(value, 10);
     else if (key === 'IP') ips.push(value);
   }
+  const lone = /^\s*([A-Z]+)\s*$/.exec(text)?.[1];
+  if (state === null && lone !== undefined && LXC_STATES.includes(lone)) state = lone;
   if (state === null) {
     throw new ParseError(`lxc-info printed no state: ${excerpt(text)}`, {
       hint: 'does the container exist? `lxc-ls -f` lists them',

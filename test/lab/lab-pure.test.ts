@@ -10,7 +10,7 @@ import { nodeCpuinfo } from '../../lab/cpuinfo.ts';
 import { chooseBoot, cmdlineParams, panicSeconds, type BootInputs } from '../../lab/firmware.ts';
 import { grubWords, parseGrubConfig, parseGrubEnv, resolveEntry, setGrubEnvVar, GRUBENV_SIZE } from '../../lab/grub.ts';
 import { labLayout, nodeLayout } from '../../lab/layout.ts';
-import { subnetRouted } from '../../lab/network.ts';
+import { lineRateBits, subnetRouted } from '../../lab/network.ts';
 import { detailsAs411, rewriteJson, rewriteText, type PfView, type VfInfo } from '../../lab/node/ip-output.ts';
 import { findLink, parseIpLink } from '../../node/parse/ip-link.ts';
 
@@ -254,4 +254,10 @@ test('lab: NIC models: every model of nics.conf has every key the shims read', (
   t.like(nicFacts('cx5'), { pf_driver: 'mlx5_core', vf_driver: 'mlx5_core', firmware: 'mstconfig', totalvfs: 'firmware' });
   t.like(nicFacts('x710'), { pf_device: '1572', vf_device: '154c', pf_driver: 'i40e', vf_driver: 'iavf', pf_parm: '' });
   t.is(parseNicTable('# c\n[a]\nk=v=w\n').get('a')?.k, 'v=w');
+});
+
+test('lab: line rates: every NIC model has one, read as tc reads it (82599 and X710 10 GbE ports, E810 and ConnectX-5 100 GbE)', (t) => {
+  t.deepEqual(Object.fromEntries(NIC_MODELS.map((m) => [m, lineRateBits(nicFacts(m).line_rate ?? '')])), { '82599': 10e9, x710: 10e9, e810: 100e9, cx5: 100e9 });
+  t.is(lineRateBits('500mbit'), 500e6);
+  t.throws(() => lineRateBits('10G'), { message: /line_rate 10G: expected a number and gbit, mbit, kbit or bit/ });
 });

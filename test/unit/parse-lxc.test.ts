@@ -24,6 +24,11 @@ test('real lxc-info of a stopped container and of selected fields', (t) => {
   t.deepEqual(parseLxcInfo(fixture('lxc-info-s-p-i.txt')), { name: null, state: 'RUNNING', pid: 9809, ips: [] });
 });
 
+test('LXC 1.0 lxc-info -s prints the state alone (CentOS 7, EPEL lxc 1.0.11)', (t) => {
+  t.deepEqual(parseLxcInfo(fixture('lxc1-info-s.txt')), { name: null, state: 'RUNNING', pid: null, ips: [] });
+  t.throws(() => parseLxcInfo('parsecap1\n'), { message: /printed no state/ }, 'a lone word that is no LXC state is still refused');
+});
+
 test('real lxc-info for a missing container is refused with a hint', (t) => {
   const error = t.throws(() => parseLxcInfo(fixture('lxc-info-missing.txt')), { message: /printed no state: parsecap-missing doesn't exist/ });
   t.regex((error as { hint?: string }).hint ?? '', /lxc-ls/);

@@ -3,6 +3,8 @@
 # with sh. Unit state lives in $LAB_RUN/units/NAME (active | inactive | failed), output in
 # $LAB_RUN/journal. Sourced after common.sh.
 
+. "$LAB_LIB/lib/flavour-tools.sh"
+
 UNIT_DIRS="/etc/systemd/system /run/systemd/system /usr/lib/systemd/system"
 UNITS_RUN=$LAB_RUN/units
 
@@ -78,6 +80,57 @@ unit_disable() {
   done
 }
 
+# Where a unit's stdout or stderr goes (KEY StandardOutput or StandardError), as the flavour's
+# systemd parses the setting: journal, null, append:PATH or file:PATH. systemd 219 (centos7;
+# src/core/execute.c exec_output_table and src/core/load-fragment.c config_parse_output at v219)
+# knows inherit, null, tty, journal, syslog, kmsg, their +console forms and socket: any other value
+# (append: and file: came in 236/240) is logged "[FILE:LINE] Failed to parse output specifier,
+# ignoring: VALUE" and the default (the journal) stays. Later systemds take append:/file: too.
+unit_output() { # FILE KEY
+  local line value
+  line=$(awk -v key="$2" '/^[ \t]*\[/ { sec = $0; gsub(/[ \t]/, "", sec); next }
+    sec == "[Service]" { i = index($0, "="); if (i == 0) next; k = substr($0, 1, i - 1); gsub(/^[ \t]+|[ \t]+$/, "", k)
+      if (k == key) n = NR } END { print n }' "$1")
+  value=$(unit_value "$1" Service "$2")
+  [ -n "$value" ] || value=$([ "$2" = StandardError ] && echo inherit || echo journal)
+  case "$value" in
+    inherit | null | tty | journal | syslog | kmsg | journal+console | syslog+console | kmsg+console | socket) ;;
+    append:/* | file:/*)
+      if [ "$SYSTEMD" = 219 ]; then
+        echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node} systemd[1]: [$1:$line] Failed to parse output specifier, ignoring: $value" >> "$LAB_RUN/journal"
+        value=journal
+      fi
+      ;;
+    *)
+      echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node} systemd[1]: [$1:$line] Failed to parse output specifier, ignoring: $value" >> "$LAB_RUN/journal"
+      value=journal
+      ;;
+  esac
+  case "$value" in
+    null | append:* | file:*) echo "$value" ;;
+    inherit) echo inherit ;;
+    *) echo journal ;;
+  esac
+}
+
+output_path() { # journal|null|append:PATH|file:PATH
+  case "$1" in
+    null) echo /dev/null ;;
+    append:* | file:*) echo "${1#*:}" | sed 's/%%/%/g' ;;
+    *) echo "$LAB_RUN/journal" ;;
+  esac
+}
+
+# UNIT_OUT and UNIT_ERR: the files a unit's Exec lines write to, read once per start or stop (when
+# systemd would load the unit, and log what it cannot parse).
+unit_streams() { # FILE
+  UNIT_OUT=$(unit_output "$1" StandardOutput)
+  UNIT_ERR=$(unit_output "$1" StandardError)
+  [ "$UNIT_ERR" != inherit ] || UNIT_ERR=$UNIT_OUT
+  UNIT_OUT=$(output_path "$UNIT_OUT")
+  UNIT_ERR=$(output_path "$UNIT_ERR")
+}
+
 # Runs one Exec line like systemd: prefixes -@+!: stripped, %n/%N/%% expanded, $$ a literal $
 # (systemd.service(5): "To pass a literal dollar sign, use $$"; sh would read it as its PID), in sh.
 unit_exec() { # UNIT FILE LINE
@@ -100,7 +153,7 @@ unit_exec() { # UNIT FILE LINE
     e=$(unit_values "$2" Service Environment | tr '\n' ' ')
     [ -z "${e% }" ] || eval "export $e"
     exec env -u LAB_SHIM_OFF sh -c "$line"
-  ) >> "$LAB_RUN/journal" 2>&1 < /dev/null
+  ) >> "${UNIT_OUT:-$LAB_RUN/journal}" 2>> "${UNIT_ERR:-$LAB_RUN/journal}" < /dev/null
   rc=$?
   [ "$ignore" = 1 ] && return 0
   return $rc
@@ -112,6 +165,7 @@ unit_start() {
   path=$(unit_path "$1") || { echo "Failed to start $1: Unit $1 not found." >&2; return 5; }
   case "$1" in *.target) echo active > "$UNITS_RUN/$1"; return 0 ;; esac
   type=$(unit_value "$path" Service Type)
+  unit_streams "$path"
   echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node}: Starting $1..." >> "$LAB_RUN/journal"
   for step in ExecStartPre ExecStart ExecStartPost; do
     unit_values "$path" Service "$step" > "$UNITS_RUN/.$1.$step"
@@ -143,6 +197,7 @@ unit_stop() {
   path=$(unit_path "$1") || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
   [ -f "$UNITS_RUN/$1.pid" ] && kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null
   rm -f "$UNITS_RUN/$1.pid"
+  unit_streams "$path"
   unit_values "$path" Service ExecStop | while IFS= read -r line; do unit_exec "$1" "$path" "$line"; done
   echo inactive > "$UNITS_RUN/$1"
 }
