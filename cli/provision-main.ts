@@ -127,6 +127,7 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
       }),
     resolvePlan: resolvePlanForNode,
     allowVfResize: args.allowVfResize,
+    adopt: args.adopt,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: [...resumeArgs(args), ...(cli.resumeArgs?.(args) ?? [])] }) : undefined,
     lockNode: true,
     command: [cli.name, ...argv].join(' '),

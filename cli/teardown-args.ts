@@ -1,6 +1,8 @@
-// Command line of workflows/teardown.ts: provision's options (hosts, stages, run, output; the same
-// engine, checkpoints and resume) without --bench-profile, plus --keep-containers. Pure: no I/O.
-import { UsageError } from '../core/errors.ts';
+// Command line of workflows/teardown.ts: its rows of the option table (cli/options.ts): provision's
+// hosts, stages, run and output options (the same engine, checkpoints and resume) without the
+// benchmark's and the containers' (--bench-profile, --allow-vf-resize, --adopt), plus
+// --keep-containers. Pure: no I/O.
+import { optionsHelp } from './options.ts';
 import { parseProvisionArgs, type ProvisionArgs } from './provision-args.ts';
 
 export interface TeardownArgs extends ProvisionArgs {
@@ -18,48 +20,11 @@ node verified: no sriov-lxc params, no VFs on the planned PFs. Only what sriov-l
 removed: a file changed since by the operator is left in place and named at the end.
 Resumes from checkpoints; re-running changes nothing on a node already torn down.
 
-Hosts
-  --inventory FILE       inventory (YAML); default ./inventory.yaml
-  --host NAME            a host of the inventory (repeat, or a,b,c); default: all hosts
-  --hosts A,B,C          same as --host with a list
-  --limit PATTERN        hosts whose name matches a glob (* and ?), e.g. 'rack1-*'
-  --local                run on this node itself (no SSH); state in /var/lib/sriov-lxc;
-                         a boot unit resumes the run after the reboot
-
-Stages
-  --keep-containers      leave the inventory's containers (and patched templates) as they are
-  --from STAGE           start at STAGE (earlier stages are left as they are)
-  --only STAGE[,STAGE]   run only these stages
-  --retry-failed         continue each host from its failed stage; hosts without one are skipped
-  --reset [STAGE]        forget the checkpoint of STAGE (or of every stage) before running
-  --dry-run              check only: print what each stage would change, with file diffs
-
-Run
-  --state-dir DIR        checkpoints (env SRIOV_LXC_STATE_DIR; default $XDG_STATE_HOME/sriov-lxc,
-                         or /var/lib/sriov-lxc with --local); shared with provision
-  --concurrency N        hosts torn down at once (default 8)
-  --serial N             rolling batches of N hosts; the next batch starts when one ends
-  --max-fail-percent P   start no new host once more than P % of hosts failed
-  --reboot-timeout S     seconds to wait for a node to come back (default 600)
-  --reboot-budget N      reboots a stage may request before stopping with a diagnosis (default 2)
-  --no-trial-boot        restore the default boot entry at once instead of trying the cmdline
-                         without the params once in a one-shot entry (inventory: trialBoot)
-  --accept-new-host-key  replace a pinned host key that changed (after you checked why)
-
-Output
-  --renderer NAME        default | simple | verbose
-  --json                 no tree; one JSON document on stdout at the end (each host's outputs
-                         name the files kept: outputs["teardown-verify"].kept)
-  --help                 this text
-
+${optionsHelp('teardown')}
 Exit codes: as provision (0 done, 1 a stage failed, 2 usage, 3 locked, 130/143 interrupted).
 `;
 
 export function parseTeardownArgs(argv: readonly string[]): TeardownArgs {
-  const keep = argv.filter((a) => a === '--keep-containers').length > 0;
-  const rest = argv.filter((a) => a !== '--keep-containers');
-  if (rest.some((a) => a === '--bench-profile' || a.startsWith('--bench-profile='))) {
-    throw new UsageError('--bench-profile: teardown runs no benchmark', { hint: 'see --help for the options' });
-  }
-  return { ...parseProvisionArgs(rest), keepContainers: keep };
+  const keep = argv.includes('--keep-containers');
+  return { ...parseProvisionArgs(argv.filter((a) => a !== '--keep-containers'), 'teardown'), keepContainers: keep };
 }

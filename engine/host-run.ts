@@ -57,6 +57,8 @@ export interface HostRunOptions {
   resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   /** --allow-vf-resize: a VF count change may stop and restart the containers that own VFs. */
   allowVfResize?: boolean;
+  /** --adopt: container-create may take an existing container it did not create. */
+  adopt?: boolean;
 }
 
 /** Thrown inside a stage run to stop the host's run for an on-node reboot (not a failure). */
@@ -223,6 +225,7 @@ export class HostRun {
       runId: this.o.runId,
       stateDir: this.o.stateDir,
       allowVfResize: this.o.allowVfResize ?? false,
+      adopt: this.o.adopt ?? false,
     };
   }
 

@@ -57,6 +57,8 @@ export interface WorkflowOptions {
   /** Resolves what the plan leaves to the node (its NIC) at the start of the host's run. */
   resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   allowVfResize?: boolean;
+  /** --adopt: container-create may take an existing container it did not create. */
+  adopt?: boolean;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
   localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
   /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
@@ -203,6 +205,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
           record,
           ...(o.resolvePlan ? { resolvePlan: o.resolvePlan } : {}),
           allowVfResize: o.allowVfResize ?? false,
+          adopt: o.adopt ?? false,
         });
         await s.run.prepare();
         task.title = `connected (${s.plan.ssh.address === 'localhost' ? 'local' : s.plan.name})`;

@@ -36,6 +36,8 @@ export interface StageContext {
   stateDir: string;
   /** --allow-vf-resize: a VF count change may stop the containers owning VFs and start them again. */
   allowVfResize?: boolean;
+  /** --adopt: container-create may take an existing container of the inventory's name it did not create. */
+  adopt?: boolean;
 }
 
 export interface Stage {
