@@ -13,7 +13,7 @@ export function keptLines(results: readonly HostResult[]): string[] {
     const kept = keptFiles(r.outputs as Record<string, StageOutputs>);
     const unique = [...new Map(kept.map((k) => [k.path, k])).values()];
     if (unique.length === 0) continue;
-    lines.push(`${r.host}: kept, changed by the operator since sriov-lxc wrote them:`);
+    lines.push(`${r.host}: left in place (not sriov-lxc's, or changed by the operator since sriov-lxc wrote them):`);
     for (const k of unique) lines.push(`  ${k.path}: ${k.why}`);
   }
   return lines;
