@@ -42,7 +42,7 @@ export const verifyTeardownStage: Stage = {
     const { problems, outputs } = await observe(ctx);
     if (problems.length > 0) return { done: false, plan: problems.map((p) => `not as before yet: ${p}`) };
     const kept = outputs['kept'] as KeptFile[];
-    return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; kept (changed by the operator): ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
+    return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; left in place: ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
   },
 
   async apply() {},
