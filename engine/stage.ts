@@ -1,5 +1,5 @@
-// The stage contract (DESIGN.md "The stage contract"). Stages are plain objects; the engine
-// runs check → apply → verify, writes checkpoints, retries and reboots.
+// The stage contract (README "Layout"; the stages: README "The stages"). Stages are plain objects;
+// the engine runs check → apply → verify, writes checkpoints, retries and reboots.
 import type { Host } from '../hosts/host.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 

@@ -1,4 +1,4 @@
-// The provisioning workflow: the paper's procedure as ordered stages (DESIGN.md "Stages").
+// The provisioning workflow: the paper's procedure as ordered stages (README "The stages").
 import type { Stage } from '../engine/stage.ts';
 import { biosVerifyStage } from '../tasks/bios-verify.ts';
 import { driverBuildStage } from '../tasks/driver-build.ts';

@@ -1,4 +1,4 @@
-// The teardown workflow: provisioning undone, host by host, in reverse (DESIGN.md "Teardown").
+// The teardown workflow: provisioning undone, host by host, in reverse (README "Teardown: the way back").
 // Its stages live here rather than beside each provisioning stage: the way back is one workflow
 // with its own order and its own reboot, and each stage reads what its provisioning stage writes
 // through that stage's own pure content functions (one source for "what sriov-lxc wrote").
