@@ -8,7 +8,9 @@ import { FatalError, NotReadyError, tail } from '../core/errors.ts';
 import type { ContainerPlan, HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
-import { readVfVerifyOutputs } from '../node/vfs/outputs.ts';
+import { readVfVerifyOutputs, recordedVfs } from '../node/vfs/outputs.ts';
+import { iprouteOf, RECORDED_IPROUTE } from '../node/facts/iproute.ts';
+import { recorded } from '../core/outputs.ts';
 import { autostartService, enableLxcService, LXC_SERVICE } from '../node/lxc/autostart.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from '../node/lxc/in-container.ts';
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from '../node/lxc/observe.ts';
@@ -38,6 +40,8 @@ function createArgv(c: ContainerPlan): string[] {
 
 const allPatches = (plan: HostPlan) => uniquePatches(plan.containers.flatMap((c) => c.templatePatches));
 
+const factsOf = async (ctx: StageContext): Promise<NodeFacts> => nodeFacts(ctx.host, await iprouteOf(ctx.host, recorded(ctx.outputs, RECORDED_IPROUTE)));
+
 /** A container as observed, with the mark its config must carry; `creating`: our creation record is there. */
 type OwnedView = ContainerView & { creating: boolean };
 
@@ -57,7 +61,7 @@ function claimOf(ctx: StageContext, v: ContainerView, config: string, creating: 
 }
 
 async function observeOwned(ctx: StageContext, facts: NodeFacts, c: ContainerPlan): Promise<OwnedView> {
-  const v = await observeContainer(ctx.host, ctx.plan, ctx.outputs, facts, c);
+  const v = await observeContainer(ctx.host, ctx.plan, recordedVfs(ctx.outputs), facts, c);
   const creating = await hasCreationRecord(ctx.host, c.name);
   if (v.config === undefined) return { ...v, creating };
   const claim = claimOf(ctx, v, v.config, creating);
@@ -120,7 +124,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
       ctx.log(`template patch ${patch.name}: ${s.reason}`);
     }
   }
-  const facts = await nodeFacts(ctx);
+  const facts = await factsOf(ctx);
   const views = await observeAll(ctx, facts);
   for (const v of views) plan.push(...containerPlan(v, diffs));
   if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
@@ -219,7 +223,7 @@ async function apply(ctx: StageContext): Promise<void> {
   await applyPatches(ctx);
   if (ctx.plan.containers.length === 0) return;
   readVfVerifyOutputs(ctx.outputs);
-  const facts = await nodeFacts(ctx);
+  const facts = await factsOf(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
   if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
 }
@@ -240,7 +244,7 @@ async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): P
 }
 
 async function verify(ctx: StageContext): Promise<ContainerCreateOutputs> {
-  return proven(ctx, await observeAll(ctx, await nodeFacts(ctx)));
+  return proven(ctx, await observeAll(ctx, await factsOf(ctx)));
 }
 
 /** The containers as observed, each running with its VF, address and limit, and reaching the peer. */

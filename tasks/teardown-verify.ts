@@ -7,16 +7,17 @@ import { readGrubState, runningCmdline } from '../node/boot/grub-state.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { cmdlineFits, describeCmdlineTeardown } from '../node/boot/cmdline-target.ts';
 import { recordedTeardown } from './teardown-kernel-cmdline.ts';
-import type { KeptFile } from '../node/files/owned-files.ts';
+import { isKeptFiles, type KeptFile } from '../node/files/owned-files.ts';
+import type { RecordedOutputs } from '../core/outputs.ts';
 import { vfsNow } from './teardown-reboot.ts';
 
 export const TEARDOWN_VERIFY_ID = 'teardown-verify';
 
 /** Every file an earlier teardown stage left in place, from their outputs. */
-export function keptFiles(outputs: Readonly<Record<string, StageOutputs>>): KeptFile[] {
+export function keptFiles(outputs: RecordedOutputs): KeptFile[] {
   return Object.entries(outputs)
     .filter(([id]) => id !== TEARDOWN_VERIFY_ID)
-    .flatMap(([, o]) => (Array.isArray(o['kept']) ? (o['kept'] as KeptFile[]) : []));
+    .flatMap(([, o]) => (isKeptFiles(o.kept) ? o.kept : []));
 }
 
 async function observe(ctx: StageContext): Promise<{ problems: string[]; outputs: StageOutputs }> {
@@ -41,7 +42,7 @@ export const verifyTeardownStage: Stage = {
   async check(ctx): Promise<CheckResult> {
     const { problems, outputs } = await observe(ctx);
     if (problems.length > 0) return { done: false, plan: problems.map((p) => `not as before yet: ${p}`) };
-    const kept = outputs['kept'] as KeptFile[];
+    const kept = keptFiles(ctx.outputs);
     return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; left in place: ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
   },
 

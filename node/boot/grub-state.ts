@@ -11,7 +11,8 @@ import { grubVar } from '../parse/grub-default.ts';
 import { parseGrubCfg, parseGrubEnv, type GrubMenuEntry } from '../parse/grub-cfg.ts';
 import { grubbyParams, parseGrubbyInfo } from '../parse/grubby-info.ts';
 import type { GrubCommands } from '../parse/os-release.ts';
-import { distroOf } from '../facts/distro.ts';
+import { distroOf, RECORDED_DISTRO } from '../facts/distro.ts';
+import { recorded } from '../../core/outputs.ts';
 import type { StageContext } from '../../engine/stage.ts';
 import { nextBootEntry, type BootEntry } from './boot-entry.ts';
 import {
@@ -79,7 +80,7 @@ const safeId = (id: string | null | undefined): id is string => typeof id === 's
 
 export async function readGrubState(ctx: StageContext): Promise<GrubState> {
   const { host, plan } = ctx;
-  const commands = await grubCommandsOf(host, await distroOf(ctx));
+  const commands = await grubCommandsOf(host, await distroOf(host, recorded(ctx.outputs, RECORDED_DISTRO)));
   const cfg = await host.readFile(commands.grubCfgPath);
   const method = await detectBootMethod(host, cfg);
   const grubenvText = await host.readFile(commands.grubenvPath);
