@@ -1,6 +1,6 @@
 // teardown.ts's work: the teardown stages over the inventory's hosts, through provision's CLI
 // machinery (hosts, selection, engine, summary); what is particular to teardown is here.
-import { TEARDOWN_CONTAINERS_ID, TEARDOWN_STAGES, keptFiles } from '../workflows/teardown-workflow.ts';
+import { TEARDOWN_KEEPING_CONTAINERS, TEARDOWN_WORKFLOW, keptFiles } from '../workflows/teardown-workflow.ts';
 import type { RecordedOutputs } from '../core/outputs.ts';
 import type { HostResult } from '../engine/run.ts';
 import { runWorkflowCli, type WorkflowCli } from './provision-main.ts';
@@ -24,7 +24,7 @@ export const TEARDOWN_CLI: WorkflowCli<TeardownArgs> = {
   parse: parseTeardownArgs,
   help: TEARDOWN_HELP,
   // --keep-containers: the containers stage is not part of the run (and so not in the report).
-  stages: (args) => (args.keepContainers ? TEARDOWN_STAGES.filter((s) => s.id !== TEARDOWN_CONTAINERS_ID) : TEARDOWN_STAGES),
+  workflow: (args) => (args.keepContainers ? TEARDOWN_KEEPING_CONTAINERS : TEARDOWN_WORKFLOW),
   resumeArgs: (args) => (args.keepContainers ? ['--keep-containers'] : []),
   epilogue: keptLines,
 };

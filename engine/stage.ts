@@ -37,6 +37,16 @@ export interface StageContext {
   adopt?: boolean;
 }
 
+/**
+ * A workflow as its definition in workflows/ gives it: its stages in order, and how a host's plan
+ * is resolved on the node before any stage runs.
+ */
+export interface Workflow {
+  stages: readonly Stage[];
+  /** What the plan leaves to the node (its NIC), resolved once per host before any stage or inputs hash. */
+  resolvePlan?(host: Host, plan: HostPlan): Promise<HostPlan>;
+}
+
 export interface Stage {
   /** Stable id used in checkpoints and on the command line (kebab-case). */
   id: string;

@@ -89,7 +89,7 @@ const FAST = {
 function baseOptions(stateDir: string, stages: Stage[], node: TestNode): WorkflowOptions {
   return {
     plans: PLAN,
-    stages,
+    workflow: { stages },
     stateDir,
     runId: randomUUID(),
     selection: {},
