@@ -518,3 +518,14 @@ test('verify that never settles fails the stage once, without re-running apply',
   t.regex(result.error?.message ?? '', /2 of 4 VFs \(still so after waiting/);
   t.is(result.error?.hint, 'check max_vfs');
 });
+
+test("the workflow's resolvePlan runs once per host before any stage, and the stages see the resolved plan", async (t) => {
+  const seen: string[] = [];
+  const reading: Stage = { ...factStage('a'), inputs: (plan) => plan.nic.model, async check(ctx) { seen.push(`check ${ctx.plan.nic.model}`); return { done: true, reason: 'x', outputs: {} }; } };
+  const { run } = setup(t, [reading]);
+  let resolved = 0;
+  const result = await run({ workflow: { stages: [reading], resolvePlan: async (_host, plan) => { resolved += 1; return { ...plan, nic: { ...plan.nic, model: 'x710' } }; } } });
+  t.is(result.status, 'ok');
+  t.is(resolved, 1);
+  t.deepEqual(seen, ['check x710']);
+});
