@@ -9,6 +9,7 @@ import { kernelCmdlineCommitTeardownStage } from '../tasks/teardown-kernel-cmdli
 import { kernelCmdlineTeardownStage } from '../tasks/teardown-kernel-cmdline.ts';
 import { macResetTeardownStage } from '../tasks/teardown-mac-reset.ts';
 import { modulesHugepagesTeardownStage } from '../tasks/teardown-modules-hugepages.ts';
+import { nicFirmwareTeardownStage } from '../tasks/teardown-nic-firmware.ts';
 import { rebootTeardownStage } from '../tasks/teardown-reboot.ts';
 import { vfRuleTeardownStage } from '../tasks/teardown-vf-rule.ts';
 import { verifyTeardownStage } from '../tasks/teardown-verify.ts';
@@ -20,6 +21,7 @@ export const TEARDOWN_STAGES: readonly Stage[] = [
   macResetTeardownStage,
   vfRuleTeardownStage,
   modulesHugepagesTeardownStage,
+  nicFirmwareTeardownStage,
   kernelCmdlineTeardownStage,
   rebootTeardownStage,
   kernelCmdlineCommitTeardownStage,
