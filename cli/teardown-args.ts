@@ -11,13 +11,14 @@ export interface TeardownArgs extends ProvisionArgs {
 
 export const TEARDOWN_HELP = `Usage: npx zx workflows/teardown.ts [options]   (or: sriov-lxc teardown [options])
 
-The way back from provision: per host, the inventory's containers stopped and destroyed, the VF MAC
-boot unit, the persisted VF counts, modules-load.d, modprobe.d, sysctl.d, the fstab line and the
-hugetlbfs mount removed, sriov-lxc's params taken off the kernel command line (one trial boot
-that falls back by itself, then /etc/default/grub restored from its backup or the grub.d drop-in
-removed; BLS nodes not yet), one reboot, and the
-node verified: no sriov-lxc params, no VFs on the planned PFs. Only what sriov-lxc wrote is
-removed: a file changed since by the operator is left in place and named at the end.
+The way back from provision: per host, the containers sriov-lxc created stopped and destroyed, the
+VF MAC boot unit, the persisted VF counts, modules-load.d, modprobe.d, sysctl.d, the fstab line and
+the hugetlbfs mount removed, ConnectX firmware settings put back, sriov-lxc's params taken off the
+kernel command line (one trial boot that falls back by itself, then /etc/default/grub restored from
+its backup or the grub.d drop-in removed; BLS nodes not yet), one reboot, and the node verified: no
+sriov-lxc params, no VFs on the planned PFs. Only what sriov-lxc made is removed: a file the
+operator changed since, a container sriov-lxc did not create, a mount that was there before are
+left in place and named at the end.
 Resumes from checkpoints; re-running changes nothing on a node already torn down.
 
 ${optionsHelp('teardown')}
