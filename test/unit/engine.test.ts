@@ -13,6 +13,7 @@ import type { Stage } from '../../engine/stage.ts';
 import { CommandError, FatalError, InterruptedError, NotReadyError, TransportError } from '../../core/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../engine/run.ts';
 import { parseInventory } from '../../inventory/load.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 
 /** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */
 class TestNode implements Host {
@@ -521,10 +522,21 @@ test('verify that never settles fails the stage once, without re-running apply',
 
 test("the workflow's resolvePlan runs once per host before any stage, and the stages see the resolved plan", async (t) => {
   const seen: string[] = [];
-  const reading: Stage = { ...factStage('a'), inputs: (plan) => plan.nic.model, async check(ctx) { seen.push(`check ${ctx.plan.nic.model}`); return { done: true, reason: 'x', outputs: {} }; } };
+  const reading: Stage = {
+    ...factStage('a'),
+    inputs: (plan) => plan.nic.model,
+    async check(ctx) {
+      seen.push(`check ${ctx.plan.nic.model}`);
+      return { done: true, reason: 'x', outputs: {} };
+    },
+  };
   const { run } = setup(t, [reading]);
   let resolved = 0;
-  const result = await run({ workflow: { stages: [reading], resolvePlan: async (_host, plan) => { resolved += 1; return { ...plan, nic: { ...plan.nic, model: 'x710' } }; } } });
+  const resolvePlan = async (_host: Host, plan: HostPlan): Promise<HostPlan> => {
+    resolved += 1;
+    return { ...plan, nic: { ...plan.nic, model: 'x710' } };
+  };
+  const result = await run({ workflow: { stages: [reading], resolvePlan } });
   t.is(result.status, 'ok');
   t.is(resolved, 1);
   t.deepEqual(seen, ['check x710']);
