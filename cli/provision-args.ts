@@ -1,6 +1,7 @@
-// Command line of workflows/provision.ts: parsing, validation and --help. Pure: no I/O.
-import { parseArgs } from 'node:util';
+// Command line of workflows/provision.ts (and, with its own table rows, teardown.ts): parsing,
+// validation and --help, the options from the one table of cli/options.ts. Pure: no I/O.
 import { UsageError } from '../core/errors.ts';
+import { optionsHelp, parseOptions, type Workflow } from './options.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, sigint: 130, sigterm: 143 } as const;
 
@@ -27,6 +28,8 @@ export interface ProvisionArgs {
   acceptNewHostKey: boolean;
   /** A VF count change may stop the containers owning VFs of the PF, resize, and start them again. */
   allowVfResize: boolean;
+  /** --adopt: container-create may take an existing container it did not create. */
+  adopt: boolean;
   benchProfile?: 'paper' | 'quick';
   rebootTimeoutS: number;
   rebootBudget: number;
@@ -40,44 +43,7 @@ Provisions SR-IOV nodes for LXC containers that each own a Virtual Function: BIO
 build, modules + hugepages, kernel cmdline, reboot, VF verify, containers, MAC reset, benchmark.
 Resumes from checkpoints; re-running changes nothing on a node that is already done.
 
-Hosts
-  --inventory FILE       inventory (YAML); default ./inventory.yaml
-  --host NAME            a host of the inventory (repeat, or a,b,c); default: all hosts
-  --hosts A,B,C          same as --host with a list
-  --limit PATTERN        hosts whose name matches a glob (* and ?), e.g. 'rack1-*'
-  --local                run on this node itself (no SSH); state in /var/lib/sriov-lxc;
-                         a boot unit resumes the run after the reboot
-
-Stages
-  --from STAGE           start at STAGE (earlier stages are left as they are)
-  --only STAGE[,STAGE]   run only these stages
-  --retry-failed         continue each host from its failed stage; hosts without one are skipped
-                         (with --only: only those stages, from the failed one on)
-  --reset [STAGE]        forget the checkpoint of STAGE (or of every stage) before running
-  --dry-run              check only: print what each stage would change, with file diffs
-
-Run
-  --state-dir DIR        checkpoints and results (env SRIOV_LXC_STATE_DIR;
-                         default $XDG_STATE_HOME/sriov-lxc, or /var/lib/sriov-lxc with --local)
-  --concurrency N        hosts provisioned at once (default 8)
-  --serial N             rolling batches of N hosts; the next batch starts when one ends
-  --max-fail-percent P   start no new host once more than P % of hosts failed
-  --reboot-timeout S     seconds to wait for a node to come back (default 600)
-  --reboot-budget N      reboots a stage may request before stopping with a diagnosis (default 2)
-  --no-trial-boot        write new kernel params straight into the default boot entry instead of
-                         trying them once in a one-shot entry that falls back by itself (for
-                         nodes whose GRUB cannot write its environment block; inventory: trialBoot)
-  --bench-profile NAME   paper | quick: overrides the inventory's benchmark profile
-  --accept-new-host-key  replace a pinned host key that changed (after you checked why)
-  --allow-vf-resize      let a VF count change stop the containers owning VFs of that PF,
-                         resize (through 0) and start them again on their VFs
-
-Output
-  --renderer NAME        default | simple | verbose (default: the live tree on a terminal,
-                         simple otherwise)
-  --json                 no tree; one JSON document on stdout at the end
-  --help                 this text
-
+${optionsHelp('provision')}
 Exit codes
   0  every selected stage is done on every host
   1  a stage failed on some host (the others went on); the state names the stage and why
@@ -100,91 +66,61 @@ function list(value: string | string[] | undefined): string[] {
   return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
+export function parseProvisionArgs(argv: readonly string[], workflow: Workflow = 'provision'): ProvisionArgs {
   // `--reset` takes an optional stage: `--reset` alone (or before another flag) means every stage.
   const args = [...argv];
   const i = args.indexOf('--reset');
   if (i >= 0 && (i === args.length - 1 || args[i + 1]!.startsWith('--'))) args.splice(i + 1, 0, '*');
 
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        inventory: { type: 'string', short: 'i' },
-        host: { type: 'string', multiple: true },
-        hosts: { type: 'string', multiple: true },
-        limit: { type: 'string' },
-        local: { type: 'boolean' },
-        from: { type: 'string' },
-        only: { type: 'string', multiple: true },
-        'retry-failed': { type: 'boolean' },
-        reset: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-        'state-dir': { type: 'string' },
-        concurrency: { type: 'string' },
-        serial: { type: 'string' },
-        'max-fail-percent': { type: 'string' },
-        renderer: { type: 'string' },
-        json: { type: 'boolean' },
-        'accept-new-host-key': { type: 'boolean' },
-        'allow-vf-resize': { type: 'boolean' },
-        'bench-profile': { type: 'string' },
-        'reboot-timeout': { type: 'string' },
-        'reboot-budget': { type: 'string' },
-        'no-trial-boot': { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, { hint: 'see --help for the options' });
-  }
-  const v = parsed.values;
-  const renderer = v.renderer;
+  const v = parseOptions(workflow, args);
+  const str = (name: string) => v[name] as string | undefined;
+  const flag = (name: string) => (v[name] as boolean | undefined) ?? false;
+  const strings = (name: string) => v[name] as string[] | undefined;
+  const renderer = str('renderer');
   if (renderer !== undefined && !['default', 'simple', 'verbose'].includes(renderer)) {
     throw new UsageError(`--renderer ${JSON.stringify(renderer)}: expected default, simple or verbose`);
   }
-  const benchProfile = v['bench-profile'];
+  const benchProfile = str('bench-profile');
   if (benchProfile !== undefined && benchProfile !== 'paper' && benchProfile !== 'quick') {
     throw new UsageError(`--bench-profile ${JSON.stringify(benchProfile)}: expected paper or quick`);
   }
   let maxFailPercent: number | undefined;
-  if (v['max-fail-percent'] !== undefined) {
-    maxFailPercent = Number(v['max-fail-percent']);
-    if (!/^\d+(\.\d+)?$/.test(v['max-fail-percent']) || maxFailPercent > 100) {
-      throw new UsageError(`--max-fail-percent ${JSON.stringify(v['max-fail-percent'])}: expected a percentage from 0 to 100`);
+  const maxFail = str('max-fail-percent');
+  if (maxFail !== undefined) {
+    maxFailPercent = Number(maxFail);
+    if (!/^\d+(\.\d+)?$/.test(maxFail) || maxFailPercent > 100) {
+      throw new UsageError(`--max-fail-percent ${JSON.stringify(maxFail)}: expected a percentage from 0 to 100`);
     }
   }
-  const only = list(v.only);
-  const reset = list(v.reset);
-  if (v['retry-failed'] && v.from) {
+  const only = list(strings('only'));
+  const reset = list(strings('reset'));
+  if (flag('retry-failed') && str('from')) {
     throw new UsageError('--retry-failed cannot be combined with --from', { hint: 'it starts each host at its failed stage by itself (--only still narrows the stages)' });
   }
   return {
-    help: v.help ?? false,
-    inventory: v.inventory ?? 'inventory.yaml',
-    hosts: [...list(v.host), ...list(v.hosts)],
-    limit: v.limit,
-    local: v.local ?? false,
-    from: v.from,
+    help: flag('help'),
+    inventory: str('inventory') ?? 'inventory.yaml',
+    hosts: [...list(strings('host')), ...list(strings('hosts'))],
+    limit: str('limit'),
+    local: flag('local'),
+    from: str('from'),
     only: only.length > 0 ? only : undefined,
-    retryFailed: v['retry-failed'] ?? false,
+    retryFailed: flag('retry-failed'),
     reset: reset.length > 0 ? (reset.includes('*') ? ['*'] : reset) : undefined,
-    dryRun: v['dry-run'] ?? false,
-    stateDir: v['state-dir'],
-    concurrency: positiveInt('--concurrency', v.concurrency, 8, 1024),
-    serial: v.serial === undefined ? undefined : positiveInt('--serial', v.serial, 1, 10_000),
+    dryRun: flag('dry-run'),
+    stateDir: str('state-dir'),
+    concurrency: positiveInt('--concurrency', str('concurrency'), 8, 1024),
+    serial: str('serial') === undefined ? undefined : positiveInt('--serial', str('serial'), 1, 10_000),
     maxFailPercent,
     renderer: renderer as RendererChoice | undefined,
-    json: v.json ?? false,
-    acceptNewHostKey: v['accept-new-host-key'] ?? false,
-    allowVfResize: v['allow-vf-resize'] ?? false,
+    json: flag('json'),
+    acceptNewHostKey: flag('accept-new-host-key'),
+    allowVfResize: flag('allow-vf-resize'),
+    adopt: flag('adopt'),
     benchProfile,
-    rebootTimeoutS: positiveInt('--reboot-timeout', v['reboot-timeout'], 600, 86_400),
-    rebootBudget: positiveInt('--reboot-budget', v['reboot-budget'], 2, 100),
-    noTrialBoot: v['no-trial-boot'] ?? false,
+    rebootTimeoutS: positiveInt('--reboot-timeout', str('reboot-timeout'), 600, 86_400),
+    rebootBudget: positiveInt('--reboot-budget', str('reboot-budget'), 2, 100),
+    noTrialBoot: flag('no-trial-boot'),
   };
 }
 
@@ -205,6 +141,7 @@ export function resumeArgs(a: ProvisionArgs): string[] {
   if (a.benchProfile) out.push('--bench-profile', a.benchProfile);
   if (a.noTrialBoot) out.push('--no-trial-boot');
   if (a.allowVfResize) out.push('--allow-vf-resize');
+  if (a.adopt) out.push('--adopt');
   out.push('--reboot-timeout', String(a.rebootTimeoutS), '--reboot-budget', String(a.rebootBudget));
   return out;
 }

@@ -7,14 +7,13 @@ import { openHost } from '../hosts/connect.ts';
 import { ReadCache } from '../hosts/read-cache.ts';
 import { DETECT_BOOT_METHOD } from '../node/boot/boot-method.ts';
 import { prepareStateDir, resolveStateDir } from '../state/state-dir.ts';
-import { PROVISION_STAGES } from '../workflows/provision-workflow.ts';
+import { PROVISION_WORKFLOW } from '../workflows/provision-workflow.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
-import type { Stage } from '../engine/stage.ts';
+import type { Workflow } from '../engine/stage.ts';
 import { bootUnit } from '../engine/boot-unit.ts';
 import { InterruptedError, UsageError } from '../core/errors.ts';
 import { DEFAULT_TIMINGS } from '../core/retry.ts';
 import { printable } from '../core/terminal-text.ts';
-import { resolvePlanForNode } from '../node/facts/nic.ts';
 import { runWorkflow, type HostResult } from '../engine/run.ts';
 import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
@@ -59,19 +58,19 @@ function printPlans(results: readonly HostResult[]): void {
   }
 }
 
-/** What makes a workflow's command line: its name, its options, its --help, its stages. */
+/** What makes a workflow's command line: its name, its options, its --help, its workflow (stages, plan resolution). */
 export interface WorkflowCli<A extends ProvisionArgs> {
   name: string;
   parse(argv: readonly string[]): A;
   help: string;
-  stages(args: A): readonly Stage[];
+  workflow(args: A): Workflow;
   /** Options the on-node boot unit must pass on besides resumeArgs(). */
   resumeArgs?(args: A): string[];
   /** Printed after the summary (text output only). */
   epilogue?(results: readonly HostResult[]): string[];
 }
 
-const PROVISION_CLI: WorkflowCli<ProvisionArgs> = { name: 'provision', parse: parseProvisionArgs, help: HELP, stages: () => PROVISION_STAGES };
+const PROVISION_CLI: WorkflowCli<ProvisionArgs> = { name: 'provision', parse: parseProvisionArgs, help: HELP, workflow: () => PROVISION_WORKFLOW };
 
 async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[], entry: string): Promise<number> {
   const args = cli.parse(argv);
@@ -81,7 +80,8 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
   }
   const inventory = loadInventory(args.inventory, { checkLocalFiles: true });
   const plans = selectHosts(inventory.hosts, args);
-  const stages = cli.stages(args);
+  const workflow = cli.workflow(args);
+  const stages = workflow.stages;
   validateSelection({ from: args.from, only: args.only }, stages.map((s) => s.id));
   for (const id of args.reset ?? []) {
     if (id !== '*' && !stages.some((s) => s.id === id)) throw new UsageError(`--reset ${id}: no such stage`, { hint: `stages are: ${stages.map((s) => s.id).join(', ')}` });
@@ -107,7 +107,7 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
   const renderer = args.json ? 'silent' : (args.renderer ?? 'default');
   const results = await runWorkflow({
     plans,
-    stages,
+    workflow,
     stateDir,
     runId: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
     selection: { from: args.from, only: args.only, retryFailed: args.retryFailed },
@@ -128,8 +128,8 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
         dryRun: args.dryRun,
         onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
       }), [DETECT_BOOT_METHOD]),
-    resolvePlan: resolvePlanForNode,
     allowVfResize: args.allowVfResize,
+    adopt: args.adopt,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: [...resumeArgs(args), ...(cli.resumeArgs?.(args) ?? [])] }) : undefined,
     lockNode: true,
     command: [cli.name, ...argv].join(' '),

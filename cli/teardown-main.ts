@@ -1,7 +1,7 @@
 // teardown.ts's work: the teardown stages over the inventory's hosts, through provision's CLI
 // machinery (hosts, selection, engine, summary); what is particular to teardown is here.
-import { TEARDOWN_CONTAINERS_ID, TEARDOWN_STAGES, keptFiles } from '../workflows/teardown-workflow.ts';
-import type { StageOutputs } from '../engine/stage.ts';
+import { TEARDOWN_KEEPING_CONTAINERS, TEARDOWN_WORKFLOW, keptFiles } from '../workflows/teardown-workflow.ts';
+import type { RecordedOutputs } from '../core/outputs.ts';
 import type { HostResult } from '../engine/run.ts';
 import { runWorkflowCli, type WorkflowCli } from './provision-main.ts';
 import { TEARDOWN_HELP, parseTeardownArgs, type TeardownArgs } from './teardown-args.ts';
@@ -10,10 +10,10 @@ import { TEARDOWN_HELP, parseTeardownArgs, type TeardownArgs } from './teardown-
 export function keptLines(results: readonly HostResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    const kept = keptFiles(r.outputs as Record<string, StageOutputs>);
+    const kept = keptFiles(r.outputs as RecordedOutputs);
     const unique = [...new Map(kept.map((k) => [k.path, k])).values()];
     if (unique.length === 0) continue;
-    lines.push(`${r.host}: kept, changed by the operator since sriov-lxc wrote them:`);
+    lines.push(`${r.host}: left in place (not sriov-lxc's, or changed by the operator since sriov-lxc wrote them):`);
     for (const k of unique) lines.push(`  ${k.path}: ${k.why}`);
   }
   return lines;
@@ -24,7 +24,7 @@ export const TEARDOWN_CLI: WorkflowCli<TeardownArgs> = {
   parse: parseTeardownArgs,
   help: TEARDOWN_HELP,
   // --keep-containers: the containers stage is not part of the run (and so not in the report).
-  stages: (args) => (args.keepContainers ? TEARDOWN_STAGES.filter((s) => s.id !== TEARDOWN_CONTAINERS_ID) : TEARDOWN_STAGES),
+  workflow: (args) => (args.keepContainers ? TEARDOWN_KEEPING_CONTAINERS : TEARDOWN_WORKFLOW),
   resumeArgs: (args) => (args.keepContainers ? ['--keep-containers'] : []),
   epilogue: keptLines,
 };

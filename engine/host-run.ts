@@ -60,6 +60,8 @@ export interface HostRunOptions {
   allowVfResize?: boolean;
   /** The node's lock (node-lock.ts): checked before every stage and on return from a reboot, told of every reboot. */
   nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'>;
+  /** --adopt: container-create may take an existing container it did not create. */
+  adopt?: boolean;
 }
 
 /** Thrown inside a stage run to stop the host's run for an on-node reboot (not a failure). */
@@ -234,6 +236,7 @@ export class HostRun {
       stateDir: this.o.stateDir,
       allowVfResize: this.o.allowVfResize ?? false,
       dryRun: this.o.dryRun,
+      adopt: this.o.adopt ?? false,
     };
   }
 

@@ -1,5 +1,5 @@
-// The reboot protocol (DESIGN.md): boot_id before, a detached reboot so the SSH command returns,
-// then fresh connections until a *different* boot_id answers, then a readiness command.
+// The reboot protocol (README "The reboot protocol"): boot_id before, a detached reboot so the SSH
+// command returns, then fresh connections until a *different* boot_id answers, then a readiness command.
 import type { Host } from '../hosts/host.ts';
 import { FatalError, NotReadyError, TransportError } from '../core/errors.ts';
 import { retryTransient, type AttemptInfo, type RetryPolicy } from '../core/retry.ts';

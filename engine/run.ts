@@ -8,7 +8,7 @@ import { stableHash } from '../state/hash.ts';
 import { Journal } from '../state/journal.ts';
 import { acquireLock } from '../state/lock.ts';
 import type { StageError } from '../state/types.ts';
-import type { Stage } from './stage.ts';
+import type { Workflow } from './stage.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { LockedError } from '../core/errors.ts';
 import { printable } from '../core/terminal-text.ts';
@@ -40,7 +40,8 @@ export interface HostResult {
 
 export interface WorkflowOptions {
   plans: readonly HostPlan[];
-  stages: readonly Stage[];
+  /** The workflow's definition (workflows/): its stages and its plan resolution. */
+  workflow: Workflow;
   stateDir: string;
   runId: string;
   selection: Selection;
@@ -55,9 +56,9 @@ export interface WorkflowOptions {
   rebootBudget: number;
   signal: AbortSignal;
   openHost: (plan: HostPlan) => Host;
-  /** Resolves what the plan leaves to the node (its NIC) at the start of the host's run. */
-  resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   allowVfResize?: boolean;
+  /** --adopt: container-create may take an existing container it did not create. */
+  adopt?: boolean;
   /** On-node mode: installs the resume boot unit before a reboot; removes it when the run ends. */
   localBoot?: { install: (host: Host) => Promise<void>; remove: (host: Host) => Promise<void> };
   /** Take the lock on the node too (node-lock.ts), for the run; the CLI does. */
@@ -197,7 +198,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         s.run = new HostRun({
           host: s.host,
           plan: s.plan,
-          stages: o.stages,
+          stages: o.workflow.stages,
           store: s.store,
           runId: o.runId,
           stateDir: o.stateDir,
@@ -208,9 +209,10 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
           signal: o.signal,
           beforeLocalReboot: o.localBoot ? () => o.localBoot!.install(s.host!) : undefined,
           record,
-          ...(o.resolvePlan ? { resolvePlan: o.resolvePlan } : {}),
+          ...(o.workflow.resolvePlan ? { resolvePlan: (h: Host, p: HostPlan) => o.workflow.resolvePlan!(h, p) } : {}),
           allowVfResize: o.allowVfResize ?? false,
           ...(s.nodeLock ? { nodeLock: guardedLock(s, s.nodeLock) } : {}),
+          adopt: o.adopt ?? false,
         });
         await s.run.prepare();
         task.title = `connected (${s.plan.ssh.address === 'localhost' ? 'local' : s.plan.name})`;
@@ -223,7 +225,7 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
     },
   };
   const decisions = () => s.run!.decisions();
-  const stageTasks = o.stages.map((stage, i): ListrTask => ({
+  const stageTasks = o.workflow.stages.map((stage, i): ListrTask => ({
     title: stage.title,
     skip: () => {
       if (s.run?.stoppedForReboot) return 'after the reboot';
@@ -277,7 +279,7 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
       r.status = s.run.outcomes.length > 0 && s.run.outcomes.every((x) => x.status === 'skipped') ? 'nothing-to-do' : 'ok';
     }
     const checkpoint = s.store?.get();
-    for (const stage of o.stages) {
+    for (const stage of o.workflow.stages) {
       const outputs = checkpoint?.stages[stage.id]?.outputs;
       if (outputs) r.outputs[stage.id] = outputs;
     }

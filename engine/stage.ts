@@ -1,14 +1,11 @@
-// The stage contract (DESIGN.md "The stage contract"). Stages are plain objects; the engine
-// runs check → apply → verify, writes checkpoints, retries and reboots.
+// The stage contract (README "Layout"; the stages: README "The stages"). Stages are plain objects;
+// the engine runs check → apply → verify, writes checkpoints, retries and reboots.
 import type { Host } from '../hosts/host.ts';
 import type { HostPlan } from '../inventory/plan.ts';
+import type { RecordedOutputs } from '../core/outputs.ts';
 
-/** A planned change to one file, shown by --dry-run and in the plan of check(). */
-export interface FileDiff {
-  path: string;
-  /** Unified diff text (empty before-content for a new file). */
-  diff: string;
-}
+export type { FileDiff } from '../node/parse/diff.ts';
+import type { FileDiff } from '../node/parse/diff.ts';
 
 export type CheckResult =
   /**
@@ -24,8 +21,8 @@ export type StageOutputs = Record<string, unknown>;
 export interface StageContext {
   host: Host;
   plan: HostPlan;
-  /** Outputs of earlier stages of this host, by stage id (from the checkpoint). */
-  outputs: Readonly<Record<string, StageOutputs>>;
+  /** Outputs of earlier stages of this host, by stage id (from the checkpoint): read them with recorded() and a typed key. */
+  outputs: RecordedOutputs;
   /** A line for the person watching (listr2 task output, journal). */
   log(message: string): void;
   /** Aborted on SIGINT/SIGTERM: finish or stop the current command cleanly. */
@@ -38,6 +35,18 @@ export interface StageContext {
   allowVfResize?: boolean;
   /** --dry-run: earlier stages that would change have not, so a check sees the node before them. */
   dryRun?: boolean;
+  /** --adopt: container-create may take an existing container of the inventory's name it did not create. */
+  adopt?: boolean;
+}
+
+/**
+ * A workflow as its definition in workflows/ gives it: its stages in order, and how a host's plan
+ * is resolved on the node before any stage runs.
+ */
+export interface Workflow {
+  stages: readonly Stage[];
+  /** What the plan leaves to the node (its NIC), resolved once per host before any stage or inputs hash. */
+  resolvePlan?(host: Host, plan: HostPlan): Promise<HostPlan>;
 }
 
 export interface Stage {

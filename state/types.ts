@@ -1,4 +1,4 @@
-// The checkpoint of one host (DESIGN.md "The stage contract"), as stored by state/checkpoint.ts.
+// The checkpoint of one host (README "State"), as stored by state/checkpoint.ts.
 
 export const SCHEMA_VERSION = 1;
 

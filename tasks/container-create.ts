@@ -8,13 +8,17 @@ import { FatalError, NotReadyError, tail } from '../core/errors.ts';
 import type { ContainerPlan, HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
-import { readVfVerifyOutputs } from '../node/vfs/outputs.ts';
+import { readVfVerifyOutputs, recordedVfs } from '../node/vfs/outputs.ts';
+import { iprouteOf, RECORDED_IPROUTE } from '../node/facts/iproute.ts';
+import { recorded } from '../core/outputs.ts';
 import { autostartService, enableLxcService, LXC_SERVICE } from '../node/lxc/autostart.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from '../node/lxc/in-container.ts';
 import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from '../node/lxc/observe.ts';
 import { applyPatch, BACKUP_SUFFIX, patchState, uniquePatches } from '../node/lxc/template-patch.ts';
 import { rateCommands } from '../node/lxc/traffic-limit.ts';
 import { templateFailureHint } from '../node/lxc/template-hint.ts';
+import { CREATED_MARK, creationRecord, hasCreationRecord, ownerOf, sameButMark, withMark, writeCreationRecord } from '../node/lxc/ownership.ts';
+import { removeFile } from '../node/files/owned-files.ts';
 
 const CREATE_TIMEOUT_MS = 30 * 60_000;
 const START_TIMEOUT_MS = 120_000;
@@ -37,14 +41,42 @@ function createArgv(c: ContainerPlan): string[] {
 
 const allPatches = (plan: HostPlan) => uniquePatches(plan.containers.flatMap((c) => c.templatePatches));
 
-async function observeAll(ctx: StageContext, facts: NodeFacts): Promise<ContainerView[]> {
-  const views: ContainerView[] = [];
-  for (const c of ctx.plan.containers) views.push(await observeContainer(ctx.host, ctx.plan, ctx.outputs, facts, c));
+const factsOf = async (ctx: StageContext): Promise<NodeFacts> => nodeFacts(ctx.host, await iprouteOf(ctx.host, recorded(ctx.outputs, RECORDED_IPROUTE)));
+
+/** A container as observed, with the mark its config must carry; `creating`: our creation record is there. */
+type OwnedView = ContainerView & { creating: boolean };
+
+/**
+ * Whose an existing container is: marked by us, one we were creating when a run stopped, or taken
+ * with --adopt. Any other container of the inventory's name is refused before anything changes.
+ */
+function claimOf(ctx: StageContext, v: ContainerView, config: string, creating: boolean): 'created' | 'adopted' {
+  const owner = ownerOf(config);
+  if (owner !== 'foreign') return owner;
+  if (creating) return 'created';
+  if (ctx.adopt) return 'adopted';
+  const name = v.plan.name;
+  throw new FatalError(`container ${name} already exists on ${ctx.host.name} and sriov-lxc did not create it (${v.configPath} has no "${CREATED_MARK}" line): refusing to take it over for VF ${v.plan.vf.index} of ${v.plan.vf.pf}`, {
+    hint: `give the inventory's container another name, or move that container out of the way yourself (lxc-copy, or lxc-destroy -n ${name}, which deletes its rootfs); to take it deliberately, run again with --adopt (its config is changed for the VF; teardown then leaves the container in place)`,
+  });
+}
+
+async function observeOwned(ctx: StageContext, facts: NodeFacts, c: ContainerPlan): Promise<OwnedView> {
+  const v = await observeContainer(ctx.host, ctx.plan, recordedVfs(ctx.outputs), facts, c);
+  const creating = await hasCreationRecord(ctx.host, c.name);
+  if (v.config === undefined) return { ...v, creating };
+  const claim = claimOf(ctx, v, v.config, creating);
+  return { ...v, creating, wanted: v.wanted === undefined ? undefined : withMark(v.wanted, claim) };
+}
+
+async function observeAll(ctx: StageContext, facts: NodeFacts): Promise<OwnedView[]> {
+  const views: OwnedView[] = [];
+  for (const c of ctx.plan.containers) views.push(await observeOwned(ctx, facts, c));
   return views;
 }
 
 /** What is left to do for one container; empty when it is as planned. */
-function containerPlan(v: ContainerView, diffs: FileDiff[]): string[] {
+function containerPlan(v: OwnedView, diffs: FileDiff[]): string[] {
   const name = v.plan.name;
   if (v.config === undefined) {
     const vf = 'netdev' in v.vf ? v.vf.netdev : v.vf.problem;
@@ -52,6 +84,7 @@ function containerPlan(v: ContainerView, diffs: FileDiff[]): string[] {
   }
   if (!('netdev' in v.vf)) return [`configure ${name}: ${v.vf.problem}`];
   const lines: string[] = [];
+  if (v.creating) lines.push(`finish the creation of ${name} (a run stopped after lxc-create): mark it as sriov-lxc's, remove ${creationRecord(name)}`);
   for (const h of v.hooks) {
     if (h.current !== h.content) {
       lines.push(`write ${h.path}`);
@@ -60,7 +93,8 @@ function containerPlan(v: ContainerView, diffs: FileDiff[]): string[] {
   }
   const running = v.info?.state === 'RUNNING';
   if (v.wanted !== v.config) {
-    lines.push(`edit ${v.configPath}${running ? ` (restarts ${name})` : ''}`);
+    const restarts = running && !sameButMark(v.config, v.wanted ?? '');
+    lines.push(`edit ${v.configPath}${restarts ? ` (restarts ${name})` : ''}`);
     diffs.push({ path: v.configPath, diff: unifiedDiff(v.configPath, v.config, v.wanted ?? '') });
   }
   if (!running) return [...lines, `start ${name} (${v.info?.state ?? 'not created'})`];
@@ -91,7 +125,7 @@ async function check(ctx: StageContext): Promise<CheckResult> {
       ctx.log(`template patch ${patch.name}: ${s.reason}`);
     }
   }
-  const facts = await nodeFacts(ctx);
+  const facts = await factsOf(ctx);
   const views = await observeAll(ctx, facts);
   for (const v of views) plan.push(...containerPlan(v, diffs));
   if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
@@ -127,7 +161,7 @@ async function mustRun(host: Host, argv: string[], timeoutMs: number, what: stri
 }
 
 /** Address, route and tc inside a running container, where they differ from the plan. */
-async function settleInside(ctx: StageContext, v: ContainerView): Promise<void> {
+async function settleInside(ctx: StageContext, v: OwnedView): Promise<void> {
   const { host } = ctx;
   const c = v.plan;
   const inside = v.inside;
@@ -149,12 +183,14 @@ async function settleInside(ctx: StageContext, v: ContainerView): Promise<void> 
 
 async function applyContainer(ctx: StageContext, facts: NodeFacts, planned: ContainerPlan): Promise<void> {
   const { host } = ctx;
-  let v = await observeContainer(host, ctx.plan, ctx.outputs, facts, planned);
+  let v = await observeOwned(ctx, facts, planned);
   if (v.config === undefined) {
     ctx.log(`creating ${planned.name} from the ${planned.template} template`);
+    // Noted first: a run stopped between lxc-create and the mark finds the container its own.
+    await writeCreationRecord(host, planned.name);
     await mustRun(host, createArgv(planned), CREATE_TIMEOUT_MS, `lxc-create of ${planned.name}`,
       (output) => templateFailureHint(planned.template, planned.templateArgs, output));
-    v = await observeContainer(host, ctx.plan, ctx.outputs, facts, planned);
+    v = await observeOwned(ctx, facts, planned);
   }
   if (v.config === undefined || v.wanted === undefined) {
     throw new FatalError(`cannot configure ${planned.name}: ${'problem' in v.vf ? v.vf.problem : `${v.configPath} is missing after lxc-create`}`, {
@@ -168,26 +204,27 @@ async function applyContainer(ctx: StageContext, facts: NodeFacts, planned: Cont
   let running = v.info?.state === 'RUNNING';
   const restart = running && v.inside?.ifname === null;
   if (v.wanted !== v.config || restart) {
-    if (running) {
+    if (running && (restart || !sameButMark(v.config, v.wanted))) {
       ctx.log(`stopping ${planned.name} to change its config`);
       await mustRun(host, ['lxc-stop', '-n', planned.name, '-t', '10'], START_TIMEOUT_MS, `lxc-stop of ${planned.name}`, `lxc-stop -n ${planned.name} -k stops it at once`);
       running = false;
     }
     await host.writeFile(v.configPath, v.wanted);
   }
+  if (v.creating) await removeFile(host, creationRecord(planned.name));
   if (!running) {
     ctx.log(`starting ${planned.name}`);
     await mustRun(host, ['lxc-start', '-n', planned.name, '-d'], START_TIMEOUT_MS, `lxc-start of ${planned.name}`,
       `see why with: lxc-start -n ${planned.name} -F -l DEBUG -o /tmp/${planned.name}.log`);
   }
-  await settleInside(ctx, await observeContainer(host, ctx.plan, ctx.outputs, facts, planned));
+  await settleInside(ctx, await observeOwned(ctx, facts, planned));
 }
 
 async function apply(ctx: StageContext): Promise<void> {
   await applyPatches(ctx);
   if (ctx.plan.containers.length === 0) return;
   readVfVerifyOutputs(ctx.outputs);
-  const facts = await nodeFacts(ctx);
+  const facts = await factsOf(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
   if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
 }
@@ -208,11 +245,11 @@ async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): P
 }
 
 async function verify(ctx: StageContext): Promise<ContainerCreateOutputs> {
-  return proven(ctx, await observeAll(ctx, await nodeFacts(ctx)));
+  return proven(ctx, await observeAll(ctx, await factsOf(ctx)));
 }
 
 /** The containers as observed, each running with its VF, address and limit, and reaching the peer. */
-async function proven(ctx: StageContext, views: readonly ContainerView[]): Promise<ContainerCreateOutputs> {
+async function proven(ctx: StageContext, views: readonly OwnedView[]): Promise<ContainerCreateOutputs> {
   const containers: ContainerCreateOutputs['containers'] = [];
   for (const v of views) {
     const c = v.plan;

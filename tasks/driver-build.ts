@@ -4,7 +4,8 @@
 import { commandLine } from '../hosts/quote.ts';
 import { CommandError, FatalError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import { distroOf } from '../node/facts/distro.ts';
+import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
+import { recorded } from '../core/outputs.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { SOURCE_DIR, readBuildRecord, writeBuildRecord, type BuildRecord } from '../node/drivers/build-record.ts';
 import { installedModule, kernelRelease, requireKernelHeaders } from '../node/drivers/modules.ts';
@@ -106,7 +107,7 @@ export const driverBuildStage: Stage = {
     const names = state.tarballs.map((t) => `${t.module} ${t.version}`).join(' and ');
     if (state.stale.length === 0) return { done: true, reason: `${names} built from the planned tarballs are installed for kernel ${state.kernel}` };
     // Missing headers fail now, before anything is uploaded or changed.
-    await requireKernelHeaders(ctx.host, state.kernel, (await distroOf(ctx)).family);
+    await requireKernelHeaders(ctx.host, state.kernel, (await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO))).family);
     return {
       done: false,
       plan: [
@@ -123,7 +124,7 @@ export const driverBuildStage: Stage = {
     if (ctx.plan.driver.source === 'inbox') return;
     const tarballs = await planTarballs(ctx);
     const kernel = await kernelRelease(ctx.host);
-    await requireKernelHeaders(ctx.host, kernel, (await distroOf(ctx)).family);
+    await requireKernelHeaders(ctx.host, kernel, (await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO))).family);
     await ctx.host.run(['mkdir', '-p', SOURCE_DIR]);
     for (const t of tarballs) await ctx.host.upload(t.localPath, `${SOURCE_DIR}/${t.file}`);
     for (const t of tarballs) await buildAndInstall(ctx, t, kernel);

@@ -9,10 +9,11 @@ import { commandLine } from '../hosts/quote.ts';
 import { FatalError, NotReadyError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
-import { ipArgv, iprouteOf } from '../node/facts/iproute.ts';
+import { ipArgv, iprouteOf, RECORDED_IPROUTE } from '../node/facts/iproute.ts';
+import { recorded } from '../core/outputs.ts';
 import { findLink, parseIpLink, type IpLink } from '../node/parse/ip-link.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
-import { findVf, readVfVerifyOutputs, VF_VERIFY_ID } from '../node/vfs/outputs.ts';
+import { findVf, readVfVerifyOutputs, recordedVfs } from '../node/vfs/outputs.ts';
 import { MAC_SCRIPT_PATH, MAC_UNIT_NAME, MAC_UNIT_PATH, macScript, macUnit } from '../node/vfs/mac-boot-files.ts';
 import { settingDrift } from '../node/vfs/vf-settings.ts';
 
@@ -54,7 +55,7 @@ const activePfs = (plan: HostPlan) => plan.pfs.filter((pf) => pf.vfs > 0);
 
 function drifts(ctx: StageContext, links: readonly IpLink[]): MacDrift[] {
   // Without vf-verify's outputs (a dry run on a fresh node) only the PF side can be compared.
-  const vfs = ctx.outputs[VF_VERIFY_ID] === undefined ? undefined : readVfVerifyOutputs(ctx.outputs);
+  const vfs = recordedVfs(ctx.outputs);
   const out: MacDrift[] = [];
   for (const want of plannedMacs(ctx.plan)) {
     const pfSide = findLink(links, want.pf)?.vfs.find((v) => v.vf === want.vf)?.mac ?? null;
@@ -85,7 +86,7 @@ async function fileDiff(host: Host, path: string, wanted: string): Promise<FileD
 
 async function observe(ctx: StageContext): Promise<Observed> {
   const { host, plan } = ctx;
-  const links = parseIpLink((await host.run(ipArgv(await iprouteOf(ctx), ['link', 'show']))).stdout);
+  const links = parseIpLink((await host.run(ipArgv(await iprouteOf(host, recorded(ctx.outputs, RECORDED_IPROUTE)), ['link', 'show']))).stdout);
   const files = [
     await fileDiff(host, MAC_SCRIPT_PATH, macScript(plan.name, activePfs(plan))),
     await fileDiff(host, MAC_UNIT_PATH, macUnit()),

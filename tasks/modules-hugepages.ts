@@ -7,7 +7,7 @@ import type { HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, changed, wantedFiles, type FileState } from '../node/files/modules-hugepages-files.ts';
-import { readHugepages, shortfall, type HugepagesNow } from '../node/facts/hugepages.ts';
+import { readHugepages, recordHugetlbfsFound, shortfall, type HugepagesNow } from '../node/facts/hugepages.ts';
 
 interface State {
   files: FileState[];
@@ -66,8 +66,10 @@ export const modulesHugepagesStage: Stage = {
 
   async apply(ctx) {
     const state = await readState(ctx);
-    for (const f of state.files.filter(changed)) await writeFileState(ctx.host, f);
     const hp = ctx.plan.hugepages;
+    // Before the first change: what was there stays at teardown.
+    if (hp && state.hugepages && pending(ctx.plan, state).length > 0) await recordHugetlbfsFound(ctx.host, hp, state.hugepages);
+    for (const f of state.files.filter(changed)) await writeFileState(ctx.host, f);
     if (!hp || !state.hugepages) return;
     if (hp.size === '2M') await ctx.host.run(['sysctl', '-p', SYSCTL_HUGEPAGES]);
     if (!state.hugepages.mounted && state.hugepages.mountable) {

@@ -5,7 +5,7 @@ import { commandLine } from '../hosts/quote.ts';
 import { FatalError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
-import { firmwareLive, readFirmware, setArgv, wantsFirmware, type FirmwareState } from '../node/facts/firmware.ts';
+import { firmwareLive, readFirmware, recordFirmwareFound, setArgv, wantsFirmware, type FirmwareState } from '../node/facts/firmware.ts';
 
 const shown = (s: FirmwareState) => `SRIOV_EN ${s.sriovEn === 1 ? 'True(1)' : `False(${s.sriovEn ?? '?'})`}, NUM_OF_VFS ${s.numVfs ?? '?'}`;
 
@@ -28,6 +28,8 @@ async function check(ctx: StageContext): Promise<CheckResult> {
 async function apply(ctx: StageContext): Promise<void> {
   const fw = ctx.plan.firmware;
   if (!fw) return;
+  // Before the first change: teardown puts these values back.
+  await recordFirmwareFound(ctx.host, (await readFirmware(ctx.host, ctx.plan)).filter((s) => wantsFirmware(fw, s)));
   // One PCI device carries both ports' settings: set, then read again before the next port.
   for (const pf of ctx.plan.pfs.filter((p) => p.vfs > 0)) {
     const state = (await readFirmware(ctx.host, ctx.plan)).find((s) => s.pf === pf.name);

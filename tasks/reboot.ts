@@ -10,10 +10,11 @@ import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/s
 import { describeShortfall, readBootState } from '../node/boot/boot-state.ts';
 import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
 import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf } from '../node/facts/distro.ts';
+import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
+import { recorded } from '../core/outputs.ts';
 
 const trio = cmdlineTrio('add', PROVISION_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
+const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
 
 export const rebootStage: Stage = {
   id: PROVISION_TRIO.reboot,

@@ -8,17 +8,20 @@ import { readBootConfig } from '../node/boot/boot-config.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { recordedEdit } from '../node/boot/cmdline-trio.ts';
 import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf } from '../node/facts/distro.ts';
+import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
+import { recorded } from '../core/outputs.ts';
 import type { KeptFile } from '../node/files/owned-files.ts';
 import { vfsNow } from '../node/vfs/numvfs.ts';
+import { isKeptFiles } from '../node/files/owned-files.ts';
+import type { RecordedOutputs } from '../core/outputs.ts';
 
 export const TEARDOWN_VERIFY_ID = 'teardown-verify';
 
 /** Every file an earlier teardown stage left in place, from their outputs. */
-export function keptFiles(outputs: Readonly<Record<string, StageOutputs>>): KeptFile[] {
+export function keptFiles(outputs: RecordedOutputs): KeptFile[] {
   return Object.entries(outputs)
     .filter(([id]) => id !== TEARDOWN_VERIFY_ID)
-    .flatMap(([, o]) => (Array.isArray(o['kept']) ? (o['kept'] as KeptFile[]) : []));
+    .flatMap(([, o]) => (isKeptFiles(o.kept) ? o.kept : []));
 }
 
 async function observe(ctx: StageContext): Promise<{ problems: string[]; outputs: StageOutputs }> {
@@ -27,7 +30,7 @@ async function observe(ctx: StageContext): Promise<{ problems: string[]; outputs
   const cmdline = await runningCmdline(ctx.host);
   const running = goalShortfall(cmdline, t);
   if (running) problems.push(`the running kernel ${running}, it should be ${describeGoal(t)} (/proc/cmdline: ${cmdline})`);
-  const standing = (await readBootConfig(ctx.host, await distroOf(ctx), ctx.plan, 'remove', t)).entries.standing;
+  const standing = (await readBootConfig(ctx.host, await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), ctx.plan, 'remove', t)).entries.standing;
   const entry = goalShortfall(standing?.entry.params ?? '', t);
   if (entry) problems.push(`the default boot entry "${standing?.entry.title}" ${entry}`);
   const vfs = await vfsNow(ctx.host, ctx.plan);
@@ -45,8 +48,8 @@ export const verifyTeardownStage: Stage = {
   async check(ctx): Promise<CheckResult> {
     const { problems, outputs } = await observe(ctx);
     if (problems.length > 0) return { done: false, plan: problems.map((p) => `not as before yet: ${p}`) };
-    const kept = outputs['kept'] as KeptFile[];
-    return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; kept (changed by the operator): ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
+    const kept = keptFiles(ctx.outputs);
+    return { done: true, reason: `no sriov-lxc params on the cmdline, no VFs${kept.length > 0 ? `; left in place: ${kept.map((k) => k.path).join(', ')}` : ''}`, outputs };
   },
 
   async apply() {},

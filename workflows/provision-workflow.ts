@@ -1,5 +1,6 @@
-// The provisioning workflow: the paper's procedure as ordered stages (DESIGN.md "Stages").
-import type { Stage } from '../engine/stage.ts';
+// The provisioning workflow: the paper's procedure as ordered stages (README "The stages").
+import type { Stage, Workflow } from '../engine/stage.ts';
+import { resolvePlanForNode } from '../node/facts/nic.ts';
 import { biosVerifyStage } from '../tasks/bios-verify.ts';
 import { driverBuildStage } from '../tasks/driver-build.ts';
 import { modulesHugepagesStage } from '../tasks/modules-hugepages.ts';
@@ -25,3 +26,6 @@ export const PROVISION_STAGES: readonly Stage[] = [
   macResetStage,
   benchmarkStage,
 ];
+
+/** Provisioning: its stages, each host's plan resolved for its NIC (nic: auto) first. */
+export const PROVISION_WORKFLOW: Workflow = { stages: PROVISION_STAGES, resolvePlan: resolvePlanForNode };

@@ -4,7 +4,7 @@ import type { Host } from '../../hosts/host.ts';
 import type { Distro } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
 import { distroFamily, parseOsRelease, type DistroFamily, type OsRelease } from '../parse/os-release.ts';
-import type { StageContext } from '../../engine/stage.ts';
+import type { OutputKey } from '../../core/outputs.ts';
 
 export interface NodeDistro {
   id: string;
@@ -55,13 +55,15 @@ function isNodeDistro(value: unknown): value is NodeDistro {
   return typeof d?.id === 'string' && typeof d.family === 'string' && Array.isArray(d.idLike);
 }
 
-/** The distro bios-verify recorded, else read from the node now. */
-export async function distroOf(ctx: StageContext): Promise<NodeDistro> {
-  const recorded = ctx.outputs['bios-verify']?.distro;
-  if (isNodeDistro(recorded)) return recorded;
-  const distro = await readNodeDistro(ctx.host);
+/** The distro as bios-verify records it in its outputs. */
+export const RECORDED_DISTRO: OutputKey<NodeDistro> = { stage: 'bios-verify', field: 'distro', is: isNodeDistro };
+
+/** The distro bios-verify recorded (`known`), else read from the node now. */
+export async function distroOf(host: Host, known: NodeDistro | undefined): Promise<NodeDistro> {
+  if (known !== undefined) return known;
+  const distro = await readNodeDistro(host);
   if (!distro) {
-    throw new FatalError(`${ctx.host.name} has no /etc/os-release: cannot tell its distribution`, {
+    throw new FatalError(`${host.name} has no /etc/os-release: cannot tell its distribution`, {
       hint: 'sriov-lxc supports the RHEL family (CentOS 7+) and the Debian family; check the node is one of them',
     });
   }

@@ -92,3 +92,55 @@ export async function firmwarePending(host: Host, plan: HostPlan): Promise<strin
   }
   return pending;
 }
+
+/**
+ * What nic-firmware read on each device before its first `mstconfig set` (written before it, a
+ * device recorded once: the first look counts), so that teardown puts the settings back. Kept on
+ * the node, as teardown may run from another controller or --local.
+ */
+export const FIRMWARE_FOUND = '/var/lib/sriov-lxc/nic-firmware-found.json';
+
+export interface FirmwareFound {
+  pci: string;
+  pf: string;
+  /** Next-boot values before sriov-lxc (null: mstconfig did not list them). */
+  sriovEn: number | null;
+  numVfs: number | null;
+}
+
+function isFirmwareFound(v: unknown): v is FirmwareFound {
+  const f = v as Partial<FirmwareFound> | null;
+  const num = (x: unknown) => x === null || typeof x === 'number';
+  return typeof f?.pci === 'string' && typeof f.pf === 'string' && num(f.sriovEn) && num(f.numVfs);
+}
+
+export async function readFirmwareFound(host: Host): Promise<FirmwareFound[]> {
+  const text = await host.readFile(FIRMWARE_FOUND);
+  if (text === undefined) return [];
+  let found: unknown;
+  try {
+    found = JSON.parse(text);
+  } catch {
+    found = undefined;
+  }
+  if (!Array.isArray(found) || !found.every(isFirmwareFound)) {
+    throw new FatalError(`${host.name}: ${FIRMWARE_FOUND} is not the JSON sriov-lxc wrote`, { hint: 'look at it: it holds the firmware settings (SRIOV_EN, NUM_OF_VFS) each device had before provisioning' });
+  }
+  return found;
+}
+
+/** Adds the devices of `states` not recorded yet (one PCI device carries both ports: once). */
+export async function recordFirmwareFound(host: Host, states: readonly FirmwareState[]): Promise<void> {
+  const found = await readFirmwareFound(host);
+  const all = [...found];
+  for (const s of states) if (!all.some((f) => f.pci === s.pci)) all.push({ pci: s.pci, pf: s.pf, sriovEn: s.sriovEn, numVfs: s.numVfs });
+  if (all.length === found.length) return;
+  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
+  await host.writeFile(FIRMWARE_FOUND, `${JSON.stringify(all)}\n`, { mode: 0o600 });
+}
+
+/** The command that puts a device's settings back, when both values before provisioning are known. */
+export function restoreArgv(found: FirmwareFound): string[] | undefined {
+  if (found.sriovEn === null || found.numVfs === null) return undefined;
+  return ['mstconfig', '-y', '-d', found.pci, 'set', `SRIOV_EN=${found.sriovEn}`, `NUM_OF_VFS=${found.numVfs}`];
+}

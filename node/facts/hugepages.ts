@@ -93,3 +93,44 @@ export function shortfall(plan: HugepagesPlan, now: HugepagesNow): string | unde
   if (now.reserved === undefined || now.reserved >= plan.count) return undefined;
   return `${now.reserved} of ${plan.count} ${plan.size} huge pages reserved`;
 }
+
+/**
+ * What modules-hugepages found on the node before its first change (written once, never over):
+ * whether the mount point was a directory already and a hugetlbfs mounted there, so that teardown
+ * leaves what was there before provisioning. Kept on the node, as teardown may run from another
+ * controller or --local.
+ */
+export const HUGETLBFS_FOUND = '/var/lib/sriov-lxc/hugetlbfs-found.json';
+
+export interface HugetlbfsFound {
+  mount: string;
+  dirExisted: boolean;
+  mounted: boolean;
+}
+
+function isHugetlbfsFound(v: unknown): v is HugetlbfsFound {
+  const f = v as Partial<HugetlbfsFound> | null;
+  return typeof f?.mount === 'string' && typeof f.dirExisted === 'boolean' && typeof f.mounted === 'boolean';
+}
+
+/** The record for `mount`; undefined when there is none (a node provisioned before it was kept) or it names another mount. */
+export async function readHugetlbfsFound(host: Host, mount: string): Promise<HugetlbfsFound | undefined> {
+  const text = await host.readFile(HUGETLBFS_FOUND);
+  if (text === undefined) return undefined;
+  let found: unknown;
+  try {
+    found = JSON.parse(text);
+  } catch {
+    throw new FatalError(`${host.name}: ${HUGETLBFS_FOUND} is not the JSON sriov-lxc wrote`, { hint: `look at it; remove it if you know what was on ${mount} before provisioning (teardown then unmounts and removes an empty mount point)` });
+  }
+  return isHugetlbfsFound(found) && found.mount === mount ? found : undefined;
+}
+
+/** Records the node as `now` found it, unless a record is there already (the first look counts). */
+export async function recordHugetlbfsFound(host: Host, plan: HugepagesPlan, now: HugepagesNow): Promise<void> {
+  if ((await host.readFile(HUGETLBFS_FOUND)) !== undefined) return;
+  const dirExisted = (await host.exec(['test', '-d', plan.mount])).code === 0;
+  const found: HugetlbfsFound = { mount: plan.mount, dirExisted, mounted: now.mounted };
+  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
+  await host.writeFile(HUGETLBFS_FOUND, `${JSON.stringify(found)}\n`, { mode: 0o600 });
+}

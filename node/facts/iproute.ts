@@ -5,7 +5,7 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError, tail } from '../../core/errors.ts';
 import { isUnknownJsonOption, parseIprouteVersion } from '../parse/iproute-version.ts';
-import type { StageContext } from '../../engine/stage.ts';
+import type { OutputKey } from '../../core/outputs.ts';
 
 export interface Iproute {
   /** As `ip -V` names it: "6.1.0", "ss170501". */
@@ -29,10 +29,12 @@ export function isIproute(value: unknown): value is Iproute {
   return typeof v?.version === 'string' && typeof v.json === 'boolean';
 }
 
-/** What vf-verify recorded, else learnt from the node now (a stage run on its own). */
-export async function iprouteOf(ctx: StageContext): Promise<Iproute> {
-  const recorded = ctx.outputs['vf-verify']?.iproute;
-  return isIproute(recorded) ? recorded : probeIproute(ctx.host);
+/** The node's iproute2 as vf-verify records it in its outputs. */
+export const RECORDED_IPROUTE: OutputKey<Iproute> = { stage: 'vf-verify', field: 'iproute', is: isIproute };
+
+/** What vf-verify recorded (`known`), else learnt from the node now (a stage run on its own). */
+export async function iprouteOf(host: Host, known: Iproute | undefined): Promise<Iproute> {
+  return known ?? probeIproute(host);
 }
 
 /** `ip ARGS` asking for JSON where the node's ip has it. */

@@ -3,8 +3,7 @@
 // functions are pure and deterministic, so no hash needs recording); a file the operator changed
 // since is left in place and named in the stage's outputs (`kept`), which the report lists.
 import type { Host } from '../../hosts/host.ts';
-import { unifiedDiff } from '../parse/diff.ts';
-import type { FileDiff } from '../../engine/stage.ts';
+import { unifiedDiff, type FileDiff } from '../parse/diff.ts';
 
 /** A whole file a provisioning stage writes, with the content it writes from the plan. */
 export interface OwnedFile {
@@ -15,6 +14,11 @@ export interface OwnedFile {
 export interface KeptFile {
   path: string;
   why: string;
+}
+
+/** A `kept` list as a teardown stage recorded it. */
+export function isKeptFiles(value: unknown): value is KeptFile[] {
+  return Array.isArray(value) && value.every((k: Partial<KeptFile> | null) => typeof k?.path === 'string' && typeof k.why === 'string');
 }
 
 /** What every teardown stage records in its outputs: what it left in place for the operator, and why. */

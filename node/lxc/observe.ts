@@ -4,14 +4,13 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
-import { ipArgv, iprouteOf, type Iproute } from '../facts/iproute.ts';
+import { ipArgv, type Iproute } from '../facts/iproute.ts';
 import { parseIpLink } from '../parse/ip-link.ts';
 import { defaultGateway, parseIpRoutes } from '../parse/ip-route.ts';
 import { lxcNetworkValue } from '../parse/lxc-config.ts';
 import { parseLxcInfo, type LxcInfo } from '../parse/lxc-info.ts';
 import { lxcConfigKey, lxcKeyStyle, parseLxcVersion, type LxcKeyStyle } from '../parse/lxc-version.ts';
-import type { StageContext, StageOutputs } from '../../engine/stage.ts';
-import { findVf, readVfVerifyOutputs, VF_VERIFY_ID } from '../vfs/outputs.ts';
+import { findVf, VF_VERIFY_ID, type VfVerifyOutputs } from '../vfs/outputs.ts';
 import { configuredText, type CgroupVersion } from './container-config.ts';
 import { parseStatDevice, statDeviceArgv, type DeviceNode } from './devices.ts';
 import { AUTODEV_HOOK, autodevHook, START_HOST_HOOK, startHostHook } from './hooks.ts';
@@ -63,13 +62,13 @@ export interface ContainerView {
   inside: Inside | null;
 }
 
-export async function nodeFacts(ctx: StageContext): Promise<NodeFacts> {
-  const { host } = ctx;
+/** LXC's version, key style, cgroup hierarchy and lxcpath on the node; `iproute` as vf-verify learnt it. */
+export async function nodeFacts(host: Host, iproute: Iproute): Promise<NodeFacts> {
   const version = (await host.run(['lxc-create', '--version'])).stdout.trim();
   // cgroup.controllers at the root: the unified (v2-only) hierarchy. A hybrid node mounts v2 at
   // /sys/fs/cgroup/unified and its controllers are v1, whose keys lxc.cgroup.* are.
   const v2 = (await host.readFile('/sys/fs/cgroup/cgroup.controllers')) !== undefined;
-  return { iproute: await iprouteOf(ctx), style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath: await lxcPathOf(host) };
+  return { iproute, style: lxcKeyStyle(parseLxcVersion(version)), version, cgroup: v2 ? 'v2' : 'v1', lxcpath: await lxcPathOf(host) };
 }
 
 /** Where the node's LXC keeps its containers. */
@@ -93,12 +92,12 @@ function plannedMac(plan: HostPlan, c: ContainerPlan): string {
  * which also serves a dry run on a node where vf-verify's outputs are not in the checkpoint yet
  * (the check from inside then proves the VF by its MAC).
  */
-function resolveVf(outputs: Readonly<Record<string, StageOutputs>>, c: ContainerPlan, config: string | undefined, style: LxcKeyStyle, running: boolean): ContainerView['vf'] {
+function resolveVf(vfs: Pick<VfVerifyOutputs, 'pfs'> | undefined, c: ContainerPlan, config: string | undefined, style: LxcKeyStyle, running: boolean): ContainerView['vf'] {
   const linkKey = lxcConfigKey(style, 'lxc.net.0.link');
   const link = config === undefined ? undefined : lxcNetworkValue(config, 0, linkKey);
   const held = running && link !== undefined ? { netdev: link } : undefined;
-  if (outputs[VF_VERIFY_ID] === undefined) return held ?? { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
-  const vf = findVf(readVfVerifyOutputs(outputs), c.vf.pf, c.vf.index);
+  if (vfs === undefined) return held ?? { problem: `the netdev of VF ${c.vf.index} of ${c.vf.pf} is known after ${VF_VERIFY_ID} has run` };
+  const vf = findVf(vfs, c.vf.pf, c.vf.index);
   if (vf === undefined) return { problem: `${VF_VERIFY_ID} found no VF ${c.vf.index} on ${c.vf.pf}` };
   if (vf.netdev !== null) return { netdev: vf.netdev };
   return held ?? { problem: `VF ${c.vf.index} of ${c.vf.pf} (${vf.pci}) has no netdev in the host namespace: another container may hold it` };
@@ -137,14 +136,15 @@ async function inside(host: Host, iproute: Iproute, c: ContainerPlan, mac: strin
   return { ifname, addresses, gateway: defaultGateway(routes), rateOk, ourQdisc };
 }
 
-export async function observeContainer(host: Host, plan: HostPlan, outputs: Readonly<Record<string, StageOutputs>>, facts: NodeFacts, c: ContainerPlan): Promise<ContainerView> {
+/** `vfs`: the VFs vf-verify recorded (undefined before it has run). */
+export async function observeContainer(host: Host, plan: HostPlan, vfs: Pick<VfVerifyOutputs, 'pfs'> | undefined, facts: NodeFacts, c: ContainerPlan): Promise<ContainerView> {
   const dir = `${facts.lxcpath}/${c.name}`;
   const configPath = `${dir}/config`;
   const config = await host.readFile(configPath);
   const mac = plannedMac(plan, c);
   const info = config === undefined ? null : parseLxcInfo((await host.run(['lxc-info', '-n', c.name])).stdout);
   const running = info?.state === 'RUNNING';
-  const vf = resolveVf(outputs, c, config, facts.style, running);
+  const vf = resolveVf(vfs, c, config, facts.style, running);
   const nodes = await devices(host, c);
   const rateHook = facts.style === 'modern' && c.rate !== undefined;
   const hooks: HookFile[] = [];

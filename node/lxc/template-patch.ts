@@ -88,3 +88,13 @@ export async function applyPatch(host: Host, patch: TemplatePatch): Promise<bool
   await writeKeeping(host, patch.file, s.patched, own);
   return true;
 }
+
+/**
+ * Puts the original back (teardown) with the mode and owner it had, which its backup kept, and
+ * removes the backup.
+ */
+export async function restorePatched(host: Host, patch: TemplatePatch, original: string): Promise<void> {
+  const backup = `${patch.file}${BACKUP_SUFFIX}`;
+  await writeKeeping(host, patch.file, original, await ownership(host, backup));
+  await host.run(['rm', '-f', '--', backup]);
+}

@@ -1,6 +1,13 @@
 // A unified diff of one file (what --dry-run shows and what `patch -p1` applies), computed from
 // a line LCS. Small config files only: the quadratic part runs on the changed middle.
 
+/** A planned change to one file, shown by --dry-run and in the plan of a stage's check(). */
+export interface FileDiff {
+  path: string;
+  /** Unified diff text (empty before-content for a new file). */
+  diff: string;
+}
+
 type Op = { kind: ' ' | '-' | '+'; line: string };
 
 /** Lines with their "\n" kept, so a missing final newline is a difference like any other. */

@@ -2,7 +2,7 @@
 // netdev and PCI function each planned VF is, and its MAC as the PF reports it.
 import { FatalError } from '../../core/errors.ts';
 import type { Iproute } from '../facts/iproute.ts';
-import type { StageOutputs } from '../../engine/stage.ts';
+import type { RecordedOutputs } from '../../core/outputs.ts';
 import type { VfReport } from './assess.ts';
 
 export const VF_VERIFY_ID = 'vf-verify';
@@ -20,7 +20,7 @@ function isVfReport(v: unknown): v is VfReport {
     && (r.netdev === null || typeof r.netdev === 'string') && (r.mac === null || typeof r.mac === 'string');
 }
 
-function isOutputs(o: StageOutputs): o is StageOutputs & VfVerifyOutputs {
+function isOutputs(o: Readonly<Record<string, unknown>>): o is Readonly<Record<string, unknown>> & VfVerifyOutputs {
   return Array.isArray(o.pfs) && o.pfs.every((pf: unknown) => {
     if (typeof pf !== 'object' || pf === null) return false;
     const p = pf as Record<string, unknown>;
@@ -28,15 +28,21 @@ function isOutputs(o: StageOutputs): o is StageOutputs & VfVerifyOutputs {
   });
 }
 
-/** vf-verify's outputs from the checkpoint; a clear error when that stage has not run. */
-export function readVfVerifyOutputs(outputs: Readonly<Record<string, StageOutputs>>): Pick<VfVerifyOutputs, 'pfs'> {
+/** vf-verify's VFs from the checkpoint, when it has run. */
+export function recordedVfs(outputs: RecordedOutputs): Pick<VfVerifyOutputs, 'pfs'> | undefined {
   const o = outputs[VF_VERIFY_ID];
-  if (o === undefined || !isOutputs(o)) {
+  return o !== undefined && isOutputs(o) ? { pfs: o.pfs } : undefined;
+}
+
+/** vf-verify's VFs from the checkpoint; a clear error when that stage has not run. */
+export function readVfVerifyOutputs(outputs: RecordedOutputs): Pick<VfVerifyOutputs, 'pfs'> {
+  const vfs = recordedVfs(outputs);
+  if (vfs === undefined) {
     throw new FatalError(`the outputs of ${VF_VERIFY_ID} are missing from the checkpoint: it tells which netdev each VF is`, {
       hint: `run the ${VF_VERIFY_ID} stage first (--only ${VF_VERIFY_ID}, or --from ${VF_VERIFY_ID})`,
     });
   }
-  return { pfs: o.pfs };
+  return vfs;
 }
 
 /** The VF `index` of `pf` in vf-verify's outputs. */

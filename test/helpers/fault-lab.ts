@@ -113,7 +113,7 @@ export function derivedInventory(lab: Lab, name: string, edit: (host: Record<str
   return path;
 }
 
-// What provisioning changes on a node (see DESIGN.md "Stages"): modules, hugepages, grub, the
+// What provisioning changes on a node (see README "The stages"): modules, hugepages, grub, the
 // VF MAC unit and script, LXC containers' configs and the template patch, the driver build.
 const SNAPSHOT_PATHS = [
   '/etc/modules-load.d',

@@ -30,6 +30,7 @@ export const TEARDOWN_IDS = [
   'teardown-mac-reset',
   'teardown-vf-verify',
   'teardown-modules-hugepages',
+  'teardown-nic-firmware',
   'teardown-kernel-cmdline',
   'teardown-reboot',
   'teardown-kernel-cmdline-commit',

@@ -89,18 +89,52 @@ test('a cache base that others can write (not sticky) is not used', (t) => {
   t.false(fs.existsSync(path.join(base, 'sriov-lxc')), 'nothing created there');
 });
 
-test('provision.ts never uses a node-compile-cache planted in the temp dir, and caches in its own 0700 dir', (t) => {
-  const tmp = tempBase(t);
-  const planted = path.join(tmp, 'node-compile-cache');
-  fs.mkdirSync(planted);
-  fs.chmodSync(planted, 0o777);
-  fs.chownSync(planted, OTHER_UID, OTHER_UID);
+/** Every entry script, with the arguments that start it without touching anything. */
+const ENTRIES: [string, string[]][] = [
+  ['workflows/provision.ts', ['--help']],
+  ['workflows/teardown.ts', ['--help']],
+  ['workflows/status.ts', ['--help']],
+  ['workflows/report.ts', ['--help']],
+  ['lab/lab.ts', ['--help']],
+  ['lab/demo.ts', ['--help']],
+  ['bench/run.ts', ['--help']],
+  ['bin/sriov-lxc.js', ['teardown', '--help']],
+  ['bin/sriov-lxc.js', ['provision', '--help']],
+];
+
+test('the list of entry scripts is complete: every workflows/*.ts that is not a definition, the lab, the demo, the bench, bin/', (t) => {
+  const workflows = fs.readdirSync(path.join(ROOT, 'workflows')).filter((f) => f.endsWith('.ts') && !f.endsWith('-workflow.ts')).map((f) => `workflows/${f}`);
+  const bin = fs.readdirSync(path.join(ROOT, 'bin')).map((f) => `bin/${f}`);
+  const listed = new Set(ENTRIES.map(([e]) => e));
+  t.deepEqual([...workflows, ...bin, 'lab/lab.ts', 'lab/demo.ts', 'bench/run.ts'].filter((e) => !listed.has(e)), []);
+});
+
+for (const [entry, args] of ENTRIES) {
+  test(`${entry} ${args.join(' ')} never uses a node-compile-cache planted in the temp dir`, (t) => {
+    const tmp = tempBase(t);
+    const planted = path.join(tmp, 'node-compile-cache');
+    fs.mkdirSync(planted);
+    fs.chmodSync(planted, 0o777);
+    fs.chownSync(planted, OTHER_UID, OTHER_UID);
+    const cache = tempBase(t);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: cache };
+    delete env['NODE_COMPILE_CACHE'];
+    const run = spawnSync(process.execPath, [path.join(ROOT, entry), ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    t.is(run.status, 0, run.stderr);
+    t.regex(run.stdout, /Usage: /);
+    t.deepEqual(fs.readdirSync(planted), [], 'nothing read from or written to the planted directory');
+    // Where an entry keeps a cache, it is our own 0700 directory.
+    const own = path.join(cache, 'sriov-lxc', 'node-compile-cache');
+    if (fs.existsSync(own)) t.is(fs.lstatSync(own).mode & 0o777, 0o700);
+  });
+}
+
+test('provision.ts caches in its own 0700 dir', (t) => {
   const cache = tempBase(t);
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: cache };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cache };
   delete env['NODE_COMPILE_CACHE'];
   const run = spawnSync(process.execPath, [path.join(ROOT, 'workflows/provision.ts'), '--help'], { env, encoding: 'utf8', timeout: 60_000 });
   t.is(run.status, 0, run.stderr);
-  t.deepEqual(fs.readdirSync(planted), [], 'nothing read from or written to the planted directory');
   const own = path.join(cache, 'sriov-lxc', 'node-compile-cache');
   t.is(fs.lstatSync(own).mode & 0o777, 0o700);
   t.true(fs.readdirSync(own).length > 0, 'the cache is kept in our own directory');

@@ -75,7 +75,7 @@ function fleet(t: { teardown: (fn: () => void) => void }) {
   const run = (extra: Partial<WorkflowOptions> = {}) =>
     runWorkflow({
       plans: PLANS,
-      stages: [buildStage(order)],
+      workflow: { stages: [buildStage(order)] },
       stateDir,
       runId: randomUUID(),
       selection: {},
@@ -142,7 +142,7 @@ test('an interrupt during the first host: it stops at its next boundary, interru
       controller.abort(new Error('interrupted by SIGTERM'));
     },
   };
-  const results = await run({ stages: [stopAfterN1, { ...buildStage([]), id: 'after' }], signal: controller.signal });
+  const results = await run({ workflow: { stages: [stopAfterN1, { ...buildStage([]), id: 'after' }] }, signal: controller.signal });
   t.deepEqual(order, ['n1']);
   t.deepEqual(results.map((r) => [r.host, r.status, r.stages.map((s) => s.status).join(',')]), [
     ['n1', 'interrupted', 'done,interrupted'],

@@ -80,7 +80,7 @@ test.serial('the task tree and the summary show node text without escape sequenc
   try {
     results = await runWorkflow({
       plans: parseInventory('hosts:\n  node1: { address: 127.0.0.1, pfs: [{ name: eth0, vfs: 1 }] }\n', '/tmp/inventory.yaml').hosts,
-      stages,
+      workflow: { stages },
       stateDir,
       runId: randomUUID(),
       selection: {},

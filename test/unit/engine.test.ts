@@ -15,6 +15,7 @@ import { runWorkflow, type WorkflowOptions } from '../../engine/run.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { acquireNodeLock, NODE_LOCK_DIR } from '../../engine/node-lock.ts';
+import type { HostPlan } from '../../inventory/plan.ts';
 
 /** A node that keeps a set of facts, counts applies and gets a new boot_id when rebooted. */
 class TestNode implements Host {
@@ -91,7 +92,7 @@ const FAST = {
 function baseOptions(stateDir: string, stages: Stage[], node: TestNode): WorkflowOptions {
   return {
     plans: PLAN,
-    stages,
+    workflow: { stages },
     stateDir,
     runId: randomUUID(),
     selection: {},
@@ -575,4 +576,26 @@ test('verify that never settles fails the stage once, without re-running apply',
   t.is(verifies, FAST.settle.retries + 1);
   t.regex(result.error?.message ?? '', /2 of 4 VFs \(still so after waiting/);
   t.is(result.error?.hint, 'check max_vfs');
+});
+
+test("the workflow's resolvePlan runs once per host before any stage, and the stages see the resolved plan", async (t) => {
+  const seen: string[] = [];
+  const reading: Stage = {
+    ...factStage('a'),
+    inputs: (plan) => plan.nic.model,
+    async check(ctx) {
+      seen.push(`check ${ctx.plan.nic.model}`);
+      return { done: true, reason: 'x', outputs: {} };
+    },
+  };
+  const { run } = setup(t, [reading]);
+  let resolved = 0;
+  const resolvePlan = async (_host: Host, plan: HostPlan): Promise<HostPlan> => {
+    resolved += 1;
+    return { ...plan, nic: { ...plan.nic, model: 'x710' } };
+  };
+  const result = await run({ workflow: { stages: [reading], resolvePlan } });
+  t.is(result.status, 'ok');
+  t.is(resolved, 1);
+  t.deepEqual(seen, ['check x710']);
 });

@@ -1,11 +1,9 @@
 import test from 'ava';
 import { FatalError } from '../../core/errors.ts';
-import { ipArgv, iprouteOf, probeIproute } from '../../node/facts/iproute.ts';
-import type { StageContext } from '../../engine/stage.ts';
+import { ipArgv, iprouteOf, probeIproute, RECORDED_IPROUTE } from '../../node/facts/iproute.ts';
+import { recorded as recordedOf } from '../../core/outputs.ts';
 import { FakeHost } from '../helpers/fake-host.ts';
 import { answerIproute } from '../helpers/iproute.ts';
-
-const context = (host: FakeHost, outputs: StageContext['outputs'] = {}) => ({ host, outputs }) as unknown as StageContext;
 
 test('iproute2 6.1 (Debian 12): JSON; ip commands ask for it', async (t) => {
   const ip = await probeIproute(answerIproute(new FakeHost('deb')));
@@ -28,9 +26,10 @@ test('an ip that fails the probe otherwise is fatal, naming the command', async 
 test('what vf-verify recorded is used without asking the node again', async (t) => {
   const host = new FakeHost('c7');
   const recorded = { version: 'ss170501', json: false };
-  t.deepEqual(await iprouteOf(context(host, { 'vf-verify': { iproute: recorded, pfs: [] } })), recorded);
+  t.deepEqual(await iprouteOf(host, recordedOf({ 'vf-verify': { iproute: recorded, pfs: [] } }, RECORDED_IPROUTE)), recorded);
   t.deepEqual(host.commands, []);
   answerIproute(host, '4.11');
-  t.deepEqual(await iprouteOf(context(host, { 'vf-verify': { pfs: [] } })), recorded, 'a checkpoint from before: probed');
+  t.deepEqual(await iprouteOf(host, recordedOf({ 'vf-verify': { pfs: [] } }, RECORDED_IPROUTE)), recorded, 'a checkpoint from before: probed');
+  t.is(recordedOf({ 'vf-verify': { iproute: { version: 6 } } }, RECORDED_IPROUTE), undefined, 'a value of the wrong shape is not taken');
   t.deepEqual(host.commands, ['ip -V', 'ip -j link show lo']);
 });

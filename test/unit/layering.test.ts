@@ -20,19 +20,6 @@ const ENTRIES = new Set(['workflows/provision.ts', 'workflows/teardown.ts', 'wor
 const LAB_MAY_IMPORT = new Set(['hosts/quote.ts']);
 /** The lab's entry scripts, which start a lab and then run the tool on it. */
 const LAB_ENTRIES = new Set(['lab/demo.ts', 'lab/lab.ts']);
-/**
- * Imports that still break the floors after the move (issue 21), each to be removed by its step:
- * node/ files that read the stage context instead of taking plain values, and stages that import
- * another stage (the kernel-cmdline → reboot → commit trio, built by one factory for both
- * directions). The test fails on any import not listed here, and on a listed one that is gone.
- */
-const KNOWN_DEBT = new Set([
-  'node/facts/distro.ts imports engine/stage.ts',
-  'node/facts/iproute.ts imports engine/stage.ts',
-  'node/files/owned-files.ts imports engine/stage.ts',
-  'node/lxc/observe.ts imports engine/stage.ts',
-  'node/vfs/outputs.ts imports engine/stage.ts',
-]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
@@ -77,12 +64,7 @@ function floorViolations(): string[] {
 }
 
 test('no floor imports from a floor above it, and no stage imports another stage', (t) => {
-  t.deepEqual(floorViolations().filter((v) => !KNOWN_DEBT.has(v)), []);
-});
-
-test('every import listed as known debt still exists (remove it from the list once it is gone)', (t) => {
-  const now = new Set(floorViolations());
-  t.deepEqual([...KNOWN_DEBT].filter((v) => !now.has(v)), []);
+  t.deepEqual(floorViolations(), []);
 });
 
 test('the lab imports nothing of the tool but the quoting helper (its entry scripts excepted)', (t) => {

@@ -250,7 +250,7 @@ test.serial('lab: every command of every stage reaches the node as quoted words;
   const recorder = newRecorder();
   const run = (stages: typeof PROVISION_STAGES, runId: string, host: RecordingSshHost) => runWorkflow({
     plans: [plan],
-    stages,
+    workflow: { stages },
     stateDir,
     runId,
     selection: {},

@@ -6,6 +6,7 @@ import { FatalError, NotReadyError } from '../../core/errors.ts';
 import { parseInventory } from '../../inventory/load.ts';
 import { FakeHost, fixture } from '../helpers/fake-host.ts';
 import { answerIproute } from '../helpers/iproute.ts';
+import { ADOPTED_MARK, CREATED_MARK, creationRecord } from '../../node/lxc/ownership.ts';
 
 // The container of these tests ran for real on the development VM: a busybox container owning a
 // macvlan that stands in for the VF (test/fixtures/stages/container/README.md).
@@ -39,10 +40,10 @@ const VF_OUTPUTS = {
   'vf-verify': { iproute: { version: '6.1.0', json: true }, pfs: [{ name: 'sxt-pf', pci: null, vfs: [{ index: 0, netdev: 'sxt-vf0', pci: '0000:04:10.0', mac: '02:00:00:00:0a:10' }] }] },
 };
 
-function context(host: FakeHost, yaml = inventory(), outputs: StageContext['outputs'] = VF_OUTPUTS): StageContext & { logs: string[] } {
+function context(host: FakeHost, yaml = inventory(), outputs: StageContext['outputs'] = VF_OUTPUTS, adopt = false): StageContext & { logs: string[] } {
   const logs: string[] = [];
   const plan = parseInventory(yaml, '/tmp/inventory.yaml').hosts[0]!;
-  return { host, plan, outputs, log: (m) => logs.push(m), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', logs };
+  return { host, plan, outputs, log: (m) => logs.push(m), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', adopt, logs };
 }
 
 interface NodeState {
@@ -101,11 +102,17 @@ function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
       if (state.ping === 'ok') return { stdout: f('ping-ok.txt') };
       if (state.ping === 'missing') return { code: 127, stderr: f('lxc-attach-missing-program.stderr') };
       return { code: 1, stdout: f('ping-unreachable.txt') };
+    })
+    .on((argv) => argv[0] === 'rm' && argv[2] === '--', (argv) => {
+      host.files.delete(argv[3] as string);
+      return {};
     });
   return host;
 }
 
-const configured = () => ({ [CONFIG]: f('lxc-config-configured.txt'), [AUTODEV]: f('hook-autodev-loop0.sh'), [START_HOST]: f('hook-start-host-1gbit.sh') });
+/** The config container-create wrote on the real node, with the mark of a container it created. */
+const OURS = `${CREATED_MARK}\n${f('lxc-config-configured.txt')}`;
+const configured = () => ({ [CONFIG]: OURS, [AUTODEV]: f('hook-autodev-loop0.sh'), [START_HOST]: f('hook-start-host-1gbit.sh') });
 const runningState = (): NodeState => ({ running: true, address: true, route: true, ping: 'ok', autostart: true });
 const mutations = (host: FakeHost) => host.commands.filter((c) => /^lxc-(create -n|start|stop)|replace|del |systemctl enable/.test(c));
 
@@ -142,8 +149,12 @@ test('fresh node: the plan, then apply creates, configures and starts; a second 
   // Noted before enabling it, so that teardown disables lxc.service only where sriov-lxc enabled it.
   const marked = host.calls.findIndex((c) => c.kind === 'writeFile' && c.path === LXC_SERVICE_MARK);
   t.true(marked >= 0 && marked < host.calls.findIndex((c) => c.kind === 'exec' && c.argv?.join(' ') === 'systemctl enable lxc.service'));
-  // What the stage wrote on the real node, byte for byte: the template's lines kept.
-  t.is(host.files.get(CONFIG)?.content, f('lxc-config-configured.txt'));
+  // What the stage wrote on the real node, byte for byte: the template's lines kept, our mark first.
+  t.is(host.files.get(CONFIG)?.content, OURS);
+  // The creation was noted on the node before lxc-create, and the note removed once the mark was in.
+  const noted = host.calls.findIndex((c) => c.kind === 'writeFile' && c.path === creationRecord('sxt-c1'));
+  t.true(noted >= 0 && noted < host.calls.findIndex((c) => c.kind === 'exec' && c.line?.startsWith('lxc-create -n') === true));
+  t.false(host.files.has(creationRecord('sxt-c1')));
   t.deepEqual(host.files.get(AUTODEV), { content: f('hook-autodev-loop0.sh'), mode: 0o755 });
   t.deepEqual(host.files.get(START_HOST), { content: f('hook-start-host-1gbit.sh'), mode: 0o755 });
   t.true(ctx.logs.some((l) => /192\.0\.2\.11\/24 missing on eth0 .*udhcpc/.test(l)));
@@ -271,4 +282,39 @@ test('a template that cannot download its rootfs gets a hint that says so (cento
   });
   const error = await t.throwsAsync(containerCreateStage.apply(context(host, yaml)), { message: /^lxc-create of sxt-c1 failed \(exit 1\)/ });
   t.is((error as { hint?: string }).hint, 'the centos template could not download its packages: it asks mirrorlist.centos.org, switched off since CentOS 7\'s end of life; give it the CentOS vault: templateArgs: [--release, "7", --repo, https://vault.centos.org/7.9.2009/os/x86_64/] (or a mirror of your own), or use lxc-create -t download');
+});
+
+// Issue 21: an operator's container named like the inventory's was reconfigured for the VF (and
+// teardown then destroyed it, rootfs and all).
+test("an operator's container of the inventory's name is refused, naming it, before anything changes", async (t) => {
+  const operators = { [CONFIG]: f('lxc-config-busybox-created.txt') };
+  const host = node(runningState(), operators);
+  const e = await t.throwsAsync(containerCreateStage.check(context(host)), { instanceOf: FatalError });
+  t.regex(e!.message, /^container sxt-c1 already exists on node1 and sriov-lxc did not create it .*refusing to take it over for VF 0 of sxt-pf$/);
+  t.regex(e!.hint ?? '', /--adopt/);
+  await t.throwsAsync(containerCreateStage.apply(context(host)), { instanceOf: FatalError, message: /sxt-c1 already exists/ });
+  t.is(host.files.get(CONFIG)?.content, f('lxc-config-busybox-created.txt'));
+  t.deepEqual(mutations(host), []);
+  t.false(host.calls.some((c) => c.kind === 'writeFile'));
+});
+
+test('--adopt takes it: configured for its VF and marked adopted (teardown leaves it)', async (t) => {
+  const host = node({ running: false, address: false, route: false, ping: 'ok', autostart: true }, { [CONFIG]: f('lxc-config-busybox-created.txt') });
+  const ctx = context(host, inventory(), VF_OUTPUTS, true);
+  t.like(await containerCreateStage.check(ctx), { done: false, plan: [`write ${AUTODEV}`, `write ${START_HOST}`, `edit ${CONFIG}`, 'start sxt-c1 (STOPPED)'] });
+  await containerCreateStage.apply(ctx);
+  t.false(host.commands.some((c) => c.startsWith('lxc-create -n')));
+  t.is(host.files.get(CONFIG)?.content, `${ADOPTED_MARK}\n${f('lxc-config-configured.txt')}`);
+  t.like(await containerCreateStage.check(ctx), { done: true });
+});
+
+test('a run stopped between lxc-create and the mark finds its creation record: the container is marked as ours, without a restart', async (t) => {
+  const host = node(runningState(), { ...configured(), [CONFIG]: f('lxc-config-configured.txt'), [creationRecord('sxt-c1')]: 'x\n' });
+  const ctx = context(host);
+  t.like(await containerCreateStage.check(ctx), { done: false, plan: [`finish the creation of sxt-c1 (a run stopped after lxc-create): mark it as sriov-lxc's, remove ${creationRecord('sxt-c1')}`, `edit ${CONFIG}`] });
+  await containerCreateStage.apply(ctx);
+  t.is(host.files.get(CONFIG)?.content, OURS);
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.deepEqual(mutations(host), [], 'a comment line needs no restart');
+  t.like(await containerCreateStage.check(ctx), { done: true });
 });

@@ -4,6 +4,7 @@ import { parseInventory } from '../../inventory/load.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
 import { modulesHugepagesStage } from '../../tasks/modules-hugepages.ts';
+import { HUGETLBFS_FOUND } from '../../node/facts/hugepages.ts';
 import type { StageContext } from '../../engine/stage.ts';
 
 const MODULES_LOAD = '/etc/modules-load.d/sriov-lxc.conf';
@@ -65,7 +66,12 @@ function node(files: Record<string, string>, state: Partial<NodeState> = {}): Fa
       : { stdout: fixture(`stages/modules/stat-c-F-${s.mountPoint === 'symlink' ? 'symlink' : 'directory'}.stdout`) },
   );
   host.on(['ls', '-A', '--', '/mnt/huge'], () => ({ stdout: s.mountPoint === 'full' ? fixture('stages/modules/ls-A-etc-ssh-like.stdout') : '' }));
-  host.on(['mkdir', '-p', '-m', '0755', '/mnt/huge'], {});
+  host.on(['mkdir', '-p', '-m', '0755', '/mnt/huge'], () => {
+    if (s.mountPoint === 'missing') s.mountPoint = 'empty';
+    return {};
+  });
+  host.on(['test', '-d', '/mnt/huge'], () => ({ code: s.mountPoint === 'empty' || s.mountPoint === 'full' ? 0 : 1 }));
+  host.on(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc'], {});
   host.on(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/mnt/huge'], () => {
     s.mounted = true;
     host.files.set('/proc/mounts', { content: MOUNTED, mode: 0o444 });
@@ -122,6 +128,7 @@ test('apply writes the files, reserves the pages and mounts hugetlbfs; then chec
   t.is(host.files.get(SYSCTL)?.content, sysctlText);
   t.is(host.files.get('/etc/fstab')?.content, fstabText);
   t.deepEqual(host.commands.filter((c) => !/^(test|stat|ls|sysctl -n) /.test(c)), [
+    'mkdir -p -m 0700 /var/lib/sriov-lxc',
     `sysctl -p ${SYSCTL}`,
     'mkdir -p -m 0755 /mnt/huge',
     'mount -t hugetlbfs -o pagesize=2M hugetlbfs /mnt/huge',
@@ -134,6 +141,21 @@ test('apply writes the files, reserves the pages and mounts hugetlbfs; then chec
     done: true,
     reason: 'ixgbe then ixgbevf load at boot; 1024 2M pages reserved; hugetlbfs on /mnt/huge',
   });
+});
+
+// Issue 21: teardown unmounted a hugetlbfs and removed a mount point that were there before provisioning.
+test('apply records what it found on the mount point before its first change, once', async (t) => {
+  const fresh = node({ '/etc/fstab': fstab });
+  await modulesHugepagesStage.apply(context(fresh));
+  const written = fresh.calls.findIndex((c) => c.kind === 'writeFile' && c.path === HUGETLBFS_FOUND);
+  t.true(written >= 0 && written < fresh.calls.findIndex((c) => c.kind === 'writeFile' && c.path === MODULES_LOAD), 'before the first file');
+  t.deepEqual(JSON.parse(fresh.files.get(HUGETLBFS_FOUND)?.content ?? ''), { mount: '/mnt/huge', dirExisted: false, mounted: false });
+  t.is(fresh.files.get(HUGETLBFS_FOUND)?.mode, 0o600);
+  await modulesHugepagesStage.apply(context(fresh));
+  t.deepEqual(JSON.parse(fresh.files.get(HUGETLBFS_FOUND)?.content ?? ''), { mount: '/mnt/huge', dirExisted: false, mounted: false }, 'the first look counts');
+  const operators = node({ '/etc/fstab': fstab }, { mountPoint: 'empty', mounted: true });
+  await modulesHugepagesStage.apply(context(operators));
+  t.deepEqual(JSON.parse(operators.files.get(HUGETLBFS_FOUND)?.content ?? ''), { mount: '/mnt/huge', dirExisted: true, mounted: true });
 });
 
 test('apply again on a configured node changes nothing', async (t) => {

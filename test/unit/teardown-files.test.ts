@@ -8,6 +8,7 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import type { StageContext } from '../../engine/stage.ts';
 import { modulesHugepagesStage } from '../../tasks/modules-hugepages.ts';
 import { modulesHugepagesTeardownStage } from '../../tasks/teardown-modules-hugepages.ts';
+import { HUGETLBFS_FOUND } from '../../node/facts/hugepages.ts';
 import { macResetTeardownStage } from '../../tasks/teardown-mac-reset.ts';
 import { MAC_SCRIPT_PATH, MAC_UNIT_PATH, macScript, macUnit } from '../../node/vfs/mac-boot-files.ts';
 import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, fstabText, modprobeOptionsText, modulesLoadText, sysctlText } from '../../node/files/modules-hugepages-files.ts';
@@ -70,12 +71,12 @@ function provisioned(edit: Record<string, string> = {}): FakeHost & { mounted: (
 }
 
 test('modules-hugepages as written: every file, the fstab block, the mount and the mount point go; the rest of fstab stays', async (t) => {
-  const host = provisioned();
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
   const ctx = context(host);
   const check = await modulesHugepagesTeardownStage.check(ctx);
-  t.like(check, { done: false, plan: [`remove ${MODULES_LOAD}`, `remove ${MODPROBE_OPTIONS}`, `remove ${SYSCTL_HUGEPAGES}`, `remove the sriov-lxc hugepages block from ${FSTAB}`, 'unmount the hugetlbfs on /mnt/huge', 'remove the empty mount point /mnt/huge'] });
+  t.like(check, { done: false, plan: [`remove ${MODULES_LOAD}`, `remove ${MODPROBE_OPTIONS}`, `remove ${SYSCTL_HUGEPAGES}`, `remove the sriov-lxc hugepages block from ${FSTAB}`, 'unmount the hugetlbfs on /mnt/huge', 'remove the empty mount point /mnt/huge', `remove ${HUGETLBFS_FOUND} (what provisioning found on the mount point)`] });
   await modulesHugepagesTeardownStage.apply(ctx);
-  for (const path of [MODULES_LOAD, MODPROBE_OPTIONS, SYSCTL_HUGEPAGES]) t.false(host.files.has(path), path);
+  for (const path of [MODULES_LOAD, MODPROBE_OPTIONS, SYSCTL_HUGEPAGES, HUGETLBFS_FOUND]) t.false(host.files.has(path), path);
   t.is(host.files.get(FSTAB)?.content, fstab);
   t.false(host.mounted());
   t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [] });
@@ -83,6 +84,30 @@ test('modules-hugepages as written: every file, the fstab block, the mount and t
   // Provisioning again writes the same files: the way back is exact.
   const again = await modulesHugepagesStage.check(context(host));
   t.like(again, { done: false });
+});
+
+// Issue 21: a hugetlbfs mounted, or a mount point there, before provisioning was unmounted and removed.
+test('what modules-hugepages found on the mount point stays: a mount point that existed, a hugetlbfs mounted before', async (t) => {
+  const dirOnly = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":false}\n' });
+  const ctx = context(dirOnly);
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: false, plan: [`remove ${MODULES_LOAD}`, `remove ${MODPROBE_OPTIONS}`, `remove ${SYSCTL_HUGEPAGES}`, `remove the sriov-lxc hugepages block from ${FSTAB}`, 'unmount the hugetlbfs on /mnt/huge'] });
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.false(dirOnly.mounted());
+  t.true(dirOnly.dirs.has('/mnt/huge'));
+  t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [{ path: '/mnt/huge', why: `the directory was there before provisioning: left in place (${HUGETLBFS_FOUND})` }] });
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: true }, 'a second teardown leaves it too');
+
+  const mounted = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":true}\n' });
+  await modulesHugepagesTeardownStage.apply(context(mounted));
+  t.true(mounted.mounted());
+  t.true(mounted.dirs.has('/mnt/huge'));
+  t.deepEqual(await modulesHugepagesTeardownStage.verify(context(mounted)), { kept: [{ path: '/mnt/huge', why: `a hugetlbfs was mounted there before provisioning: left mounted (${HUGETLBFS_FOUND})` }] });
+
+  // A record of another mount point says nothing about this one.
+  const other = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/other","dirExisted":true,"mounted":true}\n' });
+  await modulesHugepagesTeardownStage.apply(context(other));
+  t.false(other.mounted());
+  t.false(other.dirs.has('/mnt/huge'));
 });
 
 test('a file the operator changed is kept and named; the others go', async (t) => {
