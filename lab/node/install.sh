@@ -300,10 +300,10 @@ inbox() { # NAME VERSION DESCRIPTION PARM VENDOR
     [ -z "$4" ] || echo "parm=$4"
   } > "$dir/$1.ko"
 }
-for model in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$LAB_SRC/nics.conf"); do
+for model in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$LAB_LIB/nics.conf"); do
   (
     LAB_NIC=$model
-    . "$LAB_SRC/lib/common.sh"
+    . "$LAB_LIB/lib/common.sh"
     inbox "$NIC_pf_driver" "$NIC_pf_version" "$NIC_pf_desc" "$NIC_pf_parm" "$NIC_vendor"
     inbox "$NIC_vf_driver" "$NIC_vf_version" "$NIC_vf_desc" "" "$NIC_vendor"
   )
