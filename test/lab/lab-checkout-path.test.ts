@@ -5,10 +5,11 @@
 // README's commands do. The node-side scripts must read the lab's sources where the node sees them.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../../hosts/quote.ts';
 import { labDown } from '../../lab/index.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,9 +50,10 @@ function installModules(dest: string): void {
   }
 }
 
-function labCli(checkoutDir: string, ...args: string[]): Promise<{ code: number; output: string }> {
+/** Runs a program in the checkout with its node_modules/.bin first on PATH, as `npx` and npm scripts do. */
+function inCheckout(checkoutDir: string, program: string, args: readonly string[]): Promise<{ code: number; output: string }> {
   const bin = join(checkoutDir, 'node_modules', '.bin');
-  const child = spawn(join(bin, 'zx'), ['workflows/lab.ts', ...args], {
+  const child = spawn(program, args, {
     cwd: checkoutDir,
     env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,6 +63,8 @@ function labCli(checkoutDir: string, ...args: string[]): Promise<{ code: number;
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return new Promise((done) => child.on('close', (code) => done({ code: code ?? -1, output })));
 }
+
+const labCli = (checkoutDir: string, ...args: string[]) => inCheckout(checkoutDir, 'zx', ['workflows/lab.ts', ...args]);
 
 const WHERE = [
   { title: 'under /tmp', path: (root: string) => join(root, 'sriov-lxc') },
@@ -93,3 +97,46 @@ for (const where of WHERE) {
     t.false(existsSync(join(labDir, 'lab.json')));
   });
 }
+
+test('lab: a demo whose lab up fails leaves no namespace, process, mount or slot, and says the lab is down', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-checkout-'));
+  const dest = join(root, 'sriov-lxc');
+  const labDir = join(dest, '.lab', 'demo');
+  t.teardown(async () => {
+    await labDown(labDir).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+  checkout(dest);
+  installModules(dest);
+  // The fault: the node's installer fails once the lab's network and the peer's iperf3 are up;
+  // first it notes the lab's slot (the registry file naming the lab directory).
+  const proof = join(root, 'slot');
+  const script = join(dest, 'lab', 'node', 'install.sh');
+  const text = readFileSync(script, 'utf8').replace(
+    /^set -eu$/m,
+    `set -eu\ngrep -lxF "$(dirname "$(dirname "$LAB_NODE_DIR")")" /run/sriov-lxc-lab/slot-* > ${shellQuote(proof)}\nexit 7`,
+  );
+  writeFileSync(script, text);
+
+  const demo = await inCheckout(dest, 'npm', ['run', 'demo']);
+  t.not(demo.code, 0);
+  t.regex(demo.output, /lab up failed: installing node1 failed \(exit 7\)/);
+  t.regex(demo.output, /the lab is down: nothing it had started is left/);
+  const slot = /slot-(\d+)$/.exec(readFileSync(proof, 'utf8').trim())?.[1];
+  t.truthy(slot, 'the fault struck with the lab running');
+  const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  t.false(new RegExp(`^sl${slot}-`, 'm').test(netns), netns);
+  t.not(existsSync(`/run/sriov-lxc-lab/slot-${slot}`) ? readFileSync(`/run/sriov-lxc-lab/slot-${slot}`, 'utf8').trim() : '', labDir);
+  const ours = readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dest);
+      } catch {
+        return false;
+      }
+    });
+  t.deepEqual(ours, [], 'no process of that lab (supervisor, iperf3, node) is left');
+  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(dest));
+  t.false(existsSync(labDir));
+});
