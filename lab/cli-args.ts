@@ -13,7 +13,8 @@ export type LabCommand =
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
   | { cmd: 'ssh' | 'exec'; dir?: string; node: string; command: string[] }
   | { cmd: 'fault'; dir?: string; node: string; fault: string; on: boolean; arg?: number }
-  | { cmd: 'packages' | 'setup'; scope: PackageScope };
+  | { cmd: 'packages' | 'setup'; scope: PackageScope }
+  | { cmd: 'sweep' };
 
 export class LabUsageError extends Error {}
 
@@ -39,6 +40,8 @@ ${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m
   packages [--tests]      the Debian packages the lab needs (with --tests: also the test suite's),
                           one a line
   setup [--tests]         install the missing ones (as root, apt-get), or print the command to run
+  sweep                   take down the labs a killed test run left (directories sriov-lxc-test-*
+                          in the temp directory whose test process is gone; run before npm test)
 
 Options
   --dir DIR               the lab's directory (default: .lab at the repository root)
@@ -127,7 +130,9 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
     case 'packages':
     case 'setup':
       return { cmd, scope: v.tests ? 'tests' : 'lab' };
+    case 'sweep':
+      return { cmd };
     default:
-      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault, packages, setup (see --help)`);
+      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault, packages, setup, sweep (see --help)`);
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../lab/index.ts';
 import { packagesFor } from '../lab/packages.ts';
 import { LabSetupError, ensureLabTools } from '../lab/setup.ts';
+import { sweepSuiteLabs } from '../lab/suite-labs.ts';
 import { scriptArgs } from './cli/script-args.ts';
 
 function status(dir: string | undefined, json: boolean): void {
@@ -110,6 +111,12 @@ async function run(command: LabCommand): Promise<number> {
       }
       console.log(installed.length > 0 ? `lab: installed ${installed.join(' ')}` : `lab: every tool ${what} needs is installed`);
       return 0;
+    }
+    case 'sweep': {
+      const swept = await sweepSuiteLabs();
+      for (const r of swept.removed) console.log(`lab: swept ${r.dir}, left by a killed test run${r.labs.length > 0 ? ` (took down ${r.labs.join(', ')})` : ''}`);
+      for (const f of swept.failed) console.error(`lab: could not take down the labs in ${f.dir}: ${f.error}`);
+      return swept.failed.length > 0 ? 1 : 0;
     }
   }
 }

@@ -5,12 +5,11 @@
 // README's commands do. The node-side scripts must read the lab's sources where the node sees them.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shellQuote } from '../../hosts/quote.ts';
-import { labDown } from '../../lab/index.ts';
+import { labDown, suiteLabDir } from '../../lab/index.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -73,7 +72,7 @@ const WHERE = [
 
 for (const where of WHERE) {
   test(`lab: a checkout ${where.title}: clone, node_modules, lab up and down with its default lab directory`, async (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-checkout-'));
+    const root = suiteLabDir('checkout');
     const dest = where.path(root);
     const labDir = join(dest, '.lab');
     t.teardown(async () => {
@@ -99,7 +98,7 @@ for (const where of WHERE) {
 }
 
 test('lab: a demo whose lab up fails leaves no namespace, process, mount or slot, and says the lab is down', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-checkout-'));
+  const root = suiteLabDir('checkout');
   const dest = join(root, 'sriov-lxc');
   const labDir = join(dest, '.lab', 'demo');
   t.teardown(async () => {
