@@ -21,7 +21,7 @@ import { isRunning, recordOf } from './processes.ts';
 import { ensureLabTools } from './setup.ts';
 import { buildShims } from './shims.ts';
 import { allocateSlot } from './slots.ts';
-import { readState, remember, writeState, type LabState } from './state.ts';
+import { labDirProblem, readState, remember, writeState, type LabState } from './state.ts';
 
 export interface LabUpOptions {
   dir?: string;
@@ -134,7 +134,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   if (existing) await labDown(dir);
 
   const createdDir = !existsSync(dir);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dirProblem = labDirProblem(dir);
+  if (dirProblem !== undefined) throw new Error(`${dirProblem}: root writes and later deletes what the lab keeps there; choose a directory only you can write`);
   const paths = labPaths(dir);
   const state: LabState = {
     version: 1,
