@@ -10,6 +10,9 @@ set -eu
 host_key=$(cat "$LAB_HOST_KEY")
 authorized_keys=$(cat "$LAB_AUTHORIZED_KEYS")
 node_mount_disk
+node_overlays_mounted || die "install: the node's disk is not mounted over /etc: not installing onto this machine's files"
+echo "$LAB_NODE" > "$LAB_NODE_MARKER"
+require_node
 node_mount_firmware
 . "$LAB_LIB/lib/devices.sh"
 . "$LAB_LIB/lib/modules.sh"
