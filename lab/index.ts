@@ -7,6 +7,7 @@ export {
   labExec,
   labFault,
   labReboot,
+  mountedInit,
   nodePower,
   nodeSshdReadyAt,
   waitForNode,

@@ -119,7 +119,7 @@ function writeBootFiles(ctx: NodeContext, cmdline: string, bootId: string): void
   writeFileSync(join(run, 'cpuinfo'), nodeCpuinfo(hostCpuinfo, !faultOn(ctx, 'vt-disabled')));
   writeFileSync(join(run, 'nr_hugepages'), '0\n');
   writeFileSync(join(run, 'ssh-drops-left'), `${faultOn(ctx, 'ssh-drops') ? (faultArg(ctx, 'ssh-drops') ?? 0) : 0}\n`);
-  for (const stale of ['sshd-ready', 'boot-complete']) rmSync(join(run, stale), { force: true });
+  for (const stale of ['mounted', 'sshd-ready', 'boot-complete']) rmSync(join(run, stale), { force: true });
 }
 
 function childOf(pid: number): number | undefined {

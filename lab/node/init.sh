@@ -29,6 +29,8 @@ node_mount_firmware
 . "$LAB_LIB/lib/modules.sh"
 . "$LAB_LIB/lib/units.sh"
 boot=$LAB_RUN/boot
+# `lab exec` enters the node only from here on (lab/control.ts).
+date +%s%3N > "$boot/mounted"
 
 hostname "$LAB_NODE"
 cat > "$LAB_RUN/node.env" << EOF

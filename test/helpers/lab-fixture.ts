@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext, TestFn } from 'ava';
-import { labDown, labUp, nodePower, type ExecResult, type Firmware, type Flavour, type LabInfo, suiteLabDir } from '../../lab/index.ts';
+import { labDown, labUp, mountedInit, nodePower, type ExecResult, type Firmware, type Flavour, type LabInfo, suiteLabDir } from '../../lab/index.ts';
 import { NODE_PATH } from '../../lab/install.ts';
-import { isRunning } from '../../lab/processes.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
 import { PROVISION_STAGES } from '../../tasks/index.ts';
 import { loadInventory } from '../../inventory/load.ts';
@@ -225,9 +224,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
  * the (empty) input is written raises an uncaught EPIPE in the test process (about 2 % of calls,
  * measured here); this keeps stdin closed unless there is input, and handles its errors.
  */
-export function execOnNode(lab: Lab, argv: readonly string[], input?: string): Promise<ExecResult> {
-  const init = nodePower(lab.dir, lab.plan.name)?.init;
-  if (!init || !isRunning(init)) return Promise.reject(new Error(`${lab.plan.name} is not running`));
+export async function execOnNode(lab: Lab, argv: readonly string[], input?: string): Promise<ExecResult> {
+  // Like labExec: not before the node's mounts are in place in this boot.
+  const init = await mountedInit(lab.dir, lab.plan.name, 30_000);
   const child = spawn('nsenter', ['-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-T', '--', ...argv], {
     env: { PATH: NODE_PATH, HOME: '/root', LANG: 'C.UTF-8' },
     cwd: '/',
