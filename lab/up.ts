@@ -36,6 +36,8 @@ export interface LabUpOptions {
   bootDelayMs?: number;
   /** How long to wait for every node's sshd; default 60 s. */
   timeoutMs?: number;
+  /** false: never install missing packages, say what to run (default: install as root, unless SRIOV_LXC_NO_INSTALL=1). */
+  install?: boolean;
 }
 
 const SRC = fileURLToPath(new URL('./node', import.meta.url));
@@ -114,7 +116,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   checkOptions(nodeCount, flavour, firmware);
   // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
-  await ensureLabTools({ scope: 'lab', what: 'the lab' });
+  await ensureLabTools({ scope: 'lab', what: 'the lab', ...(options.install === false ? { install: false } : {}) });
   if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
   const nic = options.nic ?? DEFAULT_NIC;
   const facts = nicFacts(nic);

@@ -67,6 +67,7 @@ async function run(command: LabCommand): Promise<number> {
         flavour: command.flavour,
         firmware: command.firmware,
         nic: command.nic,
+        ...(command.install ? {} : { install: false }),
         ...(command.dir ? { dir: command.dir } : {}),
         ...(command.bootDelayMs !== undefined ? { bootDelayMs: command.bootDelayMs } : {}),
       });
@@ -104,7 +105,7 @@ async function run(command: LabCommand): Promise<number> {
       const what = command.scope === 'tests' ? 'the test suite' : 'the lab';
       let installed: string[];
       try {
-        installed = await ensureLabTools({ scope: command.scope, what, log: (line) => console.log(`lab: ${line}`) });
+        installed = await ensureLabTools({ scope: command.scope, what, ...(command.install ? {} : { install: false }), log: (line) => console.log(`lab: ${line}`) });
       } catch (error) {
         if (!(error instanceof LabSetupError) || command.scope !== 'tests') throw error;
         throw new LabSetupError(`${error.message}\n(the tests without the lab need none of them: npm run test:fast)`);
