@@ -10,6 +10,7 @@ import { FAULT_DEFAULT_ARG, FAULTS, isFault, type Fault } from './faults.ts';
 import { labInfo, nodeOf } from './info.ts';
 import { NODE_PATH } from './install.ts';
 import { nodePaths } from './layout.ts';
+import { writeNodeFile } from './node-path.ts';
 import { readPower, type PowerState } from './power.ts';
 import { isRunning, signalRecord, type ProcessRecord } from './processes.ts';
 
@@ -138,9 +139,9 @@ export async function labFault(dir: string | undefined, name: string, fault: str
   const running = nodePower(dir, name)?.init;
   if (fault === 'vt-disabled') {
     // in place: the node has this file bind-mounted over /proc/cpuinfo
-    writeFileSync(join(p.run, 'cpuinfo'), nodeCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'), !on));
+    writeNodeFile(join(p.run, 'cpuinfo'), nodeCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'), !on));
   } else if (fault === 'ssh-drops') {
-    writeFileSync(join(p.run, 'ssh-drops-left'), `${on ? (value ?? 0) : 0}\n`);
+    writeNodeFile(join(p.run, 'ssh-drops-left'), `${on ? (value ?? 0) : 0}\n`);
   } else if (fault === 'sriov-disabled' && running && isRunning(running)) {
     const r = await labExec(dir, name, ['/usr/lib/sriov-lab/sbin/firmware-changed']);
     if (r.code !== 0) throw new Error(`${name}: applying ${fault} failed: ${r.stderr.trim()}`);

@@ -22,8 +22,12 @@ export function onNodeDisk(disk: string, rel: string): string | undefined {
   return path;
 }
 
-/** Writes a file on the node's disk without following a link in its place (O_NOFOLLOW). */
-export function writeOnNodeDisk(path: string, text: string): void {
+/**
+ * Writes a file the node can reach (on its disk, or in the boot's run directory it has mounted)
+ * without following a link the node may have put in its place (O_NOFOLLOW); in place, so a bind
+ * mount of it in the node (/proc/cpuinfo) sees the new text.
+ */
+export function writeNodeFile(path: string, text: string): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
   try {
     writeSync(fd, text);

@@ -5,7 +5,7 @@
 // grub-ignored, bad-cmdline), and boots it again. SIGTERM stops every node and exits.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { FAULT_DEFAULT_ARG, type Fault } from './faults.ts';
 import { chooseBoot, type BootChoice } from './firmware.ts';
 import { efiStubConfigDir, type BlsFile } from './grub.ts';
 import { nodeEnv } from './install.ts';
-import { onNodeDisk, writeOnNodeDisk } from './node-path.ts';
+import { onNodeDisk, writeNodeFile } from './node-path.ts';
 import { efiStubOf, grubDirOf, labLayout, labPaths, nodeLayout, nodePaths, type Firmware, type Flavour, type NodeLayout } from './layout.ts';
 import { readPower, writePower, type PowerPhase, type PowerState } from './power.ts';
 import { recordOf, type ProcessRecord } from './processes.ts';
@@ -115,18 +115,20 @@ function firmwareChoice(ctx: NodeContext, retry: boolean): BootChoice {
     badCmdline: faultOn(ctx, 'bad-cmdline'),
     retry,
   });
-  if (choice.grubEnv !== undefined && files.env !== undefined) writeOnNodeDisk(files.env, choice.grubEnv);
+  if (choice.grubEnv !== undefined && files.env !== undefined) writeNodeFile(files.env, choice.grubEnv);
   return choice;
 }
 
 /** The files the node's kernel shows (bind-mounted over /proc by init). */
 function writeBootFiles(ctx: NodeContext, cmdline: string, bootId: string): void {
   const run = ctx.paths.run;
-  writeFileSync(join(run, 'cmdline'), `${cmdline}\n`);
-  writeFileSync(join(run, 'boot_id'), `${bootId}\n`);
-  writeFileSync(join(run, 'cpuinfo'), nodeCpuinfo(hostCpuinfo, !faultOn(ctx, 'vt-disabled')));
-  writeFileSync(join(run, 'nr_hugepages'), '0\n');
-  writeFileSync(join(run, 'ssh-drops-left'), `${faultOn(ctx, 'ssh-drops') ? (faultArg(ctx, 'ssh-drops') ?? 0) : 0}\n`);
+  // What the node's last boot left there (a link, even) goes first: the node is down.
+  for (const file of ['cmdline', 'boot_id', 'cpuinfo', 'nr_hugepages', 'ssh-drops-left']) rmSync(join(run, file), { force: true });
+  writeNodeFile(join(run, 'cmdline'), `${cmdline}\n`);
+  writeNodeFile(join(run, 'boot_id'), `${bootId}\n`);
+  writeNodeFile(join(run, 'cpuinfo'), nodeCpuinfo(hostCpuinfo, !faultOn(ctx, 'vt-disabled')));
+  writeNodeFile(join(run, 'nr_hugepages'), '0\n');
+  writeNodeFile(join(run, 'ssh-drops-left'), `${faultOn(ctx, 'ssh-drops') ? (faultArg(ctx, 'ssh-drops') ?? 0) : 0}\n`);
   for (const stale of ['mounted', 'sshd-ready', 'boot-complete']) rmSync(join(run, stale), { force: true });
 }
 

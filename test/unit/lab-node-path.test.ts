@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { efiStubConfigDir } from '../../lab/grub.ts';
-import { onNodeDisk, writeOnNodeDisk } from '../../lab/node-path.ts';
+import { onNodeDisk, writeNodeFile } from '../../lab/node-path.ts';
 
 function disk(t: { teardown(fn: () => void): void }): { root: string; disk: string; outside: string } {
   const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-node-path-'));
@@ -38,6 +38,6 @@ test('a link the node made out of its disk is not followed, and a write never go
   t.is(onNodeDisk(d, 'boot/efi-out/grubenv'), undefined);
   t.is(onNodeDisk(d, 'boot/up/host-etc/grubenv'), undefined);
   t.is(onNodeDisk(d, 'boot/grub2/grubenv'), undefined);
-  t.throws(() => writeOnNodeDisk(join(d, 'boot', 'grub2', 'grubenv'), 'x'), { code: 'ELOOP' });
+  t.throws(() => writeNodeFile(join(d, 'boot', 'grub2', 'grubenv'), 'x'), { code: 'ELOOP' });
   t.is(readFileSync(join(outside, 'grubenv'), 'utf8'), 'the host\n');
 });
