@@ -3,7 +3,7 @@
 // benchmark section). For each lab size: a fresh lab for the full pipeline, then the no-op converge
 // of both tools on those provisioned nodes (and, at the smallest size, reboot detection), then a
 // fresh lab for the pipeline without the benchmark stage. Prints Markdown tables, writes JSON.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,28 @@ async function withLab<T>(work: string, name: string, nodes: number, fn: (info: 
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes the work directory only once no lab in it is up: a lab's state (lab.json) is what
+ * `lab down` needs to find its namespaces, supervisor and the peer's iperf3.
+ */
+async function removeWorkDir(work: string): Promise<void> {
+  const left: string[] = [];
+  for (const name of readdirSync(work)) {
+    const dir = join(work, name);
+    if (!existsSync(join(dir, 'lab.json'))) continue;
+    try {
+      await labDown(dir);
+    } catch (error) {
+      left.push(`${dir} (${(error as Error).message})`);
+    }
+  }
+  if (left.length > 0) {
+    log(`kept ${work}: a lab in it could not be taken down: ${left.join('; ')}; take it down with \`npx zx lab/lab.ts down --dir DIR\`, then remove ${work}`);
+    return;
+  }
+  rmSync(work, { recursive: true, force: true });
 }
 
 async function provisioned(info: LabInfo, stateDir: string, nodes: number, extra: readonly string[]): Promise<PipelineRun> {
@@ -139,7 +161,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
       fleet.push({ nodes, full, withoutBenchmark });
     }
   } finally {
-    if (!args.workDir) rmSync(work, { recursive: true, force: true });
+    if (!args.workDir) await removeWorkDir(work);
   }
   const partial = {
     format: BENCH_FORMAT,

@@ -7,13 +7,15 @@ import type { PackageScope } from './packages.ts';
 
 export type LabCommand =
   | { cmd: 'help' }
-  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; firmware: Firmware; nic: string; bootDelayMs?: number }
+  | { cmd: 'up'; dir?: string; nodes: number; flavour: Flavour; firmware: Firmware; nic: string; bootDelayMs?: number; install: boolean }
   | { cmd: 'down'; dir?: string }
   | { cmd: 'status'; dir?: string; json: boolean }
   | { cmd: 'reboot'; dir?: string; node: string; wait: boolean }
   | { cmd: 'ssh' | 'exec'; dir?: string; node: string; command: string[] }
   | { cmd: 'fault'; dir?: string; node: string; fault: string; on: boolean; arg?: number }
-  | { cmd: 'packages' | 'setup'; scope: PackageScope };
+  | { cmd: 'packages'; scope: PackageScope }
+  | { cmd: 'setup'; scope: PackageScope; install: boolean }
+  | { cmd: 'sweep' };
 
 export class LabUsageError extends Error {}
 
@@ -38,10 +40,16 @@ ${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m
                           switch a fault of the node's hardware or firmware
   packages [--tests]      the Debian packages the lab needs (with --tests: also the test suite's),
                           one a line
-  setup [--tests]         install the missing ones (as root, apt-get), or print the command to run
+  setup [--tests] [--no-install]
+                          install the missing ones (as root, apt-get; services they enable are
+                          disabled again), or print the command to run
+  sweep                   take down the labs a killed test run left (directories sriov-lxc-test-*
+                          in the temp directory whose test process is gone; run before npm test)
 
 Options
   --dir DIR               the lab's directory (default: .lab at the repository root)
+  --no-install            (up, setup) never install packages: print the command instead
+                          (also SRIOV_LXC_NO_INSTALL=1)
 
 Faults
 ${FAULTS.map((f) => `  ${f.padEnd(22)}${FAULT_HELP[f]}`).join('\n')}
@@ -73,6 +81,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
         'no-wait': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         tests: { type: 'boolean', default: false },
+        'no-install': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -102,7 +111,7 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       const bootDelay = v['boot-delay'] === undefined ? {} : { bootDelayMs: positiveInt(v['boot-delay'], '--boot-delay') };
       const nic = v.nic ?? DEFAULT_NIC;
       if (!NIC_MODELS.includes(nic)) throw new LabUsageError(`--nic ${nic}: choose one of ${NIC_MODELS.join(', ')}`);
-      return { cmd, ...dir, nodes, flavour: flavour as Flavour, firmware: firmware as Firmware, nic, ...bootDelay };
+      return { cmd, ...dir, nodes, flavour: flavour as Flavour, firmware: firmware as Firmware, nic, ...bootDelay, install: !v['no-install'] };
     }
     case 'down':
       return { cmd, ...dir };
@@ -125,9 +134,12 @@ export function parseLabArgs(args: readonly string[]): LabCommand {
       return { cmd, ...dir, node: name, fault, on: state === 'on', ...(arg !== undefined ? { arg: positiveInt(arg, 'the fault argument') } : {}) };
     }
     case 'packages':
-    case 'setup':
       return { cmd, scope: v.tests ? 'tests' : 'lab' };
+    case 'setup':
+      return { cmd, scope: v.tests ? 'tests' : 'lab', install: !v['no-install'] };
+    case 'sweep':
+      return { cmd };
     default:
-      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault, packages, setup (see --help)`);
+      throw new LabUsageError(`unknown command ${cmd}; commands: up, down, status, reboot, ssh, exec, fault, packages, setup, sweep (see --help)`);
   }
 }

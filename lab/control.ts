@@ -10,8 +10,9 @@ import { FAULT_DEFAULT_ARG, FAULTS, isFault, type Fault } from './faults.ts';
 import { labInfo, nodeOf } from './info.ts';
 import { NODE_PATH } from './install.ts';
 import { nodePaths } from './layout.ts';
+import { writeNodeFile } from './node-path.ts';
 import { readPower, type PowerState } from './power.ts';
-import { isRunning, signalRecord } from './processes.ts';
+import { isRunning, signalRecord, type ProcessRecord } from './processes.ts';
 
 export interface ExecResult {
   code: number;
@@ -70,10 +71,27 @@ export async function labReboot(
   return waitForNode(dir, name, { ...(before?.bootId ? { notBootId: before.bootId } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
 }
 
-/** Runs argv on the node directly (in its namespaces, as root), not through SSH. */
-export function labExec(dir: string | undefined, name: string, argv: readonly string[], input?: string): Promise<ExecResult> {
-  const init = nodePower(dir, name)?.init;
-  if (!init || !isRunning(init)) return Promise.reject(new Error(`${name} is not running`));
+/**
+ * The PID 1 of the node's current boot once its mounts are in place (init writes `mounted` in the
+ * boot's run directory after them): before that, a command would run on this machine's /etc, /usr.
+ */
+export async function mountedInit(dir: string | undefined, name: string, timeoutMs: number): Promise<ProcessRecord> {
+  const mounted = join(paths(dir, name).run, 'mounted');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const power = nodePower(dir, name);
+    const init = power?.init;
+    const running = init !== undefined && isRunning(init);
+    if (running && existsSync(mounted)) return init;
+    if (!running && power?.phase !== 'booting') throw new Error(`${name} is not running`);
+    if (Date.now() > deadline) throw new Error(`${name} is booting: its mounts are not in place after ${timeoutMs} ms`);
+    await delay(20);
+  }
+}
+
+/** Runs argv on the node directly (in its namespaces, as root), not through SSH; waits (up to 30 s) for a booting node's mounts. */
+export async function labExec(dir: string | undefined, name: string, argv: readonly string[], input?: string): Promise<ExecResult> {
+  const init = await mountedInit(dir, name, 30_000);
   const env = { PATH: NODE_PATH, HOME: '/root', LANG: 'C.UTF-8' };
   const child = spawn('nsenter', ['-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-T', '--', ...argv], {
     env,
@@ -121,9 +139,9 @@ export async function labFault(dir: string | undefined, name: string, fault: str
   const running = nodePower(dir, name)?.init;
   if (fault === 'vt-disabled') {
     // in place: the node has this file bind-mounted over /proc/cpuinfo
-    writeFileSync(join(p.run, 'cpuinfo'), nodeCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'), !on));
+    writeNodeFile(join(p.run, 'cpuinfo'), nodeCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'), !on));
   } else if (fault === 'ssh-drops') {
-    writeFileSync(join(p.run, 'ssh-drops-left'), `${on ? (value ?? 0) : 0}\n`);
+    writeNodeFile(join(p.run, 'ssh-drops-left'), `${on ? (value ?? 0) : 0}\n`);
   } else if ((fault === 'no-lspci' || fault === 'german-locale' || fault === 'kdump-dropin') && running && isRunning(running)) {
     // The node's files follow at once; sshd gives sessions the new locale from the next boot.
     const r = await labExec(dir, name, ['/usr/lib/sriov-lab/sbin/node-options']);

@@ -87,10 +87,20 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (values.keep) console.log(`lab kept running in ${dir}`);
     else {
-      await labDown(dir);
-      console.log('lab: down, nothing left behind');
+      try {
+        await labDown(dir);
+        console.log('lab: down, nothing left behind');
+      } catch (error) {
+        console.error(`lab: taking the lab down failed (${(error as Error).message}): run \`npx zx lab/lab.ts down --dir ${dir}\``);
+      }
     }
   }
 }
 
-process.exitCode = await main(scriptArgs(import.meta.url));
+try {
+  process.exitCode = await main(scriptArgs(import.meta.url));
+} catch (error) {
+  // labUp's own failures say what failed and that the lab is down.
+  console.error(`demo: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

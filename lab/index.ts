@@ -7,6 +7,7 @@ export {
   labExec,
   labFault,
   labReboot,
+  mountedInit,
   nodePower,
   nodeSshdReadyAt,
   waitForNode,
@@ -16,3 +17,4 @@ export { FAULTS, FAULT_HELP, type Fault } from './faults.ts';
 export type { PowerState, PowerPhase } from './power.ts';
 export { FIRMWARES, FLAVOURS, isFlavour, type Firmware, type Flavour } from './layout.ts';
 export { NIC_MODELS, DEFAULT_NIC, nicFacts } from './nics.ts';
+export { suiteLabDir, sweepSuiteLabs, SUITE_LAB_PREFIX } from './suite-labs.ts';

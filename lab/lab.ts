@@ -15,6 +15,7 @@ import {
 } from './index.ts';
 import { packagesFor } from './packages.ts';
 import { LabSetupError, ensureLabTools } from './setup.ts';
+import { sweepSuiteLabs } from './suite-labs.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 
 function status(dir: string | undefined, json: boolean): void {
@@ -66,6 +67,7 @@ async function run(command: LabCommand): Promise<number> {
         flavour: command.flavour,
         firmware: command.firmware,
         nic: command.nic,
+        ...(command.install ? {} : { install: false }),
         ...(command.dir ? { dir: command.dir } : {}),
         ...(command.bootDelayMs !== undefined ? { bootDelayMs: command.bootDelayMs } : {}),
       });
@@ -103,13 +105,19 @@ async function run(command: LabCommand): Promise<number> {
       const what = command.scope === 'tests' ? 'the test suite' : 'the lab';
       let installed: string[];
       try {
-        installed = await ensureLabTools({ scope: command.scope, what, log: (line) => console.log(`lab: ${line}`) });
+        installed = await ensureLabTools({ scope: command.scope, what, ...(command.install ? {} : { install: false }), log: (line) => console.log(`lab: ${line}`) });
       } catch (error) {
         if (!(error instanceof LabSetupError) || command.scope !== 'tests') throw error;
         throw new LabSetupError(`${error.message}\n(the tests without the lab need none of them: npm run test:fast)`);
       }
       console.log(installed.length > 0 ? `lab: installed ${installed.join(' ')}` : `lab: every tool ${what} needs is installed`);
       return 0;
+    }
+    case 'sweep': {
+      const swept = await sweepSuiteLabs();
+      for (const r of swept.removed) console.log(`lab: swept ${r.dir}, left by a killed test run${r.labs.length > 0 ? ` (took down ${r.labs.join(', ')})` : ''}`);
+      for (const f of swept.failed) console.error(`lab: could not take down the labs in ${f.dir}: ${f.error}`);
+      return swept.failed.length > 0 ? 1 : 0;
     }
   }
 }

@@ -19,6 +19,15 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'openssh-server', tools: ['sshd'], for: 'lab', why: "each node's real sshd" },
   { name: 'openssh-client', tools: ['ssh', 'ssh-keygen'], for: 'lab', why: 'the lab key and `lab.ts ssh`' },
   { name: 'lxc', tools: ['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-attach', 'lxc-destroy', 'lxc-info', 'lxc-ls'], for: 'lab', why: 'the real LXC containers owning the VFs' },
+  // lxc only recommends it (and the lab installs without recommends): the distributions' common
+  // configs the containers' templates include.
+  {
+    name: 'lxc-templates',
+    tools: [],
+    files: ['/usr/share/lxc/config/debian.common.conf', '/usr/share/lxc/config/centos.common.conf'],
+    for: 'lab',
+    why: "the distributions' LXC configs the nodes' containers include (debian.common.conf, centos.common.conf)",
+  },
   { name: 'busybox-static', tools: ['busybox'], for: 'lab', why: "the containers' root file system" },
   { name: 'iperf3', tools: ['iperf3'], for: 'lab', why: "the peer's iperf3 server and the benchmark" },
   { name: 'fio', tools: ['fio'], for: 'lab', why: 'the benchmark' },

@@ -1,13 +1,16 @@
 // The lab's tool check, run before it starts anything (lab up, and so the demo, the lab tests and
 // the benchmark; `npm test` runs it once as its pretest): every tool of lab/packages.ts looked up
-// on PATH. What is missing is installed here as root on Debian/Ubuntu (apt-get update once, then
-// apt-get install; apt's output kept in a log file unless it fails); otherwise the check stops,
-// having touched nothing, with the command to run.
+// on PATH. What is missing is installed here as root on Debian/Ubuntu (apt-get update once, the
+// packages downloaded, then installed; apt's output in a log file kept only if it fails), leaving
+// the host as it was apart from the packages: no service started, and the services the packages
+// enable for the next boot disabled again. Otherwise (not root, no apt-get, --no-install or
+// SRIOV_LXC_NO_INSTALL=1, or the mirror unreachable) the check stops, having touched nothing,
+// with the command to run.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
-import { APT_INSTALL, missingMessage, missingPackages, packagesFor, type Missing, type PackageScope } from './packages.ts';
+import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { APT_INSTALL, installCommand, missingMessage, missingPackages, packagesFor, type Missing, type PackageScope } from './packages.ts';
 
 export class LabSetupError extends Error {}
 
@@ -17,8 +20,10 @@ export interface ToolCheckOptions {
   what: string;
   /** The PATH searched; default process.env.PATH. */
   path?: string | undefined;
-  /** Install what is missing when root and apt-get is there (default true). */
+  /** Install what is missing when root and apt-get is there (default: unless SRIOV_LXC_NO_INSTALL=1). */
   install?: boolean;
+  /** Where the services' enablement links live (default /: the host's /etc). */
+  root?: string;
   /** One line for the person watching. */
   log?: (line: string) => void;
 }
@@ -69,12 +74,54 @@ async function runLogged(argv: readonly string[], logFile: string, env: NodeJS.P
   }
 }
 
-async function aptInstall(missing: readonly Missing[], what: string, path: string, log: (line: string) => void): Promise<void> {
+/** The environment variable that refuses installing (prints the command instead). */
+export const NO_INSTALL_ENV = 'SRIOV_LXC_NO_INSTALL';
+
+const RC_DIRS = ['rc0.d', 'rc1.d', 'rc2.d', 'rc3.d', 'rc4.d', 'rc5.d', 'rc6.d', 'rcS.d'];
+
+function links(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .map((name) => join(dir, name))
+      .filter((p) => lstatSync(p).isSymbolicLink());
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The links that enable services at boot: systemd's (/etc/systemd/system/*.wants, *.requires)
+ * and SysV's (/etc/rc?.d). A package's postinst enables its services by creating them.
+ */
+export function enablementLinks(root: string): Set<string> {
+  const systemd = join(root, 'etc', 'systemd', 'system');
+  let targets: string[] = [];
+  try {
+    targets = readdirSync(systemd).filter((d) => /\.(wants|requires)$/.test(d));
+  } catch {
+    // no systemd configuration
+  }
+  return new Set([...targets.flatMap((d) => links(join(systemd, d))), ...RC_DIRS.flatMap((d) => links(join(root, 'etc', d)))]);
+}
+
+/** The warnings and errors of apt's output (W:, E:, Err: lines), for a message. */
+function aptProblems(output: string): string {
+  return output
+    .split('\n')
+    .filter((l) => /^(W|E|Err):/.test(l))
+    .slice(0, 6)
+    .join('\n  ');
+}
+
+async function aptInstall(missing: readonly Missing[], what: string, path: string, root: string, log: (line: string) => void): Promise<void> {
   const names = missing.map((m) => m.package.name);
   const tools = missing.flatMap((m) => m.absent);
   const logDir = mkdtempSync(join(tmpdir(), 'sriov-lxc-apt-'));
   const logFile = join(logDir, 'apt.log');
-  log(`installing ${names.join(' ')} with apt-get: ${what} needs ${tools.join(', ')} (apt's output: ${logFile})`);
+  log(
+    `installing ${names.join(' ')} with apt-get: ${what} needs ${tools.join(', ')}; no service starts, those the packages enable are disabled again ` +
+      `(refuse with --no-install or ${NO_INSTALL_ENV}=1; apt's output: ${logFile}, kept if it fails)`,
+  );
   const env = { ...process.env, PATH: path, DEBIAN_FRONTEND: 'noninteractive' };
   // Other processes (ava runs test files in parallel) may install at the same time: wait for dpkg's lock.
   const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
@@ -85,20 +132,33 @@ async function aptInstall(missing: readonly Missing[], what: string, path: strin
   } catch {
     // Already there (the operator's own): it decides.
   }
+  const enabledBefore = enablementLinks(root);
   try {
-    const steps = [
-      ['apt-get', ...lockWait, 'update'],
-      [...APT_INSTALL, ...lockWait, ...names],
-    ];
-    for (const argv of steps) {
-      const code = await runLogged(argv, logFile, env);
-      if (code !== 0) {
-        const output = readFileSync(logFile, 'utf8');
-        throw new LabSetupError(`${argv.join(' ')} failed (exit ${code}):\n${output.trimEnd()}\n(kept in ${logFile})`);
-      }
+    const update = ['apt-get', ...lockWait, 'update'];
+    let code = await runLogged(update, logFile, env);
+    if (code !== 0) throw new LabSetupError(`${update.join(' ')} failed (exit ${code}):\n${readFileSync(logFile, 'utf8').trimEnd()}\n(kept in ${logFile})`);
+    // Offline, apt-get update still exits 0: downloading first fails before anything is installed.
+    const download = [...APT_INSTALL, '--download-only', ...lockWait, ...names];
+    code = await runLogged(download, logFile, env);
+    if (code !== 0) {
+      const problems = aptProblems(readFileSync(logFile, 'utf8'));
+      throw new LabSetupError(
+        `cannot download ${names.join(' ')} from the package mirror (exit ${code}); nothing was installed. apt said:\n  ${problems || '(see the log)'}\n` +
+          `Check the network and the mirrors in /etc/apt/sources.list and /etc/apt/sources.list.d, or install them by hand: ${installCommand(missing, true)}\n(apt's output kept in ${logFile})`,
+      );
     }
+    const install = [...APT_INSTALL, ...lockWait, ...names];
+    code = await runLogged(install, logFile, env);
+    if (code !== 0) throw new LabSetupError(`${install.join(' ')} failed (exit ${code}):\n${readFileSync(logFile, 'utf8').trimEnd()}\n(kept in ${logFile})`);
+    rmSync(logDir, { recursive: true, force: true });
   } finally {
     if (ownPolicy) rmSync(POLICY_RC_D, { force: true });
+    const enabled = [...enablementLinks(root)].filter((l) => !enabledBefore.has(l));
+    for (const link of enabled) rmSync(link, { force: true });
+    if (enabled.length > 0) {
+      const units = [...new Set(enabled.map((l) => basename(l).replace(/^[SK]\d\d/, '')))];
+      log(`disabled again what the install enabled for the next boot: ${units.join(', ')} (the host boots as before)`);
+    }
   }
 }
 
@@ -112,8 +172,12 @@ export async function ensureLabTools(o: ToolCheckOptions): Promise<string[]> {
   if (missing.length === 0) return [];
   const root = process.getuid?.() === 0;
   const apt = onPath('apt-get', path);
-  if (!root || !apt || o.install === false) throw new LabSetupError(missingMessage(missing, { root, apt, what: o.what }));
-  await aptInstall(missing, o.what, path, o.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  const install = o.install ?? process.env[NO_INSTALL_ENV] !== '1';
+  if (!install && root && apt) {
+    throw new LabSetupError(`${missingMessage(missing, { root, apt, what: o.what })}\n(not installed here: --no-install or ${NO_INSTALL_ENV}=1)`);
+  }
+  if (!root || !apt) throw new LabSetupError(missingMessage(missing, { root, apt, what: o.what }));
+  await aptInstall(missing, o.what, path, o.root ?? '/', o.log ?? ((line) => process.stderr.write(`${line}\n`)));
   const still = findMissing(o.scope, path);
   if (still.length > 0) throw new LabSetupError(`after apt-get install, still ${missingMessage(still, { root, apt, what: o.what })}`);
   return missing.map((m) => m.package.name);

@@ -5,7 +5,7 @@
 // grub-ignored, bad-cmdline), and boots it again. SIGTERM stops every node and exits.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { FAULT_DEFAULT_ARG, type Fault } from './faults.ts';
 import { chooseBoot, type BootChoice } from './firmware.ts';
 import { efiStubConfigDir, type BlsFile } from './grub.ts';
 import { nodeEnv } from './install.ts';
+import { onNodeDisk, writeNodeFile } from './node-path.ts';
 import { efiStubOf, grubDirOf, labLayout, labPaths, nodeLayout, nodePaths, type Firmware, type Flavour, type NodeLayout } from './layout.ts';
 import { readPower, writePower, type PowerPhase, type PowerState } from './power.ts';
 import { recordOf, type ProcessRecord } from './processes.ts';
@@ -82,10 +83,17 @@ const faultOn = (ctx: NodeContext, fault: Fault): boolean => existsSync(join(ctx
 const readIf = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
 /** grub.cfg and grubenv where this firmware finds them: BIOS GRUB's prefix, or where the ESP's stub points. */
-function grubFiles(ctx: NodeContext): { cfg: string; env: string } {
-  const stub = firmware === 'uefi' ? readIf(join(ctx.paths.disk, efiStubOf(flavour))) : undefined;
-  const grubDir = join(ctx.paths.disk, (stub !== undefined ? efiStubConfigDir(stub) : undefined) ?? grubDirOf(flavour));
-  return { cfg: join(grubDir, 'grub.cfg'), env: join(grubDir, 'grubenv') };
+// Where the node's files lead out of its disk (`..`, a link to the host's files), the firmware
+// finds nothing there: host code never reads or writes through them.
+function grubFiles(ctx: NodeContext): { cfg?: string | undefined; env?: string | undefined } {
+  const disk = ctx.paths.disk;
+  const stubPath = firmware === 'uefi' ? onNodeDisk(disk, efiStubOf(flavour)) : undefined;
+  const stub = stubPath !== undefined ? readIf(stubPath) : undefined;
+  const grubDir = (stub !== undefined ? efiStubConfigDir(stub) : undefined) ?? grubDirOf(flavour);
+  const cfg = onNodeDisk(disk, join(grubDir, 'grub.cfg'));
+  const env = onNodeDisk(disk, join(grubDir, 'grubenv'));
+  if (cfg === undefined || env === undefined) log(ctx, `firmware: /${grubDir} leads out of the node's disk: no GRUB configuration there`);
+  return { cfg, env };
 }
 
 /** The Boot Loader Specification entries GRUB's blscfg reads from /boot/loader/entries. */
@@ -98,8 +106,8 @@ function blsFiles(ctx: NodeContext): BlsFile[] {
 function firmwareChoice(ctx: NodeContext, retry: boolean): BootChoice {
   const files = grubFiles(ctx);
   const choice = chooseBoot({
-    grubCfg: readIf(files.cfg),
-    grubEnv: readIf(files.env),
+    grubCfg: files.cfg !== undefined ? readIf(files.cfg) : undefined,
+    grubEnv: files.env !== undefined ? readIf(files.env) : undefined,
     blsFiles: blsFiles(ctx),
     lastCmdline: ctx.power.cmdline,
     lastGoodCmdline: ctx.power.lastGoodCmdline,
@@ -107,19 +115,21 @@ function firmwareChoice(ctx: NodeContext, retry: boolean): BootChoice {
     badCmdline: faultOn(ctx, 'bad-cmdline'),
     retry,
   });
-  if (choice.grubEnv !== undefined) writeFileSync(files.env, choice.grubEnv);
+  if (choice.grubEnv !== undefined && files.env !== undefined) writeNodeFile(files.env, choice.grubEnv);
   return choice;
 }
 
 /** The files the node's kernel shows (bind-mounted over /proc by init). */
 function writeBootFiles(ctx: NodeContext, cmdline: string, bootId: string): void {
   const run = ctx.paths.run;
-  writeFileSync(join(run, 'cmdline'), `${cmdline}\n`);
-  writeFileSync(join(run, 'boot_id'), `${bootId}\n`);
-  writeFileSync(join(run, 'cpuinfo'), nodeCpuinfo(hostCpuinfo, !faultOn(ctx, 'vt-disabled')));
-  writeFileSync(join(run, 'nr_hugepages'), '0\n');
-  writeFileSync(join(run, 'ssh-drops-left'), `${faultOn(ctx, 'ssh-drops') ? (faultArg(ctx, 'ssh-drops') ?? 0) : 0}\n`);
-  for (const stale of ['sshd-ready', 'boot-complete']) rmSync(join(run, stale), { force: true });
+  // What the node's last boot left there (a link, even) goes first: the node is down.
+  for (const file of ['cmdline', 'boot_id', 'cpuinfo', 'nr_hugepages', 'ssh-drops-left']) rmSync(join(run, file), { force: true });
+  writeNodeFile(join(run, 'cmdline'), `${cmdline}\n`);
+  writeNodeFile(join(run, 'boot_id'), `${bootId}\n`);
+  writeNodeFile(join(run, 'cpuinfo'), nodeCpuinfo(hostCpuinfo, !faultOn(ctx, 'vt-disabled')));
+  writeNodeFile(join(run, 'nr_hugepages'), '0\n');
+  writeNodeFile(join(run, 'ssh-drops-left'), `${faultOn(ctx, 'ssh-drops') ? (faultArg(ctx, 'ssh-drops') ?? 0) : 0}\n`);
+  for (const stale of ['mounted', 'sshd-ready', 'boot-complete']) rmSync(join(run, stale), { force: true });
 }
 
 function childOf(pid: number): number | undefined {

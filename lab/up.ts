@@ -2,7 +2,7 @@
 // when every node's sshd accepts connections. Idempotent: a healthy lab of the same shape is
 // reused; the leftovers of a crashed one are removed first.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { isRunning, recordOf } from './processes.ts';
 import { ensureLabTools } from './setup.ts';
 import { buildShims } from './shims.ts';
 import { allocateSlot } from './slots.ts';
-import { readState, remember, writeState, type LabState } from './state.ts';
+import { labDirProblem, readState, remember, writeState, type LabState } from './state.ts';
 
 export interface LabUpOptions {
   dir?: string;
@@ -36,6 +36,8 @@ export interface LabUpOptions {
   bootDelayMs?: number;
   /** How long to wait for every node's sshd; default 60 s. */
   timeoutMs?: number;
+  /** false: never install missing packages, say what to run (default: install as root, unless SRIOV_LXC_NO_INSTALL=1). */
+  install?: boolean;
 }
 
 const SRC = fileURLToPath(new URL('./node', import.meta.url));
@@ -72,6 +74,36 @@ export async function waitForNodesUp(dir: string, timeoutMs: number): Promise<vo
   }
 }
 
+/** The last lines of each node's console, kept in the error: taking the lab down removes them. */
+function logTails(dir: string): string {
+  const tails: string[] = [];
+  for (const node of existsSync(join(dir, 'nodes')) ? readdirSync(join(dir, 'nodes')) : []) {
+    const file = join(dir, 'nodes', node, 'console.log');
+    if (!existsSync(file)) continue;
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-8);
+    if (lines.join('').trim()) tails.push(`--- ${node}'s console (last lines)\n${lines.join('\n')}`);
+  }
+  return tails.join('\n');
+}
+
+/**
+ * A failed `up` takes down what it had started (namespaces, supervisor, the peer's iperf3, slot,
+ * files): the error says what failed and that the lab is down, or how to take it down.
+ */
+async function takeDownAfterFailure(dir: string, error: Error): Promise<Error> {
+  const logs = logTails(dir);
+  try {
+    await labDown(dir);
+  } catch (downError) {
+    return new Error(
+      `lab up failed: ${error.message}\ntaking the lab down failed too (${(downError as Error).message}): ` +
+        `run \`npx zx lab/lab.ts down --dir ${dir}\`${logs ? `\n${logs}` : ''}`,
+      { cause: error },
+    );
+  }
+  return new Error(`lab up failed: ${error.message}\nthe lab is down: nothing it had started is left${logs ? `\n${logs}` : ''}`, { cause: error });
+}
+
 function healthy(state: LabState): boolean {
   return state.supervisor !== undefined && isRunning(state.supervisor);
 }
@@ -84,7 +116,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   checkOptions(nodeCount, flavour, firmware);
   // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
-  await ensureLabTools({ scope: 'lab', what: 'the lab' });
+  await ensureLabTools({ scope: 'lab', what: 'the lab', ...(options.install === false ? { install: false } : {}) });
   if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
   const nic = options.nic ?? DEFAULT_NIC;
   const facts = nicFacts(nic);
@@ -104,7 +136,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   if (existing) await labDown(dir);
 
   const createdDir = !existsSync(dir);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dirProblem = labDirProblem(dir);
+  if (dirProblem !== undefined) throw new Error(`${dirProblem}: root writes and later deletes what the lab keeps there; choose a directory only you can write`);
   const paths = labPaths(dir);
   const state: LabState = {
     version: 1,
@@ -119,47 +153,51 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     created: { netns: [], rootLinks: [], cgroups: [], paths: [] },
   };
   writeState(state);
-  const routes = await rootRoutes();
-  const slot = allocateSlot(dir, (n) => subnetRouted(routes, n));
-  state.slot = slot.slot;
-  remember(state, 'slotFile', slot.file);
-  for (const p of ['ssh', 'lib', 'drivers', 'nodes', 'peer', 'inventory.yaml', 'supervisor.log']) {
-    remember(state, 'paths', join(dir, p));
+  try {
+    const routes = await rootRoutes();
+    const slot = allocateSlot(dir, (n) => subnetRouted(routes, n));
+    state.slot = slot.slot;
+    remember(state, 'slotFile', slot.file);
+    for (const p of ['ssh', 'lib', 'drivers', 'nodes', 'peer', 'inventory.yaml', 'supervisor.log']) {
+      remember(state, 'paths', join(dir, p));
+    }
+    const lab = labLayout(slot.slot);
+    const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir, facts.oui));
+
+    const [drivers] = await Promise.all([
+      packDrivers(DRIVER_SRC, paths.drivers),
+      buildShims(SRC, paths.shimDir),
+      ensureKeyPair(paths.clientKey, `sriov-lxc lab ${dir}`),
+    ]);
+
+    await createSwitch(state, lab);
+    await createController(state, lab);
+    await createPeer(state, lab);
+    mkdirSync(paths.peerDir, { recursive: true });
+    const iperfPid = await startPeerIperf(lab, join(paths.peerDir, 'iperf3.pid'), join(paths.peerDir, 'iperf3.log'));
+    state.peerIperf = recordOf(iperfPid);
+    writeState(state);
+    for (const node of nodes) await createNodeNetwork(state, lab, node, facts.line_rate ?? '');
+
+    await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
+    writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
+    writeFileSync(
+      paths.inventory,
+      renderInventory({ lab, flavour, nic, nodes, key: paths.clientKey, knownHosts: paths.knownHosts, drivers }),
+    );
+
+    for (const cg of labCgroupRoots(slot.slot)) remember(state, 'cgroups', cg);
+    const logFd = openSync(paths.supervisorLog, 'a');
+    const supervisor = spawn(process.execPath, [SUPERVISOR, dir], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/' });
+    closeSync(logFd);
+    if (supervisor.pid === undefined) throw new Error('the lab supervisor did not start');
+    state.supervisor = recordOf(supervisor.pid);
+    writeState(state);
+    supervisor.unref();
+
+    await waitForNodesUp(dir, timeoutMs);
+  } catch (error) {
+    throw await takeDownAfterFailure(dir, error as Error);
   }
-  const lab = labLayout(slot.slot);
-  const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir, facts.oui));
-
-  const [drivers] = await Promise.all([
-    packDrivers(DRIVER_SRC, paths.drivers),
-    buildShims(SRC, paths.shimDir),
-    ensureKeyPair(paths.clientKey, `sriov-lxc lab ${dir}`),
-  ]);
-
-  await createSwitch(state, lab);
-  await createController(state, lab);
-  await createPeer(state, lab);
-  mkdirSync(paths.peerDir, { recursive: true });
-  const iperfPid = await startPeerIperf(lab, join(paths.peerDir, 'iperf3.pid'), join(paths.peerDir, 'iperf3.log'));
-  state.peerIperf = recordOf(iperfPid);
-  writeState(state);
-  for (const node of nodes) await createNodeNetwork(state, lab, node, facts.line_rate ?? '');
-
-  await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
-  writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
-  writeFileSync(
-    paths.inventory,
-    renderInventory({ lab, flavour, nic, nodes, key: paths.clientKey, knownHosts: paths.knownHosts, drivers }),
-  );
-
-  for (const cg of labCgroupRoots(slot.slot)) remember(state, 'cgroups', cg);
-  const logFd = openSync(paths.supervisorLog, 'a');
-  const supervisor = spawn(process.execPath, [SUPERVISOR, dir], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/' });
-  closeSync(logFd);
-  if (supervisor.pid === undefined) throw new Error('the lab supervisor did not start');
-  state.supervisor = recordOf(supervisor.pid);
-  writeState(state);
-  supervisor.unref();
-
-  await waitForNodesUp(dir, timeoutMs);
   return labInfo(dir);
 }

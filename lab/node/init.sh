@@ -9,11 +9,18 @@
 #              LAB_SHIM_DIR LAB_SHIM_OFF=1
 trap 'exit 0' TERM
 trap 'exit 10' USR2
-set -u
+set -eu
 
 . "$LAB_SRC/lib/common.sh"
 . "$LAB_SRC/lib/mount-root.sh"
+# A failed step of the node's disk stops the boot: a node must never run on the host's /etc, /usr.
 node_mount_disk
+node_overlays_mounted || die "init: the node's disk is not mounted over /etc: not booting on this machine's files"
+# Nodes installed before the marker existed get it here, on their own overlay.
+[ -f "$LAB_NODE_MARKER" ] || echo "$LAB_NODE" > "$LAB_NODE_MARKER"
+require_node
+# From here on a failing step is logged and the boot goes on, like systemd's.
+set +e
 node_mount_proc
 node_mount_cgroups
 node_mount_sysfs
@@ -22,6 +29,8 @@ node_mount_firmware
 . "$LAB_LIB/lib/modules.sh"
 . "$LAB_LIB/lib/units.sh"
 boot=$LAB_RUN/boot
+# `lab exec` enters the node only from here on (lab/control.ts).
+date +%s%3N > "$boot/mounted"
 
 hostname "$LAB_NODE"
 cat > "$LAB_RUN/node.env" << EOF

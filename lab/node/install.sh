@@ -10,6 +10,9 @@ set -eu
 host_key=$(cat "$LAB_HOST_KEY")
 authorized_keys=$(cat "$LAB_AUTHORIZED_KEYS")
 node_mount_disk
+node_overlays_mounted || die "install: the node's disk is not mounted over /etc: not installing onto this machine's files"
+echo "$LAB_NODE" > "$LAB_NODE_MARKER"
+require_node
 node_mount_firmware
 . "$LAB_LIB/lib/devices.sh"
 . "$LAB_LIB/lib/modules.sh"
@@ -332,10 +335,10 @@ inbox() { # NAME VERSION DESCRIPTION PARM VENDOR
     [ -z "$4" ] || echo "parm=$4"
   } > "$dir/$1.ko"
 }
-for model in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$LAB_SRC/nics.conf"); do
+for model in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$LAB_LIB/nics.conf"); do
   (
     LAB_NIC=$model
-    . "$LAB_SRC/lib/common.sh"
+    . "$LAB_LIB/lib/common.sh"
     inbox "$NIC_pf_driver" "$NIC_pf_version" "$NIC_pf_desc" "$NIC_pf_parm" "$NIC_vendor"
     inbox "$NIC_vf_driver" "$NIC_vf_version" "$NIC_vf_desc" "" "$NIC_vendor"
   )

@@ -1,17 +1,16 @@
 // The lab for the integration tests of the provisioning CLI: one lab per test file (a unique
-// directory under os.tmpdir(), taken down in an after.always hook, so also when a test fails),
-// the CLI run as a user runs it (a child process, --json parsed), and the node read through the
+// directory, sriov-lxc-test-* under os.tmpdir() marked as this test process's so that the next
+// run's sweep takes it down if this one is killed; taken down in an after.always hook, so also
+// when a test fails), the CLI run as a user runs it (a child process, --json parsed), and the node read through the
 // lab (in the node's own namespaces, as labExec does), not through our checkpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext, TestFn } from 'ava';
-import { labDown, labUp, nodePower, type ExecResult, type Firmware, type Flavour, type LabInfo } from '../../lab/index.ts';
+import { labDown, labUp, mountedInit, nodePower, type ExecResult, type Firmware, type Flavour, type LabInfo, suiteLabDir } from '../../lab/index.ts';
 import { NODE_PATH } from '../../lab/install.ts';
-import { isRunning } from '../../lab/processes.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
 import { PROVISION_STAGES } from '../../workflows/provision-workflow.ts';
 import { loadInventory } from '../../inventory/load.ts';
@@ -41,7 +40,7 @@ export interface Lab {
  * (also done here when the lab does not come up).
  */
 export async function startTestLab(name: string, flavour: Flavour, nodes = 1, firmware: Firmware = 'bios', nic?: string): Promise<{ labs: Map<string, Lab>; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-${name}-`));
+  const dir = suiteLabDir(name);
   const stop = async (): Promise<void> => {
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });
@@ -225,9 +224,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
  * the (empty) input is written raises an uncaught EPIPE in the test process (about 2 % of calls,
  * measured here); this keeps stdin closed unless there is input, and handles its errors.
  */
-export function execOnNode(lab: Lab, argv: readonly string[], input?: string): Promise<ExecResult> {
-  const init = nodePower(lab.dir, lab.plan.name)?.init;
-  if (!init || !isRunning(init)) return Promise.reject(new Error(`${lab.plan.name} is not running`));
+export async function execOnNode(lab: Lab, argv: readonly string[], input?: string): Promise<ExecResult> {
+  // Like labExec: not before the node's mounts are in place in this boot.
+  const init = await mountedInit(lab.dir, lab.plan.name, 30_000);
   const child = spawn('nsenter', ['-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-T', '--', ...argv], {
     env: { PATH: NODE_PATH, HOME: '/root', LANG: 'C.UTF-8' },
     cwd: '/',

@@ -5,11 +5,10 @@
 // the centos7 lab, node3's firmware ignores GRUB (grub-ignored): the one-shot is never read.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown, labFault, labReboot, labUp, nodePower, type Flavour, type LabInfo } from '../../lab/index.ts';
+import { labDown, labFault, labReboot, labUp, nodePower, type Flavour, type LabInfo, suiteLabDir } from '../../lab/index.ts';
 import { cmdlineSatisfies } from '../../node/parse/cmdline.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import { ssh, sshOk, TEST_BOOT_DELAY_MS } from '../lab/lab-helpers.ts';
@@ -46,7 +45,7 @@ const dirs: string[] = [];
 test.before(async () => {
   await Promise.all(
     FLAVOURS.map(async (flavour) => {
-      const dir = mkdtempSync(join(tmpdir(), `sriov-lxc-trial-boot-${flavour}-`));
+      const dir = suiteLabDir(`trial-boot-${flavour}`);
       dirs.push(dir);
       const info = await labUp({ dir, nodes: NODES[flavour], flavour, bootDelayMs: TEST_BOOT_DELAY_MS });
       const plan = loadInventory(info.inventoryPath).hosts.find((h) => h.name === 'node1');

@@ -2,11 +2,10 @@
 // reboot and down, and bad usage exits 2 with a message that names the problem.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown } from '../../lab/index.ts';
+import { labDown, suiteLabDir } from '../../lab/index.ts';
 
 const CLI = fileURLToPath(new URL('../../lab/lab.ts', import.meta.url));
 
@@ -16,7 +15,7 @@ function lab(...args: string[]): { code: number; stdout: string; stderr: string 
 }
 
 test('lab: the lab.ts command line: up, status, ssh, fault, reboot, down', async (t) => {
-  const parent = mkdtempSync(join(tmpdir(), 'sriov-lab-cli-'));
+  const parent = suiteLabDir('cli');
   const dir = join(parent, 'lab');
   t.teardown(async () => {
     await labDown(dir);

@@ -2,10 +2,9 @@
 // when the lab's supervisor died (a crashed lab), and `up` is idempotent.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown, labUp, nodePower, labInfo } from '../../lab/index.ts';
+import { labDown, labUp, nodePower, labInfo, suiteLabDir } from '../../lab/index.ts';
 import { readState } from '../../lab/state.ts';
 import { TEST_BOOT_DELAY_MS, sshOk } from './lab-helpers.ts';
 
@@ -23,7 +22,7 @@ function processesMentioning(text: string): string[] {
 }
 
 test('lab: up is idempotent, and down leaves no namespace, link, mount, process, cgroup or file', async (t) => {
-  const parent = mkdtempSync(join(tmpdir(), 'sriov-lab-down-'));
+  const parent = suiteLabDir('down');
   const dir = join(parent, 'lab');
   t.teardown(async () => {
     await labDown(dir);

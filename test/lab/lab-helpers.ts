@@ -2,10 +2,8 @@
 // namespaces and subnet, so test files run in parallel), torn down after the file, and SSH to
 // its nodes the way the tool reaches them (the lab's key and known_hosts, root).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { labDown, labUp, nodePower, sshArgv, waitForNode, type LabInfo, type LabUpOptions } from '../../lab/index.ts';
+import { rmSync } from 'node:fs';
+import { labDown, labUp, nodePower, sshArgv, waitForNode, type LabInfo, type LabUpOptions, suiteLabDir } from '../../lab/index.ts';
 
 export interface RunResult {
   code: number;
@@ -17,7 +15,7 @@ export interface RunResult {
 export const TEST_BOOT_DELAY_MS = 300;
 
 export async function startLab(name: string, options: Omit<LabUpOptions, 'dir'>): Promise<{ info: LabInfo; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), `sriov-lab-${name}-`));
+  const dir = suiteLabDir(name);
   const stop = async (): Promise<void> => {
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });

@@ -229,10 +229,10 @@ test('lab: a slot is skipped when a route covers its subnet', (t) => {
 });
 
 test('lab: command line', (t) => {
-  t.deepEqual(parseLabArgs(['up', '--nodes', '2', '--flavour', 'debian12']), { cmd: 'up', nodes: 2, flavour: 'debian12', firmware: 'bios', nic: '82599' });
-  t.deepEqual(parseLabArgs(['up', '--nic', 'cx5']), { cmd: 'up', nodes: 1, flavour: 'centos7', firmware: 'bios', nic: 'cx5' });
+  t.deepEqual(parseLabArgs(['up', '--nodes', '2', '--flavour', 'debian12']), { cmd: 'up', nodes: 2, flavour: 'debian12', firmware: 'bios', nic: '82599', install: true });
+  t.deepEqual(parseLabArgs(['up', '--nic', 'cx5']), { cmd: 'up', nodes: 1, flavour: 'centos7', firmware: 'bios', nic: 'cx5', install: true });
   t.throws(() => parseLabArgs(['up', '--nic', 'bcm57810']), { instanceOf: LabUsageError, message: /--nic bcm57810: choose one of 82599, x710, e810, cx5/ });
-  t.deepEqual(parseLabArgs(['up', '--flavour', 'alma9', '--firmware', 'uefi']), { cmd: 'up', nodes: 1, flavour: 'alma9', firmware: 'uefi', nic: '82599' });
+  t.deepEqual(parseLabArgs(['up', '--flavour', 'alma9', '--firmware', 'uefi']), { cmd: 'up', nodes: 1, flavour: 'alma9', firmware: 'uefi', nic: '82599', install: true });
   t.throws(() => parseLabArgs(['up', '--firmware', 'coreboot']), { instanceOf: LabUsageError, message: /--firmware coreboot: choose one of bios, uefi/ });
   t.deepEqual(parseLabArgs(['ssh', 'node1', '--dir', '/d', '--', 'uname', '-r']), { cmd: 'ssh', dir: '/d', node: 'node1', command: ['uname', '-r'] });
   t.deepEqual(parseLabArgs(['fault', 'node2', 'ssh-drops', 'on', '2']), { cmd: 'fault', node: 'node2', fault: 'ssh-drops', on: true, arg: 2 });
@@ -241,6 +241,8 @@ test('lab: command line', (t) => {
   t.throws(() => parseLabArgs(['up', '--flavour', 'rhel9']), { instanceOf: LabUsageError, message: /centos7, debian12, alma9, ubuntu2404/ });
   t.throws(() => parseLabArgs(['fault', 'node1', 'melted', 'on']), { instanceOf: LabUsageError, message: /unknown fault melted/ });
   t.throws(() => parseLabArgs(['ssh', 'node1']), { instanceOf: LabUsageError, message: /needs a command after --/ });
+  t.deepEqual(parseLabArgs(['up', '--no-install']), { cmd: 'up', nodes: 1, flavour: 'centos7', firmware: 'bios', nic: '82599', install: false });
+  t.deepEqual(parseLabArgs(['setup', '--tests', '--no-install']), { cmd: 'setup', scope: 'tests', install: false });
   t.deepEqual(parseLabArgs([]), { cmd: 'help' });
 });
 

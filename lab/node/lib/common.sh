@@ -1,6 +1,9 @@
 # Shared by every node-side lab script (sourced, POSIX sh). Inside a booted node the environment
 # comes from /run/sriov-lab/node.env, written by init at boot.
 
+# First: on a node's own mounts, or stop (init and install: before their mounts, from LAB_SRC).
+. "${LAB_SRC:-/usr/lib/sriov-lab}/lib/node-guard.sh"
+
 # The lab's own scripts write the fake sysfs directly: run them without the sriov_numvfs shim
 # (it reads LAB_SHIM_OFF when a process starts). Programs they start for the user unset it again.
 [ -n "${LAB_SHIM_OFF:-}" ] || exec env LAB_SHIM_OFF=1 "$0" "$@"

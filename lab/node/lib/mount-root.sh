@@ -31,6 +31,9 @@ node_mount_disk() {
   mount --bind $lab/node/run $lab/boot
   umount $lab/node $lab/src
   rmdir $lab/node $lab/src
+  # From here on the lab's sources are where the node sees them: the checkout (LAB_SRC) may lie
+  # under /root, /tmp, /boot or /mnt, now the node's own.
+  unset LAB_SRC
 }
 
 # The kernel's view of the simulated firmware: cmdline, boot_id and cpuinfo from files the lab
