@@ -9,6 +9,8 @@ export type RendererChoice = 'default' | 'simple' | 'verbose';
 export interface ProvisionArgs {
   help: boolean;
   inventory: string;
+  /** --ansible-vars FILE: the hosts' Ansible variables (JSON/YAML) instead of an inventory file. */
+  ansibleVars?: string;
   hosts: string[];
   limit?: string;
   local: boolean;
@@ -42,6 +44,9 @@ Resumes from checkpoints; re-running changes nothing on a node that is already d
 
 Hosts
   --inventory FILE       inventory (YAML); default ./inventory.yaml
+  --ansible-vars FILE    instead of an inventory: host name -> its Ansible variables (JSON or
+                         YAML; ansible_host/port/user/ssh_private_key_file and sriov_lxc_<field>
+                         in snake_case); relative paths start from the working directory
   --host NAME            a host of the inventory (repeat, or a,b,c); default: all hosts
   --hosts A,B,C          same as --host with a list
   --limit PATTERN        hosts whose name matches a glob (* and ?), e.g. 'rack1-*'
@@ -115,6 +120,7 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
       options: {
         help: { type: 'boolean', short: 'h' },
         inventory: { type: 'string', short: 'i' },
+        'ansible-vars': { type: 'string' },
         host: { type: 'string', multiple: true },
         hosts: { type: 'string', multiple: true },
         limit: { type: 'string' },
@@ -159,12 +165,19 @@ export function parseProvisionArgs(argv: readonly string[]): ProvisionArgs {
   }
   const only = list(v.only);
   const reset = list(v.reset);
+  if (v['ansible-vars'] !== undefined && v.inventory !== undefined) {
+    throw new UsageError('--ansible-vars and --inventory both name the hosts\' plans', { hint: 'pass one of them' });
+  }
+  if (v['ansible-vars'] !== undefined && v.local) {
+    throw new UsageError('--ansible-vars cannot be combined with --local', { hint: 'the boot unit of --local resumes from an inventory file: pass --inventory' });
+  }
   if (v['retry-failed'] && v.from) {
     throw new UsageError('--retry-failed cannot be combined with --from', { hint: 'it starts each host at its failed stage by itself (--only still narrows the stages)' });
   }
   return {
     help: v.help ?? false,
     inventory: v.inventory ?? 'inventory.yaml',
+    ansibleVars: v['ansible-vars'],
     hosts: [...list(v.host), ...list(v.hosts)],
     limit: v.limit,
     local: v.local ?? false,

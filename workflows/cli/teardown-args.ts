@@ -20,6 +20,8 @@ Resumes from checkpoints; re-running changes nothing on a node already torn down
 
 Hosts
   --inventory FILE       inventory (YAML); default ./inventory.yaml
+  --ansible-vars FILE    instead of an inventory: host name -> its Ansible variables (JSON or
+                         YAML), as provision takes them
   --host NAME            a host of the inventory (repeat, or a,b,c); default: all hosts
   --hosts A,B,C          same as --host with a list
   --limit PATTERN        hosts whose name matches a glob (* and ?), e.g. 'rack1-*'
