@@ -13,6 +13,8 @@ import type { Inventory } from './plan.ts';
 import { hostSchema } from './schema.ts';
 
 export const VAR_PREFIX = 'sriov_lxc_';
+/** The collection's own settings (command, state dir, the controller role's): not plan fields. */
+export const SETTINGS_PREFIX = 'sriov_lxc_controller_';
 
 /** Inventory fields that Ansible's connection variables give. */
 const CONNECTION_VARS: Readonly<Record<string, string>> = {
@@ -46,7 +48,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * The inventory of `vars` (host name → that host's variables). Variables that are neither a
- * connection variable nor sriov_lxc_* are ignored; an unknown sriov_lxc_* variable is an error.
+ * connection variable nor sriov_lxc_* are ignored, and so are the collection's settings
+ * (sriov_lxc_controller_*); an unknown sriov_lxc_* variable is an error.
  */
 export function inventoryFromAnsibleVars(vars: unknown, source: string, options: LoadOptions = {}): Inventory {
   const problems: string[] = [];
@@ -64,7 +67,7 @@ export function inventoryFromAnsibleVars(vars: unknown, source: string, options:
       for (const [name, value] of Object.entries(hostVars)) {
         const field = FIELD_OF_VAR.get(name);
         if (field !== undefined) fields[field] = value;
-        else if (name.startsWith(VAR_PREFIX)) problems.push(`${name}: unknown variable (the inventory's fields as sriov_lxc_ + snake_case: ${[...FIELD_OF_VAR.keys()].filter((n) => n.startsWith(VAR_PREFIX)).join(', ')})`);
+        else if (name.startsWith(VAR_PREFIX) && !name.startsWith(SETTINGS_PREFIX)) problems.push(`${name}: unknown variable (the inventory's fields as sriov_lxc_ + snake_case: ${[...FIELD_OF_VAR.keys()].filter((n) => n.startsWith(VAR_PREFIX)).join(', ')})`);
       }
       hosts[host] = fields;
     }
