@@ -67,13 +67,15 @@ export function inventoryFromAnsibleVars(vars: unknown, source: string, options:
       for (const [name, value] of Object.entries(hostVars)) {
         const field = FIELD_OF_VAR.get(name);
         if (field !== undefined) fields[field] = value;
-        else if (name.startsWith(VAR_PREFIX) && !name.startsWith(SETTINGS_PREFIX)) problems.push(`${name}: unknown variable (the inventory's fields as sriov_lxc_ + snake_case: ${[...FIELD_OF_VAR.keys()].filter((n) => n.startsWith(VAR_PREFIX)).join(', ')})`);
+        else if (name.startsWith(VAR_PREFIX) && !name.startsWith(SETTINGS_PREFIX)) problems.push(`${name} (host ${host}): unknown variable (check its spelling)`);
       }
       hosts[host] = fields;
     }
   }
   if (problems.length > 0) {
-    throw new UsageError(`invalid Ansible variables (${source}):\n  ${problems.join('\n  ')}`, { hint: 'fix the variables named above in the host or group vars' });
+    throw new UsageError(`invalid Ansible variables (${source}):\n  ${problems.join('\n  ')}`, {
+      hint: `the plan's variables are sriov_lxc_ + an inventory field in snake_case: ${[...FIELD_OF_VAR.keys()].filter((n) => n.startsWith(VAR_PREFIX)).join(', ')}; the collection's own settings start with ${SETTINGS_PREFIX}`,
+    });
   }
   return inventoryFromValue({ hosts }, source, {
     ...options,

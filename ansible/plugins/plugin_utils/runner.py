@@ -71,6 +71,15 @@ def _run(argv, cwd):
     return child.returncode, to_text(stdout, errors='surrogate_or_strict'), to_text(stderr, errors='surrogate_or_strict')
 
 
+def _usage_error(stderr):
+    """The CLI's `error: ...` and `hint: ...` (exit 2: nothing was touched)."""
+    text = stderr.strip()
+    message, _sep, hint = text.partition('\nhint: ')
+    if message.startswith('error: '):
+        message = message[len('error: '):]
+    return message or 'sriov-lxc refused the command line or the plan (exit 2)', hint or None
+
+
 class Runner:
     """One workflow (provision or teardown) of the sriov-lxc CLI for one host."""
 
@@ -174,8 +183,8 @@ class Runner:
         report = next((h for h in (doc or {}).get('hosts', []) if h.get('host') == host), None)
         if report is None:
             if rc == EXIT_USAGE:
-                message = stderr.strip() or 'sriov-lxc refused the command line or the plan (exit 2)'
-                return dict(base, failed=True, msg=message, stage=None, diagnosis=message)
+                message, hint = _usage_error(stderr)
+                return dict(base, failed=True, msg=message, stage=None, diagnosis=message, hint=hint)
             return dict(base, failed=True, msg='sriov-lxc exited %s without a report for %s' % (rc, host),
                         stderr=stderr[-4000:])
         stages = report.get('stages', [])
