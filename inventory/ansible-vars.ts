@@ -6,7 +6,8 @@
 // values are validated by the inventory's own loader; its problems name the Ansible variable.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { parseDocument, stringify } from 'yaml';
 import { UsageError } from '../core/errors.ts';
 import { formatPath, inventoryFromValue, type LoadOptions, type Path } from './load.ts';
 import type { Inventory } from './plan.ts';
@@ -99,4 +100,20 @@ export function loadAnsibleVars(file: string, options: LoadOptions = {}): Invent
     throw new UsageError(`invalid JSON/YAML in ${path}:\n  ${doc.errors.map((e) => e.message.split('\n')[0]).join('\n  ')}`, { hint: 'write the variables as one JSON object' });
   }
   return inventoryFromAnsibleVars(doc.toJS({ maxAliasCount: 100 }), path, { baseDir: process.cwd(), ...options });
+}
+
+/**
+ * An sriov-lxc inventory (its plain values, as read from the file) as an Ansible inventory:
+ * group `group` with the fields every host has alike (after `defaults`) as group vars, the others
+ * as host vars, each under its Ansible variable. Pure; values are not validated here.
+ */
+export function ansibleInventoryOf(raw: { defaults?: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> }, group: string, groupVars: Record<string, unknown> = {}): string {
+  const merged = Object.entries(raw.hosts).map(([name, h]) => [name, { ...raw.defaults, ...h }] as const);
+  const fields = new Set(merged.flatMap(([, h]) => Object.keys(h)));
+  const shared = [...fields].filter((f) => merged.every(([, h]) => f in h && isDeepStrictEqual(h[f], merged[0]![1][f])));
+  const varsOf = (h: Record<string, unknown>, keep: (f: string) => boolean) =>
+    Object.fromEntries(Object.entries(h).filter(([f]) => keep(f)).map(([f, v]) => [ANSIBLE_VARS[f] ?? f, v]));
+  const hosts = Object.fromEntries(merged.map(([name, h]) => [name, varsOf(h, (f) => !shared.includes(f))]));
+  const vars = { ...(merged.length > 0 ? varsOf(merged[0]![1], (f) => shared.includes(f)) : {}), ...groupVars };
+  return stringify({ all: { children: { [group]: { vars, hosts } } } }, { lineWidth: 0, aliasDuplicateObjects: false });
 }

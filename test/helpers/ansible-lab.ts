@@ -1,46 +1,12 @@
-// Ansible over a lab (the collection in ansible/): the collection built with ansible-galaxy and
-// installed into a directory of the lab's, an Ansible inventory written from the lab's sriov-lxc
-// inventory as an operator would keep it (fields shared by every node as group vars, the rest as
-// host vars, named as the collection reads them), and ansible-playbook runs with the json
-// callback, parsed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Ansible over a lab (the collection in ansible/, installed by bench/collection.ts): ansible-playbook
+// runs with the json callback, parsed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { ANSIBLE_VARS } from '../../inventory/ansible-vars.ts';
 import { finished, REPO, type CliResult } from './lab-fixture.ts';
 
-export const COLLECTION_SRC = join(REPO, 'ansible');
 /** The sriov-lxc command the collection runs: the checkout's bin with Node 24 (this process's node). */
 export const SRIOV_LXC_COMMAND = [process.execPath, join(REPO, 'bin', 'sriov-lxc.js')];
-
-/** Builds the collection's tarball into `dir` and installs it under dir/collections; returns the tarball. */
-export function installCollection(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const build = spawnSync('ansible-galaxy', ['collection', 'build', '--force', '--output-path', dir, COLLECTION_SRC], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`ansible-galaxy collection build failed:\n${build.stdout}${build.stderr}`);
-  const tarball = join(dir, readdirSync(dir).find((f) => /^sriov_lxc-sriov_lxc-.*\.tar\.gz$/.test(f))!);
-  const install = spawnSync('ansible-galaxy', ['collection', 'install', '--force', '-p', join(dir, 'collections'), tarball], { encoding: 'utf8' });
-  if (install.status !== 0) throw new Error(`ansible-galaxy collection install failed:\n${install.stdout}${install.stderr}`);
-  return tarball;
-}
-
-/**
- * The Ansible inventory of a lab's sriov-lxc inventory: group `sriov_nodes` with the fields that
- * every host has alike (after `defaults`) as group vars, the others as host vars.
- */
-export function ansibleInventoryOf(inventoryPath: string, extraGroupVars: Record<string, unknown> = {}): string {
-  const raw = parse(readFileSync(inventoryPath, 'utf8')) as { defaults?: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> };
-  const merged = Object.entries(raw.hosts).map(([name, h]) => [name, { ...raw.defaults, ...h }] as const);
-  const fields = new Set(merged.flatMap(([, h]) => Object.keys(h)));
-  const shared = [...fields].filter((f) => merged.every(([, h]) => f in h && isDeepStrictEqual(h[f], merged[0]![1][f])));
-  const varsOf = (h: Record<string, unknown>, keep: (f: string) => boolean) =>
-    Object.fromEntries(Object.entries(h).filter(([f]) => keep(f)).map(([f, v]) => [ANSIBLE_VARS[f] ?? f, v]));
-  const hosts = Object.fromEntries(merged.map(([name, h]) => [name, varsOf(h, (f) => !shared.includes(f))]));
-  const groupVars = { ...varsOf(merged[0]![1], (f) => shared.includes(f)), ...extraGroupVars };
-  return stringify({ all: { children: { sriov_nodes: { vars: groupVars, hosts } } } }, { lineWidth: 0, aliasDuplicateObjects: false });
-}
 
 export interface PlayRecap {
   ok: number;

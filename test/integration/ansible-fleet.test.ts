@@ -11,7 +11,8 @@ import test, { type ExecutionContext } from 'ava';
 import { labFault, nodePower } from '../../lab/index.ts';
 import { readJournal } from '../../state/journal.ts';
 import type { HostCheckpoint } from '../../state/types.ts';
-import { ansibleInventoryOf, installCollection, runPlaybook, spawnPlaybook, SRIOV_LXC_COMMAND, type AnsibleRun, type PlaybookResult } from '../helpers/ansible-lab.ts';
+import { installCollection, labAnsibleInventory } from '../../bench/collection.ts';
+import { runPlaybook, spawnPlaybook, SRIOV_LXC_COMMAND, type AnsibleRun, type PlaybookResult } from '../helpers/ansible-lab.ts';
 import { assertProvisioned, bootCount, finished, nodeFiles, onNode, startTestLab, waitFor, WITHOUT_BENCHMARK, type Lab } from '../helpers/lab-fixture.ts';
 
 const NODES = ['node1', 'node2', 'node3'];
@@ -35,7 +36,7 @@ test.before(async () => {
   const first = lab('node1');
   const dir = join(first.dir, 'ansible');
   installCollection(dir);
-  writeFileSync(join(dir, 'hosts.yml'), ansibleInventoryOf(first.info.inventoryPath));
+  writeFileSync(join(dir, 'hosts.yml'), labAnsibleInventory(first.info.inventoryPath));
   writeFileSync(join(dir, 'extra-vars.json'), JSON.stringify({
     sriov_lxc_controller_node: process.execPath,
     sriov_lxc_controller_command: SRIOV_LXC_COMMAND,
