@@ -159,3 +159,24 @@ test.serial('lab: ansible second run on the provisioned fleet: changed=0 on ever
   }
   t.deepEqual(NODES.map(reboots), [1, 1, 1], 'one boot per node in the whole file');
 });
+
+test.serial('lab: ansible teardown playbook: every node back (no sriov-lxc params, no containers, no VFs); a second teardown changes nothing', async (t) => {
+  t.timeout(600_000);
+  const teardown = (...extra: string[]) => runPlaybook({ ...run!, playbook: 'sriov_lxc.sriov_lxc.teardown', extraArgs: [...run!.extraArgs!, ...extra] });
+  const r = await teardown();
+  t.log(recap(r));
+  t.is(r.code, 0, described(r).replaceAll(TASK, 'Teardown'));
+  for (const node of NODES) {
+    const result = r.tasks.Teardown?.[node];
+    t.true(result?.changed && !result.failed, `${node}: ${JSON.stringify(result)?.slice(0, 1500)}`);
+    t.is(result?.reboots, 1);
+    const cmdline = await onNode(lab(node), ['cat', '/proc/cmdline']);
+    t.notRegex(cmdline, /ixgbe\.max_vfs|hugepagesz/, `${node}: no sriov-lxc params: ${cmdline}`);
+    t.is((await onNode(lab(node), ['lxc-ls', '-1'])).trim(), '', `${node}: no containers`);
+    t.is((await onNode(lab(node), ['cat', '/sys/class/net/enp4s0f0/device/sriov_numvfs'])).trim(), '0', `${node}: no VFs`);
+  }
+  const again = await teardown();
+  t.is(again.code, 0);
+  for (const node of NODES) t.false(again.tasks.Teardown?.[node]?.changed, `${node}: ${JSON.stringify(again.tasks.Teardown?.[node])?.slice(0, 1500)}`);
+  t.deepEqual(NODES.map(reboots), [2, 2, 2], 'one boot per node for provision, one for teardown');
+});
