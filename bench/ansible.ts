@@ -13,6 +13,7 @@ import { measure } from './measure.ts';
 export const PLAYBOOKS = {
   noop: fileURLToPath(new URL('./ansible/noop-converge.yml', import.meta.url)),
   reboot: fileURLToPath(new URL('./ansible/reboot.yml', import.meta.url)),
+  collectionNoop: fileURLToPath(new URL('./ansible/collection-noop.yml', import.meta.url)),
 } as const;
 
 function version(): string | undefined {
@@ -96,7 +97,8 @@ export class AnsibleWorkspace {
     writeFileSync(join(dir, 'hosts.yml'), inventory);
   }
 
-  async play(playbook: string, options: { forks: number; extraVars?: Record<string, unknown>; timeoutMs?: number }): Promise<PlaybookRun> {
+  /** `collections`: where the collection is installed (ANSIBLE_COLLECTIONS_PATH). */
+  async play(playbook: string, options: { forks: number; extraVars?: Record<string, unknown>; timeoutMs?: number; collections?: string }): Promise<PlaybookRun> {
     const controlPathDir = join(this.dir, 'cp');
     rmSync(controlPathDir, { recursive: true, force: true });
     mkdirSync(controlPathDir, { recursive: true });
@@ -106,7 +108,7 @@ export class AnsibleWorkspace {
     if (options.extraVars) argv.push('--extra-vars', JSON.stringify(options.extraVars));
     const r = await measure(argv, {
       cwd: this.dir,
-      env: { ANSIBLE_CONFIG: config, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1' },
+      env: { ANSIBLE_CONFIG: config, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1', ...(options.collections ? { ANSIBLE_COLLECTIONS_PATH: options.collections } : {}) },
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
     let parsed: ReturnType<typeof parseJsonCallback> = { tasks: [], stats: {}, remoteRuns: {} };

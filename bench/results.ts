@@ -21,6 +21,8 @@ export interface NoopResult {
   oursRoundTripsPerHost: number;
   /** Remote module executions per host, Ansible (its tasks, loops expanded). */
   ansibleModulesPerHost: number;
+  /** The same no-op of sriov-lxc run through the Ansible collection (ansible-playbook, forks = nodes): one CLI per host. */
+  collection?: Spread;
 }
 
 export interface RebootResult {
@@ -119,6 +121,19 @@ export function renderTables(r: BenchResults): string {
       table(
         ['nodes', 'parallel', 'sriov-lxc', 'Ansible', 'ratio', 'SSH round trips per host (ours)', 'module runs per host (Ansible)'],
         r.noop.map((n) => [String(n.nodes), String(n.parallel), range(n.ours), range(n.ansible), (n.ours.medianMs / n.ansible.medianMs).toFixed(2), String(n.oursRoundTripsPerHost), String(n.ansibleModulesPerHost)]),
+      ),
+    );
+  }
+  const viaCollection = r.noop.filter((n) => n.collection !== undefined);
+  if (viaCollection.length > 0) {
+    out.push('', `**Through the Ansible collection** (the same no-op: \`provision --hosts\` of every node at once vs the collection's provision task under ansible-playbook with forks = nodes, one sriov-lxc per host; median (min–max) of ${r.settings.noopReps})`, '');
+    out.push(
+      table(
+        ['nodes', 'provision --hosts', 'via the collection', 'overhead', 'overhead per node'],
+        viaCollection.map((n) => {
+          const extra = n.collection!.medianMs - n.ours.medianMs;
+          return [String(n.nodes), range(n.ours), range(n.collection!), s(extra), s(extra / n.nodes)];
+        }),
       ),
     );
   }

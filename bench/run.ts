@@ -11,6 +11,7 @@ import { labDown, labUp, type LabInfo } from '../lab/index.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
+import { collectionNoop, collectionWorkspace, type CollectionWorkspace } from './collection.ts';
 import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
 import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
 import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
@@ -83,9 +84,10 @@ async function finishFailed(info: LabInfo, stateDir: string, nodes: number): Pro
   throw new Error(`the lab in ${info.dir} could not be fully provisioned for the no-op converge`);
 }
 
-async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number, ws: AnsibleWorkspace): Promise<NoopResult> {
+async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number, ws: AnsibleWorkspace, collection: CollectionWorkspace): Promise<NoopResult> {
   const ours: number[] = [];
   const ansible: number[] = [];
+  const viaCollection: number[] = [];
   const trips: number[] = [];
   const modules: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -99,9 +101,11 @@ async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number
     if (a.code !== 0 || failed.length > 0) throw new Error(`the Ansible no-op converge failed (exit ${a.code}) on ${failed.map(([h]) => h).join(', ')}:\n${a.output}`);
     ansible.push(a.wallMs);
     modules.push(...Object.values(a.remoteRuns));
-    log(`  no-op ${i + 1}/${reps}: sriov-lxc ${(p.run.wallMs / 1000).toFixed(2)} s, Ansible ${(a.wallMs / 1000).toFixed(2)} s`);
+    const c = await collectionNoop(collection, stateDir, nodes);
+    viaCollection.push(c.wallMs);
+    log(`  no-op ${i + 1}/${reps}: sriov-lxc ${(p.run.wallMs / 1000).toFixed(2)} s, Ansible ${(a.wallMs / 1000).toFixed(2)} s, sriov-lxc through the collection ${(c.wallMs / 1000).toFixed(2)} s`);
   }
-  return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules) };
+  return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules), collection: spread(viaCollection) };
 }
 
 async function reboots(info: LabInfo, stateDir: string, reps: number, ws: AnsibleWorkspace): Promise<RebootResult> {
@@ -147,7 +151,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
         if (result.hostsOk < nodes) await finishFailed(info, stateDir, nodes);
         const ws = await workspaceFor(info.inventoryPath, info.knownHostsPath, join(work, `ansible-${nodes}`));
         log(`${nodes} node(s): no-op converge, sriov-lxc vs Ansible`);
-        noops.push(await noop(info, stateDir, nodes, args.noopReps, ws));
+        noops.push(await noop(info, stateDir, nodes, args.noopReps, ws, collectionWorkspace(info, join(work, `collection-${nodes}`))));
         if (nodes === args.scales[0]) {
           log(`${nodes} node(s): reboot detection`);
           reboot = await reboots(info, stateDir, args.rebootReps, ws);

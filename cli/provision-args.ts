@@ -10,6 +10,8 @@ export type RendererChoice = 'default' | 'simple' | 'verbose';
 export interface ProvisionArgs {
   help: boolean;
   inventory: string;
+  /** --ansible-vars FILE: the hosts' Ansible variables (JSON/YAML) instead of an inventory file. */
+  ansibleVars?: string;
   hosts: string[];
   limit?: string;
   local: boolean;
@@ -94,12 +96,19 @@ export function parseProvisionArgs(argv: readonly string[], workflow: Workflow =
   }
   const only = list(strings('only'));
   const reset = list(strings('reset'));
+  if (str('ansible-vars') !== undefined && str('inventory') !== undefined) {
+    throw new UsageError('--ansible-vars and --inventory both name the hosts\' plans', { hint: 'pass one of them' });
+  }
+  if (str('ansible-vars') !== undefined && flag('local')) {
+    throw new UsageError('--ansible-vars cannot be combined with --local', { hint: 'the boot unit of --local resumes from an inventory file: pass --inventory' });
+  }
   if (flag('retry-failed') && str('from')) {
     throw new UsageError('--retry-failed cannot be combined with --from', { hint: 'it starts each host at its failed stage by itself (--only still narrows the stages)' });
   }
   return {
     help: flag('help'),
     inventory: str('inventory') ?? 'inventory.yaml',
+    ansibleVars: str('ansible-vars'),
     hosts: [...list(strings('host')), ...list(strings('hosts'))],
     limit: str('limit'),
     local: flag('local'),

@@ -19,6 +19,7 @@ import { scriptArgs } from './script-args.ts';
 import { validateSelection } from '../engine/select.ts';
 import { jsonReport, renderSummary } from '../engine/summary.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { loadAnsibleVars } from '../inventory/ansible-vars.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 
 function selectHosts(all: readonly HostPlan[], args: ProvisionArgs): HostPlan[] {
@@ -78,7 +79,7 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
     process.stdout.write(cli.help);
     return EXIT.ok;
   }
-  const inventory = loadInventory(args.inventory, { checkLocalFiles: true });
+  const inventory = args.ansibleVars !== undefined ? loadAnsibleVars(args.ansibleVars, { checkLocalFiles: true }) : loadInventory(args.inventory, { checkLocalFiles: true });
   const plans = selectHosts(inventory.hosts, args);
   const workflow = cli.workflow(args);
   const stages = workflow.stages;

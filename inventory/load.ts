@@ -17,27 +17,43 @@ import { NAMED_PATCHES } from './template-patches.ts';
 export interface LoadOptions {
   /** Check that local files named by the inventory (driver tarballs, keys, known_hosts) exist. */
   checkLocalFiles?: boolean;
+  /** Where relative local paths start; default: the inventory file's directory. */
+  baseDir?: string;
+  /** How problems name the source and its fields, when the inventory was built from another form (Ansible variables). */
+  naming?: Naming;
 }
 
-type Path = (string | number)[];
+export type Path = (string | number)[];
+
+export interface Naming {
+  /** What was invalid, e.g. `inventory /path/inventory.yaml`. */
+  title: string;
+  /** The name a user wrote for the field at `path` (from `hosts`). */
+  field(path: Path): string;
+  hint: string;
+}
+
+const inventoryNaming = (file: string): Naming => ({
+  title: `inventory ${file}`,
+  field: formatPath,
+  hint: 'fix the fields named above; inventory.example.yaml documents every field',
+});
 
 class Problems {
   readonly lines: string[] = [];
-  readonly file: string;
-  constructor(file: string) {
-    this.file = file;
+  readonly naming: Naming;
+  constructor(naming: Naming) {
+    this.naming = naming;
   }
   add(path: Path, value: unknown, message: string): void {
     const shown = value === undefined ? '' : ` ${shownValue(value)}`;
-    this.lines.push(`${formatPath(path)}:${shown} ${message}`);
+    this.lines.push(`${this.naming.field(path)}:${shown} ${message}`);
   }
   throwIfAny(): void {
     if (this.lines.length === 0) return;
     const shown = this.lines.slice(0, 20);
     const more = this.lines.length > shown.length ? `\n  … and ${this.lines.length - shown.length} more` : '';
-    throw new UsageError(`invalid inventory ${this.file}:\n  ${shown.join('\n  ')}${more}`, {
-      hint: 'fix the fields named above; inventory.example.yaml documents every field',
-    });
+    throw new UsageError(`invalid ${this.naming.title}:\n  ${shown.join('\n  ')}${more}`, { hint: this.naming.hint });
   }
 }
 
@@ -90,14 +106,18 @@ export function loadInventory(file: string, options: LoadOptions = {}): Inventor
 }
 
 export function parseInventory(text: string, path: string, options: LoadOptions = {}): Inventory {
-  const problems = new Problems(path);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new UsageError(`invalid YAML in ${path}:\n  ${doc.errors.map((e) => e.message.split('\n')[0]).join('\n  ')}`, {
       hint: 'fix the YAML syntax at the line and column shown',
     });
   }
-  const raw = toJs(doc, path);
+  return inventoryFromValue(toJs(doc, path), path, options);
+}
+
+/** Validates and resolves an inventory already read into plain values (`path` names it). */
+export function inventoryFromValue(raw: unknown, path: string, options: LoadOptions = {}): Inventory {
+  const problems = new Problems(options.naming ?? inventoryNaming(path));
   for (const at of protoKeys(raw, [])) problems.add(at, undefined, 'unknown key (check its spelling and inventory.example.yaml)');
   problems.throwIfAny();
   const top = inventorySchema.safeParse(raw ?? {});
@@ -111,7 +131,7 @@ export function parseInventory(text: string, path: string, options: LoadOptions 
   if (!defaultsCheck.success) reportZod(problems, defaultsCheck.error, defaults, ['defaults']);
   problems.throwIfAny();
 
-  const baseDir = dirname(path);
+  const baseDir = options.baseDir ?? dirname(path);
   const plans: HostPlan[] = [];
   for (const [name, hostRaw] of Object.entries(hosts)) {
     // A host's keys replace the same keys of `defaults` as a whole (no deep merge: what you see
@@ -303,7 +323,7 @@ function checkUniqueNodes(plans: readonly HostPlan[], problems: Problems): void 
     if (plan.ssh.sshConfigHost) keys.push(`ssh_config Host ${plan.ssh.sshConfigHost}`);
     for (const key of keys) {
       const first = seen.get(key);
-      if (first) problems.add(['hosts', plan.name], undefined, `is the same node as hosts.${first} (${key}): list each node once`);
+      if (first) problems.add(['hosts', plan.name], undefined, `is the same node as ${problems.naming.field(['hosts', first])} (${key}): list each node once`);
       else seen.set(key, plan.name);
     }
   }
@@ -315,7 +335,7 @@ function checkUniqueMacs(plans: readonly HostPlan[], problems: Problems): void {
   for (const plan of plans) {
     for (const pf of plan.pfs) {
       pf.macs.forEach((mac, vf) => {
-        const where = `hosts.${plan.name}.pfs[${plan.pfs.indexOf(pf)}].macs[${vf}]`;
+        const where = problems.naming.field(['hosts', plan.name, 'pfs', plan.pfs.indexOf(pf), 'macs', vf]);
         const first = seen.get(mac);
         if (first) problems.add(['hosts', plan.name, 'pfs', plan.pfs.indexOf(pf), 'macs', vf], mac, `duplicates ${first}${pf.autoMacs ? ' (derived by auto)' : ''}: every MAC must be unique in the inventory`);
         else seen.set(mac, where);

@@ -41,6 +41,8 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'util-linux', tools: ['unshare', 'nsenter', 'findmnt'], for: 'lab', why: 'the namespaces of a node' },
   { name: 'patch', tools: ['patch'], for: 'tests', why: 'a test applies the diffs of --dry-run' },
   { name: 'chromium', tools: ['chromium'], for: 'tests', why: 'a test renders the HTML report' },
+  { name: 'ansible-core', tools: ['ansible-playbook', 'ansible-galaxy', 'ansible-doc', 'ansible-test'], for: 'tests', why: 'the tests of the Ansible collection (ansible/)' },
+  { name: 'ansible-lint', tools: ['ansible-lint'], for: 'tests', why: 'a test lints the Ansible collection' },
 ];
 
 export type PackageScope = 'lab' | 'tests';

@@ -74,3 +74,12 @@ test('the tables: one row per measurement, ratios against one node', (t) => {
   t.regex(text, /^\| 32 \| 700\.0 s \| 7\.0x \| 210 MB \| 10\.0 s \| 1\/32 \| 100\.0 s \| 2\.5x \| 190 MB \|/m);
   t.regex(text, /^\| controller peak RSS, 32 nodes \| under 200 MB \| 210 MB \| no \|$/m);
 });
+
+test('the no-op through the Ansible collection: its own table with the overhead, only when measured', (t) => {
+  const r = results();
+  t.notRegex(renderTables({ ...r, targets: judge(r) }), /Through the Ansible collection/, 'results of before the row have none');
+  const withCollection = { ...r, noop: [{ ...r.noop[0]!, nodes: 8, ours: spread([6000, 6600]), collection: spread([9000, 10_000, 11_000]) }] };
+  const text = renderTables({ ...withCollection, targets: judge(withCollection) });
+  t.regex(text, /\*\*Through the Ansible collection\*\*/);
+  t.regex(text, /^\| 8 \| 6\.3 s \(6\.0 s–6\.6 s\) \| 10\.0 s \(9\.0 s–11\.0 s\) \| 3\.7 s \| 0\.5 s \|$/m);
+});

@@ -395,6 +395,35 @@ test('--dry-run writes no checkpoint and reports the plan', async (t) => {
   t.is(readCheckpoint(stateDir, 'node1')?.stages.a, undefined);
 });
 
+/** A stage whose check needs stage `after` applied first (as the reboot stage needs kernel-cmdline's boot entry). */
+function dependentStage(id: string, after: string): Stage {
+  return {
+    ...factStage(id),
+    async check(ctx) {
+      const node = ctx.host as TestNode;
+      if (!node.facts.has(after)) throw new FatalError(`${id} cannot go on without ${after}`, { hint: `run ${after} first` });
+      return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
+    },
+  };
+}
+
+test('--dry-run: a stage whose check fails because an earlier stage would change is reported as would-change, not failed', async (t) => {
+  const { run } = setup(t, [factStage('a'), dependentStage('b', 'a'), factStage('c')]);
+  const result = await run({ dryRun: true });
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.deepEqual(result.stages.map((s) => s.status), ['would-change', 'would-change', 'would-change']);
+  t.deepEqual(result.stages[1]?.plan, { done: false, plan: ['to be checked once a is applied (now: b cannot go on without a)'] });
+});
+
+test('--dry-run: a stage whose check fails with nothing before it to change fails the host as a real run would', async (t) => {
+  const { node, run } = setup(t, [factStage('a'), dependentStage('b', 'x')]);
+  node.facts.add('a');
+  const result = await run({ dryRun: true });
+  t.is(result.status, 'failed');
+  t.is(result.failedStage, 'b');
+  t.deepEqual(result.stages.map((s) => s.status), ['done', 'failed']);
+});
+
 /** Every file under `dir` with its bytes and mtime, and the directories. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

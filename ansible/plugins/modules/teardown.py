@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sriov-lxc developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: teardown
+short_description: Take an SR-IOV node back from what sriov-lxc provision set up
+version_added: 0.1.0
+description:
+  - Runs C(sriov-lxc teardown) for the play's current host on the controller or execution node
+    (an action plugin, nothing is copied to the node). sriov-lxc reaches the node over SSH itself,
+    with the host's connection variables, so nodes without a current Python (CentOS 7) work.
+  - The stages (containers, MAC boot unit, VF counts, config files, hugetlbfs mount, kernel
+    params, one reboot, verify) run as the CLI runs them, across the reboot, with
+    checkpoints in the state directory of the execution node and a lock on the node that keeps
+    two jobs off one node.
+  - The node's plan is the host's variables C(sriov_lxc_<field>), one per field of sriov-lxc's
+    inventory in snake_case (C(sriov_lxc_pfs), C(sriov_lxc_containers), C(sriov_lxc_hugepages),
+    C(sriov_lxc_kernel_params), ...), with C(ansible_host), C(ansible_port), C(ansible_user) and
+    C(ansible_ssh_private_key_file) for the SSH fields. Group vars act as the inventory's
+    defaults; a host var replaces a group var as a whole. sriov-lxc validates them with its own
+    inventory loader; errors name the variable. Or O(inventory) names an inventory file.
+  - C(changed) is true when a stage changed the node. A failed stage fails the host with the
+    stage, the diagnosis and the hint.
+author:
+  - sriov-lxc developers
+options:
+  command:
+    description:
+      - The command that runs sriov-lxc on the execution node, as a list (e.g. C([node, /opt/sriov-lxc/bin/sriov-lxc.js])).
+      - Default the variable C(sriov_lxc_controller_command), else C(sriov-lxc) on E(PATH).
+    type: list
+    elements: str
+  state_dir:
+    description:
+      - sriov-lxc's state directory on the execution node (checkpoints, results, pinned host keys).
+      - Default the variable C(sriov_lxc_controller_state_dir), else sriov-lxc's default
+        (C($XDG_STATE_HOME/sriov-lxc)). Under AWX, a persistent path of the execution node.
+    type: path
+  inventory:
+    description:
+      - An sriov-lxc inventory file to take the plan from instead of the host's variables.
+    type: path
+  host:
+    description:
+      - The host's name in the plan. Default C(inventory_hostname).
+    type: str
+  only:
+    description: Run only these stages.
+    type: list
+    elements: str
+  start_at:
+    description: Start at this stage (C(--from)); earlier stages are left as they are.
+    type: str
+  retry_failed:
+    description: Continue from the host's failed stage; a host without one is skipped.
+    type: bool
+    default: false
+  reboot_timeout:
+    description: Seconds to wait for the node to come back from a reboot.
+    type: int
+    default: 600
+  reboot_budget:
+    description: Reboots a stage may request before it stops with a diagnosis.
+    type: int
+    default: 2
+  trial_boot:
+    description:
+      - V(false) writes new kernel params straight into the default boot entry (C(--no-trial-boot)).
+        Unset, the plan's C(sriov_lxc_trial_boot) decides.
+    type: bool
+  accept_new_host_key:
+    description: Replace a pinned host key that changed (after you checked why).
+    type: bool
+    default: false
+  keep_containers:
+    description: Leave the plan's containers (and patched templates) as they are.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: Runs C(sriov-lxc teardown --dry-run), C(changed) says whether a stage would change the node.
+  diff_mode:
+    support: full
+    details: In check mode, the file diffs of the dry run.
+  action:
+    support: full
+notes:
+  - Needs Node.js >= 22.18 and sriov-lxc on the execution node (role C(sriov_lxc.sriov_lxc.controller)).
+  - A job cancelled while a node reboots leaves the checkpoint; the next run resumes from it.
+seealso:
+  - module: sriov_lxc.sriov_lxc.provision
+'''
+
+EXAMPLES = r'''
+- name: Tear the SR-IOV container hosts down, one at a time
+  hosts: sriov_nodes
+  gather_facts: false
+  serial: 1
+  tasks:
+    - name: Teardown
+      sriov_lxc.sriov_lxc.teardown:
+        keep_containers: false
+'''
+RETURN = r'''
+status:
+  description: The host's result (ok, failed, locked, rebooting, skipped, not-started).
+  returned: when sriov-lxc reported on the host
+  type: str
+  sample: ok
+stage:
+  description: The stage that failed.
+  returned: failure
+  type: str
+  sample: driver-build
+diagnosis:
+  description: Why the stage failed.
+  returned: failure
+  type: str
+hint:
+  description: What to do about it.
+  returned: failure, when sriov-lxc has one
+  type: str
+reboots:
+  description: Reboots of the node in this run.
+  returned: when sriov-lxc reported on the host
+  type: int
+  sample: 1
+stages:
+  description: Each stage with its status, changed, attempts, duration and error (and, in check mode, its plan and diffs).
+  returned: when sriov-lxc reported on the host
+  type: list
+  elements: dict
+outputs:
+  description: What the stages found on the node (sriov-lxc's outputs per stage).
+  returned: when sriov-lxc reported on the host
+  type: dict
+plan:
+  description: Per stage, what it would change.
+  returned: check mode
+  type: dict
+rc:
+  description: sriov-lxc's exit code (0 done, 1 a stage failed, 2 usage or plan error, 3 locked, 130/143 interrupted).
+  returned: always
+  type: int
+cmd:
+  description: The command run on the execution node.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sriov_lxc.sriov_lxc.plugins.module_utils.specs import TEARDOWN_SPEC
+
+
+def main():
+    module = AnsibleModule(argument_spec=TEARDOWN_SPEC, supports_check_mode=True)
+    module.fail_json(msg='sriov_lxc.sriov_lxc.teardown runs on the controller as an action plugin; '
+                         'this module file only documents it')
+
+
+if __name__ == '__main__':
+    main()
