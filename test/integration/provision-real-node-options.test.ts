@@ -39,9 +39,8 @@ const provision = (lab: Lab) =>
 
 const cmdlineParams = async (lab: Lab) => (await onNode(lab, ['cat', '/proc/cmdline'])).trim().split(/\s+/);
 
-// Needs the kdump drop-in judgement of the boot-method work (issue 22's first item, tool side):
-// until it is merged, kernel-cmdline stops at the package's drop-in. The lead flips this at merge.
-test.serial.failing('lab: a debian12 node with kdump-tools\' drop-in provisions; crashkernel once and the params, also after a plain reboot', async (t) => {
+// The kdump drop-in judged by its outcome (issue 22, the drop-in method in node/boot).
+test.serial('lab: a debian12 node with kdump-tools\' drop-in provisions; crashkernel once and the params, also after a plain reboot', async (t) => {
   t.timeout(360_000);
   const lab = node('node1');
   await labFault(lab.dir, lab.plan.name, 'kdump-dropin', true);

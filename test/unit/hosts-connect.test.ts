@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { openHost, resolveEndpoint, resolveSsh } from '../../hosts/connect.ts';
 import { LocalHost } from '../../hosts/local.ts';
 import { SshHost, classifyConnectError } from '../../hosts/ssh.ts';
@@ -184,4 +185,33 @@ test('IdentitiesOnly yes: the IdentityFile alone; with the agent (which offers e
     instanceOf: UsageError,
     message: /config line 3: IdentitiesOnly yes for n, but sriov-lxc would authenticate through ssh-agent/,
   });
+});
+
+// ConnectTimeout (ssh_config) reaches the connection itself: a node whose sshd accepts TCP but never
+// answers the SSH banner (a hung sshd) is given up after ConnectTimeout, not after the default 15 s.
+// The server is this test's own, on loopback.
+test('ConnectTimeout from ssh_config bounds the SSH handshake of the connection it configures', async (t) => {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => sockets.push(s));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const dir = mkdtempSync('/tmp/sriov-lxc-home-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, '.ssh'), { recursive: true });
+  writeFileSync(join(dir, '.ssh', 'config'), 'Host silent\n  HostName 127.0.0.1\n  ConnectTimeout 1\n');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, '.ssh', 'id_node')]);
+  const r = resolveSsh('silent', plan({ sshConfigHost: 'silent', port, key: join(dir, '.ssh', 'id_node') }), dir, undefined, join(dir, 'state'), NO_SYSTEM_CONFIG);
+  t.is(r.readyTimeoutMs, 1000);
+  const host = new SshHost({ name: 'silent', endpoint: r.endpoint, knownHosts: r.knownHosts, acceptChangedHostKey: false, readyTimeoutMs: r.readyTimeoutMs, retry: { retries: 0 } });
+  const started = Date.now();
+  const error = await t.throwsAsync(host.exec(['true']));
+  const seconds = (Date.now() - started) / 1000;
+  t.regex(error?.message ?? '', /timed out|handshake/i, error?.message);
+  // 1 s configured; without the pass-through ssh2 waits its own 15 s default (SshHost's default).
+  t.true(seconds < 10, `gave up after ${seconds.toFixed(1)} s`);
+  await host.close();
 });
