@@ -47,16 +47,26 @@ function exitCode(results: readonly HostResult[], signal: AbortSignal): number {
   return EXIT.ok;
 }
 
-function printPlans(results: readonly HostResult[]): void {
+/**
+ * The dry run's plans and diffs as printed: they quote the node's files (and stage messages that
+ * quote the node), so escape sequences and control characters in them are made printable.
+ */
+export function renderPlans(results: readonly HostResult[]): string {
+  const lines: string[] = [];
   for (const r of results) {
     for (const s of r.stages) {
       if (s.status !== 'would-change' || !s.plan || s.plan.done) continue;
-      // Plans and diffs quote the node's files.
-      console.log(`\n${r.host} — ${s.id} would:`);
-      for (const line of s.plan.plan) console.log(printable(`  - ${line}`));
-      for (const d of s.plan.diffs ?? []) console.log(printable(d.diff.replace(/^/gm, '    ')));
+      lines.push(printable(`\n${r.host} — ${s.id} would:`));
+      for (const line of s.plan.plan) lines.push(printable(`  - ${line}`));
+      for (const d of s.plan.diffs ?? []) lines.push(printable(d.diff.replace(/^/gm, '    ')));
     }
   }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/** A warning as printed on stderr: its text may quote the node (a host key comment, a file). */
+export function warningLine(message: string): string {
+  return printable(`warning: ${message}\n`);
 }
 
 /** What makes a workflow's command line: its name, its options, its --help, its workflow (stages, plan resolution). */
@@ -127,19 +137,19 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
         stateDir,
         acceptChangedHostKey: args.acceptNewHostKey,
         dryRun: args.dryRun,
-        onWarning: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
+        onWarning: (message) => process.stderr.write(warningLine(message)),
       }), [DETECT_BOOT_METHOD]),
     allowVfResize: args.allowVfResize,
     adopt: args.adopt,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: [...resumeArgs(args), ...(cli.resumeArgs?.(args) ?? [])] }) : undefined,
     lockNode: true,
     command: [cli.name, ...argv].join(' '),
-    warn: (message) => process.stderr.write(printable(`warning: ${message}\n`)),
+    warn: (message) => process.stderr.write(warningLine(message)),
   });
   if (args.json) {
     process.stdout.write(`${jsonReport(results)}\n`);
   } else {
-    if (args.dryRun) printPlans(results);
+    if (args.dryRun) process.stdout.write(renderPlans(results));
     console.log(`\n${renderSummary(results)}\nstate: ${stateDir}`);
     for (const line of cli.epilogue?.(results) ?? []) console.log(line);
     if (results.some((r) => r.status === 'rebooting' && args.local)) console.log('the node is rebooting; the boot unit sriov-lxc-resume.service finishes the run');
