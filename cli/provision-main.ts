@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHost } from '../hosts/connect.ts';
-import { ReadCache } from '../hosts/read-cache.ts';
-import { DETECT_BOOT_METHOD } from '../node/boot/boot-method.ts';
 import { prepareStateDir, resolveStateDir } from '../state/state-dir.ts';
 import { PROVISION_WORKFLOW } from '../workflows/provision-workflow.ts';
 import { EXIT, HELP, matchesGlob, parseProvisionArgs, resumeArgs, type ProvisionArgs } from './provision-args.ts';
@@ -132,13 +130,13 @@ async function main<A extends ProvisionArgs>(cli: WorkflowCli<A>, argv: string[]
     rebootBudget: args.rebootBudget,
     signal: controller.signal,
     openHost: (plan) =>
-      new ReadCache(openHost(plan, {
+      openHost(plan, {
         local: args.local,
         stateDir,
         acceptChangedHostKey: args.acceptNewHostKey,
         dryRun: args.dryRun,
         onWarning: (message) => process.stderr.write(warningLine(message)),
-      }), [DETECT_BOOT_METHOD]),
+      }),
     allowVfResize: args.allowVfResize,
     adopt: args.adopt,
     localBoot: args.local ? bootUnit({ script: fileURLToPath(entry), inventory: resolve(args.inventory), stateDir, options: [...resumeArgs(args), ...(cli.resumeArgs?.(args) ?? [])] }) : undefined,

@@ -46,7 +46,10 @@ test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward; c2 w
   const forward = (container: string) => doc.penalties.find((p) => p.test === 'iperf3' && p.point === 'forward' && p.container === container)!;
   const c1 = forward('c1');
   t.true(c1.flagged, `c1 forward: ${c1.penaltyPct} % ${JSON.stringify(c1.ci)}, ±${c1.halfWidth} over ${c1.rounds} rounds`);
-  t.true(c1.ci!.low <= 20 + 5 && c1.ci!.high >= 20 - 5, 'the interval is about the 20 % the limit takes');
+  // The lab's throughput follows the machine's load: the limit takes from the host's rate in this
+  // run what it leaves above the limit (20 % when the rate is what it was when calibrated).
+  const expected = Math.max(0, (1 - (limit * 1e6) / c1.host) * 100);
+  t.true(c1.ci!.low <= expected && expected <= c1.ci!.high, `the interval holds the ${expected.toFixed(1)} % the limit takes from the host's ${(c1.host / 1e9).toFixed(2)} Gbit/s`);
   const c2 = forward('c2');
   t.false(c2.flagged, `c2 forward: ${c2.penaltyPct} % ${JSON.stringify(c2.ci)}`);
 });
