@@ -25,10 +25,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'inventory', short: 'i', type: 'string', section: 'Hosts', arg: 'FILE', help: both('inventory (YAML); default ./inventory.yaml') },
   {
     name: 'ansible-vars', type: 'string', section: 'Hosts', arg: 'FILE',
-    help: {
-      provision: 'instead of an inventory: host name -> its Ansible variables (JSON or\nYAML; ansible_host/port/user/ssh_private_key_file and sriov_lxc_<field>\nin snake_case); relative paths start from the working directory',
-      teardown: 'instead of an inventory: host name -> its Ansible variables (JSON or\nYAML), as provision takes them',
-    },
+    help: both('instead of an inventory: host name -> its Ansible variables (JSON or\nYAML; ansible_host/port/user/ssh_private_key_file and sriov_lxc_<field>\nin snake_case); relative paths start from the working directory'),
   },
   { name: 'host', type: 'string', multiple: true, section: 'Hosts', arg: 'NAME', help: both('a host of the inventory (repeat, or a,b,c); default: all hosts') },
   { name: 'hosts', type: 'string', multiple: true, section: 'Hosts', arg: 'A,B,C', help: both('same as --host with a list') },
