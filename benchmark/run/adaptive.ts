@@ -4,7 +4,7 @@
 // half-width shrinks as 1/√rounds: n·(half-width/precision)², with a 10 % margin), decided once,
 // from those first rounds only. Looking again after each round and stopping at the first narrow
 // interval would favour rounds that happen to agree: such intervals cover the true ratio less often
-// than they claim (test/unit/bench-paired.test.ts measures it). The interval then takes its spread
+// than they claim (test/unit/benchmark/paired.test.ts measures it). The interval then takes its spread
 // from the first rounds (stats/paired.ts), and covers as claimed whatever the number of rounds.
 // The extra rounds are taken one per point per pass, while the time budget allows another round of
 // that point (its rounds so far tell how long one takes), up to the cap. What a round measures is

@@ -8,7 +8,7 @@ export type WorkDirCheck = { ok: true; path: string } | { ok: false; problem: st
 /**
  * The script's output: the path mktemp -d printed, `id -u`, and `stat -c '%F|%u|%a'` of the path
  * (no link followed). Output format as GNU coreutils prints it (Debian 12's 9.1, captured in
- * test/unit/bench-work-dir.test.ts; CentOS 7's 8.22 prints the same fields).
+ * test/unit/benchmark/work-dir.test.ts; CentOS 7's 8.22 prints the same fields).
  */
 export function checkWorkDir(stdout: string, directory: string): WorkDirCheck {
   const [printed = '', uid = '', stat = ''] = stdout.split('\n');

@@ -2,7 +2,7 @@
 // quantile by bisection on the CDF, for any real degrees of freedom > 0 (Welch–Satterthwaite gives
 // non-integer ones). Our own code, from the textbook definitions: the log-gamma of Lanczos (g = 7,
 // 9 coefficients) and the continued fraction of the incomplete beta (modified Lentz). Accurate to
-// about 1e-10, checked against scipy.stats.t in test/unit/bench-stats.test.ts.
+// about 1e-10, checked against scipy.stats.t in test/unit/benchmark/stats.test.ts.
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,

@@ -1,0 +1,85 @@
+// `npm run bench`: its command line, the resource usage the measured processes report, and the
+// results document's targets and tables.
+import test from 'ava';
+import { parseBenchArgs } from '../../../bench/args.ts';
+import { usageOf } from '../../../bench/measure.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type PipelineRun } from '../../../bench/results.ts';
+
+test('bench arguments: defaults, sorted scales, refusals', (t) => {
+  t.deepEqual(parseBenchArgs([]), { help: false, scales: [1, 8, 32], noopReps: 3, rebootReps: 5 });
+  t.deepEqual(parseBenchArgs(['--scales', '8,1', '--noop-reps', '2', '--out', 'x.json']), { help: false, scales: [1, 8], noopReps: 2, rebootReps: 5, out: 'x.json' });
+  t.throws(() => parseBenchArgs(['--scales', '1,33']), { message: /--scales "33": expected a whole number from 1 to 32/ });
+  t.throws(() => parseBenchArgs(['--scales', '8,8']), { message: /each size once/ });
+  t.throws(() => parseBenchArgs(['--reps', '2']), { message: /Unknown option '--reps'/ });
+});
+
+test('usage of a command: the largest peak RSS, the CPU of all its Node processes', (t) => {
+  const lines = [
+    JSON.stringify({ pid: 1, maxRssKb: 204_800, userUs: 1_500_000, systemUs: 500_000 }),
+    JSON.stringify({ pid: 2, maxRssKb: 51_200, userUs: 250_000, systemUs: 250_000 }),
+    '',
+  ].join('\n');
+  t.deepEqual(usageOf(lines), { peakRssMb: 200, cpuS: 2.5 });
+  t.is(usageOf(''), undefined);
+});
+
+test('spread: median of odd and even counts, min, max', (t) => {
+  t.deepEqual(spread([300, 100, 200]), { medianMs: 200, minMs: 100, maxMs: 300, samples: [300, 100, 200] });
+  t.is(spread([100, 200, 300, 400]).medianMs, 250);
+  t.throws(() => spread([]));
+});
+
+const run = (wallMs: number, peakRssMb: number): PipelineRun => ({ wallMs, peakRssMb, cpuS: 10, hostsOk: 1, failures: {} });
+
+function results(): Omit<BenchResults, 'targets'> {
+  return {
+    format: BENCH_FORMAT,
+    version: BENCH_VERSION,
+    startedAt: '2026-11-24T21:00:00.000Z',
+    finishedAt: '2026-11-24T22:00:00.000Z',
+    machine: { cpus: 2, memoryGb: 24, kernel: '6.1', node: 'v24.21.0', ansible: 'ansible-playbook [core 2.14.18]', loadAvgAtStart: [0.5, 0.4, 0.3] },
+    settings: { scales: [1, 32], noopReps: 3, rebootReps: 5, bootDelayMs: 2000, flavour: 'centos7' },
+    noop: [{ nodes: 1, parallel: 1, ours: spread([2000]), ansible: spread([12_000]), oursRoundTripsPerHost: 124, ansibleModulesPerHost: 56 }],
+    reboot: {
+      node: 'node1',
+      ours: spread([300, 700]),
+      ansibleDefault: spread([2500]),
+      ansibleTuned: spread([1500]),
+      tunedParams: { sriov_post_reboot_delay: 3 },
+      totalMedianMs: { ours: 5000, ansibleDefault: 8000, ansibleTuned: 7000 },
+    },
+    fleet: [
+      { nodes: 1, full: run(100_000, 150), withoutBenchmark: run(40_000, 140) },
+      { nodes: 32, full: run(700_000, 210), withoutBenchmark: run(100_000, 190) },
+    ],
+  };
+}
+
+test('targets: each judged on its figure', (t) => {
+  t.deepEqual(judge(results()), [
+    { name: 'no-op converge, 1 node(s)', goal: 'at most 1/5 of Ansible', measured: '0.17 of Ansible', met: true },
+    { name: 'reboot detection', goal: 'under 1 s after sshd is ready', measured: 'median 0.50 s, max 0.70 s', met: true },
+    { name: '32 nodes vs 1, full pipeline', goal: 'at most 3x the wall time', measured: '7.0x', met: false },
+    { name: '32 nodes vs 1, without the benchmark stage', goal: 'at most 3x the wall time', measured: '2.5x', met: true },
+    { name: 'controller peak RSS, 32 nodes', goal: 'under 200 MB', measured: '210 MB', met: false },
+  ]);
+});
+
+test('the tables: one row per measurement, ratios against one node', (t) => {
+  const r = results();
+  const text = renderTables({ ...r, targets: judge(r) });
+  t.regex(text, /^\| 1 \| 1 \| 2\.0 s \(2\.0 s–2\.0 s\) \| 12\.0 s \(12\.0 s–12\.0 s\) \| 0\.17 \| 124 \| 56 \|$/m);
+  t.regex(text, /^\| sriov-lxc \(rebootReturn poll\) \| 0\.50 s \(0\.30 s–0\.70 s\) \| 5\.0 s \|$/m);
+  t.regex(text, /^\| Ansible reboot module, post_reboot_delay=3 \| 1\.50 s/m);
+  t.regex(text, /^\| 32 \| 700\.0 s \| 7\.0x \| 210 MB \| 10\.0 s \| 1\/32 \| 100\.0 s \| 2\.5x \| 190 MB \|/m);
+  t.regex(text, /^\| controller peak RSS, 32 nodes \| under 200 MB \| 210 MB \| no \|$/m);
+});
+
+test('the no-op through the Ansible collection: its own table with the overhead, only when measured', (t) => {
+  const r = results();
+  t.notRegex(renderTables({ ...r, targets: judge(r) }), /Through the Ansible collection/, 'results of before the row have none');
+  const withCollection = { ...r, noop: [{ ...r.noop[0]!, nodes: 8, ours: spread([6000, 6600]), collection: spread([9000, 10_000, 11_000]) }] };
+  const text = renderTables({ ...withCollection, targets: judge(withCollection) });
+  t.regex(text, /\*\*Through the Ansible collection\*\*/);
+  t.regex(text, /^\| 8 \| 6\.3 s \(6\.0 s–6\.6 s\) \| 10\.0 s \(9\.0 s–11\.0 s\) \| 3\.7 s \| 0\.5 s \|$/m);
+});

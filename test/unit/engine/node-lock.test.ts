@@ -1,0 +1,159 @@
+// Issue 17 (5): the lock on the node, on a real file system through LocalHost (the same commands a
+// node runs), in a temporary directory instead of /var/lib/sriov-lxc.
+import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LockedError } from '../../../core/errors.ts';
+import { LocalHost } from '../../../hosts/local.ts';
+import { controllerMachineId } from '../../../engine/machine-id.ts';
+import { acquireNodeLock, HOLDERLESS_STALE_S, NodeLockLostError, STALE_AFTER_S } from '../../../engine/node-lock.ts';
+
+function lockDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-node-lock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'var-lib-sriov-lxc', 'lock');
+}
+
+const host = new LocalHost('node1');
+/** This controller's machine id, and another machine's. */
+const ME = 'a'.repeat(32);
+const OTHER = 'b'.repeat(32);
+const secondsAgo = (s: number) => `@${Math.floor(Date.now() / 1000) - s}`;
+
+test('a second run (another name, state dir or --local) is refused naming the holder; the same run takes it back', async (t) => {
+  const dir = lockDir(t);
+  const first = await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'provision --host node1', dir });
+  const error = await t.throwsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-b', command: 'provision --host other-name', dir }), { instanceOf: LockedError });
+  t.regex(error!.message, new RegExp(`^node1 is being worked on by pid ${process.pid} on ${hostname()} \\(run run-a, machine aaaaaaaaaaaa, since [0-9T:.Z-]+, provision --host node1\\)`));
+  t.regex(error!.hint ?? '', /another inventory name or state dir, or --local/);
+  await t.notThrowsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'provision --host node1', dir }), 'after a reboot the run finds its own lock');
+  await first.release();
+  t.false(existsSync(dir));
+  await t.notThrowsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-b', command: 'x', dir }));
+});
+
+test('release and heartbeat leave another run\'s lock alone; the heartbeat says whose it is now', async (t) => {
+  const dir = lockDir(t);
+  const mine = await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir });
+  rmSync(dir, { recursive: true });
+  await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-b', command: 'x', dir });
+  await t.throwsAsync(mine.heartbeat(), { instanceOf: NodeLockLostError, message: /it is held by .*run run-b/ });
+  await mine.release();
+  t.regex(readFileSync(join(dir, 'holder'), 'utf8'), /"runId":"run-b"/);
+});
+
+test('stale locks are taken over with a warning: a dead local holder, a heartbeat past the limit', async (t) => {
+  const dir = lockDir(t);
+  mkdirSync(dir, { recursive: true });
+  const dead = { pid: 2 ** 22 + 12345, hostname: hostname(), machineId: ME, since: '2026-01-01T00:00:00.000Z', command: 'provision', runId: 'gone' };
+  writeFileSync(join(dir, 'holder'), `${JSON.stringify(dead)}\n`);
+  writeFileSync(join(dir, 'heartbeat'), '');
+  const warnings: string[] = [];
+  await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir, warn: (w) => warnings.push(w) });
+  t.regex(warnings[0] ?? '', /node1: took over the node's stale lock of pid \d+ on .* \(run gone, .*\): its process is gone \(it ran on this machine\)/);
+
+  const elsewhere = { pid: 1, hostname: 'other-controller.example', since: '2026-01-01T00:00:00.000Z', command: 'provision', machineId: ME, runId: 'remote' };
+  writeFileSync(join(dir, 'holder'), `${JSON.stringify(elsewhere)}\n`);
+  await t.throwsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-c', command: 'x', dir }), { instanceOf: LockedError }, 'a fresh heartbeat from another machine holds');
+  execFileSync('touch', ['-d', `@${Math.floor(Date.now() / 1000) - STALE_AFTER_S - 60}`, join(dir, 'heartbeat')]);
+  await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-c', command: 'x', dir, warn: (w) => warnings.push(w) });
+  t.regex(warnings[1] ?? '', /took over the node's stale lock of pid 1 on other-controller\.example .*: its last heartbeat was 6\d\d s ago/);
+  t.regex(readFileSync(join(dir, 'holder'), 'utf8'), /"runId":"run-c"/);
+});
+
+test('a --local holder from an earlier boot of the node is stale: the boot unit\'s run takes over', async (t) => {
+  const dir = lockDir(t);
+  mkdirSync(dir, { recursive: true });
+  const beforeReboot = { pid: 1, hostname: 'node1-uts', since: '2026-01-01T00:00:00.000Z', command: 'provision --local', machineId: ME, runId: 'before', local: true, nodeBootId: '00000000-0000-4000-8000-000000000000' };
+  writeFileSync(join(dir, 'holder'), `${JSON.stringify(beforeReboot)}\n`);
+  writeFileSync(join(dir, 'heartbeat'), '');
+  const warnings: string[] = [];
+  await acquireNodeLock(host, { local: true, machineId: ME, runId: 'resumed', command: 'provision --local', dir, warn: (w) => warnings.push(w) });
+  t.regex(warnings[0] ?? '', /took over the node's stale lock of pid 1 on node1-uts .*: it ran on the node \(--local\), which has rebooted since/);
+});
+
+// Issue 24: "this machine" was judged by hostname + boot id; a clone with our hostname looked like us.
+test('a holder on another machine with our hostname is not judged by our process table', async (t) => {
+  const dir = lockDir(t);
+  mkdirSync(dir, { recursive: true });
+  const clone = { pid: 2 ** 22 + 12345, hostname: hostname(), machineId: OTHER, since: '2026-01-01T00:00:00.000Z', command: 'provision', runId: 'clone-run' };
+  writeFileSync(join(dir, 'holder'), `${JSON.stringify(clone)}\n`);
+  writeFileSync(join(dir, 'heartbeat'), '');
+  const error = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError });
+  t.regex(error!.message, new RegExp(`is being worked on by pid ${2 ** 22 + 12345} on ${hostname()} \\(run clone-run, machine bbbbbbbbbbbb`));
+  t.regex(readFileSync(join(dir, 'holder'), 'utf8'), /clone-run/, 'the clone keeps its lock');
+});
+
+// Issue 24: the lock went stale after 600 s without a heartbeat, the default --reboot-timeout; the
+// waiting run then went on beside the one that took it, its heartbeat and release silent no-ops.
+test('an announced reboot is honoured until its deadline; the run that lost its lock is told whose it is', async (t) => {
+  const dir = lockDir(t);
+  const first = await acquireNodeLock(host, { machineId: OTHER, local: false, runId: 'run-a', command: 'provision --host node1', dir });
+  await first.announceReboot(3600);
+  execFileSync('touch', ['-d', secondsAgo(STALE_AFTER_S + 100), join(dir, 'heartbeat')]);
+  const refused = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-b', command: 'x', dir }), { instanceOf: LockedError });
+  t.regex(refused!.message, /is being worked on by .*run run-a.*; it rebooted the node and may be silent for 3[56]\d\d s more/);
+
+  // The deadline passes without a word from run-a: the lock is stale and taken.
+  writeFileSync(join(dir, 'reboot-until'), `${Math.floor(Date.now() / 1000) - 30}\n`);
+  const warnings: string[] = [];
+  await acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-b', command: 'provision --host other-name', dir, warn: (w) => warnings.push(w) });
+  t.regex(warnings[0] ?? '', /took over the node's stale lock of .*run run-a.*: its last heartbeat was 7\d\d s ago and the reboot it announced was due back 3\d s ago/);
+
+  // run-a comes back: its check on return and its heartbeat stop it, naming run-b.
+  const lost = await t.throwsAsync(first.verify(), { instanceOf: NodeLockLostError });
+  t.regex(lost!.message, /^node1: this run \(run-a\) no longer holds the node's lock .*: it is held by pid \d+ on .* \(run run-b, machine aaaaaaaaaaaa, .*provision --host other-name\)/);
+  await t.throwsAsync(first.heartbeat(), { instanceOf: NodeLockLostError });
+  await first.release();
+  t.regex(readFileSync(join(dir, 'holder'), 'utf8'), /"runId":"run-b"/, 'run-a\'s release leaves run-b\'s lock');
+});
+
+test('back from its reboot, the holder withdraws its announcement: its heartbeat rules again', async (t) => {
+  const dir = lockDir(t);
+  const first = await acquireNodeLock(host, { machineId: OTHER, local: false, runId: 'run-a', command: 'x', dir });
+  await first.announceReboot(3600);
+  await first.verify();
+  t.false(existsSync(join(dir, 'reboot-until')));
+  execFileSync('touch', ['-d', secondsAgo(STALE_AFTER_S + 100), join(dir, 'heartbeat')]);
+  await t.notThrowsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-b', command: 'x', dir }));
+});
+
+// Issue 24: a lock directory without a holder (a run died between mkdir and the holder, /var
+// full) refused every later run forever.
+test('a lock without a readable holder is refused while young and taken over with a warning after a minute', async (t) => {
+  const dir = lockDir(t);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'holder.new'), '');
+  const young = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError });
+  t.regex(young!.message, /has no readable holder yet/);
+  t.regex(young!.hint ?? '', new RegExp(`taken over after ${HOLDERLESS_STALE_S} s`));
+  execFileSync('touch', ['-d', secondsAgo(HOLDERLESS_STALE_S + 30), dir]);
+  const warnings: string[] = [];
+  await acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-a', command: 'x', dir, warn: (w) => warnings.push(w) });
+  t.regex(warnings[0] ?? '', /^node1: took over the node's stale lock: it has had no readable holder for 9\d s/);
+  t.regex(readFileSync(join(dir, 'holder'), 'utf8'), /"runId":"run-a"/);
+});
+
+test('runs racing for the lock: one wins, every other sees a holder; nothing is left beside the lock', async (t) => {
+  const dir = lockDir(t);
+  const runs = Array.from({ length: 8 }, (_, i) => acquireNodeLock(host, { machineId: OTHER, local: false, runId: `run-${i}`, command: 'x', dir }));
+  const settled = await Promise.allSettled(runs);
+  t.is(settled.filter((r) => r.status === 'fulfilled').length, 1);
+  for (const r of settled) if (r.status === 'rejected') t.regex((r.reason as Error).message, /is being worked on by pid/);
+  t.deepEqual(readdirSync(join(dir, '..')), ['lock']);
+});
+
+test('the controller\'s machine id: /etc/machine-id, else a random id kept in the state dir (0600)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-machine-id-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const etc = join(dir, 'etc-machine-id');
+  writeFileSync(etc, '3d1219c7c4c5404aaa1f6d2a48adfda4\n');
+  t.is(controllerMachineId(join(dir, 'state'), etc), '3d1219c7c4c5404aaa1f6d2a48adfda4');
+  t.false(existsSync(join(dir, 'state')), 'nothing written when the system has an id');
+  const kept = controllerMachineId(join(dir, 'state'), join(dir, 'missing'));
+  t.regex(kept, /^[0-9a-f]{32}$/);
+  t.is(controllerMachineId(join(dir, 'state'), join(dir, 'missing')), kept);
+  t.is(statSync(join(dir, 'state', 'machine-id')).mode & 0o777, 0o600);
+});

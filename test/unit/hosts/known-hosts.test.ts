@@ -1,0 +1,143 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  fingerprint,
+  hostToken,
+  judgeHostKey,
+  keyTypeOf,
+  lineMatchesHost,
+  parseKnownHosts,
+  preferredHostKeyAlgorithms,
+  prepareHostKeyCheck,
+  type HostKeyPolicy,
+} from '../../../hosts/known-hosts.ts';
+import { fixture } from '../../helpers/fake-host.ts';
+
+const blob = (name: string): Buffer => Buffer.from(fixture(`ssh/${name}.pub`).split(' ')[1] ?? '', 'base64');
+const ed25519 = blob('host_ed25519');
+const ecdsa = blob('host_ecdsa');
+const rsa = blob('host_rsa');
+const revoked = blob('revoked');
+const plain = parseKnownHosts(fixture('ssh/known_hosts'), 'known_hosts');
+const hashed = parseKnownHosts(fixture('ssh/known_hosts_hashed'), 'known_hosts_hashed');
+const linesFor = (lines: typeof plain, host: string, port = 22) => lines.filter((l) => lineMatchesHost(l, hostToken(host, port)));
+
+test('fingerprints are the ones ssh-keygen -lf prints', (t) => {
+  const printed = fixture('ssh/ssh-keygen-lf.txt').trim().split('\n').map((l) => l.split(' ')[1]);
+  t.deepEqual([ed25519, ecdsa, rsa, revoked].map(fingerprint), printed);
+  t.deepEqual([ed25519, ecdsa, rsa].map(keyTypeOf), ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ssh-rsa']);
+});
+
+test('parsing keeps markers and origins and skips comments, blank and malformed lines', (t) => {
+  t.is(plain.length, 5);
+  t.deepEqual(plain.map((l) => l.marker), [undefined, undefined, undefined, '@revoked', '@cert-authority']);
+  t.is(plain[1]?.origin, 'known_hosts:3');
+});
+
+test('hosts match by name, by [host]:port on other ports, and by patterns', (t) => {
+  t.is(hostToken('node2.example.org', 2222), '[node2.example.org]:2222');
+  t.is(linesFor(plain, '192.0.2.10')[0]?.keyType, 'ssh-ed25519');
+  t.is(linesFor(plain, 'node2.example.org', 2222)[0]?.keyType, 'ecdsa-sha2-nistp256');
+  t.is(linesFor(plain, 'node2.example.org').filter((l) => !l.marker).length, 0, 'port 22 is another host');
+  t.is(linesFor(plain, 'x1.lab.example.org')[0]?.keyType, 'ssh-rsa');
+  t.false(linesFor(plain, 'bad.lab.example.org').some((l) => l.keyType === 'ssh-rsa'), 'negated pattern');
+});
+
+test('hashed names written by ssh-keygen -H are recognised', (t) => {
+  t.is(linesFor(hashed, 'node1.example.org').length, 1);
+  t.is(linesFor(hashed, 'node2.example.org', 2222)[0]?.keyType, 'ecdsa-sha2-nistp256');
+  t.is(linesFor(hashed, 'node3.example.org').length, 0);
+});
+
+test('judging: known, unknown, changed (also to another key type) and revoked', (t) => {
+  t.is(judgeHostKey(linesFor(plain, 'node1.example.org'), ed25519).status, 'known');
+  t.is(judgeHostKey(linesFor(plain, 'node9.example.com'), ed25519).status, 'unknown');
+  const changed = judgeHostKey(linesFor(plain, 'node1.example.org'), ecdsa);
+  t.is(changed.status, 'changed');
+  t.is(judgeHostKey(linesFor(plain, 'anything.example.com'), revoked).status, 'revoked');
+  t.is(judgeHostKey(linesFor(plain, 'x.example.org'), ed25519).status, 'unknown', '@cert-authority lines are not host keys');
+});
+
+test('host key algorithms that are known for the host are preferred', (t) => {
+  t.deepEqual(preferredHostKeyAlgorithms(linesFor(plain, 'x1.lab.example.org')), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+  t.deepEqual(preferredHostKeyAlgorithms(linesFor(plain, 'node9.example.com')), []);
+});
+
+function policyIn(t: import('ava').ExecutionContext, extra: Partial<HostKeyPolicy> = {}): HostKeyPolicy {
+  const dir = mkdtempSync('/tmp/sriov-lxc-known-hosts-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return { pinFile: join(dir, 'state', 'known_hosts'), trustedFiles: [], acceptChangedHostKey: false, ...extra };
+}
+
+test('trust on first use pins a new key; the pin then verifies it', async (t) => {
+  const policy = policyIn(t);
+  const first = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.true(first.verify(ed25519));
+  await first.commit();
+  t.is(readFileSync(policy.pinFile, 'utf8'), `[10.0.0.1]:2222 ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  const again = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.deepEqual(again.preferredAlgorithms, ['ssh-ed25519']);
+  t.true(again.verify(ed25519));
+  t.false(again.verify(ecdsa));
+  t.regex(again.refusal()?.message ?? '', /host key of node1 \(\[10\.0\.0\.1\]:2222\) has changed/);
+});
+
+test('a changed key is accepted with the flag: the pin is replaced and a warning given', async (t) => {
+  const warnings: string[] = [];
+  const policy = policyIn(t, { acceptChangedHostKey: true, onWarning: (m) => warnings.push(m) });
+  const pin = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 22);
+  t.true(pin.verify(ed25519));
+  await pin.commit();
+  writeFileSync(policy.pinFile, `# kept\n${readFileSync(policy.pinFile, 'utf8')}other ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  const replace = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 22);
+  t.true(replace.verify(ecdsa));
+  await replace.commit();
+  t.is(readFileSync(policy.pinFile, 'utf8'), `# kept\nother ssh-ed25519 ${ed25519.toString('base64')}\n10.0.0.1 ecdsa-sha2-nistp256 ${ecdsa.toString('base64')}\n`);
+  t.is(warnings.length, 1);
+  t.true(warnings[0]?.includes(fingerprint(ed25519)) && warnings[0]?.includes(fingerprint(ecdsa)));
+});
+
+test('the user known_hosts (hashed) counts as known and is never written', async (t) => {
+  const policy = policyIn(t);
+  const trusted = join(policy.pinFile, '..', '..', 'user_known_hosts');
+  writeFileSync(trusted, fixture('ssh/known_hosts_hashed'));
+  const check = await prepareHostKeyCheck({ ...policy, trustedFiles: [trusted] }, 'node2', 'node2.example.org', 2222);
+  t.true(check.verify(ecdsa));
+  t.false(check.verify(ed25519), 'a different key for a host known there is a changed key');
+  t.is(readFileSync(trusted, 'utf8'), fixture('ssh/known_hosts_hashed'));
+});
+
+// Issue 24: --dry-run pinned the node's key on first contact, creating the state directory.
+test('a dry run pins nothing: a new key is "would be pinned" in memory, on a read-only state dir; a changed one is refused as in a real run', async (t) => {
+  const warnings: string[] = [];
+  const policy = policyIn(t, { dryRun: { pins: [] }, acceptChangedHostKey: true, onWarning: (m) => warnings.push(m) });
+  const stateDir = join(policy.pinFile, '..');
+  mkdirSync(stateDir);
+  execFileSync('mount', ['--bind', stateDir, stateDir]);
+  t.teardown(() => execFileSync('umount', [stateDir]));
+  execFileSync('mount', ['-o', 'remount,bind,ro', stateDir]);
+  const first = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.true(first.verify(ed25519));
+  await first.commit();
+  t.false(existsSync(policy.pinFile), 'nothing written');
+  t.is(warnings.length, 1);
+  t.regex(warnings[0] ?? '', new RegExp(`the host key of node1 \\(\\[10\\.0\\.0\\.1\\]:2222\\) is not known yet: ${fingerprint(ed25519).replace(/[+/]/g, '.')} \\(ssh-ed25519\\) would be pinned in .*known_hosts by a real run; --dry-run pins nothing`));
+  // The next connection of the same run (after a reboot) knows the key from memory.
+  const again = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 2222);
+  t.true(again.verify(ed25519));
+  await again.commit();
+  t.is(warnings.length, 1, 'said once');
+  t.false(again.verify(ecdsa), 'another key is a changed key, even with --accept-new-host-key: a dry run replaces no pin');
+  t.regex(again.refusal()?.message ?? '', /has changed/);
+});
+
+test('a dry run with strict known_hosts files refuses an unknown key as a real run does', async (t) => {
+  const policy = policyIn(t, { dryRun: { pins: [] } });
+  const strictFile = join(policy.pinFile, '..', '..', 'strict_known_hosts');
+  writeFileSync(strictFile, '');
+  const check = await prepareHostKeyCheck({ ...policy, knownHostsFiles: [strictFile] }, 'node1', '10.0.0.1', 22);
+  t.false(check.verify(ed25519));
+  t.regex(check.refusal()?.message ?? '', /is not in .*strict_known_hosts/);
+});

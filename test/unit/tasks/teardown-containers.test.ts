@@ -1,0 +1,128 @@
+// Teardown of container-create (tasks/teardown-containers.ts) on a node answering with the outputs
+// captured when the container ran for real (test/fixtures/stages/container/README.md): stopped
+// (-k) and destroyed by name, the patched template restored from its backup, lxc.service disabled
+// only where container-create noted that it enabled it.
+import test from 'ava';
+import { containersTeardownStage } from '../../../tasks/teardown-containers.ts';
+import { LXC_SERVICE_MARK } from '../../../node/lxc/autostart.ts';
+import type { StageContext } from '../../../engine/stage.ts';
+import { parseInventory } from '../../../inventory/load.ts';
+import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { ADOPTED_MARK, CREATED_MARK, creationRecord } from '../../../node/lxc/ownership.ts';
+
+const f = (name: string) => fixture(`stages/container/${name}`);
+const CONFIG = '/var/lib/lxc/sxt-c1/config';
+const TEMPLATE = '/usr/share/lxc/config/centos.common.conf';
+const ORIGINAL = f('lxc5-centos.common.conf');
+/** The config of a container container-create created (its mark first), and of an operator's. */
+const OURS = `${CREATED_MARK}\n${f('lxc-config-configured.txt')}`;
+const OPERATORS = f('lxc-config-busybox-created.txt');
+const PATCHED = ORIGINAL.split('lxc.cap.drop = mac_admin mac_override setfcap setpcap').join('lxc.cap.drop = mac_admin mac_override');
+
+const plan = parseInventory(`
+hosts:
+  node1:
+    address: 127.0.0.1
+    pfs:
+      - { name: sxt-pf, vfs: 2 }
+    containers:
+      - { name: sxt-c1, template: busybox, templatePatches: [centos7-slow-boot], vf: { pf: sxt-pf, index: 0 } }
+`, '/tmp/inventory.yaml').hosts[0]!;
+
+const context = (host: FakeHost): StageContext => ({ host, plan, outputs: {}, log: () => {}, signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state' });
+
+function node(files: Record<string, string>, state: { running: boolean; lxcService: boolean }): FakeHost {
+  const host = new FakeHost('node1', files);
+  host
+    .on(['lxc-create', '--version'], { stdout: f('lxc-create-version-5.0.2.txt') })
+    .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
+    .on(['lxc-info', '-n', 'sxt-c1'], () => ({ stdout: f(state.running ? 'lxc-info-running-phys.txt' : 'lxc-info-stopped.txt') }))
+    .on(['lxc-stop', '-n', 'sxt-c1', '-k'], () => {
+      state.running = false;
+      return {};
+    })
+    .on(['lxc-destroy', '-n', 'sxt-c1'], () => {
+      host.files.delete(CONFIG);
+      return {};
+    })
+    .on(['systemctl', 'is-enabled', 'lxc.service'], () => (state.lxcService ? { stdout: f('is-enabled-lxc-enabled.stdout') } : { code: 1, stdout: f('is-enabled-lxc-disabled.stdout') }))
+    .on(['systemctl', 'disable', 'lxc.service'], () => {
+      state.lxcService = false;
+      return {};
+    })
+    .on((argv) => argv[0] === 'rm' && argv[2] === '--', (argv) => {
+      host.files.delete(argv[3] as string);
+      return {};
+    });
+  return host;
+}
+
+test('a running container is stopped and destroyed, the template restored, lxc.service disabled where sriov-lxc enabled it', async (t) => {
+  const state = { running: true, lxcService: true };
+  const host = node({ [CONFIG]: OURS, [TEMPLATE]: PATCHED, [`${TEMPLATE}.sriov-lxc.bak`]: ORIGINAL, [LXC_SERVICE_MARK]: 'x\n' }, state);
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '644 0 0 regular file\n' });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), {
+    done: false,
+    plan: ['stop and destroy sxt-c1 (RUNNING)', `restore ${TEMPLATE} from ${TEMPLATE}.sriov-lxc.bak (template patch centos7-slow-boot)`, `disable lxc.service, which container-create enabled; remove ${LXC_SERVICE_MARK}`],
+  });
+  await containersTeardownStage.apply(ctx);
+  t.deepEqual(host.commands.filter((c) => /^(lxc-stop|lxc-destroy|systemctl disable)/.test(c)), ['lxc-stop -n sxt-c1 -k', 'lxc-destroy -n sxt-c1', 'systemctl disable lxc.service']);
+  t.is(host.files.get(TEMPLATE)?.content, ORIGINAL);
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
+  t.false(host.files.has(LXC_SERVICE_MARK));
+  t.deepEqual(await containersTeardownStage.verify(ctx), { kept: [] });
+});
+
+test('lxc.service enabled by its package (no mark) stays; a template changed since its patch is kept and named', async (t) => {
+  const state = { running: false, lxcService: true };
+  const changed = `${PATCHED}# local tuning\n`;
+  const host = node({ [CONFIG]: OURS, [TEMPLATE]: changed, [`${TEMPLATE}.sriov-lxc.bak`]: ORIGINAL }, state);
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: ['destroy sxt-c1 (STOPPED)'] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => c.startsWith('lxc-stop') || c.startsWith('systemctl disable')));
+  t.true(state.lxcService);
+  t.is(host.files.get(TEMPLATE)?.content, changed);
+  t.like(await containersTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: TEMPLATE, why: `changed since sriov-lxc wrote it: left in place (the original is in ${TEMPLATE}.sriov-lxc.bak)` }] } });
+});
+
+// Issue 21: teardown destroyed any container of the inventory's name, an operator's rootfs included.
+test("an operator's container of the inventory's name is left in place and named; one taken with --adopt too", async (t) => {
+  for (const [config, why] of [[OPERATORS, /^not created by sriov-lxc \(no mark in its config\): left in place$/], [`${ADOPTED_MARK}\n${f('lxc-config-configured.txt')}`, /^taken with --adopt.*lxc-destroy -n sxt-c1 removes it$/]] as const) {
+    const state = { running: true, lxcService: false };
+    const host = node({ [CONFIG]: config }, state);
+    const ctx = context(host);
+    const check = await containersTeardownStage.check(ctx);
+    t.like(check, { done: true, reason: "sxt-c1: not sriov-lxc's, left in place" });
+    t.regex((check.done && (check.outputs?.kept as { why: string }[])[0]?.why) || '', why);
+    await containersTeardownStage.apply(ctx);
+    t.false(host.commands.some((c) => /^lxc-(stop|destroy)/.test(c)));
+    t.is(host.files.get(CONFIG)?.content, config);
+    t.true(state.running);
+  }
+});
+
+test('a container whose creation record is there (a run stopped before the mark) is ours: destroyed, the record removed', async (t) => {
+  const state = { running: false, lxcService: false };
+  const host = node({ [CONFIG]: f('lxc-config-busybox-created.txt'), [creationRecord('sxt-c1')]: 'x\n' }, state);
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: ['destroy sxt-c1 (STOPPED)', `remove ${creationRecord('sxt-c1')}`] });
+  await containersTeardownStage.apply(ctx);
+  t.true(host.commands.includes('lxc-destroy -n sxt-c1'));
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.like(await containersTeardownStage.check(ctx), { done: true });
+});
+
+// Issue 21: teardown restored patched templates as 0644 root:root.
+test('a restored template gets the mode and owner its backup kept', async (t) => {
+  const state = { running: false, lxcService: false };
+  const host = node({ [TEMPLATE]: PATCHED, [`${TEMPLATE}.sriov-lxc.bak`]: ORIGINAL }, state);
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '750 0 1001 regular file\n' });
+  host.on((argv) => argv[0] === 'chown', {});
+  await containersTeardownStage.apply(context(host));
+  t.is(host.files.get(TEMPLATE)?.content, ORIGINAL);
+  t.is(host.files.get(TEMPLATE)?.mode, 0o750);
+  t.true(host.commands.includes(`chown -h 0:1001 -- ${TEMPLATE}`));
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
+});
