@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LockedError } from '../../../core/errors.ts';
 import { LocalHost } from '../../../hosts/local.ts';
 import { controllerMachineId } from '../../../engine/machine-id.ts';
-import { acquireNodeLock, HOLDERLESS_STALE_S, NodeLockLostError, STALE_AFTER_S } from '../../../engine/node-lock.ts';
+import { acquireNodeLock, HOLDERLESS_STALE_S, NodeLockLostError, STALE_AFTER_S, staleBecause, type NodeLockHolder } from '../../../engine/node-lock.ts';
 
 function lockDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'sriov-node-lock-'));
@@ -156,4 +156,69 @@ test('the controller\'s machine id: /etc/machine-id, else a random id kept in th
   t.regex(kept, /^[0-9a-f]{32}$/);
   t.is(controllerMachineId(join(dir, 'state'), join(dir, 'missing')), kept);
   t.is(statSync(join(dir, 'state', 'machine-id')).mode & 0o777, 0o600);
+});
+
+// The decision itself, at its boundaries (what the lab and the scripts above cannot pin to the
+// second): each rule of the module's header, and the cases that must not free a lock.
+const holderOf = (o: Partial<NodeLockHolder> = {}): NodeLockHolder => ({
+  pid: 999_999_999,
+  hostname: 'ctl',
+  bootId: undefined,
+  startTime: undefined,
+  since: '2026-12-06T00:00:00.000Z',
+  command: 'provision',
+  runId: 'run-x',
+  machineId: OTHER,
+  local: false,
+  nodeBootId: 'boot-1',
+  ...o,
+});
+const held = (o: Partial<Parameters<typeof staleBecause>[0]> = {}): Parameters<typeof staleBecause>[0] => ({
+  holder: holderOf(),
+  heartbeatAgeS: 5,
+  nodeBootId: 'boot-1',
+  lockAgeS: 5,
+  rebootLeftS: undefined,
+  ...o,
+});
+
+test('staleBecause: a holder-less lock is stale only past HOLDERLESS_STALE_S', (t) => {
+  t.is(staleBecause(held({ holder: undefined, lockAgeS: HOLDERLESS_STALE_S }), ME), undefined);
+  t.is(staleBecause(held({ holder: undefined, lockAgeS: undefined }), ME), undefined);
+  t.is(staleBecause(held({ holder: undefined, lockAgeS: HOLDERLESS_STALE_S + 1 }), ME), `it has had no readable holder for ${HOLDERLESS_STALE_S + 1} s (a run died while taking it, or the disk was full)`);
+});
+
+test('staleBecause: the heartbeat frees the lock only past STALE_AFTER_S, and an announced reboot holds it', (t) => {
+  t.is(staleBecause(held({ heartbeatAgeS: STALE_AFTER_S }), ME), undefined);
+  t.is(staleBecause(held({ heartbeatAgeS: undefined }), ME), undefined);
+  t.is(staleBecause(held({ heartbeatAgeS: STALE_AFTER_S + 1 }), ME), `its last heartbeat was ${STALE_AFTER_S + 1} s ago`);
+  t.is(staleBecause(held({ heartbeatAgeS: 86_400, rebootLeftS: 1 }), ME), undefined, 'a reboot announced until later holds it, however old the heartbeat');
+  t.is(staleBecause(held({ heartbeatAgeS: STALE_AFTER_S + 1, rebootLeftS: 0 }), ME), `its last heartbeat was ${STALE_AFTER_S + 1} s ago and the reboot it announced was due back 0 s ago`);
+  t.is(staleBecause(held({ heartbeatAgeS: STALE_AFTER_S + 1, rebootLeftS: -30 }), ME), `its last heartbeat was ${STALE_AFTER_S + 1} s ago and the reboot it announced was due back 30 s ago`);
+  t.is(staleBecause(held({ heartbeatAgeS: 30, rebootLeftS: -30 }), ME), undefined, 'a reboot past its deadline with a fresh heartbeat: the holder is back');
+});
+
+test('staleBecause: a --local holder dies with the node\'s boot; a remote one does not', (t) => {
+  t.is(staleBecause(held({ holder: holderOf({ local: true, nodeBootId: 'boot-1' }), nodeBootId: 'boot-2' }), ME), 'it ran on the node (--local), which has rebooted since');
+  t.is(staleBecause(held({ holder: holderOf({ local: true, nodeBootId: 'boot-1' }), nodeBootId: 'boot-1' }), ME), undefined);
+  t.is(staleBecause(held({ holder: holderOf({ local: true, nodeBootId: 'boot-1' }), nodeBootId: undefined }), ME), undefined, 'the node\'s boot id unknown: nothing known');
+  t.is(staleBecause(held({ holder: holderOf({ local: false, nodeBootId: 'boot-1' }), nodeBootId: 'boot-2' }), ME), undefined, 'a controller\'s run outlives the node\'s reboot');
+});
+
+test('staleBecause: a gone process frees the lock only on this very machine', (t) => {
+  t.is(staleBecause(held({ holder: holderOf({ machineId: ME }) }), ME), 'its process is gone (it ran on this machine)');
+  t.is(staleBecause(held({ holder: holderOf({ machineId: OTHER }) }), ME), undefined, 'another machine\'s pid says nothing here');
+  t.is(staleBecause(held({ holder: holderOf({ machineId: ME, pid: process.pid }) }), ME), undefined, 'our own live process');
+});
+
+test('a holder line that is not a whole holder record counts as no readable holder (each required field checked)', async (t) => {
+  const good = { pid: 1, hostname: 'ctl', runId: 'run-x', since: '2026-12-06T00:00:00.000Z', command: 'provision', local: false, nodeBootId: 'b' };
+  const broken = [{ ...good, pid: '1' }, { ...good, hostname: 7 }, { ...good, runId: null }, { ...good, since: 0 }];
+  for (const holder of broken) {
+    const dir = lockDir(t);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'holder'), `${JSON.stringify(holder)}\n`);
+    const e = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError });
+    t.regex(e!.message, /has no readable holder yet/, JSON.stringify(holder));
+  }
 });
