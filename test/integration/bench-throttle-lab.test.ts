@@ -33,7 +33,7 @@ test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward; c2 w
 
   const inventory = parse(readFileSync(node.info.inventoryPath, 'utf8')) as { hosts: Record<string, { benchmark: Record<string, unknown>; containers: { name: string; rate?: string }[] }> };
   inventory.hosts[NODE]!.containers[0]!.rate = `${limit}mbit`;
-  Object.assign(inventory.hosts[NODE]!.benchmark, { precision: 4, budget: 900 });
+  Object.assign(inventory.hosts[NODE]!.benchmark, { precision: 4, budget: 240 });
   const file = join(node.dir, 'inventory-throttle.yaml');
   writeFileSync(file, stringify(inventory));
   const run = await runCli('provision', ['--inventory', file, '--host', NODE, '--state-dir', node.stateDir, '--json'], 2_000_000);
@@ -47,9 +47,11 @@ test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward; c2 w
   const c1 = forward('c1');
   t.true(c1.flagged, `c1 forward: ${c1.penaltyPct} % ${JSON.stringify(c1.ci)}, ±${c1.halfWidth} over ${c1.rounds} rounds`);
   // The lab's throughput follows the machine's load: the limit takes from the host's rate in this
-  // run what it leaves above the limit (20 % when the rate is what it was when calibrated).
+  // run at least what it leaves above the limit (20 % when the rate is what it was when
+  // calibrated). At least: htb counts whole frames, iperf3 the TCP payload (about 4 % less at MTU
+  // 1500), and TCP under a shaper stays below the rate (measured: 6.55 Gbit/s under 7445 mbit).
   const expected = Math.max(0, (1 - (limit * 1e6) / c1.host) * 100);
-  t.true(c1.ci!.low <= expected && expected <= c1.ci!.high, `the interval holds the ${expected.toFixed(1)} % the limit takes from the host's ${(c1.host / 1e9).toFixed(2)} Gbit/s`);
+  t.true(c1.ci!.high >= expected, `the interval reaches the ${expected.toFixed(1)} % the limit takes at least from the host's ${(c1.host / 1e9).toFixed(2)} Gbit/s: ${JSON.stringify(c1.ci)}`);
   const c2 = forward('c2');
   t.false(c2.flagged, `c2 forward: ${c2.penaltyPct} % ${JSON.stringify(c2.ci)}`);
 });
