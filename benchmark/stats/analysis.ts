@@ -5,7 +5,20 @@ import { HOST_LABEL } from '../results/results.ts';
 import type { BenchmarkDocument, FioDirectionSample, FioSample, FioTestResult, Iperf3Results, Penalty } from '../results/results.ts';
 import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
-import { compareSamples } from './verdict.ts';
+import { comparisonOfRatio, welchLogRatio, type Comparison as VerdictComparison } from './verdict.ts';
+import type { Metric } from '../results/results.ts';
+
+/**
+ * The verdict of a point: Welch's interval on the log-ratio of the host's and the container's
+ * rounds. The rounds are measured paired and as many as the precision asks (run/adaptive.ts
+ * decides that on the paired interval, which cancels what a round shares); the verdict does not
+ * take the paired interval: on a loaded machine, noise that moves within a round made it flag the
+ * host measured against itself (1 of 250 A/A comparisons) and a gate on the paper's node. Welch's
+ * interval also carries the round-to-round spread, which keeps the A/A check at none.
+ */
+function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], thresholdPct: number, confidence: number): VerdictComparison {
+  return comparisonOfRatio(metric, welchLogRatio(host, lxc, confidence), thresholdPct);
+}
 import { halfWidth } from './paired.ts';
 import type { Comparison } from './verdict.ts';
 
@@ -105,7 +118,7 @@ export function fioComparisons(doc: AnalysisInput): FioComparison[] {
         const h = host?.points.find((p) => p.value === value);
         const l = lxc?.points.find((p) => p.value === value);
         if (!h || !l) continue;
-        const compare = (metric: FioMetric): Comparison => compareSamples(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence, doc.repetitions);
+        const compare = (metric: FioMetric): Comparison => verdictOfRounds(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence);
         rows.push({ value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } });
       }
       comparisons.push({ test, container, rows });
@@ -134,7 +147,7 @@ export function iperf3Comparisons(doc: AnalysisInput): Iperf3Comparison[] {
       const host = iperf3Values(iperf3, HOST_LABEL, direction);
       const lxc = iperf3Values(iperf3, container, direction);
       if (!host || !lxc) return [];
-      const penalty = compareSamples('throughput', host, lxc, doc.penaltyThreshold, doc.confidence, doc.repetitions);
+      const penalty = verdictOfRounds('throughput', host, lxc, doc.penaltyThreshold, doc.confidence);
       return [{ direction, host: summarize(host), lxc: summarize(lxc), penalty }];
     }),
   }));
