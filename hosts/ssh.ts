@@ -349,10 +349,12 @@ export class SshHost implements Host {
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = commandLine(withEnv(argv, commandEnv(options.env)));
-    return this.#withConnection((ssh) => this.#execOn(ssh, command, options));
+    // Messages name the command as the stage gave it, without the environment we add to every one.
+    const shown = commandLine(argv);
+    return this.#withConnection((ssh) => this.#execOn(ssh, command, shown, options));
   }
 
-  async #execOn(ssh: NodeSSH, command: string, options: ExecOptions): Promise<ExecResult> {
+  async #execOn(ssh: NodeSSH, command: string, shown: string, options: ExecOptions): Promise<ExecResult> {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;
@@ -367,7 +369,7 @@ export class SshHost implements Host {
               // sshd closes the channel only once the command exits: do not wait for that.
               timedOut = true;
               channel?.close();
-              reject(new AbortError(this.#timeoutError(command, options.timeoutMs ?? 0)));
+              reject(new AbortError(this.#timeoutError(shown, options.timeoutMs ?? 0)));
             }, options.timeoutMs);
       ssh
         .execCommand(command, {
@@ -386,9 +388,9 @@ export class SshHost implements Host {
           if (!started && NOT_STARTED.test(message)) {
             // Nothing was started: safe to reconnect and try again.
             this.#forget(ssh);
-            reject(new TransportError(`cannot run a command on ${this.name}: ${message}`, { command }, { cause: error }));
+            reject(new TransportError(`cannot run a command on ${this.name}: ${message}`, { command: shown }, { cause: error }));
           } else {
-            reject(new AbortError(this.#lostError(command, error)));
+            reject(new AbortError(this.#lostError(shown, error)));
           }
         })
         .finally(() => clearTimeout(timer));
@@ -396,7 +398,7 @@ export class SshHost implements Host {
     if (response.code === null && response.signal === null) {
       // The channel closed without an exit status: the connection went away under the command.
       this.#forget(ssh);
-      throw new AbortError(this.#lostError(command, undefined));
+      throw new AbortError(this.#lostError(shown, undefined));
     }
     const signalNumber = response.signal ? (constants.signals[response.signal as NodeJS.Signals] ?? 0) : 0;
     return {
@@ -478,7 +480,7 @@ export class SshHost implements Host {
     // Through a jump host the node may not even be reachable from here, and reaching it directly
     // is what the bastion is there to prevent: the attempt itself goes through the jump.
     if (!this.#endpoint.jump && !this.#ssh?.isConnected()) await this.#accepting();
-    const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, {}), 0);
+    const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, command, {}), 0);
     if (result.code !== 0) throw commandFailed(this.name, command, result);
     return result.stdout.trim();
   }

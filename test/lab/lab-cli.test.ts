@@ -40,5 +40,5 @@ test('lab: lab.ts refuses bad usage with exit 2 and says why', (t) => {
   t.is(r.code, 2);
   t.regex(r.stderr, /--nodes 0: a lab has 1 to 32 nodes/);
   t.regex(lab('fault', 'node1', 'melted', 'on').stderr, /unknown fault melted; faults: vt-disabled, /);
-  t.regex(lab('help').stdout, /^Usage: npx zx workflows\/lab\.ts COMMAND/);
+  t.regex(lab('help').stdout, /^Usage: npx zx lab\/lab\.ts COMMAND/);
 });

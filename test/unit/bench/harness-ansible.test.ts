@@ -9,7 +9,7 @@ import { MAC_SCRIPT_PATH, macScript } from '../../../node/vfs/mac-boot-files.ts'
 import { modulesLoadText } from '../../../node/files/modules-hugepages-files.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/bench-ansible/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/bench-ansible/${name}`, import.meta.url), 'utf8');
 
 test('the json callback of the no-op playbook: 36 tasks in order, module runs per host without the asserts', (t) => {
   const { tasks, stats, remoteRuns } = parseJsonCallback(fixture('noop-converge-json-callback.json'));

@@ -9,7 +9,7 @@ import { grubbyParams, parseGrubbyInfo } from '../../../../node/parse/grubby-inf
 import { nextBootEntry } from '../../../../node/boot/boot-entry.ts';
 import { honoursNextEntry } from '../../../../node/boot/trial-entry.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('a BLS grub.cfg (captured, Rocky 8.10) has no menu entries: the stage is told it loads BLS entries', (t) => {
   const cfg = fixture('grub-rocky8-bls.cfg');

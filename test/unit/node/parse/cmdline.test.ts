@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseCmdline, parseParam, formatParam, cmdlineSatisfies, editCmdline, normalizeKey } from '../../../../node/parse/cmdline.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 // The paper's boot params (CentOS 7 host, BOOT_IMAGE added by grub's linux16 loader).
 const paperCmdline =

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseCpuinfo, virtualizationSupport } from '../../../../node/parse/cpuinfo.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real /proc/cpuinfo of this VM: AMD EPYC guest without svm', (t) => {
   const cpu = parseCpuinfo(fixture('cpuinfo-amd-epyc-vm.txt'));

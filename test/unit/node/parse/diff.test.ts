@@ -6,7 +6,7 @@ import { join, dirname } from 'node:path';
 import { unifiedDiff } from '../../../../node/parse/diff.ts';
 import { setCmdlineParams, setVar } from '../../../../node/parse/grub-default.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 /** Applies `diff` with GNU patch -p1 in a fresh directory holding `before` at `path`; returns the result. */
 function applyWithPatch(t: { teardown(fn: () => void): void }, path: string, before: string | null, diff: string): string | null {

@@ -4,7 +4,7 @@ import { mountsAt, parseProcMounts, hasHugetlbfsMount, hugetlbfsPageBytes, needs
 
 const MiB2 = 2 * 1024 * 1024;
 const GiB = 1024 * 1024 * 1024;
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real /proc/mounts: the hugetlbfs mounts, by mount point and page size', (t) => {
   const mounts = parseProcMounts(fixture('proc-mounts-hugetlbfs.txt'));
@@ -30,7 +30,7 @@ test('clear errors for text that is not /proc/mounts', (t) => {
 });
 
 // Real /proc/mounts captured by others (test/fixtures/real/SOURCES.md); expected values read off the files.
-const real = (name: string): string => readFileSync(new URL(`../fixtures/real/proc-mounts/${name}`, import.meta.url), 'utf8');
+const real = (name: string): string => readFileSync(new URL(`../../../fixtures/real/proc-mounts/${name}`, import.meta.url), 'utf8');
 
 test('real: kernel 3.10-era hugetlbfs mounts without pagesize= have the default huge page size', (t) => {
   const mounts = parseProcMounts(real('proc-mounts-grep-hugetlbfs-mnt-huge-no-pagesize.txt'));

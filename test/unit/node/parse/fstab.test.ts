@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseFstab, formatFstabEntry, findFstabEntry, unescapeOctal } from '../../../../node/parse/fstab.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('fstab of a CentOS 7 node: comments skipped, tabs, octal escapes', (t) => {
   const entries = parseFstab(fixture('fstab-centos7.txt'));

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseGrubCfg, findGrubEntry, grubEntryRef, parseGrubEnv } from '../../../../node/parse/grub-cfg.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 const uuid = '3d81a16b-9af7-4ba0-ae53-ef16fb54f864';
 
 test('real Debian 12 update-grub output: top entry, submenu with four entries', (t) => {

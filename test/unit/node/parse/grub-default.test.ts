@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { parseShellAssignments, grubVar, setVar, setCmdlineParams } from '../../../../node/parse/grub-default.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 const debian = fixture('default-grub-debian12.txt');
 const centos = fixture('default-grub-centos7.txt');
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseIpLink, parseIpLinkJson, findLink, type IpLink } from '../../../../node/parse/ip-link.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real ip -j -d link: veth pair and macvlans on the PF veth', (t) => {
   const links = parseIpLinkJson(fixture('ip-j-d-link-veth-macvlan.json'));

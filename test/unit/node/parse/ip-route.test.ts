@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { defaultGateway, parseIpRoutes } from '../../../../node/parse/ip-route.ts';
 import { isUnknownJsonOption, parseIprouteVersion } from '../../../../node/parse/iproute-version.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('CentOS 7 `ip route show default` (iproute 3.10) lists every route, two spaces apart: the default one is found', (t) => {
   const routes = parseIpRoutes(fixture('ip-route-show-default-centos7-iproute-3.10.txt'));

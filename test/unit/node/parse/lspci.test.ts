@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseLspci, findPciDevice, virtualFunctions, normalizePciAddress } from '../../../../node/parse/lspci.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real lspci -Dnn of this VM (virtio, an unassigned class, a line without rev)', (t) => {
   const devices = parseLspci(fixture('lspci-Dnn-virtio-vm.txt'));

@@ -4,7 +4,7 @@ import { parseLxcInfo } from '../../../../node/parse/lxc-info.ts';
 import { parseLxcVersion, lxcKeyStyle, lxcConfigKey } from '../../../../node/parse/lxc-version.ts';
 import { lxcNetworkValue, parseLxcConfig, setLegacyFirstNetwork, setLxcKeys } from '../../../../node/parse/lxc-config.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real lxc-info of a running busybox container with lxc.net.0.type = empty', (t) => {
   t.deepEqual(parseLxcInfo(fixture('lxc-info-running-empty-net.txt')), { name: 'parsecap1', state: 'RUNNING', pid: 9809, ips: [] });

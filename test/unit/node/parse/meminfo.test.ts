@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { memTotalBytes, parseMeminfo } from '../../../../node/parse/meminfo.ts';
 import { ParseError } from '../../../../node/parse/parse-error.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real /proc/meminfo: sizes in bytes, counts as numbers', (t) => {
   const text = fixture('meminfo-vm.txt');

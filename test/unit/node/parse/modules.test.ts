@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseLsmod, parseModinfoVersion } from '../../../../node/parse/modules.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('lsmod with ixgbe and ixgbevf loaded', (t) => {
   const mods = parseLsmod(fixture('lsmod-ixgbe.txt'));

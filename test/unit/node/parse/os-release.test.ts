@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseOsRelease, parseOsReleaseFields, distroFamily, grubCommands } from '../../../../node/parse/os-release.ts';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/parse/${name}`, import.meta.url), 'utf8');
 
 test('real Debian 12 os-release (unquoted ID)', (t) => {
   const release = parseOsRelease(fixture('os-release-debian12.txt'));
