@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   const lab = await labUp({ dir, nodes: 1, flavour, nic });
   try {
     console.log(`lab: node1 at ${lab.nodes[0]!.address}, iperf3 peer at ${lab.peerAddress}; inventory ${lab.inventoryPath}\n`);
-    const provision = runNode(here('./provision.ts'), ['--inventory', lab.inventoryPath, '--host', 'node1', '--state-dir', stateDir, '--bench-profile', 'quick']);
+    const provision = runNode(here('../workflows/provision.ts'), ['--inventory', lab.inventoryPath, '--host', 'node1', '--state-dir', stateDir, '--bench-profile', 'quick']);
     const cp = readCheckpoint(stateDir, 'node1');
     const out = (id: string) => cp?.stages[id]?.outputs ?? {};
     const vfs = out('vf-verify') as VfOutputs;
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     if (bench.summary) console.log(`\n${bench.summary}`);
     if (bench.runId) {
       const html = join(stateDir, 'hosts', 'node1', 'runs', bench.runId, 'report.html');
-      const report = runNode(here('./report.ts'), ['--host', 'node1', '--state-dir', stateDir, '--format', 'html', '--out', html], { capture: true });
+      const report = runNode(here('../workflows/report.ts'), ['--host', 'node1', '--state-dir', stateDir, '--format', 'html', '--out', html], { capture: true });
       if (report.status === 0) console.log(`\nreport: ${html}`);
     }
     console.log(`state: ${stateDir} (npx zx workflows/status.ts --state-dir ${stateDir})`);
