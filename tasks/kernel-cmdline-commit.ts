@@ -5,13 +5,11 @@
 // boot has shown to work. With trialBoot: false, kernel-cmdline has done all this already.
 import type { HostPlan } from '../inventory/plan.ts';
 import type { Stage, StageContext } from '../engine/stage.ts';
-import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
+import { bootRunOf, cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
 import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
 
 const trio = cmdlineTrio('add', PROVISION_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
+const run = (ctx: StageContext): Promise<BootRun> => bootRunOf(ctx);
 
 export const kernelCmdlineCommitStage: Stage = {
   id: PROVISION_TRIO.commit,

@@ -8,13 +8,11 @@ import { FatalError, NotReadyError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { describeShortfall, readBootState } from '../node/boot/boot-state.ts';
-import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
+import { bootRunOf, cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
 import { PROVISION_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
 
 const trio = cmdlineTrio('add', PROVISION_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
+const run = (ctx: StageContext): Promise<BootRun> => bootRunOf(ctx);
 
 export const rebootStage: Stage = {
   id: PROVISION_TRIO.reboot,

@@ -8,13 +8,11 @@
 // off (and puts back) is recorded in its outputs: the later stages check against that.
 import type { HostPlan } from '../inventory/plan.ts';
 import type { Stage, StageContext } from '../engine/stage.ts';
-import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
+import { bootRunOf, cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
 import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
 
 const trio = cmdlineTrio('remove', TEARDOWN_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
+const run = (ctx: StageContext): Promise<BootRun> => bootRunOf(ctx);
 
 export const kernelCmdlineTeardownStage: Stage = {
   id: TEARDOWN_TRIO.arm,

@@ -5,14 +5,12 @@
 import { FatalError } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext } from '../engine/stage.ts';
-import { cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
+import { bootRunOf, cmdlineTrio, type BootRun } from '../node/boot/cmdline-trio.ts';
 import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
 import { describeVfs, vfsNow } from '../node/vfs/numvfs.ts';
 
 const trio = cmdlineTrio('remove', TEARDOWN_TRIO);
-const run = async (ctx: StageContext): Promise<BootRun> => ({ host: ctx.host, plan: ctx.plan, distro: await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), outputs: ctx.outputs, dryRun: ctx.dryRun ?? false });
+const run = (ctx: StageContext): Promise<BootRun> => bootRunOf(ctx);
 
 export const rebootTeardownStage: Stage = {
   id: TEARDOWN_TRIO.reboot,

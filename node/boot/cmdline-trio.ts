@@ -9,7 +9,8 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import type { NodeDistro } from '../facts/distro.ts';
+import { distroOf, RECORDED_DISTRO, type NodeDistro } from '../facts/distro.ts';
+import { recorded } from '../../core/outputs.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { describeShortfall } from './boot-state.ts';
@@ -41,6 +42,11 @@ export interface BootRun {
   outputs: Readonly<Record<string, Outputs>>;
   /** A dry run: the arm step may not have prepared the next boot. */
   dryRun?: boolean;
+}
+
+/** A stage's run of the trio: its values as the stage has them, the distro read once from the outputs (or the node). */
+export async function bootRunOf(c: Omit<BootRun, 'distro'>): Promise<BootRun> {
+  return { host: c.host, plan: c.plan, distro: await distroOf(c.host, recorded(c.outputs, RECORDED_DISTRO)), outputs: c.outputs, dryRun: c.dryRun ?? false };
 }
 
 export type StepCheck = { done: true; reason: string; outputs?: Record<string, unknown> } | { done: false; plan: string[]; diffs?: { path: string; diff: string }[] };
