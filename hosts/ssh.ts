@@ -8,6 +8,7 @@
 // - Host keys are verified before authentication (known-hosts.ts).
 
 import { connect as tcpConnect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { NodeSSH, type Config } from 'node-ssh';
 import pRetry, { AbortError } from 'p-retry';
@@ -97,6 +98,8 @@ interface Ssh2Channel {
 
 /** Exit code of `sh -c` readFile's script when the file does not exist (cat never exits 66). */
 const MISSING = 66;
+/** The least time between two boot-id probes through a jump host (see bootId). */
+const JUMP_PROBE_SPACING_MS = 500;
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
 // Root writes into directories others may write (the benchmark directory, /tmp): nothing here
 // follows a link planted there. The directory is refused when anyone may write it and it is not
@@ -188,6 +191,8 @@ export class SshHost implements Host {
   #ssh: NodeSSH | undefined;
   #connecting: Promise<NodeSSH> | undefined;
   #closed = false;
+  /** When the last boot-id probe through a jump host started (see bootId). */
+  #lastJumpProbeAt = 0;
 
   constructor(options: SshHostOptions) {
     this.name = options.name;
@@ -480,6 +485,13 @@ export class SshHost implements Host {
     // Through a jump host the node may not even be reachable from here, and reaching it directly
     // is what the bastion is there to prevent: the attempt itself goes through the jump.
     if (!this.#endpoint.jump && !this.#ssh?.isConnected()) await this.#accepting();
+    // Through a jump host every probe is a whole login on the bastion (its logs show each one), so
+    // however fast the engine polls a rebooting node, at most one every JUMP_PROBE_SPACING_MS.
+    if (this.#endpoint.jump && !this.#ssh?.isConnected()) {
+      const wait = this.#lastJumpProbeAt + JUMP_PROBE_SPACING_MS - Date.now();
+      if (wait > 0) await delay(wait);
+      this.#lastJumpProbeAt = Date.now();
+    }
     const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, command, {}), 0);
     if (result.code !== 0) throw commandFailed(this.name, command, result);
     return result.stdout.trim();
