@@ -23,9 +23,10 @@ export interface RetryTimings {
 export const DEFAULT_TIMINGS: RetryTimings = {
   stage: { retries: 4, minTimeout: 500, maxTimeout: 4000 },
   settle: { retries: 30, minTimeout: 200, maxTimeout: 2000, maxRetryTime: 60_000 },
-  // Polls every 0.5 s at most: the engine notices a returned node within a second of its sshd being
-  // ready (the poll interval plus one SSH handshake; with a 1 s cap: up to 1.2 s measured in the
-  // lab). A refused or pending connection attempt costs the node nothing.
+  // While the node still answers (before it goes down), every 0.25-0.5 s: each such poll is an SSH
+  // login. Once a poll finds it down, waitForNewBoot polls every 0.1 s with bare TCP connects (a
+  // refused connection costs the node nothing), so a returned node is seen ~0.1 s plus one SSH
+  // handshake after its sshd is ready. maxRetryTime is --reboot-timeout, for both phases together.
   rebootReturn: { retries: 10_000, minTimeout: 250, maxTimeout: 500, maxRetryTime: 600_000 },
 };
 
