@@ -88,26 +88,44 @@ function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-/** The targets of the issue, judged on the results. */
+/**
+ * The targets, judged on the results: issue 26's (no-op converge at 8 nodes at most 0.10 of
+ * Ansible's time and 30 SSH round trips per host; reboot detection at most 0.5 s after sshd is back
+ * with 8 nodes provisioning; the controller at most 0.2 CPU-s and 5 MB per added node without the
+ * benchmark stage) and the earlier ones they do not replace (3x wall time, 200 MB). Where the run
+ * had no 8-node size, the largest one stands in and the target's name says which. Each figure is
+ * judged as it is printed (0.2000001 CPU-s is "0.20", at the goal).
+ */
 export function judge(r: Omit<BenchResults, 'targets'>): Target[] {
   const targets: Target[] = [];
-  for (const n of r.noop) {
-    const ratio = n.ours.medianMs / n.ansible.medianMs;
-    targets.push({ name: `no-op converge, ${n.nodes} node(s)`, goal: 'at most 1/5 of Ansible', measured: `${ratio.toFixed(2)} of Ansible`, met: ratio <= 0.2 });
-  }
-  if (r.reboot) {
-    const max = r.reboot.ours.maxMs;
-    targets.push({ name: 'reboot detection', goal: 'under 1 s after sshd is ready', measured: `median ${s(r.reboot.ours.medianMs, 2)}, max ${s(max, 2)}`, met: max < 1000 });
+  const atScale = <T extends { nodes: number }>(xs: readonly T[]): T | undefined => xs.find((x) => x.nodes === 8) ?? xs.reduce<T | undefined>((m, x) => (m === undefined || x.nodes > m.nodes ? x : m), undefined);
+  const noop = atScale(r.noop);
+  if (noop) {
+    const ratio = noop.ours.medianMs / noop.ansible.medianMs;
+    targets.push({ name: `no-op converge, ${noop.nodes} node(s)`, goal: 'at most 0.10 of Ansible', measured: `${ratio.toFixed(2)} of Ansible`, met: Number(ratio.toFixed(2)) <= 0.1 });
+    targets.push({ name: `SSH round trips per host, no-op, ${noop.nodes} node(s)`, goal: 'at most 30', measured: String(noop.oursRoundTripsPerHost), met: noop.oursRoundTripsPerHost <= 30 });
   }
   const one = r.fleet.find((f) => f.nodes === 1);
-  const most = r.fleet.reduce<FleetResult | undefined>((m, f) => (m === undefined || f.nodes > m.nodes ? f : m), undefined);
-  if (one && most && most.nodes > 1) {
+  const most = atScale(r.fleet.filter((f) => f.nodes > 1));
+  const detection = most?.withoutBenchmark.detection ?? most?.full.detection;
+  if (most && detection) {
+    targets.push({ name: `reboot detection, ${most.nodes} nodes provisioning`, goal: 'at most 0.5 s after sshd is ready', measured: `median ${s(detection.medianMs, 2)}, max ${s(detection.maxMs, 2)}`, met: detection.maxMs <= 500 });
+  } else if (r.reboot) {
+    const max = r.reboot.ours.maxMs;
+    targets.push({ name: 'reboot detection, 1 node', goal: 'at most 0.5 s after sshd is ready', measured: `median ${s(r.reboot.ours.medianMs, 2)}, max ${s(max, 2)}`, met: max <= 500 });
+  }
+  if (one && most) {
+    const added = most.nodes - 1;
+    const cpu = (most.withoutBenchmark.cpuS - one.withoutBenchmark.cpuS) / added;
+    const rss = (most.withoutBenchmark.peakRssMb - one.withoutBenchmark.peakRssMb) / added;
+    targets.push({ name: `controller CPU per added node, ${most.nodes} vs 1, without the benchmark stage`, goal: 'at most 0.2 CPU-s', measured: `${cpu.toFixed(2)} CPU-s`, met: Number(cpu.toFixed(2)) <= 0.2 });
+    targets.push({ name: `controller memory per added node, ${most.nodes} vs 1, without the benchmark stage`, goal: 'at most 5 MB', measured: `${rss.toFixed(1)} MB`, met: Number(rss.toFixed(1)) <= 5 });
     for (const [label, pick] of [['full pipeline', (f: FleetResult) => f.full], ['without the benchmark stage', (f: FleetResult) => f.withoutBenchmark]] as const) {
       const x = pick(most).wallMs / pick(one).wallMs;
       targets.push({ name: `${most.nodes} nodes vs 1, ${label}`, goal: 'at most 3x the wall time', measured: `${x.toFixed(1)}x`, met: x <= 3 });
     }
-    const rss = Math.max(most.full.peakRssMb, most.withoutBenchmark.peakRssMb);
-    targets.push({ name: `controller peak RSS, ${most.nodes} nodes`, goal: 'under 200 MB', measured: `${Math.round(rss)} MB`, met: rss < 200 });
+    const peak = Math.max(most.full.peakRssMb, most.withoutBenchmark.peakRssMb);
+    targets.push({ name: `controller peak RSS, ${most.nodes} nodes`, goal: 'under 200 MB', measured: `${Math.round(peak)} MB`, met: peak < 200 });
   }
   return targets;
 }
