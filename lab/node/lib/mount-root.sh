@@ -21,7 +21,7 @@ node_mount_disk() {
   [ -n "${LAB_NODEJS:-}" ] && mount --bind "$LAB_NODEJS" $lab/nodejs
   for m in $lab/src $lab/lib $lab/host-usr; do mount -o remount,bind,ro $m; done
   disk=$lab/node/disk
-  [ -d "$disk/.var-base" ] || die "the node has no /var of its own ($LAB_NODE_DIR/disk/.var-base): a node made by an older lab; take the lab down and up again"
+  [ -d "$disk/.var-base" ] || die "not mounting the node's disk: it has no /var of its own ($LAB_NODE_DIR/disk/.var-base), a node made by an older lab; take the lab down and up again"
   for d in $NODE_OVERLAYS; do
     lower=/$d
     [ "$d" != var ] || lower=$disk/.var-base
