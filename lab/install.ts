@@ -1,6 +1,6 @@
 // Prepares a node's directory and installs its "OS" once (lab/node/install.sh, in a private mount
 // namespace with the node's disk assembled), like an installer before the first boot.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { ensureKeyPair } from './keys.ts';
@@ -8,6 +8,43 @@ import type { Firmware, Flavour, NodeLayout } from './layout.ts';
 import { nodePaths } from './layout.ts';
 
 const OVERLAYS = ['etc', 'usr', 'var', 'opt', 'srv', 'home'];
+
+// The lower layer of a node's /var (lib/mount-root.sh), in place of this machine's /var: a fresh
+// Debian's directories (base-files' var/, with /var/run and /var/lock links into /run as Debian 12
+// has them) and those of the packages the node runs (lxc: /var/lib/lxc, /var/cache/lxc;
+// dnsmasq-base for lxc-net: /var/lib/misc). Modes and groups as Debian's; gids 50 staff, 8 mail
+// (base-passwd's fixed ids).
+const NODE_VAR: [string, number, number][] = [
+  ['backups', 0o755, 0],
+  ['cache', 0o755, 0],
+  ['cache/lxc', 0o755, 0],
+  ['lib', 0o755, 0],
+  ['lib/lxc', 0o755, 0],
+  ['lib/misc', 0o755, 0],
+  ['local', 0o2775, 50],
+  ['log', 0o755, 0],
+  ['mail', 0o2775, 8],
+  ['opt', 0o755, 0],
+  ['spool', 0o755, 0],
+  ['tmp', 0o1777, 0],
+];
+
+/** Builds the node's /var lower layer once (complete or not at all: made aside, then renamed). */
+function buildNodeVar(varBase: string): void {
+  if (existsSync(varBase)) return;
+  const aside = `${varBase}.new`;
+  rmSync(aside, { recursive: true, force: true });
+  mkdirSync(aside, { mode: 0o755 });
+  for (const [d, mode, gid] of NODE_VAR) {
+    const path = join(aside, d);
+    mkdirSync(path);
+    chownSync(path, 0, gid);
+    chmodSync(path, mode);
+  }
+  symlinkSync('/run', join(aside, 'run'));
+  symlinkSync('/run/lock', join(aside, 'lock'));
+  renameSync(aside, varBase);
+}
 const PLAIN = ['root', 'boot', 'mnt', 'tmp', 'lxc'];
 export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -37,6 +74,7 @@ export function prepareNodeDir(node: NodeLayout): void {
   }
   for (const d of PLAIN) mkdirSync(join(p.disk, d), { recursive: true });
   chmodSync(join(p.disk, 'tmp'), 0o1777);
+  buildNodeVar(p.varBase);
   // mount point of the lab's node-side scripts inside the node's /usr
   mkdirSync(join(p.disk, 'usr', 'lib', 'sriov-lab'), { recursive: true });
   mkdirSync(p.faults, { recursive: true });

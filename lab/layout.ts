@@ -123,6 +123,7 @@ export function nodePaths(nodeDir: string) {
   return {
     disk: join(nodeDir, 'disk'),
     installed: join(nodeDir, 'disk', '.installed'),
+    varBase: join(nodeDir, 'disk', '.var-base'),
     faults: join(nodeDir, 'firmware', 'faults'),
     run: join(nodeDir, 'run'),
     power: join(nodeDir, 'power.json'),

@@ -7,9 +7,10 @@
 // SRIOV_LXC_NO_INSTALL=1, or the mirror unreachable) the check stops, having touched nothing,
 // with the command to run.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { enablementState, restoreEnablement } from './service-enablement.ts';
 import { APT_INSTALL, installCommand, missingMessage, missingPackages, packagesFor, type Missing, type PackageScope } from './packages.ts';
 
 export class LabSetupError extends Error {}
@@ -22,7 +23,7 @@ export interface ToolCheckOptions {
   path?: string | undefined;
   /** Install what is missing when root and apt-get is there (default: unless SRIOV_LXC_NO_INSTALL=1). */
   install?: boolean;
-  /** Where the services' enablement links live (default /: the host's /etc). */
+  /** The root of the services' enablement links and deb-systemd-helper's records (default /: the host's). */
   root?: string;
   /** One line for the person watching. */
   log?: (line: string) => void;
@@ -77,33 +78,6 @@ async function runLogged(argv: readonly string[], logFile: string, env: NodeJS.P
 /** The environment variable that refuses installing (prints the command instead). */
 export const NO_INSTALL_ENV = 'SRIOV_LXC_NO_INSTALL';
 
-const RC_DIRS = ['rc0.d', 'rc1.d', 'rc2.d', 'rc3.d', 'rc4.d', 'rc5.d', 'rc6.d', 'rcS.d'];
-
-function links(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .map((name) => join(dir, name))
-      .filter((p) => lstatSync(p).isSymbolicLink());
-  } catch {
-    return [];
-  }
-}
-
-/**
- * The links that enable services at boot: systemd's (/etc/systemd/system/*.wants, *.requires)
- * and SysV's (/etc/rc?.d). A package's postinst enables its services by creating them.
- */
-export function enablementLinks(root: string): Set<string> {
-  const systemd = join(root, 'etc', 'systemd', 'system');
-  let targets: string[] = [];
-  try {
-    targets = readdirSync(systemd).filter((d) => /\.(wants|requires)$/.test(d));
-  } catch {
-    // no systemd configuration
-  }
-  return new Set([...targets.flatMap((d) => links(join(systemd, d))), ...RC_DIRS.flatMap((d) => links(join(root, 'etc', d)))]);
-}
-
 /** The warnings and errors of apt's output (W:, E:, Err: lines), for a message. */
 function aptProblems(output: string): string {
   return output
@@ -132,7 +106,7 @@ async function aptInstall(missing: readonly Missing[], what: string, path: strin
   } catch {
     // Already there (the operator's own): it decides.
   }
-  const enabledBefore = enablementLinks(root);
+  const enablementBefore = enablementState(root);
   try {
     const update = ['apt-get', ...lockWait, 'update'];
     let code = await runLogged(update, logFile, env);
@@ -153,12 +127,9 @@ async function aptInstall(missing: readonly Missing[], what: string, path: strin
     rmSync(logDir, { recursive: true, force: true });
   } finally {
     if (ownPolicy) rmSync(POLICY_RC_D, { force: true });
-    const enabled = [...enablementLinks(root)].filter((l) => !enabledBefore.has(l));
-    for (const link of enabled) rmSync(link, { force: true });
-    if (enabled.length > 0) {
-      const units = [...new Set(enabled.map((l) => basename(l).replace(/^[SK]\d\d/, '')))];
-      log(`disabled again what the install enabled for the next boot: ${units.join(', ')} (the host boots as before)`);
-    }
+    const { disabled, restored } = restoreEnablement(root, enablementBefore);
+    if (disabled.length > 0) log(`disabled again what the install enabled for the next boot: ${disabled.join(', ')} (the host boots as before)`);
+    if (restored.length > 0) log(`put back the boot links (masks, enablement) the install removed: ${restored.join(', ')}`);
   }
 }
 

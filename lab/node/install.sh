@@ -18,6 +18,7 @@ node_mount_firmware
 . "$LAB_LIB/lib/modules.sh"
 
 # --- /etc: a clean node, not the host's configuration --------------------------------------------
+require_node || exit 1 # also when this section is run alone
 rm -rf /etc/systemd/system
 mkdir -p /etc/systemd/system/multi-user.target.wants
 for d in /etc/modules-load.d /etc/modprobe.d /etc/sysctl.d /etc/udev/rules.d /usr/lib/sysctl.d /usr/lib/modules-load.d; do
@@ -34,6 +35,7 @@ uuid=$("$LAB_LIB/bin/grub-probe" --target=fs_uuid /)
 
 case "$LAB_FLAVOUR" in
   centos7)
+    require_node || exit 1 # also when this branch is run alone, copied out of this script
     cat > /etc/os-release << 'EOF'
 NAME="CentOS Linux"
 VERSION="7 (Core)"
@@ -107,6 +109,7 @@ EOF
     mkconfig=/usr/sbin/grub2-mkconfig
     ;;
   debian12)
+    require_node || exit 1 # also when this branch is run alone, copied out of this script
     cat > /etc/os-release << 'EOF'
 PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -134,6 +137,7 @@ EOF
     mkconfig=/usr/sbin/update-grub
     ;;
   alma9)
+    require_node || exit 1 # also when this branch is run alone, copied out of this script
     # almalinux-release-9.4 (AlmaLinux 9.4 installation media, /etc/os-release).
     cat > /etc/os-release << 'EOF'
 NAME="AlmaLinux"
@@ -208,6 +212,7 @@ EOF
     mkconfig=/usr/sbin/grub2-mkconfig
     ;;
   ubuntu2404)
+    require_node || exit 1 # also when this branch is run alone, copied out of this script
     # base-files 13ubuntu10 (Ubuntu 24.04.1 LTS, /usr/lib/os-release).
     cat > /etc/os-release << 'EOF'
 PRETTY_NAME="Ubuntu 24.04.1 LTS"
@@ -298,6 +303,7 @@ mkdir -p /etc/lxc
 if [ "$LAB_FLAVOUR" = centos7 ]; then echo "lxc.network.type = empty" > /etc/lxc/default.conf; else echo "lxc.net.0.type = empty" > /etc/lxc/default.conf; fi
 
 # --- /usr: the simulated hardware's tools in their usual places ----------------------------------
+require_node || exit 1 # also when this section is run alone
 ln -sf /usr/lib/sriov-lab/bin/lspci /usr/bin/lspci
 ln -sf /usr/lib/sriov-lab/bin/ip /usr/bin/ip
 # tc and findmnt answer as the flavour's releases (lib/flavour-tools.sh)
@@ -351,6 +357,7 @@ ln -sfn "/usr/src/linux-headers-$KREL" "$MODDIR/build"
 depmod_run
 
 # --- /boot: a kernel, an initramfs and GRUB's configuration ----------------------------------------
+require_node || exit 1 # also when this section is run alone
 echo "sriov-lxc lab kernel image $KREL" > "/boot/vmlinuz-$KREL"
 echo "sriov-lxc lab initramfs $KREL" > "$initrd"
 mkdir -p "$grubdir"
@@ -377,6 +384,7 @@ esac
 if [ "$LAB_FLAVOUR" = alma9 ]; then /usr/sbin/grub2-set-default "$bls_id"; fi
 
 # --- /root, /srv ---------------------------------------------------------------------------------
+require_node || exit 1 # also when this section is run alone
 chmod 700 /root
 printf '# ~/.bashrc of a lab node\n' > /root/.bashrc
 printf '[ -n "$BASH" ] && [ -f ~/.bashrc ] && . ~/.bashrc\n' > /root/.profile

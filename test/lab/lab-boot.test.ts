@@ -2,6 +2,8 @@
 // (boot_id, cmdline from GRUB's default and one-shot entries, boot units, modules-load.d, fstab),
 // and the inventory the lab writes for it.
 import test from 'ava';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { rebootFromInside, ssh, sshOk, startLab } from './lab-helpers.ts';
 import type { LabInfo } from '../../lab/index.ts';
 import { loadInventory } from '../../inventory/load.ts';
@@ -37,6 +39,28 @@ test.serial('lab: a centos7 node looks like the paper host over SSH', async (t) 
   t.is(lines[9], '2');
   t.is(lines[10], '1');
   t.is(lines[11], 'grub2');
+});
+
+// The node's /var is its own (lab/install.ts NODE_VAR under an overlay): what this machine has in
+// /var does not show in it, what the node writes there does not reach this machine.
+test.serial("lab: a node has a /var of its own: none of this machine's /var shows in it, nothing it writes there leaks out", async (t) => {
+  const hostDir = mkdtempSync('/var/tmp/sriov-lxc-var-probe-');
+  t.teardown(() => rmSync(hostDir, { recursive: true, force: true }));
+  writeFileSync(join(hostDir, 'host-file'), 'the host\'s\n');
+  const name = basename(hostDir);
+  const seen = await sshOk(
+    info,
+    'node1',
+    `test -e /var/tmp/${name} && echo host-dir-visible; ls -A /var/tmp | grep -c sriov-lxc-var-probe-; ` +
+      'test -e /var/lib/dpkg && echo host-dpkg-visible; test -e /var/lib/apt && echo host-apt-visible; ' +
+      'stat -c "%a %U" /var/tmp; readlink /var/run /var/lock; test -d /var/lib/lxc && test -d /var/lib/misc && echo lxc-dirs; ' +
+      `mkdir -p /var/tmp/${name}-node /var/lib/sriov-lxc-var-probe && echo node > /var/tmp/${name}-node/f && echo written`,
+  );
+  t.is(seen, '0\n1777 root\n/run\n/run/lock\nlxc-dirs\nwritten\n');
+  t.true(existsSync('/var/lib/dpkg'), 'this machine has what the node must not see');
+  t.false(existsSync(`/var/tmp/${name}-node`), "the node's write stays in the node");
+  t.false(existsSync('/var/lib/sriov-lxc-var-probe'), "the node's write stays in the node");
+  await sshOk(info, 'node1', `rm -rf /var/tmp/${name}-node /var/lib/sriov-lxc-var-probe`);
 });
 
 test.serial('lab: boot_id and cmdline across reboots: the default entry', async (t) => {

@@ -6,7 +6,7 @@
 // stake, whatever the scripts do.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,16 +26,37 @@ const RUNS: [string, string][] = [
   ...readdirSync(join(SRC, 'sbin')).map((f): [string, string] => [`sbin/${f}`, `/usr/lib/sriov-lab/sbin/${f}`]),
   ['sriov-numvfs-store', '/usr/lib/sriov-lab/sbin/sriov-numvfs-store --write /run/numvfs 4'],
   ['lxc template', 'ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab /run/lxc-debian && /run/lxc-debian --name c1 --path /var/lib/lxc/c1'],
+  ['grub.d/el9-10_linux', 'sh /usr/lib/sriov-lab/grub.d/el9-10_linux'],
   ['init.sh', 'timeout 20 sh /usr/lib/sriov-lab/init.sh'],
   ['install.sh', 'timeout 20 sh /usr/lib/sriov-lab/install.sh'],
+  ...installFragments(),
 ];
+
+// install.sh's flavour branches and sections, each run alone as someone may copy one out (the way
+// the host's /etc/default/grub, /etc/fstab and GRUB's scripts were overwritten twice): without the
+// script's prologue, so without its set -eu and its functions.
+function installFragments(): [string, string][] {
+  const lines = readFileSync(join(SRC, 'install.sh'), 'utf8').split('\n');
+  const ranges: [string, number, number][] = [];
+  const flavours = lines.indexOf('case "$LAB_FLAVOUR" in');
+  for (let i = flavours + 1; i < lines.length && !lines[i]!.startsWith('esac'); i++) {
+    const branch = /^ {2}([a-z0-9]+)\)$/.exec(lines[i]!)?.[1];
+    if (branch !== undefined) ranges.push([`install.sh branch ${branch}`, i + 2, lines.indexOf('    ;;', i) ]);
+  }
+  const headers = lines.flatMap((l, i) => (l.startsWith('# --- ') ? [i] : []));
+  headers.forEach((h, k) => ranges.push([`install.sh section ${lines[h]!.slice(6).split(':')[0]!.replace(/ -+$/, '')}`, h + 1, headers[k + 1] ?? lines.length]));
+  return ranges.map(([name, from, to]) => [name, `sed -n '${from},${to}p' /usr/lib/sriov-lab/install.sh > /run/fragment && sh /run/fragment`]);
+}
 
 /** Sizes, modes, mtimes and link targets of every entry under a directory. */
 function manifest(dir: string): string {
   return spawnSync('find', [dir, '-printf', '%P %y %s %m %T@ %l\n'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
 }
 
-function outsideANode(root: string, marker: boolean): { etcBefore: string; results: Map<string, { code: number; stderr: string }> } {
+// In place of the guard: prints the shell's options where a script reaches it, and stops.
+const FLAGS_PROBE = 'echo "${0##*/} reached the guard with flags $-" >&2\nexit 1\n';
+
+function outsideANode(root: string, marker: boolean, probeFlags = false): { etcBefore: string; results: Map<string, { code: number; stderr: string }> } {
   const etc = join(root, 'etc');
   const r = spawnSync('cp', ['-a', '/etc', etc]);
   if (r.status !== 0) throw new Error(`copying /etc failed: ${r.stderr}`);
@@ -44,6 +65,7 @@ function outsideANode(root: string, marker: boolean): { etcBefore: string; resul
   for (const d of OVERLAID) for (const sub of ['upper', 'work']) mkdirSync(join(root, sub, d), { recursive: true });
   const nodeDir = join(root, 'node');
   mkdirSync(nodeDir);
+  if (probeFlags) writeFileSync(join(root, 'probe.sh'), FLAGS_PROBE);
   const setup = [
     'set -e',
     'mount --make-rprivate /',
@@ -52,6 +74,7 @@ function outsideANode(root: string, marker: boolean): { etcBefore: string; resul
     ...OVERLAID.map((d) => `mount -t overlay guard-${d} -o lowerdir=/${d},upperdir=${root}/upper/${d},workdir=${root}/work/${d} /${d}`),
     'mkdir -p /usr/lib/sriov-lab',
     `mount --bind ${SRC} /usr/lib/sriov-lab`,
+    ...(probeFlags ? [`mount --bind ${root}/probe.sh /usr/lib/sriov-lab/lib/node-guard.sh`] : []),
     'set +e',
   ];
   // stderr kept in the test's own directory (init and install mount a tmpfs over /run).
@@ -94,7 +117,8 @@ for (const marker of [false, true]) {
     t.is(results.size, RUNS.length);
     for (const [name, { code, stderr }] of results) {
       t.not(code, 0, `${name} exited 0: ${stderr}`);
-      if (name !== 'init.sh' && name !== 'install.sh') t.regex(stderr, /not inside a lab node .*refusing to write/, name);
+      if (name.startsWith('install.sh ')) t.regex(stderr, /require_node: not found/, name);
+      else if (name !== 'init.sh' && name !== 'install.sh') t.regex(stderr, /not inside a lab node .*refusing to write/, name);
     }
     t.regex(results.get('init.sh')?.stderr ?? '', /mount/, 'init says why it stops');
     t.regex(results.get('install.sh')?.stderr ?? '', /mount/, 'install says why it stops');
@@ -105,3 +129,21 @@ for (const marker of [false, true]) {
     t.is(manifest(join(root, 'etc')), etcBefore);
   });
 }
+
+// The shims, the template, init and install run with -e and -u in effect by the time they reach the
+// guard (GRUB's script with -e, as GRUB's own): the options the shell really has, not the text.
+test('lab: every node-side script reaches the node guard with set -eu in effect', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-guard-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { results } = outsideANode(root, false, true);
+  t.is(results.size, RUNS.length);
+  for (const [name, { code, stderr }] of results) {
+    t.not(code, 0, name);
+    // A fragment of install.sh run alone has no prologue: it stops at its first line (the test above).
+    if (name.startsWith('install.sh ')) continue;
+    const flags = /reached the guard with flags (\S*)/.exec(stderr)?.[1];
+    t.not(flags, undefined, `${name} reached the guard: ${stderr}`);
+    t.regex(flags ?? '', /e/, `${name} runs with -e`);
+    if (!name.startsWith('grub.d/')) t.regex(flags ?? '', /u/, `${name} runs with -u`);
+  }
+});

@@ -30,7 +30,7 @@ klog() {
 }
 
 fault_on() { [ -e "$LAB_FW/faults/$1" ]; }
-fault_arg() { cat "$LAB_FW/faults/$1" 2>/dev/null; }
+fault_arg() { cat "$LAB_FW/faults/$1" 2>/dev/null || :; }
 
 # The node's NIC model (lab.ts up --nic): every NIC-specific fact is a NIC_<key> variable read
 # from nics.conf (one section per model).

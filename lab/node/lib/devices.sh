@@ -113,7 +113,7 @@ vf_netdevs_destroy() {
   pfidx=$(ifindex_of "$pf")
   self=$(readlink /proc/self/ns/net)
   $REAL_IP -o link show type macvlan 2>/dev/null | sed -n "s/^[0-9]*: \([^@:]*\)@$pf:.*/\1/p" |
-    while read -r dev; do $REAL_IP link del "$dev"; done
+    while read -r dev; do $REAL_IP link del "$dev" || :; done
   seen=" $self "
   for ns in /proc/[0-9]*/ns/net; do
     id=$(readlink "$ns" 2>/dev/null) || continue
@@ -121,11 +121,12 @@ vf_netdevs_destroy() {
     seen="$seen $id "
     nsenter --net="$ns" "$REAL_IP" -o link show type macvlan 2>/dev/null |
       grep 'link-netnsid' | sed -n "s/^[0-9]*: \([^@:]*\)@if$pfidx:.*/\1/p" |
-      while read -r dev; do nsenter --net="$ns" "$REAL_IP" link del "$dev"; done
+      while read -r dev; do nsenter --net="$ns" "$REAL_IP" link del "$dev" || :; done
   done
   for vf in "$(pf_state "$pf")"/vf/*; do
     [ -d "$vf" ] && rm -f "$vf/netdev"
   done
+  return 0
 }
 
 # The VF driver binds VF $2 of PF index $1: its netdev appears (DOWN), with the PF-assigned MAC if one was
@@ -150,7 +151,8 @@ vfs_bind_all() {
     n=$(numvfs "$(pf_name "$i")")
     v=0
     while [ "$v" -lt "$n" ]; do
-      [ -e "$(pf_state "$(pf_name "$i")")/vf/$v/netdev" ] || vf_bind "$i" "$v"
+      # A VF whose probe fails stays without a netdev; the others bind (the kernel's probe per device).
+      [ -e "$(pf_state "$(pf_name "$i")")/vf/$v/netdev" ] || vf_bind "$i" "$v" || klog "$NIC_vf_driver: probe of $(vf_pci "$i" "$v") failed with error -17"
       v=$((v + 1))
     done
   done
@@ -192,7 +194,8 @@ vfs_enable() {
     if module_loaded "$NIC_vf_driver"; then
       vfs_bind_all
     elif ! module_blacklisted "$NIC_vf_driver"; then
-      modules_load "$NIC_vf_driver" ""
+      # udev's load of the VF driver: its failure is udev's, not the sriov_numvfs write's.
+      modules_load "$NIC_vf_driver" "" || :
     fi
   fi
 }

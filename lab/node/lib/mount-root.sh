@@ -1,7 +1,9 @@
 # Assembles a node's view of the machine in its own mount namespace (POSIX sh, sourced by init and
-# install). The node's "disk" is $LAB_NODE_DIR/disk: overlays over the host's /etc /usr /var /opt
-# /srv /home (what the node changes lands in the upper dirs and survives reboots), its own /root
-# /boot /mnt /tmp /var/lib/lxc, and a fresh /run per boot.
+# install). The node's "disk" is $LAB_NODE_DIR/disk: overlays over the host's /etc /usr /opt /srv
+# /home (what the node changes lands in the upper dirs and survives reboots), a /var of its own (an
+# overlay on the lower layer the lab built, disk/.var-base: nothing of the host's /var shows in the
+# node, nothing the node writes there reaches the host), its own /root /boot /mnt /tmp
+# /var/lib/lxc, and a fresh /run per boot.
 
 NODE_OVERLAYS="etc usr var opt srv home"
 
@@ -19,8 +21,11 @@ node_mount_disk() {
   [ -n "${LAB_NODEJS:-}" ] && mount --bind "$LAB_NODEJS" $lab/nodejs
   for m in $lab/src $lab/lib $lab/host-usr; do mount -o remount,bind,ro $m; done
   disk=$lab/node/disk
+  [ -d "$disk/.var-base" ] || die "not mounting the node's disk: it has no /var of its own ($LAB_NODE_DIR/disk/.var-base), a node made by an older lab; take the lab down and up again"
   for d in $NODE_OVERLAYS; do
-    mount -t overlay "node-$d" -o "lowerdir=/$d,upperdir=$disk/$d,workdir=$disk/.work/$d" "/$d"
+    lower=/$d
+    [ "$d" != var ] || lower=$disk/.var-base
+    mount -t overlay "node-$d" -o "lowerdir=$lower,upperdir=$disk/$d,workdir=$disk/.work/$d" "/$d"
   done
   for d in root boot mnt tmp; do
     mount --bind "$disk/$d" "/$d"

@@ -135,7 +135,7 @@ unit_streams() { # FILE
 # (systemd.service(5): "To pass a literal dollar sign, use $$"; sh would read it as its PID), in sh.
 unit_exec() { # UNIT FILE LINE
   local line ignore rc e
-  line=$3 ignore=0
+  line=$3 ignore=0 rc=0
   while :; do
     case "$line" in
       -*) ignore=1; line=${line#-} ;;
@@ -153,8 +153,7 @@ unit_exec() { # UNIT FILE LINE
     e=$(unit_values "$2" Service Environment | tr '\n' ' ')
     [ -z "${e% }" ] || eval "export $e"
     exec env -u LAB_SHIM_OFF sh -c "$line"
-  ) >> "${UNIT_OUT:-$LAB_RUN/journal}" 2>> "${UNIT_ERR:-$LAB_RUN/journal}" < /dev/null
-  rc=$?
+  ) >> "${UNIT_OUT:-$LAB_RUN/journal}" 2>> "${UNIT_ERR:-$LAB_RUN/journal}" < /dev/null || rc=$?
   [ "$ignore" = 1 ] && return 0
   return $rc
 }
@@ -195,7 +194,7 @@ unit_start() {
 unit_stop() {
   local path
   path=$(unit_path "$1") || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
-  [ -f "$UNITS_RUN/$1.pid" ] && kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null
+  [ -f "$UNITS_RUN/$1.pid" ] && { kill "$(cat "$UNITS_RUN/$1.pid")" 2> /dev/null || :; }
   rm -f "$UNITS_RUN/$1.pid"
   unit_streams "$path"
   unit_values "$path" Service ExecStop | while IFS= read -r line; do unit_exec "$1" "$path" "$line"; done
