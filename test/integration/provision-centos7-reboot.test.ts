@@ -52,8 +52,8 @@ let lab: Lab;
 
 /** The hugetlbfs mounts on /mnt/huge as /proc/mounts lists them, and the page size the kernel gives files there (statfs). */
 async function mntHuge(l: Lab): Promise<{ lines: string[]; pageBytes: string }> {
-  const out = await onNode(l, ['sh', '-c', "awk '$2 == \"/mnt/huge\"' /proc/mounts; echo; stat -f -c %S /mnt/huge"]);
-  const [lines = '', pageBytes = ''] = out.split('\n\n');
+  const out = await onNode(l, ['sh', '-c', "awk '$2 == \"/mnt/huge\"' /proc/mounts; echo '-- statfs'; stat -f -c %S /mnt/huge"]);
+  const [lines = '', pageBytes = ''] = out.split('-- statfs\n');
   return { lines: lines.split('\n').filter((x) => x !== ''), pageBytes: pageBytes.trim() };
 }
 
