@@ -32,7 +32,7 @@ export const FAULT_HELP: Readonly<Record<Fault, string>> = {
   'random-vf-macs': 'VF MACs are re-randomised at every driver load (the paper\'s problem)',
   'no-lspci': 'pciutils not installed: no lspci (minimal installs)',
   'german-locale': 'LANG=de_DE.UTF-8 in /etc/default/locale, given to every SSH session (Debian\'s sshd with pam_env); from the next boot',
-  'kdump-dropin': "kdump-tools' /etc/default/grub.d/kdump-tools.cfg as Debian 12's package ships it (debian12, ubuntu2404)",
+  'kdump-dropin': "kdump-tools' /etc/default/grub.d/kdump-tools.cfg as the distribution's package ships it (debian12: crashkernel=384M-:128M; ubuntu2404: Ubuntu's ranges, 2G-4G:320M,...,128G-:4096M)",
 };
 
 /** Faults that take a number, with its default. */

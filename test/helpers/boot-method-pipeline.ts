@@ -35,7 +35,7 @@ export interface BootMethodCase {
   badCmdline: boolean;
   /** Changes a site makes to the node before provisioning (run on every node). */
   prepare?: (lab: Lab) => Promise<void>;
-  /** Params of the node's own configuration that must stay next to ours. */
+  /** Params of the node's own configuration that must stay next to ours, each once. */
   keeps?: string[];
   /** Where the params must be on the node, read on the node: every place, in words, with its text. */
   paramsOnNode: (lab: Lab) => Promise<{ where: string; params: string }[]>;
@@ -101,7 +101,7 @@ export function bootMethodPipelineTests(test: TestFn, c: BootMethodCase): void {
     t.false(power?.entry?.startsWith('sriov-lxc trial'), `the reset booted ${power?.entry}`);
     const places = await c.paramsOnNode(lab);
     assertParamsIn(t, lab, places, true);
-    for (const p of places) for (const k of c.keeps ?? []) t.true(p.params.split(/\s+/).includes(k), `${p.where} keeps ${k}: ${p.params}`);
+    for (const p of places) for (const k of c.keeps ?? []) t.is(p.params.split(/\s+/).filter((x) => x === k).length, 1, `${p.where} keeps ${k}, once: ${p.params}`);
     t.false((await onNode(lab, ['cat', '/proc/cmdline'])).split(/\s+/).includes('panic=10'), 'not the trial entry');
     await assertProvisioned(t, lab);
 

@@ -281,7 +281,7 @@ test('a template that cannot download its rootfs gets a hint that says so (cento
     stderr: 'lxc-create: sxt-c1: lxccontainer.c: create_run_template: 1627 Failed to create container from template\nlxc-create: sxt-c1: tools/lxc_create.c: main: 317 Failed to create container sxt-c1\n',
   });
   const error = await t.throwsAsync(containerCreateStage.apply(context(host, yaml)), { message: /^lxc-create of sxt-c1 failed \(exit 1\)/ });
-  t.is((error as { hint?: string }).hint, 'the centos template could not download its packages: it asks mirrorlist.centos.org, switched off since CentOS 7\'s end of life; give it the CentOS vault: templateArgs: [--release, "7", --repo, https://vault.centos.org/7.9.2009/os/x86_64/] (or a mirror of your own), or use lxc-create -t download');
+  t.is((error as { hint?: string }).hint, 'the centos template could not download its packages: without --repo it asks mirrorlist.centos.org, switched off since CentOS 7\'s end of life (2024); give it the CentOS vault: templateArgs: [--release, "7", --repo, https://vault.centos.org/7.9.2009/os/x86_64/] (or a mirror of your own), or use lxc-create -t download');
 });
 
 // Issue 21: an operator's container named like the inventory's was reconfigured for the VF (and
