@@ -49,6 +49,7 @@ export function isCommitted(config: BootConfig): boolean {
   const { standing, next } = config.entries;
   return (
     config.params.target === config.params.current &&
+    (config.params.also === undefined || config.params.also.target === config.params.also.current) &&
     !isTrialEntry(standing) &&
     !entryShortfall(config, standing, 'default boot entry') &&
     !entryShortfall(config, next, 'next boot entry') &&
@@ -80,6 +81,11 @@ export function committedError(host: Host, config: BootConfig): FatalError {
   if (params.target !== params.current) {
     return new FatalError(`${host.name}: ${params.path} does not have the ${config.direction === 'add' ? 'planned params' : 'params teardown leaves'} after writing it`, {
       hint: 'something else on the node rewrites it (configuration management?); run with --dry-run to see the difference',
+    });
+  }
+  if (params.also && params.also.target !== params.also.current) {
+    return new FatalError(`${host.name}: ${params.also.name} is not what the commit set ("${params.also.current}", not "${params.also.target}")`, {
+      hint: 'something else on the node sets it (grub2-mkconfig regenerates kernelopts from GRUB_CMDLINE_LINUX, grubby edits it); run with --dry-run to see the difference',
     });
   }
   if (isTrialEntry(entries.standing)) {
