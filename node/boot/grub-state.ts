@@ -94,7 +94,7 @@ export function committedError(host: Host, config: BootConfig): FatalError {
     });
   }
   if (config.entriesShortfall) {
-    return new FatalError(`${host.name}: after ${config.method.covers === 'every boot entry' ? 'grubby --update-kernel=ALL' : 'the commit'}, ${config.entriesShortfall}`, {
+    return new FatalError(`${host.name}: after ${config.method.name === 'bls' ? 'grubby --update-kernel=ALL' : 'the commit'}, ${config.entriesShortfall}`, {
       hint: 'check the entry\'s file in /boot/loader/entries (grubby --info=ALL shows what GRUB boots), then run again',
     });
   }
