@@ -74,7 +74,8 @@ export function chooseBoot(inputs: BootInputs): BootChoice {
   }
   const entry = resolveEntry(cfg.menu, spec);
   const cmdline = entry?.linux
-    ? `BOOT_IMAGE=${entry.linux.image} ${expandGrubVars(entry.linux.args, env)}`.trim()
+    ? // GRUB splits an unquoted expansion into words: an empty $tuned_params leaves no gap.
+      `BOOT_IMAGE=${entry.linux.image} ${expandGrubVars(entry.linux.args, env).split(/\s+/).filter((w) => w !== '').join(' ')}`.trim()
     : (inputs.lastCmdline ?? FALLBACK_CMDLINE);
   const choice: BootChoice = {
     cmdline,

@@ -21,6 +21,7 @@ const TEMPLATE: Readonly<Record<Flavour, { template: string; args: string[]; pat
   centos7: { template: 'centos', args: ['--release', '7'], patches: ['centos7-slow-boot'] },
   debian12: { template: 'debian', args: ['--release', 'bookworm'], patches: [] },
   // EPEL 9's lxc-templates has no AlmaLinux template: the centos one, as sites use it.
+  alma8: { template: 'centos', args: ['--release', '8'], patches: [] },
   alma9: { template: 'centos', args: ['--release', '9'], patches: [] },
   ubuntu2404: { template: 'ubuntu', args: ['--release', 'noble'], patches: [] },
 };

@@ -133,6 +133,82 @@ EOF
     ln -sf /usr/lib/systemd/system/lxc.service /etc/systemd/system/multi-user.target.wants/lxc.service
     mkconfig=/usr/sbin/update-grub
     ;;
+  alma8)
+    # almalinux-release-8.10 (/etc/os-release as captured on AlmaLinux 8.10 nodes:
+    # test/fixtures/parse/os-release-almalinux-8.10.txt).
+    cat > /etc/os-release << 'EOF'
+NAME="AlmaLinux"
+VERSION="8.10 (Cerulean Leopard)"
+ID="almalinux"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="8.10"
+PLATFORM_ID="platform:el8"
+PRETTY_NAME="AlmaLinux 8.10 (Cerulean Leopard)"
+ANSI_COLOR="0;34"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:almalinux:almalinux:8::baseos"
+HOME_URL="https://almalinux.org/"
+DOCUMENTATION_URL="https://wiki.almalinux.org/"
+BUG_REPORT_URL="https://bugs.almalinux.org/"
+
+ALMALINUX_MANTISBT_PROJECT="AlmaLinux-8"
+ALMALINUX_MANTISBT_PROJECT_VERSION="8.10"
+REDHAT_SUPPORT_PRODUCT="AlmaLinux"
+REDHAT_SUPPORT_PRODUCT_VERSION="8.10"
+SUPPORT_END=2029-06-01
+EOF
+    echo "AlmaLinux release 8.10 (Cerulean Leopard)" > /etc/almalinux-release
+    ln -sf almalinux-release /etc/redhat-release
+    ln -sf almalinux-release /etc/system-release
+    rm -f /etc/debian_version
+    # Anaconda's /etc/default/grub on EL8 (LVM layout, crashkernel=auto as a captured Rocky 8.10
+    # grubenv shows it): BLS on, GRUB_DEFAULT=saved. No /etc/kernel/cmdline: EL8's anaconda and
+    # kernel-install do not write one (grubby 8.40-47+ creates it on --update-kernel=ALL).
+    cmdline="crashkernel=auto resume=/dev/mapper/almalinux-swap rd.lvm.lv=almalinux/root rd.lvm.lv=almalinux/swap"
+    cat > /etc/default/grub << EOF
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR="\$(sed 's, release .*\$,,g' /etc/system-release)"
+GRUB_DEFAULT=saved
+GRUB_DISABLE_SUBMENU=true
+GRUB_TERMINAL_OUTPUT="console"
+GRUB_CMDLINE_LINUX="$cmdline"
+GRUB_DISABLE_RECOVERY="true"
+GRUB_ENABLE_BLSCFG=true
+EOF
+    rm -rf /etc/default/grub.d /etc/kernel/cmdline
+    printf '/dev/mapper/almalinux-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
+    printf '/dev/mapper/almalinux-swap none                    swap    defaults        0 0\n' >> /etc/fstab
+    grubdir=/boot/grub2
+    initrd=/boot/initramfs-$KREL.img
+    # EL8's grub.d: Debian's 00_header, 40_custom and 41_custom are GRUB's own; 10_linux is EL8's
+    # (BLS, kernelopts in grubenv); no Debian theme, no xen, no os-prober.
+    for t in 05_debian_theme 10_linux 20_linux_xen 30_os-prober 30_uefi-firmware; do rm -f "/etc/grub.d/$t"; done
+    ln -sf /usr/lib/sriov-lab/grub.d/el8-10_linux /etc/grub.d/10_linux
+    for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
+    for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
+    ln -sf "$LAB_HOSTUSR/bin/grub-editenv" /usr/bin/grub2-editenv
+    ln -sf /usr/lib/sriov-lab/bin/grubby /usr/sbin/grubby
+    # The installed kernel's BLS entry as the EL8 kernel package's bls.conf has it (20-grub.install
+    # copies it to <machine-id>-<version>.conf): options read grubenv's kernelopts and tuned's
+    # tuned_params (a Rocky 8.5 entry, diabloneo.github.io 2022-05-23; the captured RHEL 8.0 entry
+    # in test/fixtures/real/bls/ has the same keys).
+    mkdir -p /boot/loader/entries
+    bls_id="$(cat /etc/machine-id)-$KREL"
+    cat > "/boot/loader/entries/$bls_id.conf" << EOF
+title AlmaLinux ($KREL) 8.10 (Cerulean Leopard)
+version $KREL
+linux /vmlinuz-$KREL
+initrd /initramfs-$KREL.img \$tuned_initrd
+options \$kernelopts \$tuned_params
+id almalinux-20240611093014-$KREL
+grub_users \$grub_users
+grub_arg --unrestricted
+grub_class kernel
+EOF
+    # EL8 keeps grub.cfg and grubenv on the EFI system partition: UEFI is not simulated.
+    efi_stub=
+    mkconfig=/usr/sbin/grub2-mkconfig
+    ;;
   alma9)
     # almalinux-release-9.4 (AlmaLinux 9.4 installation media, /etc/os-release).
     cat > /etc/os-release << 'EOF'
@@ -370,11 +446,11 @@ if [ "$LAB_FIRMWARE" = uefi ]; then
   esac
 fi
 case "$LAB_FLAVOUR" in
-  centos7 | alma9) "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null ;;
+  centos7 | alma8 | alma9) "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null ;;
   *) "$mkconfig" 2> /dev/null ;;
 esac
 # The installer makes the installed kernel's BLS entry the saved default (grub2-set-default).
-if [ "$LAB_FLAVOUR" = alma9 ]; then /usr/sbin/grub2-set-default "$bls_id"; fi
+case "$LAB_FLAVOUR" in alma8 | alma9) /usr/sbin/grub2-set-default "$bls_id" ;; esac
 
 # --- /root, /srv ---------------------------------------------------------------------------------
 chmod 700 /root
