@@ -105,7 +105,8 @@ export const blsKerneloptsMethod: BootMethod = {
     const also = p.also;
     const lines = [...trialFileLeftovers(config)];
     if (also && also.target !== also.current) {
-      const change = config.direction === 'add' || also.target !== readBackup(await host.readFile(KERNELOPTS_BACKUP)) ? describeParamsEdit(also.current, p.edit).join(', ') || 'set it' : `restore it from ${KERNELOPTS_BACKUP}`;
+      const restore = config.direction === 'remove' && also.target === readBackup(await host.readFile(KERNELOPTS_BACKUP));
+      const change = restore ? `restore it from ${KERNELOPTS_BACKUP}` : config.direction === 'add' ? describeParamsEdit(also.current, p.edit).join(', ') || 'set it' : `take ${leftOn(also.current, p.edit.remove).join(' ')} off (it changed since sriov-lxc set it; the rest stays)`;
       lines.push(`${config.commands.editenv} ${config.commands.grubenvPath} set kernelopts=…: ${change} (every entry with $kernelopts, and every kernel installed later, boots it)`);
       if (config.direction === 'add' && (await host.readFile(KERNELOPTS_BACKUP)) === undefined) lines.push(`keep the current kernelopts as ${KERNELOPTS_BACKUP}`);
     }
