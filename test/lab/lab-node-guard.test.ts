@@ -24,6 +24,7 @@ const RUNS: [string, string][] = [
   ['modprobe', 'ln -sf /usr/lib/sriov-lab/bin/kmod /run/modprobe && /run/modprobe ixgbe max_vfs=4'],
   ['reboot', 'ln -sf /usr/lib/sriov-lab/bin/power /run/reboot && /run/reboot'],
   ...readdirSync(join(SRC, 'sbin')).map((f): [string, string] => [`sbin/${f}`, `/usr/lib/sriov-lab/sbin/${f}`]),
+  ...readdirSync(join(SRC, 'grub.d')).map((f): [string, string] => [`grub.d/${f}`, `GRUB_GRUBENV_UPDATE=yes /usr/lib/sriov-lab/grub.d/${f}`]),
   ['sriov-numvfs-store', '/usr/lib/sriov-lab/sbin/sriov-numvfs-store --write /run/numvfs 4'],
   ['lxc template', 'ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab /run/lxc-debian && /run/lxc-debian --name c1 --path /var/lib/lxc/c1'],
   ['init.sh', 'timeout 20 sh /usr/lib/sriov-lab/init.sh'],
