@@ -151,6 +151,8 @@ test('arm: the trial entry spells out kernelopts with the params (and $tuned_par
   t.false(check.done);
   const lines = check.done ? [] : check.plan;
   t.true(lines.some((l) => l.startsWith(`copy the default entry "AlmaLinux (${KREL}) 8.10 (Cerulean Leopard)" into a trial entry (${TRIAL})`)), lines.join('\n'));
+  t.true(lines.some((l) => l.startsWith(`kernelopts in ${ENV} (what the entries read) and /etc/default/grub are changed after the trial boot came up`)), lines.join('\n'));
+  t.false(lines.some((l) => l.includes('grubby')), 'EL8\'s commit runs no grubby');
   await kernelCmdlineStage.apply(context(host));
   const trial = host.files.get(TRIAL)?.content ?? '';
   t.is(entryOptions(trial), `${KERNELOPTS.trim()} $tuned_params ${PARAMS} panic=10`);
