@@ -17,6 +17,7 @@ export interface DriverVersions {
 const DISTROS = {
   centos7: { id: 'centos', version_id: '7', grubDir: '/boot/grub2' },
   debian12: { id: 'debian', version_id: '12', grubDir: '/boot/grub' },
+  alma8: { id: 'almalinux', version_id: '8', grubDir: '/boot/grub2' },
   alma9: { id: 'almalinux', version_id: '9', grubDir: '/boot/grub2' },
   ubuntu2404: { id: 'ubuntu', version_id: '24.04', grubDir: '/boot/grub' },
 } as const;

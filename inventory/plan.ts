@@ -1,7 +1,7 @@
 // The resolved plan of one host: the inventory after defaults are merged, paths made absolute,
 // `auto` MACs derived and the kernel params computed. Stages read only this.
 
-export type Distro = 'auto' | 'centos7' | 'debian12' | 'alma9' | 'ubuntu2404';
+export type Distro = 'auto' | 'centos7' | 'debian12' | 'alma8' | 'alma9' | 'ubuntu2404';
 export type IommuMode = 'off' | 'on' | 'pt';
 export type VfCreation = 'max_vfs' | 'sysfs';
 export type NicModel = '82599' | 'x710' | 'e810' | 'cx5';

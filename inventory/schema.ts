@@ -134,7 +134,7 @@ const benchmarkSchema = z.strictObject({
 /** Fields a host may take from `defaults`. */
 const hostFields = {
   ...sshFields,
-  distro: z.enum(['auto', 'centos7', 'debian12', 'alma9', 'ubuntu2404']),
+  distro: z.enum(['auto', 'centos7', 'debian12', 'alma8', 'alma9', 'ubuntu2404']),
   nic: z.enum(['auto', ...NIC_MODELS]),
   iommu: z.enum(['off', 'on', 'pt']),
   hugepages: z.strictObject({

@@ -23,7 +23,7 @@ export const LAB_HELP = `Usage: npx zx lab/lab.ts COMMAND [options]
 
 The lab: simulated SR-IOV nodes (Intel 82599ES, X710, E810 or ConnectX-5; CentOS 7, Debian 12, AlmaLinux 9 or Ubuntu 24.04) on this machine, each a set
 of namespaces running a real sshd and real LXC, plus a peer host running an iperf3 server.
-Flavours: centos7, debian12, alma9 (BLS entries, grubby), ubuntu2404 (cloud image's grub.d).
+Flavours: centos7, debian12, alma8 (BLS entries reading grubenv's kernelopts), alma9 (BLS entries, grubby), ubuntu2404 (cloud image's grub.d).
 
 Commands
   up [--nodes N] [--flavour ${FLAVOURS.join('|')}] [--firmware bios|uefi] [--nic ${NIC_MODELS.join('|')}] [--boot-delay MS]

@@ -10,11 +10,11 @@ import { DEFAULT_NIC, FLAVOURS, NIC_MODELS, isFlavour, labDown, labUp } from './
 import { readCheckpoint } from '../state/checkpoint.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 
-const HELP = `Usage: npm run demo [-- --flavour centos7|debian12|alma9|ubuntu2404] [--nic ${NIC_MODELS.join('|')}] [--keep]
+const HELP = `Usage: npm run demo [-- --flavour centos7|debian12|alma8|alma9|ubuntu2404] [--nic ${NIC_MODELS.join('|')}] [--keep]
 
 Starts one lab node, provisions it over SSH (every stage, one reboot, the quick benchmark),
 prints what it built and where the state and report are, and takes the lab down.
-  --flavour F   centos7 (default, the paper's distro), debian12, alma9 or ubuntu2404
+  --flavour F   centos7 (default, the paper's distro), debian12, alma8, alma9 or ubuntu2404
   --nic M       the node's NIC: ${NIC_MODELS.join(', ')} (default ${DEFAULT_NIC}, the paper's)
   --keep        leave the lab running (take it down with: npx zx lab/lab.ts down)
 `;

@@ -73,8 +73,11 @@ export function chooseBoot(inputs: BootInputs): BootChoice {
     grubEnv = setGrubEnvVar(setGrubEnvVar(grubEnv ?? inputs.grubEnv ?? '', 'saved_entry', prev), 'prev_saved_entry', '');
   }
   const entry = resolveEntry(cfg.menu, spec);
+  // grub.cfg's own value of a variable grubenv does not set (EL8's fallback kernelopts).
+  for (const [name, value] of cfg.unsetDefaults) if (!env.get(name)) env.set(name, value);
   const cmdline = entry?.linux
-    ? `BOOT_IMAGE=${entry.linux.image} ${expandGrubVars(entry.linux.args, env)}`.trim()
+    ? // GRUB splits an unquoted expansion into words: an empty $tuned_params leaves no gap.
+      `BOOT_IMAGE=${entry.linux.image} ${expandGrubVars(entry.linux.args, env).split(/\s+/).filter((w) => w !== '').join(' ')}`.trim()
     : (inputs.lastCmdline ?? FALLBACK_CMDLINE);
   const choice: BootChoice = {
     cmdline,

@@ -27,6 +27,11 @@ export interface GrubConfig {
   /** Whether the header honours a one-shot `next_entry` from grubenv. */
   honoursNextEntry: boolean;
   menu: MenuNode[];
+  /**
+   * Variables grub.cfg sets only when grubenv did not (`if [ -z "${kernelopts}" ]; then set
+   * kernelopts="…"; fi`, EL8's 10_linux), with the value it sets.
+   */
+  unsetDefaults: Map<string, string>;
 }
 
 /** Splits a line into words the way GRUB's script lexer does for quotes and escapes. */
@@ -144,6 +149,8 @@ export function parseGrubConfig(text: string, bls: readonly BlsFile[] = []): Gru
   let defaultExpr = '0';
   let honoursNextEntry = false;
   let inNextEntryElse = false;
+  const unsetDefaults = new Map<string, string>();
+  let ifUnset: string | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -176,6 +183,10 @@ export function parseGrubConfig(text: string, bls: readonly BlsFile[] = []): Gru
       continue;
     }
     if (stack.length === 1) {
+      const unset = /^if \[ -z "\$\{(\w+)\}" \]; then$/.exec(line);
+      if (unset) ifUnset = unset[1];
+      if (ifUnset !== undefined && head === 'set' && words[1]?.startsWith(`${ifUnset}=`)) unsetDefaults.set(ifUnset, words[1].slice(ifUnset.length + 1));
+      if (line === 'fi') ifUnset = undefined;
       if (line.startsWith('if [ "${next_entry}" ]')) honoursNextEntry = true;
       if (honoursNextEntry && line === 'else') inNextEntryElse = true;
       if (line === 'fi') inNextEntryElse = false;
@@ -184,7 +195,7 @@ export function parseGrubConfig(text: string, bls: readonly BlsFile[] = []): Gru
       }
     }
   }
-  return { defaultExpr, honoursNextEntry, menu: root };
+  return { defaultExpr, honoursNextEntry, menu: root, unsetDefaults };
 }
 
 /**

@@ -21,11 +21,13 @@ export interface InventoryInputs {
 // vault for 7, as inventory.example.yaml; AlmaLinux's BaseOS for 9. The lab's template serves
 // exactly these and fails as the real one does without them (lab/node/lib/centos-repo.sh).
 const CENTOS7_VAULT = 'https://vault.centos.org/7.9.2009/os/x86_64/';
+const ALMA8_BASEOS = 'https://repo.almalinux.org/almalinux/8/BaseOS/x86_64/os/';
 const ALMA9_BASEOS = 'https://repo.almalinux.org/almalinux/9/BaseOS/x86_64/os/';
 const TEMPLATE: Readonly<Record<Flavour, { template: string; args: string[]; patches: string[] }>> = {
   centos7: { template: 'centos', args: ['--release', '7', '--repo', CENTOS7_VAULT], patches: ['centos7-slow-boot'] },
   debian12: { template: 'debian', args: ['--release', 'bookworm'], patches: [] },
   // EPEL 9's lxc-templates has no AlmaLinux template: the centos one, as sites use it.
+  alma8: { template: 'centos', args: ['--release', '8', '--repo', ALMA8_BASEOS], patches: [] },
   alma9: { template: 'centos', args: ['--release', '9', '--repo', ALMA9_BASEOS], patches: [] },
   ubuntu2404: { template: 'ubuntu', args: ['--release', 'noble'], patches: [] },
 };

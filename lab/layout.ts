@@ -3,8 +3,8 @@
 // Pure.
 import { join } from 'node:path';
 
-export type Flavour = 'centos7' | 'debian12' | 'alma9' | 'ubuntu2404';
-export const FLAVOURS: readonly Flavour[] = ['centos7', 'debian12', 'alma9', 'ubuntu2404'];
+export type Flavour = 'centos7' | 'debian12' | 'alma8' | 'alma9' | 'ubuntu2404';
+export const FLAVOURS: readonly Flavour[] = ['centos7', 'debian12', 'alma8', 'alma9', 'ubuntu2404'];
 export const isFlavour = (value: string): value is Flavour => (FLAVOURS as readonly string[]).includes(value);
 
 /** How the node's firmware starts GRUB: legacy BIOS or UEFI (through the EFI system partition's stub). */
@@ -13,12 +13,12 @@ export const FIRMWARES: readonly Firmware[] = ['bios', 'uefi'];
 
 /** The directory of grub.cfg and grubenv on a node's disk, as its distro puts them. */
 export function grubDirOf(flavour: Flavour): string {
-  return flavour === 'centos7' || flavour === 'alma9' ? 'boot/grub2' : 'boot/grub';
+  return flavour === 'centos7' || flavour === 'alma8' || flavour === 'alma9' ? 'boot/grub2' : 'boot/grub';
 }
 
 /** The EFI system partition's stub grub.cfg of a UEFI node, on its disk. */
 export function efiStubOf(flavour: Flavour): string {
-  const vendor: Record<Flavour, string> = { centos7: 'centos', debian12: 'debian', alma9: 'almalinux', ubuntu2404: 'ubuntu' };
+  const vendor: Record<Flavour, string> = { centos7: 'centos', debian12: 'debian', alma8: 'almalinux', alma9: 'almalinux', ubuntu2404: 'ubuntu' };
   return `boot/efi/EFI/${vendor[flavour]}/grub.cfg`;
 }
 

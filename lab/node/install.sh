@@ -33,6 +33,38 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\t\tlocalhost ip6-localhost ip6-
 rm -f /etc/os-release
 uuid=$("$LAB_LIB/bin/grub-probe" --target=fs_uuid /)
 
+# What anaconda leaves on an AlmaLinux node (alma8, alma9): the release files, /etc/default/grub
+# (LVM layout: BLS on, GRUB_DEFAULT=saved, the release's GRUB_CMDLINE_LINUX), no grub.d, and the
+# root and /boot lines of /etc/fstab.
+almalinux_install() { # RELEASE-LINE GRUB_CMDLINE_LINUX
+  require_node || exit 1 # also when this function is copied out of this script
+  echo "$1" > /etc/almalinux-release
+  ln -sf almalinux-release /etc/redhat-release
+  ln -sf almalinux-release /etc/system-release
+  rm -f /etc/debian_version
+  cat > /etc/default/grub << EOF
+GRUB_TIMEOUT=5
+GRUB_DISTRIBUTOR="\$(sed 's, release .*\$,,g' /etc/system-release)"
+GRUB_DEFAULT=saved
+GRUB_DISABLE_SUBMENU=true
+GRUB_TERMINAL_OUTPUT="console"
+GRUB_CMDLINE_LINUX="$2"
+GRUB_DISABLE_RECOVERY="true"
+GRUB_ENABLE_BLSCFG=true
+EOF
+  rm -rf /etc/default/grub.d
+  printf '/dev/mapper/almalinux-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
+}
+
+# EL's names for GRUB's tools (grub2-*, the lab's wrappers over GRUB's own scripts) and grubby.
+el_grub_tools() {
+  require_node || exit 1 # also when this function is copied out of this script
+  for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
+  for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
+  ln -sf "$LAB_HOSTUSR/bin/grub-editenv" /usr/bin/grub2-editenv
+  ln -sf /usr/lib/sriov-lab/bin/grubby /usr/sbin/grubby
+}
+
 case "$LAB_FLAVOUR" in
   centos7)
     require_node || exit 1 # also when this branch is run alone, copied out of this script
@@ -136,6 +168,65 @@ EOF
     ln -sf /usr/lib/systemd/system/lxc.service /etc/systemd/system/multi-user.target.wants/lxc.service
     mkconfig=/usr/sbin/update-grub
     ;;
+  alma8)
+    require_node || exit 1 # also when this branch is run alone, copied out of this script
+    # almalinux-release-8.10 (/etc/os-release as captured on AlmaLinux 8.10 nodes:
+    # test/fixtures/parse/os-release-almalinux-8.10.txt).
+    cat > /etc/os-release << 'EOF'
+NAME="AlmaLinux"
+VERSION="8.10 (Cerulean Leopard)"
+ID="almalinux"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="8.10"
+PLATFORM_ID="platform:el8"
+PRETTY_NAME="AlmaLinux 8.10 (Cerulean Leopard)"
+ANSI_COLOR="0;34"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:almalinux:almalinux:8::baseos"
+HOME_URL="https://almalinux.org/"
+DOCUMENTATION_URL="https://wiki.almalinux.org/"
+BUG_REPORT_URL="https://bugs.almalinux.org/"
+
+ALMALINUX_MANTISBT_PROJECT="AlmaLinux-8"
+ALMALINUX_MANTISBT_PROJECT_VERSION="8.10"
+REDHAT_SUPPORT_PRODUCT="AlmaLinux"
+REDHAT_SUPPORT_PRODUCT_VERSION="8.10"
+SUPPORT_END=2029-06-01
+EOF
+    # EL8's GRUB_CMDLINE_LINUX has crashkernel=auto (as a captured Rocky 8.10 grubenv shows it). No
+    # /etc/kernel/cmdline: EL8's anaconda and kernel-install do not write one (grubby 8.40-47+
+    # creates it on --update-kernel=ALL).
+    almalinux_install "AlmaLinux release 8.10 (Cerulean Leopard)" "crashkernel=auto resume=/dev/mapper/almalinux-swap rd.lvm.lv=almalinux/root rd.lvm.lv=almalinux/swap"
+    rm -f /etc/kernel/cmdline
+    printf '/dev/mapper/almalinux-swap none                    swap    defaults        0 0\n' >> /etc/fstab
+    grubdir=/boot/grub2
+    initrd=/boot/initramfs-$KREL.img
+    # EL8's grub.d: Debian's 00_header, 40_custom and 41_custom are GRUB's own; 10_linux is EL8's
+    # (BLS, kernelopts in grubenv); no Debian theme, no xen, no os-prober.
+    for t in 05_debian_theme 10_linux 20_linux_xen 30_os-prober 30_uefi-firmware; do rm -f "/etc/grub.d/$t"; done
+    ln -sf /usr/lib/sriov-lab/grub.d/el8-10_linux /etc/grub.d/10_linux
+    el_grub_tools
+    # The installed kernel's BLS entry as the EL8 kernel package's bls.conf has it (20-grub.install
+    # copies it to <machine-id>-<version>.conf): options read grubenv's kernelopts and tuned's
+    # tuned_params (a Rocky 8.5 entry, diabloneo.github.io 2022-05-23; the captured RHEL 8.0 entry
+    # in test/fixtures/real/bls/ has the same keys).
+    mkdir -p /boot/loader/entries
+    bls_id="$(cat /etc/machine-id)-$KREL"
+    cat > "/boot/loader/entries/$bls_id.conf" << EOF
+title AlmaLinux ($KREL) 8.10 (Cerulean Leopard)
+version $KREL
+linux /vmlinuz-$KREL
+initrd /initramfs-$KREL.img \$tuned_initrd
+options \$kernelopts \$tuned_params
+id almalinux-20240611093014-$KREL
+grub_users \$grub_users
+grub_arg --unrestricted
+grub_class kernel
+EOF
+    # EL8 keeps grub.cfg and grubenv on the EFI system partition: UEFI is not simulated.
+    efi_stub=
+    mkconfig=/usr/sbin/grub2-mkconfig
+    ;;
   alma9)
     require_node || exit 1 # also when this branch is run alone, copied out of this script
     # almalinux-release-9.4 (AlmaLinux 9.4 installation media, /etc/os-release).
@@ -160,24 +251,8 @@ REDHAT_SUPPORT_PRODUCT="AlmaLinux"
 REDHAT_SUPPORT_PRODUCT_VERSION="9.4"
 SUPPORT_END=2032-06-01
 EOF
-    echo "AlmaLinux release 9.4 (Seafoam Ocelot)" > /etc/almalinux-release
-    ln -sf almalinux-release /etc/redhat-release
-    ln -sf almalinux-release /etc/system-release
-    rm -f /etc/debian_version
-    # Anaconda's /etc/default/grub on EL9 (LVM layout): BLS on, GRUB_DEFAULT=saved.
     cmdline="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/almalinux-swap rd.lvm.lv=almalinux/root rd.lvm.lv=almalinux/swap"
-    cat > /etc/default/grub << EOF
-GRUB_TIMEOUT=5
-GRUB_DISTRIBUTOR="\$(sed 's, release .*\$,,g' /etc/system-release)"
-GRUB_DEFAULT=saved
-GRUB_DISABLE_SUBMENU=true
-GRUB_TERMINAL_OUTPUT="console"
-GRUB_CMDLINE_LINUX="$cmdline"
-GRUB_DISABLE_RECOVERY="true"
-GRUB_ENABLE_BLSCFG=true
-EOF
-    rm -rf /etc/default/grub.d
-    printf '/dev/mapper/almalinux-root /                       xfs     defaults        0 0\nUUID=%s /boot                   xfs     defaults        0 0\n' "$uuid" > /etc/fstab
+    almalinux_install "AlmaLinux release 9.4 (Seafoam Ocelot)" "$cmdline"
     if [ "$LAB_FIRMWARE" = uefi ]; then
       printf 'UUID=3A5C-1F2B          /boot/efi               vfat    umask=0077,shortname=winnt 0 2\n' >> /etc/fstab
     fi
@@ -189,10 +264,7 @@ EOF
     for t in 05_debian_theme 10_linux 20_linux_xen 30_os-prober 30_uefi-firmware; do rm -f "/etc/grub.d/$t"; done
     ln -sf /usr/lib/sriov-lab/grub.d/el9-10_linux /etc/grub.d/10_linux
     ln -sf /usr/lib/sriov-lab/grub.d/el9-30_uefi-firmware /etc/grub.d/30_uefi-firmware
-    for t in update-grub update-grub2 grub-mkconfig grub-reboot grub-set-default; do rm -f "/usr/sbin/$t"; done
-    for t in grub2-mkconfig grub2-reboot grub2-set-default; do ln -sf /usr/lib/sriov-lab/bin/grub2 "/usr/sbin/$t"; done
-    ln -sf "$LAB_HOSTUSR/bin/grub-editenv" /usr/bin/grub2-editenv
-    ln -sf /usr/lib/sriov-lab/bin/grubby /usr/sbin/grubby
+    el_grub_tools
     # What kernel-install (20-grub.install) writes for the installed kernel: /etc/kernel/cmdline
     # (anaconda's), and its BLS entry named <machine-id>-<version>.conf.
     mkdir -p /etc/kernel /boot/loader/entries
@@ -377,11 +449,11 @@ if [ "$LAB_FIRMWARE" = uefi ]; then
   esac
 fi
 case "$LAB_FLAVOUR" in
-  centos7 | alma9) "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null ;;
+  centos7 | alma8 | alma9) "$mkconfig" -o "$grubdir/grub.cfg" 2> /dev/null ;;
   *) "$mkconfig" 2> /dev/null ;;
 esac
 # The installer makes the installed kernel's BLS entry the saved default (grub2-set-default).
-if [ "$LAB_FLAVOUR" = alma9 ]; then /usr/sbin/grub2-set-default "$bls_id"; fi
+case "$LAB_FLAVOUR" in alma8 | alma9) /usr/sbin/grub2-set-default "$bls_id" ;; esac
 
 # --- /root, /srv ---------------------------------------------------------------------------------
 require_node || exit 1 # also when this section is run alone

@@ -22,7 +22,7 @@ export async function readBootConfig(host: Host, distro: NodeDistro, plan: HostP
   const grubenvText = await host.readFile(commands.grubenvPath);
   const env = parseGrubEnv(grubenvText ?? '');
   const entries = await method.entries(host, commands, cfg, env);
-  const params = await method.paramsFile(host, plan, direction, entries);
+  const params = await method.paramsFile(host, plan, direction, entries, { path: commands.grubenvPath, env });
   if (params.how === 'nothing' && recorded) params.edit = recorded;
   const partial = { method, direction, commands, params, cfg, grubenvText, env, entries, trialScript: await host.readFile(method.trialPath) };
   return { ...partial, entriesShortfall: method.entriesShortfall(partial) };

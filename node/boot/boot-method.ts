@@ -1,6 +1,7 @@
 // Which boot method this node has, decided from what the node has (not from a distro name):
-// Boot Loader Specification entries managed by grubby (EL8+: /boot/loader/entries, grubby, a
-// grub.cfg that runs `blscfg`), GRUB with /etc/default/grub.d drop-ins (where the directory exists
+// Boot Loader Specification entries managed by grubby (/boot/loader/entries, grubby, a grub.cfg that
+// runs `blscfg`), EL8's reading grubenv's kernelopts (an entry whose options say `$kernelopts`) or
+// EL9's with their own options, GRUB with /etc/default/grub.d drop-ins (where the directory exists
 // and the node's grub-mkconfig reads it after /etc/default/grub: Debian's, Ubuntu's), or
 // GRUB_CMDLINE_LINUX in /etc/default/grub alone (CentOS 7). Detected once per run (per Host).
 // A new method is one file (method-*.ts) and one line in methods().
@@ -8,6 +9,7 @@ import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { BootMethod } from './method.ts';
 import { BLS_DIR, blsMethod } from './method-bls.ts';
+import { blsKerneloptsMethod } from './method-bls-kernelopts.ts';
 import { grubDropinMethod } from './method-grub-dropin.ts';
 import { grubDefaultsMethod } from './method-grub-defaults.ts';
 
@@ -18,7 +20,9 @@ export const DETECT_BOOT_METHOD: readonly string[] = [
   '-c',
   'test -d /boot/loader/entries && echo entries; command -v grubby > /dev/null 2>&1 && echo grubby; test -d /etc/default/grub.d && echo grub.d; ' +
     // Debian's grub-mkconfig patch sources /etc/default/grub.d/*.cfg; upstream's and RHEL's do not.
-    'for m in grub-mkconfig grub2-mkconfig; do p=$(command -v "$m") && grep -q "/default/grub.d/" "$p" && echo reads-grub.d && break; done; exit 0',
+    'for m in grub-mkconfig grub2-mkconfig; do p=$(command -v "$m") && grep -q "/default/grub.d/" "$p" && echo reads-grub.d && break; done; ' +
+    // EL8: entries whose options read grubenv's kernelopts.
+    'grep -qs "^options.*[$]kernelopts" /boot/loader/entries/*.conf && echo kernelopts; exit 0',
 ];
 
 /** What the probe found on the node, and whether grub.cfg loads BLS entries. */
@@ -29,6 +33,7 @@ export interface MethodProbe {
 
 /** In the order they are tried; the first whose signs the node shows is its method. (A function: the methods import the reader that imports this file.) */
 const methods = (): readonly { method: BootMethod; applies: (p: MethodProbe) => boolean }[] => [
+  { method: blsKerneloptsMethod, applies: (p) => p.blscfg && p.found.includes('entries') && p.found.includes('grubby') && p.found.includes('kernelopts') },
   { method: blsMethod, applies: (p) => p.blscfg && p.found.includes('entries') && p.found.includes('grubby') },
   { method: grubDropinMethod, applies: (p) => !p.blscfg && p.found.includes('grub.d') && p.found.includes('reads-grub.d') },
   { method: grubDefaultsMethod, applies: (p) => !p.blscfg },

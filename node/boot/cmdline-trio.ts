@@ -151,7 +151,7 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
         ...(c.method.regenerates ? [`regenerate ${c.commands.grubCfgPath}: ${c.commands.mkconfig.join(' ')}`] : []),
         `${c.commands.reboot} ${TRIAL_ENTRY_ID}: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts ${base} again`,
         c.method.covers === 'every boot entry'
-          ? `every boot entry (grubby --update-kernel=ALL) and ${c.params.path} are changed after the trial boot came up ${cameUp(c)} (stage ${ids.commit})`
+          ? `${c.params.also ? `${c.params.also.name} (what the entries read)` : 'every boot entry (grubby --update-kernel=ALL)'} and ${c.params.path} are changed after the trial boot came up ${cameUp(c)} (stage ${ids.commit})`
           : `${c.params.path} is changed after the trial boot came up ${cameUp(c)} (stage ${ids.commit})`,
       ],
       diffs: trial.script === c.trialScript ? [] : [{ path: c.method.trialPath, diff: unifiedDiff(c.method.trialPath, c.trialScript ?? '', trial.script) }],

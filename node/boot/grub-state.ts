@@ -49,6 +49,7 @@ export function isCommitted(config: BootConfig): boolean {
   const { standing, next } = config.entries;
   return (
     config.params.target === config.params.current &&
+    (config.params.also === undefined || config.params.also.target === config.params.also.current) &&
     !isTrialEntry(standing) &&
     !entryShortfall(config, standing, 'default boot entry') &&
     !entryShortfall(config, next, 'next boot entry') &&
@@ -82,13 +83,18 @@ export function committedError(host: Host, config: BootConfig): FatalError {
       hint: 'something else on the node rewrites it (configuration management?); run with --dry-run to see the difference',
     });
   }
+  if (params.also && params.also.target !== params.also.current) {
+    return new FatalError(`${host.name}: ${params.also.name} is not what the commit set ("${params.also.current}", not "${params.also.target}")`, {
+      hint: 'something else on the node sets it (grub2-mkconfig regenerates kernelopts from GRUB_CMDLINE_LINUX, grubby edits it); run with --dry-run to see the difference',
+    });
+  }
   if (isTrialEntry(entries.standing)) {
     return new FatalError(`${host.name}: the default boot entry is the trial entry ${TRIAL_ENTRY_ID} (${entries.standing?.chosenBy})`, {
       hint: `point GRUB_DEFAULT in ${GRUB_DEFAULTS} (or saved_entry) at the entry the node normally boots, then run again`,
     });
   }
   if (config.entriesShortfall) {
-    return new FatalError(`${host.name}: after ${config.method.covers === 'every boot entry' ? 'grubby --update-kernel=ALL' : 'the commit'}, ${config.entriesShortfall}`, {
+    return new FatalError(`${host.name}: after ${config.method.name === 'bls' ? 'grubby --update-kernel=ALL' : 'the commit'}, ${config.entriesShortfall}`, {
       hint: 'check the entry\'s file in /boot/loader/entries (grubby --info=ALL shows what GRUB boots), then run again',
     });
   }

@@ -12,7 +12,8 @@ import { GRUB_MENU, finishGrubCommit, grubCommitTail } from './grub-menu.ts';
 import type { BootConfig, BootMethod, Direction, ParamsFile } from './method.ts';
 import { removeFile } from '../files/owned-files.ts';
 
-async function paramsFile(host: Host, plan: HostPlan, direction: Direction): Promise<ParamsFile> {
+/** /etc/default/grub as the direction leaves it (also the EL8 method's, whose grub2-mkconfig reads it). */
+export async function grubDefaultsParamsFile(host: Host, plan: HostPlan, direction: Direction): Promise<ParamsFile> {
   const current = await readGrubDefaults(host);
   if (direction === 'add') {
     return { path: GRUB_DEFAULTS, current, target: editGrubDefaults(current, plan).text, edit: planEdit(plan), how: 'edit', backup: GRUB_DEFAULTS_BACKUP, notes: [] };
@@ -44,7 +45,7 @@ async function describeCommit(host: Host, config: BootConfig): Promise<string[]>
 export const grubDefaultsMethod: BootMethod = {
   ...GRUB_MENU,
   name: 'grub-defaults',
-  paramsFile: (host, plan, direction) => paramsFile(host, plan, direction),
+  paramsFile: (host, plan, direction) => grubDefaultsParamsFile(host, plan, direction),
   describeCommit,
   async commit(host, config) {
     const p = config.params;

@@ -11,7 +11,7 @@ import type { GrubMenuEntry } from '../parse/grub-cfg.ts';
 import type { GrubCommands } from '../parse/os-release.ts';
 import type { BootEntry } from './boot-entry.ts';
 
-export type BootMethodName = 'bls' | 'grub-dropin' | 'grub-defaults';
+export type BootMethodName = 'bls' | 'bls-kernelopts' | 'grub-dropin' | 'grub-defaults';
 
 /** add: provisioning (the plan's params on); remove: teardown (what provisioning put on, off). */
 export type Direction = 'add' | 'remove';
@@ -43,6 +43,16 @@ export interface ParamsFile {
   notes: string[];
   /** how === 'strip': why the file stays, for the report. */
   kept?: string;
+  /** A value the commit sets besides the file (EL8: kernelopts in grubenv), as it is and as the direction leaves it. */
+  also?: ParamsValue;
+}
+
+/** One variable the commit sets besides the params file. */
+export interface ParamsValue {
+  /** In words, e.g. "kernelopts in /boot/grub2/grubenv". */
+  name: string;
+  current: string;
+  target: string;
 }
 
 /** The boot entries, the way GRUB picks from them. */
@@ -81,7 +91,8 @@ export interface BootMethod {
   /** Whether grub.cfg must be regenerated for a new entry to be listed. */
   readonly regenerates: boolean;
   entries(host: Host, commands: GrubCommands, cfg: string | undefined, env: Readonly<Record<string, string>>): Promise<Entries>;
-  paramsFile(host: Host, plan: HostPlan, direction: Direction, entries: Entries): Promise<ParamsFile>;
+  /** `grubenv`: its path and variables (EL8 keeps the params in kernelopts there). */
+  paramsFile(host: Host, plan: HostPlan, direction: Direction, entries: Entries, grubenv: { path: string; env: Readonly<Record<string, string>> }): Promise<ParamsFile>;
   /** Every entry boots the edit (undefined), or the first that does not, in words (BLS); undefined where only the default counts. */
   entriesShortfall(config: Omit<BootConfig, 'entriesShortfall'>): string | undefined;
   /** The trial entry's file: the default entry with `params`. */

@@ -18,6 +18,7 @@ export interface NodeDistro {
 const PLANNED: Record<Exclude<Distro, 'auto'>, { family: DistroFamily; major: string }> = {
   centos7: { family: 'rhel', major: '7' },
   debian12: { family: 'debian', major: '12' },
+  alma8: { family: 'rhel', major: '8' },
   alma9: { family: 'rhel', major: '9' },
   ubuntu2404: { family: 'debian', major: '24' },
 };
@@ -42,7 +43,7 @@ export async function readNodeDistro(host: Host): Promise<NodeDistro | undefined
 /** Why the node's distro does not fit the inventory's `distro:` (undefined when it does). */
 export function distroMismatch(planned: Distro, distro: NodeDistro): string | undefined {
   const name = distro.prettyName ?? `${distro.id} ${distro.versionId ?? ''}`.trim();
-  if (distro.family === 'unknown') return `unsupported distribution "${name}" (/etc/os-release); supported: the RHEL family (CentOS 7, AlmaLinux/Rocky/RHEL 9) and the Debian family (Debian 12, Ubuntu 24.04); distro: ${SUPPORTED_DISTROS}`;
+  if (distro.family === 'unknown') return `unsupported distribution "${name}" (/etc/os-release); supported: the RHEL family (CentOS 7, AlmaLinux/Rocky/RHEL 8 and 9) and the Debian family (Debian 12, Ubuntu 24.04); distro: ${SUPPORTED_DISTROS}`;
   if (planned === 'auto') return undefined;
   const want = PLANNED[planned];
   const major = (distro.versionId ?? '').split('.')[0];

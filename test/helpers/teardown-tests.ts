@@ -120,7 +120,8 @@ export async function killTeardownWhen(t: ExecutionContext, lab: Lab, what: stri
   t.is(killed.signal, 'SIGKILL', `killed ${what}: ${describeRun(killed)}`);
 }
 
-export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 'operator-edits', firmware: Firmware = 'bios'): void {
+/** Registers the tests; returns the lab, for a file that goes on with the node provisioned again. */
+export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 'operator-edits', firmware: Firmware = 'bios'): () => Lab {
   const lab = useLab(test, flavour, undefined, undefined, firmware);
   const name = firmware === 'bios' ? flavour : `${flavour} (${firmware})`;
   let before: Fingerprint | undefined;
@@ -195,4 +196,5 @@ export function teardownTests(test: TestFn, flavour: Flavour, faults: 'kills' | 
     sameNode(t, again.node, provisionedOnce.node, 'provisioned after teardown vs provisioned once');
     t.is(again.cmdline, provisionedOnce.cmdline);
   });
+  return lab;
 }

@@ -39,6 +39,15 @@ test('lab: a one-shot next_entry naming a BLS trial entry is booted once and con
   t.regex(choice.grubEnv ?? '', /^next_entry=$/m);
 });
 
+test('lab: EL8 entries read $kernelopts from grubenv, else grub.cfg\'s fallback `set kernelopts` (the captured EL8 grub.cfg); $tuned_params unset leaves no gap', (t) => {
+  const el8Cfg = readFileSync(new URL('../fixtures/real/grub-cfg/grub-cfg-el8-blscfg-issabel.cfg', import.meta.url), 'utf8');
+  const el8 = entry('4.18.0-553.5.1.el8_10.x86_64', '$kernelopts $tuned_params');
+  const boot = (vars: Record<string, string>): string => chooseBoot({ grubCfg: el8Cfg, grubEnv: env(vars), blsFiles: [el8], lastCmdline: undefined, lastGoodCmdline: undefined, grubIgnored: false, badCmdline: false, retry: false }).cmdline;
+  t.is(boot({ kernelopts: 'root=/dev/mapper/almalinux-root ro crashkernel=auto intel_iommu=on ' }), 'BOOT_IMAGE=/vmlinuz-4.18.0-553.5.1.el8_10.x86_64 root=/dev/mapper/almalinux-root ro crashkernel=auto intel_iommu=on');
+  // Read off the file: its `if [ -z "${kernelopts}" ]; then set kernelopts="…"; fi`.
+  t.is(boot({}), 'BOOT_IMAGE=/vmlinuz-4.18.0-553.5.1.el8_10.x86_64 root=UUID=bf4ab502-9a6d-49ec-92be-59111a383230 ro resume=UUID=9c7383f6-7502-4245-b0b0-c52190b4c6e0 net.ifnames=0 rhgb quiet');
+});
+
 test('lab: the ESP stub of EL9 and of Ubuntu points at the grub.cfg in /boot', (t) => {
   t.is(efiStubConfigDir('search --no-floppy --fs-uuid --set=dev 2f64394d-a847-4c1a-bda9-e658edc017ad\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n'), 'boot/grub2');
   t.is(efiStubConfigDir("search.fs_uuid 2f64394d-a847-4c1a-bda9-e658edc017ad root hd0,gpt1 \nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n"), 'boot/grub');

@@ -238,7 +238,7 @@ test('lab: command line', (t) => {
   t.deepEqual(parseLabArgs(['fault', 'node2', 'ssh-drops', 'on', '2']), { cmd: 'fault', node: 'node2', fault: 'ssh-drops', on: true, arg: 2 });
   t.deepEqual(parseLabArgs(['reboot', 'node1', '--no-wait']), { cmd: 'reboot', node: 'node1', wait: false });
   t.throws(() => parseLabArgs(['up', '--nodes', '40']), { instanceOf: LabUsageError, message: /1 to 32/ });
-  t.throws(() => parseLabArgs(['up', '--flavour', 'rhel9']), { instanceOf: LabUsageError, message: /centos7, debian12, alma9, ubuntu2404/ });
+  t.throws(() => parseLabArgs(['up', '--flavour', 'rhel9']), { instanceOf: LabUsageError, message: /centos7, debian12, alma8, alma9, ubuntu2404/ });
   t.throws(() => parseLabArgs(['fault', 'node1', 'melted', 'on']), { instanceOf: LabUsageError, message: /unknown fault melted/ });
   t.throws(() => parseLabArgs(['ssh', 'node1']), { instanceOf: LabUsageError, message: /needs a command after --/ });
   t.deepEqual(parseLabArgs(['up', '--no-install']), { cmd: 'up', nodes: 1, flavour: 'centos7', firmware: 'bios', nic: '82599', install: false });

@@ -15,6 +15,7 @@
 #
 # The repos the lab serves (it is offline: these stand for the real trees, which still answer):
 #   release 7: the CentOS vault, vault.centos.org/7.N.NNNN/os/x86_64/ (or /centos/7/os/x86_64/)
+#   release 8: AlmaLinux 8's BaseOS, repo.almalinux.org/almalinux/8/BaseOS/x86_64/os/
 #   release 9: AlmaLinux 9's BaseOS, repo.almalinux.org/almalinux/9/BaseOS/x86_64/os/
 # Any other --repo does not answer in the lab, as a mirror the node cannot reach.
 
@@ -22,6 +23,7 @@ centos_repo_served() { # RELEASE REPO
   case "$1|${2%/}" in
     7\|http://vault.centos.org/7.[0-9]*.[0-9]*/os/x86_64 | 7\|https://vault.centos.org/7.[0-9]*.[0-9]*/os/x86_64) return 0 ;;
     7\|http://vault.centos.org/centos/7/os/x86_64 | 7\|https://vault.centos.org/centos/7/os/x86_64) return 0 ;;
+    8\|http://repo.almalinux.org/almalinux/8/BaseOS/x86_64/os | 8\|https://repo.almalinux.org/almalinux/8/BaseOS/x86_64/os) return 0 ;;
     9\|http://repo.almalinux.org/almalinux/9/BaseOS/x86_64/os | 9\|https://repo.almalinux.org/almalinux/9/BaseOS/x86_64/os) return 0 ;;
   esac
   return 1

@@ -7,7 +7,7 @@
 #   GLIBC              the glibc release `ldd --version` and `getconf GNU_LIBC_VERSION` report: 2.36
 #                      (the machine's) or 2.17 (whose loader shim/el7.c is, on centos7 nodes)
 #   SYSTEMD            the systemd release whose unit parser lib/units.sh follows for
-#                      StandardOutput=/StandardError= (219, or empty: 240 and later);
+#                      StandardOutput=/StandardError= (219, 239, or empty: 240 and later);
 #                      SYSTEMD_VERSION what `systemctl --version` prints
 #   LXC                the LXC release the lxc-* commands answer as: 5.0.2 (the machine's) or 1.0.11
 #                      (bin/lxc1, over the machine's 5.0.2)
@@ -22,10 +22,12 @@ case "${LAB_FLAVOUR:-}" in
   *)
     IPROUTE=6.1 IPROUTE_SNAPSHOT= UTIL_LINUX=2.38.1 GLIBC=2.36 LXC=5.0.2 SYSTEMD=
     # `systemctl --version`'s first line, "systemd N (PACKAGE-VERSION)" (src/shared/build.c
-    # version()), with each release's package version: Debian 12 bookworm 252.x, AlmaLinux 9.2+
+    # version()), with each release's package version: Debian 12 bookworm 252.x, AlmaLinux 8.10
+    # 239-82.el8, AlmaLinux 9.2+
     # 252-N.el9, Ubuntu 24.04 noble 255.4. The features line that follows is left out: the tool
     # reads the number alone.
     case "${LAB_FLAVOUR:-}" in
+      alma8) SYSTEMD=239 SYSTEMD_VERSION='systemd 239 (239-82.el8)' ;;
       alma9) SYSTEMD_VERSION='systemd 252 (252-51.el9)' ;;
       ubuntu2404) SYSTEMD_VERSION='systemd 255 (255.4-1ubuntu8)' ;;
       *) SYSTEMD_VERSION='systemd 252 (252.39-1~deb12u1)' ;;

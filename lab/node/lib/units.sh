@@ -96,7 +96,8 @@ unit_output() { # FILE KEY
   case "$value" in
     inherit | null | tty | journal | syslog | kmsg | journal+console | syslog+console | kmsg+console | socket) ;;
     append:/* | file:/*)
-      if [ "$SYSTEMD" = 219 ]; then
+      # file: came with systemd 236, append: with 240 (NEWS): 219 knows neither, 239 (EL8) only file:.
+      if [ "$SYSTEMD" = 219 ] || { [ "$SYSTEMD" = 239 ] && [ "${value%%:*}" = append ]; }; then
         echo "$(date '+%b %d %H:%M:%S') ${LAB_NODE:-node} systemd[1]: [$1:$line] Failed to parse output specifier, ignoring: $value" >> "$LAB_RUN/journal"
         value=journal
       fi
