@@ -404,6 +404,9 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
         for (const file of line.included ?? []) walk(file.lines, neverMatch || !active, active);
       } else if (active) {
         if (line.key === 'identityfile' || line.key === 'identityfile2') got.identities.push(line);
+        // ssh 9.2 (ssh -G): ProxyCommand is ignored once a ProxyJump other than none was read, and ProxyJump once a ProxyCommand (even none) was.
+        else if (line.key === 'proxycommand' && got.first.has('proxyjump') && got.first.get('proxyjump')?.args[0]?.toLowerCase() !== 'none') continue;
+        else if (line.key === 'proxyjump' && got.first.has('proxycommand')) continue;
         else if (!got.first.has(line.key)) got.first.set(line.key, line);
       }
     }
@@ -469,6 +472,8 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   const given = 'the command line of the jump';
   if (commandLine.user !== undefined) got.first.set('user', { key: 'user', args: [commandLine.user], where: given });
   if (commandLine.port !== undefined) got.first.set('port', { key: 'port', args: [String(commandLine.port)], where: given });
+  // -J: read first, so the hop's own ProxyJump and ProxyCommand are ignored (the list is taken as given below).
+  if (commandLine.proxyJump !== undefined) got.first.set('proxyjump', { key: 'proxyjump', args: [commandLine.proxyJump.map((j) => j.host).join(',')], where: given });
   readPass(config, alias, got, false, alias, context);
   const hostNameOption = got.first.get('hostname');
   const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;

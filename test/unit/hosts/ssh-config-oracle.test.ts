@@ -293,3 +293,30 @@ test('IdentityAgent: ~, %d %u %h %p %r %n %l %L %i %C %k and ${VAR} expanded as 
   const badName = tree(t, { '~/.ssh/config': 'Host a\n  IdentityAgent $1bad\n' });
   t.throws(() => ours(badName, 'a', env), { instanceOf: UsageError, message: /config line 2: IdentityAgent \$1bad: "1bad" is not an environment variable name/ });
 });
+
+test('ProxyCommand and ProxyJump: whichever is read first wins and the other is ignored (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': [
+      'Host direct',
+      '    ProxyCommand none',
+      'Host jumped',
+      '    ProxyJump gw',
+      'Host gw',
+      '    ProxyJump none',
+      'Host *',
+      '    ProxyJump default-bastion',
+      '    ProxyCommand nc %h %p',
+      '',
+    ].join('\n'),
+  });
+  t.is(sshG(files, 'direct').proxyjump, undefined);
+  t.is(ours(files, 'direct').proxyJump, undefined, 'ProxyCommand none first: the ProxyJump of Host * is ignored');
+  t.deepEqual(sshG(files, 'jumped').proxyjump, ['gw']);
+  t.like(ours(files, 'jumped').proxyJump, [{ host: 'gw' }], 'ProxyJump first: the ProxyCommand of Host * is ignored, not refused');
+  t.deepEqual(sshG(files, 'gw').proxycommand, ['nc %h %p'], 'after ProxyJump none, ssh takes a later ProxyCommand');
+  t.throws(() => ours(files, 'gw'), { instanceOf: UsageError, message: /config line 9: ProxyCommand nc %h %p is not supported/ }, 'which sriov-lxc refuses');
+  const config = loadSshConfig({ home: files.home, systemDir: files.etc });
+  const context = { home: files.home, localUser: 'root' };
+  t.deepEqual(sshG(files, 'gw', ['-J', 'j0']).proxycommand, undefined);
+  t.notThrows(() => resolveSshConfig(config, 'gw', context, { proxyJump: [{ host: 'j0', where: 'x' }] }), '-J: the hop\'s ProxyCommand is ignored');
+});
