@@ -68,7 +68,7 @@ export class NodeLockLostError extends LockedError {}
 // directory and renamed into place (rename(2) fails when the lock exists and is not empty).
 // Prints "taken" or "held", then the holder, the seconds since the last heartbeat ("-" when
 // none), the node's boot id, the lock directory's age, and the seconds left of an announced
-// reboot ("-" when none), all by the node's clock.
+// reboot with its deadline in seconds since the epoch ("-" when none), all by the node's clock.
 const TAKE_SCRIPT = [
   'umask 077',
   'mkdir -p -m 0700 "${1%/*}" || exit',
@@ -83,7 +83,7 @@ const TAKE_SCRIPT = [
   'if [ -e "$1/heartbeat" ]; then echo $(( now - $(stat -c %Y "$1/heartbeat") )); else echo -; fi',
   'cat /proc/sys/kernel/random/boot_id',
   'echo $(( now - $(stat -c %Y "$1") ))',
-  'u=$(cat "$1/reboot-until" 2>/dev/null); case $u in ""|*[!0-9]*) echo -;; *) echo $(( u - now ));; esac',
+  'u=$(cat "$1/reboot-until" 2>/dev/null); case $u in ""|*[!0-9]*) echo -;; *) echo $(( u - now )) $u;; esac',
 ].join('\n');
 // $1 lock dir, $2 the holder line judged stale, $3 a unique suffix. Moves the stale lock aside only
 // if it still has that holder; if another run replaced it in between, its lock is put back.
@@ -138,6 +138,8 @@ interface HeldLock {
   lockAgeS: number | undefined;
   /** Seconds left of an announced reboot (negative once it passed). */
   rebootLeftS: number | undefined;
+  /** The announced deadline, seconds since the epoch by the node's clock. */
+  rebootUntilS?: number | undefined;
 }
 
 function numberOrUndefined(text: string | undefined): number | undefined {
@@ -191,7 +193,8 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
       heartbeatAgeS: numberOrUndefined(out[2]),
       nodeBootId: out[3]?.trim() || undefined,
       lockAgeS: numberOrUndefined(out[4]),
-      rebootLeftS: numberOrUndefined(out[5]),
+      rebootLeftS: numberOrUndefined(out[5]?.split(' ')[0]),
+      rebootUntilS: numberOrUndefined(out[5]?.split(' ')[1]),
     };
     const { holder } = held;
     if (holder?.runId === options.runId) break;
@@ -202,7 +205,8 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
           hint: `wait for the other run; a lock without a holder is taken over after ${HOLDERLESS_STALE_S} s`,
         });
       }
-      const rebooting = held.rebootLeftS !== undefined && held.rebootLeftS > 0 ? `; it rebooted the node and may be silent for ${held.rebootLeftS} s more` : '';
+      const until = held.rebootUntilS === undefined ? '' : ` (its announced deadline: ${new Date(held.rebootUntilS * 1000).toISOString()} by the node's clock)`;
+      const rebooting = held.rebootLeftS !== undefined && held.rebootLeftS > 0 ? `; it rebooted the node and may be silent for ${held.rebootLeftS} s more${until}` : '';
       throw new LockedError(`${host.name} is being worked on by ${describe(holder)}: the node's lock ${dir} is held${rebooting}`, {
         hint: `wait for that run to finish (the same node under another inventory name or state dir, or --local on it, shares this lock); if you are sure it is gone, remove ${dir} on the node`,
       });

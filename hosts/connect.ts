@@ -10,8 +10,8 @@ import type { HostPlan, SshPlan } from '../inventory/plan.ts';
 import type { Host } from './host.ts';
 import { LocalHost } from './local.ts';
 import { keyProtection } from './private-key.ts';
-import { isHostAlias, loadSshConfig, resolveSshConfig, type ResolvedSshConfig, type SshConfigPaths } from './ssh-config.ts';
-import { SshHost, type RetryNotice, type RetryPolicy, type SshEndpoint, type SshHostOptions } from './ssh.ts';
+import { isHostAlias, loadSshConfig, resolveJumpChain, resolveSshConfig, type IdentityAgent, type ResolvedSshConfig, type SshConfigPaths } from './ssh-config.ts';
+import { SshHost, type HopEndpoint, type RetryNotice, type RetryPolicy, type SshEndpoint, type SshHostOptions } from './ssh.ts';
 
 export interface OpenHostOptions {
   /** Run on this machine instead of over SSH. */
@@ -48,9 +48,23 @@ export interface ResolvedSsh {
 const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
 const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
+/**
+ * The agent socket ssh would use for a host: $SSH_AUTH_SOCK (`envSocket`) unless its IdentityAgent
+ * says otherwise (ssh-config.ts). A socket ssh_config names must exist when it is to be used.
+ */
+function agentSocketOf(agent: IdentityAgent | undefined, envSocket: string | undefined): string | undefined {
+  if (agent === undefined || agent.kind === 'environment') return envSocket;
+  return agent.kind === 'socket' ? agent.path : undefined;
+}
+
 /** The key file to use and whether the agent is used (an encrypted key goes through the agent). */
-function credentials(name: string, keyPath: string | undefined, wantAgent: boolean, agentSocket: string | undefined, identitiesOnly?: { where: string }): { privateKeyPath?: string; agentSocket?: string } {
+function credentials(name: string, keyPath: string | undefined, wantAgent: boolean, envSocket: string | undefined, config: Pick<ResolvedSshConfig, 'identitiesOnly' | 'identityAgent'>): { privateKeyPath?: string; agentSocket?: string } {
+  const { identitiesOnly, identityAgent } = config;
+  const agentSocket = agentSocketOf(identityAgent, envSocket);
   if (wantAgent && !agentSocket) {
+    if (identityAgent !== undefined && identityAgent.kind !== 'environment') {
+      throw new UsageError(`${identityAgent.where}: IdentityAgent leaves ${name} without an agent, but the inventory says agent: true`, { hint: 'name the agent\'s socket in IdentityAgent (or set the variable it names), or set key: in the inventory' });
+    }
     throw new UsageError(`host ${name}: agent: true but SSH_AUTH_SOCK is not set`, { hint: 'start ssh-agent and add your key (ssh-add), or set key: in the inventory' });
   }
   if (keyPath !== undefined && !existsSync(keyPath)) {
@@ -62,13 +76,16 @@ function credentials(name: string, keyPath: string | undefined, wantAgent: boole
   const useAgent = wantAgent || (encrypted && agentSocket !== undefined);
   if (encrypted && !useAgent) {
     throw new UsageError(`host ${name}: the SSH key ${keyPath} is encrypted and sriov-lxc does not ask for passphrases`, {
-      hint: `start ssh-agent, add the key (ssh-add ${keyPath}) and run sriov-lxc with SSH_AUTH_SOCK set; the agent is then used for this key`,
+      hint: `start ssh-agent, add the key (ssh-add ${keyPath}) and run sriov-lxc with SSH_AUTH_SOCK set (or IdentityAgent naming its socket); the agent is then used for this key`,
     });
   }
   if (useAgent && identitiesOnly) {
     throw new UsageError(`${identitiesOnly.where}: IdentitiesOnly yes for ${name}, but sriov-lxc would authenticate through ssh-agent, which offers every key it holds`, {
       hint: 'give the host an unencrypted IdentityFile (or key: in the inventory) and agent: false, or remove IdentitiesOnly for it',
     });
+  }
+  if (useAgent && identityAgent?.kind === 'socket' && !existsSync(identityAgent.path)) {
+    throw new UsageError(`${identityAgent.where}: IdentityAgent ${identityAgent.path} for ${name}: no such socket`, { hint: 'start the agent on that socket (ssh-agent -a PATH), or fix IdentityAgent' });
   }
   const privateKeyPath = encrypted ? undefined : keyPath;
   if (privateKeyPath === undefined && !useAgent) {
@@ -108,45 +125,44 @@ export function resolveSsh(name: string, ssh: SshPlan, home: string, agentSocket
   const target = ssh.sshConfigHost ?? ssh.address;
   const config = resolveSshConfig(sshConfig, target, context);
   const keyPath = config.identityFiles.find((f) => existsSync(f)) ?? ssh.key;
-  const creds = credentials(name, keyPath, ssh.agent, agentSocket, config.identitiesOnly);
+  const creds = credentials(name, keyPath, ssh.agent, agentSocket, config);
 
-  let jump: SshEndpoint['jump'];
-  if (config.proxyJump) {
-    const spec = config.proxyJump;
-    const jumpConfig = resolveSshConfig(sshConfig, spec.host, context);
-    if (jumpConfig.proxyJump) {
-      throw new UsageError(`${spec.where}: the jump host ${spec.host} has a ProxyJump of its own (${jumpConfig.proxyJump.where}); sriov-lxc supports one jump`, { hint: 'jump through one host' });
-    }
-    const jumpKey = jumpConfig.identityFiles.find((f) => existsSync(f)) ?? keyPath;
-    jump = {
-      host: jumpConfig.hostName ?? spec.host,
-      port: spec.port ?? jumpConfig.port ?? 22,
-      username: spec.user ?? jumpConfig.user ?? context.localUser,
-      ...credentials(`${name} (jump host ${spec.host})`, jumpKey, ssh.agent, agentSocket, jumpConfig.identitiesOnly),
-      ...transport(jumpConfig),
-    };
-  }
-
-  const expand = (files: readonly string[]) => files.map((f) => (f.startsWith('~/') ? join(home, f.slice(2)) : f));
-  const userFiles = config.userKnownHostsFiles ?? expand(DEFAULT_USER_KNOWN_HOSTS);
-  const globalFiles = config.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS;
-  const strict = config.strictHostKeyChecking?.value;
   const warnings: string[] = [];
-  if (strict === 'no') {
-    warnings.push(`${config.strictHostKeyChecking!.where}: StrictHostKeyChecking no for ${name}: sriov-lxc still pins the host key on first use and refuses a changed one (--accept-new-host-key replaces the pin)`);
-  }
-  const knownHosts: SshHostOptions['knownHosts'] = {
-    pinFile: join(stateDir, 'known_hosts'),
-    trustedFiles: [...userFiles, ...globalFiles],
-    ...(ssh.knownHosts !== undefined ? { knownHostsFiles: [ssh.knownHosts] } : strict === 'yes' ? { knownHostsFiles: [...userFiles, ...globalFiles] } : {}),
+  /** Whom to trust for one endpoint: the inventory's knownHosts for every one, else that endpoint's own ssh_config. */
+  const hostKeysOf = (who: string, c: ResolvedSshConfig): SshHostOptions['knownHosts'] => {
+    const userFiles = c.userKnownHostsFiles ?? DEFAULT_USER_KNOWN_HOSTS.map((f) => join(home, f.slice(2)));
+    const globalFiles = c.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS;
+    const strict = c.strictHostKeyChecking?.value;
+    if (strict === 'no') {
+      warnings.push(`${c.strictHostKeyChecking!.where}: StrictHostKeyChecking no for ${who}: sriov-lxc still pins the host key on first use and refuses a changed one (--accept-new-host-key replaces the pin)`);
+    }
+    return {
+      pinFile: join(stateDir, 'known_hosts'),
+      trustedFiles: [...userFiles, ...globalFiles],
+      ...(ssh.knownHosts !== undefined ? { knownHostsFiles: [ssh.knownHosts] } : strict === 'yes' ? { knownHostsFiles: [...userFiles, ...globalFiles] } : {}),
+    };
   };
+
+  // Every hop as ssh reaches it: its own block, user and port, key (else the node's) and agent.
+  const jumps: HopEndpoint[] = resolveJumpChain(sshConfig, config, context).map(({ spec, config: hop }) => {
+    const who = `${name} (jump host ${spec.host})`;
+    return {
+      host: hop.hostName ?? spec.host,
+      port: hop.port ?? 22,
+      username: hop.user ?? context.localUser,
+      ...credentials(who, hop.identityFiles.find((f) => existsSync(f)) ?? keyPath, ssh.agent, agentSocket, hop),
+      ...transport(hop),
+      hostKeys: hostKeysOf(who, hop),
+    };
+  });
+  const knownHosts = hostKeysOf(name, config);
   const endpoint: SshEndpoint = {
     host: config.hostName ?? target,
     port: config.port ?? ssh.port,
     username: config.user ?? ssh.user,
     ...creds,
     ...transport(config),
-    ...(jump ? { jump } : {}),
+    ...(jumps.length > 0 ? { jumps } : {}),
   };
   return {
     endpoint,

@@ -9,8 +9,10 @@
 // (it neither changes where it connects nor whom it trusts), or refused by name with its line
 // when set to anything but its default: never dropped silently.
 
+import { createHash } from 'node:crypto';
 import { globSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { matchGlob, matchPatternList } from './ssh-patterns.ts';
@@ -38,6 +40,7 @@ export interface SshConfig {
   files: SshConfigFile[];
 }
 
+/** One hop of a ProxyJump list: what ssh passes as `-l USER -p PORT HOST` to the ssh it runs for that hop. */
 export interface ProxyJumpSpec {
   /** A host name, address or Host alias (resolved again through the config). */
   host: string;
@@ -45,6 +48,9 @@ export interface ProxyJumpSpec {
   port?: number;
   where: string;
 }
+
+/** IdentityAgent as ssh(1) uses it: the agent of $SSH_AUTH_SOCK, none, or a socket (expanded). */
+export type IdentityAgent = { kind: 'environment'; where: string } | { kind: 'none'; where: string } | { kind: 'socket'; path: string; where: string };
 
 /** yes: verify against the known_hosts files only; accept-new / ask / no: see hosts/connect.ts. */
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'ask' | 'no';
@@ -68,7 +74,9 @@ export interface ResolvedSshConfig {
   identityFiles: string[];
   /** IdentitiesOnly yes: the IdentityFile only, never every key the agent holds. */
   identitiesOnly?: { where: string };
-  proxyJump?: ProxyJumpSpec;
+  /** The jump hosts in the order they are connected to (ssh's `ProxyJump first,…,last`). */
+  proxyJump?: ProxyJumpSpec[];
+  identityAgent?: IdentityAgent;
   strictHostKeyChecking?: { value: StrictHostKeyChecking; where: string };
   /** `~` and %-tokens expanded. */
   userKnownHostsFiles?: string[];
@@ -104,7 +112,6 @@ const REFUSED: Readonly<Record<string, { name: string; harmless: readonly string
   pubkeyauthentication: { name: 'PubkeyAuthentication', harmless: ['yes', 'unbound', 'host-bound'], why: 'sriov-lxc authenticates with keys only' },
   revokedhostkeys: { name: 'RevokedHostKeys', harmless: ['none'], why: 'sriov-lxc does not read revocation lists; mark the keys @revoked in a known_hosts file instead' },
   requiredrsasize: { name: 'RequiredRSASize', harmless: ['1024'], why: 'sriov-lxc does not check RSA key sizes; remove it for this host, or give the node an Ed25519 host key and HostKeyAlgorithms ssh-ed25519' },
-  identityagent: { name: 'IdentityAgent', harmless: ['SSH_AUTH_SOCK', '$SSH_AUTH_SOCK'], why: 'sriov-lxc uses the agent of $SSH_AUTH_SOCK; set SSH_AUTH_SOCK to that socket instead' },
   pkcs11provider: { name: 'PKCS11Provider', harmless: ['none'], why: 'sriov-lxc does not use PKCS#11 tokens; load the key into ssh-agent (ssh-add -s) and use agent: true' },
   securitykeyprovider: { name: 'SecurityKeyProvider', harmless: ['internal'], why: 'sriov-lxc does not use FIDO security keys directly; use ssh-agent' },
   smartcarddevice: { name: 'SmartcardDevice', harmless: [], why: 'sriov-lxc does not use smartcards; use ssh-agent' },
@@ -114,7 +121,7 @@ const REFUSED: Readonly<Record<string, { name: string; harmless: readonly string
 const IMPLEMENTED = new Set([
   'host', 'match', 'include', 'hostname', 'user', 'port', 'identityfile', 'identitiesonly', 'proxyjump', 'stricthostkeychecking',
   'userknownhostsfile', 'globalknownhostsfile', 'connecttimeout', 'serveraliveinterval', 'serveralivecountmax',
-  'kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'addressfamily',
+  'kexalgorithms', 'ciphers', 'macs', 'hostkeyalgorithms', 'addressfamily', 'identityagent',
 ]);
 
 // Keywords ssh knows (readconf.c's table) that neither send sriov-lxc elsewhere nor change
@@ -152,6 +159,19 @@ export interface ExpansionContext {
   home: string;
   /** Name of the local user (%u, Match localuser, Match user before User is set). */
   localUser: string;
+  /** This machine's host name (%l, %L, %C): os.hostname() unless told. */
+  localHost?: string;
+  /** The local user's uid (%i): process.getuid() unless told. */
+  uid?: number;
+  /** For ${VAR} and IdentityAgent $VAR: process.env unless told. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What ssh's command line sets before any file is read (first value wins): how ssh runs itself for a jump hop (`-l USER -p PORT -J REST HOST`). */
+export interface CommandLineOptions {
+  user?: string;
+  port?: number;
+  proxyJump?: ProxyJumpSpec[];
 }
 
 /** Splits the arguments of one line like OpenSSH's argv_split: whitespace, double quotes, `#` comments. */
@@ -257,18 +277,65 @@ export function loadSshConfig(paths: SshConfigPaths): SshConfig {
   return { files };
 }
 
-function expandTokens(value: string, tokens: Readonly<Record<string, string>>, where: string): string {
-  return value.replace(/%(.)/g, (_, t: string) => {
-    const replacement = tokens[t];
-    if (replacement === undefined) {
-      throw new UsageError(`${where}: the token %${t} is not supported`, { hint: 'use a literal path, ~, %d, %h, %r, %u or %%' });
+/**
+ * percent_dollar_expand (misc.c): `%x` from `tokens`, `%%`, and with `dollar` `${VAR}` from the
+ * environment; an unknown token, a `%` at the end or an unset variable is refused as ssh refuses it.
+ */
+function expandTokens(value: string, tokens: Readonly<Record<string, string>>, where: string, env?: ExpansionContext['env']): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charAt(i);
+    if (env && c === '$' && value.charAt(i + 1) === '{') {
+      const end = value.indexOf('}', i + 2);
+      if (end < 0) throw new UsageError(`${where}: the environment variable in ${JSON.stringify(value)} has no closing }`);
+      const name = value.slice(i + 2, end);
+      const v = env[name];
+      if (name === '' || v === undefined) throw new UsageError(`${where}: \${${name}} has no value in the environment`, { hint: `set ${name || 'the variable'} or write the path literally` });
+      out += v;
+      i = end;
+    } else if (c !== '%') {
+      out += c;
+    } else {
+      const t = value.charAt(++i);
+      const replacement = t === '%' ? '%' : tokens[t];
+      if (replacement === undefined) {
+        throw new UsageError(`${where}: the token %${t} is not supported`, { hint: `use a literal path, ~ or ${Object.keys(tokens).map((k) => `%${k}`).join(', ')} or %%` });
+      }
+      out += replacement;
     }
-    return replacement;
-  });
+  }
+  return out;
 }
 
-function expandHome(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+/** tilde_expand (misc.c): `~` and `~/…` are the local user's home; another user's is refused. */
+function expandHome(path: string, context: ExpansionContext, where: string): string {
+  if (!path.startsWith('~')) return path;
+  const slash = path.indexOf('/');
+  const user = slash < 0 ? path.slice(1) : path.slice(1, slash);
+  if (user !== '' && user !== context.localUser) {
+    throw new UsageError(`${where}: ~${user} names another user's home, which sriov-lxc does not look up`, { hint: 'write the path in full' });
+  }
+  const rest = slash < 0 ? '' : path.slice(slash).replace(/^\/+/, '');
+  return `${context.home.replace(/\/$/, '')}/${rest}`;
+}
+
+/** The tokens ssh expands in IdentityFile, UserKnownHostsFile and IdentityAgent (DEFAULT_CLIENT_PERCENT_EXPAND_ARGS, sshconnect.h). */
+function clientTokens(alias: string, host: string, port: number, user: string, context: ExpansionContext): Record<string, string> {
+  const thisHost = context.localHost ?? hostname();
+  return {
+    C: createHash('sha1').update(`${thisHost}${host}${port}${user}`).digest('hex'),
+    L: thisHost.split('.')[0] ?? thisHost,
+    i: String(context.uid ?? process.getuid?.() ?? 0),
+    // %k is HostKeyAlias when set; sriov-lxc refuses HostKeyAlias, so it is always the name given.
+    k: alias,
+    l: thisHost,
+    n: alias,
+    p: String(port),
+    d: context.home,
+    h: host,
+    r: user,
+    u: context.localUser,
+  };
 }
 
 /** What one pass over the files obtained: first value per key, IdentityFile in order. */
@@ -281,7 +348,7 @@ interface Obtained {
 /** `Match` as match_cfg_line evaluates it; refuses what sriov-lxc cannot evaluate when it decides the block. */
 function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): boolean {
   const hostNameOption = got.first.get('hostname');
-  const host = finalPass ? finalHost : hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias, '%': '%' }, hostNameOption.where) : alias;
+  const host = finalPass ? finalHost : hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
   const remoteUser = got.first.get('user')?.args[0] ?? context.localUser;
   const args = [...line.args];
   let result = true;
@@ -337,6 +404,9 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
         for (const file of line.included ?? []) walk(file.lines, neverMatch || !active, active);
       } else if (active) {
         if (line.key === 'identityfile' || line.key === 'identityfile2') got.identities.push(line);
+        // ssh 9.2 (ssh -G): ProxyCommand is ignored once a ProxyJump other than none was read, and ProxyJump once a ProxyCommand (even none) was.
+        else if (line.key === 'proxycommand' && got.first.has('proxyjump') && got.first.get('proxyjump')?.args[0]?.toLowerCase() !== 'none') continue;
+        else if (line.key === 'proxyjump' && got.first.has('proxycommand')) continue;
         else if (!got.first.has(line.key)) got.first.set(line.key, line);
       }
     }
@@ -397,11 +467,16 @@ function refuseUnimplemented(first: ReadonlyMap<string, SshConfigOption>, identi
  * Match lines deciding what applies, a second pass when a `Match final` asked for one, first
  * value per key wins, IdentityFile values accumulate (`none` is skipped).
  */
-export function resolveSshConfig(config: SshConfig, alias: string, context: ExpansionContext): ResolvedSshConfig {
+export function resolveSshConfig(config: SshConfig, alias: string, context: ExpansionContext, commandLine: CommandLineOptions = {}): ResolvedSshConfig {
   const got: Obtained = { first: new Map(), identities: [], wantFinalPass: false };
+  const given = 'the command line of the jump';
+  if (commandLine.user !== undefined) got.first.set('user', { key: 'user', args: [commandLine.user], where: given });
+  if (commandLine.port !== undefined) got.first.set('port', { key: 'port', args: [String(commandLine.port)], where: given });
+  // -J: read first, so the hop's own ProxyJump and ProxyCommand are ignored (the list is taken as given below).
+  if (commandLine.proxyJump !== undefined) got.first.set('proxyjump', { key: 'proxyjump', args: [commandLine.proxyJump.map((j) => j.host).join(',')], where: given });
   readPass(config, alias, got, false, alias, context);
   const hostNameOption = got.first.get('hostname');
-  const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias, '%': '%' }, hostNameOption.where) : alias;
+  const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
   if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost.toLowerCase(), context);
   const { first, identities } = got;
   refuseUnimplemented(first, identities);
@@ -420,11 +495,13 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   resolved.user = value('user')?.value;
   const port = value('port');
   if (port) resolved.port = portNumber(port.value, port.where, 'Port');
-  const tokens = { d: context.home, h: resolved.hostName ?? alias, r: resolved.user ?? context.localUser, u: context.localUser, '%': '%' };
+  const env = context.env ?? process.env;
+  const tokens = clientTokens(alias, resolved.hostName ?? alias, resolved.port ?? 22, resolved.user ?? context.localUser, context);
+  const expandPath = (path: string, where: string) => expandTokens(expandHome(path, context, where), tokens, where, env);
   for (const option of identities) {
     for (const arg of option.args) {
       if (arg.toLowerCase() === 'none') continue;
-      const file = expandTokens(expandHome(arg, context.home), tokens, option.where);
+      const file = expandPath(arg, option.where);
       // ssh ignores a duplicate (add_identity_file), e.g. one read again by the final pass.
       if (!resolved.identityFiles.includes(file)) resolved.identityFiles.push(file);
     }
@@ -432,16 +509,22 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   const identitiesOnly = first.get('identitiesonly');
   if (identitiesOnly && yesNo(identitiesOnly, 'IdentitiesOnly')) resolved.identitiesOnly = { where: identitiesOnly.where };
 
-  const jump = value('proxyjump');
-  if (jump && jump.value.toLowerCase() !== 'none') resolved.proxyJump = parseProxyJump(jump.value, jump.where);
+  // ssh -J on the command line (how ssh runs itself for a hop) wins over every file.
+  const jump = commandLine.proxyJump === undefined ? value('proxyjump') : undefined;
+  if (commandLine.proxyJump !== undefined) resolved.proxyJump = commandLine.proxyJump;
+  else if (jump && jump.value.toLowerCase() !== 'none') resolved.proxyJump = parseProxyJump(jump.value, jump.where);
+  const agent = value('identityagent');
+  if (agent) resolved.identityAgent = identityAgent(agent.value, agent.where, (path) => expandPath(path, agent.where), env);
   const strict = value('stricthostkeychecking');
   if (strict) resolved.strictHostKeyChecking = { value: strictValue(strict.value, strict.where), where: strict.where };
-  const files = (key: string): string[] | undefined => {
+  // `none` is no file (ssh.c); ssh expands ~, tokens and ${VAR} in UserKnownHostsFile only.
+  const files = (key: string, expand: boolean): string[] | undefined => {
     const option = first.get(key);
-    return option?.args.map((f) => expandTokens(expandHome(f, context.home), tokens, option.where));
+    if (option?.args.length === 1 && option.args[0]?.toLowerCase() === 'none') return [];
+    return option?.args.map((f) => (expand ? expandPath(f, option.where) : f));
   };
-  resolved.userKnownHostsFiles = files('userknownhostsfile');
-  resolved.globalKnownHostsFiles = files('globalknownhostsfile');
+  resolved.userKnownHostsFiles = files('userknownhostsfile', true);
+  resolved.globalKnownHostsFiles = files('globalknownhostsfile', false);
   const seconds = (key: string, name: string, min: number): number | undefined => {
     const v = value(key);
     if (!v) return undefined;
@@ -485,19 +568,90 @@ function strictValue(text: string, where: string): StrictHostKeyChecking {
   throw new UsageError(`${where}: StrictHostKeyChecking ${JSON.stringify(text)} is not yes, accept-new, ask or no`);
 }
 
-/** `[user@]host[:port]`, `[user@][v6addr]:port` or `ssh://[user@]host[:port]`; one hop. */
-export function parseProxyJump(text: string, where: string): ProxyJumpSpec {
-  if (text.includes(',')) {
-    throw new UsageError(`${where}: ProxyJump ${text} names a chain of jump hosts; sriov-lxc supports one`, { hint: 'jump through one host, or give the first jump host its own ProxyJump to the next and reach it by ssh yourself' });
+/**
+ * IdentityAgent (readconf.c, ssh.c at V_9_2_P1): `SSH_AUTH_SOCK` and `$SSH_AUTH_SOCK` keep the
+ * agent of the environment, `none` uses no agent, `$VAR` (not `${`) is the socket named by that
+ * variable (none when it is unset), anything else is a socket path with ~, %-tokens and ${VAR}
+ * expanded.
+ */
+function identityAgent(text: string, where: string, expand: (path: string) => string, env: Readonly<Record<string, string | undefined>>): IdentityAgent {
+  if (text === 'SSH_AUTH_SOCK' || text === '$SSH_AUTH_SOCK') return { kind: 'environment', where };
+  if (text === 'none') return { kind: 'none', where };
+  if (text.startsWith('$') && !text.startsWith('${')) {
+    const name = text.slice(1);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`${where}: IdentityAgent ${text}: ${JSON.stringify(name)} is not an environment variable name`);
+    const socket = env[name];
+    return socket === undefined ? { kind: 'none', where } : { kind: 'socket', path: socket, where };
   }
-  const m = /^(?:ssh:\/\/)?(?:([^@\s]+)@)?(?:\[([0-9A-Fa-f:.]+)\]|([^:@\s\[\]]+))(?::(\d+))?$/.exec(text);
-  if (!m) throw new UsageError(`${where}: cannot read ProxyJump ${JSON.stringify(text)}`, { hint: 'write it as [user@]host[:port]' });
-  return {
-    host: m[2] ?? m[3]!,
-    ...(m[1] !== undefined ? { user: m[1] } : {}),
-    ...(m[4] !== undefined ? { port: portNumber(m[4], where, 'ProxyJump port') } : {}),
-    where,
-  };
+  return { kind: 'socket', path: expand(text), where };
+}
+
+/**
+ * One hop as ssh 9.2 reads it (misc.c): `ssh://[user[;params]@]host[:port][/]` (parse_uri: the
+ * user URL-decoded, the host a domain name or IPv4 address, no path), else
+ * `[user@]host[:port]` or `[user@][v6]:port` (parse_user_host_port: the user up to the last `@`).
+ * ssh also takes a service name as the port; sriov-lxc asks for the number.
+ */
+function parseHop(text: string, where: string): ProxyJumpSpec {
+  const bad = (): UsageError => new UsageError(`${where}: cannot read the jump host ${JSON.stringify(text)}`, { hint: 'write each hop as [user@]host[:port] or ssh://[user@]host[:port], hops separated by commas' });
+  const uri = text.startsWith('ssh://');
+  let rest = uri ? text.slice('ssh://'.length) : text;
+  const at = uri ? rest.indexOf('@') : rest.lastIndexOf('@');
+  let user: string | undefined;
+  if (at >= 0) {
+    user = uri ? rest.slice(0, at).split(';')[0]! : rest.slice(0, at);
+    if (user === '') throw bad();
+    if (uri) {
+      try {
+        user = decodeURIComponent(user);
+      } catch {
+        throw bad();
+      }
+    }
+    rest = rest.slice(at + 1);
+  }
+  const m = uri ? /^([^:/]*)(?::([^/]*))?\/?$/.exec(rest) : /^(?:\[([^\]]*)\]|([^:/[\]]*))(?::(.*))?$/.exec(rest);
+  const host = uri ? m?.[1] : (m?.[1] ?? m?.[2]);
+  const portText = uri ? m?.[2] : m?.[3];
+  if (!host || (uri && (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host) || host.includes('..')))) throw bad();
+  const port = portText === undefined || portText === '' ? undefined : portNumber(portText, where, 'ProxyJump port');
+  return { host: uri ? host.replace(/\.$/, '') : host, ...(user !== undefined ? { user } : {}), ...(port !== undefined ? { port } : {}), where };
+}
+
+/** A ProxyJump value: hops separated by commas, in the order they are connected to. */
+export function parseProxyJump(text: string, where: string): ProxyJumpSpec[] {
+  return text.split(',').map((hop) => parseHop(hop, where));
+}
+
+/** One jump host as ssh reaches it: its own ssh_config block with the hop's user and port. */
+export interface JumpHop {
+  spec: ProxyJumpSpec;
+  config: ResolvedSshConfig;
+}
+
+/** Most hops sriov-lxc follows: a ProxyJump loop in ssh_config would otherwise never end (ssh forks ssh forever). */
+const MAX_HOPS = 8;
+
+/**
+ * The jump hosts of a resolved host, first connected first, as ssh(1) 9.2 builds them (ssh.c):
+ * for `ProxyJump a,b` it runs `ssh -l USER -p PORT -J a -W HOST:PORT b`, so the last hop is
+ * resolved through the config with the hop's user and port and the rest of the list as its
+ * ProxyJump; a single hop's own ProxyJump in ssh_config applies in turn.
+ */
+export function resolveJumpChain(config: SshConfig, target: ResolvedSshConfig, context: ExpansionContext): JumpHop[] {
+  const hops: JumpHop[] = [];
+  let jump = target.proxyJump;
+  while (jump !== undefined && jump.length > 0) {
+    const spec = jump[jump.length - 1]!;
+    if (hops.length === MAX_HOPS) {
+      throw new UsageError(`${spec.where}: more than ${MAX_HOPS} jump hosts (${hops.map((h) => h.spec.host).join(' ← ')} ← ${spec.host}): a ProxyJump loop in ssh_config?`, { hint: 'give the jump hosts a route that ends, e.g. ProxyJump none for the first one' });
+    }
+    const rest = jump.slice(0, -1);
+    const hop = resolveSshConfig(config, spec.host, context, { ...(spec.user !== undefined ? { user: spec.user } : {}), ...(spec.port !== undefined ? { port: spec.port } : {}), ...(rest.length > 0 ? { proxyJump: rest } : {}) });
+    hops.unshift({ spec, config: hop });
+    jump = hop.proxyJump;
+  }
+  return hops;
 }
 
 /** Whether `name` is written literally (no wildcard, not negated) on some Host line, in any file read. */

@@ -41,8 +41,13 @@ export interface SshEndpoint {
   algorithms?: SshAlgorithms;
   /** AddressFamily inet / inet6. */
   family?: 4 | 6;
-  /** ProxyJump: connect to this host first and reach `host:port` through it (direct-tcpip). */
-  jump?: Omit<SshEndpoint, 'jump'>;
+  /** ProxyJump: connect to these hosts first, each through the one before, and reach `host:port` through the last (direct-tcpip). */
+  jumps?: HopEndpoint[];
+}
+
+/** A jump host: an endpoint with the host keys it is verified against (its own ssh_config's, or the inventory's). */
+export interface HopEndpoint extends Omit<SshEndpoint, 'jumps'> {
+  hostKeys: Pick<HostKeyPolicy, 'knownHostsFiles' | 'pinFile' | 'trustedFiles'>;
 }
 
 export interface RetryPolicy {
@@ -215,10 +220,13 @@ export class SshHost implements Host {
     return `${username}@${host}:${port}`;
   }
 
-  /** One authenticated connection to `end`, its host key verified (and pinned) by our policy. */
-  async #open(end: Omit<SshEndpoint, 'jump'>, who: string, target: string, sock?: unknown): Promise<NodeSSH> {
+  /** One authenticated connection to `end`, its host key verified (and pinned) by its policy. */
+  async #open(end: Omit<SshEndpoint, 'jumps'> | HopEndpoint, who: string, target: string, sock?: unknown): Promise<NodeSSH> {
     const { host, port, username, privateKeyPath, agentSocket } = end;
-    const check = await prepareHostKeyCheck(this.#policy, who, host, port);
+    // A hop's own files; the same acceptChangedHostKey, warnings and dry-run pins as the node's.
+    const { knownHostsFiles: _node, ...shared } = this.#policy;
+    const policy: HostKeyPolicy = 'hostKeys' in end ? { ...shared, ...end.hostKeys } : this.#policy;
+    const check = await prepareHostKeyCheck(policy, who, host, port);
     const ssh = new NodeSSH();
     const preferred = check.preferredAlgorithms;
     // The host key algorithms ssh_config names are used as given; otherwise those of the keys we know come first.
@@ -251,44 +259,57 @@ export class SshHost implements Host {
       await check.commit();
     } catch (error) {
       ssh.dispose();
-      throw new FatalError(`cannot record the host key of ${who} in ${this.#policy.pinFile}: ${(error as Error).message}`, {
+      throw new FatalError(`cannot record the host key of ${who} in ${policy.pinFile}: ${(error as Error).message}`, {
         hint: 'check that the state directory is writable',
       }, { cause: error });
     }
     return ssh;
   }
 
-  /** ProxyJump: the jump connection and a direct-tcpip channel through it to the node. */
-  async #throughJump(jump: Omit<SshEndpoint, 'jump'>): Promise<{ jumpSsh: NodeSSH; sock: unknown }> {
-    const jumpTarget = `${jump.username}@${jump.host}:${jump.port}`;
-    const jumpSsh = await this.#open(jump, `the jump host of ${this.name}`, jumpTarget);
-    (jumpSsh.connection as Ssh2Client).setNoDelay(true);
+  /** A direct-tcpip channel from `via` to `host:port`: the socket of the next connection. */
+  async #forward(via: NodeSSH, viaTarget: string, host: string, port: number, what: string): Promise<unknown> {
+    (via.connection as Ssh2Client).setNoDelay(true);
     try {
-      const sock = await new Promise<unknown>((resolve, reject) => {
-        (jumpSsh.connection as Ssh2Client).forwardOut('127.0.0.1', 0, this.#endpoint.host, this.#endpoint.port, (error, stream) => (error ? reject(error) : resolve(stream)));
+      return await new Promise<unknown>((resolve, reject) => {
+        (via.connection as Ssh2Client).forwardOut('127.0.0.1', 0, host, port, (error, stream) => (error ? reject(error) : resolve(stream)));
       });
-      return { jumpSsh, sock };
     } catch (error) {
-      jumpSsh.dispose();
       // Refused while the node reboots, like a refused TCP connection: retried.
-      throw new TransportError(`cannot reach ${this.name} (${this.#target}) through the jump host ${jumpTarget}: ${(error as Error).message}`, {
+      throw new TransportError(`cannot reach ${what} through the jump host ${viaTarget}: ${(error as Error).message}`, {
         hint: 'check that the node is up and that the jump host may forward to it (AllowTcpForwarding)',
       }, { cause: error });
     }
   }
 
+  /**
+   * The jump hosts in order, each reached through the one before (as ssh's ProxyJump chain), then
+   * the node through the last; a failure closes what was opened.
+   */
   async #connectOnce(): Promise<NodeSSH> {
-    const jump = this.#endpoint.jump ? await this.#throughJump(this.#endpoint.jump) : undefined;
+    const jumps = this.#endpoint.jumps ?? [];
+    const opened: NodeSSH[] = [];
+    const closeJumps = (): void => {
+      for (const jump of opened.reverse()) jump.dispose();
+    };
     let ssh: NodeSSH;
     try {
-      ssh = await this.#open(this.#endpoint, this.name, this.#target, jump?.sock);
+      let sock: unknown;
+      for (const [i, hop] of jumps.entries()) {
+        const hopTarget = `${hop.username}@${hop.host}:${hop.port}`;
+        const who = jumps.length === 1 ? `the jump host of ${this.name}` : `jump host ${i + 1} of ${jumps.length} of ${this.name}`;
+        const hopSsh = await this.#open(hop, who, hopTarget, sock);
+        opened.push(hopSsh);
+        const next = jumps[i + 1];
+        sock = await this.#forward(hopSsh, hopTarget, next?.host ?? this.#endpoint.host, next?.port ?? this.#endpoint.port, next ? `jump host ${i + 2} of ${jumps.length} of ${this.name} (${next.username}@${next.host}:${next.port})` : `${this.name} (${this.#target})`);
+      }
+      ssh = await this.#open(this.#endpoint, this.name, this.#target, sock);
     } catch (error) {
-      jump?.jumpSsh.dispose();
+      closeJumps();
       throw error;
     }
     this.connections++;
     const client = ssh.connection as Ssh2Client;
-    if (jump) client.on('close', () => jump.jumpSsh.dispose());
+    if (opened.length > 0) client.on('close', closeJumps);
     // Small request/reply packets: with Nagle's algorithm and delayed ACKs each exec waited ~40 ms
     // twice (measured on loopback: 90 ms per exec, 3 ms with TCP_NODELAY).
     client.setNoDelay(true);
@@ -484,10 +505,10 @@ export class SshHost implements Host {
     const command = commandLine(argv);
     // Through a jump host the node may not even be reachable from here, and reaching it directly
     // is what the bastion is there to prevent: the attempt itself goes through the jump.
-    if (!this.#endpoint.jump && !this.#ssh?.isConnected()) await this.#accepting();
-    // Through a jump host every probe is a whole login on the bastion (its logs show each one), so
+    if (!this.#endpoint.jumps && !this.#ssh?.isConnected()) await this.#accepting();
+    // Through jump hosts every probe is a whole login on each bastion (their logs show each one), so
     // however fast the engine polls a rebooting node, at most one every JUMP_PROBE_SPACING_MS.
-    if (this.#endpoint.jump && !this.#ssh?.isConnected()) {
+    if (this.#endpoint.jumps && !this.#ssh?.isConnected()) {
       const wait = this.#lastJumpProbeAt + JUMP_PROBE_SPACING_MS - Date.now();
       if (wait > 0) await delay(wait);
       this.#lastJumpProbeAt = Date.now();

@@ -2,6 +2,7 @@
 // on loopback: the jump's log shows our login, the node is reached through it), and the jump
 // host's key is verified like the node's. Needs root (test/helpers/sshd.ts).
 import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHost } from '../../hosts/connect.ts';
@@ -117,4 +118,78 @@ test('lab: a dry run through the jump host pins neither key and creates no state
   t.is(warnings.length, 2);
   t.regex(warnings.join('\n'), new RegExp(`the host key of the jump host of node1 \\(\\[127\\.0\\.0\\.1\\]:${jump.port}\\) is not known yet: SHA256:\\S+ \\(ssh-ed25519\\) would be pinned`));
   t.regex(warnings.join('\n'), new RegExp(`the host key of node1 \\(\\[127\\.0\\.0\\.1\\]:${node.port}\\) is not known yet: ${node.hostKeyFingerprint.replace(/[+/]/g, '.')} \\(ssh-ed25519\\) would be pinned`));
+});
+
+// Issue 24: a chain of jump hosts as ssh follows it (`ProxyJump j1,root@j2:PORT`): three real
+// sshds on loopback; each name resolves only on the hop before it (node-behind.mgmt on j2,
+// jump2-behind.mgmt on j1), so neither the node nor j2 can be reached but through the chain.
+// Real ssh(1) on the same file is the oracle that the route exists and works.
+async function chain(t: ExecutionContext, extra = ''): Promise<{ jump1: Sshd; jump2: Sshd; node: Sshd; home: string; config: string }> {
+  const node = await startSshd(t);
+  const jump2 = await startSshd(t, { extraHosts: '127.0.0.1 node-behind.mgmt' });
+  const jump1 = await startSshd(t, { extraHosts: '127.0.0.1 jump2-behind.mgmt' });
+  const home = mkdtempSync('/tmp/sriov-lxc-chain-');
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, '.ssh'));
+  const config = join(home, '.ssh', 'config');
+  writeFileSync(config, [
+    extra,
+    'Host node',
+    '    HostName node-behind.mgmt',
+    `    Port ${node.port}`,
+    '    User root',
+    `    IdentityFile ${node.clientKeyPath}`,
+    `    ProxyJump j1,root@j2:${jump2.port}`,
+    'Host j1',
+    '    HostName 127.0.0.1',
+    `    Port ${jump1.port}`,
+    '    User root',
+    `    IdentityFile ${jump1.clientKeyPath}`,
+    'Host j2',
+    '    HostName jump2-behind.mgmt',
+    `    IdentityFile ${jump2.clientKeyPath}`,
+    'Host *',
+    '    StrictHostKeyChecking accept-new',
+    `    UserKnownHostsFile ${join(home, 'known_hosts.ssh')}`,
+    '',
+  ].join('\n'));
+  return { jump1, jump2, node, home, config };
+}
+
+test('lab: ProxyJump j1,root@j2:PORT: a node reachable only through two jump hosts; every hop its own block and key, every host key pinned; first contact, the boot id and the polls after a reboot go through the chain', async (t) => {
+  const { jump1, jump2, node, home, config } = await chain(t);
+  t.throws(() => execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', '-o', 'ProxyJump=none', 'node', 'true'], { stdio: 'ignore' }), undefined, 'not reachable directly');
+
+  const stateDir = join(home, 'state');
+  const host = openHost(plan(), { local: false, stateDir, home, retry: { retries: 0 } });
+  t.teardown(() => host.close());
+  const logins = [jump1, jump2, node].map((s) => s.log().match(new RegExp(accepted, 'g'))?.length ?? 0);
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/, 'the first contact is the boot id, through both jumps');
+  t.deepEqual([jump1, jump2, node].map((s, i) => (s.log().match(new RegExp(accepted, 'g'))?.length ?? 0) - logins[i]!), [1, 1, 1], 'one login on each hop, with its own key');
+  t.is((await host.run(['echo', 'through'])).stdout, 'through\n');
+  const pins = readFileSync(join(stateDir, 'known_hosts'), 'utf8');
+  t.true(pins.includes(`[127.0.0.1]:${jump1.port} `), 'j1 pinned');
+  t.true(pins.includes(`[jump2-behind.mgmt]:${jump2.port} `), 'j2 pinned under the name it was reached by');
+  t.true(pins.includes(`[node-behind.mgmt]:${node.port} `), 'the node pinned');
+
+  // A reboot: the node's sshd goes away and comes back; every poll is a fresh connection through both jumps.
+  await host.disconnect();
+  await node.stop();
+  const down = await t.throwsAsync(host.bootId(), { instanceOf: TransportError }, 'a node that is down is retried, not "cannot resolve"');
+  t.regex(down!.message, new RegExp(`cannot reach node1 \\(root@node-behind\\.mgmt:${node.port}\\) through the jump host root@jump2-behind\\.mgmt:${jump2.port}`));
+  await node.start();
+  t.regex(await host.bootId(), /^[0-9a-f-]{36}$/);
+  // The oracle: ssh(1) itself goes the same way on this file.
+  t.is(execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'node', 'echo', 'ssh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), 'ssh\n');
+});
+
+test('lab: the second jump host\'s own StrictHostKeyChecking yes refuses its unknown key before the node is reached', async (t) => {
+  const strict = '/nonexistent';
+  const { jump1, node, home } = await chain(t, `Host j2\n    StrictHostKeyChecking yes\n    UserKnownHostsFile ${strict}/known_hosts\n    GlobalKnownHostsFile /dev/null\n`);
+  const host = openHost(plan(), { local: false, stateDir: join(home, 'state'), home, retry: { retries: 0 } });
+  t.teardown(() => host.close());
+  const error = await t.throwsAsync(host.run(['true']), { instanceOf: HostKeyError });
+  t.regex(error!.message, /the host key of jump host 2 of 2 of node1 \(\[jump2-behind\.mgmt\]:\d+\) is not in \/nonexistent\/known_hosts/);
+  t.regex(jump1.log(), accepted, 'the first hop was reached');
+  t.notRegex(node.log(), accepted, 'the node was not reached');
 });

@@ -94,7 +94,9 @@ test('an announced reboot is honoured until its deadline; the run that lost its 
   await first.announceReboot(3600);
   execFileSync('touch', ['-d', secondsAgo(STALE_AFTER_S + 100), join(dir, 'heartbeat')]);
   const refused = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-b', command: 'x', dir }), { instanceOf: LockedError });
-  t.regex(refused!.message, /is being worked on by .*run run-a.*; it rebooted the node and may be silent for 3[56]\d\d s more/);
+  t.regex(refused!.message, /is being worked on by .*run run-a.*; it rebooted the node and may be silent for 3[56]\d\d s more \(its announced deadline: \d{4}-\d\d-\d\dT[\d:.]+Z by the node's clock\)/);
+  const deadline = Date.parse(/announced deadline: (\S+)/.exec(refused!.message)?.[1] ?? '');
+  t.true(Math.abs(deadline - (Number(readFileSync(join(dir, 'reboot-until'), 'utf8')) * 1000)) < 1, 'the deadline written on the node');
 
   // The deadline passes without a word from run-a: the lock is stale and taken.
   writeFileSync(join(dir, 'reboot-until'), `${Math.floor(Date.now() / 1000) - 30}\n`);

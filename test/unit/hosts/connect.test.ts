@@ -145,7 +145,16 @@ test('ProxyJump through an alias, StrictHostKeyChecking yes with its files, Conn
     port: 22,
     username: 'root',
     privateKeyPath: join(h, '.ssh', 'id_node'),
-    jump: { host: 'bastion.example.org', port: 2022, username: 'jump', privateKeyPath: join(h, '.ssh', 'id_bastion') },
+    jumps: [
+      {
+        host: 'bastion.example.org',
+        port: 2022,
+        username: 'jump',
+        privateKeyPath: join(h, '.ssh', 'id_bastion'),
+        // The jump host's own block decides its trust, as for the ssh that ssh runs for it: pinned on first use.
+        hostKeys: { pinFile: '/state/known_hosts', trustedFiles: [join(h, '.ssh', 'known_hosts'), join(h, '.ssh', 'known_hosts2'), '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] },
+      },
+    ],
   });
   t.deepEqual(r.knownHosts.knownHostsFiles, [join(h, '.ssh', 'known_hosts.lab'), '/etc/ssh/lab_known_hosts', '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'], 'strict: these files only');
   t.is(r.readyTimeoutMs, 7000);
@@ -157,7 +166,8 @@ test('ProxyJump through an alias, StrictHostKeyChecking yes with its files, Conn
 test('accept-new pins on first use; the jump from user@host:port', (t) => {
   const h = routeHome(t);
   const r = resolveSsh('b', plan({ sshConfigHost: 'node-b', key: join(h, '.ssh', 'id_node') }), h, undefined, '/state');
-  t.like(r.endpoint.jump, { host: 'bastion.example.org', port: 2022, username: 'ops' });
+  t.like(r.endpoint.jumps?.[0], { host: 'bastion.example.org', port: 2022, username: 'ops' });
+  t.is(r.endpoint.jumps?.length, 1);
   t.is(r.knownHosts.knownHostsFiles, undefined);
   t.is(r.knownHosts.pinFile, '/state/known_hosts');
   t.true(r.knownHosts.trustedFiles.includes(join(h, '.ssh', 'known_hosts')));

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
-import { loadSshConfig, resolveSshConfig, type ResolvedSshConfig } from '../../../hosts/ssh-config.ts';
+import { loadSshConfig, resolveJumpChain, resolveSshConfig, type ResolvedSshConfig } from '../../../hosts/ssh-config.ts';
 
 interface Tree {
   home: string;
@@ -30,10 +30,10 @@ function tree(t: ExecutionContext, files: Record<string, string>): Tree {
   return { home, etc };
 }
 
-/** `ssh -G HOST` with our files in place of root's home and /etc/ssh. */
-function sshG(files: Tree, host: string): Record<string, string[]> {
-  const script = 'mount --bind "$1" /root && mount --bind "$2" /etc/ssh && exec ssh -G "$3"';
-  const out = execFileSync('unshare', ['--mount', 'sh', '-c', script, 'sh', files.home, files.etc, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** `ssh -G [ARGS] HOST` with our files in place of root's home and /etc/ssh. */
+function sshG(files: Tree, host: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Record<string, string[]> {
+  const script = 'h=$1 e=$2; shift 2; mount --bind "$h" /root && mount --bind "$e" /etc/ssh && exec ssh -G "$@"';
+  const out = execFileSync('unshare', ['--mount', 'sh', '-c', script, 'sh', files.home, files.etc, ...args, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
   const keys: Record<string, string[]> = {};
   for (const line of out.split('\n')) {
     const [key = '', ...rest] = line.split(' ');
@@ -42,8 +42,8 @@ function sshG(files: Tree, host: string): Record<string, string[]> {
   return keys;
 }
 
-function ours(files: Tree, host: string): ResolvedSshConfig {
-  return resolveSshConfig(loadSshConfig({ home: files.home, systemDir: files.etc }), host, { home: files.home, localUser: 'root' });
+function ours(files: Tree, host: string, env?: NodeJS.ProcessEnv): ResolvedSshConfig {
+  return resolveSshConfig(loadSshConfig({ home: files.home, systemDir: files.etc }), host, { home: files.home, localUser: 'root', ...(env ? { env } : {}) });
 }
 
 /** hostname, user, port, identityfile as ssh -G prints them (`~` for the home). */
@@ -112,7 +112,6 @@ test('options that change where or how sriov-lxc connects, and that it does not 
     ['CertificateFile ~/.ssh/id_ed25519-cert.pub', /CertificateFile .* is not supported/],
     ['PubkeyAcceptedAlgorithms rsa-sha2-512', /PubkeyAcceptedAlgorithms rsa-sha2-512 is not supported/],
     ['RevokedHostKeys /etc/ssh/revoked', /RevokedHostKeys .* is not supported/],
-    ['IdentityAgent /run/other-agent.sock', /IdentityAgent .* is not supported/],
     ['KexAlgorithms sntrup761x25519-sha512@openssh.com', /KexAlgorithms names sntrup761x25519-sha512@openssh\.com, which sriov-lxc's SSH library \(ssh2\) does not implement/],
     ['MACs umac-128-etm@openssh.com', /MACs names umac-128-etm@openssh\.com, which sriov-lxc's SSH library/],
     ['CanonicalizePermittedCNAMEs *.a.example:*.b.example', /CanonicalizePermittedCNAMEs .* is not supported/],
@@ -158,4 +157,166 @@ test('Include in a Host block applies only when the block does; a system file ma
   }
   const bad = tree(t, { '/etc/ssh/ssh_config': 'Include ~/.ssh/x.conf\n' });
   t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /bad include path ~\/\.ssh\/x\.conf/ });
+});
+
+// ProxyJump as ssh 9.2 follows it (ssh.c): for `ProxyJump first,…,last` it runs
+// `ssh [-l USER] [-p PORT] [-J first,…] -W '[%h]:%p' last`, whose own config applies to `last`
+// (the -J list winning over its ProxyJump), and so on down the list; a single hop's own
+// ProxyJump applies in turn. The oracle follows that with ssh's own answers: `ssh -G` on the
+// target gives the list, `ssh -G -l -p -J` on each hop gives that hop and the rest.
+const CHAIN = {
+  '~/.ssh/config': [
+    'Host node',
+    '    HostName 10.1.0.5',
+    '    ProxyJump ops@gw2:2202,gw3',
+    'Host gw3',
+    '    HostName 192.0.2.3',
+    '    User three',
+    '    IdentityFile ~/.ssh/id_gw3',
+    '    ProxyJump overridden-by-the-list',
+    'Host gw2',
+    '    HostName 192.0.2.2',
+    '    User overridden-by-ops',
+    '    Port 22',
+    '    IdentityFile ~/.ssh/id_%r_%p',
+    '    ProxyJump gw1',
+    'Host gw1',
+    '    HostName 192.0.2.1',
+    '    ProxyJump none',
+    'Host direct',
+    '    ProxyJump none',
+    'Host v6',
+    '    ProxyJump ssh://a%40b;x=1@gw0.example.:2022/,c@d@[2001:db8::7]:2201',
+    'Host default-bastion',
+    '    ProxyJump none',
+    'Host *',
+    '    ProxyJump default-bastion',
+    '    IdentityFile ~/.ssh/id_all',
+    '',
+  ].join('\n'),
+};
+
+/** The hops as ssh(1) reaches them, asked of ssh -G at each step: [invocation, its -G output]. */
+function sshChain(files: Tree, host: string): { args: string[]; host: string; g: Record<string, string[]> }[] {
+  const hops: { args: string[]; host: string; g: Record<string, string[]> }[] = [];
+  let list = sshG(files, host).proxyjump?.[0];
+  while (list !== undefined && list !== 'none' && hops.length < 10) {
+    const comma = list.lastIndexOf(',');
+    const last = list.slice(comma + 1);
+    const rest = comma < 0 ? undefined : list.slice(0, comma);
+    const uri = last.replace(/^ssh:\/\//, '');
+    const at = uri.lastIndexOf('@');
+    const user = at < 0 ? undefined : decodeURIComponent(uri.slice(0, at));
+    const hp = /^(?:\[(.*)\]|([^:]*))(?::(\d+))?$/.exec(uri.slice(at + 1))!;
+    const args = [...(user ? ['-l', user] : []), ...(hp[3] ? ['-p', hp[3]] : []), ...(rest ? ['-J', rest] : [])];
+    const hopHost = hp[1] ?? hp[2]!;
+    const g = sshG(files, hopHost, args);
+    hops.unshift({ args, host: hopHost, g });
+    list = g.proxyjump?.[0];
+  }
+  return hops;
+}
+
+test('ProxyJump chains: every hop resolved as the ssh that ssh runs for it (its own block, -l/-p/-J from the list), first hop first (ssh -G at each step)', (t) => {
+  const files = tree(t, CHAIN);
+  const config = loadSshConfig({ home: files.home, systemDir: files.etc });
+  const context = { home: files.home, localUser: 'root' };
+  for (const host of ['node', 'gw3', 'direct', 'v6', 'other']) {
+    const expected = sshChain(files, host);
+    const chain = resolveJumpChain(config, resolveSshConfig(config, host, context), context);
+    t.deepEqual(
+      chain.map((hop) => [hop.spec.host, ...asSshG(files, hop.spec.host, hop.config)]),
+      // ssh -G prints IdentityFile before it expands %r and %p (ssh.c expands them when loading the keys): with its own user and port.
+      expected.map((hop) => [hop.host, hop.g.hostname?.[0], hop.g.user?.[0], hop.g.port?.[0], ...(hop.g.identityfile ?? []).map((f) => f.replace('%r', hop.g.user?.[0] ?? '').replace('%p', hop.g.port?.[0] ?? ''))]),
+      host,
+    );
+  }
+  // What the oracle saw, in words: node goes gw1 → ops@gw2:2202 (gw1 from gw2's own ProxyJump) → gw3 → node.
+  const node = resolveJumpChain(config, resolveSshConfig(config, 'node', context), context);
+  t.deepEqual(node.map((h) => `${h.config.user ?? 'root'}@${h.config.hostName}:${h.config.port ?? 22}`), ['root@192.0.2.1:22', 'ops@192.0.2.2:2202', 'three@192.0.2.3:22']);
+  t.deepEqual(node[1]!.config.identityFiles, [join(files.home, '.ssh/id_ops_2202'), join(files.home, '.ssh/id_all')], '%r and %p are the hop\'s -l and -p');
+  t.is(resolveSshConfig(config, 'direct', context).proxyJump, undefined, 'ProxyJump none in an earlier block wins over Host *');
+  t.like(resolveSshConfig(config, 'v6', context).proxyJump, [{ host: 'gw0.example', user: 'a@b', port: 2022 }, { host: '2001:db8::7', user: 'c@d', port: 2201 }]);
+});
+
+test('ProxyJump hops ssh cannot read are refused by name, as ssh refuses them; a loop of jump hosts is refused', (t) => {
+  for (const bad of ['@gw', 'gw:0', 'gw/22', '[::1', '[::1]x', 'a,,b', 'gw:70000', 'ssh://[2001:db8::1]:22', 'ssh://gw:22/path', 'ssh://-gw', 'ssh://@gw']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ProxyJump ${bad}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ${bad}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: (cannot read the jump host|ProxyJump port)/ }, bad);
+  }
+  // ssh looks a service name up (a2port); sriov-lxc asks for the number, naming the line.
+  t.throws(() => ours(tree(t, { '~/.ssh/config': 'Host a\n  ProxyJump gw:ssh\n' }), 'a'), { instanceOf: UsageError, message: /config line 2: ProxyJump port "ssh" is not a port number/ });
+  const loop = tree(t, { '~/.ssh/config': 'Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n' });
+  const config = loadSshConfig({ home: loop.home, systemDir: loop.etc });
+  const context = { home: loop.home, localUser: 'root' };
+  t.throws(() => resolveJumpChain(config, resolveSshConfig(config, 'a', context), context), { instanceOf: UsageError, message: /more than 8 jump hosts .*a ProxyJump loop/ });
+});
+
+// IdentityAgent (ssh.c at V_9_2_P1): ~, every %-token of DEFAULT_CLIENT_PERCENT_EXPAND_ARGS and
+// ${VAR} expanded as ssh -G prints them; SSH_AUTH_SOCK, none and $VAR kept for the socket step.
+test('IdentityAgent: ~, %d %u %h %p %r %n %l %L %i %C %k and ${VAR} expanded as ssh expands them (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': [
+      'Host tokens',
+      '    HostName 10.2.0.9',
+      '    User deploy',
+      '    Port 2200',
+      '    IdentityAgent ~/agents/%d-%u-%h-%p-%r-%n-%l-%L-%i-%C-%k-%%-${SRIOV_TEST_AGENT_DIR}.sock',
+      'Host env',
+      '    IdentityAgent SSH_AUTH_SOCK',
+      'Host legacy',
+      '    IdentityAgent $SRIOV_TEST_AGENT',
+      'Host unset',
+      '    IdentityAgent $SRIOV_TEST_UNSET',
+      'Host off',
+      '    IdentityAgent none',
+      '',
+    ].join('\n'),
+  });
+  const env = { ...process.env, SRIOV_TEST_AGENT_DIR: 'dir', SRIOV_TEST_AGENT: '/run/agent.legacy' };
+  const r = ours(files, 'tokens', env);
+  // ssh reads the files as root's, with /root as the home: ours, the home named back.
+  const asRoot = (path: string) => path.split(files.home).join('/root');
+  t.is(r.identityAgent?.kind === 'socket' ? asRoot(r.identityAgent.path) : r.identityAgent, sshG(files, 'tokens', [], env).identityagent?.[0]);
+  t.is(r.identityAgent?.where, `${files.home}/.ssh/config line 5`);
+  t.true(r.identityAgent?.kind === 'socket' && r.identityAgent.path.startsWith(`${files.home}/agents/${files.home}-root-10.2.0.9-2200-deploy-tokens-`));
+  t.like(ours(files, 'env', env).identityAgent, { kind: 'environment' });
+  t.is(sshG(files, 'env', [], env).identityagent?.[0], 'SSH_AUTH_SOCK');
+  t.like(ours(files, 'legacy', env).identityAgent, { kind: 'socket', path: '/run/agent.legacy' });
+  t.is(sshG(files, 'legacy', [], env).identityagent?.[0], '$SRIOV_TEST_AGENT', 'ssh reads the variable when it connects');
+  t.like(ours(files, 'unset', env).identityAgent, { kind: 'none' }, 'an unset variable: no agent (ssh unsets SSH_AUTH_SOCK)');
+  t.like(ours(files, 'off', env).identityAgent, { kind: 'none' });
+  const missing = tree(t, { '~/.ssh/config': 'Host a\n  IdentityAgent ${SRIOV_TEST_UNSET}/x\n' });
+  t.throws(() => sshG(missing, 'a', [], env), undefined, 'ssh refuses an unset ${VAR}');
+  t.throws(() => ours(missing, 'a', env), { instanceOf: UsageError, message: /config line 2: \$\{SRIOV_TEST_UNSET\} has no value in the environment/ });
+  const badName = tree(t, { '~/.ssh/config': 'Host a\n  IdentityAgent $1bad\n' });
+  t.throws(() => ours(badName, 'a', env), { instanceOf: UsageError, message: /config line 2: IdentityAgent \$1bad: "1bad" is not an environment variable name/ });
+});
+
+test('ProxyCommand and ProxyJump: whichever is read first wins and the other is ignored (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': [
+      'Host direct',
+      '    ProxyCommand none',
+      'Host jumped',
+      '    ProxyJump gw',
+      'Host gw',
+      '    ProxyJump none',
+      'Host *',
+      '    ProxyJump default-bastion',
+      '    ProxyCommand nc %h %p',
+      '',
+    ].join('\n'),
+  });
+  t.is(sshG(files, 'direct').proxyjump, undefined);
+  t.is(ours(files, 'direct').proxyJump, undefined, 'ProxyCommand none first: the ProxyJump of Host * is ignored');
+  t.deepEqual(sshG(files, 'jumped').proxyjump, ['gw']);
+  t.like(ours(files, 'jumped').proxyJump, [{ host: 'gw' }], 'ProxyJump first: the ProxyCommand of Host * is ignored, not refused');
+  t.deepEqual(sshG(files, 'gw').proxycommand, ['nc %h %p'], 'after ProxyJump none, ssh takes a later ProxyCommand');
+  t.throws(() => ours(files, 'gw'), { instanceOf: UsageError, message: /config line 9: ProxyCommand nc %h %p is not supported/ }, 'which sriov-lxc refuses');
+  const config = loadSshConfig({ home: files.home, systemDir: files.etc });
+  const context = { home: files.home, localUser: 'root' };
+  t.deepEqual(sshG(files, 'gw', ['-J', 'j0']).proxycommand, undefined);
+  t.notThrows(() => resolveSshConfig(config, 'gw', context, { proxyJump: [{ host: 'j0', where: 'x' }] }), '-J: the hop\'s ProxyCommand is ignored');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isHostAlias, parseSshConfig, resolveSshConfig } from '../../../hosts/ssh-config.ts';
+import { isHostAlias, parseSshConfig, resolveJumpChain, resolveSshConfig } from '../../../hosts/ssh-config.ts';
 import { matchPatternList } from '../../../hosts/ssh-patterns.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { fixture } from '../../helpers/fake-host.ts';
@@ -70,8 +70,8 @@ test('an alias is a name written literally on a Host line', (t) => {
 test('bad values are named with their line', (t) => {
   const badPort = parseSshConfig('Host a\n  Port ssh\n', 'cfg');
   t.throws(() => resolveSshConfig(badPort, 'a', context), { instanceOf: UsageError, message: 'cfg line 2: Port "ssh" is not a port number' });
-  const badToken = parseSshConfig('Host a\n  IdentityFile ~/.ssh/%C\n', 'cfg');
-  t.throws(() => resolveSshConfig(badToken, 'a', context), { instanceOf: UsageError, message: /cfg line 2: the token %C is not supported/ });
+  const badToken = parseSshConfig('Host a\n  IdentityFile ~/.ssh/%X\n', 'cfg');
+  t.throws(() => resolveSshConfig(badToken, 'a', context), { instanceOf: UsageError, message: /cfg line 2: the token %X is not supported/ });
   t.throws(() => parseSshConfig('Host a\n  IdentityFile "~/unterminated\n', 'cfg'), { instanceOf: UsageError, message: /cfg line 2: unterminated quote/ });
 });
 
@@ -84,7 +84,7 @@ test('ProxyJump, StrictHostKeyChecking, known_hosts files and timeouts resolve a
   const strictOf: Record<string, string> = { true: 'yes', false: 'no', 'accept-new': 'accept-new', ask: 'ask' };
   for (const [alias, keys] of expected) {
     const r = resolveSshConfig(route, alias, context);
-    const jump = r.proxyJump ? `${r.proxyJump.user ? `${r.proxyJump.user}@` : ''}${r.proxyJump.host}${r.proxyJump.port ? `:${r.proxyJump.port}` : ''}` : undefined;
+    const jump = r.proxyJump?.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}${j.port ? `:${j.port}` : ''}`).join(',');
     t.is(jump, keys.get('proxyjump')?.[0], `${alias} proxyjump`);
     const ssh = (key: string) => keys.get(key)?.[0] ?? '(none)';
     t.is(String(r.strictHostKeyChecking?.value ?? 'ask'), strictOf[ssh('stricthostkeychecking')] ?? '(unknown)', `${alias} stricthostkeychecking`);
@@ -120,17 +120,80 @@ test('ProxyCommand is refused with ProxyJump as the fix; harmless values pass', 
   t.notThrows(() => resolveSshConfig(parseSshConfig('Host b\n  ProxyCommand nc %h %p\n', 'cfg'), 'a', context), 'only options that apply to the host count');
 });
 
-test('a chain of jump hosts is refused; a route option in a Match block applies where the Match does', (t) => {
-  t.throws(() => resolveSshConfig(parseSshConfig('Host a\n  ProxyJump j1,j2\n', 'cfg'), 'a', context), { message: /names a chain of jump hosts/ });
+test('a route option in a Match block applies where the Match does', (t) => {
   const match = parseSshConfig('Match host *.lab\n  ProxyJump bastion\n', 'cfg');
-  t.like(resolveSshConfig(match, 'n1.lab', context).proxyJump, { host: 'bastion' });
+  t.like(resolveSshConfig(match, 'n1.lab', context).proxyJump, [{ host: 'bastion' }]);
   t.is(resolveSshConfig(match, 'n1.prod', context).proxyJump, undefined);
 });
 
 test('ProxyJump forms: user@host:port, [v6]:port, ssh:// URI', (t) => {
   const jump = (v: string) => resolveSshConfig(parseSshConfig(`Host a\n  ProxyJump ${v}\n`, 'cfg'), 'a', context).proxyJump;
-  t.like(jump('ops@gw.example:2022'), { user: 'ops', host: 'gw.example', port: 2022 });
-  t.like(jump('[2001:db8::1]:22'), { host: '2001:db8::1', port: 22 });
-  t.like(jump('ssh://root@gw'), { user: 'root', host: 'gw' });
+  t.like(jump('ops@gw.example:2022'), [{ user: 'ops', host: 'gw.example', port: 2022 }]);
+  t.like(jump('[2001:db8::1]:22'), [{ host: '2001:db8::1', port: 22 }]);
+  t.like(jump('ssh://root@gw'), [{ user: 'root', host: 'gw' }]);
   t.is(jump('none'), undefined);
+});
+
+// Issue 24, the round after the mutation run: the edges of ~, IdentityAgent, the hop syntax and
+// the hop limit, each against what ssh 9.2's code does (misc.c tilde_expand, parse_uri,
+// parse_user_host_port; ssh.c's IdentityAgent step).
+const one = (text: string, host = 'a', ctx: Parameters<typeof resolveSshConfig>[2] = context) => resolveSshConfig(parseSshConfig(text, 'cfg'), host, ctx);
+
+test('~ as tilde_expand reads it: ~ alone, ~//, ~USER of the local user; another user\'s home refused by name', (t) => {
+  t.deepEqual(one('Host a\n  IdentityFile ~\n  IdentityFile ~//k\n  IdentityFile ~root/k2\n  IdentityFile /abs/~k\n').identityFiles, ['/root/', '/root/k', '/root/k2', '/abs/~k']);
+  t.deepEqual(one('Host a\n  IdentityFile ~/k\n', 'a', { home: '/home/op/', localUser: 'op' }).identityFiles, ['/home/op/k'], 'a home with a trailing slash');
+  t.throws(() => one('Host a\n  IdentityFile ~other/k\n'), { instanceOf: UsageError, message: 'cfg line 2: ~other names another user\'s home, which sriov-lxc does not look up' });
+  const other = t.throws(() => one('Host a\n  IdentityFile ~other\n'), { instanceOf: UsageError, message: /~other names another user's home/ });
+  t.regex(other!.hint ?? '', /write the path in full/);
+});
+
+test('IdentityAgent: SSH_AUTH_SOCK and $SSH_AUTH_SOCK are the environment\'s agent, $VAR the socket it names (none when unset), ${VAR} inside a path', (t) => {
+  const env = { AGENT_1: '/run/a1.sock', SSH_AUTH_SOCK: '/run/default.sock' };
+  const agent = (v: string) => one(`Host a\n  IdentityAgent ${v}\n`, 'a', { ...context, env }).identityAgent;
+  t.deepEqual(agent('SSH_AUTH_SOCK'), { kind: 'environment', where: 'cfg line 2' });
+  t.deepEqual(agent('$SSH_AUTH_SOCK'), { kind: 'environment', where: 'cfg line 2' });
+  t.deepEqual(agent('none'), { kind: 'none', where: 'cfg line 2' });
+  t.deepEqual(agent('$AGENT_1'), { kind: 'socket', path: '/run/a1.sock', where: 'cfg line 2' });
+  t.deepEqual(agent('$AGENT_2'), { kind: 'none', where: 'cfg line 2' });
+  t.deepEqual(agent('${AGENT_1}.d/%r'), { kind: 'socket', path: '/run/a1.sock.d/root', where: 'cfg line 2' });
+  t.deepEqual(agent('/run/%%x'), { kind: 'socket', path: '/run/%x', where: 'cfg line 2' });
+  t.throws(() => agent('$A-B'), { instanceOf: UsageError, message: 'cfg line 2: IdentityAgent $A-B: "A-B" is not an environment variable name' });
+  t.throws(() => agent('${}'), { instanceOf: UsageError, message: /cfg line 2: \$\{\} has no value/ });
+  t.throws(() => agent('${AGENT_1'), { instanceOf: UsageError, message: /cfg line 2: the environment variable in "\$\{AGENT_1" has no closing \}/ });
+  t.throws(() => agent('/run/x%'), { instanceOf: UsageError, message: /cfg line 2: the token % is not supported/ }, 'a % at the end (ssh: invalid format)');
+});
+
+test('ProxyJump hops read as parse_uri and parse_user_host_port read them', (t) => {
+  const jump = (v: string) => one(`Host a\n  ProxyJump ${v}\n`).proxyJump;
+  t.deepEqual(jump('ssh://u%20v;fingerprint=SHA256:x@gw.example.:2200/'), [{ host: 'gw.example', user: 'u v', port: 2200, where: 'cfg line 2' }]);
+  t.deepEqual(jump('ssh://g_w-1.example'), [{ host: 'g_w-1.example', where: 'cfg line 2' }]);
+  t.deepEqual(jump('a@b@gw:'), [{ host: 'gw', user: 'a@b', where: 'cfg line 2' }]);
+  t.deepEqual(jump('a%20b@gw'), [{ host: 'gw', user: 'a%20b', where: 'cfg line 2' }], 'only the URI form is URL-decoded');
+  t.deepEqual(jump('[::1]'), [{ host: '::1', where: 'cfg line 2' }]);
+  t.deepEqual(jump('h1,u@h2:2,h3'), [{ host: 'h1', where: 'cfg line 2' }, { host: 'h2', user: 'u', port: 2, where: 'cfg line 2' }, { host: 'h3', where: 'cfg line 2' }]);
+  for (const bad of ['ssh://%zz@gw', 'ssh://a..b', 'ssh://_gw', 'ssh://g!w', 'ssh://;x@gw', 'ssh://', '[]:22', 'gw:22:23', 'ssh://gw:x']) {
+    const error = t.throws(() => jump(bad), { instanceOf: UsageError, message: /^cfg line 2: (cannot read the jump host|ProxyJump port)/ }, bad);
+    if (/cannot read/.test(error?.message ?? '')) t.regex(error!.hint ?? '', /\[user@\]host\[:port\]/);
+  }
+});
+
+test('a chain of 8 jump hosts is followed; a 9th is refused as a loop', (t) => {
+  const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
+  const chain = (n: number) => {
+    const config = parseSshConfig(`Host a\n  ProxyJump ${hosts(n).join(',')}\n`, 'cfg');
+    return resolveJumpChain(config, resolveSshConfig(config, 'a', context), context);
+  };
+  t.deepEqual(chain(8).map((h) => h.spec.host), hosts(8), 'first connected first');
+  t.deepEqual(chain(8)[7]?.config.proxyJump?.map((j) => j.host), hosts(7), 'the last hop is reached with the rest of the list as its -J');
+  const loop = t.throws(() => chain(9), { instanceOf: UsageError, message: 'cfg line 2: more than 8 jump hosts (h2 ← h3 ← h4 ← h5 ← h6 ← h7 ← h8 ← h9 ← h1): a ProxyJump loop in ssh_config?' });
+  t.regex(loop!.hint ?? '', /ProxyJump none/);
+});
+
+test('a hop\'s user and port from the list win over its block, as ssh\'s -l and -p do; its block fills the rest', (t) => {
+  const config = parseSshConfig('Host a\n  ProxyJump ops@gw:2200\nHost gw\n  User block-user\n  Port 22\n  HostName 192.0.2.9\nHost b\n  ProxyJump gw\n', 'cfg');
+  const [hop] = resolveJumpChain(config, resolveSshConfig(config, 'a', context), context);
+  t.like(hop?.config, { user: 'ops', port: 2200, hostName: '192.0.2.9' });
+  t.is(hop?.config.proxyJump, undefined);
+  const [plain] = resolveJumpChain(config, resolveSshConfig(config, 'b', context), context);
+  t.like(plain?.config, { user: 'block-user', port: 22, hostName: '192.0.2.9' });
 });
