@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from '../../cli/script-args.ts';
+import { shellQuote } from '../../hosts/quote.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
@@ -123,8 +124,10 @@ function main(argv: string[]): number {
       // ava, lab tests (titles `lab:`) never; in a private mount namespace whose system directories
       // are read-only, because a mutant can turn a test's private path into the real one (a mutant
       // of engine/node-lock.ts once wrote its lock to this machine's /var/lib/sriov-lxc, which every
-      // lab node's /var overlay then showed).
-      commandRunner: { command: guarded(`node_modules/.bin/ava --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      // lab node's /var overlay then showed). ava by the checkout's path: the sandbox has no
+      // node_modules of its own when the checkout's is a symlink (a worktree's), which Stryker
+      // does not link into it.
+      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what
