@@ -9,6 +9,7 @@ import type { StageContext } from '../../../engine/stage.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
 import { ADOPTED_MARK, CREATED_MARK, creationRecord } from '../../../node/lxc/ownership.ts';
+import { FatalError } from '../../../core/errors.ts';
 
 const f = (name: string) => fixture(`stages/container/${name}`);
 const CONFIG = '/var/lib/lxc/sxt-c1/config';
@@ -124,5 +125,72 @@ test('a restored template gets the mode and owner its backup kept', async (t) =>
   t.is(host.files.get(TEMPLATE)?.content, ORIGINAL);
   t.is(host.files.get(TEMPLATE)?.mode, 0o750);
   t.true(host.commands.includes(`chown -h 0:1001 -- ${TEMPLATE}`));
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
+});
+
+// The ownership decision case by case (the mutation run of tasks/teardown-containers.ts).
+test('an adopted container whose creation record is still there is not ours: left in place, the record goes', async (t) => {
+  const state = { running: true, lxcService: false };
+  const adopted = `${ADOPTED_MARK}\n${f('lxc-config-configured.txt')}`;
+  const host = node({ [CONFIG]: adopted, [creationRecord('sxt-c1')]: 'x\n' }, state);
+  const ctx = context(host);
+  const check = await containersTeardownStage.check(ctx);
+  t.like(check, { done: false, plan: [`remove ${creationRecord('sxt-c1')}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => /^lxc-(stop|destroy)/.test(c)));
+  t.is(host.files.get(CONFIG)?.content, adopted);
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.deepEqual(await containersTeardownStage.verify(ctx), { kept: [{ path: 'container sxt-c1', why: 'taken with --adopt, not created by sriov-lxc: left in place (its config still names the VF); lxc-destroy -n sxt-c1 removes it' }] });
+});
+
+test('a creation record without its container (lxc-create failed): the record goes, nothing is destroyed', async (t) => {
+  const host = node({ [creationRecord('sxt-c1')]: 'x\n' }, { running: false, lxcService: false });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`remove ${creationRecord('sxt-c1')}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => /^lxc-(info|stop|destroy)/.test(c)));
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.like(await containersTeardownStage.check(ctx), { done: true, reason: 'sxt-c1: not on the node', outputs: { kept: [] } });
+});
+
+test('done: the reason names what is gone and what is not sriov-lxc\'s', async (t) => {
+  t.like(await containersTeardownStage.check(context(node({ [CONFIG]: OPERATORS }, { running: false, lxcService: false }))), { done: true, reason: "sxt-c1: not sriov-lxc's, left in place" });
+  const none = { ...plan, containers: [] };
+  const host = node({}, { running: false, lxcService: false });
+  t.like(await containersTeardownStage.check({ ...context(host), plan: none }), { done: true, reason: 'no containers planned' });
+  t.false(host.commands.some((c) => c.startsWith('lxc-config')), 'no containers: LXC is not asked where they live');
+});
+
+test('lxc.service container-create enabled but disabled since: only its mark goes', async (t) => {
+  const state = { running: false, lxcService: false };
+  const host = node({ [LXC_SERVICE_MARK]: 'x\n' }, state);
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`remove ${LXC_SERVICE_MARK}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => c.startsWith('systemctl disable')));
+  t.false(host.files.has(LXC_SERVICE_MARK));
+  t.like(await containersTeardownStage.check(ctx), { done: true });
+});
+
+test('an lxc-destroy that fails stops the stage naming the command; verify names what is left', async (t) => {
+  const host = new FakeHost('node1', { [CONFIG]: OURS })
+    .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
+    .on(['lxc-info', '-n', 'sxt-c1'], { stdout: f('lxc-info-stopped.txt') })
+    .on(['lxc-destroy', '-n', 'sxt-c1'], { code: 1, stderr: 'lxc-destroy: sxt-c1: Failed to destroy container\n' });
+  const ctx = context(host);
+  const e = await t.throwsAsync(containersTeardownStage.apply(ctx), { instanceOf: FatalError });
+  t.regex(e!.message, /^lxc-destroy of sxt-c1 failed \(exit 1\): lxc-destroy: sxt-c1: Failed to destroy container/);
+  const left = await t.throwsAsync(containersTeardownStage.verify(ctx), { instanceOf: FatalError });
+  t.is(left!.message, 'node1: still to do after teardown: destroy sxt-c1 (STOPPED)');
+});
+
+test('a template whose backup did not need the patch is restored as it is (the backup goes)', async (t) => {
+  // The backup is the original; if it holds the replacement already, container-create wrote it unchanged.
+  const host = node({ [TEMPLATE]: PATCHED, [`${TEMPLATE}.sriov-lxc.bak`]: PATCHED }, { running: false, lxcService: false });
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '644 0 0 regular file\n' });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`restore ${TEMPLATE} from ${TEMPLATE}.sriov-lxc.bak (template patch centos7-slow-boot)`] });
+  await containersTeardownStage.apply(ctx);
+  t.is(host.files.get(TEMPLATE)?.content, PATCHED);
   t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
 });

@@ -154,3 +154,47 @@ test('mac-reset: the unit is disabled before the unit and its script go; an edit
   t.is(host.files.get(MAC_SCRIPT_PATH)?.content, script);
   t.like(await macResetTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: MAC_SCRIPT_PATH }] } });
 });
+
+// The mount and its mount point case by case (the mutation run of tasks/teardown-modules-hugepages.ts).
+test('an operator\'s own fstab line for the mount point: the mount and the mount point stay', async (t) => {
+  const theirs = `${fstab}hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\n`;
+  const host = provisioned({ [FSTAB]: theirs });
+  const ctx = context(host);
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: false, plan: [`remove ${MODULES_LOAD}`, `remove ${MODPROBE_OPTIONS}`, `remove ${SYSCTL_HUGEPAGES}`] });
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.is(host.files.get(FSTAB)?.content, theirs);
+  t.true(host.mounted());
+  t.true(host.dirs.has('/mnt/huge'));
+  t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [] });
+});
+
+test('a mount point with files in it is unmounted but stays, with the record', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  host.dirs.delete('/mnt/huge');
+  host.dirs.add('/mnt/huge-not-empty');
+  const ctx = context(host);
+  const check = await modulesHugepagesTeardownStage.check(ctx);
+  t.false(!check.done && check.plan.includes('remove the empty mount point /mnt/huge'));
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.false(host.mounted());
+  t.false(host.commands.includes('rmdir /mnt/huge'));
+});
+
+test('a hugetlbfs still mounted after teardown (a process held it, it came back): verify names it', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  const ctx = context(host);
+  await modulesHugepagesTeardownStage.apply(ctx);
+  host.files.set('/proc/mounts', { content: MOUNTED, mode: 0o444 });
+  const e = await t.throwsAsync(modulesHugepagesTeardownStage.verify(ctx));
+  t.is(e!.message, 'node1: still there after removing: the mount on /mnt/huge');
+});
+
+test('no huge pages planned: the files go, the mount and what was recorded about it are not looked at', async (t) => {
+  const none: HostPlan = { ...plan, hugepages: undefined };
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  const ctx = { ...context(host), plan: none };
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.true(host.mounted());
+  t.true(host.files.has(HUGETLBFS_FOUND));
+  t.is(host.files.get(FSTAB)?.content, fstabText(fstab, plan.hugepages), 'the fstab block is judged against the plan: without huge pages it is not ours to take');
+});
