@@ -2,6 +2,7 @@
 // system directory, benchmark files in a directory every user can write, kernel params that fight
 // the tool's own or replace the boot, a command line past the kernel's limit, a memory limit no
 // machine has, a template patch outside LXC's files. Each is found before any host is touched.
+import { posix } from 'node:path';
 import { kernelParamName } from './kernel-params.ts';
 import type { HugepagesPlan } from './plan.ts';
 
@@ -13,7 +14,11 @@ export interface Finding {
 }
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-const trimmed = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+/** The path as the kernel resolves it, without links: "/./etc/" and "/etc//" are /etc (the schema refuses ".." and "//"). */
+const normalised = (p: string) => {
+  const n = posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+};
 
 // Directories any local user (or a container sharing them) can write: root must not mount, create
 // or write there (a planted link or directory decides where root's writes land).
@@ -23,7 +28,7 @@ const SYSTEM_EXACT = ['/', '/etc', '/usr', '/var', '/boot', '/proc', '/sys', '/d
 const SYSTEM_TREES = ['/etc', '/usr', '/boot', '/proc', '/sys', '/dev', '/bin', '/sbin', '/lib', '/lib64', ...WORLD_WRITABLE];
 
 export function hugepagesMountProblem(mount: string): string | undefined {
-  const p = trimmed(mount);
+  const p = normalised(mount);
   if (SYSTEM_EXACT.includes(p) || SYSTEM_TREES.some((d) => under(p, d))) {
     return 'is a system directory (or under one): hugetlbfs mounted there hides what the system needs; use a directory of its own such as /mnt/huge (the default)';
   }
@@ -31,7 +36,7 @@ export function hugepagesMountProblem(mount: string): string | undefined {
 }
 
 export function fioDirectoryProblem(directory: string): string | undefined {
-  const p = trimmed(directory);
+  const p = normalised(directory);
   const dir = WORLD_WRITABLE.find((d) => under(p, d));
   if (dir) return `is in ${dir}, which every local user can write: root's benchmark files there could be redirected through planted links; use a directory of its own such as /srv/bench (the default)`;
   return undefined;

@@ -22,7 +22,7 @@ import type { HugepagesPlan } from '../../../inventory/plan.ts';
 const HUGEPAGES: HugepagesPlan = { count: 8, size: '2M', mount: '/mnt/huge' };
 
 test('hugetlbfs mount: system directories and every directory under a system tree are refused', (t) => {
-  for (const mount of ['/', '/etc', '/etc/', '/etc//', '/etc/ssh', '/usr/lib/x', '/var', '/var/', '/root', '/home', '/mnt', '/media', '/srv', '/opt', '/lib64', '/run', '/proc/x', '/sys/fs/x', '/dev/hugepages', '/bin/x', '/sbin/x', '/lib/x', '/boot/efi', '/tmp', '/tmp/huge', '/var/tmp', '/var/tmp/huge', '/dev/shm', '/run/shm', '/run/shm/x', '/run/lock', '/run/lock/x', '/var/lock', '/var/lock/x']) {
+  for (const mount of ['/', '/.', '/etc', '/etc/', '/etc//', '/./etc', '/etc/.', '/mnt/./', '/var//', '/var/.', '/etc/ssh', '/usr/lib/x', '/var', '/var/', '/root', '/home', '/mnt', '/media', '/srv', '/opt', '/lib64', '/run', '/proc/x', '/sys/fs/x', '/dev/hugepages', '/bin/x', '/sbin/x', '/lib/x', '/boot/efi', '/tmp', '/tmp/huge', '/var/tmp', '/var/tmp/huge', '/dev/shm', '/run/shm', '/run/shm/x', '/run/lock', '/run/lock/x', '/var/lock', '/var/lock/x']) {
     t.regex(hugepagesMountProblem(mount) ?? '', /^is a system directory \(or under one\)/, mount);
   }
 });
@@ -37,6 +37,8 @@ test('hugetlbfs mount: a directory of its own is accepted, also beside or below 
 test('fio directory: refused in a world-writable directory or below it, accepted beside it', (t) => {
   t.regex(fioDirectoryProblem('/tmp') ?? '', /^is in \/tmp, which every local user can write/);
   t.regex(fioDirectoryProblem('/tmp/') ?? '', /^is in \/tmp,/);
+  t.regex(fioDirectoryProblem('/./tmp/b') ?? '', /^is in \/tmp,/, 'a . component is the same directory');
+  t.regex(fioDirectoryProblem('/var//tmp') ?? '', /^is in \/var\/tmp,/);
   t.regex(fioDirectoryProblem('/var/tmp/b') ?? '', /^is in \/var\/tmp,/);
   t.regex(fioDirectoryProblem('/run/lock/b') ?? '', /^is in \/run\/lock,/);
   t.regex(fioDirectoryProblem('/var/lock') ?? '', /^is in \/var\/lock,/);
