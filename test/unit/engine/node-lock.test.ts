@@ -290,11 +290,13 @@ test('a cut answer (fields missing) is read as unknown: the holder is named, not
   t.regex(e!.message, /^node1 is being worked on by pid 1 on ctl \(run other-run, machine bbbbbbbbbbbb, since [^)]*, provision\): the node's lock \/nonexistent\/sriov-lxc-test\/node\.lock is held$/);
 });
 
-test('an empty field is unknown, not 0: a stale heartbeat without an announced reboot says so', async (t) => {
-  const fake = answering(heldWith(`${STALE_AFTER_S + 100}`, ''), 'taken\n').on(TAKE_OVER, {});
-  const warnings: string[] = [];
-  await acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR, warn: (w) => warnings.push(w) });
-  t.deepEqual(warnings.map((w) => w.replace(/^.*: its/, 'its')), [`its last heartbeat was ${STALE_AFTER_S + 100} s ago`]);
+test('an empty or blank field is unknown, not 0: a stale heartbeat without an announced reboot says so', async (t) => {
+  for (const rebootLeft of ['', ' ']) {
+    const fake = answering(heldWith(`${STALE_AFTER_S + 100}`, rebootLeft), 'taken\n').on(TAKE_OVER, {});
+    const warnings: string[] = [];
+    await acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR, warn: (w) => warnings.push(w) });
+    t.deepEqual(warnings.map((w) => w.replace(/^.*: its/, 'its')), [`its last heartbeat was ${STALE_AFTER_S + 100} s ago`], JSON.stringify(rebootLeft));
+  }
 });
 
 test('the refusal tells of a reboot only while one is announced and not yet due', async (t) => {
