@@ -90,6 +90,14 @@ test('unsafe kernel params: flags with any value, the others with the values tha
   for (const v of ['0', 'off', 'OFF', 'on', '00', 'no']) t.regex(messages({ audit: v })[0] ?? '', /turns kernel auditing off/, `audit=${v}`);
   // ima_appraise: the kernel compares 3 characters (strncmp), so log-evm is log.
   for (const v of ['off', 'fix', 'log', 'log-evm', 'offx']) t.regex(messages({ ima_appraise: v })[0] ?? '', /stops IMA/, `ima_appraise=${v}`);
+  for (const flag of ['systemd.debug_shell', 'rd.systemd.debug_shell', 'security', 'lsm', 'nopti', 'nospectre_v1', 'nospectre_v2', 'nokaslr', 'nosmap', 'nosmep', 'sysrq_always_enabled', 'kgdboc', 'kgdbwait']) {
+    for (const value of [null, '1', 'none']) t.regex(messages({ [flag]: value })[0] ?? '', /: unsafe for a provisioning tool to set on a shared node/, `${flag}=${value}: unsafe with any value`);
+  }
+  for (const key of ['mitigations', 'pti', 'spectre_v2', 'spec_store_bypass_disable', 'mds', 'l1tf']) {
+    t.regex(messages({ [key]: 'off' })[0] ?? '', /^kernelParams\.[a-z_0-9]+=off: turns off .*: unsafe/, `${key}=off`);
+    t.deepEqual(messages({ [key]: 'auto' }), [], `${key}=auto`);
+  }
+  t.regex(messages({ enforcing: '0x0' })[0] ?? '', /puts SELinux in permissive mode/);
   for (const [key, value] of [['selinux', '1'], ['selinux', '10'], ['selinux', '01'], ['selinux', '0x1'], ['selinux', '0x'], ['selinux', '-0'], ['selinux', 'x0'], ['selinux', '0 '], ['selinux', null], ['enforcing', '1'], ['audit', '1'], ['audit', null], ['mitigations', 'auto'], ['mitigations', 'OFF'], ['pti', 'on'], ['pti', 'off2'], ['iomem', 'strict'], ['ima_appraise', 'enforce'], ['ima_appraise', 'enforce-evm'], ['ima_appraise', null], ['quiet', null]] as const) {
     t.deepEqual(messages({ [key]: value }), [], `${key}=${value}`);
   }
@@ -103,6 +111,7 @@ test('unsafe kernel params are let through when the inventory allows them', (t) 
 test('kernel params: one name in two spellings is refused once, on the second, naming the first', (t) => {
   const found = kernelParamProblems({ 'foo-bar': '1', foo_bar: '2', 'foo-bar_': '3' }, HUGEPAGES);
   t.deepEqual(found, [{ path: ['kernelParams', 'foo_bar'], value: '2', message: 'is the same parameter as kernelParams.foo-bar to the kernel, which reads - and _ alike in names: keep one' }]);
+  t.deepEqual(kernelParamProblems({ 'systemd.debug-shell': null, 'systemd.debug_shell': null }, HUGEPAGES).map((f) => f.path[1]), ['systemd.debug-shell', 'systemd.debug_shell'], 'the first as unsafe, the second once, as its twin only');
   t.deepEqual(kernelParamProblems({ quiet: null }, HUGEPAGES), [], 'a flag: its value is its name, nothing to say');
   t.deepEqual(kernelParamProblems({ nokaslr: null }, HUGEPAGES)[0]?.value, 'nokaslr', 'a flag is shown by its name');
 });
