@@ -194,3 +194,32 @@ test('a template whose backup did not need the patch is restored as it is (the b
   t.is(host.files.get(TEMPLATE)?.content, PATCHED);
   t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
 });
+
+test('lxc-stop and lxc-destroy get a time limit; a failure names the command and what to look at', async (t) => {
+  const state = { running: true, lxcService: false };
+  const host = node({ [CONFIG]: OURS }, state);
+  await containersTeardownStage.apply(context(host));
+  for (const line of ['lxc-stop -n sxt-c1 -k', 'lxc-destroy -n sxt-c1']) t.is(host.calls.find((c) => c.line === line)?.options?.timeoutMs, 60_000, line);
+  const failing = new FakeHost('node1', { [CONFIG]: OURS })
+    .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
+    .on(['lxc-info', '-n', 'sxt-c1'], { stdout: f('lxc-info-running-phys.txt') })
+    .on(['lxc-stop', '-n', 'sxt-c1', '-k'], { code: 1, stderr: 'lxc-stop: sxt-c1: Timed out\n' });
+  const e = await t.throwsAsync(containersTeardownStage.apply(context(failing)), { instanceOf: FatalError });
+  t.like(e, { command: 'lxc-stop -n sxt-c1 -k', code: 1, hint: 'lxc-info -n sxt-c1 on the node' });
+  t.regex(e!.message, /^lxc-stop of sxt-c1 failed \(exit 1\): lxc-stop: sxt-c1: Timed out/);
+});
+
+test('done with two containers: the reason names the one gone and the one not ours; what is kept is logged', async (t) => {
+  const two = { ...plan, containers: [plan.containers[0]!, { ...plan.containers[0]!, name: 'sxt-c2', templatePatches: [] }] };
+  const host = node({ [CONFIG]: OPERATORS }, { running: false, lxcService: false });
+  const lines: string[] = [];
+  const ctx = { ...context(host), plan: two, log: (l: string) => lines.push(l) };
+  t.like(await containersTeardownStage.check(ctx), { done: true, reason: "sxt-c2: not on the node; sxt-c1: not sriov-lxc's, left in place" });
+  t.deepEqual(lines, ['container sxt-c1: not created by sriov-lxc (no mark in its config): left in place']);
+});
+
+test('the stage\'s inputs: the containers\' names and template patches (a change re-runs teardown)', (t) => {
+  const inputs = containersTeardownStage.inputs(plan);
+  t.deepEqual(inputs, { containers: [['sxt-c1', plan.containers[0]!.templatePatches]] });
+  t.notDeepEqual(containersTeardownStage.inputs({ ...plan, containers: [{ ...plan.containers[0]!, name: 'other' }] }), inputs);
+});

@@ -198,3 +198,31 @@ test('no huge pages planned: the files go, the mount and what was recorded about
   t.true(host.files.has(HUGETLBFS_FOUND));
   t.is(host.files.get(FSTAB)?.content, fstabText(fstab, plan.hugepages), 'the fstab block is judged against the plan: without huge pages it is not ours to take');
 });
+
+test('an fstab block with a line the operator added is changed: kept whole, the mount too', async (t) => {
+  const ours = fstabText(fstab, plan.hugepages);
+  const added = ours.replace('hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\n', 'hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\ntmpfs /mnt/scratch tmpfs defaults 0 0\n');
+  t.not(added, ours, 'the fixture has the line');
+  const host = provisioned({ [FSTAB]: added });
+  await modulesHugepagesTeardownStage.apply(context(host));
+  t.is(host.files.get(FSTAB)?.content, added);
+  t.true(host.mounted());
+});
+
+test('check shows the fstab change as a diff and logs what it keeps; verify on an untouched node names everything', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":false}\n' });
+  const ctx = context(host);
+  const check = await modulesHugepagesTeardownStage.check(ctx);
+  t.deepEqual(!check.done && check.diffs?.map((d) => d.path), [FSTAB]);
+  t.regex((!check.done && check.diffs?.[0]?.diff) || '', /^-hugetlbfs \/mnt\/huge hugetlbfs pagesize=2M 0 0$/m);
+  t.deepEqual(ctx.lines, [`/mnt/huge: the directory was there before provisioning: left in place (${HUGETLBFS_FOUND})`]);
+  const e = await t.throwsAsync(modulesHugepagesTeardownStage.verify(ctx));
+  t.is(e!.message, `node1: still there after removing: ${MODULES_LOAD}, ${MODPROBE_OPTIONS}, ${SYSCTL_HUGEPAGES}, ${FSTAB}, the mount on /mnt/huge`);
+  const fresh = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  await t.throwsAsync(modulesHugepagesTeardownStage.verify(context(fresh)), { message: new RegExp(`the mount on /mnt/huge, ${HUGETLBFS_FOUND}$`) });
+});
+
+test('the stage\'s inputs: driver modules, VF counts and huge pages (a change re-runs teardown)', (t) => {
+  t.deepEqual(modulesHugepagesTeardownStage.inputs(plan), { driver: [plan.driver.pfModule, plan.driver.vfModule], pfs: [[8, plan.pfs[0]!.vfCreation], [8, plan.pfs[1]!.vfCreation]], hugepages: plan.hugepages });
+  t.like(modulesHugepagesTeardownStage.inputs({ ...plan, hugepages: undefined }), { hugepages: null });
+});

@@ -1,8 +1,8 @@
 // Which containers are sriov-lxc's (node/lxc/ownership.ts): the mark is a whole line of the config,
 // wherever it is; a mark inside another line, or indented, is not ours.
 import test from 'ava';
-import { ADOPTED_MARK, CREATED_MARK, creationRecord, ownerOf, sameButMark, withMark } from '../../../../node/lxc/ownership.ts';
-import { fixture } from '../../../helpers/fake-host.ts';
+import { ADOPTED_MARK, CREATED_MARK, creationRecord, hasCreationRecord, ownerOf, sameButMark, withMark, writeCreationRecord } from '../../../../node/lxc/ownership.ts';
+import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
 
 const CONFIG = fixture('stages/container/lxc-config-busybox-created.txt');
 
@@ -37,4 +37,15 @@ test('withMark puts one mark first and takes out any other mark of ours; sameBut
 
 test('the creation record lives in sriov-lxc\'s own directory, one per container', (t) => {
   t.is(creationRecord('c1'), '/var/lib/sriov-lxc/creating-container-c1');
+});
+
+test('the creation record: written 0600 in a 0700 directory of its own, found by name', async (t) => {
+  const host = new FakeHost('node1').on(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc'], {});
+  t.false(await hasCreationRecord(host, 'c1'));
+  await writeCreationRecord(host, 'c1');
+  t.deepEqual(host.commands, ['mkdir -p -m 0700 /var/lib/sriov-lxc']);
+  t.is(host.files.get('/var/lib/sriov-lxc/creating-container-c1')?.mode, 0o600);
+  t.regex(host.files.get('/var/lib/sriov-lxc/creating-container-c1')?.content ?? '', /is creating the container c1 \(lxc-create\)/);
+  t.true(await hasCreationRecord(host, 'c1'));
+  t.false(await hasCreationRecord(host, 'c2'));
 });
