@@ -83,6 +83,7 @@ test('lxc.service enabled by its package (no mark) stays; a template changed sin
   t.like(await containersTeardownStage.check(ctx), { done: false, plan: ['destroy sxt-c1 (STOPPED)'] });
   await containersTeardownStage.apply(ctx);
   t.false(host.commands.some((c) => c.startsWith('lxc-stop') || c.startsWith('systemctl disable')));
+  t.false(host.commands.some((c) => c.startsWith('rm ')), 'no mark, no creation record: nothing of them to remove');
   t.true(state.lxcService);
   t.is(host.files.get(TEMPLATE)?.content, changed);
   t.like(await containersTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: TEMPLATE, why: `changed since sriov-lxc wrote it: left in place (the original is in ${TEMPLATE}.sriov-lxc.bak)` }] } });
@@ -182,6 +183,7 @@ test('an lxc-destroy that fails stops the stage naming the command; verify names
   t.regex(e!.message, /^lxc-destroy of sxt-c1 failed \(exit 1\): lxc-destroy: sxt-c1: Failed to destroy container/);
   const left = await t.throwsAsync(containersTeardownStage.verify(ctx), { instanceOf: FatalError });
   t.is(left!.message, 'node1: still to do after teardown: destroy sxt-c1 (STOPPED)');
+  t.is(left!.hint, 'lxc-ls -f on the node; run teardown again');
 });
 
 test('a template whose backup did not need the patch is restored as it is (the backup goes)', async (t) => {
@@ -222,4 +224,17 @@ test('the stage\'s inputs: the containers\' names and template patches (a change
   const inputs = containersTeardownStage.inputs(plan);
   t.deepEqual(inputs, { containers: [['sxt-c1', plan.containers[0]!.templatePatches]] });
   t.notDeepEqual(containersTeardownStage.inputs({ ...plan, containers: [{ ...plan.containers[0]!, name: 'other' }] }), inputs);
+});
+
+test('a template patched by container-create is restored from its backup: the original text back, the backup gone', async (t) => {
+  // An LXC whose centos config still drops setfcap/setpcap (lxc/lxc#340): the patch was applied.
+  const buggy = `${ORIGINAL}lxc.cap.drop = mac_admin mac_override setfcap setpcap\n`;
+  const patched = `${ORIGINAL}lxc.cap.drop = mac_admin mac_override\n`;
+  const host = node({ [TEMPLATE]: patched, [`${TEMPLATE}.sriov-lxc.bak`]: buggy }, { running: false, lxcService: false });
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '644 0 0 regular file\n' });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`restore ${TEMPLATE} from ${TEMPLATE}.sriov-lxc.bak (template patch centos7-slow-boot)`] });
+  await containersTeardownStage.apply(ctx);
+  t.is(host.files.get(TEMPLATE)?.content, buggy);
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
 });

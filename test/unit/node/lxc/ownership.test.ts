@@ -28,6 +28,7 @@ test('withMark puts one mark first and takes out any other mark of ours; sameBut
   t.is(withMark(CONFIG, 'created'), `${CREATED_MARK}\n${CONFIG}`);
   t.is(withMark(`${ADOPTED_MARK}\n${CONFIG}`, 'created'), `${CREATED_MARK}\n${CONFIG}`);
   t.is(withMark(`${CONFIG}${CREATED_MARK} \n`, 'adopted'), `${ADOPTED_MARK}\n${CONFIG}`, 'a mark with trailing blanks goes too');
+  t.is(withMark(`${CONFIG}${ADOPTED_MARK} \n`, 'created'), `${CREATED_MARK}\n${CONFIG}`, 'either mark');
   t.is(withMark(`${CREATED_MARK}\n${CONFIG}`, 'created'), `${CREATED_MARK}\n${CONFIG}`, 'marking twice: one mark');
   t.true(sameButMark(CONFIG, `${CREATED_MARK}\n${CONFIG}`));
   t.true(sameButMark(`${ADOPTED_MARK}\n${CONFIG}`, `${CREATED_MARK}\n${CONFIG}`));
