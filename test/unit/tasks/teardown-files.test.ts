@@ -3,6 +3,7 @@
 // node answers /proc/mounts and the rest from the captures of test/fixtures/stages/modules (README there).
 import test from 'ava';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import type { FatalError } from '../../../core/errors.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import type { StageContext } from '../../../engine/stage.ts';
@@ -95,7 +96,7 @@ test('what modules-hugepages found on the mount point stays: a mount point that 
   t.false(dirOnly.mounted());
   t.true(dirOnly.dirs.has('/mnt/huge'));
   t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [{ path: '/mnt/huge', why: `the directory was there before provisioning: left in place (${HUGETLBFS_FOUND})` }] });
-  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: true }, 'a second teardown leaves it too');
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: '/mnt/huge' }] } }, 'a second teardown leaves it too, and says so');
 
   const mounted = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":true}\n' });
   await modulesHugepagesTeardownStage.apply(context(mounted));
@@ -131,6 +132,7 @@ test('an fstab block the operator changed stays, with its mount', async (t) => {
   await modulesHugepagesTeardownStage.apply(ctx);
   t.is(host.files.get(FSTAB)?.content, changed);
   t.true(host.mounted());
+  t.true(host.dirs.has('/mnt/huge'), 'its mount point too');
   t.deepEqual((await modulesHugepagesTeardownStage.verify(ctx))['kept'], [{ path: FSTAB, why: 'its sriov-lxc hugepages block changed since sriov-lxc wrote it: left in place (the mount too)' }]);
 });
 
@@ -187,6 +189,7 @@ test('a hugetlbfs still mounted after teardown (a process held it, it came back)
   host.files.set('/proc/mounts', { content: MOUNTED, mode: 0o444 });
   const e = await t.throwsAsync(modulesHugepagesTeardownStage.verify(ctx));
   t.is(e!.message, 'node1: still there after removing: the mount on /mnt/huge');
+  t.is((e as FatalError).hint, 'a process may hold the hugetlbfs (fuser -m on the mount point); run teardown again');
 });
 
 test('no huge pages planned: the files go, the mount and what was recorded about it are not looked at', async (t) => {
