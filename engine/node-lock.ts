@@ -142,8 +142,9 @@ interface HeldLock {
   rebootUntilS?: number | undefined;
 }
 
+/** A field of the take script's answer: undefined when missing, empty or "-" (none: not a number either). */
 function numberOrUndefined(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === '' || text.trim() === '-') return undefined;
+  if (text === undefined || text.trim() === '') return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
 }

@@ -2,6 +2,7 @@
 // system directory, benchmark files in a directory every user can write, kernel params that fight
 // the tool's own or replace the boot, a command line past the kernel's limit, a memory limit no
 // machine has, a template patch outside LXC's files. Each is found before any host is touched.
+import { posix } from 'node:path';
 import { kernelParamName } from './kernel-params.ts';
 import type { HugepagesPlan } from './plan.ts';
 
@@ -13,7 +14,11 @@ export interface Finding {
 }
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-const trimmed = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+/** The path as the kernel resolves it, without links: "/./etc/" and "/etc//" are /etc (the schema refuses ".." and "//"). */
+const normalised = (p: string) => {
+  const n = posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+};
 
 // Directories any local user (or a container sharing them) can write: root must not mount, create
 // or write there (a planted link or directory decides where root's writes land).
@@ -23,7 +28,7 @@ const SYSTEM_EXACT = ['/', '/etc', '/usr', '/var', '/boot', '/proc', '/sys', '/d
 const SYSTEM_TREES = ['/etc', '/usr', '/boot', '/proc', '/sys', '/dev', '/bin', '/sbin', '/lib', '/lib64', ...WORLD_WRITABLE];
 
 export function hugepagesMountProblem(mount: string): string | undefined {
-  const p = trimmed(mount);
+  const p = normalised(mount);
   if (SYSTEM_EXACT.includes(p) || SYSTEM_TREES.some((d) => under(p, d))) {
     return 'is a system directory (or under one): hugetlbfs mounted there hides what the system needs; use a directory of its own such as /mnt/huge (the default)';
   }
@@ -31,7 +36,7 @@ export function hugepagesMountProblem(mount: string): string | undefined {
 }
 
 export function fioDirectoryProblem(directory: string): string | undefined {
-  const p = trimmed(directory);
+  const p = normalised(directory);
   const dir = WORLD_WRITABLE.find((d) => under(p, d));
   if (dir) return `is in ${dir}, which every local user can write: root's benchmark files there could be redirected through planted links; use a directory of its own such as /srv/bench (the default)`;
   return undefined;
@@ -50,43 +55,50 @@ function ownedBy(key: string, hugepages: HugepagesPlan | undefined): string | un
 }
 
 // Params that weaken the node's security for everyone on it: a provisioning tool does not set them
-// unless the inventory says it means it (allowUnsafeKernelParams). `values`: unsafe with these
-// values only; absent: with any value, or as a flag. Names as the kernel compares them.
-const UNSAFE: Readonly<Record<string, { values?: readonly string[]; what: string }>> = {
+// unless the inventory says it means it (allowUnsafeKernelParams). `when`: unsafe with the values
+// it accepts only, read as the kernel reads them; absent: with any value, or as a flag. Names as
+// the kernel compares them.
+const UNSAFE: Readonly<Record<string, { when?: (value: string | null) => boolean; what: string }>> = {
   'systemd.debug_shell': { what: 'starts a root shell without a password on tty9' },
   'rd.systemd.debug_shell': { what: 'starts a root shell without a password on tty9 from the initramfs' },
-  selinux: { values: ['0'], what: 'turns SELinux off' },
-  enforcing: { values: ['0'], what: 'puts SELinux in permissive mode (nothing is denied)' },
-  apparmor: { values: ['0'], what: 'turns AppArmor off' },
+  selinux: { when: isZero, what: 'turns SELinux off' },
+  enforcing: { when: isZero, what: 'puts SELinux in permissive mode (nothing is denied)' },
+  apparmor: { when: isZero, what: 'turns AppArmor off' },
   security: { what: 'chooses the security module (security=none turns it off)' },
   lsm: { what: 'chooses the security modules (and can leave some out)' },
-  audit: { values: ['0', 'off'], what: 'turns kernel auditing off' },
-  ima_appraise: { values: ['off', 'fix', 'log'], what: 'stops IMA from enforcing file appraisal' },
-  mitigations: { values: ['off'], what: 'turns off every CPU vulnerability mitigation' },
+  audit: { when: (v) => v !== null && v !== '1', what: 'turns kernel auditing off (every value but 1 does on some kernel: audit=OFF on all, audit=on on 3.10 ones such as CentOS 7\'s, which read a number)' },
+  ima_appraise: { when: (v) => v !== null && ['off', 'fix', 'log'].includes(v.slice(0, 3)), what: 'stops IMA from enforcing file appraisal' },
+  mitigations: { when: (v) => v === 'off', what: 'turns off every CPU vulnerability mitigation' },
   nopti: { what: 'turns off kernel page-table isolation (Meltdown)' },
-  pti: { values: ['off'], what: 'turns off kernel page-table isolation (Meltdown)' },
-  spectre_v2: { values: ['off'], what: 'turns off the Spectre v2 mitigation' },
+  pti: { when: (v) => v === 'off', what: 'turns off kernel page-table isolation (Meltdown)' },
+  spectre_v2: { when: (v) => v === 'off', what: 'turns off the Spectre v2 mitigation' },
   nospectre_v1: { what: 'turns off the Spectre v1 mitigation' },
   nospectre_v2: { what: 'turns off the Spectre v2 mitigation' },
-  spec_store_bypass_disable: { values: ['off'], what: 'turns off the Speculative Store Bypass mitigation' },
-  mds: { values: ['off'], what: 'turns off the MDS mitigation' },
-  l1tf: { values: ['off'], what: 'turns off the L1TF mitigation' },
+  spec_store_bypass_disable: { when: (v) => v === 'off', what: 'turns off the Speculative Store Bypass mitigation' },
+  mds: { when: (v) => v === 'off', what: 'turns off the MDS mitigation' },
+  l1tf: { when: (v) => v === 'off', what: 'turns off the L1TF mitigation' },
   nokaslr: { what: 'turns off kernel address space randomisation' },
   nosmap: { what: 'turns off SMAP' },
   nosmep: { what: 'turns off SMEP' },
   sysrq_always_enabled: { what: 'enables every magic SysRq function on the console' },
-  iomem: { values: ['relaxed'], what: 'lets root programs map device memory the kernel uses through /dev/mem' },
+  iomem: { when: (v) => v === 'relaxed', what: 'lets root programs map device memory the kernel uses through /dev/mem' },
   kgdboc: { what: 'attaches the kernel debugger to a console' },
   kgdbwait: { what: 'stops the boot for the kernel debugger' },
 };
 
+/**
+ * Whether the kernel reads `value` as 0: selinux=, enforcing= and apparmor= go through
+ * kstrtoul(str, 0) (security/selinux/hooks.c, security/apparmor/lsm.c), which takes a leading "+"
+ * and a base from the prefix (lib/kstrtox.c): "00", "+0" and "0x0" are 0 as much as "0" is.
+ */
+function isZero(value: string | null): boolean {
+  return value !== null && /^\+?(0[xX]0+|0+)$/.test(value);
+}
+
 function unsafeBecause(name: string, value: string | null): string | undefined {
   const unsafe = UNSAFE[name];
   if (!unsafe) return undefined;
-  if (unsafe.values === undefined) return unsafe.what;
-  // The kernel reads these numbers with kstrtoint: "00" is 0.
-  const matches = unsafe.values.some((v) => v === value || (/^\d+$/.test(v) && value !== null && /^\d+$/.test(value) && Number(v) === Number(value)));
-  return matches ? unsafe.what : undefined;
+  return unsafe.when === undefined || unsafe.when(value) ? unsafe.what : undefined;
 }
 
 /** Problems of the inventory's kernelParams, names compared as the kernel compares them (- = _). */

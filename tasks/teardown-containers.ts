@@ -77,7 +77,7 @@ const NOT_OURS: Record<Exclude<ContainerOwner, 'created'>, string> = {
 };
 
 const kept = (o: Observed): KeptFile[] => [
-  ...o.containers.filter((c) => c.owner !== null && c.owner !== 'created' && !ours(c)).map((c) => ({ path: `container ${c.name}`, why: NOT_OURS[c.owner as Exclude<ContainerOwner, 'created'>].replace('NAME', c.name) })),
+  ...o.containers.filter((c) => c.owner !== null && !ours(c)).map((c) => ({ path: `container ${c.name}`, why: NOT_OURS[c.owner as Exclude<ContainerOwner, 'created'>].replace('NAME', c.name) })),
   ...o.patches.filter((p) => p.state === 'changed').map((p) => ({ path: p.patch.file, why: `${CHANGED_SINCE} (the original is in ${p.backup})` })),
 ];
 

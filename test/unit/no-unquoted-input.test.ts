@@ -108,7 +108,7 @@ const hostile: [string, string, RegExp][] = [
   ['the same address twice', 'hosts:\n  a: { address: 10.0.0.1, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: 10.0.0.1, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(10\.0\.0\.1 port 22\)/],
   ['the same name in two spellings', 'hosts:\n  a: { address: Node1.Example, port: 2222, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: node1.example., port: 2222, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(node1\.example port 2222\)/],
   ['the same ssh_config alias twice', 'hosts:\n  a: { address: 10.0.0.1, sshConfigHost: n1, pfs: [{ name: eth0, vfs: 1 }] }\n  b: { address: 10.0.0.2, sshConfigHost: n1, pfs: [{ name: eth1, vfs: 1 }] }\n', /hosts\.b: is the same node as hosts\.a \(ssh_config Host n1\)/],
-  ...['/', '/etc', '/etc/ssh', '/usr', '/usr/local/huge', '/var', '/boot', '/proc', '/sys/fs', '/dev', '/dev/hugepages', '/run', '/root', '/home', '/tmp', '/tmp/huge'].map((mount): [string, string, RegExp] => [
+  ...['/', '/etc', '/etc/ssh', '/./etc/ssh', '/usr', '/usr/local/huge', '/var', '/boot', '/proc', '/sys/fs', '/dev', '/dev/hugepages', '/run', '/root', '/home', '/tmp', '/tmp/huge'].map((mount): [string, string, RegExp] => [
     `hugetlbfs over ${mount}`, host(`    hugepages: { count: 8, mount: ${mount} }`), new RegExp(`hugepages\\.mount: "${mount.replaceAll('/', '\\/')}" is a system directory`),
   ]),
   ['one MAC in two spellings', 'hosts:\n  a: { address: a, pfs: [{ name: eth0, vfs: 1, macs: ["02:AA:00:00:00:01"] }] }\n  b: { address: b, pfs: [{ name: eth0, vfs: 1, macs: ["02:aa:00:00:00:01"] }] }\n', /hosts\.b\.pfs\[0\]\.macs\[0\]: "02:aa:00:00:00:01" duplicates hosts\.a\.pfs\[0\]\.macs\[0\]/],

@@ -9,6 +9,8 @@ import { LockedError } from '../../../core/errors.ts';
 import { LocalHost } from '../../../hosts/local.ts';
 import { controllerMachineId } from '../../../engine/machine-id.ts';
 import { acquireNodeLock, HOLDERLESS_STALE_S, NodeLockLostError, STALE_AFTER_S, staleBecause, type NodeLockHolder } from '../../../engine/node-lock.ts';
+import { readProcStat } from '../../../state/lock.ts';
+import { FakeHost } from '../../helpers/fake-host.ts';
 
 function lockDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'sriov-node-lock-'));
@@ -223,4 +225,115 @@ test('a holder line that is not a whole holder record counts as no readable hold
     const e = await t.throwsAsync(acquireNodeLock(host, { machineId: ME, local: false, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError });
     t.regex(e!.message, /has no readable holder yet/, JSON.stringify(holder));
   }
+});
+
+// What the record says of its holder, and how each field of someone else's record is judged (the
+// mutation run of engine/node-lock.ts left these unproved).
+const bootIdHere = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const startTimeHere = readProcStat(process.pid)!.startTime;
+function lockHeldBy(t: ExecutionContext, holder: Record<string, unknown>): string {
+  const dir = lockDir(t);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'holder'), `${JSON.stringify(holder)}\n`);
+  writeFileSync(join(dir, 'heartbeat'), '');
+  return dir;
+}
+const alive = { pid: process.pid, hostname: hostname(), since: '2026-01-01T00:00:00.000Z', command: 'provision', runId: 'other-run', machineId: ME };
+
+test('the holder record names this process (pid, boot id, start time), this machine, --local and the node\'s boot', async (t) => {
+  const dir = lockDir(t);
+  await acquireNodeLock(host, { local: true, machineId: ME, runId: 'run-a', command: 'provision --local', dir });
+  const record = JSON.parse(readFileSync(join(dir, 'holder'), 'utf8')) as NodeLockHolder;
+  t.like(record, { pid: process.pid, hostname: hostname(), bootId: bootIdHere, startTime: startTimeHere, command: 'provision --local', runId: 'run-a', machineId: ME, local: true, nodeBootId: await host.bootId() });
+});
+
+test('a --local holder of the node\'s current boot holds the lock', async (t) => {
+  const dir = lockHeldBy(t, { ...alive, machineId: OTHER, local: true, nodeBootId: await host.bootId() });
+  await t.throwsAsync(acquireNodeLock(host, { local: true, machineId: ME, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError, message: /is being worked on by .*run other-run/ });
+});
+
+test('a holder on this machine is gone when its pid is another process now or from an earlier boot; alive when both match', async (t) => {
+  for (const [gone, why] of [[{ startTime: startTimeHere + 1 }, 'the pid is another process now'], [{ bootId: 'an-earlier-boot' }, 'an earlier boot of this machine']] as const) {
+    const dir = lockHeldBy(t, Object.assign({ ...alive, bootId: bootIdHere, startTime: startTimeHere }, gone));
+    const warnings: string[] = [];
+    await acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir, warn: (w) => warnings.push(w) });
+    t.regex(warnings[0] ?? '', /its process is gone \(it ran on this machine\)/, why);
+  }
+  const dir = lockHeldBy(t, { ...alive, bootId: bootIdHere, startTime: startTimeHere });
+  await t.throwsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError }, 'our own live process');
+});
+
+test('optional fields of the wrong type in a holder record are read as absent', async (t) => {
+  // A boot id or start time that is not ours in type says nothing: judged by the pid, which is alive.
+  for (const odd of [{ bootId: 5 }, { startTime: 'x' }]) {
+    const dir = lockHeldBy(t, { ...alive, ...odd });
+    await t.throwsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError }, JSON.stringify(odd));
+  }
+  const dir = lockHeldBy(t, { pid: 1, hostname: 'ctl', since: '2026-01-01T00:00:00.000Z', runId: 'other-run', command: 5, machineId: 5 });
+  const e = await t.throwsAsync(acquireNodeLock(host, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir }), { instanceOf: LockedError });
+  t.regex(e!.message, /^node1 is being worked on by pid 1 on ctl \(run other-run, since 2026-01-01T00:00:00\.000Z\): the node's lock .* is held$/);
+});
+
+// The take script's answer as a node could give it (a full /var, a cut connection): a FakeHost
+// answers it line by line, so each field and the retries can be pinned.
+const TAKE = (argv: readonly string[]) => argv[0] === 'sh' && /^umask 077/.test(argv[2] ?? '');
+const TAKE_OVER = (argv: readonly string[]) => argv[0] === 'sh' && /^\[ "\$\(head -n 1 /.test(argv[2] ?? '');
+const HOLDER_LINE = JSON.stringify({ pid: 1, hostname: 'ctl', since: '2026-01-01T00:00:00.000Z', command: 'provision', runId: 'other-run', machineId: OTHER, local: false, nodeBootId: 'b' });
+const FAKE_DIR = '/nonexistent/sriov-lxc-test/node.lock';
+function answering(...takes: string[]): FakeHost {
+  const fake = new FakeHost('node1');
+  for (const out of takes) fake.on(TAKE, { stdout: out }, 1);
+  return fake;
+}
+const heldWith = (heartbeat: string, rebootLeft: string | undefined) => ['held', HOLDER_LINE, heartbeat, 'boot', '5', ...(rebootLeft === undefined ? [] : [rebootLeft])].join('\n') + '\n';
+
+test('a cut answer (fields missing) is read as unknown: the holder is named, nothing crashes', async (t) => {
+  const e = await t.throwsAsync(acquireNodeLock(answering(`held\n${HOLDER_LINE}\n`), { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR }), { instanceOf: LockedError });
+  t.regex(e!.message, /^node1 is being worked on by pid 1 on ctl \(run other-run, machine bbbbbbbbbbbb, since [^)]*, provision\): the node's lock \/nonexistent\/sriov-lxc-test\/node\.lock is held$/);
+});
+
+test('an empty or blank field is unknown, not 0: a stale heartbeat without an announced reboot says so', async (t) => {
+  for (const rebootLeft of ['', ' ']) {
+    const fake = answering(heldWith(`${STALE_AFTER_S + 100}`, rebootLeft), 'taken\n').on(TAKE_OVER, {});
+    const warnings: string[] = [];
+    await acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR, warn: (w) => warnings.push(w) });
+    t.deepEqual(warnings.map((w) => w.replace(/^.*: its/, 'its')), [`its last heartbeat was ${STALE_AFTER_S + 100} s ago`], JSON.stringify(rebootLeft));
+  }
+});
+
+test('the refusal tells of a reboot only while one is announced and not yet due', async (t) => {
+  const refusal = async (rebootLeft: string) => (await t.throwsAsync(acquireNodeLock(answering(heldWith('5', rebootLeft)), { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR }), { instanceOf: LockedError }))!.message;
+  t.regex(await refusal('120'), /is held; it rebooted the node and may be silent for 120 s more$/);
+  for (const left of ['-', '0', '-30']) t.regex(await refusal(left), /is held$/, `seconds left: ${left}`);
+});
+
+test('a take-over another run won gives no warning; the lock is tried again', async (t) => {
+  const fake = answering(heldWith(`${STALE_AFTER_S + 100}`, '-'), 'taken\n').on(TAKE_OVER, { code: 1 });
+  const warnings: string[] = [];
+  await acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR, warn: (w) => warnings.push(w) });
+  t.deepEqual(warnings, []);
+  t.is(fake.calls.filter((c) => c.argv && TAKE(c.argv)).length, 2);
+});
+
+test('a stale lock that comes back after every take-over: three take-overs, then refused', async (t) => {
+  const fake = new FakeHost('node1').on(TAKE, { stdout: heldWith(`${STALE_AFTER_S + 100}`, '-') }).on(TAKE_OVER, {});
+  const warnings: string[] = [];
+  await t.throwsAsync(acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR, warn: (w) => warnings.push(w) }), { instanceOf: LockedError, message: /is being worked on by pid 1 on ctl/ });
+  t.is(fake.calls.filter((c) => c.argv && TAKE_OVER(c.argv)).length, 3);
+  t.is(warnings.length, 3);
+});
+
+test('a heartbeat the node cannot write is an error naming why; a lost lock says what to do', async (t) => {
+  const fake = answering('taken\n');
+  const lock = await acquireNodeLock(fake, { local: false, machineId: ME, runId: 'run-a', command: 'x', dir: FAKE_DIR });
+  fake.on((argv) => argv[0] === 'sh', { code: 1, stderr: "touch: cannot touch '/var/lib/sriov-lxc/node.lock/heartbeat': No space left on device\n" }, 1);
+  const e = await t.throwsAsync(lock.heartbeat(), { instanceOf: LockedError });
+  t.false(e instanceof NodeLockLostError);
+  t.is(e!.message, `node1: cannot update the node's lock ${FAKE_DIR} (exit code 1): touch: cannot touch '/var/lib/sriov-lxc/node.lock/heartbeat': No space left on device`);
+  fake.on((argv) => argv[0] === 'sh', { code: 3, stdout: `${HOLDER_LINE}\n` }, 1);
+  const held = await t.throwsAsync(lock.verify(), { instanceOf: NodeLockLostError });
+  t.regex(held!.hint ?? '', /^let that run finish, then run the same command again: it resumes from the checkpoint$/);
+  fake.on((argv) => argv[0] === 'sh', { code: 3 }, 1);
+  const removed = await t.throwsAsync(lock.heartbeat(), { instanceOf: NodeLockLostError, message: /it was removed/ });
+  t.regex(removed!.hint ?? '', /^check who removed \/nonexistent\/sriov-lxc-test\/node\.lock on the node/);
 });

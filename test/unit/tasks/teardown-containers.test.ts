@@ -9,6 +9,7 @@ import type { StageContext } from '../../../engine/stage.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
 import { ADOPTED_MARK, CREATED_MARK, creationRecord } from '../../../node/lxc/ownership.ts';
+import { FatalError } from '../../../core/errors.ts';
 
 const f = (name: string) => fixture(`stages/container/${name}`);
 const CONFIG = '/var/lib/lxc/sxt-c1/config';
@@ -82,6 +83,7 @@ test('lxc.service enabled by its package (no mark) stays; a template changed sin
   t.like(await containersTeardownStage.check(ctx), { done: false, plan: ['destroy sxt-c1 (STOPPED)'] });
   await containersTeardownStage.apply(ctx);
   t.false(host.commands.some((c) => c.startsWith('lxc-stop') || c.startsWith('systemctl disable')));
+  t.false(host.commands.some((c) => c.startsWith('rm ')), 'no mark, no creation record: nothing of them to remove');
   t.true(state.lxcService);
   t.is(host.files.get(TEMPLATE)?.content, changed);
   t.like(await containersTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: TEMPLATE, why: `changed since sriov-lxc wrote it: left in place (the original is in ${TEMPLATE}.sriov-lxc.bak)` }] } });
@@ -124,5 +126,115 @@ test('a restored template gets the mode and owner its backup kept', async (t) =>
   t.is(host.files.get(TEMPLATE)?.content, ORIGINAL);
   t.is(host.files.get(TEMPLATE)?.mode, 0o750);
   t.true(host.commands.includes(`chown -h 0:1001 -- ${TEMPLATE}`));
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
+});
+
+// The ownership decision case by case (the mutation run of tasks/teardown-containers.ts).
+test('an adopted container whose creation record is still there is not ours: left in place, the record goes', async (t) => {
+  const state = { running: true, lxcService: false };
+  const adopted = `${ADOPTED_MARK}\n${f('lxc-config-configured.txt')}`;
+  const host = node({ [CONFIG]: adopted, [creationRecord('sxt-c1')]: 'x\n' }, state);
+  const ctx = context(host);
+  const check = await containersTeardownStage.check(ctx);
+  t.like(check, { done: false, plan: [`remove ${creationRecord('sxt-c1')}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => /^lxc-(stop|destroy)/.test(c)));
+  t.is(host.files.get(CONFIG)?.content, adopted);
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.deepEqual(await containersTeardownStage.verify(ctx), { kept: [{ path: 'container sxt-c1', why: 'taken with --adopt, not created by sriov-lxc: left in place (its config still names the VF); lxc-destroy -n sxt-c1 removes it' }] });
+});
+
+test('a creation record without its container (lxc-create failed): the record goes, nothing is destroyed', async (t) => {
+  const host = node({ [creationRecord('sxt-c1')]: 'x\n' }, { running: false, lxcService: false });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`remove ${creationRecord('sxt-c1')}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => /^lxc-(info|stop|destroy)/.test(c)));
+  t.false(host.files.has(creationRecord('sxt-c1')));
+  t.like(await containersTeardownStage.check(ctx), { done: true, reason: 'sxt-c1: not on the node', outputs: { kept: [] } });
+});
+
+test('done: the reason names what is gone and what is not sriov-lxc\'s', async (t) => {
+  t.like(await containersTeardownStage.check(context(node({ [CONFIG]: OPERATORS }, { running: false, lxcService: false }))), { done: true, reason: "sxt-c1: not sriov-lxc's, left in place" });
+  const none = { ...plan, containers: [] };
+  const host = node({}, { running: false, lxcService: false });
+  t.like(await containersTeardownStage.check({ ...context(host), plan: none }), { done: true, reason: 'no containers planned' });
+  t.false(host.commands.some((c) => c.startsWith('lxc-config')), 'no containers: LXC is not asked where they live');
+});
+
+test('lxc.service container-create enabled but disabled since: only its mark goes', async (t) => {
+  const state = { running: false, lxcService: false };
+  const host = node({ [LXC_SERVICE_MARK]: 'x\n' }, state);
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`remove ${LXC_SERVICE_MARK}`] });
+  await containersTeardownStage.apply(ctx);
+  t.false(host.commands.some((c) => c.startsWith('systemctl disable')));
+  t.false(host.files.has(LXC_SERVICE_MARK));
+  t.like(await containersTeardownStage.check(ctx), { done: true });
+});
+
+test('an lxc-destroy that fails stops the stage naming the command; verify names what is left', async (t) => {
+  const host = new FakeHost('node1', { [CONFIG]: OURS })
+    .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
+    .on(['lxc-info', '-n', 'sxt-c1'], { stdout: f('lxc-info-stopped.txt') })
+    .on(['lxc-destroy', '-n', 'sxt-c1'], { code: 1, stderr: 'lxc-destroy: sxt-c1: Failed to destroy container\n' });
+  const ctx = context(host);
+  const e = await t.throwsAsync(containersTeardownStage.apply(ctx), { instanceOf: FatalError });
+  t.regex(e!.message, /^lxc-destroy of sxt-c1 failed \(exit 1\): lxc-destroy: sxt-c1: Failed to destroy container/);
+  const left = await t.throwsAsync(containersTeardownStage.verify(ctx), { instanceOf: FatalError });
+  t.is(left!.message, 'node1: still to do after teardown: destroy sxt-c1 (STOPPED)');
+  t.is(left!.hint, 'lxc-ls -f on the node; run teardown again');
+});
+
+test('a template whose backup did not need the patch is restored as it is (the backup goes)', async (t) => {
+  // The backup is the original; if it holds the replacement already, container-create wrote it unchanged.
+  const host = node({ [TEMPLATE]: PATCHED, [`${TEMPLATE}.sriov-lxc.bak`]: PATCHED }, { running: false, lxcService: false });
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '644 0 0 regular file\n' });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`restore ${TEMPLATE} from ${TEMPLATE}.sriov-lxc.bak (template patch centos7-slow-boot)`] });
+  await containersTeardownStage.apply(ctx);
+  t.is(host.files.get(TEMPLATE)?.content, PATCHED);
+  t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
+});
+
+test('lxc-stop and lxc-destroy get a time limit; a failure names the command and what to look at', async (t) => {
+  const state = { running: true, lxcService: false };
+  const host = node({ [CONFIG]: OURS }, state);
+  await containersTeardownStage.apply(context(host));
+  for (const line of ['lxc-stop -n sxt-c1 -k', 'lxc-destroy -n sxt-c1']) t.is(host.calls.find((c) => c.line === line)?.options?.timeoutMs, 60_000, line);
+  const failing = new FakeHost('node1', { [CONFIG]: OURS })
+    .on(['lxc-config', 'lxc.lxcpath'], { stdout: f('lxc-config-lxcpath.txt') })
+    .on(['lxc-info', '-n', 'sxt-c1'], { stdout: f('lxc-info-running-phys.txt') })
+    .on(['lxc-stop', '-n', 'sxt-c1', '-k'], { code: 1, stderr: 'lxc-stop: sxt-c1: Timed out\n' });
+  const e = await t.throwsAsync(containersTeardownStage.apply(context(failing)), { instanceOf: FatalError });
+  t.like(e, { command: 'lxc-stop -n sxt-c1 -k', code: 1, hint: 'lxc-info -n sxt-c1 on the node' });
+  t.regex(e!.message, /^lxc-stop of sxt-c1 failed \(exit 1\): lxc-stop: sxt-c1: Timed out/);
+});
+
+test('done with two containers: the reason names the one gone and the one not ours; what is kept is logged', async (t) => {
+  const two = { ...plan, containers: [plan.containers[0]!, { ...plan.containers[0]!, name: 'sxt-c2', templatePatches: [] }] };
+  const host = node({ [CONFIG]: OPERATORS }, { running: false, lxcService: false });
+  const lines: string[] = [];
+  const ctx = { ...context(host), plan: two, log: (l: string) => lines.push(l) };
+  t.like(await containersTeardownStage.check(ctx), { done: true, reason: "sxt-c2: not on the node; sxt-c1: not sriov-lxc's, left in place" });
+  t.deepEqual(lines, ['container sxt-c1: not created by sriov-lxc (no mark in its config): left in place']);
+});
+
+test('the stage\'s inputs: the containers\' names and template patches (a change re-runs teardown)', (t) => {
+  const inputs = containersTeardownStage.inputs(plan);
+  t.deepEqual(inputs, { containers: [['sxt-c1', plan.containers[0]!.templatePatches]] });
+  t.notDeepEqual(containersTeardownStage.inputs({ ...plan, containers: [{ ...plan.containers[0]!, name: 'other' }] }), inputs);
+});
+
+test('a template patched by container-create is restored from its backup: the original text back, the backup gone', async (t) => {
+  // An LXC whose centos config still drops setfcap/setpcap (lxc/lxc#340): the patch was applied.
+  const buggy = `${ORIGINAL}lxc.cap.drop = mac_admin mac_override setfcap setpcap\n`;
+  const patched = `${ORIGINAL}lxc.cap.drop = mac_admin mac_override\n`;
+  const host = node({ [TEMPLATE]: patched, [`${TEMPLATE}.sriov-lxc.bak`]: buggy }, { running: false, lxcService: false });
+  host.on(['stat', '-c', '%a %u %g %F', '--', `${TEMPLATE}.sriov-lxc.bak`], { stdout: '644 0 0 regular file\n' });
+  const ctx = context(host);
+  t.like(await containersTeardownStage.check(ctx), { done: false, plan: [`restore ${TEMPLATE} from ${TEMPLATE}.sriov-lxc.bak (template patch centos7-slow-boot)`] });
+  await containersTeardownStage.apply(ctx);
+  t.is(host.files.get(TEMPLATE)?.content, buggy);
   t.false(host.files.has(`${TEMPLATE}.sriov-lxc.bak`));
 });

@@ -3,6 +3,7 @@
 // node answers /proc/mounts and the rest from the captures of test/fixtures/stages/modules (README there).
 import test from 'ava';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import type { FatalError } from '../../../core/errors.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import type { StageContext } from '../../../engine/stage.ts';
@@ -95,7 +96,7 @@ test('what modules-hugepages found on the mount point stays: a mount point that 
   t.false(dirOnly.mounted());
   t.true(dirOnly.dirs.has('/mnt/huge'));
   t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [{ path: '/mnt/huge', why: `the directory was there before provisioning: left in place (${HUGETLBFS_FOUND})` }] });
-  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: true }, 'a second teardown leaves it too');
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: '/mnt/huge' }] } }, 'a second teardown leaves it too, and says so');
 
   const mounted = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":true}\n' });
   await modulesHugepagesTeardownStage.apply(context(mounted));
@@ -131,6 +132,7 @@ test('an fstab block the operator changed stays, with its mount', async (t) => {
   await modulesHugepagesTeardownStage.apply(ctx);
   t.is(host.files.get(FSTAB)?.content, changed);
   t.true(host.mounted());
+  t.true(host.dirs.has('/mnt/huge'), 'its mount point too');
   t.deepEqual((await modulesHugepagesTeardownStage.verify(ctx))['kept'], [{ path: FSTAB, why: 'its sriov-lxc hugepages block changed since sriov-lxc wrote it: left in place (the mount too)' }]);
 });
 
@@ -153,4 +155,77 @@ test('mac-reset: the unit is disabled before the unit and its script go; an edit
   t.deepEqual(host.commands.filter((c) => !c.includes('is-enabled')), ['systemctl disable sriov-lxc-vf-macs.service', `rm -f -- ${MAC_UNIT_PATH}`]);
   t.is(host.files.get(MAC_SCRIPT_PATH)?.content, script);
   t.like(await macResetTeardownStage.check(ctx), { done: true, outputs: { kept: [{ path: MAC_SCRIPT_PATH }] } });
+});
+
+// The mount and its mount point case by case (the mutation run of tasks/teardown-modules-hugepages.ts).
+test('an operator\'s own fstab line for the mount point: the mount and the mount point stay', async (t) => {
+  const theirs = `${fstab}hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\n`;
+  const host = provisioned({ [FSTAB]: theirs });
+  const ctx = context(host);
+  t.like(await modulesHugepagesTeardownStage.check(ctx), { done: false, plan: [`remove ${MODULES_LOAD}`, `remove ${MODPROBE_OPTIONS}`, `remove ${SYSCTL_HUGEPAGES}`] });
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.is(host.files.get(FSTAB)?.content, theirs);
+  t.true(host.mounted());
+  t.true(host.dirs.has('/mnt/huge'));
+  t.deepEqual(await modulesHugepagesTeardownStage.verify(ctx), { kept: [] });
+});
+
+test('a mount point with files in it is unmounted but stays, with the record', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  host.dirs.delete('/mnt/huge');
+  host.dirs.add('/mnt/huge-not-empty');
+  const ctx = context(host);
+  const check = await modulesHugepagesTeardownStage.check(ctx);
+  t.false(!check.done && check.plan.includes('remove the empty mount point /mnt/huge'));
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.false(host.mounted());
+  t.false(host.commands.includes('rmdir /mnt/huge'));
+});
+
+test('a hugetlbfs still mounted after teardown (a process held it, it came back): verify names it', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  const ctx = context(host);
+  await modulesHugepagesTeardownStage.apply(ctx);
+  host.files.set('/proc/mounts', { content: MOUNTED, mode: 0o444 });
+  const e = await t.throwsAsync(modulesHugepagesTeardownStage.verify(ctx));
+  t.is(e!.message, 'node1: still there after removing: the mount on /mnt/huge');
+  t.is((e as FatalError).hint, 'a process may hold the hugetlbfs (fuser -m on the mount point); run teardown again');
+});
+
+test('no huge pages planned: the files go, the mount and what was recorded about it are not looked at', async (t) => {
+  const none: HostPlan = { ...plan, hugepages: undefined };
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  const ctx = { ...context(host), plan: none };
+  await modulesHugepagesTeardownStage.apply(ctx);
+  t.true(host.mounted());
+  t.true(host.files.has(HUGETLBFS_FOUND));
+  t.is(host.files.get(FSTAB)?.content, fstabText(fstab, plan.hugepages), 'the fstab block is judged against the plan: without huge pages it is not ours to take');
+});
+
+test('an fstab block with a line the operator added is changed: kept whole, the mount too', async (t) => {
+  const ours = fstabText(fstab, plan.hugepages);
+  const added = ours.replace('hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\n', 'hugetlbfs /mnt/huge hugetlbfs pagesize=2M 0 0\ntmpfs /mnt/scratch tmpfs defaults 0 0\n');
+  t.not(added, ours, 'the fixture has the line');
+  const host = provisioned({ [FSTAB]: added });
+  await modulesHugepagesTeardownStage.apply(context(host));
+  t.is(host.files.get(FSTAB)?.content, added);
+  t.true(host.mounted());
+});
+
+test('check shows the fstab change as a diff and logs what it keeps; verify on an untouched node names everything', async (t) => {
+  const host = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":true,"mounted":false}\n' });
+  const ctx = context(host);
+  const check = await modulesHugepagesTeardownStage.check(ctx);
+  t.deepEqual(!check.done && check.diffs?.map((d) => d.path), [FSTAB]);
+  t.regex((!check.done && check.diffs?.[0]?.diff) || '', /^-hugetlbfs \/mnt\/huge hugetlbfs pagesize=2M 0 0$/m);
+  t.deepEqual(ctx.lines, [`/mnt/huge: the directory was there before provisioning: left in place (${HUGETLBFS_FOUND})`]);
+  const e = await t.throwsAsync(modulesHugepagesTeardownStage.verify(ctx));
+  t.is(e!.message, `node1: still there after removing: ${MODULES_LOAD}, ${MODPROBE_OPTIONS}, ${SYSCTL_HUGEPAGES}, ${FSTAB}, the mount on /mnt/huge`);
+  const fresh = provisioned({ [HUGETLBFS_FOUND]: '{"mount":"/mnt/huge","dirExisted":false,"mounted":false}\n' });
+  await t.throwsAsync(modulesHugepagesTeardownStage.verify(context(fresh)), { message: new RegExp(`the mount on /mnt/huge, ${HUGETLBFS_FOUND}$`) });
+});
+
+test('the stage\'s inputs: driver modules, VF counts and huge pages (a change re-runs teardown)', (t) => {
+  t.deepEqual(modulesHugepagesTeardownStage.inputs(plan), { driver: [plan.driver.pfModule, plan.driver.vfModule], pfs: [[8, plan.pfs[0]!.vfCreation], [8, plan.pfs[1]!.vfCreation]], hugepages: plan.hugepages });
+  t.like(modulesHugepagesTeardownStage.inputs({ ...plan, hugepages: undefined }), { hugepages: null });
 });
