@@ -123,8 +123,9 @@ function main(argv: string[]): number {
       // ava, lab tests (titles `lab:`) never; in a private mount namespace whose system directories
       // are read-only, because a mutant can turn a test's private path into the real one (a mutant
       // of engine/node-lock.ts once wrote its lock to this machine's /var/lib/sriov-lxc, which every
-      // lab node's /var overlay then showed).
-      commandRunner: { command: guarded(`node_modules/.bin/ava --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      // lab node's /var overlay then showed). ava by its path in the checkout: the sandbox has no
+      // node_modules of its own when the checkout's is a symlink (a worktree's).
+      commandRunner: { command: guarded(`'${join(ROOT, 'node_modules/.bin/ava')}' --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what
