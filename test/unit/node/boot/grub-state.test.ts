@@ -115,9 +115,11 @@ test('the running cmdline is /proc/cmdline trimmed; none read is empty', async (
 
 test('why a commit did not take: the params file, a trial default, an entry, or the default entry, in that order', (t) => {
   const host = new FakeHost('n1');
+  const hints: string[] = [];
   const message = (c: BootConfig): string => {
     const e = committedError(host, c);
     t.true(e instanceof FatalError);
+    hints.push(e.hint ?? '');
     return e.message;
   };
   t.is(message(config({ params: { ...config().params, current: 'OLD' } })), 'n1: /etc/default/grub does not have the planned params after writing it');
@@ -129,4 +131,8 @@ test('why a commit did not take: the params file, a trial default, an entry, or 
   t.regex(message(config({ entries: { entries: [], next: unedited, standing: unedited } })), /^n1: after update-grub, the default boot entry "title of gnulinux-simple" \(GRUB_DEFAULT=0\) lacks/);
   t.regex(message(config({ entries: { entries: [], next: unedited, standing: edited } })), /^n1: after update-grub, the next boot entry /);
   t.is(message(config()), 'n1: after update-grub, no boot entry');
+  // Each with the way out.
+  t.deepEqual(hints.map((h) => /configuration management|saved_entry|grubby --info=ALL|hand-written/.exec(h)?.[0]), [
+    'configuration management', 'configuration management', 'saved_entry', 'grubby --info=ALL', 'grubby --info=ALL', 'hand-written', 'hand-written', 'hand-written',
+  ]);
 });
