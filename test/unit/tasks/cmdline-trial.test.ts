@@ -374,6 +374,7 @@ test('GRUB_DEFAULT naming the trial entry would make the trial permanent: refuse
   });
   const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: the default boot entry is the trial entry sriov-lxc-trial (GRUB_DEFAULT=sriov-lxc-trial)');
+  t.is(error?.hint, 'point GRUB_DEFAULT in /etc/default/grub (or saved_entry) at the entry the node normally boots, then run again');
   t.false(host.commands.includes('grub-reboot sriov-lxc-trial'));
 });
 
