@@ -44,7 +44,7 @@ test('an entry is found again by title, id, place and submenu depth; one that is
   t.deepEqual(menuEntryBody(CFG, entries[2]!), ['\t\tlinux\t/boot/vmlinuz-6.1 root=/dev/vda1 ro single']);
   const missing = (e: GrubMenuEntry) => t.throws(() => menuEntryBody(CFG, e), { instanceOf: ParseError });
   const e = entries[0]!;
-  for (const other of [{ ...e, title: 'Other' }, { ...e, id: 'other' }, { ...e, index: 7 }, { ...e, submenus: ['Advanced options'] }]) {
+  for (const other of [{ ...e, title: 'Other' }, { ...e, id: 'other' }, { ...e, index: 7 }, { ...e, submenus: [{ title: 'Advanced options', id: 'gnulinux-advanced-1', index: 1 }] }]) {
     const error = missing(other);
     t.regex(error?.hint ?? '', /regenerate grub\.cfg/);
   }
