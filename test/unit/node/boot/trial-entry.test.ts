@@ -36,6 +36,8 @@ test('bodies: the lines between each menuentry and its closing brace; a submenu 
   // `menuentry_id_option=...` and a menuentry line that does not open a block are no entries.
   t.deepEqual(menuEntryBodies('menuentry_id_option="--id"\nmenuentryx {\n}\n'), []);
   t.deepEqual(menuEntryBodies("  menuentry 'x' {\n  linux /k a\n  }\n"), [['  linux /k a']]);
+  // A block inside an entry (a hand-written one's) closes before the entry does.
+  t.deepEqual(menuEntryBodies("menuentry 'x' {\n  linux /k a\n  if true; then {\n    echo y\n  }\n  initrd /i\n}\n"), [['  linux /k a', '  if true; then {', '    echo y', '  }', '  initrd /i']]);
 });
 
 test('an entry is found again by title, id, place and submenu depth; one that is not there is refused with the way out', (t) => {
@@ -53,6 +55,7 @@ test('an entry is found again by title, id, place and submenu depth; one that is
 test('panic: kept when the base already reboots on panic (any non-zero whole number), else panic=10 added', (t) => {
   t.is(trialParamsFor('ro panic=5', ['a=1'], []), 'ro panic=5 a=1');
   t.is(trialParamsFor('ro panic=-1', ['a=1'], []), 'ro panic=-1 a=1');
+  t.is(trialParamsFor('ro panic=30', ['a=1'], []), 'ro panic=30 a=1');
   t.is(trialParamsFor('ro', ['a=1'], []), 'ro a=1 panic=10');
   t.is(trialParamsFor('ro panic=0', ['a=1'], []), 'ro panic=10 a=1');
   t.is(trialParamsFor('ro panic', ['a=1'], []), 'ro panic=10 a=1', 'panic without a value does not reboot');
@@ -79,17 +82,21 @@ test('the trial script: the body with the params on its one linux line (linux, l
     ].join('\n'));
   }
   t.is(trialTitle(base), 'sriov-lxc trial: Debian');
+  t.is(renderTrialScript(base, ['  linux  \t /k a'], 'x=1').split('\n')[4], '  linux  \t /k x=1', 'any blanks after the command');
   // A line that only starts like a linux command is not one; two linux lines cannot be copied.
   t.throws(() => renderTrialScript(base, ['\tlinuxfoo /k a'], 'x'), { instanceOf: ParseError, message: /has 0 linux lines, not one/ });
-  t.throws(() => renderTrialScript(base, ['linux /k a', 'linux /k b'], 'x'), { instanceOf: ParseError, message: /has 2 linux lines, not one/ });
+  const two = t.throws(() => renderTrialScript(base, ['linux /k a', 'linux /k b'], 'x'), { instanceOf: ParseError, message: /has 2 linux lines, not one/ });
+  t.regex(two?.hint ?? '', /point GRUB_DEFAULT at a generated Linux entry, or set trialBoot: false/);
   t.throws(() => renderTrialScript(base, ['echo linux /k a'], 'x'), { instanceOf: ParseError });
 });
 
 test('the BLS trial: options and title replaced, every other line kept; not exactly one options line is refused', (t) => {
-  const file = 'title Rocky\nversion 5.14\nlinux /vmlinuz\ninitrd /initramfs\noptions root=/dev/vda1 ro\noptionsx keep\ntitlex keep\ngrub_users $grub_users\n';
-  t.is(renderBlsTrial('Rocky', file, 'root=/dev/vda1 ro x=1'), 'title sriov-lxc trial: Rocky\nversion 5.14\nlinux /vmlinuz\ninitrd /initramfs\noptions root=/dev/vda1 ro x=1\noptionsx keep\ntitlex keep\ngrub_users $grub_users\n');
+  const file = 'title Rocky\nversion 5.14\nlinux /vmlinuz\ninitrd /initramfs\noptions root=/dev/vda1 ro\noptionsx keep\ntitlex keep\ngrub_arg options title\ngrub_users $grub_users\n';
+  t.is(renderBlsTrial('Rocky', file, 'root=/dev/vda1 ro x=1'), 'title sriov-lxc trial: Rocky\nversion 5.14\nlinux /vmlinuz\ninitrd /initramfs\noptions root=/dev/vda1 ro x=1\noptionsx keep\ntitlex keep\ngrub_arg options title\ngrub_users $grub_users\n');
+  t.is(renderBlsTrial('R', 'title\noptions a\n', 'b'), 'title sriov-lxc trial: R\noptions b\n', 'an empty title');
   t.is(renderBlsTrial('R', '  title R\n  options\n', 'a'), 'title sriov-lxc trial: R\noptions a\n', 'indented, and an options line without params');
-  t.throws(() => renderBlsTrial('R', 'title R\nlinux /v\n', 'a'), { instanceOf: ParseError, message: /has 0 options lines, not one/ });
+  const none = t.throws(() => renderBlsTrial('R', 'title R\nlinux /v\n', 'a'), { instanceOf: ParseError, message: /has 0 options lines, not one/ });
+  t.regex(none?.hint ?? '', /fix the entry with grubby, or set trialBoot: false/);
   t.throws(() => renderBlsTrial('R', 'options a\noptions b\n', 'a'), { instanceOf: ParseError, message: /has 2 options lines, not one/ });
 });
 
@@ -97,6 +104,9 @@ test('the one-shot header: the if (or elif) on next_entry and the save_env that 
   const header = (cond: string, save: string) => `${cond}\n   set default="\${next_entry}"\n   set next_entry=\n${save}\n   set boot_once=true\nfi\n`;
   t.true(honoursNextEntry(header('if [ "${next_entry}" ] ; then', '   save_env next_entry')));
   t.true(honoursNextEntry(header('elif [ "${next_entry}" ] ; then', '   save_env next_entry')));
+  t.true(honoursNextEntry(header('  if [ "${next_entry}" ] ; then  ', '   save_env next_entry \t')), 'blanks around the lines');
+  t.false(honoursNextEntry(header('xif [ "${next_entry}" ] ; then', '   save_env next_entry')));
+  t.false(honoursNextEntry(header('if [ "${next_entry}" ] ; then', '   save_env next_entryx')));
   t.false(honoursNextEntry(header('if [ "${next_entry}" ] ; then', '   # save_env next_entry')), 'never cleared');
   t.false(honoursNextEntry(header('if [ "${next_entry}" ] ; then', '   save_env next_entry saved_entry')));
   t.false(honoursNextEntry(header('# if [ "${next_entry}" ] ; then', '   save_env next_entry')), 'never read');
