@@ -10,12 +10,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { LocalHost } from '../../hosts/local.ts';
-import { computePenalties } from '../../benchmark/stats/analysis.ts';
 import { renderReport } from '../../benchmark/report/render.ts';
 import { benchmarkStage } from '../../tasks/benchmark.ts';
 import { readBenchmarkResult } from '../../benchmark/results/store.ts';
 import { renderPenaltySummary } from '../../benchmark/report/summary.ts';
 import { benchPlan } from '../fixtures/bench/fake-node.ts';
+import type { BenchmarkDocument, FioSample, Penalty } from '../../benchmark/results/results.ts';
 
 const exec = promisify(execFile);
 
@@ -35,6 +35,94 @@ async function freeSubnet(seed: number): Promise<string> {
     if (!used.includes(`${net}.`)) return net;
   }
   throw new Error('no free 10.254.N.0/29 on this machine');
+}
+
+// The stored penalties, worked out here again from the raw samples by the definitions written out
+// below (README "Benchmark"; the paper's signs), not by the tool's functions.
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function middle(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+const sampleVariance = (v: readonly number[]): number => v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1);
+
+/** t(0.975, df) for df 1..10, from a printed table of Student's t; beyond 10, between 1.960 and 2.228. */
+const T975 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+const tHigh = (df: number): number => (df <= 10 ? T975[df]! : 2.228);
+const tLow = (df: number): number => (df <= 10 ? T975[df]! : 1.96);
+
+/** fio's measured side: reads for randread, writes for (rand)write, both for randrw (latency weighted by I/Os). */
+function measured(rw: string, s: FioSample): { iops: number; bw: number; latency: number } {
+  if (rw === 'randread') return { iops: s.read.iops, bw: s.read.bwBytes, latency: s.read.latMeanNs };
+  if (rw === 'write' || rw === 'randwrite') return { iops: s.write.iops, bw: s.write.bwBytes, latency: s.write.latMeanNs };
+  const ios = s.read.ios + s.write.ios;
+  return { iops: s.read.iops + s.write.iops, bw: s.read.bwBytes + s.write.bwBytes, latency: (s.read.latMeanNs * s.read.ios + s.write.latMeanNs * s.write.ios) / ios };
+}
+
+interface Expected { key: string; metric: string; host: number[]; lxc: number[] }
+
+/** Every (test, point, container, metric) with the host's and the container's rounds, in the document's order. */
+function expectedRounds(doc: BenchmarkDocument): Expected[] {
+  const out: Expected[] = [];
+  const containers = doc.targets.filter((x) => x !== 'host');
+  if (doc.iperf3.status === 'ran') {
+    const runs = doc.iperf3.runs;
+    const bps = (target: string, direction: string) => runs.find((r) => r.target === target && r.direction === direction)!.samples.map((s) => s.receivedBps);
+    for (const c of containers) for (const d of ['forward', 'reverse']) out.push({ key: `iperf3 ${d} ${c} throughput`, metric: 'throughput', host: bps('host', d), lxc: bps(c, d) });
+  }
+  for (const ft of doc.fio.tests) {
+    for (const c of containers) {
+      for (const value of ft.values) {
+        const side = (target: string) => ft.points.find((p) => p.value === value && p.target === target)!.samples.map((s) => measured(ft.rw, s));
+        const [h, l] = [side('host'), side(c)];
+        for (const metric of ['iops', 'bw', 'latency'] as const) {
+          out.push({ key: `${ft.id} ${value} ${c} ${metric}`, metric, host: h.map((x) => x[metric]), lxc: l.map((x) => x[metric]) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Compares one stored penalty with the definitions: medians, rounds, geometric-mean penalty, Welch interval, verdict. Returns what differs. */
+function penaltyMismatches(p: Penalty, e: Expected, threshold: number): string[] {
+  const wrong: string[] = [];
+  const near = (a: number, b: number, what: string, tol = 1e-9) => {
+    if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) wrong.push(`${what} ${a}, expected ${b}`);
+  };
+  near(p.host, middle(e.host), 'host median');
+  near(p.lxc, middle(e.lxc), 'container median');
+  if (p.rounds !== Math.min(e.host.length, e.lxc.length)) wrong.push(`rounds ${p.rounds}`);
+  const [lh, ll] = [e.host.map(Math.log), e.lxc.map(Math.log)];
+  // ln(geometric mean of the container / geometric mean of the host); worse is fewer of a
+  // throughput, more of a latency.
+  const d = mean(ll) - mean(lh);
+  const worseUp = e.metric === 'latency' ? 1 : -1;
+  const pctOfLogRatio = (x: number) => worseUp * (Math.exp(x) - 1) * 100;
+  near(p.penaltyPct ?? Number.NaN, pctOfLogRatio(d), 'penalty %');
+  if (!p.ci) return [...wrong, 'no interval'];
+  // The interval's ends back to log ratios: centred on d, half-width t * standard error with
+  // Welch's degrees of freedom, which lie between min(n)-1 and n_h+n_l-2.
+  const logEnd = (pct: number) => Math.log(1 + (worseUp * pct) / 100);
+  const [a, b] = [logEnd(p.ci.low), logEnd(p.ci.high)];
+  near((a + b) / 2, d, 'interval centre (log)');
+  const se = Math.sqrt(sampleVariance(lh) / lh.length + sampleVariance(ll) / ll.length);
+  const half = Math.abs(b - a) / 2;
+  if (se === 0) near(half, 0, 'interval half-width (log)');
+  else {
+    const t = half / se;
+    const [lo, hi] = [tLow(e.host.length + e.lxc.length - 2), tHigh(Math.min(e.host.length, e.lxc.length) - 1)];
+    if (!(t >= lo - 0.001 && t <= hi + 0.001)) wrong.push(`interval half-width ${t.toFixed(3)} standard errors, expected between ${lo} and ${hi}`);
+  }
+  near(p.halfWidth ?? Number.NaN, (p.ci.high - p.ci.low) / 2, 'half-width');
+  const verdict = p.ci.low > threshold ? 'penalty' : p.ci.high < 0 ? 'better' : p.ci.low > 0 && p.ci.high <= threshold ? 'minor' : 'noise';
+  if (p.verdict !== verdict) wrong.push(`verdict ${p.verdict}, expected ${verdict}`);
+  if (p.flagged !== (verdict === 'penalty')) wrong.push(`flagged ${p.flagged}`);
+  return wrong;
 }
 
 test('lab: quick benchmark on a real host and LXC container: both measured, iperf3 above 1 Gbit/s', async (t) => {
@@ -110,7 +198,14 @@ test('lab: quick benchmark on a real host and LXC container: both measured, iper
       t.true(iops.every((n) => n > 0), `${fioTest.id} ${fioTest.vary}=${point.value} on ${point.target}: ${iops.join(', ')} IOPS`);
     }
   }
-  t.deepEqual(doc.penalties, computePenalties(doc));
+  t.is(doc.confidence, 0.95, 'the t table below is the 97.5th percentile');
+  const expected = expectedRounds(doc);
+  t.deepEqual(doc.penalties.map((p) => `${p.test} ${p.point} ${p.container} ${p.metric}`), expected.map((e) => e.key), 'one penalty per test, point, container and metric');
+  t.true(expected.length > 0);
+  for (const [i, p] of doc.penalties.entries()) {
+    const e = expected[i];
+    if (e) t.deepEqual(penaltyMismatches(p, e, doc.penaltyThreshold), [], `${e.key}: host ${e.host.join(', ')}; container ${e.lxc.join(', ')}; stored ${JSON.stringify(p)}`);
+  }
   t.true(renderReport(doc, 'html').includes('<svg'));
   t.log(renderPenaltySummary(doc));
 });

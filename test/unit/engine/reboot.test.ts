@@ -1,101 +1,106 @@
+// The reboot protocol's two halves (engine/reboot.ts) on a fake host: the reboot is issued so the
+// command returns before the node goes down, and the wait ends only when a different, well-formed
+// boot_id answers and the node runs a command.
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
-import type { ExecResult, Host } from '../../../hosts/host.ts';
-import { TransportError } from '../../../core/errors.ts';
-import { RebootTimeoutError, waitForNewBoot } from '../../../engine/reboot.ts';
-import type { RetryPolicy } from '../../../core/retry.ts';
+import { CommandError, FatalError, NotReadyError, TransportError } from '../../../core/errors.ts';
+import { issueReboot, RebootTimeoutError, waitForNewBoot } from '../../../engine/reboot.ts';
+import { FakeHost } from '../../helpers/fake-host.ts';
 
-/**
- * A node going through a reboot on a clock of its own: up with the old boot id for `upPolls`
- * probes, then down (connections refused) until `downForMs` has passed, then up with a new id.
- * Records when each probe came and what it was, so the poll schedule can be read afterwards.
- */
-class RebootingNode implements Host {
-  readonly name = 'node1';
-  readonly oldId = randomUUID();
-  readonly newId = randomUUID();
-  probes: { at: number; answer: 'old' | 'down' | 'new' }[] = [];
-  wentDownAt: number | undefined;
-  readonly upPolls: number;
-  readonly downForMs: number;
-  constructor(upPolls: number, downForMs: number) {
-    this.upPolls = upPolls;
-    this.downForMs = downForMs;
+const OLD = '00000000-0000-4000-8000-000000000001';
+const NEW = 'c6f0e0de-4e1b-4a5b-9d2e-7f3a1b2c3d4e';
+const QUICK = { retries: 5, minTimeout: 1, maxTimeout: 1 };
+
+/** bootId() answers from a script: a value, or an error to throw; the last answer repeats. */
+class BootingHost extends FakeHost {
+  readonly answers: (string | Error)[];
+  constructor(answers: (string | Error)[], ready = true) {
+    super('n1');
+    this.answers = answers;
+    if (ready) this.on(['true'], {});
   }
-  async bootId(): Promise<string> {
-    const at = Date.now();
-    if (this.probes.length < this.upPolls) {
-      this.probes.push({ at, answer: 'old' });
-      return this.oldId;
-    }
-    this.wentDownAt ??= at;
-    if (at - this.wentDownAt < this.downForMs) {
-      this.probes.push({ at, answer: 'down' });
-      throw new TransportError('connect ECONNREFUSED 127.0.0.1:22');
-    }
-    this.probes.push({ at, answer: 'new' });
-    return this.newId;
+  override async bootId(): Promise<string> {
+    await super.bootId();
+    const a = this.answers.length > 1 ? this.answers.shift()! : this.answers[0]!;
+    if (a instanceof Error) throw a;
+    return a;
   }
-  async exec(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
+  get kinds(): string[] {
+    return this.calls.map((c) => (c.kind === 'exec' ? `exec ${c.line}` : c.kind));
   }
-  async run(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
-  }
-  async readFile() {
-    return undefined;
-  }
-  async writeFile() {}
-  async upload() {}
-  async disconnect() {}
-  async close() {}
 }
 
-function gaps(probes: readonly { at: number }[]): number[] {
-  return probes.slice(1).map((p, i) => p.at - probes[i]!.at);
-}
-
-// Slow enough that the two paces cannot be confused on a loaded machine: while the node still
-// answers, polls at least 1 s apart (p-retry randomises 1-2x); once it is down, 0.1 s.
-const POLICY: RetryPolicy = { retries: 10_000, minTimeout: 1000, maxTimeout: 1000, maxRetryTime: 60_000 };
-
-test('while the node still answers with its old boot the polls keep the policy\'s pace; once it is down they come every 0.1 s', async (t) => {
-  const node = new RebootingNode(3, 1500);
-  const attempts: number[] = [];
-  const id = await waitForNewBoot(node, node.oldId, POLICY, (info) => attempts.push(info.attempt));
-  t.is(id, node.newId);
-  const up = node.probes.filter((p) => p.answer === 'old');
-  const downAndBack = node.probes.slice(up.length);
-  t.is(up.length, 3);
-  // The probe that found the node down is one of the policy's; every one after it is a fast one.
-  for (const gap of gaps(node.probes.slice(0, up.length + 1))) t.true(gap >= 1000, `an up-phase gap of ${gap} ms`);
-  const fast = gaps(downAndBack);
-  t.true(fast.length >= 5, `${fast.length} probes while down for 1.5 s`);
-  for (const gap of fast) t.true(gap < 900, `a down-phase gap of ${gap} ms (the policy's would be >= 1000)`);
-  // The wait's title counts polls across both phases (the one that found the node down fails nothing).
-  t.deepEqual(attempts, [...attempts].sort((a, b) => a - b));
-  t.is(attempts.at(-1), node.probes.length - 1);
+test('issue: sync, the detached reboot (systemd-run when systemd runs, else nohup), then the connection is dropped', async (t) => {
+  const host = new FakeHost('n1').on(['sync'], {}).on((argv) => argv[0] === 'sh', {});
+  await issueReboot(host);
+  t.deepEqual(host.calls.map((c) => c.kind), ['exec', 'exec', 'disconnect']);
+  t.is(host.calls[0]?.line, 'sync');
+  const script = host.calls[1]?.argv;
+  t.is(script?.length, 3);
+  t.deepEqual(script?.slice(0, 2), ['sh', '-c']);
+  t.is(script?.[2], "if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemd-run --on-active=2 systemctl reboot; else nohup sh -c 'sleep 2; reboot' >/dev/null 2>&1 </dev/null & fi");
 });
 
-test('a node that is back with a new boot before a poll ever found it down is taken at once', async (t) => {
-  const node = new RebootingNode(2, 0);
-  const id = await waitForNewBoot(node, node.oldId, POLICY);
-  t.is(id, node.newId);
-  t.deepEqual(
-    node.probes.map((p) => p.answer),
-    ['old', 'old', 'new'],
-  );
-});
-
-test('the whole wait, both phases, stays within the policy\'s time: a node that stays down times out naming it', async (t) => {
-  // Two polls with the old boot take 1-2 s of the 3 s; the down phase gets what is left, not 3 s more.
-  const node = new RebootingNode(2, 60_000);
-  const started = Date.now();
-  const error = await t.throwsAsync(waitForNewBoot(node, node.oldId, { retries: 10_000, minTimeout: 500, maxTimeout: 500, maxRetryTime: 3000 }), {
-    instanceOf: RebootTimeoutError,
+test('issue: a connection cut by the going-down node is the reboot working; a failing command is not', async (t) => {
+  const cut = new FakeHost('n1').on(['sync'], {}).on((argv) => argv[0] === 'sh', () => {
+    throw new TransportError('connection reset');
   });
-  const elapsed = Date.now() - started;
-  t.regex(error!.message, /node1 did not come back from the reboot within \d+ s \(connect ECONNREFUSED/);
-  t.true(elapsed < 3800, `gave up after ${elapsed} ms (a fresh budget for the down phase: at least 4000)`);
-  t.true(node.probes.filter((p) => p.answer === 'down').length >= 5);
+  await issueReboot(cut);
+  t.is(cut.calls.at(-1)?.kind, 'disconnect');
+  const refused = new FakeHost('n1').on(['sync'], {}).on((argv) => argv[0] === 'sh', { code: 1, stderr: 'Failed to start transient timer unit' });
+  await t.throwsAsync(issueReboot(refused), { instanceOf: CommandError });
+  t.false(refused.calls.some((c) => c.kind === 'disconnect'), 'not disconnected as if it rebooted');
+});
+
+test('wait: the same boot_id is "not gone down yet" (connection dropped, polled again); a new one, then a command, ends it', async (t) => {
+  const host = new BootingHost([OLD, OLD, NEW]);
+  const polls: number[] = [];
+  t.is(await waitForNewBoot(host, OLD, QUICK, (i) => polls.push(i.attempt)), NEW);
+  t.deepEqual(host.kinds, ['bootId', 'disconnect', 'bootId', 'disconnect', 'bootId', 'exec true']);
+  t.deepEqual(polls, [1, 2]);
+});
+
+test('wait: a connection that fails is dropped and polled again', async (t) => {
+  const host = new BootingHost([new TransportError('connection refused'), NEW]);
+  t.is(await waitForNewBoot(host, OLD, QUICK), NEW);
+  t.deepEqual(host.kinds, ['bootId', 'disconnect', 'bootId', 'exec true']);
+});
+
+test('wait: an answer that is no boot_id is not taken for a new boot', async (t) => {
+  const host = new BootingHost(['', 'Last login: today', `${NEW}x`, `x${NEW}`, NEW.toUpperCase(), NEW]);
+  t.is(await waitForNewBoot(host, OLD, { ...QUICK, retries: 10 }), NEW);
+  t.is(host.calls.filter((c) => c.kind === 'bootId').length, 6);
+});
+
+test('wait: a node that does not run commands yet is not back', async (t) => {
+  const host = new BootingHost([NEW], false);
+  host.on(['true'], () => {
+    throw new NotReadyError('still booting');
+  }, 2);
+  host.on(['true'], {});
+  t.is(await waitForNewBoot(host, OLD, QUICK), NEW);
+  t.is(host.calls.filter((c) => c.kind === 'exec').length, 3);
+});
+
+test('wait: never back within the policy: a timeout that says how long, what it saw last and how to resume', async (t) => {
+  const host = new BootingHost([OLD]);
+  const error = await t.throwsAsync(waitForNewBoot(host, OLD, { retries: 2, minTimeout: 1, maxTimeout: 1 }), { instanceOf: RebootTimeoutError });
+  t.true(error instanceof FatalError);
+  t.regex(error.message, /^n1 did not come back from the reboot within \d+ s \(n1 has not gone down yet \(boot_id unchanged\)\)$/);
+  t.regex(error.hint ?? '', /resumes with verify and does not reboot again/);
+  t.is(host.calls.filter((c) => c.kind === 'bootId').length, 3, 'the first poll and two retries');
+  const down = new BootingHost([new TransportError('no route to host')]);
+  const lost = await t.throwsAsync(waitForNewBoot(down, OLD, { retries: 1, minTimeout: 1, maxTimeout: 1 }), { instanceOf: RebootTimeoutError });
+  t.regex(lost.message, /\(no route to host\)$/);
+});
+
+test('wait: the seconds waited are counted from the start', async (t) => {
+  const host = new BootingHost([OLD]);
+  const error = await t.throwsAsync(waitForNewBoot(host, OLD, { retries: 1, minTimeout: 1100, maxTimeout: 1100 }), { instanceOf: RebootTimeoutError });
+  t.regex(error.message, /within 1 s/);
+});
+
+test('wait: an error that is not about the node being away stops at once, as it is', async (t) => {
+  const host = new BootingHost([new CommandError('cat: /proc/sys/kernel/random/boot_id: Permission denied'), NEW]);
+  await t.throwsAsync(waitForNewBoot(host, OLD, QUICK), { instanceOf: CommandError, message: /Permission denied/ });
+  t.is(host.calls.filter((c) => c.kind === 'bootId').length, 1);
 });

@@ -70,6 +70,8 @@ interface NodeOptions {
   abstraction?: string;
   /** grub-editenv's stderr when it cannot write grubenv. */
   editenvFails?: string;
+  /** What becomes of update-grub's output (a grub.cfg unlike grub-mkconfig's). */
+  mkconfig?: (cfg: string) => string;
 }
 
 /**
@@ -110,7 +112,8 @@ function node(files: Record<string, string>, o: NodeOptions = {}): FakeHost {
     return {};
   });
   host.on(['update-grub'], () => {
-    host.files.set(CFG, { content: updateGrubOutput(host.files.get('/etc/default/grub')?.content, host.files.get(SCRIPT)?.content), mode: 0o600 });
+    const cfg = updateGrubOutput(host.files.get('/etc/default/grub')?.content, host.files.get(SCRIPT)?.content);
+    host.files.set(CFG, { content: o.mkconfig ? o.mkconfig(cfg) : cfg, mode: 0o600 });
     return { stderr: fixture('stages/cmdline/update-grub.stderr') };
   });
   return host;
@@ -334,6 +337,35 @@ test('grub-editenv cannot write grubenv: apply stops before changing anything', 
   t.false(host.commands.includes('update-grub'));
 });
 
+// grub.cfg without grub-mkconfig's next_entry block in its header (hand-written, or made by a
+// tool that does not clear the one-shot): GRUB would boot the trial entry on every boot.
+const noOneShot = (cfg: string): string => cfg.replace(/^\s*save_env next_entry\s*$/m, '');
+
+test('a grub.cfg whose header does not clear a one-shot next_entry: no trial, refused before anything is written', async (t) => {
+  t.not(noOneShot(freshCfg), freshCfg);
+  const host = node({ '/etc/default/grub': stock, [CFG]: noOneShot(freshCfg) });
+  const error = await t.throwsAsync(kernelCmdlineStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: no trial boot possible: /boot/grub/grub.cfg does not boot a one-shot next_entry (its header is not grub-mkconfig\'s)');
+  t.regex(error?.hint ?? '', /trialBoot: false/);
+  await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: FatalError });
+  t.false(host.files.has(SCRIPT));
+});
+
+test('update-grub makes a grub.cfg that does not clear the one-shot: refused before grub-reboot arms it', async (t) => {
+  const host = freshNode({ mkconfig: noOneShot });
+  const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: no trial boot possible: /boot/grub/grub.cfg does not boot a one-shot next_entry (its header is not grub-mkconfig\'s)');
+  t.false(host.commands.includes('grub-reboot sriov-lxc-trial'));
+});
+
+test('no grub.cfg at all: no default entry to copy, and the way to make one', async (t) => {
+  const host = node({ '/etc/default/grub': stock });
+  host.on(['update-grub'], {});
+  const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: FatalError });
+  t.regex(error?.message ?? '', /^node1: no trial boot possible: there is no \/boot\/grub\/grub\.cfg to copy the default entry from \(regenerate it with update-grub\)$/);
+  t.false(host.commands.includes('grub-reboot sriov-lxc-trial'));
+});
+
 test('GRUB_DEFAULT naming the trial entry would make the trial permanent: refused', async (t) => {
   const host = node({ '/etc/default/grub': stock.replace('GRUB_DEFAULT=0', 'GRUB_DEFAULT=sriov-lxc-trial'), [CFG]: freshCfg });
   host.on(['update-grub'], () => {
@@ -342,6 +374,7 @@ test('GRUB_DEFAULT naming the trial entry would make the trial permanent: refuse
   });
   const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: the default boot entry is the trial entry sriov-lxc-trial (GRUB_DEFAULT=sriov-lxc-trial)');
+  t.is(error?.hint, 'point GRUB_DEFAULT in /etc/default/grub (or saved_entry) at the entry the node normally boots, then run again');
   t.false(host.commands.includes('grub-reboot sriov-lxc-trial'));
 });
 

@@ -72,6 +72,36 @@ test('BLS entries from grubby: saved_entry picks the default, next_entry the one
   t.regex(nextBootEntry(entries, 'BLS', undefined, 'saved', { saved_entry: older, next_entry: 'sriov-lxc-trial' }).chosenBy, /matches no entry, so the first one/);
 });
 
+test('which entry and why, as GRUB\'s 00_header picks it: a one-shot first, then GRUB_DEFAULT (saved: saved_entry), 0 when unset', (t) => {
+  const entries = parseGrubbyInfo(fixture('grubby-info-all-rocky9.txt')).map((e) => ({ title: e.title, id: e.id, index: e.index, submenus: [], kernel: e.kernel, params: grubbyParams(e) }));
+  const pick = (grubDefault: string | null | undefined, env: Record<string, string>): [number, string] => {
+    const b = nextBootEntry(entries, 'BLS', undefined, grubDefault, env);
+    return [b.entry.index, b.chosenBy];
+  };
+  t.deepEqual(pick(undefined, {}), [0, 'GRUB_DEFAULT=0']);
+  t.deepEqual(pick(null, {}), [0, 'GRUB_DEFAULT=0']);
+  t.deepEqual(pick('2', {}), [2, 'GRUB_DEFAULT=2']);
+  t.deepEqual(pick('saved', {}), [0, 'GRUB_DEFAULT=saved, saved_entry=0']);
+  t.deepEqual(pick('saved', { saved_entry: '1' }), [1, 'GRUB_DEFAULT=saved, saved_entry=1']);
+  t.deepEqual(pick('1', { saved_entry: '2' }), [1, 'GRUB_DEFAULT=1'], 'saved_entry counts only with GRUB_DEFAULT=saved');
+  t.deepEqual(pick('saved', { saved_entry: '1', next_entry: '2' }), [2, 'next_entry=2 (one-shot) in grubenv']);
+  t.deepEqual(pick('0', { next_entry: '' }), [0, 'GRUB_DEFAULT=0'], 'an empty next_entry is none');
+  t.deepEqual(pick('9', {}), [0, 'GRUB_DEFAULT=9 matches no entry, so the first one']);
+});
+
+test('no entries in a grub.cfg that loads no BLS entries: regenerate it; the BLS words only where blscfg is', (t) => {
+  const plain = 'set default="0"\n### BEGIN /etc/grub.d/10_linux ###\n### END /etc/grub.d/10_linux ###\n';
+  const error = t.throws(() => nextBootEntry([], '/boot/grub/grub.cfg', plain, '0', {}), { instanceOf: FatalError });
+  t.is(error?.message, '/boot/grub/grub.cfg has no Linux boot entries');
+  t.regex(error?.hint ?? '', /^regenerate it/);
+  const bls = t.throws(() => nextBootEntry([], '/boot/grub2/grub.cfg', `${plain}  blscfg\n`, '0', {}), { instanceOf: FatalError });
+  t.regex(bls?.hint ?? '', /^install grubby/);
+  // A line that only mentions the word does not load BLS entries.
+  const mention = t.throws(() => nextBootEntry([], '/boot/grub/grub.cfg', `${plain}# no blscfg here\ninsmod blscfgx\n`, '0', {}), { instanceOf: FatalError });
+  t.is(mention?.message, '/boot/grub/grub.cfg has no Linux boot entries');
+  t.throws(() => nextBootEntry([], 'BLS', undefined, '0', {}), { message: 'BLS has no Linux boot entries' });
+});
+
 test('grubby --info output that is not grubby\'s is refused', (t) => {
   t.throws(() => parseGrubbyInfo('kernel="/boot/vmlinuz"\n'), { message: /does not start with index=/ });
   t.throws(() => parseGrubbyInfo('Usage: grubby [OPTION...]\n'), { message: /unexpected line in grubby --info output/ });

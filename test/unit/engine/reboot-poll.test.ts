@@ -1,0 +1,103 @@
+// The reboot poll's two paces (engine/reboot.ts waitForNewBoot) read off the probe times of a node that
+// reboots on a clock of its own: slow while it still answers, 0.1 s once it is down, one deadline.
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import type { ExecResult, Host } from '../../../hosts/host.ts';
+import { TransportError } from '../../../core/errors.ts';
+import { RebootTimeoutError, waitForNewBoot } from '../../../engine/reboot.ts';
+import type { RetryPolicy } from '../../../core/retry.ts';
+
+/**
+ * A node going through a reboot on a clock of its own: up with the old boot id for `upPolls`
+ * probes, then down (connections refused) until `downForMs` has passed, then up with a new id.
+ * Records when each probe came and what it was, so the poll schedule can be read afterwards.
+ */
+class RebootingNode implements Host {
+  readonly name = 'node1';
+  readonly oldId = randomUUID();
+  readonly newId = randomUUID();
+  probes: { at: number; answer: 'old' | 'down' | 'new' }[] = [];
+  wentDownAt: number | undefined;
+  readonly upPolls: number;
+  readonly downForMs: number;
+  constructor(upPolls: number, downForMs: number) {
+    this.upPolls = upPolls;
+    this.downForMs = downForMs;
+  }
+  async bootId(): Promise<string> {
+    const at = Date.now();
+    if (this.probes.length < this.upPolls) {
+      this.probes.push({ at, answer: 'old' });
+      return this.oldId;
+    }
+    this.wentDownAt ??= at;
+    if (at - this.wentDownAt < this.downForMs) {
+      this.probes.push({ at, answer: 'down' });
+      throw new TransportError('connect ECONNREFUSED 127.0.0.1:22');
+    }
+    this.probes.push({ at, answer: 'new' });
+    return this.newId;
+  }
+  async exec(): Promise<ExecResult> {
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  async run(): Promise<ExecResult> {
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  async readFile() {
+    return undefined;
+  }
+  async writeFile() {}
+  async upload() {}
+  async disconnect() {}
+  async close() {}
+}
+
+function gaps(probes: readonly { at: number }[]): number[] {
+  return probes.slice(1).map((p, i) => p.at - probes[i]!.at);
+}
+
+// Slow enough that the two paces cannot be confused on a loaded machine: while the node still
+// answers, polls at least 1 s apart (p-retry randomises 1-2x); once it is down, 0.1 s.
+const POLICY: RetryPolicy = { retries: 10_000, minTimeout: 1000, maxTimeout: 1000, maxRetryTime: 60_000 };
+
+test('while the node still answers with its old boot the polls keep the policy\'s pace; once it is down they come every 0.1 s', async (t) => {
+  const node = new RebootingNode(3, 1500);
+  const attempts: number[] = [];
+  const id = await waitForNewBoot(node, node.oldId, POLICY, (info) => attempts.push(info.attempt));
+  t.is(id, node.newId);
+  const up = node.probes.filter((p) => p.answer === 'old');
+  const downAndBack = node.probes.slice(up.length);
+  t.is(up.length, 3);
+  // The probe that found the node down is one of the policy's; every one after it is a fast one.
+  for (const gap of gaps(node.probes.slice(0, up.length + 1))) t.true(gap >= 950, `an up-phase gap of ${gap} ms`) // timers may fire a ms early by Date.now();
+  const fast = gaps(downAndBack);
+  t.true(fast.length >= 5, `${fast.length} probes while down for 1.5 s`);
+  for (const gap of fast) t.true(gap < 900, `a down-phase gap of ${gap} ms (the policy's would be >= 1000)`);
+  // The wait's title counts polls across both phases (the one that found the node down fails nothing).
+  t.deepEqual(attempts, [...attempts].sort((a, b) => a - b));
+  t.is(attempts.at(-1), node.probes.length - 1);
+});
+
+test('a node that is back with a new boot before a poll ever found it down is taken at once', async (t) => {
+  const node = new RebootingNode(2, 0);
+  const id = await waitForNewBoot(node, node.oldId, POLICY);
+  t.is(id, node.newId);
+  t.deepEqual(
+    node.probes.map((p) => p.answer),
+    ['old', 'old', 'new'],
+  );
+});
+
+test('the whole wait, both phases, stays within the policy\'s time: a node that stays down times out naming it', async (t) => {
+  // Two polls with the old boot take 1-2 s of the 3 s; the down phase gets what is left, not 3 s more.
+  const node = new RebootingNode(2, 60_000);
+  const started = Date.now();
+  const error = await t.throwsAsync(waitForNewBoot(node, node.oldId, { retries: 10_000, minTimeout: 500, maxTimeout: 500, maxRetryTime: 3000 }), {
+    instanceOf: RebootTimeoutError,
+  });
+  const elapsed = Date.now() - started;
+  t.regex(error!.message, /node1 did not come back from the reboot within \d+ s \(connect ECONNREFUSED/);
+  t.true(elapsed < 3800, `gave up after ${elapsed} ms (a fresh budget for the down phase: at least 4000)`);
+  t.true(node.probes.filter((p) => p.answer === 'down').length >= 5);
+});
