@@ -58,7 +58,7 @@ test('markdown: penalties are listed at the top with their intervals and marked 
   t.true(md.includes(`**⚠ ${flagged.length} penalties beyond 10 %:**`));
   const listed = md.split('\n').filter((l) => /^- centos1, .* (lower|higher) \(/.test(l));
   t.is(listed.length, flagged.length);
-  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\)$/.test(l)), listed.join('\n'));
+  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 6 rounds\)$/.test(l)), listed.join('\n'));
   const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d % \[-?\d+\.\d, -?\d+\.\d\] %\*\*/g) ?? [];
   t.is(marked.length, flagged.length);
   const noise = doc.penalties.filter((p) => p.verdict === 'noise').length;
@@ -110,7 +110,7 @@ test('html: self-contained, one <rect class="bar"> per data bar, flagged bars ou
   const flaggedChartMetrics = doc.penalties.filter((p) => p.flagged && (p.metric === 'iops' || p.metric === 'latency' || p.metric === 'throughput'));
   t.is((html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"`, 'g')) ?? []).length, flaggedChartMetrics.length);
   const flaggedTitles = html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"[^>]*><title>[^<]*</title>`, 'g')) ?? [];
-  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] % \(±\d+\.\d points, 2 rounds\), penalty<\/title>$/.test(r)), flaggedTitles[0]);
+  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] % \(±\d+\.\d points, 6 rounds\), penalty<\/title>$/.test(r)), flaggedTitles[0]);
   // Every container bar with an interval has its whisker: one <path class="interval"> each.
   const containerBars = (html.match(/<rect class="bar" data-series="LXC centos1"/g) ?? []).length;
   t.is((html.match(/<path class="interval" d="M[\d.]+ [\d.]+V[\d.]+/g) ?? []).length, containerBars);
@@ -165,7 +165,7 @@ test('compare: a container slowed down since the earlier run is worse, with the 
 test('exit summary: network rows, penalties surest first, marked with !, with interval and verdict', async (t) => {
   const { doc } = await documentFor(t, FLAGGING);
   const lines = renderPenaltySummary(doc).split('\n');
-  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 rounds of every point, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
+  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 6 rounds of every point, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
   t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty\s+interval\s+±\s+verdict/);
   t.true(lines.slice(2, 4).every((l) => /iperf3\s+(forward|reverse)\s+centos1\s+Throughput \(Gbit\/s\)/.test(l)));
   const flaggedRows = lines.filter((l) => l.startsWith('  !') && !l.includes('iperf3'));
