@@ -13,7 +13,7 @@ import type { ExecResult, Host } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
 import { CommandError, FatalError, tail } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { FIO_METRICS, fioValues, measuredSide } from '../stats/analysis.ts';
+import { fioValues, measuredSide } from '../stats/analysis.ts';
 import { widestHalfWidth } from '../stats/paired.ts';
 import { CONFIDENCE, compareSamples, familyConfidence } from '../stats/verdict.ts';
 import { measureAdaptively, type AdaptivePoint } from './adaptive.ts';
@@ -23,7 +23,7 @@ import type { Iperf3Direction } from './commands.ts';
 import { parseFio } from './parse-fio.ts';
 import { inPeerTurn } from './peer-turns.ts';
 import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
-import type { BenchProfile } from './profiles.ts';
+import { plannedComparisons, type BenchProfile } from './profiles.ts';
 import { targetLabelOf } from '../results/results.ts';
 import type { BenchTarget, BenchmarkDocument, FioTestResult, Iperf3Sample, Metric } from '../results/results.ts';
 
@@ -276,9 +276,7 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     await checkSharedDirectory(ctx, targets, directory, workDir);
     const iozone = await iozoneStatus(ctx);
     const { direct, directNote } = await probeDirect(ctx, workDir, directory);
-    // The comparisons the run will make (analysis.ts comparisonCount): each container, point and metric.
-    const fioPointCount = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
-    const comparisons = (targets.length - 1) * ((peer === undefined ? 0 : 2) + fioPointCount * FIO_METRICS.length);
+    const comparisons = plannedComparisons(profile, targets.length - 1, peer !== undefined);
     const rounds = { minRounds: profile.repetitions, confidence: familyConfidence(CONFIDENCE, comparisons) };
     const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, rounds, peer);
     const fio = fioPoints(ctx, targets, profile, rounds, workDir, direct);
