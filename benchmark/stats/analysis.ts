@@ -92,9 +92,10 @@ type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'pen
 /**
  * The verdict of a point: the paired interval (Stein's two-stage, its spread from the minimum
  * rounds: paired.ts) at the confidence that makes all `comparisons` intervals of the
- * run hold at once (verdict.ts familyConfidence). Each interval on its own at 95 % let a run of
- * 100 comparisons flag the host measured against itself (1 of 250 A/A comparisons in the lab):
- * the run's family-wise false-flag rate was not 5 % but up to 100 times that.
+ * run hold at once (verdict.ts familyConfidence). Each interval on its own at 95 %, the chance
+ * that a run flags some point by chance grows with its comparisons: the lab's host measured
+ * against itself was flagged (1 of 250 A/A comparisons), and simulated runs of 50 points at the
+ * threshold flagged one in 289 of 400 runs (test/unit/benchmark/family.test.ts).
  */
 function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], doc: AnalysisInput, comparisons: number): Comparison {
   return compareSamples(metric, host, lxc, doc.penaltyThreshold, familyConfidence(doc.confidence, comparisons), doc.repetitions);
