@@ -92,7 +92,7 @@ async function backingDevice(labDir: string): Promise<string> {
 }
 
 test.serial('lab: the gate: c1\'s disk throttled (blkio, 100 IOPS) fails the benchmark stage naming c1\'s points; lifted, the stage passes', async (t) => {
-  t.timeout(900_000);
+  t.timeout(2_400_000);
   const node = lab();
   const provisioned = await runCli('provision', provisionArgs(node, ...onlyWithoutBenchmark()), 400_000);
   t.is(provisioned.code, 0, describeRun(provisioned));
@@ -108,7 +108,7 @@ test.serial('lab: the gate: c1\'s disk throttled (blkio, 100 IOPS) fails the ben
     .map((file) => onNode(node, ['lxc-cgroup', '-n', 'c1', file, `${device} ${limit}`])));
   await throttle(100);
   t.regex(await onNode(node, ['lxc-cgroup', '-n', 'c1', 'blkio.throttle.write_iops_device']), new RegExp(`^${device} 100$`, 'm'));
-  const failed = await runCli('provision', args(), 400_000);
+  const failed = await runCli('provision', args(), 1_000_000);
   t.is(failed.code, 1, describeRun(failed));
   const stage = stageOf(hostReport(failed), 'benchmark');
   t.is(stage.status, 'failed');
@@ -121,7 +121,7 @@ test.serial('lab: the gate: c1\'s disk throttled (blkio, 100 IOPS) fails the ben
 
   // A limit of 0 removes the rule (cgroup v1); the stage then measures again (the failed result does not count).
   await throttle(0);
-  const passed = await runCli('provision', args(), 400_000);
+  const passed = await runCli('provision', args(), 1_000_000);
   t.is(passed.code, 0, describeRun(passed));
   t.is(stageOf(hostReport(passed), 'benchmark').status, 'done');
 });
