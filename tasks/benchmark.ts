@@ -9,14 +9,15 @@ import type { HostPlan } from '../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { computePenalties } from '../benchmark/stats/analysis.ts';
 import { gateFailures } from '../benchmark/stats/gate.ts';
-import { benchProfile, estimatedSeconds } from '../benchmark/run/profiles.ts';
+import { benchProfile, estimatedSeconds, plannedComparisons } from '../benchmark/run/profiles.ts';
 import { RESULT_FORMAT, RESULT_VERSION, flaggedPenalties } from '../benchmark/results/results.ts';
 import type { BenchmarkDocument } from '../benchmark/results/results.ts';
 import { benchTargets, measure } from '../benchmark/run/runner.ts';
 import { benchmarkResultPath, listBenchmarkRuns, readBenchmarkResult, writeBenchmarkResult } from '../benchmark/results/store.ts';
 import { missingMeasurements } from '../benchmark/results/completeness.ts';
 import { gateLines, renderPenaltySummary } from '../benchmark/report/summary.ts';
-import { CONFIDENCE } from '../benchmark/stats/verdict.ts';
+import { CONFIDENCE, familyConfidence } from '../benchmark/stats/verdict.ts';
+import { studentTQuantile } from '../benchmark/stats/student-t.ts';
 import { changedInputs, identityArgv, parseIdentity, plannedInputs, type MeasuredOn } from '../benchmark/results/identity.ts';
 
 function benchmarkInputs(plan: HostPlan): unknown {
@@ -87,9 +88,19 @@ async function check(ctx: StageContext): Promise<CheckResult> {
         `, then more rounds where an interval is wider than ±${plan.benchmark.precision ?? profile.precision} points, for up to ${minutes(plan.benchmark.budget ?? profile.budgetSeconds)} in all:`,
       `  ${iperf3}`,
       `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
+      familyLine(profile.repetitions, plannedComparisons(profile, targets.length - 1, plan.benchmark.peer !== undefined)),
       `store the results in ${benchmarkResultPath(ctx.stateDir, plan.name, ctx.runId)}`,
     ],
   };
+}
+
+/** What the run's family of verdicts costs in width with these minimum rounds, and the cure when it is more than 3 times one interval's. */
+function familyLine(repetitions: number, comparisons: number): string {
+  const quantile = (confidence: number) => studentTQuantile(1 - (1 - confidence) / 2, repetitions - 1);
+  const family = quantile(familyConfidence(CONFIDENCE, comparisons));
+  const alone = quantile(CONFIDENCE);
+  return `  the ${comparisons} comparisons' verdicts hold together: t quantile ${family.toFixed(1)} with ${repetitions - 1} degrees of freedom (${alone.toFixed(1)} for one interval alone)` +
+    (family > 3 * alone ? `; the intervals are ${(family / alone).toFixed(0)} times as wide: more minimum rounds (benchmark.repetitions, 6 or more) narrow them` : '');
 }
 
 async function apply(ctx: StageContext): Promise<void> {

@@ -1,6 +1,7 @@
 // The report's tables as data (caption, headers, cells), shared by the Markdown and HTML renderers.
 // Their shape follows the paper's Table 1 and 2: host, LXC and penalty columns per metric.
 import { fioComparisons, iperf3Comparisons } from '../stats/analysis.ts';
+import { halfWidth } from '../stats/paired.ts';
 import type { FioComparison, Iperf3Comparison } from '../stats/analysis.ts';
 import type { BenchmarkDocument } from '../results/results.ts';
 import type { Comparison, VerdictName } from '../stats/verdict.ts';
@@ -30,9 +31,9 @@ function num(text: string): Cell {
   return { text, numeric: true };
 }
 
-/** The estimate and its interval: "15.38 % [-8.2, 34.1] %". */
+/** The estimate, its interval and the interval's half-width (the smallest penalty the run could have told from none): "15.38 % [-8.2, 34.1] % ±21.2". */
 function penaltyCell(c: Comparison): Cell {
-  return { text: c.ci === null ? formatPercent(c.pct) : `${formatPercent(c.pct)} ${formatInterval(c.ci)}`, numeric: true, flagged: c.verdict === 'penalty' };
+  return { text: c.ci === null ? formatPercent(c.pct) : `${formatPercent(c.pct)} ${formatInterval(c.ci)} ±${halfWidth(c).toFixed(1)}`, numeric: true, flagged: c.verdict === 'penalty' };
 }
 
 function table(caption: string, headers: string[], rows: Cell[][]): Table {
@@ -48,7 +49,7 @@ function iperf3Table(doc: BenchmarkDocument, comparison: Iperf3Comparison): Tabl
   const peer = doc.iperf3.status === 'ran' ? doc.iperf3.peer : '';
   return table(
     `iperf3 to ${peer}: host vs ${comparison.container}`,
-    ['Direction', 'Host (Gbit/s)', 'LXC (Gbit/s)', `Penalty [${confidenceLabel(doc)} interval]`, 'Verdict', 'Spread (host / LXC)'],
+    ['Direction', 'Host (Gbit/s)', 'LXC (Gbit/s)', `Penalty [${confidenceLabel(doc)} interval] ±half-width`, 'Verdict', 'Spread (host / LXC)'],
     comparison.rows.map((r) => [
       { text: DIRECTION_LABEL[r.direction] },
       num(formatMetric('throughput', r.host.median)),
@@ -68,9 +69,9 @@ function fioTable(doc: BenchmarkDocument, comparison: FioComparison): Table {
     `${test.title}: host vs ${container} (${params})`,
     [
       VARY_HEADER[test.vary],
-      'IOPS (host)', 'IOPS (LXC)', `IOPS penalty [${confidenceLabel(doc)} interval]`,
-      'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty [interval]',
-      'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty [interval]',
+      'IOPS (host)', 'IOPS (LXC)', `IOPS penalty [${confidenceLabel(doc)} interval] ±half-width`,
+      'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty [interval] ±',
+      'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty [interval] ±',
       'Verdict (IOPS / BW / latency)',
       'Spread IOPS (host / LXC)',
     ],

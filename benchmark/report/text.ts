@@ -79,6 +79,7 @@ export function reportNotes(): string[] {
   return [
     'Penalty: positive means the container is worse: (host - LXC) / host for IOPS, bandwidth and throughput; (LXC - host) / host for latency (the paper\'s "47.90 % less IOPS", "91.94 % higher latency").',
     'Penalty estimate: the geometric mean of the per-round ratios LXC/host (host and container measured in the same round); interval: t interval on the mean log ratio, its spread from the first rounds (Stein\'s two-stage procedure: more rounds were planned from those), as a ratio. ' +
+      'Each interval is taken at 1 - 5 %/N for the run\'s N comparisons (Bonferroni), so that all of them hold at once with 95 %: a run flags a point that is not past the threshold at most 1 time in 40. ' +
       'Half-width (±): half the interval\'s width in percentage points, the smallest penalty the run could have told from none. ' +
       'Verdict: penalty when the whole interval is beyond the threshold; minor when it lies between 0 and the threshold; within noise when it crosses 0 or the threshold; better when it lies below 0.',
     'Spread: (max - min) / median over the repetitions.',

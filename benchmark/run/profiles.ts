@@ -143,3 +143,13 @@ export function estimatedSeconds(profile: BenchProfile, targets: number, withIpe
   const iperf3 = withIperf3 ? 2 * (profile.iperf3.omit + profile.iperf3.time) : 0;
   return Math.ceil(targets * profile.repetitions * (fio + iperf3));
 }
+
+/**
+ * The comparisons a run of the profile makes (stats/analysis.ts comparisonCount once measured):
+ * per container, each iperf3 direction and each fio point's IOPS, bandwidth and latency. Its
+ * verdicts answer for them together (stats/verdict.ts familyConfidence).
+ */
+export function plannedComparisons(profile: BenchProfile, containers: number, withIperf3: boolean): number {
+  const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
+  return containers * ((withIperf3 ? 2 : 0) + points * 3);
+}

@@ -15,7 +15,7 @@ import { CommandError, FatalError, tail } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { fioValues, measuredSide } from '../stats/analysis.ts';
 import { widestHalfWidth } from '../stats/paired.ts';
-import { CONFIDENCE, compareSamples } from '../stats/verdict.ts';
+import { CONFIDENCE, compareSamples, familyConfidence } from '../stats/verdict.ts';
 import { measureAdaptively, type AdaptivePoint } from './adaptive.ts';
 import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv, workDirArgv } from './commands.ts';
 import { checkWorkDir } from './work-dir.ts';
@@ -23,7 +23,7 @@ import type { Iperf3Direction } from './commands.ts';
 import { parseFio } from './parse-fio.ts';
 import { inPeerTurn } from './peer-turns.ts';
 import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
-import type { BenchProfile } from './profiles.ts';
+import { plannedComparisons, type BenchProfile } from './profiles.ts';
 import { targetLabelOf } from '../results/results.ts';
 import type { BenchTarget, BenchmarkDocument, FioTestResult, Iperf3Sample, Metric } from '../results/results.ts';
 
@@ -185,9 +185,15 @@ interface PointOf<S> {
   samples: Map<BenchTarget, S[]>;
 }
 
+/** What decides how many rounds a point gets: the minimum rounds (the spread's) and the confidence of each interval (the run's family: analysis.ts). */
+interface Rounds {
+  minRounds: number;
+  confidence: number;
+}
+
 /** A point measured on every target per round (the order rotating); its widest interval over the containers and metrics. */
 function point<S>(
-  ctx: RunnerContext, id: string, targets: BenchTarget[], minRounds: number,
+  ctx: RunnerContext, id: string, targets: BenchTarget[], rounds: Rounds,
   once: (target: BenchTarget, round: number) => Promise<S>, metrics: (samples: readonly S[]) => Partial<Record<Metric, number[]>>,
 ): PointOf<S> {
   const samples = new Map(targets.map((t) => [t, [] as S[]]));
@@ -203,17 +209,17 @@ function point<S>(
         const base = metrics(samples.get(host)!);
         return widestHalfWidth(targets.filter((t) => t !== host).flatMap((t) => {
           const other = metrics(samples.get(t)!);
-          return (Object.keys(base) as Metric[]).map((m) => compareSamples(m, base[m]!, other[m]!, ctx.plan.benchmark.penaltyThreshold, CONFIDENCE, minRounds));
+          return (Object.keys(base) as Metric[]).map((m) => compareSamples(m, base[m]!, other[m]!, ctx.plan.benchmark.penaltyThreshold, rounds.confidence, rounds.minRounds));
         }));
       },
     },
   };
 }
 
-function iperf3Points(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, peer: string): { direction: Iperf3Direction; point: PointOf<Iperf3Sample> }[] {
+function iperf3Points(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, rounds: Rounds, peer: string): { direction: Iperf3Direction; point: PointOf<Iperf3Sample> }[] {
   return (['forward', 'reverse'] as const).map((direction) => ({
     direction,
-    point: point(ctx, `iperf3 ${direction}`, targets, profile.repetitions, async (target, round) => {
+    point: point(ctx, `iperf3 ${direction}`, targets, rounds, async (target, round) => {
       const sample = await iperf3Once(ctx, target, peer, profile, direction);
       ctx.log(`iperf3 ${direction} ${targetLabelOf(target)} round ${round}: ${(sample.receivedBps / 1e9).toFixed(2)} Gbit/s`);
       return sample;
@@ -226,14 +232,14 @@ function fioTimeoutMs(profile: BenchProfile): number {
   return profile.fio.runtimeMs + profile.fio.rampMs + Math.ceil(profile.fio.sizeBytes / 20e6) * 1000 + 120_000;
 }
 
-function fioPoints(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, directory: string, direct: boolean) {
+function fioPoints(ctx: RunnerContext, targets: BenchTarget[], profile: BenchProfile, rounds: Rounds, directory: string, direct: boolean) {
   return profile.fioTests.map((test) => ({
     test,
     points: test.values.map((value) => {
       const argv = fioArgv(test, value, profile.fio, { directory, direct });
       return {
         value,
-        point: point(ctx, `fio ${test.id} ${test.vary}=${value}`, targets, profile.repetitions, async (target, round) => {
+        point: point(ctx, `fio ${test.id} ${test.vary}=${value}`, targets, rounds, async (target, round) => {
           const result = await execIn(ctx, target, argv, fioTimeoutMs(profile));
           if (result.code !== 0) {
             throw failed(`fio ${test.id} ${test.vary}=${value} on the ${where(target, ctx.host)}`, inTarget(target, argv), result,
@@ -270,8 +276,10 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     await checkSharedDirectory(ctx, targets, directory, workDir);
     const iozone = await iozoneStatus(ctx);
     const { direct, directNote } = await probeDirect(ctx, workDir, directory);
-    const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, peer);
-    const fio = fioPoints(ctx, targets, profile, workDir, direct);
+    const comparisons = plannedComparisons(profile, targets.length - 1, peer !== undefined);
+    const rounds = { minRounds: profile.repetitions, confidence: familyConfidence(CONFIDENCE, comparisons) };
+    const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, rounds, peer);
+    const fio = fioPoints(ctx, targets, profile, rounds, workDir, direct);
     const outcome = await measureAdaptively([...iperf3.map((i) => i.point.adaptive), ...fio.flatMap((f) => f.points.map((p) => p.point.adaptive))], {
       precision, minRounds: profile.repetitions, maxRounds: MAX_ROUNDS, budgetMs: budgetSeconds * 1000, now: Date.now, signal: ctx.signal,
     });

@@ -5,22 +5,10 @@ import { HOST_LABEL } from '../results/results.ts';
 import type { BenchmarkDocument, FioDirectionSample, FioSample, FioTestResult, Iperf3Results, Penalty } from '../results/results.ts';
 import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
-import { comparisonOfRatio, welchLogRatio, type Comparison as VerdictComparison } from './verdict.ts';
-import type { Metric } from '../results/results.ts';
-
-/**
- * The verdict of a point: Welch's interval on the log-ratio of the host's and the container's
- * rounds. The rounds are measured paired and as many as the precision asks (run/adaptive.ts
- * decides that on the paired interval, which cancels what a round shares); the verdict does not
- * take the paired interval: on a loaded machine, noise that moves within a round made it flag the
- * host measured against itself (1 of 250 A/A comparisons) and a gate on the paper's node. Welch's
- * interval also carries the round-to-round spread, which keeps the A/A check at none.
- */
-function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], thresholdPct: number, confidence: number): VerdictComparison {
-  return comparisonOfRatio(metric, welchLogRatio(host, lxc, confidence), thresholdPct);
-}
-import { halfWidth } from './paired.ts';
+import { compareSamples, familyConfidence } from './verdict.ts';
 import type { Comparison } from './verdict.ts';
+import type { Metric } from '../results/results.ts';
+import { halfWidth } from './paired.ts';
 
 export type FioMetric = 'iops' | 'bw' | 'latency';
 export const FIO_METRICS: readonly FioMetric[] = ['iops', 'bw', 'latency'];
@@ -101,30 +89,69 @@ function containersOf(targets: readonly string[]): string[] {
 
 type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'penaltyThreshold' | 'confidence' | 'repetitions'>;
 
+/**
+ * The verdict of a point: the paired interval (Stein's two-stage, its spread from the minimum
+ * rounds: paired.ts) at the confidence that makes all `comparisons` intervals of the
+ * run hold at once (verdict.ts familyConfidence). Each interval on its own at 95 %, the chance
+ * that a run flags some point by chance grows with its comparisons: the lab's host measured
+ * against itself was flagged (1 of 250 A/A comparisons), and simulated runs of 50 points at the
+ * threshold flagged one in 289 of 400 runs (test/unit/benchmark/family.test.ts).
+ */
+function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], doc: AnalysisInput, comparisons: number): Comparison {
+  return compareSamples(metric, host, lxc, doc.penaltyThreshold, familyConfidence(doc.confidence, comparisons), doc.repetitions);
+}
+
 function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'metric' | 'host' | 'lxc' | 'rounds'>, c: Comparison): Penalty {
   const half = halfWidth(c);
   return { ...base, penaltyPct: c.pct, ci: c.ci, halfWidth: Number.isFinite(half) ? half : null, verdict: c.verdict, flagged: c.verdict === 'penalty' };
 }
 
-export function fioComparisons(doc: AnalysisInput): FioComparison[] {
-  const comparisons: FioComparison[] = [];
-  for (const test of doc.fio.tests) {
+/** Each container's fio points that both it and the host have, per test. */
+function fioPairs(doc: AnalysisInput) {
+  return doc.fio.tests.flatMap((test) => {
     const series = fioSeries(test, doc.targets);
     const host = series.find((s) => s.target === HOST_LABEL);
-    for (const container of containersOf(doc.targets)) {
+    return containersOf(doc.targets).map((container) => {
       const lxc = series.find((s) => s.target === container);
-      const rows: FioRow[] = [];
-      for (const value of test.values) {
+      const points = test.values.flatMap((value) => {
         const h = host?.points.find((p) => p.value === value);
         const l = lxc?.points.find((p) => p.value === value);
-        if (!h || !l) continue;
-        const compare = (metric: FioMetric): Comparison => verdictOfRounds(metric, h.values[metric], l.values[metric], doc.penaltyThreshold, doc.confidence);
-        rows.push({ value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } });
-      }
-      comparisons.push({ test, container, rows });
-    }
-  }
-  return comparisons;
+        return h && l ? [{ value, h, l }] : [];
+      });
+      return { test, container, points };
+    });
+  });
+}
+
+/** Each container's iperf3 directions that both it and the host have. */
+function iperf3Pairs(doc: AnalysisInput) {
+  if (doc.iperf3.status !== 'ran') return [];
+  const iperf3 = doc.iperf3;
+  return containersOf(doc.targets).map((container) => ({
+    container,
+    directions: (['forward', 'reverse'] as const).flatMap((direction) => {
+      const host = iperf3Values(iperf3, HOST_LABEL, direction);
+      const lxc = iperf3Values(iperf3, container, direction);
+      return host && lxc ? [{ direction, host, lxc }] : [];
+    }),
+  }));
+}
+
+/** How many comparisons the run makes (each container, point and metric): the family its verdicts answer for together. */
+export function comparisonCount(doc: AnalysisInput): number {
+  return iperf3Pairs(doc).reduce((n, c) => n + c.directions.length, 0) + fioPairs(doc).reduce((n, c) => n + c.points.length * FIO_METRICS.length, 0);
+}
+
+export function fioComparisons(doc: AnalysisInput): FioComparison[] {
+  const family = comparisonCount(doc);
+  return fioPairs(doc).map(({ test, container, points }) => ({
+    test,
+    container,
+    rows: points.map(({ value, h, l }) => {
+      const compare = (metric: FioMetric): Comparison => verdictOfRounds(metric, h.values[metric], l.values[metric], doc, family);
+      return { value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } };
+    }),
+  }));
 }
 
 /** bits/s received per target and direction, per repetition. */
@@ -139,17 +166,12 @@ export function iperf3Summary(iperf3: Iperf3Results, target: string, direction: 
 }
 
 export function iperf3Comparisons(doc: AnalysisInput): Iperf3Comparison[] {
-  if (doc.iperf3.status !== 'ran') return [];
-  const iperf3 = doc.iperf3;
-  return containersOf(doc.targets).map((container) => ({
+  const family = comparisonCount(doc);
+  return iperf3Pairs(doc).map(({ container, directions }) => ({
     container,
-    rows: (['forward', 'reverse'] as const).flatMap((direction) => {
-      const host = iperf3Values(iperf3, HOST_LABEL, direction);
-      const lxc = iperf3Values(iperf3, container, direction);
-      if (!host || !lxc) return [];
-      const penalty = verdictOfRounds('throughput', host, lxc, doc.penaltyThreshold, doc.confidence);
-      return [{ direction, host: summarize(host), lxc: summarize(lxc), penalty }];
-    }),
+    rows: directions.map(({ direction, host, lxc }) => ({
+      direction, host: summarize(host), lxc: summarize(lxc), penalty: verdictOfRounds('throughput', host, lxc, doc, family),
+    })),
   }));
 }
 

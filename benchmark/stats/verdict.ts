@@ -10,8 +10,19 @@ import type { Metric } from '../results/results.ts';
 import { studentTQuantile } from './student-t.ts';
 import { pairedLogRatio } from './paired.ts';
 
-/** The default confidence of every interval (two-sided). */
+/** The default confidence (two-sided) with which all of a run's intervals hold at once. */
 export const CONFIDENCE = 0.95;
+
+/**
+ * The confidence of each of `comparisons` intervals so that all of them hold at once with
+ * `confidence` (Bonferroni: 1 − (1 − confidence)/comparisons). Whatever the dependence between the
+ * points (the same rounds, the same disk), the chance that any interval of the run misses its
+ * true ratio is at most 1 − confidence; so is the chance of any false verdict, a false penalty
+ * (or gate failure) included: the run's family-wise false-flag rate.
+ */
+export function familyConfidence(confidence: number, comparisons: number): number {
+  return 1 - (1 - confidence) / Math.max(1, comparisons);
+}
 
 export const VERDICTS = ['penalty', 'minor', 'noise', 'better', 'n/a'] as const;
 /**

@@ -5,31 +5,7 @@ import test from 'ava';
 import { measureAdaptively, type AdaptivePoint } from '../../../benchmark/run/adaptive.ts';
 import { halfWidth, pairedLogRatio } from '../../../benchmark/stats/paired.ts';
 import { compareSamples, welchLogRatio } from '../../../benchmark/stats/verdict.ts';
-
-/** mulberry32: a seeded uniform generator, so every run of the test sees the same data. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(u: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
-interface Sim {
-  /** lxc / host: 0.8 is a 20 % IOPS penalty. */
-  ratio: number;
-  /** Log-scale sd of what moves a whole round (both sides). */
-  drift: number;
-  /** Log-scale sd of each measurement's own noise. */
-  noise: number;
-}
+import { normal, uniform, type Sim } from '../../helpers/simulated-rounds.ts';
 
 /** A simulated point: each round draws one drift for both sides and a noise for each. */
 function simulatedPoint(sim: Sim, z: () => number) {

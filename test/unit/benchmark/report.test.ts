@@ -35,8 +35,8 @@ test('markdown: one paper-style table per fio test, every row as wide as its hea
   const headers = md.split('\n').filter((l) => l.startsWith('| Block |') || l.startsWith('| Queue depth |') || l.startsWith('| Threads |'));
   t.is(headers.length, 7);
   t.deepEqual(cells(headers.find((h) => h.startsWith('| Block'))!), [
-    'Block', 'IOPS (host)', 'IOPS (LXC)', 'IOPS penalty [95 % interval]', 'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty [interval]',
-    'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty [interval]', 'Verdict (IOPS / BW / latency)', 'Spread IOPS (host / LXC)',
+    'Block', 'IOPS (host)', 'IOPS (LXC)', 'IOPS penalty [95 % interval] ±half-width', 'BW (MB/s, host)', 'BW (MB/s, LXC)', 'BW penalty [interval] ±',
+    'Latency (µs, host)', 'Latency (µs, LXC)', 'Latency penalty [interval] ±', 'Verdict (IOPS / BW / latency)', 'Spread IOPS (host / LXC)',
   ]);
   const lines = md.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -48,6 +48,10 @@ test('markdown: one paper-style table per fio test, every row as wide as its hea
   }
   const table1 = lines.indexOf(lines.find((l) => l.includes('Sustained multi-threaded random read by block size (queue depth 1): host vs centos1'))!);
   t.deepEqual(lines.slice(table1 + 4, table1 + 7).map((l) => cells(l)[0]), ['4 KiB', '32 KiB', '64 KiB']);
+  // Each penalty cell ends with its interval's half-width, the one stored with the penalty.
+  const stored = (metric: string) => doc.penalties.find((p) => p.test === 'randread-bs' && p.point === '4096' && p.container === 'centos1' && p.metric === metric)!;
+  const row = cells(lines[table1 + 4]!);
+  t.true(row[3]!.includes(`] % ±${stored('iops').halfWidth!.toFixed(1)}`) && row[9]!.includes(`] % ±${stored('latency').halfWidth!.toFixed(1)}`), row.join(' | '));
 });
 
 test('markdown: penalties are listed at the top with their intervals and marked in the tables; the points within noise counted', async (t) => {
@@ -58,8 +62,8 @@ test('markdown: penalties are listed at the top with their intervals and marked 
   t.true(md.includes(`**⚠ ${flagged.length} penalties beyond 10 %:**`));
   const listed = md.split('\n').filter((l) => /^- centos1, .* (lower|higher) \(/.test(l));
   t.is(listed.length, flagged.length);
-  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\)$/.test(l)), listed.join('\n'));
-  const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d % \[-?\d+\.\d, -?\d+\.\d\] %\*\*/g) ?? [];
+  t.true(listed.every((l) => /\(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 6 rounds\)$/.test(l)), listed.join('\n'));
+  const marked = md.split('\n').filter((l) => l.startsWith('| ')).join('\n').match(/⚠ \*\*-?\d+\.\d\d % \[-?\d+\.\d, -?\d+\.\d\] % ±\d+\.\d\*\*/g) ?? [];
   t.is(marked.length, flagged.length);
   const noise = doc.penalties.filter((p) => p.verdict === 'noise').length;
   t.true(noise > 0);
@@ -110,7 +114,7 @@ test('html: self-contained, one <rect class="bar"> per data bar, flagged bars ou
   const flaggedChartMetrics = doc.penalties.filter((p) => p.flagged && (p.metric === 'iops' || p.metric === 'latency' || p.metric === 'throughput'));
   t.is((html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"`, 'g')) ?? []).length, flaggedChartMetrics.length);
   const flaggedTitles = html.match(new RegExp(`<rect class="bar"[^>]*stroke="${FLAG_COLOR}"[^>]*><title>[^<]*</title>`, 'g')) ?? [];
-  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] % \(±\d+\.\d points, 2 rounds\), penalty<\/title>$/.test(r)), flaggedTitles[0]);
+  t.true(flaggedTitles.every((r) => /; penalty \d+\.\d\d % \[\d+\.\d, \d+\.\d\] % \(±\d+\.\d points, 6 rounds\), penalty<\/title>$/.test(r)), flaggedTitles[0]);
   // Every container bar with an interval has its whisker: one <path class="interval"> each.
   const containerBars = (html.match(/<rect class="bar" data-series="LXC centos1"/g) ?? []).length;
   t.is((html.match(/<path class="interval" d="M[\d.]+ [\d.]+V[\d.]+/g) ?? []).length, containerBars);
@@ -165,7 +169,7 @@ test('compare: a container slowed down since the earlier run is worse, with the 
 test('exit summary: network rows, penalties surest first, marked with !, with interval and verdict', async (t) => {
   const { doc } = await documentFor(t, FLAGGING);
   const lines = renderPenaltySummary(doc).split('\n');
-  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 2 rounds of every point, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
+  t.regex(lines[0]!, /^benchmark node1: run .*, profile quick, 6 rounds of every point, medians; penalty threshold 10 % \(whole 95 % interval beyond it\)$/);
   t.regex(lines[1]!, /test\s+point\s+container\s+metric\s+host\s+LXC\s+penalty\s+interval\s+±\s+verdict/);
   t.true(lines.slice(2, 4).every((l) => /iperf3\s+(forward|reverse)\s+centos1\s+Throughput \(Gbit\/s\)/.test(l)));
   const flaggedRows = lines.filter((l) => l.startsWith('  !') && !l.includes('iperf3'));

@@ -27,7 +27,9 @@ test('check before any run plans the benchmark with its duration and where the r
   const result = await benchmarkStage.check(ctx);
   t.false(result.done);
   const plan = result.done ? '' : result.plan.join('\n');
-  t.regex(plan, /the host, centos1 with profile quick, 2 repetitions, about \d+ s/);
+  t.regex(plan, /the host, centos1 with profile quick, 6 repetitions, about \d+ (s|min)/);
+  // t(1 - 0.05/100, 5) = 6.87, t(0.975, 5) = 2.57 (scipy.stats.t.ppf).
+  t.regex(plan, /^ {2}the 50 comparisons' verdicts hold together: t quantile 6\.9 with 5 degrees of freedom \(2\.6 for one interval alone\)$/m);
   t.regex(plan, /iperf3 to 10\.254\.93\.1 both directions \(-O 0 -t 1\)/);
   t.regex(plan, /fio's 7 tests \(16 points\) on \/srv\/bench/);
   t.true(plan.includes(path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json')));
@@ -44,7 +46,7 @@ test('apply measures host and container alike, stores the document, verify and c
   t.is(doc.fio.tests.length, 7);
   for (const test of doc.fio.tests) {
     t.is(test.points.length, test.values.length * 2, test.id);
-    t.true(test.points.every((p) => p.samples.length === 2));
+    t.true(test.points.every((p) => p.samples.length === 6));
   }
   t.is(doc.iperf3.status, 'ran');
   t.deepEqual(doc.iozone, { status: 'skipped', reason: 'iozone is not installed on the host (Debian: package iozone3, in non-free)' });
@@ -53,8 +55,8 @@ test('apply measures host and container alike, stores the document, verify and c
 
   // Host and container alternate at each repetition of a point, the order rotating; it is recorded.
   const fio = host.commands.filter((c) => c.includes('--name=seqwrite-bs') && c.includes('--bs=4096'));
-  t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'centos1' : 'host'), ['host', 'centos1', 'centos1', 'host']);
-  t.deepEqual(doc.order, [['host', 'centos1'], ['centos1', 'host']]);
+  t.deepEqual(fio.map((c) => c.startsWith('lxc-attach -n centos1 -- fio') ? 'centos1' : 'host'), ['host', 'centos1', 'centos1', 'host', 'host', 'centos1', 'centos1', 'host', 'host', 'centos1', 'centos1', 'host']);
+  t.deepEqual(doc.order, [1, 2, 3].flatMap(() => [['host', 'centos1'], ['centos1', 'host']]));
   t.true(host.commands.every((c) => !c.includes('fio') || !c.includes('--directory=') || c.includes(`--directory=${WORK_DIR}`)), 'fio works in the private directory only');
   t.is(host.commands.at(-1), `rm -rf -- ${WORK_DIR}`);
   t.true(ctx.lines.some((l) => l.startsWith('benchmark node1: run')));
@@ -79,7 +81,8 @@ test('another profile or threshold re-opens the stage', async (t) => {
 });
 
 test('the captured runs (the same machine twice: an A/A comparison) show no penalty, and nothing beyond the noise', async (t) => {
-  const ctx = context(t, fakeBenchNode(), benchPlan({ penaltyThreshold: 5 }));
+  // The 2 rounds captured: more would repeat them, and repeated rounds are not independent noise.
+  const ctx = context(t, fakeBenchNode(), benchPlan({ penaltyThreshold: 5, repetitions: 2 }));
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
   t.deepEqual([...new Set(doc.penalties.map((p) => p.verdict))], ['noise']);
@@ -125,7 +128,7 @@ test('a busy iperf3 server is waited for', async (t) => {
   const host = fakeBenchNode({ iperf3Errors: [fixture('bench/iperf3-busy.json')] });
   const ctx = context(t, host);
   await benchmarkStage.apply(ctx);
-  t.is(host.commands.filter((c) => c === 'iperf3 -c 10.254.93.1 -J -O 0 -t 1').length, 3, 'one retry, then both repetitions');
+  t.is(host.commands.filter((c) => c === 'iperf3 -c 10.254.93.1 -J -O 0 -t 1').length, 7, 'one retry, then the 6 repetitions');
 });
 
 test('without a peer iperf3 is skipped with the reason, and not required', async (t) => {
@@ -166,7 +169,7 @@ test('the gate: a penalty past benchmark.maxPenalty fails verify naming the poin
   const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }), plan);
   await benchmarkStage.apply(ctx);
   const error = await t.throwsAsync(benchmarkStage.verify(ctx), { instanceOf: FatalError });
-  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 2 rounds\); maxPenalty\.iops is 20 %/);
+  t.regex(error.message, /^benchmark gate: \d+ penalt(y|ies) past benchmark\.maxPenalty in .*benchmark\.json:\n {2}centos1, \S+ (iodepth|bs|numjobs)=\S+( KiB)?: IOPS [\d,]+ vs [\d,]+ on the host, \d+\.\d\d % lower \(95 % interval \[\d+\.\d, \d+\.\d\] %, ±\d+\.\d points over 6 rounds\); maxPenalty\.iops is 20 %/);
   t.false(/Latency|BW/.test(error.message), 'only the gated family');
   t.regex(error.hint ?? '', /provision --only benchmark/);
   t.true(ctx.lines.some((l) => /gate \(benchmark\.maxPenalty\): FAILED at \d+ points?/.test(l)));
@@ -188,6 +191,8 @@ test('benchmark.repetitions overrides the profile\'s: every point measured that 
   const ctx = context(t, host, benchPlan({ repetitions: 3 }));
   const planned = await benchmarkStage.check(ctx);
   t.regex(planned.done ? '' : planned.plan.join('\n'), /with profile quick, 3 repetitions/);
+  // t(1 - 0.05/100, 2) = 31.6 against t(0.975, 2) = 4.30.
+  t.regex(planned.done ? '' : planned.plan.join('\n'), /t quantile 31\.6 with 2 degrees of freedom \(4\.3 for one interval alone\); the intervals are 7 times as wide: more minimum rounds \(benchmark\.repetitions, 6 or more\) narrow them$/m);
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
   t.is(doc.repetitions, 3);
@@ -208,7 +213,7 @@ test('a version 1 result is read with its penalties recomputed (intervals and ve
   t.is(read.version, 3);
   t.deepEqual(read.measuredOn, {}, 'version 1 did not record the node');
   t.deepEqual(read.penalties, doc.penalties);
-  t.deepEqual(read.order, [['host', 'centos1'], ['host', 'centos1']], 'version 1 measured the host first');
+  t.deepEqual(read.order, Array.from({ length: 6 }, () => ['host', 'centos1']), 'version 1 measured the host first');
 });
 
 test('a result stands for the node it measured: another cmdline, machine-id, driver or container limit re-opens the stage naming the change', async (t) => {
