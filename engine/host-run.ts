@@ -2,6 +2,7 @@
 // verify, with the checkpoint written before every side effect and after every verify.
 // It knows nothing of listr2 (the UI is a StageUi) nor of how the host is reached.
 import type { Host } from '../hosts/host.ts';
+import { forgetObservations } from '../hosts/observing-host.ts';
 import type { CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import type { StageError, StageRecord } from '../state/types.ts';
@@ -164,8 +165,13 @@ export class HostRun {
           // by the next run's check(), which says what is true on the node.
           this.o.store.markRunning(stage.id, { inputsHash: this.inputsHash(stage), bootId: this.bootId! });
           this.o.record?.('stage-apply', { stage: stage.id, attempt: attempts });
-          await stage.apply(ctx);
-          if (stage.reboots) await this.reboot(stage, ui);
+          try {
+            await stage.apply(ctx);
+            if (stage.reboots) await this.reboot(stage, ui);
+          } finally {
+            // What apply or the reboot changed is read again: nothing observed before is trusted.
+            forgetObservations(this.o.host);
+          }
           const outputs = await this.verify(stage, ui);
           this.o.store.markDone(stage.id, { outputs, changed: true, durationMs: Date.now() - started, bootId: this.bootId! });
           return outcome('done', true);
@@ -304,6 +310,7 @@ export class HostRun {
     );
     this.bootId = bootId;
     this.reboots += 1;
+    forgetObservations(this.o.host);
     this.o.store.recordBoot(bootId);
     this.o.record?.('boot-seen', { stage: stage.id, bootId });
     await this.verifyNodeLock();
@@ -318,6 +325,7 @@ export class HostRun {
     if (current !== prevBootId) {
       this.bootId = current;
       this.reboots += 1;
+      forgetObservations(this.o.host);
       this.o.store.recordBoot(current);
       await this.verifyNodeLock();
       ui.title(`${stage.title}: the node rebooted while we were away; verifying`);

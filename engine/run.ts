@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { Listr, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { Host } from '../hosts/host.ts';
+import { ObservingHost } from '../hosts/observing-host.ts';
 import { openCheckpoint, viewCheckpoint, type CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import { Journal } from '../state/journal.ts';
@@ -182,10 +183,13 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         }
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
-        s.host = o.openHost(s.plan);
+        // What the stages observe of the node is read once per run (observing-host.ts).
+        const observing = new ObservingHost(o.openHost(s.plan));
+        s.host = observing;
         if (o.lockNode && !o.dryRun) {
           // The run's first contact with the node: a connection reset here is retried like any other.
-          const host = s.host;
+          // The lock talks to the node directly: its heartbeat runs between and during stages and changes no fact of theirs.
+          const host = observing.inner;
           const machineId = controllerMachineId(o.stateDir);
           s.nodeLock = await retryTransient(() => acquireNodeLock(host, { runId: o.runId, machineId, local: o.localBoot !== undefined, command: o.command, warn: o.warn }), o.timings.stage);
           const lock = s.nodeLock;

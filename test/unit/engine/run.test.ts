@@ -14,6 +14,7 @@ import { CommandError, FatalError, InterruptedError, NotReadyError, TransportErr
 import { runWorkflow, type WorkflowOptions } from '../../../engine/run.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { LocalHost } from '../../../hosts/local.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
 import { acquireNodeLock, NODE_LOCK_DIR } from '../../../engine/node-lock.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 
@@ -56,6 +57,9 @@ class TestNode implements Host {
   async close() {}
 }
 
+/** The test's node under the engine's ObservingHost. */
+const nodeOf = (host: Host): TestNode => (host instanceof ObservingHost ? host.inner : host) as TestNode;
+
 /** A stage that makes `fact` true on the node; `fail` makes apply throw once. */
 function factStage(id: string, opts: { fail?: () => Error | undefined; reboots?: boolean; input?: () => unknown } = {}): Stage {
   return {
@@ -64,18 +68,18 @@ function factStage(id: string, opts: { fail?: () => Error | undefined; reboots?:
     reboots: opts.reboots,
     inputs: () => (opts.input ? opts.input() : id),
     async check(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
     },
     async apply(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       const error = opts.fail?.();
       if (error) throw error;
       node.applied.push(id);
       node.facts.add(id);
     },
     async verify(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       if (!node.facts.has(id)) throw new FatalError(`${id} missing`);
       return { [id]: true };
     },
@@ -400,7 +404,7 @@ function dependentStage(id: string, after: string): Stage {
   return {
     ...factStage(id),
     async check(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       if (!node.facts.has(after)) throw new FatalError(`${id} cannot go on without ${after}`, { hint: `run ${after} first` });
       return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
     },
@@ -554,8 +558,8 @@ test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the che
   const interrupting: Stage = {
     ...factStage('b'),
     async apply(ctx) {
-      (ctx.host as TestNode).applied.push('b');
-      (ctx.host as TestNode).facts.add('b');
+      nodeOf(ctx.host).applied.push('b');
+      nodeOf(ctx.host).facts.add('b');
       controller.abort(new InterruptedError('SIGTERM'));
     },
   };
