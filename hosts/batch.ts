@@ -6,7 +6,10 @@ import { commandLine } from './quote.ts';
 import type { ExecResult } from './host.ts';
 
 /** One observation: a file's content, or what a command prints (never a command that changes anything). */
-export type Read = { readonly file: string } | { readonly argv: readonly string[] };
+export type Read = { readonly file: string } | { readonly argv: readonly string[]; readonly timeoutMs?: number };
+
+/** Exit codes of coreutils `timeout` when the read ran out of time (124) or could not start (125): not an observation. */
+export const TIMED_OUT = new Set([124, 125]);
 
 /** Exit code of a file read when the file does not exist (cat never exits 66), as SshHost.readFile. */
 export const MISSING_FILE = 66;
@@ -23,7 +26,10 @@ export function readCommand(read: Read): string {
 
 function readLine(read: Read): string {
   // The same test-then-cat as SshHost.readFile: a missing file is exit 66 and no output.
-  return 'file' in read ? `test -e ${commandLine([read.file])} || exit ${MISSING_FILE}; exec cat -- ${commandLine([read.file])}` : `exec ${commandLine(read.argv)}`;
+  if ('file' in read) return `test -e ${commandLine([read.file])} || exit ${MISSING_FILE}; exec cat -- ${commandLine([read.file])}`;
+  // A read the stage bounds in time is bounded in the batch too (coreutils timeout; -k: then SIGKILL).
+  if (read.timeoutMs !== undefined) return `exec timeout -k 5 ${Math.max(1, Math.ceil(read.timeoutMs / 1000))} ${commandLine(read.argv)}`;
+  return `exec ${commandLine(read.argv)}`;
 }
 
 /** The script (for `sh -c`) that runs `reads` in order; `boundary` is hex the node has not seen. */

@@ -7,7 +7,7 @@
 // output of the same command line, so errors name the command as the node would have failed it.
 import { randomBytes } from 'node:crypto';
 import { CommandError, tail } from '../core/errors.ts';
-import { batchScript, MISSING_FILE, parseBatch, readCommand, readKey, type Read } from './batch.ts';
+import { batchScript, MISSING_FILE, parseBatch, readCommand, readKey, TIMED_OUT, type Read } from './batch.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { commandLine } from './quote.ts';
@@ -21,7 +21,13 @@ interface Counters {
   connections?: number;
 }
 
-const plain = (options: ExecOptions | undefined): boolean => options === undefined || (options.env === undefined && options.stdin === undefined && options.timeoutMs === undefined);
+/**
+ * Whether a remembered result can answer a command run with these options: no input, and no
+ * environment beyond the C locale every command gets (command-env.ts). A time limit is kept by
+ * the batch (batch.ts).
+ */
+const plain = (options: ExecOptions | undefined): boolean =>
+  options === undefined || (options.stdin === undefined && Object.entries(options.env ?? {}).every(([k, v]) => k === 'LC_ALL' && v === 'C'));
 
 export class ObservingHost implements Host {
   readonly name: string;
@@ -70,7 +76,11 @@ export class ObservingHost implements Host {
       return;
     }
     if (generation !== this.#generation) return;
-    wanted.forEach((read, i) => this.#seen.set(readKey(read), results[i]!));
+    wanted.forEach((read, i) => {
+      // A read that ran out of time is left to the stage, whose own command reports it as such.
+      if ('argv' in read && read.timeoutMs !== undefined && TIMED_OUT.has(results[i]!.code)) return;
+      this.#seen.set(readKey(read), results[i]!);
+    });
   }
 
   async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -93,12 +103,8 @@ export class ObservingHost implements Host {
   async readFile(path: string): Promise<string | undefined> {
     const key = readKey({ file: path });
     const known = this.#seen.get(key);
-    if (!known) {
-      const generation = this.#generation;
-      const text = await this.inner.readFile(path);
-      if (generation === this.#generation) this.#seen.set(key, text === undefined ? { code: MISSING_FILE, stdout: '', stderr: '' } : { code: 0, stdout: text, stderr: '' });
-      return text;
-    }
+    // Only observe() remembers: a stage that polls a file (waiting for a change) reads it every time.
+    if (!known) return this.inner.readFile(path);
     if (known.code === MISSING_FILE && known.stdout === '') return undefined;
     if (known.code !== 0) {
       throw new CommandError(`cannot read ${path} on ${this.name} (exit code ${known.code})`, { command: readCommand({ file: path }), code: known.code, stderrTail: tail(known.stderr) });

@@ -3,6 +3,7 @@
 // which the PCI core reports as 0 when the BIOS left SR-IOV off).
 import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
+import type { Read } from '../../hosts/observing-host.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
 import type { NicModel, PfPlan } from '../../inventory/plan.ts';
 import { findPciDevice, parseLspci, type PciDevice } from '../parse/lspci.ts';
@@ -32,9 +33,23 @@ async function linkTarget(host: Host, path: string): Promise<string | undefined>
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
-/** The device as `lspci -Dnn -s <pci>` shows it; null when lspci is not installed or shows nothing. */
+/** Every PCI device (vf-verify lists the VFs from the same listing). */
+export const LSPCI_ARGV: readonly string[] = ['lspci', '-Dnn'];
+
+/** What readPf reads of each PF and of the node, for one batched observation (observing-host.ts). */
+export function pfReads(pfs: readonly Pick<PfPlan, 'name'>[]): Read[] {
+  return [
+    { argv: LSPCI_ARGV },
+    ...pfs.flatMap((pf) => {
+      const sys = `/sys/class/net/${pf.name}`;
+      return [{ argv: ['readlink', `${sys}/device`] }, { file: `${sys}/device/sriov_totalvfs` }, { argv: ['readlink', `${sys}/device/driver`] }, { file: `${sys}/device/vendor` }, { file: `${sys}/device/device` }];
+    }),
+  ];
+}
+
+/** The device as `lspci -Dnn` lists it; null when lspci is not installed or does not list it. */
 async function lspciDevice(host: Host, pci: string): Promise<PciDevice | null> {
-  const result = await host.exec(['lspci', '-Dnn', '-s', pci]);
+  const result = await host.exec(LSPCI_ARGV);
   if (result.code !== 0) return null;
   return findPciDevice(parseLspci(result.stdout), pci) ?? null;
 }
