@@ -24,20 +24,32 @@ export function readCommand(read: Read): string {
   return 'file' in read ? commandLine(['cat', '--', read.file]) : commandLine(read.argv);
 }
 
-function readLine(read: Read): string {
-  // The same test-then-cat as SshHost.readFile: a missing file is exit 66 and no output.
-  if ('file' in read) return `test -e ${commandLine([read.file])} || exit ${MISSING_FILE}; exec cat -- ${commandLine([read.file])}`;
-  // A read the stage bounds in time is bounded in the batch too (coreutils timeout; -k: then SIGKILL).
-  if (read.timeoutMs !== undefined) return `exec timeout -k 5 ${Math.max(1, Math.ceil(read.timeoutMs / 1000))} ${commandLine(read.argv)}`;
-  return `exec ${commandLine(read.argv)}`;
-}
-
-/** The script (for `sh -c`) that runs `reads` in order; `boundary` is hex the node has not seen. */
-export function batchScript(reads: readonly Read[], boundary: string): string {
+/**
+ * The command (argv for Host.exec) that runs `reads` in order; `boundary` is hex the node has not
+ * seen. No value is pasted into the script: the boundary, paths and argv words are its positional
+ * parameters, which the script names by number ("${7}").
+ */
+export function batchArgv(reads: readonly Read[], boundary: string): string[] {
   if (!/^[0-9a-f]{16,}$/.test(boundary)) throw new Error('the batch boundary must be at least 16 hex digits');
-  return reads
-    .map((read, i) => `printf '%s\\n' '${boundary} ${i}'; printf '%s\\n' '${boundary} ${i}' >&2; (${readLine(read)}) < /dev/null; printf '\\n%s\\n' "${boundary} rc $?"`)
-    .join('\n');
+  const params: string[] = [boundary];
+  const ref = (word: string): string => {
+    params.push(word);
+    return `"\${${params.length}}"`;
+  };
+  const lines = reads.map((read, i) => {
+    let body: string;
+    if ('file' in read) {
+      // The same test-then-cat as SshHost.readFile: a missing file is exit 66 and no output.
+      const path = ref(read.file);
+      body = `test -e ${path} || exit ${MISSING_FILE}; exec cat -- ${path}`;
+    } else {
+      const words = read.argv.map(ref).join(' ');
+      // A read the stage bounds in time is bounded here too (coreutils timeout; -k: then SIGKILL).
+      body = read.timeoutMs === undefined ? `exec ${words}` : `exec timeout -k 5 ${Math.max(1, Math.ceil(read.timeoutMs / 1000))} ${words}`;
+    }
+    return `printf '%s %s\\n' "$1" ${i}; printf '%s %s\\n' "$1" ${i} >&2; (${body}) < /dev/null; printf '\\n%s rc %s\\n' "$1" $?`;
+  });
+  return ['sh', '-c', lines.join('\n'), 'sh', ...params];
 }
 
 /** Throws naming what is wrong with the batch's output (a cut or foreign output). */

@@ -7,7 +7,7 @@
 // output of the same command line, so errors name the command as the node would have failed it.
 import { randomBytes } from 'node:crypto';
 import { CommandError, tail } from '../core/errors.ts';
-import { batchScript, MISSING_FILE, parseBatch, readCommand, readKey, TIMED_OUT, type Read } from './batch.ts';
+import { batchArgv, MISSING_FILE, parseBatch, readCommand, readKey, TIMED_OUT, type Read } from './batch.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { commandLine } from './quote.ts';
@@ -67,7 +67,7 @@ export class ObservingHost implements Host {
     if (wanted.length === 0) return;
     const generation = this.#generation;
     const boundary = randomBytes(16).toString('hex');
-    const batch = await this.inner.exec(['sh', '-c', batchScript(wanted, boundary)]);
+    const batch = await this.inner.exec(batchArgv(wanted, boundary));
     let results: ExecResult[];
     try {
       results = parseBatch(batch.stdout, batch.stderr, boundary, wanted.length);

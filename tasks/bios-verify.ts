@@ -8,7 +8,7 @@ import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/s
 import { distroMismatch, readNodeDistro, type NodeDistro } from '../node/facts/distro.ts';
 import { problemsError, type Problem } from '../node/facts/findings.ts';
 import { assessIommu, readIommu, type IommuState } from '../node/facts/iommu.ts';
-import { pfReads, readPf, type PfFacts } from '../node/facts/pf-facts.ts';
+import { observePfModels, pfReads, readPf, type PfFacts } from '../node/facts/pf-facts.ts';
 import { observe } from '../hosts/observing-host.ts';
 import { IOMMU_READ } from '../node/facts/iommu.ts';
 import { UNAME_ARGV } from '../node/drivers/modules.ts';
@@ -107,6 +107,7 @@ async function inspect(ctx: StageContext): Promise<Inspection> {
     { argv: UNAME_ARGV },
     { file: '/etc/os-release' },
   ]);
+  await observePfModels(ctx.host, ctx.plan.pfs);
   await inspectCpu(ctx, found);
   await inspectMemory(ctx, found);
 

@@ -13,7 +13,6 @@ import { unifiedDiff } from '../node/parse/diff.ts';
 import { findLink, parseIpLink } from '../node/parse/ip-link.ts';
 import { ipArgv, IPROUTE_PROBE_READS, probeIproute, type Iproute } from '../node/facts/iproute.ts';
 import { observe as observeOnce } from '../hosts/observing-host.ts';
-import { LSPCI_ARGV } from '../node/facts/pf-facts.ts';
 import { parseLspci } from '../node/parse/lspci.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
 import { assessPf, type Finding, type PfAssessment } from '../node/vfs/assess.ts';
@@ -41,6 +40,8 @@ const numVfsPath = (pf: string) => `/sys/class/net/${pf}/device/sriov_numvfs`;
  * The PCI addresses lspci lists as Virtual Function; null when lspci is not installed (pciutils is
  * not in minimal installs; bios-verify does without it too): sysfs and ip link still count the VFs.
  */
+const LSPCI_ARGV = ['lspci', '-Dnn'];
+
 async function lspciVirtualFunctions(host: Host): Promise<Set<string> | null> {
   const result = await host.exec(LSPCI_ARGV);
   if (result.code === 127) return null;

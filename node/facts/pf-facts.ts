@@ -3,7 +3,7 @@
 // which the PCI core reports as 0 when the BIOS left SR-IOV off).
 import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
-import type { Read } from '../../hosts/observing-host.ts';
+import { observe, type Read } from '../../hosts/observing-host.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
 import type { NicModel, PfPlan } from '../../inventory/plan.ts';
 import { findPciDevice, parseLspci, type PciDevice } from '../parse/lspci.ts';
@@ -33,13 +33,11 @@ async function linkTarget(host: Host, path: string): Promise<string | undefined>
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
-/** Every PCI device (vf-verify lists the VFs from the same listing). */
-export const LSPCI_ARGV: readonly string[] = ['lspci', '-Dnn'];
+const lspciArgv = (pci: string): string[] => ['lspci', '-Dnn', '-s', pci];
 
-/** What readPf reads of each PF and of the node, for one batched observation (observing-host.ts). */
+/** What readPf reads of each PF in sysfs, for one batched observation (observing-host.ts); lspci: observePfModels. */
 export function pfReads(pfs: readonly Pick<PfPlan, 'name'>[]): Read[] {
   return [
-    { argv: LSPCI_ARGV },
     ...pfs.flatMap((pf) => {
       const sys = `/sys/class/net/${pf.name}`;
       return [{ argv: ['readlink', `${sys}/device`] }, { file: `${sys}/device/sriov_totalvfs` }, { argv: ['readlink', `${sys}/device/driver`] }, { file: `${sys}/device/vendor` }, { file: `${sys}/device/device` }];
@@ -47,9 +45,15 @@ export function pfReads(pfs: readonly Pick<PfPlan, 'name'>[]): Read[] {
   ];
 }
 
-/** The device as `lspci -Dnn` lists it; null when lspci is not installed or does not list it. */
+/** Each PF's `lspci -Dnn -s <pci>`, in one round trip, once pfReads are observed (the PCI addresses come from sysfs). */
+export async function observePfModels(host: Host, pfs: readonly Pick<PfPlan, 'name'>[]): Promise<void> {
+  const pcis = await Promise.all(pfs.map(async (pf) => posix.basename((await linkTarget(host, `/sys/class/net/${pf.name}/device`)) ?? '')));
+  await observe(host, pcis.filter((pci) => PCI_ADDRESS.test(pci)).map((pci) => ({ argv: lspciArgv(pci) })));
+}
+
+/** The device as `lspci -Dnn -s <pci>` shows it; null when lspci is not installed or shows nothing. */
 async function lspciDevice(host: Host, pci: string): Promise<PciDevice | null> {
-  const result = await host.exec(LSPCI_ARGV);
+  const result = await host.exec(lspciArgv(pci));
   if (result.code !== 0) return null;
   return findPciDevice(parseLspci(result.stdout), pci) ?? null;
 }
