@@ -5,7 +5,10 @@
 import { commandLine } from './quote.ts';
 import type { ExecResult } from './host.ts';
 
-/** One observation: a file's content, or what a command prints (never a command that changes anything). */
+/**
+ * One observation: a file's content, or what a command prints (never a command that changes
+ * anything, nor one that lists processes' arguments: it would print the batch's boundary).
+ */
 export type Read = { readonly file: string } | { readonly argv: readonly string[]; readonly timeoutMs?: number };
 
 /** Exit codes of coreutils `timeout` when the read ran out of time (124) or could not start (125): not an observation. */
