@@ -687,12 +687,18 @@ test('a fact observed before a reboot is read again after it', async (t) => {
   t.deepEqual(result.outputs, { speed: { speed: '10G' } });
 });
 
-test('a no-op run shares observations between stages and asks the node lock once at the end', async (t) => {
+/** A node at 10G whose lock scripts run for real on a private lock directory. */
+function lockedNode(t: { teardown: (fn: () => void) => void }) {
   const node = new BatchingFakeHost('node1', { '/sys/speed': '10G' });
   const lockDir = join(mkdtempSync(join(tmpdir(), 'sriov-engine-lock-')), 'node.lock');
   t.teardown(() => rmSync(join(lockDir, '..'), { recursive: true, force: true }));
   const local = new LocalHost('node1');
   node.on((argv) => argv[0] === 'sh' && argv[4] === NODE_LOCK_DIR, (argv) => local.exec([...argv.slice(0, 4), lockDir, ...argv.slice(5)]));
+  return { node, lockDir };
+}
+
+test('a no-op run shares observations between stages and asks the node lock once at the end', async (t) => {
+  const { node } = lockedNode(t);
   const second = { ...speedStage(node), id: 'speed-again' };
   const { run } = setup(t, [speedStage(node), second], node as unknown as TestNode);
   const result = await run({ lockNode: true });
@@ -703,11 +709,7 @@ test('a no-op run shares observations between stages and asks the node lock once
 });
 
 test('a no-op run that lost the node lock to another run ends failed, naming the holder', async (t) => {
-  const node = new BatchingFakeHost('node1', { '/sys/speed': '10G' });
-  const lockDir = join(mkdtempSync(join(tmpdir(), 'sriov-engine-lock-')), 'node.lock');
-  t.teardown(() => rmSync(join(lockDir, '..'), { recursive: true, force: true }));
-  const local = new LocalHost('node1');
-  node.on((argv) => argv[0] === 'sh' && argv[4] === NODE_LOCK_DIR, (argv) => local.exec([...argv.slice(0, 4), lockDir, ...argv.slice(5)]));
+  const { node, lockDir } = lockedNode(t);
   const stolen: Stage = {
     ...speedStage(node),
     async check(ctx) {
