@@ -11,7 +11,12 @@ export interface BenchArgs {
   out?: string;
   /** Where the labs and state dirs live while the benchmark runs; removed afterwards. */
   workDir?: string;
+  /** Which parts run (default all three). */
+  parts: BenchPart[];
 }
+
+export const BENCH_PARTS = ['noop', 'reboot', 'fleet'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const BENCH_HELP = `Usage: npm run bench -- [options]
 
@@ -30,6 +35,8 @@ Options
   --reboot-reps N      reboots per tool and variant (default 5)
   --out FILE           results JSON (default bench/results/<date>.json)
   --work-dir DIR       labs and state while running (default a new directory under /tmp)
+  --parts P,P,...      which of noop, reboot, fleet to run (default all; noop and reboot share
+                       the provisioned lab, fleet brings up one more lab per size)
   --help               this text
 `;
 
@@ -51,11 +58,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'reboot-reps': { type: 'string' },
       out: { type: 'string' },
       'work-dir': { type: 'string' },
+      parts: { type: 'string' },
     },
   });
   const scales = (v.scales ?? '1,8,32').split(',').map((x) => count('--scales', x.trim(), 0, 32));
   if (new Set(scales).size !== scales.length) throw new Error(`--scales ${v.scales}: each size once`);
+  const parts = (v.parts ?? BENCH_PARTS.join(',')).split(',').map((p) => p.trim());
+  const unknown = parts.filter((p) => !(BENCH_PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0 || parts.length === 0) throw new Error(`--parts ${v.parts}: expected some of ${BENCH_PARTS.join(', ')}`);
   return {
+    parts: BENCH_PARTS.filter((p) => parts.includes(p)),
     help: v.help ?? false,
     scales: [...scales].sort((a, b) => a - b),
     noopReps: count('--noop-reps', v['noop-reps'], 3, 50),

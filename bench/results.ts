@@ -66,7 +66,7 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   machine: { cpus: number; memoryGb: number; kernel: string; node: string; ansible: string; loadAvgAtStart: number[] };
-  settings: { scales: number[]; noopReps: number; rebootReps: number; bootDelayMs: number; flavour: string };
+  settings: { parts?: string[]; scales: number[]; noopReps: number; rebootReps: number; bootDelayMs: number; flavour: string };
   noop: NoopResult[];
   reboot?: RebootResult;
   fleet: FleetResult[];

@@ -144,20 +144,25 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
   let reboot: RebootResult | undefined;
   try {
     for (const nodes of args.scales) {
+      const provisionedLab = args.parts.includes('noop') || (args.parts.includes('reboot') && nodes === args.scales[0]) || args.parts.includes('fleet');
+      if (!provisionedLab) continue;
       const full = await withLab(work, `lab-${nodes}-full`, nodes, async (info) => {
         const stateDir = join(work, `state-${nodes}-full`);
         log(`${nodes} node(s): full pipeline`);
         const result = await provisioned(info, stateDir, nodes, []);
         if (result.hostsOk < nodes) await finishFailed(info, stateDir, nodes);
         const ws = await workspaceFor(info.inventoryPath, info.knownHostsPath, join(work, `ansible-${nodes}`));
-        log(`${nodes} node(s): no-op converge, sriov-lxc vs Ansible`);
-        noops.push(await noop(info, stateDir, nodes, args.noopReps, ws, collectionWorkspace(info, join(work, `collection-${nodes}`))));
-        if (nodes === args.scales[0]) {
+        if (args.parts.includes('noop')) {
+          log(`${nodes} node(s): no-op converge, sriov-lxc vs Ansible`);
+          noops.push(await noop(info, stateDir, nodes, args.noopReps, ws, collectionWorkspace(info, join(work, `collection-${nodes}`))));
+        }
+        if (args.parts.includes('reboot') && nodes === args.scales[0]) {
           log(`${nodes} node(s): reboot detection`);
           reboot = await reboots(info, stateDir, args.rebootReps, ws);
         }
         return result;
       });
+      if (!args.parts.includes('fleet')) continue;
       const withoutBenchmark = await withLab(work, `lab-${nodes}-nobench`, nodes, (info) => {
         log(`${nodes} node(s): pipeline without the benchmark stage`);
         return provisioned(info, join(work, `state-${nodes}-nobench`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
@@ -180,7 +185,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
       ansible: ansibleVersion,
       loadAvgAtStart: load.map((l) => Math.round(l * 10) / 10),
     },
-    settings: { scales: args.scales, noopReps: args.noopReps, rebootReps: args.rebootReps, bootDelayMs: LAB_BOOT_DELAY_MS, flavour: FLAVOUR },
+    settings: { parts: args.parts, scales: args.scales, noopReps: args.noopReps, rebootReps: args.rebootReps, bootDelayMs: LAB_BOOT_DELAY_MS, flavour: FLAVOUR },
     noop: noops,
     ...(reboot ? { reboot } : {}),
     fleet,

@@ -2,6 +2,7 @@
 // verify, with the checkpoint written before every side effect and after every verify.
 // It knows nothing of listr2 (the UI is a StageUi) nor of how the host is reached.
 import type { Host } from '../hosts/host.ts';
+import { forgetObservations } from '../hosts/observing-host.ts';
 import type { CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import type { StageError, StageRecord } from '../state/types.ts';
@@ -58,8 +59,11 @@ export interface HostRunOptions {
   resolvePlan?: (host: Host, plan: HostPlan) => Promise<HostPlan>;
   /** --allow-vf-resize: a VF count change may stop and restart the containers that own VFs. */
   allowVfResize?: boolean;
-  /** The node's lock (node-lock.ts): checked before every stage and on return from a reboot, told of every reboot. */
-  nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'>;
+  /**
+   * The node's lock (node-lock.ts): asked on the node before every apply and on return from a
+   * reboot (a check only reads), told of every reboot; a loss its heartbeat saw stops every stage.
+   */
+  nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'> & { throwIfLost?(): void };
   /** --adopt: container-create may take an existing container it did not create. */
   adopt?: boolean;
 }
@@ -124,9 +128,11 @@ export class HostRun {
       this.outcomes.push(o);
       return o;
     };
+    if (process.env.TRACE_RT) (await import('node:fs')).appendFileSync(process.env.TRACE_RT, `=== ${stage.id}\n`);
     try {
       this.stopIfInterrupted();
-      await this.verifyNodeLock();
+      // A loss the heartbeat saw stops the run here; the node itself is asked before every change.
+      this.o.nodeLock?.throwIfLost?.();
       const rec = this.o.store.stage(stage.id);
       if (rec.status === 'rebooting' && !this.o.dryRun) {
         attempts = 1;
@@ -138,6 +144,8 @@ export class HostRun {
       return await retryTransient(
         async () => {
           attempts += 1;
+          // A retried check looks again: what the failed attempt observed may be what changed.
+          if (attempts > 1) forgetObservations(this.o.host);
           const ctx = this.context(ui);
           const check = await stage.check(ctx);
           if (check.done) {
@@ -160,12 +168,20 @@ export class HostRun {
           }
           for (const line of check.plan) ui.log(line);
           this.stopIfInterrupted();
+          await this.verifyNodeLock();
           // "running" is written before the first side effect: a crash from here on is resolved
           // by the next run's check(), which says what is true on the node.
           this.o.store.markRunning(stage.id, { inputsHash: this.inputsHash(stage), bootId: this.bootId! });
           this.o.record?.('stage-apply', { stage: stage.id, attempt: attempts });
-          await stage.apply(ctx);
-          if (stage.reboots) await this.reboot(stage, ui);
+          // apply reads the node as it is (a loop in it waiting for a change must not see the check's reads).
+          forgetObservations(this.o.host);
+          try {
+            await stage.apply(ctx);
+            if (stage.reboots) await this.reboot(stage, ui);
+          } finally {
+            // What apply or the reboot changed is read again: nothing observed before is trusted.
+            forgetObservations(this.o.host);
+          }
           const outputs = await this.verify(stage, ui);
           this.o.store.markDone(stage.id, { outputs, changed: true, durationMs: Date.now() - started, bootId: this.bootId! });
           return outcome('done', true);
@@ -253,9 +269,14 @@ export class HostRun {
 
   /** verify(), retried while it says NotReady; its outputs go into the checkpoint. */
   private async verify(stage: Stage, ui: StageUi): Promise<StageOutputs> {
+    let attempt = 0;
     try {
       return await retryTransient(
-        () => stage.verify(this.context(ui)),
+        () => {
+          // Waiting for the world to settle means looking at it again, not at what was remembered.
+          if (attempt++ > 0) forgetObservations(this.o.host);
+          return stage.verify(this.context(ui));
+        },
         this.o.timings.settle,
         (info) => ui.retrying(info, `${stage.id} verify`),
       );
@@ -304,6 +325,7 @@ export class HostRun {
     );
     this.bootId = bootId;
     this.reboots += 1;
+    forgetObservations(this.o.host);
     this.o.store.recordBoot(bootId);
     this.o.record?.('boot-seen', { stage: stage.id, bootId });
     await this.verifyNodeLock();
@@ -318,6 +340,7 @@ export class HostRun {
     if (current !== prevBootId) {
       this.bootId = current;
       this.reboots += 1;
+      forgetObservations(this.o.host);
       this.o.store.recordBoot(current);
       await this.verifyNodeLock();
       ui.title(`${stage.title}: the node rebooted while we were away; verifying`);

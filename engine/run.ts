@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { Listr, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { Host } from '../hosts/host.ts';
+import { ObservingHost } from '../hosts/observing-host.ts';
 import { openCheckpoint, viewCheckpoint, type CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import { Journal } from '../state/journal.ts';
@@ -182,10 +183,13 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
         }
         s.record = record;
         record('run-start', { command: o.command, controller: hostname() });
-        s.host = o.openHost(s.plan);
+        // What the stages observe of the node is read once per run (observing-host.ts).
+        const observing = new ObservingHost(o.openHost(s.plan));
+        s.host = observing;
         if (o.lockNode && !o.dryRun) {
           // The run's first contact with the node: a connection reset here is retried like any other.
-          const host = s.host;
+          // The lock talks to the node directly: its heartbeat runs between and during stages and changes no fact of theirs.
+          const host = observing.inner;
           const machineId = controllerMachineId(o.stateDir);
           s.nodeLock = await retryTransient(() => acquireNodeLock(host, { runId: o.runId, machineId, local: o.localBoot !== undefined, command: o.command, warn: o.warn }), o.timings.stage);
           const lock = s.nodeLock;
@@ -249,8 +253,11 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
 }
 
 /** The node's lock as the host's run checks it: a loss a heartbeat saw stops it too. */
-function guardedLock(s: HostState, lock: NodeLock): Pick<NodeLock, 'verify' | 'announceReboot'> {
+function guardedLock(s: HostState, lock: NodeLock): Pick<NodeLock, 'verify' | 'announceReboot'> & { throwIfLost(): void } {
   return {
+    throwIfLost: () => {
+      if (s.lockLost) throw s.lockLost;
+    },
     verify: async () => {
       if (s.lockLost) throw s.lockLost;
       await lock.verify();
@@ -290,6 +297,19 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
     // The resume unit is removed when the workflow ends on the node (done or failed), not when it reboots.
     if (o.localBoot && r.status !== 'rebooting' && !o.dryRun) await o.localBoot.remove(s.host).catch((e) => o.warn(`could not remove the boot unit: ${(e as Error).message}`));
     clearInterval(s.heartbeat);
+    // A run whose checks found everything done asked the node's lock nothing since it took it:
+    // it is asked once now, so a run that lost it never reports the node done.
+    if (s.nodeLock && r.ok && !o.dryRun) {
+      const lock = s.nodeLock;
+      try {
+        if (s.lockLost) throw s.lockLost;
+        await retryTransient(() => lock.verify(), o.timings.stage);
+      } catch (error) {
+        r.status = 'failed';
+        r.ok = false;
+        r.error = toStageError(error);
+      }
+    }
     // A run that stopped for a reboot keeps the node's lock: it (or the boot unit's run) goes on.
     if (s.nodeLock && r.status !== 'rebooting') await s.nodeLock.release().catch((e) => o.warn(`could not release the node's lock on ${s.plan.name}: ${(e as Error).message}`));
     const { roundTrips, connectFailures, connections } = s.host as { roundTrips?: number; connectFailures?: number; connections?: number };

@@ -8,7 +8,10 @@ import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/s
 import { distroMismatch, readNodeDistro, type NodeDistro } from '../node/facts/distro.ts';
 import { problemsError, type Problem } from '../node/facts/findings.ts';
 import { assessIommu, readIommu, type IommuState } from '../node/facts/iommu.ts';
-import { readPf, type PfFacts } from '../node/facts/pf-facts.ts';
+import { observePfModels, pfReads, readPf, type PfFacts } from '../node/facts/pf-facts.ts';
+import { observe } from '../hosts/observing-host.ts';
+import { IOMMU_READ } from '../node/facts/iommu.ts';
+import { UNAME_ARGV } from '../node/drivers/modules.ts';
 
 export interface BiosFacts {
   cpuVirt: 'vmx' | 'svm';
@@ -89,8 +92,22 @@ async function inspectDistro(ctx: StageContext, found: Inspection): Promise<void
   found.facts.distro = distro;
 }
 
+const NETDEVS_ARGV = ['ls', '-A', '/sys/class/net'];
+
 async function inspect(ctx: StageContext): Promise<Inspection> {
   const found: Inspection = { facts: { pfs: [] }, problems: [], notes: [] };
+  // Everything below reads, in one round trip.
+  await observe(ctx.host, [
+    { file: '/proc/cpuinfo' },
+    { file: '/proc/meminfo' },
+    IOMMU_READ,
+    { file: '/proc/cmdline' },
+    { argv: NETDEVS_ARGV },
+    ...pfReads(ctx.plan.pfs),
+    { argv: UNAME_ARGV },
+    { file: '/etc/os-release' },
+  ]);
+  await observePfModels(ctx.host, ctx.plan.pfs);
   await inspectCpu(ctx, found);
   await inspectMemory(ctx, found);
 
@@ -100,7 +117,7 @@ async function inspect(ctx: StageContext): Promise<Inspection> {
   found.notes.push(assessment.note);
   if (assessment.problem) found.problems.push(assessment.problem);
 
-  const netdevs = (await ctx.host.exec(['ls', '-A', '/sys/class/net'])).stdout.split('\n').filter((n) => n !== '');
+  const netdevs = (await ctx.host.exec(NETDEVS_ARGV)).stdout.split('\n').filter((n) => n !== '');
   for (const pf of ctx.plan.pfs) {
     const reading = await readPf(ctx.host, pf, netdevs, ctx.plan.firmware !== undefined);
     if (reading.problem) {
@@ -116,7 +133,7 @@ async function inspect(ctx: StageContext): Promise<Inspection> {
     }
   }
 
-  found.facts.kernel = (await ctx.host.run(['uname', '-r'])).stdout.trim();
+  found.facts.kernel = (await ctx.host.run(UNAME_ARGV)).stdout.trim();
   await inspectDistro(ctx, found);
   return found;
 }

@@ -11,9 +11,10 @@ import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage
 import { readVfVerifyOutputs, recordedVfs } from '../node/vfs/outputs.ts';
 import { iprouteOf, RECORDED_IPROUTE } from '../node/facts/iproute.ts';
 import { recorded } from '../core/outputs.ts';
-import { autostartService, enableLxcService, LXC_SERVICE } from '../node/lxc/autostart.ts';
+import { AUTOSTART_READ, autostartService, enableLxcService, LXC_SERVICE } from '../node/lxc/autostart.ts';
+import { observe } from '../hosts/observing-host.ts';
 import { CONTAINER_IFNAME, inNetns, missingProgram, pingArgv } from '../node/lxc/in-container.ts';
-import { ATTACH_TIMEOUT_MS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from '../node/lxc/observe.ts';
+import { ATTACH_TIMEOUT_MS, containerReads, NODE_FACTS_READS, nodeFacts, observeContainer, type ContainerView, type NodeFacts } from '../node/lxc/observe.ts';
 import { applyPatch, BACKUP_SUFFIX, patchState, uniquePatches } from '../node/lxc/template-patch.ts';
 import { rateCommands } from '../node/lxc/traffic-limit.ts';
 import { templateFailureHint } from '../node/lxc/template-hint.ts';
@@ -42,6 +43,18 @@ function createArgv(c: ContainerPlan): string[] {
 const allPatches = (plan: HostPlan) => uniquePatches(plan.containers.flatMap((c) => c.templatePatches));
 
 const factsOf = async (ctx: StageContext): Promise<NodeFacts> => nodeFacts(ctx.host, await iprouteOf(ctx.host, recorded(ctx.outputs, RECORDED_IPROUTE)));
+
+/**
+ * Two round trips for a check or verify: the templates, LXC and lxc.service, then (with the
+ * lxcpath) every container, our creation records and the pings to the peer.
+ */
+async function observeNode(ctx: StageContext): Promise<NodeFacts> {
+  await observe(ctx.host, [...allPatches(ctx.plan).map((p) => ({ file: p.file })), ...NODE_FACTS_READS, AUTOSTART_READ]);
+  const facts = await factsOf(ctx);
+  const peer = ctx.plan.benchmark.peer;
+  await observe(ctx.host, ctx.plan.containers.flatMap((c) => containerReads(facts, c, [{ file: creationRecord(c.name) }, ...(peer === undefined ? [] : [{ argv: pingArgv(c.name, peer), timeoutMs: ATTACH_TIMEOUT_MS }])])));
+  return facts;
+}
 
 /** A container as observed, with the mark its config must carry; `creating`: our creation record is there. */
 type OwnedView = ContainerView & { creating: boolean };
@@ -116,6 +129,7 @@ function containerPlan(v: OwnedView, diffs: FileDiff[]): string[] {
 async function check(ctx: StageContext): Promise<CheckResult> {
   const plan: string[] = [];
   const diffs: FileDiff[] = [];
+  const facts = await observeNode(ctx);
   for (const patch of allPatches(ctx.plan)) {
     const s = patchState(patch, await ctx.host.readFile(patch.file));
     if (s.state === 'pending') {
@@ -125,7 +139,6 @@ async function check(ctx: StageContext): Promise<CheckResult> {
       ctx.log(`template patch ${patch.name}: ${s.reason}`);
     }
   }
-  const facts = await factsOf(ctx);
   const views = await observeAll(ctx, facts);
   for (const v of views) plan.push(...containerPlan(v, diffs));
   if (await autostartNeedsEnabling(ctx)) plan.push(`enable ${LXC_SERVICE} (it starts the containers marked lxc.start.auto = 1 at boot)`);
@@ -245,7 +258,7 @@ async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): P
 }
 
 async function verify(ctx: StageContext): Promise<ContainerCreateOutputs> {
-  return proven(ctx, await observeAll(ctx, await factsOf(ctx)));
+  return proven(ctx, await observeAll(ctx, await observeNode(ctx)));
 }
 
 /** The containers as observed, each running with its VF, address and limit, and reaching the peer. */

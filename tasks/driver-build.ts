@@ -7,8 +7,9 @@ import type { HostPlan } from '../inventory/plan.ts';
 import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
 import { recorded } from '../core/outputs.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
-import { SOURCE_DIR, readBuildRecord, writeBuildRecord, type BuildRecord } from '../node/drivers/build-record.ts';
-import { installedModule, kernelRelease, requireKernelHeaders } from '../node/drivers/modules.ts';
+import { RECORD_PATH, SOURCE_DIR, readBuildRecord, writeBuildRecord, type BuildRecord } from '../node/drivers/build-record.ts';
+import { installedModule, kernelRelease, moduleReads, requireKernelHeaders } from '../node/drivers/modules.ts';
+import { observe } from '../hosts/observing-host.ts';
 import { readTarball, type DriverTarball } from '../node/drivers/tarball.ts';
 
 const BUILD_TIMEOUT_MS = 30 * 60_000;
@@ -31,8 +32,12 @@ async function planTarballs(ctx: StageContext): Promise<DriverTarball[]> {
   return [await readTarball(d.pfModule, d.pfTarball, 'pf'), await readTarball(d.vfModule, d.vfTarball, 'vf')];
 }
 
+/** The kernel, the planned modules as modinfo sees them and the build record: one round trip. */
+const observeDrivers = (ctx: StageContext): Promise<void> => observe(ctx.host, [...moduleReads([ctx.plan.driver.pfModule, ctx.plan.driver.vfModule]), { file: RECORD_PATH }]);
+
 async function tarballState(ctx: StageContext): Promise<TarballState> {
   const tarballs = await planTarballs(ctx);
+  await observeDrivers(ctx);
   const kernel = await kernelRelease(ctx.host);
   const record = await readBuildRecord(ctx.host);
   const stale: string[] = [];
@@ -78,6 +83,7 @@ async function buildAndInstall(ctx: StageContext, t: DriverTarball, kernel: stri
 }
 
 async function checkInbox(ctx: StageContext): Promise<{ kernel: string; modules: { module: string; version: string | null }[] }> {
+  await observeDrivers(ctx);
   const kernel = await kernelRelease(ctx.host);
   const modules = [];
   for (const module of [ctx.plan.driver.pfModule, ctx.plan.driver.vfModule]) {

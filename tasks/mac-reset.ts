@@ -4,6 +4,7 @@
 // host namespace is set to the same address (the VF driver may keep its old one until reset). VFs
 // given to containers already carry the plan MAC as lxc.net.0.hwaddr (container-create), so the
 // end state is consistent on both sides.
+import { observe as observeOnce } from '../hosts/observing-host.ts';
 import type { Host } from '../hosts/host.ts';
 import { commandLine } from '../hosts/quote.ts';
 import { FatalError, NotReadyError, tail } from '../core/errors.ts';
@@ -79,6 +80,8 @@ function settingDrifts(plan: HostPlan, links: readonly IpLink[]): SettingDrift[]
 
 const describeSettings = (d: SettingDrift): string => `${d.pf} VF ${d.vf}: ${d.words.map((w) => w.join(' ')).join(', ')}`;
 
+const UNIT_ENABLED_ARGV = ['systemctl', 'is-enabled', MAC_UNIT_NAME];
+
 async function fileDiff(host: Host, path: string, wanted: string): Promise<FileDiff | undefined> {
   const current = (await host.readFile(path)) ?? '';
   return current === wanted ? undefined : { path, diff: unifiedDiff(path, current, wanted) };
@@ -86,14 +89,16 @@ async function fileDiff(host: Host, path: string, wanted: string): Promise<FileD
 
 async function observe(ctx: StageContext): Promise<Observed> {
   const { host, plan } = ctx;
-  const links = parseIpLink((await host.run(ipArgv(await iprouteOf(host, recorded(ctx.outputs, RECORDED_IPROUTE)), ['link', 'show']))).stdout);
+  const linksArgv = ipArgv(await iprouteOf(host, recorded(ctx.outputs, RECORDED_IPROUTE)), ['link', 'show']);
+  await observeOnce(host, [{ argv: linksArgv }, { file: MAC_SCRIPT_PATH }, { file: MAC_UNIT_PATH }, { argv: UNIT_ENABLED_ARGV }]);
+  const links = parseIpLink((await host.run(linksArgv)).stdout);
   const files = [
     await fileDiff(host, MAC_SCRIPT_PATH, macScript(plan.name, activePfs(plan))),
     await fileDiff(host, MAC_UNIT_PATH, macUnit()),
   ].filter((d): d is FileDiff => d !== undefined);
   // `systemctl is-enabled` reads the unit files: it answers "enabled" (exit 0) with or without a
   // running systemd; "disabled", or an error for an unknown unit, exit non-zero.
-  const enabled = (await host.exec(['systemctl', 'is-enabled', MAC_UNIT_NAME])).stdout.trim() === 'enabled';
+  const enabled = (await host.exec(UNIT_ENABLED_ARGV)).stdout.trim() === 'enabled';
   return { drifts: drifts(ctx, links), settings: settingDrifts(plan, links), files, enabled };
 }
 

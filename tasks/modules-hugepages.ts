@@ -7,7 +7,8 @@ import type { HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import type { CheckResult, FileDiff, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, changed, wantedFiles, type FileState } from '../node/files/modules-hugepages-files.ts';
-import { readHugepages, recordHugetlbfsFound, shortfall, type HugepagesNow } from '../node/facts/hugepages.ts';
+import { hugepagesReads, readHugepages, recordHugetlbfsFound, shortfall, type HugepagesNow } from '../node/facts/hugepages.ts';
+import { observe } from '../hosts/observing-host.ts';
 
 interface State {
   files: FileState[];
@@ -15,8 +16,10 @@ interface State {
 }
 
 async function readState(ctx: StageContext): Promise<State> {
+  const paths = [MODULES_LOAD, MODPROBE_OPTIONS, SYSCTL_HUGEPAGES, FSTAB];
+  await observe(ctx.host, [...paths.map((file) => ({ file })), ...(ctx.plan.hugepages ? hugepagesReads(ctx.plan.hugepages) : [])]);
   const texts = new Map<string, string | undefined>();
-  for (const path of [MODULES_LOAD, MODPROBE_OPTIONS, SYSCTL_HUGEPAGES, FSTAB]) texts.set(path, await ctx.host.readFile(path));
+  for (const path of paths) texts.set(path, await ctx.host.readFile(path));
   const files = wantedFiles(ctx.plan, (path) => texts.get(path));
   const hugepages = ctx.plan.hugepages ? await readHugepages(ctx.host, ctx.plan.hugepages) : undefined;
   return { files, hugepages };

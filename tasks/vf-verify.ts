@@ -11,7 +11,8 @@ import type { HostPlan } from '../inventory/plan.ts';
 import { parseCmdline, normalizeKey } from '../node/parse/cmdline.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import { findLink, parseIpLink } from '../node/parse/ip-link.ts';
-import { ipArgv, probeIproute, type Iproute } from '../node/facts/iproute.ts';
+import { ipArgv, IPROUTE_PROBE_READS, probeIproute, type Iproute } from '../node/facts/iproute.ts';
+import { observe as observeOnce } from '../hosts/observing-host.ts';
 import { parseLspci } from '../node/parse/lspci.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
 import { assessPf, type Finding, type PfAssessment } from '../node/vfs/assess.ts';
@@ -39,14 +40,31 @@ const numVfsPath = (pf: string) => `/sys/class/net/${pf}/device/sriov_numvfs`;
  * The PCI addresses lspci lists as Virtual Function; null when lspci is not installed (pciutils is
  * not in minimal installs; bios-verify does without it too): sysfs and ip link still count the VFs.
  */
+const LSPCI_ARGV = ['lspci', '-Dnn'];
+
 async function lspciVirtualFunctions(host: Host): Promise<Set<string> | null> {
-  const result = await host.exec(['lspci', '-Dnn']);
+  const result = await host.exec(LSPCI_ARGV);
   if (result.code === 127) return null;
   if (result.code !== 0) throw commandFailed(host.name, 'lspci -Dnn', result);
   return new Set(parseLspci(result.stdout).filter((d) => d.isVirtualFunction).map((d) => d.address));
 }
 
-async function observe(host: Host, plan: HostPlan, iproute: Iproute): Promise<Observed> {
+/**
+ * What probeIproute and survey read, in one round trip; `ip -j link show` on the guess that the
+ * node's iproute2 prints JSON (4.14 and later; an older one's text listing is then read alone).
+ */
+async function observeVfs(host: Host, plan: HostPlan): Promise<void> {
+  await observeOnce(host, [
+    ...IPROUTE_PROBE_READS,
+    { argv: LSPCI_ARGV },
+    { argv: ['ip', '-j', 'link', 'show'] },
+    { file: '/proc/cmdline' },
+    ...plan.pfs.map((pf) => ({ argv: sysfsSurveyArgv(pf.name) })),
+    { file: UDEV_RULES_PATH },
+  ]);
+}
+
+async function survey(host: Host, plan: HostPlan, iproute: Iproute): Promise<Observed> {
   const lspciVfs = await lspciVirtualFunctions(host);
   const links = parseIpLink((await host.run(ipArgv(iproute, ['link', 'show']))).stdout);
   const maxVfsKey = normalizeKey(`${plan.driver.pfModule}.max_vfs`);
@@ -103,7 +121,8 @@ function doneReason(o: Observed, plan: HostPlan): string {
 }
 
 async function check(ctx: StageContext): Promise<CheckResult> {
-  const o = await observe(ctx.host, ctx.plan, await probeIproute(ctx.host));
+  await observeVfs(ctx.host, ctx.plan);
+  const o = await survey(ctx.host, ctx.plan, await probeIproute(ctx.host));
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
   const plan = findings(o, 'fixable').map((f) => `${f.message}: write sriov_numvfs (0 first when other VFs exist)`);
@@ -183,7 +202,7 @@ async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Pr
 async function awaitVfs(ctx: StageContext, policy: RetryPolicy, iproute: Iproute): Promise<Observed> {
   try {
     return await retryTransient(async () => {
-      const o = await observe(ctx.host, ctx.plan, iproute);
+      const o = await survey(ctx.host, ctx.plan, iproute);
       requireSettled(o);
       return o;
     }, policy, undefined, ctx.signal);
@@ -195,7 +214,7 @@ async function awaitVfs(ctx: StageContext, policy: RetryPolicy, iproute: Iproute
 
 async function apply(ctx: StageContext, policy: RetryPolicy): Promise<void> {
   const iproute = await probeIproute(ctx.host);
-  const o = await observe(ctx.host, ctx.plan, iproute);
+  const o = await survey(ctx.host, ctx.plan, iproute);
   const blocking = findings(o, 'fatal');
   if (blocking.length > 0) throw fatal(blocking);
   const stopped: string[] = [];
@@ -221,7 +240,8 @@ function outputsOf(o: Observed): VfVerifyOutputs {
 }
 
 async function verify(ctx: StageContext): Promise<VfVerifyOutputs> {
-  const o = await observe(ctx.host, ctx.plan, await probeIproute(ctx.host));
+  await observeVfs(ctx.host, ctx.plan);
+  const o = await survey(ctx.host, ctx.plan, await probeIproute(ctx.host));
   requireSettled(o);
   return outputsOf(o);
 }

@@ -6,9 +6,11 @@
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { parseGrubEnv } from '../parse/grub-cfg.ts';
-import type { NodeDistro } from '../facts/distro.ts';
-import { bootMethodOf } from './boot-method.ts';
-import { grubCommandsOf } from './grub-host.ts';
+import { bootMethodOf, DETECT_BOOT_METHOD } from './boot-method.ts';
+import { EFI_ARGV, grubCommandsOf } from './grub-host.ts';
+import { observe } from '../../hosts/observing-host.ts';
+import { grubCommands } from '../parse/os-release.ts';
+import { osReleaseOf, type NodeDistro } from '../facts/distro.ts';
 import type { BootConfig, CmdlineEdit, Direction } from './method.ts';
 
 /**
@@ -16,9 +18,19 @@ import type { BootConfig, CmdlineEdit, Direction } from './method.ts';
  * longer tells it (teardown: the backup it is computed from is gone after the commit).
  */
 export async function readBootConfig(host: Host, distro: NodeDistro, plan: HostPlan, direction: Direction, recorded?: CmdlineEdit): Promise<BootConfig> {
+  // Two round trips: the boot's place (EFI or not: both places' files) and the method's signs, then what the method reads.
+  await observe(host, [
+    { argv: EFI_ARGV },
+    { argv: DETECT_BOOT_METHOD },
+    ...[false, true].flatMap((efi) => {
+      const c = grubCommands(osReleaseOf(distro), { efi });
+      return [{ file: c.grubCfgPath }, { file: c.grubenvPath }];
+    }),
+  ]);
   const commands = await grubCommandsOf(host, distro);
   const cfg = await host.readFile(commands.grubCfgPath);
   const method = await bootMethodOf(host, cfg);
+  await observe(host, [...method.reads, { file: method.trialPath }]);
   const grubenvText = await host.readFile(commands.grubenvPath);
   const env = parseGrubEnv(grubenvText ?? '');
   const entries = await method.entries(host, commands, cfg, env);

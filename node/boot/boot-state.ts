@@ -1,9 +1,10 @@
 // What the running boot shows of the plan: the kernel cmdline, the NIC drivers loaded, and whether
 // the loaded PF/VF drivers are the ones driver-build installed (a new build waits for a reboot).
 import type { Host } from '../../hosts/host.ts';
+import { observe } from '../../hosts/observing-host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import type { Problem } from '../facts/findings.ts';
-import { assessIommu, readIommu } from '../facts/iommu.ts';
+import { assessIommu, IOMMU_READ, readIommu } from '../facts/iommu.ts';
 import { cmdlineSatisfies, type CmdlineCheck } from '../parse/cmdline.ts';
 import { parseLsmod } from '../parse/modules.ts';
 import { firmwarePending } from '../facts/firmware.ts';
@@ -28,6 +29,14 @@ function builtVersions(driverBuild: Readonly<Record<string, unknown>> | undefine
 }
 
 export async function readBootState(host: Host, plan: HostPlan, driverBuild: Readonly<Record<string, unknown>> | undefined): Promise<BootState> {
+  const built = [...builtVersions(driverBuild).keys()];
+  await observe(host, [
+    { file: '/proc/cmdline' },
+    { argv: ['lsmod'] },
+    ...built.flatMap((m) => [{ argv: ['test', '-d', `/sys/module/${m}`] }, { file: `/sys/module/${m}/version` }]),
+    IOMMU_READ,
+    ...(plan.firmware ? plan.pfs.map((pf) => ({ file: `/sys/class/net/${pf.name}/device/sriov_totalvfs` })) : []),
+  ]);
   const cmdline = ((await host.readFile('/proc/cmdline')) ?? '').trim();
   const loaded = new Set(parseLsmod((await host.run(['lsmod'])).stdout).map((m) => m.name));
   const modules = [...new Set([plan.driver.pfModule, plan.driver.vfModule])];

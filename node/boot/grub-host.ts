@@ -11,8 +11,11 @@ import { TRIAL_ENTRY_ID } from './trial-entry.ts';
 
 const MKCONFIG_TIMEOUT_MS = 5 * 60_000;
 
+/** Whether the node booted through EFI. */
+export const EFI_ARGV: readonly string[] = ['test', '-d', '/sys/firmware/efi'];
+
 export async function grubCommandsOf(host: Host, distro: NodeDistro): Promise<GrubCommands> {
-  const efi = (await host.exec(['test', '-d', '/sys/firmware/efi'])).code === 0;
+  const efi = (await host.exec(EFI_ARGV)).code === 0;
   return grubCommands(osReleaseOf(distro), { efi });
 }
 

@@ -98,6 +98,7 @@ export const blsKerneloptsMethod: BootMethod = {
   ...blsMethod,
   name: 'bls-kernelopts',
   covers: 'every boot entry',
+  reads: [...blsMethod.reads, { file: KERNELOPTS_BACKUP }],
   entries,
   paramsFile,
   async describeCommit(host, config) {

@@ -23,13 +23,14 @@ import { BLS_TRIAL_FILE, TRIAL_ENTRY_ID, renderBlsTrial } from './trial-entry.ts
 export const BLS_DIR = '/boot/loader/entries';
 export const KERNEL_CMDLINE = '/etc/kernel/cmdline';
 export const KERNEL_CMDLINE_BACKUP = '/etc/kernel/cmdline.sriov-lxc.bak';
+const GRUBBY_INFO = ['grubby', '--info=ALL'];
 
 const safeId = (id: string | null | undefined): id is string => typeof id === 'string' && /^[\w.+~-]+$/.test(id);
 const tokens = (cmdline: string): string[] => parseCmdline(cmdline).map(formatParam);
 
 /** The BLS entries as grubby lists them, in the shape of grub.cfg's menu entries. */
 async function blsEntries(host: Host): Promise<GrubMenuEntry[]> {
-  const info = await host.run(['grubby', '--info=ALL']);
+  const info = await host.run(GRUBBY_INFO);
   return parseGrubbyInfo(info.stdout).map((e) => ({ title: e.title, id: e.id, index: e.index, submenus: [], kernel: e.kernel, params: grubbyParams(e) }));
 }
 
@@ -84,6 +85,7 @@ function entriesShortfall(config: Omit<BootConfig, 'entriesShortfall'>): string 
 
 export const blsMethod: BootMethod = {
   name: 'bls',
+  reads: [{ argv: GRUBBY_INFO }, { file: GRUB_DEFAULTS }, { file: KERNEL_CMDLINE }, { file: KERNEL_CMDLINE_BACKUP }],
   covers: 'every boot entry',
   trialPath: BLS_TRIAL_FILE,
   regenerates: false,

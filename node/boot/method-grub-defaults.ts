@@ -45,6 +45,7 @@ async function describeCommit(host: Host, config: BootConfig): Promise<string[]>
 export const grubDefaultsMethod: BootMethod = {
   ...GRUB_MENU,
   name: 'grub-defaults',
+  reads: [{ file: GRUB_DEFAULTS }, { file: GRUB_DEFAULTS_BACKUP }],
   paramsFile: (host, plan, direction) => grubDefaultsParamsFile(host, plan, direction),
   describeCommit,
   async commit(host, config) {

@@ -54,8 +54,10 @@ chain() {
 (chain base) && (chain full) && printf 'end\\0'`;
 
 /** The trace with our drop-in as it is on the node, or as `planned` when given. */
+const traceArgv = (planned?: string): string[] => ['sh', '-c', TRACE, 'sh', GRUB_DROPIN, planned === undefined ? '0' : '1', planned ?? ''];
+
 export async function traceGrubDefaults(host: Host, planned?: string): Promise<GrubDefaultsTrace> {
-  const result = await host.exec(['sh', '-c', TRACE, 'sh', GRUB_DROPIN, planned === undefined ? '0' : '1', planned ?? ''], { env: { LC_ALL: 'C' } });
+  const result = await host.exec(traceArgv(planned), { env: { LC_ALL: 'C' } });
   return parseGrubDefaultsTrace(result.stdout);
 }
 
@@ -230,6 +232,7 @@ function teardownEdit(trace: GrubDefaultsTrace, plan: HostPlan): CmdlineEdit {
 export const grubDropinMethod: BootMethod = {
   ...GRUB_MENU,
   name: 'grub-dropin',
+  reads: [{ file: GRUB_DEFAULTS }, { file: GRUB_DROPIN }, { argv: traceArgv() }],
   paramsFile: (host, plan, direction) => paramsFile(host, plan, direction),
   async describeCommit(_host, config) {
     const p = config.params;

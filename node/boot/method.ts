@@ -5,6 +5,7 @@
 // the plan's params on; `remove`: teardown takes off what provisioning put on), lists its boot
 // entries, writes a trial entry GRUB boots once, commits the edit and names what a trial left over.
 // The protocol around them (trial, reboot, commit) is the same for every method: cmdline-trio.ts.
+import type { Read } from '../../hosts/observing-host.ts';
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import type { GrubMenuEntry } from '../parse/grub-cfg.ts';
@@ -88,6 +89,8 @@ export interface BootMethod {
   readonly covers: string;
   /** Where the trial entry lives. */
   readonly trialPath: string;
+  /** What entries() and paramsFile() read on the node (the trial file aside), for one batched observation. */
+  readonly reads: readonly Read[];
   /** Whether grub.cfg must be regenerated for a new entry to be listed. */
   readonly regenerates: boolean;
   entries(host: Host, commands: GrubCommands, cfg: string | undefined, env: Readonly<Record<string, string>>): Promise<Entries>;

@@ -1,19 +1,30 @@
 // The kernel modules installed for the running kernel, as modinfo sees them, and its headers.
 import type { Host } from '../../hosts/host.ts';
+import type { Read } from '../../hosts/observing-host.ts';
 import { FatalError, tail } from '../../core/errors.ts';
 import { parseModinfoVersion } from '../parse/modules.ts';
 import type { DistroFamily } from '../parse/os-release.ts';
 
 export type InstalledModule = { installed: true; version: string | null } | { installed: false; error: string };
 
+/** The running kernel's release. */
+export const UNAME_ARGV: readonly string[] = ['uname', '-r'];
+
+/** What kernelRelease and installedModule read, for a batched observation. */
+export function moduleReads(modules: readonly string[]): Read[] {
+  return [{ argv: UNAME_ARGV }, ...modules.map((module) => ({ argv: modinfoArgv(module) }))];
+}
+
+const modinfoArgv = (module: string): string[] => ['modinfo', '-F', 'version', module];
+
 export async function installedModule(host: Host, module: string): Promise<InstalledModule> {
-  const result = await host.exec(['modinfo', '-F', 'version', module]);
+  const result = await host.exec(modinfoArgv(module));
   if (result.code !== 0) return { installed: false, error: tail(result.stderr || result.stdout, 1) };
   return { installed: true, version: parseModinfoVersion(result.stdout) };
 }
 
 export async function kernelRelease(host: Host): Promise<string> {
-  return (await host.run(['uname', '-r'])).stdout.trim();
+  return (await host.run(UNAME_ARGV)).stdout.trim();
 }
 
 function headersPackage(family: DistroFamily, kernel: string): string {

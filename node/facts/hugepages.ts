@@ -1,5 +1,6 @@
 // Huge pages as the running node has them: the hugetlbfs mount and the 2 MB pages reserved now.
 import type { Host } from '../../hosts/host.ts';
+import type { Read } from '../../hosts/observing-host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HugepagesPlan } from '../../inventory/plan.ts';
 import { hasHugetlbfsMount, mountsAt, needsDefaultPageSize, parseProcMounts, type MountEntry } from '../parse/findmnt.ts';
@@ -26,7 +27,7 @@ async function mountsOn(host: Host, target: string) {
 }
 
 export async function readReserved(host: Host): Promise<number> {
-  const text = (await host.run(['sysctl', '-n', 'vm.nr_hugepages'])).stdout.trim();
+  const text = (await host.run(RESERVED_ARGV)).stdout.trim();
   const n = Number.parseInt(text, 10);
   if (Number.isNaN(n)) throw new FatalError(`sysctl -n vm.nr_hugepages printed ${JSON.stringify(text)}, not a number`, { hint: 'check the kernel supports huge pages (CONFIG_HUGETLBFS)' });
   return n;
@@ -73,6 +74,14 @@ export async function hugetlbfsMounted(host: Host, plan: HugepagesPlan): Promise
   return entries.some(await plannedMount(host, entries, plan));
 }
 
+const poolArgv = (plan: HugepagesPlan): string[] => ['test', '-d', `/sys/kernel/mm/hugepages/${POOL[plan.size]}`];
+const RESERVED_ARGV = ['sysctl', '-n', 'vm.nr_hugepages'];
+
+/** What readHugepages reads on a node where the plan's hugetlbfs is mounted, for a batched observation. */
+export function hugepagesReads(plan: HugepagesPlan): Read[] {
+  return [{ file: '/proc/mounts' }, { file: '/proc/meminfo' }, { argv: poolArgv(plan) }, { argv: RESERVED_ARGV }];
+}
+
 export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
   const entries = await mountsOn(host, plan.mount);
   const isPlanned = await plannedMount(host, entries, plan);
@@ -84,7 +93,7 @@ export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<Hu
     });
   }
   if (!mounted) await checkMountPoint(host, plan.mount);
-  const mountable = (await host.exec(['test', '-d', `/sys/kernel/mm/hugepages/${POOL[plan.size]}`])).code === 0;
+  const mountable = (await host.exec(poolArgv(plan))).code === 0;
   return { mounted, mountable, reserved: plan.size === '2M' ? await readReserved(host) : undefined };
 }
 

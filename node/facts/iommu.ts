@@ -19,9 +19,12 @@ export interface IommuAssessment {
   problem?: Problem;
 }
 
+/** What readIommu reads, for a batched observation. */
+export const IOMMU_READ = { argv: ['ls', '-A', '/sys/class/iommu'] } as const;
+
 export async function readIommu(host: Host): Promise<IommuState> {
   // No /sys/class/iommu at all: a kernel without IOMMU drivers, the same as none active.
-  const result = await host.exec(['ls', '-A', '/sys/class/iommu']);
+  const result = await host.exec(IOMMU_READ.argv);
   const units = result.code === 0 ? result.stdout.split('\n').filter((u) => u.trim() !== '') : [];
   return { active: units.length > 0, units };
 }

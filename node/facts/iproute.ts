@@ -3,6 +3,7 @@
 // exists. JSON came with iproute2 4.14; CentOS 7's 3.10 and 4.11 refuse `-j` (`Option "-j" is
 // unknown, try "ip -help".`, exit 255) and print only text. The parsers in node/parse/ read both.
 import type { Host } from '../../hosts/host.ts';
+import type { Read } from '../../hosts/observing-host.ts';
 import { FatalError, tail } from '../../core/errors.ts';
 import { isUnknownJsonOption, parseIprouteVersion } from '../parse/iproute-version.ts';
 import type { OutputKey } from '../../core/outputs.ts';
@@ -14,9 +15,15 @@ export interface Iproute {
   json: boolean;
 }
 
+const VERSION_ARGV = ['ip', '-V'];
+const JSON_PROBE_ARGV = ['ip', '-j', 'link', 'show', 'lo'];
+
+/** What probeIproute reads, for a batched observation. */
+export const IPROUTE_PROBE_READS: readonly Read[] = [{ argv: VERSION_ARGV }, { argv: JSON_PROBE_ARGV }];
+
 export async function probeIproute(host: Host): Promise<Iproute> {
-  const version = parseIprouteVersion((await host.run(['ip', '-V'])).stdout);
-  const probe = await host.exec(['ip', '-j', 'link', 'show', 'lo']);
+  const version = parseIprouteVersion((await host.run(VERSION_ARGV)).stdout);
+  const probe = await host.exec(JSON_PROBE_ARGV);
   if (probe.code === 0 && probe.stdout.trimStart().startsWith('[')) return { version, json: true };
   if (isUnknownJsonOption(probe.stderr)) return { version, json: false };
   throw new FatalError(`${host.name}: \`ip -j link show lo\` failed (exit ${probe.code}): ${tail(probe.stderr, 2)}`, {

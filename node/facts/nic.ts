@@ -2,13 +2,12 @@
 // (nic: auto): its drivers, VF creation method, kernel params and firmware step. Run once at the
 // start of a host's run, before any stage, so every stage and every inputs hash sees one plan.
 import type { Host } from '../../hosts/host.ts';
+import { observe } from '../../hosts/observing-host.ts';
 import { FatalError } from '../../core/errors.ts';
 import { resolveNic } from '../../inventory/nic-resolve.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
 import type { HostPlan, NicModel } from '../../inventory/plan.ts';
 
-// The PF name is "$1": no value is pasted into the script. Prints "VENDOR DEVICE" or nothing.
-const READ_IDS = 'd=/sys/class/net/$1/device; [ -r "$d/vendor" ] && [ -r "$d/device" ] && echo "$(cat "$d/vendor") $(cat "$d/device")"';
 
 export interface NicReading {
   /** The first planned PF found, with its "vendor:device". */
@@ -18,10 +17,14 @@ export interface NicReading {
 }
 
 export async function readNic(host: Host, plan: HostPlan): Promise<NicReading | undefined> {
+  const ids = (pf: string) => [`/sys/class/net/${pf}/device/vendor`, `/sys/class/net/${pf}/device/device`] as const;
+  // Every PF's ids in one round trip; bios-verify reads the same files again from what came back.
+  await observe(host, plan.pfs.flatMap((pf) => ids(pf.name).map((file) => ({ file }))));
   for (const pf of plan.pfs) {
-    const result = await host.exec(['sh', '-c', READ_IDS, 'sh', pf.name]);
-    const [vendor, device] = result.stdout.trim().split(/\s+/);
-    if (result.code !== 0 || !vendor || !device) continue;
+    const [vendorFile, deviceFile] = ids(pf.name);
+    const vendor = (await host.readFile(vendorFile))?.trim();
+    const device = (await host.readFile(deviceFile))?.trim();
+    if (!vendor || !device) continue;
     const pciId = `${vendor.replace(/^0x/, '')}:${device.replace(/^0x/, '')}`;
     return { pf: pf.name, pciId, model: nicOfPciId(vendor, device) };
   }

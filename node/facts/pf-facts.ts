@@ -3,6 +3,7 @@
 // which the PCI core reports as 0 when the BIOS left SR-IOV off).
 import { posix } from 'node:path';
 import type { Host } from '../../hosts/host.ts';
+import { observe, type Read } from '../../hosts/observing-host.ts';
 import { nicOfPciId } from '../../inventory/nics.ts';
 import type { NicModel, PfPlan } from '../../inventory/plan.ts';
 import { findPciDevice, parseLspci, type PciDevice } from '../parse/lspci.ts';
@@ -32,9 +33,27 @@ async function linkTarget(host: Host, path: string): Promise<string | undefined>
   return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
 
+const lspciArgv = (pci: string): string[] => ['lspci', '-Dnn', '-s', pci];
+
+/** What readPf reads of each PF in sysfs, for one batched observation (observing-host.ts); lspci: observePfModels. */
+export function pfReads(pfs: readonly Pick<PfPlan, 'name'>[]): Read[] {
+  return [
+    ...pfs.flatMap((pf) => {
+      const sys = `/sys/class/net/${pf.name}`;
+      return [{ argv: ['readlink', `${sys}/device`] }, { file: `${sys}/device/sriov_totalvfs` }, { argv: ['readlink', `${sys}/device/driver`] }, { file: `${sys}/device/vendor` }, { file: `${sys}/device/device` }];
+    }),
+  ];
+}
+
+/** Each PF's `lspci -Dnn -s <pci>`, in one round trip, once pfReads are observed (the PCI addresses come from sysfs). */
+export async function observePfModels(host: Host, pfs: readonly Pick<PfPlan, 'name'>[]): Promise<void> {
+  const pcis = await Promise.all(pfs.map(async (pf) => posix.basename((await linkTarget(host, `/sys/class/net/${pf.name}/device`)) ?? '')));
+  await observe(host, pcis.filter((pci) => PCI_ADDRESS.test(pci)).map((pci) => ({ argv: lspciArgv(pci) })));
+}
+
 /** The device as `lspci -Dnn -s <pci>` shows it; null when lspci is not installed or shows nothing. */
 async function lspciDevice(host: Host, pci: string): Promise<PciDevice | null> {
-  const result = await host.exec(['lspci', '-Dnn', '-s', pci]);
+  const result = await host.exec(lspciArgv(pci));
   if (result.code !== 0) return null;
   return findPciDevice(parseLspci(result.stdout), pci) ?? null;
 }

@@ -6,8 +6,11 @@ export const LXC_SERVICE = 'lxc.service';
 
 export type AutostartService = 'enabled' | 'disabled' | 'missing';
 
+/** What autostartService reads. */
+export const AUTOSTART_READ = { argv: ['systemctl', 'is-enabled', LXC_SERVICE] } as const;
+
 export async function autostartService(host: Host): Promise<AutostartService> {
-  const result = await host.exec(['systemctl', 'is-enabled', LXC_SERVICE]);
+  const result = await host.exec(AUTOSTART_READ.argv);
   const state = result.stdout.trim();
   if (state === 'enabled') return 'enabled';
   // "disabled" when the unit is there; an error for a unit that does not exist (or no systemctl).

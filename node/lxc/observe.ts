@@ -2,6 +2,7 @@
 // hook scripts, its state and, when it runs, what its network namespace shows (the VF, the
 // address, the default route, the tc limit). Read-only.
 import type { Host } from '../../hosts/host.ts';
+import type { Read } from '../../hosts/observing-host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { ContainerPlan, HostPlan } from '../../inventory/plan.ts';
 import { ipArgv, type Iproute } from '../facts/iproute.ts';
@@ -62,9 +63,36 @@ export interface ContainerView {
   inside: Inside | null;
 }
 
+const LXC_VERSION_ARGV = ['lxc-create', '--version'];
+const LXCPATH_ARGV = ['lxc-config', 'lxc.lxcpath'];
+
+/** What nodeFacts reads, for a batched observation. */
+export const NODE_FACTS_READS: readonly Read[] = [{ argv: LXC_VERSION_ARGV }, { file: '/sys/fs/cgroup/cgroup.controllers' }, { argv: LXCPATH_ARGV }];
+
+/**
+ * What observeContainer reads of a container that runs as planned (its VF named eth0 inside), for
+ * a batched observation; `extra`: the caller's own reads of it.
+ */
+export function containerReads(facts: NodeFacts, c: ContainerPlan, extra: readonly Read[] = []): Read[] {
+  const dir = `${facts.lxcpath}/${c.name}`;
+  const attach = (argv: readonly string[]): Read => ({ argv: inNetns(c.name, argv), timeoutMs: ATTACH_TIMEOUT_MS });
+  return [
+    { file: `${dir}/config` },
+    { argv: ['lxc-info', '-n', c.name] },
+    ...c.devices.map((path) => ({ argv: statDeviceArgv(path) })),
+    { file: `${dir}/${AUTODEV_HOOK}` },
+    { file: `${dir}/${START_HOST_HOOK}` },
+    attach(ipArgv(facts.iproute, ['addr', 'show'])),
+    attach(ipArgv(facts.iproute, ['route', 'show', 'default'])),
+    attach(['tc', 'qdisc', 'show', 'dev', CONTAINER_IFNAME]),
+    ...(c.rate !== undefined ? [attach(['tc', 'class', 'show', 'dev', CONTAINER_IFNAME])] : []),
+    ...extra,
+  ];
+}
+
 /** LXC's version, key style, cgroup hierarchy and lxcpath on the node; `iproute` as vf-verify learnt it. */
 export async function nodeFacts(host: Host, iproute: Iproute): Promise<NodeFacts> {
-  const version = (await host.run(['lxc-create', '--version'])).stdout.trim();
+  const version = (await host.run(LXC_VERSION_ARGV)).stdout.trim();
   // cgroup.controllers at the root: the unified (v2-only) hierarchy. A hybrid node mounts v2 at
   // /sys/fs/cgroup/unified and its controllers are v1, whose keys lxc.cgroup.* are.
   const v2 = (await host.readFile('/sys/fs/cgroup/cgroup.controllers')) !== undefined;
@@ -73,7 +101,7 @@ export async function nodeFacts(host: Host, iproute: Iproute): Promise<NodeFacts
 
 /** Where the node's LXC keeps its containers. */
 export async function lxcPathOf(host: Host): Promise<string> {
-  return (await host.run(['lxc-config', 'lxc.lxcpath'])).stdout.trim() || '/var/lib/lxc';
+  return (await host.run(LXCPATH_ARGV)).stdout.trim() || '/var/lib/lxc';
 }
 
 function plannedMac(plan: HostPlan, c: ContainerPlan): string {

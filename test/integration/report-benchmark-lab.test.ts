@@ -50,11 +50,6 @@ function middle(values: readonly number[]): number {
 const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 const sampleVariance = (v: readonly number[]): number => v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1);
 
-/** t(0.975, df) for df 1..10, from a printed table of Student's t; beyond 10, between 1.960 and 2.228. */
-const T975 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-const tHigh = (df: number): number => (df <= 10 ? T975[df]! : 2.228);
-const tLow = (df: number): number => (df <= 10 ? T975[df]! : 1.96);
-
 /** fio's measured side: reads for randread, writes for (rand)write, both for randrw (latency weighted by I/Os). */
 function measured(rw: string, s: FioSample): { iops: number; bw: number; latency: number } {
   if (rw === 'randread') return { iops: s.read.iops, bw: s.read.bwBytes, latency: s.read.latMeanNs };
@@ -88,36 +83,38 @@ function expectedRounds(doc: BenchmarkDocument): Expected[] {
   return out;
 }
 
-/** Compares one stored penalty with the definitions: medians, rounds, geometric-mean penalty, Welch interval, verdict. Returns what differs. */
-function penaltyMismatches(p: Penalty, e: Expected, threshold: number): string[] {
+/**
+ * Compares one stored penalty with the definitions: medians, rounds, the penalty of the paired
+ * per-round log ratios, the interval of Stein's two-stage procedure at the run's family-wise
+ * confidence (each of the `comparisons` intervals at 1 - 0.05/comparisons, Bonferroni), the
+ * verdict. Returns what differs.
+ */
+function penaltyMismatches(p: Penalty, e: Expected, threshold: number, comparisons: number, firstRounds: number): string[] {
   const wrong: string[] = [];
   const near = (a: number, b: number, what: string, tol = 1e-9) => {
     if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) wrong.push(`${what} ${a}, expected ${b}`);
   };
   near(p.host, middle(e.host), 'host median');
   near(p.lxc, middle(e.lxc), 'container median');
-  if (p.rounds !== Math.min(e.host.length, e.lxc.length)) wrong.push(`rounds ${p.rounds}`);
-  const [lh, ll] = [e.host.map(Math.log), e.lxc.map(Math.log)];
-  // ln(geometric mean of the container / geometric mean of the host); worse is fewer of a
-  // throughput, more of a latency.
-  const d = mean(ll) - mean(lh);
+  const n = Math.min(e.host.length, e.lxc.length);
+  if (p.rounds !== n) wrong.push(`rounds ${p.rounds}`);
+  // Paired by round: the log of the container's value over the host's in the same round. Worse is
+  // fewer of a throughput, more of a latency.
+  const d = Array.from({ length: n }, (_, i) => Math.log(e.lxc[i]!) - Math.log(e.host[i]!));
   const worseUp = e.metric === 'latency' ? 1 : -1;
   const pctOfLogRatio = (x: number) => worseUp * (Math.exp(x) - 1) * 100;
-  near(p.penaltyPct ?? Number.NaN, pctOfLogRatio(d), 'penalty %');
+  near(p.penaltyPct ?? Number.NaN, pctOfLogRatio(mean(d)), 'penalty %');
   if (!p.ci) return [...wrong, 'no interval'];
-  // The interval's ends back to log ratios: centred on d, half-width t * standard error with
-  // Welch's degrees of freedom, which lie between min(n)-1 and n_h+n_l-2.
-  const logEnd = (pct: number) => Math.log(1 + (worseUp * pct) / 100);
-  const [a, b] = [logEnd(p.ci.low), logEnd(p.ci.high)];
-  near((a + b) / 2, d, 'interval centre (log)');
-  const se = Math.sqrt(sampleVariance(lh) / lh.length + sampleVariance(ll) / ll.length);
-  const half = Math.abs(b - a) / 2;
-  if (se === 0) near(half, 0, 'interval half-width (log)');
-  else {
-    const t = half / se;
-    const [lo, hi] = [tLow(e.host.length + e.lxc.length - 2), tHigh(Math.min(e.host.length, e.lxc.length) - 1)];
-    if (!(t >= lo - 0.001 && t <= hi + 0.001)) wrong.push(`interval half-width ${t.toFixed(3)} standard errors, expected between ${lo} and ${hi}`);
-  }
+  // The interval: mean(d) +- t * s / sqrt(n) in log ratios, s from the first `firstRounds` rounds,
+  // its ends turned into penalties like the estimate. With 2 first rounds t has 1 degree of
+  // freedom, where Student's quantile is tan(pi (q - 1/2)) (the Cauchy distribution), q = 1 - 0.05
+  // / (2 comparisons). Compared as penalties: an end near a ratio of 0 is 100 % exactly in floats.
+  if (firstRounds !== 2) return [...wrong, `first rounds ${firstRounds}: this check knows t for 1 degree of freedom only`];
+  const s = Math.sqrt(sampleVariance(d.slice(0, firstRounds)));
+  const half = Math.tan(Math.PI * (1 - 0.05 / (2 * comparisons) - 0.5)) * (s / Math.sqrt(n));
+  const ends = [pctOfLogRatio(mean(d) - half), pctOfLogRatio(mean(d) + half)].sort((x, y) => x - y);
+  near(p.ci.low, ends[0]!, 'interval low end %', 1e-6);
+  near(p.ci.high, ends[1]!, 'interval high end %', 1e-6);
   near(p.halfWidth ?? Number.NaN, (p.ci.high - p.ci.low) / 2, 'half-width');
   const verdict = p.ci.low > threshold ? 'penalty' : p.ci.high < 0 ? 'better' : p.ci.low > 0 && p.ci.high <= threshold ? 'minor' : 'noise';
   if (p.verdict !== verdict) wrong.push(`verdict ${p.verdict}, expected ${verdict}`);
@@ -199,13 +196,14 @@ test('lab: quick benchmark on a real host and LXC container: both measured, iper
       t.true(iops.every((n) => n > 0), `${fioTest.id} ${fioTest.vary}=${point.value} on ${point.target}: ${iops.join(', ')} IOPS`);
     }
   }
-  t.is(doc.confidence, 0.95, 'the t table below is the 97.5th percentile');
+  t.is(doc.confidence, 0.95, 'all of the run\'s intervals at once: the Bonferroni level below divides its 0.05');
+  t.is(doc.repetitions, 2, 'the half-width check below knows t for 2 first rounds');
   const expected = expectedRounds(doc);
   t.deepEqual(doc.penalties.map((p) => `${p.test} ${p.point} ${p.container} ${p.metric}`), expected.map((e) => e.key), 'one penalty per test, point, container and metric');
   t.true(expected.length > 0);
   for (const [i, p] of doc.penalties.entries()) {
     const e = expected[i];
-    if (e) t.deepEqual(penaltyMismatches(p, e, doc.penaltyThreshold), [], `${e.key}: host ${e.host.join(', ')}; container ${e.lxc.join(', ')}; stored ${JSON.stringify(p)}`);
+    if (e) t.deepEqual(penaltyMismatches(p, e, doc.penaltyThreshold, expected.length, doc.repetitions), [], `${e.key}: host ${e.host.join(', ')}; container ${e.lxc.join(', ')}; stored ${JSON.stringify(p)}`);
   }
   t.true(renderReport(doc, 'html').includes('<svg'));
   t.log(renderPenaltySummary(doc));

@@ -6,8 +6,11 @@ import { usageOf } from '../../../bench/measure.ts';
 import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type PipelineRun } from '../../../bench/results.ts';
 
 test('bench arguments: defaults, sorted scales, refusals', (t) => {
-  t.deepEqual(parseBenchArgs([]), { help: false, scales: [1, 8, 32], noopReps: 3, rebootReps: 5 });
-  t.deepEqual(parseBenchArgs(['--scales', '8,1', '--noop-reps', '2', '--out', 'x.json']), { help: false, scales: [1, 8], noopReps: 2, rebootReps: 5, out: 'x.json' });
+  const all = ['noop', 'reboot', 'fleet'];
+  t.deepEqual(parseBenchArgs([]), { parts: all, help: false, scales: [1, 8, 32], noopReps: 3, rebootReps: 5 });
+  t.deepEqual(parseBenchArgs(['--scales', '8,1', '--noop-reps', '2', '--out', 'x.json']), { parts: all, help: false, scales: [1, 8], noopReps: 2, rebootReps: 5, out: 'x.json' });
+  t.deepEqual(parseBenchArgs(['--parts', 'reboot,noop']).parts, ['noop', 'reboot'], 'in the order they run');
+  t.throws(() => parseBenchArgs(['--parts', 'noop,converge']), { message: /--parts noop,converge: expected some of noop, reboot, fleet/ });
   t.throws(() => parseBenchArgs(['--scales', '1,33']), { message: /--scales "33": expected a whole number from 1 to 32/ });
   t.throws(() => parseBenchArgs(['--scales', '8,8']), { message: /each size once/ });
   t.throws(() => parseBenchArgs(['--reps', '2']), { message: /Unknown option '--reps'/ });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecResult, Host } from '../../../hosts/host.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
 import { readJournal } from '../../../state/journal.ts';
 import type { Stage } from '../../../engine/stage.ts';
 import { CommandError } from '../../../core/errors.ts';
@@ -51,7 +52,7 @@ function buildStage(order: string[]): Stage {
     },
     async apply(ctx) {
       order.push(ctx.host.name);
-      if ((ctx.host as FleetNode).broken) throw new CommandError('make failed', { command: 'make', code: 2 });
+      if (((ctx.host instanceof ObservingHost ? ctx.host.inner : ctx.host) as FleetNode).broken) throw new CommandError('make failed', { command: 'make', code: 2 });
     },
     async verify() {
       return {};

@@ -14,6 +14,8 @@ import { CommandError, FatalError, InterruptedError, NotReadyError, TransportErr
 import { runWorkflow, type WorkflowOptions } from '../../../engine/run.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { LocalHost } from '../../../hosts/local.ts';
+import { ObservingHost, observe } from '../../../hosts/observing-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { acquireNodeLock, NODE_LOCK_DIR } from '../../../engine/node-lock.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 
@@ -56,6 +58,9 @@ class TestNode implements Host {
   async close() {}
 }
 
+/** The test's node under the engine's ObservingHost. */
+const nodeOf = (host: Host): TestNode => (host instanceof ObservingHost ? host.inner : host) as TestNode;
+
 /** A stage that makes `fact` true on the node; `fail` makes apply throw once. */
 function factStage(id: string, opts: { fail?: () => Error | undefined; reboots?: boolean; input?: () => unknown } = {}): Stage {
   return {
@@ -64,18 +69,18 @@ function factStage(id: string, opts: { fail?: () => Error | undefined; reboots?:
     reboots: opts.reboots,
     inputs: () => (opts.input ? opts.input() : id),
     async check(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
     },
     async apply(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       const error = opts.fail?.();
       if (error) throw error;
       node.applied.push(id);
       node.facts.add(id);
     },
     async verify(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       if (!node.facts.has(id)) throw new FatalError(`${id} missing`);
       return { [id]: true };
     },
@@ -400,7 +405,7 @@ function dependentStage(id: string, after: string): Stage {
   return {
     ...factStage(id),
     async check(ctx) {
-      const node = ctx.host as TestNode;
+      const node = nodeOf(ctx.host);
       if (!node.facts.has(after)) throw new FatalError(`${id} cannot go on without ${after}`, { hint: `run ${after} first` });
       return node.facts.has(id) ? { done: true, reason: `${id} is there` } : { done: false, plan: [`make ${id}`] };
     },
@@ -554,8 +559,8 @@ test('SIGINT/SIGTERM: the current stage finishes, no later stage starts, the che
   const interrupting: Stage = {
     ...factStage('b'),
     async apply(ctx) {
-      (ctx.host as TestNode).applied.push('b');
-      (ctx.host as TestNode).facts.add('b');
+      nodeOf(ctx.host).applied.push('b');
+      nodeOf(ctx.host).facts.add('b');
       controller.abort(new InterruptedError('SIGTERM'));
     },
   };
@@ -627,4 +632,94 @@ test("the workflow's resolvePlan runs once per host before any stage, and the st
   t.is(result.status, 'ok');
   t.is(resolved, 1);
   t.deepEqual(seen, ['check x710']);
+});
+
+// Issue 26: what a run observed of the node is shared by the stages, and never trusted after a
+// change: a fact read before apply or a reboot is read again after it.
+function speedStage(node: BatchingFakeHost, opts: { reboots?: boolean } = {}): Stage {
+  const speed = async (host: Host) => {
+    await observe(host, [{ file: '/sys/speed' }]);
+    return host.readFile('/sys/speed');
+  };
+  return {
+    id: 'speed',
+    title: 'speed',
+    reboots: opts.reboots,
+    inputs: () => 'speed',
+    async check(ctx) {
+      return (await speed(ctx.host)) === '10G' ? { done: true, reason: 'at 10G' } : { done: false, plan: ['set 10G'] };
+    },
+    async apply(ctx) {
+      // apply looks at the fact itself, then the node changes in a way no command of ours shows
+      // (firmware, a link renegotiating), or at the reboot.
+      await speed(ctx.host);
+      if (!opts.reboots) node.files.set('/sys/speed', { content: '10G', mode: 0o644 });
+    },
+    async verify(ctx) {
+      const now = await speed(ctx.host);
+      if (now !== '10G') throw new FatalError(`still ${now}`);
+      return { speed: now };
+    },
+  };
+}
+
+test('a fact observed before apply is read again after it', async (t) => {
+  const node = new BatchingFakeHost('node1', { '/sys/speed': '1G' });
+  const { run } = setup(t, [speedStage(node)], node as unknown as TestNode);
+  const result = await run();
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.deepEqual(result.outputs, { speed: { speed: '10G' } });
+});
+
+test('a fact observed before a reboot is read again after it', async (t) => {
+  const node = new BatchingFakeHost('node1', { '/sys/speed': '1G' });
+  node.on(['sync'], {});
+  node.on(['true'], {});
+  node.on((argv) => argv[0] === 'sh' && argv.join(' ').includes('reboot'), () => {
+    node.currentBootId = randomUUID();
+    node.files.set('/sys/speed', { content: '10G', mode: 0o644 });
+    return {};
+  });
+  const { run } = setup(t, [speedStage(node, { reboots: true })], node as unknown as TestNode);
+  const result = await run();
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.is(result.reboots, 1);
+  t.deepEqual(result.outputs, { speed: { speed: '10G' } });
+});
+
+/** A node at 10G whose lock scripts run for real on a private lock directory. */
+function lockedNode(t: { teardown: (fn: () => void) => void }) {
+  const node = new BatchingFakeHost('node1', { '/sys/speed': '10G' });
+  const lockDir = join(mkdtempSync(join(tmpdir(), 'sriov-engine-lock-')), 'node.lock');
+  t.teardown(() => rmSync(join(lockDir, '..'), { recursive: true, force: true }));
+  const local = new LocalHost('node1');
+  node.on((argv) => argv[0] === 'sh' && argv[4] === NODE_LOCK_DIR, (argv) => local.exec([...argv.slice(0, 4), lockDir, ...argv.slice(5)]));
+  return { node, lockDir };
+}
+
+test('a no-op run shares observations between stages and asks the node lock once at the end', async (t) => {
+  const { node } = lockedNode(t);
+  const second = { ...speedStage(node), id: 'speed-again' };
+  const { run } = setup(t, [speedStage(node), second], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.is(node.batches.length, 1, 'the second stage read what the first observed');
+  const lockCalls = node.calls.filter((c) => c.kind === 'exec' && c.argv?.[4] === NODE_LOCK_DIR).length;
+  t.is(lockCalls, 3, 'take, verify once at the end, release');
+});
+
+test('a no-op run that lost the node lock to another run ends failed, naming the holder', async (t) => {
+  const { node, lockDir } = lockedNode(t);
+  const stolen: Stage = {
+    ...speedStage(node),
+    async check(ctx) {
+      rmSync(lockDir, { recursive: true });
+      await acquireNodeLock(new LocalHost('node1'), { machineId: 'c'.repeat(32), runId: 'intruder', local: false, command: 'provision --host alias', dir: lockDir });
+      return speedStage(node).check(ctx);
+    },
+  };
+  const { run } = setup(t, [stolen], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'failed');
+  t.regex(result.error?.message ?? '', /no longer holds the node's lock .*run intruder/);
 });

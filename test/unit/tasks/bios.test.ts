@@ -1,5 +1,8 @@
 import test from 'ava';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
+import type { Host } from '../../../hosts/host.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import { FatalError } from '../../../core/errors.ts';
@@ -22,7 +25,7 @@ hosts:
 `, '/tmp/inventory.yaml').hosts[0]!;
 }
 
-function context(host: FakeHost, p: HostPlan = plan()): StageContext & { lines: string[] } {
+function context(host: Host, p: HostPlan = plan()): StageContext & { lines: string[] } {
   const lines: string[] = [];
   return { host, plan: p, outputs: {}, log: (l) => lines.push(l), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', lines };
 }
@@ -39,8 +42,8 @@ interface NodeOptions {
 }
 
 /** The paper's node: two 82599 ports bound to ixgbe, 64 VFs each, no IOMMU active. */
-function node(o: NodeOptions = {}): FakeHost {
-  const host = new FakeHost('node1', {
+function node(o: NodeOptions = {}, make = (files: Record<string, string>) => new FakeHost('node1', files)): FakeHost {
+  const host = make({
     '/proc/cpuinfo': o.cpuinfo ?? fixture('stages/bios/cpuinfo-lab-xeon-vmx.txt'),
     '/proc/cmdline': o.cmdline ?? fixture('stages/reboot/proc-cmdline-vm.txt'),
     '/etc/os-release': fixture('stages/bios/os-release-debian12.txt'),
@@ -197,4 +200,18 @@ hosts:
 `, '/tmp/inventory.yaml').hosts[0]!)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: 0000:04:00.0 (enp4s0f0) supports 63 VFs, the plan asks for 200');
   t.is(error?.hint, 'lower pfs[].vfs of enp4s0f0 in the inventory to at most 63');
+});
+
+// Issue 26: one observation per fact. Under the engine's ObservingHost the check reads sysfs, /proc
+// and the commands in one round trip and lspci (which needs the PCI addresses) in a second; verify
+// after it reads nothing again; the result is the one the reads one by one give.
+test('the check reads the node in two round trips, verify after it in none, with the same facts', async (t) => {
+  const alone = await biosVerifyStage.check(context(node()));
+  const batching = node({}, (files) => new BatchingFakeHost('node1', files)) as BatchingFakeHost;
+  const ctx = context(new ObservingHost(batching));
+  t.deepEqual(await biosVerifyStage.check(ctx), alone);
+  t.is(batching.roundTrips, 2, JSON.stringify(batching.batches));
+  t.deepEqual(batching.batches[1], ['lspci -Dnn -s 0000:04:00.0', 'lspci -Dnn -s 0000:04:00.1']);
+  await biosVerifyStage.verify(ctx);
+  t.is(batching.roundTrips, 2, 'verify answered from what the check observed');
 });
