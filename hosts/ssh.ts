@@ -174,6 +174,29 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
   return new FatalError(`cannot connect to ${hostName} (${target}): ${message}`, {}, cause);
 }
 
+/**
+ * ssh2 emits 'error' (a reset, a keepalive timeout, a write EPIPE from a node going down) at any
+ * time, and an 'error' without a listener crashes the process. node-ssh listens only until 'ready'
+ * and the client it makes is not ours before connect() resolves: an error queued with 'ready' (a
+ * node rebooting just after our login) came before a listener attached after connect() and killed
+ * the run with an unhandled "write EPIPE" (seen in the lab's reboot tests). So a listener is
+ * attached the moment node-ssh stores its client; the loss itself is seen through 'close' and the
+ * failing call.
+ */
+export function withErrorListener(ssh: NodeSSH): NodeSSH {
+  let client: Ssh2Client | null = null;
+  Object.defineProperty(ssh, 'connection', {
+    configurable: true,
+    enumerable: true,
+    get: () => client,
+    set: (next: Ssh2Client | null) => {
+      if (next && next !== client) next.on('error', () => undefined);
+      client = next;
+    },
+  });
+  return ssh;
+}
+
 export class SshHost implements Host {
   readonly name: string;
   /** Commands sent (execCommand calls), for benchmarks of the transport. */
@@ -227,7 +250,7 @@ export class SshHost implements Host {
     const { knownHostsFiles: _node, ...shared } = this.#policy;
     const policy: HostKeyPolicy = 'hostKeys' in end ? { ...shared, ...end.hostKeys } : this.#policy;
     const check = await prepareHostKeyCheck(policy, who, host, port);
-    const ssh = new NodeSSH();
+    const ssh = withErrorListener(new NodeSSH());
     const preferred = check.preferredAlgorithms;
     // The host key algorithms ssh_config names are used as given; otherwise those of the keys we know come first.
     const serverHostKey = end.algorithms?.serverHostKey ?? (preferred.length > 0 ? { remove: preferred, prepend: preferred } : undefined);
@@ -252,9 +275,6 @@ export class SshHost implements Host {
       ssh.dispose();
       throw check.refusal() ?? classifyConnectError(error, this.name, target);
     }
-    // ssh2 emits 'error' (keepalive timeout, reset) while idle too: without a listener it would
-    // crash the process. The loss itself is seen through 'close'.
-    (ssh.connection as Ssh2Client).on('error', () => undefined);
     try {
       await check.commit();
     } catch (error) {
