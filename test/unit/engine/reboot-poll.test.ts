@@ -2,18 +2,17 @@
 // reboots on a clock of its own: slow while it still answers, 0.1 s once it is down, one deadline.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import type { ExecResult, Host } from '../../../hosts/host.ts';
 import { TransportError } from '../../../core/errors.ts';
 import { RebootTimeoutError, waitForNewBoot } from '../../../engine/reboot.ts';
 import type { RetryPolicy } from '../../../core/retry.ts';
+import { FakeHost } from '../../helpers/fake-host.ts';
 
 /**
  * A node going through a reboot on a clock of its own: up with the old boot id for `upPolls`
  * probes, then down (connections refused) until `downForMs` has passed, then up with a new id.
  * Records when each probe came and what it was, so the poll schedule can be read afterwards.
  */
-class RebootingNode implements Host {
-  readonly name = 'node1';
+class RebootingNode extends FakeHost {
   readonly oldId = randomUUID();
   readonly newId = randomUUID();
   probes: { at: number; answer: 'old' | 'down' | 'new' }[] = [];
@@ -21,10 +20,12 @@ class RebootingNode implements Host {
   readonly upPolls: number;
   readonly downForMs: number;
   constructor(upPolls: number, downForMs: number) {
+    super('node1');
     this.upPolls = upPolls;
     this.downForMs = downForMs;
+    this.on(['true'], {});
   }
-  async bootId(): Promise<string> {
+  override async bootId(): Promise<string> {
     const at = Date.now();
     if (this.probes.length < this.upPolls) {
       this.probes.push({ at, answer: 'old' });
@@ -38,19 +39,6 @@ class RebootingNode implements Host {
     this.probes.push({ at, answer: 'new' });
     return this.newId;
   }
-  async exec(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
-  }
-  async run(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
-  }
-  async readFile() {
-    return undefined;
-  }
-  async writeFile() {}
-  async upload() {}
-  async disconnect() {}
-  async close() {}
 }
 
 function gaps(probes: readonly { at: number }[]): number[] {
