@@ -25,7 +25,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'inventory', short: 'i', type: 'string', section: 'Hosts', arg: 'FILE', help: both('inventory (YAML); default ./inventory.yaml') },
   {
     name: 'ansible-vars', type: 'string', section: 'Hosts', arg: 'FILE',
-    help: both('instead of an inventory: host name -> its Ansible variables (JSON or\nYAML; ansible_host/port/user/ssh_private_key_file and sriov_lxc_<field>\nin snake_case); relative paths start from the working directory'),
+    help: both('instead of an inventory: host name -> its Ansible variables (JSON or\nYAML; ansible_host/port/user/ssh_private_key_file and sriov_lxc_<field>\nin snake_case; - reads standard input); relative paths start from the\nworking directory'),
   },
   { name: 'host', type: 'string', multiple: true, section: 'Hosts', arg: 'NAME', help: both('a host of the inventory (repeat, or a,b,c); default: all hosts') },
   { name: 'hosts', type: 'string', multiple: true, section: 'Hosts', arg: 'A,B,C', help: both('same as --host with a list') },

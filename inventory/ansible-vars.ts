@@ -1,5 +1,5 @@
-// The inventory taken from Ansible variables (the collection in ansible/ passes them with
-// --ansible-vars FILE): per host, its connection variables (ansible_host, ansible_port,
+// The inventory taken from Ansible variables (the collection in ansible/ passes them on standard
+// input with --ansible-vars -, so they are never written to a file): per host, its connection variables (ansible_host, ansible_port,
 // ansible_user, ansible_ssh_private_key_file) and one variable per inventory field, named
 // sriov_lxc_ + the field in snake_case (sriov_lxc_pfs, sriov_lxc_kernel_params, ...). Group vars
 // then act as the inventory's `defaults` and host vars replace them key by key, as there. The
@@ -89,13 +89,15 @@ export function inventoryFromAnsibleVars(vars: unknown, source: string, options:
 }
 
 /**
- * Reads --ansible-vars FILE (JSON or YAML). Relative local paths (keys, driver tarballs) start
- * from the working directory: the collection runs the tool in the playbook's directory.
+ * Reads --ansible-vars FILE (JSON or YAML), or standard input for `-`. Relative local paths (keys,
+ * driver tarballs) start from the working directory: the collection runs the tool in the
+ * playbook's directory.
  */
-export function loadAnsibleVars(file: string, options: LoadOptions = {}): Inventory {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new UsageError(`Ansible variables file not found: ${path}`, { hint: 'pass --ansible-vars FILE with the hosts\' variables as JSON' });
-  const doc = parseDocument(readFileSync(path, 'utf8'), { uniqueKeys: true });
+export function loadAnsibleVars(file: string, options: LoadOptions = {}, readStdin: () => string = () => readFileSync(0, 'utf8')): Inventory {
+  const fromStdin = file === '-';
+  const path = fromStdin ? 'standard input' : resolve(file);
+  if (!fromStdin && !existsSync(path)) throw new UsageError(`Ansible variables file not found: ${path}`, { hint: 'pass --ansible-vars FILE with the hosts\' variables as JSON, or - to read them from standard input' });
+  const doc = parseDocument(fromStdin ? readStdin() : readFileSync(path, 'utf8'), { uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new UsageError(`invalid JSON/YAML in ${path}:\n  ${doc.errors.map((e) => e.message.split('\n')[0]).join('\n  ')}`, { hint: 'write the variables as one JSON object' });
   }

@@ -42,6 +42,8 @@ export interface AnsibleRun {
   inventory: string;
   playbook: string;
   extraArgs?: readonly string[];
+  /** More environment for ansible-playbook (and so its workers and the tool). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** ansible-playbook in `dir` (its ansible.cfg, the collection installed there), json callback. */
@@ -52,7 +54,7 @@ export function spawnPlaybook(run: AnsibleRun): ChildProcess {
     // its own process group: a test stops the whole job at once (as an execution environment is torn down)
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ANSIBLE_CONFIG: join(run.dir, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' },
+    env: { ...process.env, ...run.env, ANSIBLE_CONFIG: join(run.dir, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' },
   });
 }
 

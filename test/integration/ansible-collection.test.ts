@@ -1,16 +1,18 @@
 // The collection of ansible/ without a lab: it builds and installs with Debian's ansible-galaxy,
 // its documentation matches the argument specs the action plugins validate, ansible-test sanity
 // (the tests that run offline from Debian's ansible-core: the others need pip in a venv) and
-// ansible-lint pass on it, and a plan error in the host vars fails the host before any
-// connection, naming the Ansible variable.
+// ansible-lint pass on it, a plan error in the host vars fails the host before any
+// connection, naming the Ansible variable, and a job killed with -9 leaves no file of the host's
+// variables behind.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { stringify } from 'yaml';
 import { installCollection } from '../../bench/collection.ts';
-import { runPlaybook, SRIOV_LXC_COMMAND } from '../helpers/ansible-lab.ts';
+import { runPlaybook, spawnPlaybook, SRIOV_LXC_COMMAND } from '../helpers/ansible-lab.ts';
+import { finished } from '../helpers/lab-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriov-lxc-collection-'));
 const collections = join(dir, 'collections');
@@ -98,4 +100,39 @@ test('a plan error in the host vars fails the host before any connection, naming
   t.regex(worse?.msg ?? '', /^invalid Ansible variables .*\n {2}sriov_lxc_pfs\[0\]\.vfs: 300 Too big/);
   t.is(r.stats.bad?.failures, 1);
   t.is(r.stats.worse?.failures, 1);
+});
+
+/** Every file under dir, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+test('a job killed with -9 while the tool runs leaves nothing of the host variables behind: they go on its standard input', async (t) => {
+  const work = join(dir, 'killed');
+  cpSync(installed, join(work, 'collections', 'ansible_collections', 'sriov_lxc', 'sriov_lxc'), { recursive: true });
+  // The job's temporary directory (Python's tempfile and the workers follow TMPDIR) and a record of
+  // what the tool got: a stand-in that writes down its argv and standard input, then runs until killed.
+  const jobTmp = join(work, 'job-tmp');
+  const seen = join(work, 'seen');
+  mkdirSync(jobTmp);
+  mkdirSync(seen);
+  const tool = join(work, 'sriov-lxc-stand-in');
+  writeFileSync(tool, '#!/bin/sh\nprintf \'%s\\n\' "$@" > "$SEEN/argv"\ncat > "$SEEN/stdin"\n: > "$SEEN/started"\nexec sleep 300\n', { mode: 0o755 });
+  const mark = `/mnt/huge-${process.pid}-only-in-the-vars`;
+  writeFileSync(join(work, 'hosts.yml'), stringify({ all: { hosts: { n1: { ansible_host: '192.0.2.21', sriov_lxc_hugepages: { count: 16, mount: mark } } } } }));
+  writeFileSync(join(work, 'play.yml'), stringify([{ name: 'killed', hosts: 'all', gather_facts: false, tasks: [{ name: 'Provision', 'sriov_lxc.sriov_lxc.provision': { command: [tool], state_dir: join(work, 'state') } }] }]));
+  const child = spawnPlaybook({ dir: work, inventory: join(work, 'hosts.yml'), playbook: join(work, 'play.yml'), env: { TMPDIR: jobTmp, SEEN: seen } });
+  const job = finished(child, 120_000);
+  for (let waited = 0; !existsSync(join(seen, 'started')) && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  t.true(existsSync(join(seen, 'started')), 'the tool ran');
+  process.kill(-child.pid!, 'SIGKILL');
+  t.is((await job).signal, 'SIGKILL');
+
+  const argv = readFileSync(join(seen, 'argv'), 'utf8').split('\n');
+  t.is(argv[argv.indexOf('--ansible-vars') + 1], '-', argv.join(' '));
+  t.deepEqual((JSON.parse(readFileSync(join(seen, 'stdin'), 'utf8')) as Record<string, Record<string, unknown>>).n1?.sriov_lxc_hugepages, { count: 16, mount: mark });
+  // Nothing in the job's temporary directory or Ansible's local_tmp holds them.
+  const holding = [jobTmp, join(work, 'tmp')].filter((d) => existsSync(d)).flatMap(filesUnder).filter((f) => readFileSync(f, 'utf8').includes(mark));
+  t.deepEqual(holding, []);
+  t.deepEqual(readdirSync(jobTmp).filter((n) => n.startsWith('sriov-lxc-ansible-')), []);
 });

@@ -3,8 +3,9 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Runs the sriov-lxc CLI for the play's current host from the controller or execution node
 (over SSH to the node, as sriov-lxc does by itself) and turns its --json report into Ansible's
-result. The node's plan goes to the CLI as the host's Ansible variables (--ansible-vars), which
-the tool validates with the inventory's own loader, or an inventory file names it."""
+result. The node's plan goes to the CLI as the host's Ansible variables (--ansible-vars -, on its
+standard input: no file holds them, so nothing of them is left when the worker is killed with -9),
+which the tool validates with the inventory's own loader, or an inventory file names it."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,10 +13,8 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
@@ -52,11 +51,12 @@ def _die_with_parent():
         pass
 
 
-def _run(argv, cwd):
-    """Runs argv; SIGINT/SIGTERM to this worker are passed on to the CLI, which then stops at
-    the end of its stage (a reboot wait stops at once) with its checkpoint written."""
-    child = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+def _run(argv, cwd, stdin=None):
+    """Runs argv with stdin (bytes) on its standard input, or none; SIGINT/SIGTERM to this worker
+    are passed on to the CLI, which then stops at the end of its stage (a reboot wait stops at
+    once) with its checkpoint written."""
+    child = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
 
     def forward(signum, _frame):
         if child.poll() is None:
@@ -64,7 +64,7 @@ def _run(argv, cwd):
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stdout, stderr = child.communicate()
+        stdout, stderr = child.communicate(stdin)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -119,7 +119,7 @@ class Runner:
                 out[name] = self._template(tv[name])
         return {host: out}
 
-    def argv(self, args, host, vars_file):
+    def argv(self, args, host):
         command = args['command'] or self._template(self._task_vars.get(SETTINGS_PREFIX + 'command')) or ['sriov-lxc']
         if isinstance(command, str):
             command = [command]
@@ -127,7 +127,7 @@ class Runner:
         state_dir = args['state_dir'] or self._template(self._task_vars.get(SETTINGS_PREFIX + 'state_dir'))
         if state_dir:
             argv += ['--state-dir', os.path.expanduser(to_text(state_dir))]
-        argv += ['--inventory', args['inventory']] if args['inventory'] else ['--ansible-vars', vars_file]
+        argv += ['--inventory', args['inventory']] if args['inventory'] else ['--ansible-vars', '-']
         if args['only']:
             argv += ['--only', ','.join(args['only'])]
         if args['start_at']:
@@ -153,24 +153,16 @@ class Runner:
         validation, args = self._action.validate_argument_spec(argument_spec=self._spec)
         del validation
         host = args['host'] or self._task_vars['inventory_hostname']
-        tmp = tempfile.mkdtemp(prefix='sriov-lxc-ansible-')
+        stdin = None if args['inventory'] else json.dumps(self.host_vars(host)).encode('utf-8')
+        argv = self.argv(args, host)
+        display.vvv('sriov-lxc: %s' % ' '.join(argv), host=host)
+        cwd = self._task_vars.get('playbook_dir') or None
         try:
-            vars_file = os.path.join(tmp, 'vars.json')
-            if not args['inventory']:
-                fd = os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, 'w') as f:
-                    json.dump(self.host_vars(host), f)
-            argv = self.argv(args, host, vars_file)
-            display.vvv('sriov-lxc: %s' % ' '.join(argv), host=host)
-            cwd = self._task_vars.get('playbook_dir') or None
-            try:
-                rc, stdout, stderr = _run(argv, cwd)
-            except OSError as e:
-                return dict(failed=True, msg='cannot run %s: %s' % (argv[0], e),
-                            hint='install sriov-lxc on the execution node (role sriov_lxc.sriov_lxc.controller) '
-                                 'or set sriov_lxc_controller_command')
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            rc, stdout, stderr = _run(argv, cwd, stdin)
+        except OSError as e:
+            return dict(failed=True, msg='cannot run %s: %s' % (argv[0], e),
+                        hint='install sriov-lxc on the execution node (role sriov_lxc.sriov_lxc.controller) '
+                             'or set sriov_lxc_controller_command')
         return self.result(host, argv, rc, stdout, stderr)
 
     def result(self, host, argv, rc, stdout, stderr):

@@ -1,7 +1,7 @@
 // The plan from Ansible variables (--ansible-vars, the collection's path): the same plans as the
 // inventory file gives, validated by the same loader, with problems that name the variable.
 import test from 'ava';
-import { ansibleVarName, inventoryFromAnsibleVars } from '../../../inventory/ansible-vars.ts';
+import { ansibleVarName, inventoryFromAnsibleVars, loadAnsibleVars } from '../../../inventory/ansible-vars.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { parseProvisionArgs } from '../../../cli/provision-args.ts';
 
@@ -104,4 +104,14 @@ test('--ansible-vars is refused with --inventory and with --local', (t) => {
   t.is(parseProvisionArgs(['--ansible-vars', 'v.json']).ansibleVars, 'v.json');
   t.throws(() => parseProvisionArgs(['--ansible-vars', 'v.json', '--inventory', 'i.yaml']), { message: /both name/ });
   t.throws(() => parseProvisionArgs(['--ansible-vars', 'v.json', '--local']), { message: /--local/ });
+});
+
+test('--ansible-vars - reads the variables from standard input (the collection: no file holds them); problems say so', (t) => {
+  const vars = { node1: { ansible_host: '10.0.0.5', sriov_lxc_pfs: PFS, sriov_lxc_containers: CONTAINERS } };
+  const fromStdin = loadAnsibleVars('-', {}, () => JSON.stringify(vars)).hosts;
+  t.deepEqual(fromStdin, inventoryFromAnsibleVars(vars, 'x').hosts);
+  t.is(fromStdin[0]?.ssh.address, '10.0.0.5');
+  t.regex(usageMessage(() => loadAnsibleVars('-', {}, () => '{"node1": {"sriov_lxc_pfss": []}}')), /^invalid Ansible variables \(standard input\):\n {2}sriov_lxc_pfss \(host node1\): unknown variable/);
+  t.regex(usageMessage(() => loadAnsibleVars('-', {}, () => '{"node1": ')), /^invalid JSON\/YAML in standard input:/);
+  t.is(parseProvisionArgs(['--ansible-vars', '-']).ansibleVars, '-');
 });
