@@ -6,38 +6,23 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecResult, Host } from '../../../hosts/host.ts';
 import { ObservingHost } from '../../../hosts/observing-host.ts';
 import { readJournal } from '../../../state/journal.ts';
 import type { Stage } from '../../../engine/stage.ts';
 import { CommandError } from '../../../core/errors.ts';
 import { runWorkflow, type WorkflowOptions } from '../../../engine/run.ts';
 import { parseInventory } from '../../../inventory/load.ts';
+import { FakeHost } from '../../helpers/fake-host.ts';
 
-class FleetNode implements Host {
-  readonly name: string;
+/** A node that runs every command (exit 0, nothing printed); a test breaks one. */
+class FleetNode extends FakeHost {
   broken = false;
-  closed = false;
   constructor(name: string) {
-    this.name = name;
+    super(name);
+    this.on(() => true, {});
   }
-  async exec(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
-  }
-  async run() {
-    return this.exec();
-  }
-  async readFile() {
-    return undefined;
-  }
-  async writeFile() {}
-  async upload() {}
-  async bootId() {
-    return '7d4c1c3e-8e38-4a8c-9a3e-2b1f7d3c0a11';
-  }
-  async disconnect() {}
-  async close() {
-    this.closed = true;
+  get closed(): boolean {
+    return this.calls.some((c) => c.kind === 'close');
   }
 }
 

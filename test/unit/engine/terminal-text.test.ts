@@ -5,38 +5,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ExecResult, Host } from '../../../hosts/host.ts';
 import type { Stage } from '../../../engine/stage.ts';
 import { CommandError } from '../../../core/errors.ts';
 import { runWorkflow } from '../../../engine/run.ts';
 import { renderSummary } from '../../../engine/summary.ts';
 import { parseInventory } from '../../../inventory/load.ts';
+import { FakeHost } from '../../helpers/fake-host.ts';
 
 const ESC = '\x1b';
 // What a hostile node prints: a window title, a clipboard write, cursor up + erase line, a forged
 // green "ok" line, and a carriage return that overwrites the real line.
 const HOSTILE = `${ESC}]0;pwned-title\x07${ESC}]52;c;cm0gLXJmIH4=\x07real error${ESC}[1A${ESC}[2K${ESC}[32mnode1 ok${ESC}[0m\rforged`;
 const ATTACKS = [/\x1b\]/, /\x07/, /\x1b\[1A/, /\x1b\[2K/, /\r/, /pwned-title/, /cm0gLXJmIH4=/];
-
-class QuietNode implements Host {
-  readonly name = 'node1';
-  async exec(): Promise<ExecResult> {
-    return { code: 0, stdout: '', stderr: '' };
-  }
-  async run() {
-    return this.exec();
-  }
-  async readFile() {
-    return undefined;
-  }
-  async writeFile() {}
-  async upload() {}
-  async bootId() {
-    return 'b1';
-  }
-  async disconnect() {}
-  async close() {}
-}
 
 const stages: Stage[] = [
   {
@@ -90,7 +70,8 @@ test.serial('the task tree and the summary show node text without escape sequenc
       timings: { stage: { retries: 0, minTimeout: 1, maxTimeout: 1 }, settle: { retries: 0, minTimeout: 1, maxTimeout: 1 }, rebootReturn: { retries: 0, minTimeout: 1, maxTimeout: 1 } },
       rebootBudget: 0,
       signal: new AbortController().signal,
-      openHost: () => new QuietNode(),
+      // A node that runs every command (exit 0, nothing printed).
+      openHost: () => new FakeHost('node1').on(() => true, {}),
       command: 'test',
       warn: () => {},
     });
