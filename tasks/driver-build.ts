@@ -4,8 +4,7 @@
 import { commandLine } from '../hosts/quote.ts';
 import { CommandError, FatalError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
+import { distroOf } from '../node/facts/distro.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { RECORD_PATH, SOURCE_DIR, readBuildRecord, writeBuildRecord, type BuildRecord } from '../node/drivers/build-record.ts';
 import { installedModule, kernelRelease, moduleReads, requireKernelHeaders } from '../node/drivers/modules.ts';
@@ -113,7 +112,7 @@ export const driverBuildStage: Stage = {
     const names = state.tarballs.map((t) => `${t.module} ${t.version}`).join(' and ');
     if (state.stale.length === 0) return { done: true, reason: `${names} built from the planned tarballs are installed for kernel ${state.kernel}` };
     // Missing headers fail now, before anything is uploaded or changed.
-    await requireKernelHeaders(ctx.host, state.kernel, (await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO))).family);
+    await requireKernelHeaders(ctx.host, state.kernel, (await distroOf(ctx.host, ctx.outputs)).family);
     return {
       done: false,
       plan: [
@@ -130,7 +129,7 @@ export const driverBuildStage: Stage = {
     if (ctx.plan.driver.source === 'inbox') return;
     const tarballs = await planTarballs(ctx);
     const kernel = await kernelRelease(ctx.host);
-    await requireKernelHeaders(ctx.host, kernel, (await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO))).family);
+    await requireKernelHeaders(ctx.host, kernel, (await distroOf(ctx.host, ctx.outputs)).family);
     await ctx.host.run(['mkdir', '-p', SOURCE_DIR]);
     for (const t of tarballs) await ctx.host.upload(t.localPath, `${SOURCE_DIR}/${t.file}`);
     for (const t of tarballs) await buildAndInstall(ctx, t, kernel);

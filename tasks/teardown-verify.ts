@@ -8,8 +8,7 @@ import { readBootConfig } from '../node/boot/boot-config.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { recordedEdit } from '../node/boot/cmdline-trio.ts';
 import { TEARDOWN_TRIO } from '../node/boot/trio-ids.ts';
-import { distroOf, RECORDED_DISTRO } from '../node/facts/distro.ts';
-import { recorded } from '../core/outputs.ts';
+import { distroOf } from '../node/facts/distro.ts';
 import type { KeptFile } from '../node/files/owned-files.ts';
 import { vfsNow } from '../node/vfs/numvfs.ts';
 import { isKeptFiles } from '../node/files/owned-files.ts';
@@ -30,7 +29,7 @@ async function observe(ctx: StageContext): Promise<{ problems: string[]; outputs
   const cmdline = await runningCmdline(ctx.host);
   const running = goalShortfall(cmdline, t);
   if (running) problems.push(`the running kernel ${running}, it should be ${describeGoal(t)} (/proc/cmdline: ${cmdline})`);
-  const standing = (await readBootConfig(ctx.host, await distroOf(ctx.host, recorded(ctx.outputs, RECORDED_DISTRO)), ctx.plan, 'remove', t)).entries.standing;
+  const standing = (await readBootConfig(ctx.host, await distroOf(ctx.host, ctx.outputs), ctx.plan, 'remove', t)).entries.standing;
   const entry = goalShortfall(standing?.entry.params ?? '', t);
   if (entry) problems.push(`the default boot entry "${standing?.entry.title}" ${entry}`);
   const vfs = await vfsNow(ctx.host, ctx.plan);

@@ -9,8 +9,7 @@
 import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
-import { distroOf, RECORDED_DISTRO, type NodeDistro } from '../facts/distro.ts';
-import { recorded } from '../../core/outputs.ts';
+import { distroOf, type NodeDistro } from '../facts/distro.ts';
 import { unifiedDiff } from '../parse/diff.ts';
 import { cmdlineSatisfies } from '../parse/cmdline.ts';
 import { describeShortfall } from './boot-state.ts';
@@ -46,7 +45,7 @@ export interface BootRun {
 
 /** A stage's run of the trio: its values as the stage has them, the distro read once from the outputs (or the node). */
 export async function bootRunOf(c: Omit<BootRun, 'distro'>): Promise<BootRun> {
-  return { host: c.host, plan: c.plan, distro: await distroOf(c.host, recorded(c.outputs, RECORDED_DISTRO)), outputs: c.outputs, dryRun: c.dryRun ?? false };
+  return { host: c.host, plan: c.plan, distro: await distroOf(c.host, c.outputs), outputs: c.outputs, dryRun: c.dryRun ?? false };
 }
 
 export type StepCheck = { done: true; reason: string; outputs?: Record<string, unknown> } | { done: false; plan: string[]; diffs?: { path: string; diff: string }[] };

@@ -4,7 +4,7 @@ import type { Host } from '../../hosts/host.ts';
 import type { Distro } from '../../inventory/plan.ts';
 import { FatalError } from '../../core/errors.ts';
 import { distroFamily, parseOsRelease, type DistroFamily, type OsRelease } from '../parse/os-release.ts';
-import type { OutputKey } from '../../core/outputs.ts';
+import { recorded, type OutputKey, type RecordedOutputs } from '../../core/outputs.ts';
 
 export interface NodeDistro {
   id: string;
@@ -57,10 +57,11 @@ function isNodeDistro(value: unknown): value is NodeDistro {
 }
 
 /** The distro as bios-verify records it in its outputs. */
-export const RECORDED_DISTRO: OutputKey<NodeDistro> = { stage: 'bios-verify', field: 'distro', is: isNodeDistro };
+const RECORDED_DISTRO: OutputKey<NodeDistro> = { stage: 'bios-verify', field: 'distro', is: isNodeDistro };
 
-/** The distro bios-verify recorded (`known`), else read from the node now. */
-export async function distroOf(host: Host, known: NodeDistro | undefined): Promise<NodeDistro> {
+/** The distro bios-verify recorded in the run's outputs, else read from the node now. */
+export async function distroOf(host: Host, outputs: RecordedOutputs): Promise<NodeDistro> {
+  const known = recorded(outputs, RECORDED_DISTRO);
   if (known !== undefined) return known;
   const distro = await readNodeDistro(host);
   if (!distro) {
