@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockedError } from '../core/errors.ts';
 import type { Host } from '../hosts/host.ts';
-import { isHolderAlive, readProcStat, type LockHolder } from '../state/lock.ts';
+import { isHolderAlive, parseLockHolder, readProcStat, type LockHolder } from '../state/lock.ts';
 
 export const NODE_LOCK_DIR = '/var/lib/sriov-lxc/node.lock';
 /** The run touches the heartbeat this often. */
@@ -105,24 +105,17 @@ const ANNOUNCE_SCRIPT = `${OURS_OR_SAY_WHOSE}\necho $(( $(date +%s) + $3 )) > "$
 const RELEASE_SCRIPT = 'grep -qF "\\"runId\\":\\"$2\\"" "$1/holder" 2>/dev/null || exit 0\nrm -rf -- "$1"\n' + 'rmdir -- "${1%/*}" 2>/dev/null\nexit 0';
 
 function parseHolder(line: string): NodeLockHolder | undefined {
-  try {
-    const v = JSON.parse(line) as Partial<NodeLockHolder>;
-    if (typeof v.pid !== 'number' || typeof v.hostname !== 'string' || typeof v.runId !== 'string' || typeof v.since !== 'string') return undefined;
-    return {
-      pid: v.pid,
-      hostname: v.hostname,
-      bootId: typeof v.bootId === 'string' ? v.bootId : undefined,
-      startTime: typeof v.startTime === 'number' ? v.startTime : undefined,
-      since: v.since,
-      command: typeof v.command === 'string' ? v.command : '',
-      runId: v.runId,
-      ...(typeof v.machineId === 'string' ? { machineId: v.machineId } : {}),
-      local: v.local === true,
-      nodeBootId: typeof v.nodeBootId === 'string' ? v.nodeBootId : '',
-    };
-  } catch {
-    return undefined;
-  }
+  const read = parseLockHolder(line);
+  if (read === undefined) return undefined;
+  const v = read.fields;
+  if (typeof v.runId !== 'string') return undefined;
+  return {
+    ...read.holder,
+    runId: v.runId,
+    ...(typeof v.machineId === 'string' ? { machineId: v.machineId } : {}),
+    local: v.local === true,
+    nodeBootId: typeof v.nodeBootId === 'string' ? v.nodeBootId : '',
+  };
 }
 
 function describe(h: NodeLockHolder): string {

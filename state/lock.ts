@@ -79,21 +79,32 @@ export function isHolderAlive(holder: LockHolder): boolean {
   return holder.startTime === undefined || holder.startTime === stat.startTime;
 }
 
-function parseHolder(text: string): LockHolder | undefined {
+/**
+ * A lock's holder record (JSON, one object): the fields every lock's holder has (this file's lock
+ * and the node lock of engine/node-lock.ts), and the whole object for a lock whose record has more.
+ * Undefined when the text is not such a record.
+ */
+export function parseLockHolder(text: string): { holder: LockHolder; fields: Readonly<Record<string, unknown>> } | undefined {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof value.pid !== 'number' || typeof value.hostname !== 'string' || typeof value.since !== 'string') return undefined;
-    return {
-      pid: value.pid,
-      hostname: value.hostname,
-      bootId: typeof value.bootId === 'string' ? value.bootId : undefined,
-      startTime: typeof value.startTime === 'number' ? value.startTime : undefined,
-      since: value.since,
-      command: typeof value.command === 'string' ? value.command : '',
-    };
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Partial<LockHolder>;
+  if (typeof v.pid !== 'number' || typeof v.hostname !== 'string' || typeof v.since !== 'string') return undefined;
+  return {
+    holder: {
+      pid: v.pid,
+      hostname: v.hostname,
+      bootId: typeof v.bootId === 'string' ? v.bootId : undefined,
+      startTime: typeof v.startTime === 'number' ? v.startTime : undefined,
+      since: v.since,
+      command: typeof v.command === 'string' ? v.command : '',
+    },
+    fields: value as Record<string, unknown>,
+  };
 }
 
 function describe(holder: LockHolder): string {
@@ -170,7 +181,7 @@ export function acquireLock(stateDir: string, host: string, options: AcquireLock
     const found = readLockFile(file);
     if (found === undefined) continue;
     const { text, ino } = found;
-    const holder = parseHolder(text);
+    const holder = parseLockHolder(text)?.holder;
     if (holder === undefined) {
       throw new LockedError(`${host} is locked, but its lock file ${file} is not readable`, {
         hint: `if no other sriov-lxc run works on ${host}, remove ${file}`,
@@ -230,7 +241,7 @@ function readLockFile(file: string): { text: string; ino: number } | undefined {
 
 function readLockHolder(file: string): LockHolder | undefined {
   try {
-    return parseHolder(fs.readFileSync(file, 'utf8'));
+    return parseLockHolder(fs.readFileSync(file, 'utf8'))?.holder;
   } catch {
     return undefined;
   }
