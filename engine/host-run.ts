@@ -152,7 +152,10 @@ export class HostRun {
             ui.title(`${stage.title}: ${check.reason}`);
             if (this.o.dryRun) return outcome('done', false, { reason: check.reason });
             const outputs = check.outputs ?? (await this.verify(stage, ui));
+            // Nothing changed on the node: the record waits for the next write or the run's end
+            // (CheckpointStore.flush, before the result is reported). A no-op run writes once.
             this.o.store.markDone(stage.id, {
+              deferred: true,
               inputsHash: this.inputsHash(stage),
               outputs,
               changed: false,

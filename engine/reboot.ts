@@ -1,5 +1,5 @@
 // The reboot protocol (README "The reboot protocol"): boot_id before, a detached reboot so the SSH
-// command returns, then fresh connections until a *different* boot_id answers, then a readiness command.
+// command returns, then fresh connections until a *different* boot_id answers (read by a command: the node runs them).
 import type { Host } from '../hosts/host.ts';
 import { FatalError, NotReadyError, TransportError } from '../core/errors.ts';
 import { retryTransient, type AttemptInfo, type RetryPolicy } from '../core/retry.ts';
@@ -67,8 +67,9 @@ export async function waitForNewBoot(
       throw new NotReadyError(`${host.name} has not gone down yet (boot_id unchanged)`);
     }
     if (!UUID.test(bootId)) throw new NotReadyError(`${host.name} answered an unexpected boot_id: ${JSON.stringify(bootId)}`);
-    // Readiness: the node runs commands, not just accepts connections.
-    await host.run(['true']);
+    // The boot id is a command's output (cat in a new session): the node runs commands, not just
+    // accepts connections. A second command to show it (`true`, as before) cost a round trip on a
+    // node still busy booting, between its sshd being ready and the run going on.
     return bootId;
   };
   /** Phase one: until the node answers with a new boot, or answers not at all (it went down). */

@@ -291,6 +291,13 @@ async function closeHost(s: HostState, o: WorkflowOptions): Promise<void> {
       if (outputs) r.outputs[stage.id] = outputs;
     }
   }
+  try {
+    // Stages a check found done wait in memory (host-run.ts): on disk before the end is reported.
+    s.store?.flush();
+  } catch (error) {
+    r.error = unrecordedError(r.error ?? { message: `the run ended ${r.status}` }, error, o.stateDir, 'the stages found done');
+    r.status = 'failed';
+  }
   r.ok = r.status === 'ok' || r.status === 'nothing-to-do';
   r.durationMs = s.started ? Date.now() - s.started : 0;
   if (s.host) {

@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { $ } from 'zx';
 import { CommandTimeoutError, FatalError } from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
@@ -28,17 +27,27 @@ function spawnWithQuietStdin(command: string, _args: readonly string[], options:
   return child;
 }
 
-const sh = $({
-  shell: '/bin/sh',
-  prefix: '',
-  postfix: '',
-  quote: shellQuote,
-  nothrow: true,
-  quiet: true,
-  verbose: false,
-  detached: true,
-  spawn: spawnWithQuietStdin as unknown as typeof spawn,
-});
+/**
+ * zx's shell, loaded on first use: a run over SSH never needs it, and its import cost every
+ * controller start ~0.1 CPU-s (measured).
+ */
+let shell: Promise<typeof import('zx').$> | undefined;
+function sh(): Promise<typeof import('zx').$> {
+  shell ??= import('zx').then(({ $ }) =>
+    $({
+      shell: '/bin/sh',
+      prefix: '',
+      postfix: '',
+      quote: shellQuote,
+      nothrow: true,
+      quiet: true,
+      verbose: false,
+      detached: true,
+      spawn: spawnWithQuietStdin as unknown as typeof spawn,
+    }),
+  );
+  return shell;
+}
 
 function checkMode(mode: number): void {
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`invalid file mode ${mode}: use permission bits like 0o644`);
@@ -113,7 +122,7 @@ export class LocalHost implements Host {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = commandLine(argv);
     for (const name of Object.keys(options.env ?? {})) checkEnvName(name);
-    const running = sh({ input: Buffer.from(options.stdin ?? ''), env: { ...process.env, ...commandEnv(options.env) } })`exec ${[...argv]}`;
+    const running = (await sh())({ input: Buffer.from(options.stdin ?? ''), env: { ...process.env, ...commandEnv(options.env) } })`exec ${[...argv]}`;
     let timedOut = false;
     const timer =
       options.timeoutMs === undefined

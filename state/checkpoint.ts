@@ -1,7 +1,9 @@
 // The checkpoint store of one host: a conf store in <stateDir>/hosts/<host>/checkpoint.json.
 // conf writes atomically (temp file, fsync, rename); every mutation here is persisted before it
 // returns, so "running" is on disk before a side effect and "done" after verify. The caller holds
-// the host's lock (state/lock.ts): one writer per file.
+// the host's lock (state/lock.ts): one writer per file. Two records that change nothing on the node
+// may wait in memory (`deferred`): the run's id, and a stage a check found already done; the next
+// write takes them along, and flush() writes them before the run reports its end.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +34,11 @@ export interface OpenCheckpointOptions {
 }
 
 export interface DoneDetails {
+  /**
+   * Kept in memory, written with the next write or by flush(): for a stage check() found done,
+   * where losing the record (a crash before the next write) only means the next run checks again.
+   */
+  deferred?: boolean;
   /** Given when the stage was found done by check() without a markRunning() first. */
   inputsHash?: string | undefined;
   outputs?: Record<string, unknown> | undefined;
@@ -51,6 +58,8 @@ export class CheckpointStore {
   /** undefined: a read-only view (viewCheckpoint, for a dry run), which refuses every write. */
   readonly #conf: Conf<HostCheckpoint> | undefined;
   #data: HostCheckpoint;
+  /** Memory holds records the file does not yet (deferred marks). */
+  #unwritten = false;
 
   constructor(
     conf: Conf<HostCheckpoint> | undefined,
@@ -66,9 +75,14 @@ export class CheckpointStore {
     if (conf !== undefined) this.#persist(data);
   }
 
-  /** The run now writing this checkpoint. */
+  /** The run now writing this checkpoint; recorded with the run's next write (or flush()). */
   newRun(runId: string): void {
-    this.#persist({ ...this.#data, runId });
+    this.#keep({ ...this.#data, runId });
+  }
+
+  /** Writes what deferred marks left in memory; nothing when the file holds it all. */
+  flush(): void {
+    if (this.#unwritten) this.#persist(this.#data);
   }
 
   /** A copy of the whole checkpoint. */
@@ -103,7 +117,7 @@ export class CheckpointStore {
     });
   }
 
-  /** After verify passed. */
+  /** After verify passed (or check found the stage done: `deferred` may then leave it in memory). */
   markDone(id: string, details: DoneDetails): StageRecord {
     const previous = this.stage(id);
     return this.#writeStage(id, {
@@ -116,7 +130,7 @@ export class CheckpointStore {
       durationMs: details.durationMs,
       bootId: details.bootId ?? previous.bootId,
       inputsHash: details.inputsHash ?? previous.inputsHash,
-    });
+    }, details.deferred === true);
   }
 
   markFailed(id: string, error: StageError, details: { durationMs?: number; bootId?: string } = {}): StageRecord {
@@ -179,13 +193,16 @@ export class CheckpointStore {
     return reopened;
   }
 
-  #writeStage(id: string, record: StageRecord): StageRecord {
+  #writeStage(id: string, record: StageRecord, deferred = false): StageRecord {
     assertStageId(id);
-    this.#persist({ ...this.#data, stages: { ...this.#data.stages, [id]: record } });
+    const next = { ...this.#data, stages: { ...this.#data.stages, [id]: record } };
+    if (deferred) this.#keep(next);
+    else this.#persist(next);
     return this.stage(id);
   }
 
-  #persist(next: HostCheckpoint): void {
+  /** What the file will hold (through JSON and the schema), checked as a write would be. */
+  #valid(next: HostCheckpoint): HostCheckpoint {
     if (this.#conf === undefined) throw new StateError(`The checkpoint of ${this.host} is open read-only (a dry run writes nothing): not written`);
     // Through JSON and the schema first, so memory holds exactly what the file holds (undefined
     // keys dropped) and nothing is written that the next open would refuse.
@@ -193,9 +210,21 @@ export class CheckpointStore {
     if (!result.success) {
       throw new StateError(`Refusing to write an invalid checkpoint for ${this.host}: ${describeIssues(result.error)}`);
     }
-    this.#conf.store = result.data;
+    return result.data;
+  }
+
+  /** In memory only, until the next write or flush(). */
+  #keep(next: HostCheckpoint): void {
+    this.#data = this.#valid(next);
+    this.#unwritten = true;
+  }
+
+  #persist(next: HostCheckpoint): void {
+    const data = this.#valid(next);
+    this.#conf!.store = data;
     fsyncDirectory(path.dirname(this.path));
-    this.#data = result.data;
+    this.#data = data;
+    this.#unwritten = false;
   }
 }
 

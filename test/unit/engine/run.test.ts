@@ -161,6 +161,53 @@ test('a second run changes nothing and says why each stage is done', async (t) =
   t.deepEqual(second.stages.map((s) => [s.status, s.changed, s.reason]), [['done', false, 'a is there'], ['done', false, 'b is there']]);
 });
 
+test('a no-op run writes its records of the stages found done once, at its end, before it reports', async (t) => {
+  // Stage c's check reads the file while the run is under way: a and b's records of this run are not there yet.
+  const seenDuringRun: (string | undefined)[] = [];
+  let stateDirOf = '';
+  const peek: Stage = {
+    ...factStage('c'),
+    async check(ctx) {
+      const onDisk = readCheckpoint(stateDirOf, 'node1')!;
+      seenDuringRun.push(onDisk.runId, onDisk.stages.a?.finishedAt);
+      return factStage('c').check(ctx);
+    },
+  };
+  const { node, run, stateDir } = setup(t, [factStage('a'), factStage('b'), peek]);
+  stateDirOf = stateDir;
+  await run({ runId: 'run-1' });
+  const first = readCheckpoint(stateDir, 'node1')!;
+  node.applied = [];
+  seenDuringRun.length = 0;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = await run({ runId: 'run-2' });
+  t.true(second.ok);
+  t.deepEqual(node.applied, []);
+  t.deepEqual(seenDuringRun, ['run-1', first.stages.a!.finishedAt], 'during the run the file still held the first run');
+  const after = readCheckpoint(stateDir, 'node1')!;
+  t.is(after.runId, 'run-2');
+  for (const id of ['a', 'b', 'c']) {
+    t.like(after.stages[id], { status: 'done', changed: false });
+    t.not(after.stages[id]!.finishedAt, first.stages[id]!.finishedAt, `${id}: this run's record is on disk`);
+  }
+});
+
+test.serial('a no-op run whose records cannot be written at its end does not end ok', async (t) => {
+  const { run } = setup(t, [factStage('a')]);
+  await run();
+  const original = CheckpointStore.prototype.flush;
+  CheckpointStore.prototype.flush = () => {
+    throw noSpace();
+  };
+  t.teardown(() => {
+    CheckpointStore.prototype.flush = original;
+  });
+  const result = await run();
+  t.false(result.ok);
+  t.is(result.status, 'failed');
+  t.regex(result.error!.message, /the run ended ok — and the stages found done could not be recorded in .*ENOSPC/);
+});
+
 test('a failed stage stops the host with the command, exit code, stderr tail and hint; --retry-failed resumes there', async (t) => {
   let broken = true;
   const failing = () => (broken ? new CommandError('make install failed', { command: 'make -C /src install', code: 2, stderrTail: 'error: foo.c:1', hint: 'read the build log' }) : undefined);

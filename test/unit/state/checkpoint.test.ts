@@ -32,14 +32,41 @@ function siblings(dir: string): string[] {
   return fs.readdirSync(path.dirname(checkpointPath(dir, 'node1'))).sort();
 }
 
-test('a new host gets a checkpoint file at once, of our schema version', (t) => {
+test('a new host gets a checkpoint file at once, of our schema version; the run id goes with the next write', (t) => {
   const dir = stateDir(t);
   const store = openCheckpoint(dir, 'node1', 'plan-1');
+  t.like(onDisk(dir), { schemaVersion: 1, host: 'node1', runId: '', planHash: 'plan-1', boots: [], stages: {} });
   store.newRun('run-1');
+  t.is(onDisk(dir).runId, '', 'the run id alone is not worth a write');
+  store.flush();
   const file = onDisk(dir);
   t.like(file, { schemaVersion: 1, host: 'node1', runId: 'run-1', planHash: 'plan-1', boots: [], stages: {} });
   t.deepEqual(store.get(), file as unknown);
   t.is(store.previousPlanHash, undefined);
+  t.deepEqual(store.stage('bios-verify'), { status: 'pending', attempts: 0 });
+});
+
+test('a deferred done waits in memory until the next write or flush, which take every waiting record along', (t) => {
+  const dir = stateDir(t);
+  const store = openCheckpoint(dir, 'node1', 'plan-1');
+  store.markDone('bios-verify', { inputsHash: 'in-1', outputs: { vtx: true }, changed: false, durationMs: 5, deferred: true });
+  store.markDone('driver-build', { inputsHash: 'in-2', changed: false, durationMs: 6, deferred: true });
+  t.like(store.stage('bios-verify'), { status: 'done', inputsHash: 'in-1' }, 'memory has it');
+  t.deepEqual(onDisk(dir).stages, {}, 'the file does not yet');
+  t.is(readCheckpoint(dir, 'node1')!.stages['bios-verify'], undefined);
+  // A write that matters (before a side effect) takes the waiting records with it.
+  store.markRunning('kernel-cmdline', { inputsHash: 'in-3' });
+  t.like(onDisk(dir).stages, { 'bios-verify': { status: 'done', inputsHash: 'in-1', outputs: { vtx: true } }, 'driver-build': { status: 'done' }, 'kernel-cmdline': { status: 'running' } });
+  store.markDone('reboot', { inputsHash: 'in-4', changed: false, durationMs: 1, deferred: true });
+  t.is(onDisk(dir).stages['reboot'], undefined);
+  store.flush();
+  t.like(openCheckpoint(dir, 'node1', 'plan-1').stage('reboot'), { status: 'done', inputsHash: 'in-4' });
+});
+
+test('a deferred record the schema refuses is refused at once, as a write would be', (t) => {
+  const dir = stateDir(t);
+  const store = openCheckpoint(dir, 'node1', 'plan-1');
+  t.throws(() => store.markDone('bios-verify', { changed: false, durationMs: -1, deferred: true }), { instanceOf: StateError });
   t.deepEqual(store.stage('bios-verify'), { status: 'pending', attempts: 0 });
 });
 
