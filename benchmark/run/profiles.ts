@@ -130,7 +130,7 @@ export const QUICK_PROFILE: BenchProfile = {
  * The default: iperf3 both ways and each of the paper's seven fio tests at one point, the paper's
  * headline (Tables 1 and 2: 32 kB blocks, where it found its penalties) or the middle of its range,
  * in short runs after a warm-up, with enough minimum rounds that the run's family-wise intervals
- * (2 + 7 × 2 comparisons per container: stats/analysis.ts comparisonCount) are narrow, aiming at
+ * (2 + 7 × 3 comparisons per container: stats/analysis.ts comparisonCount) are narrow, aiming at
  * ±5 points within 10 minutes. Sized from the lab (README "The standard profile").
  */
 export const STANDARD_PROFILE: BenchProfile = {
@@ -170,12 +170,14 @@ export function estimatedSeconds(profile: BenchProfile, targets: number, withIpe
 
 /**
  * The comparisons a run of the profile makes (stats/analysis.ts comparisonCount once measured):
- * per container, each iperf3 direction and each fio point's IOPS and latency; a point's bandwidth
- * is its IOPS times the block size, the same per-round ratio (bandwidthIsIops), and counts once
- * with them (more when a run's fio output breaks the identity). Its verdicts answer for them
- * together (stats/verdict.ts familyConfidence).
+ * per container, each iperf3 direction and each fio point's IOPS, bandwidth and latency; without a
+ * warm-up a point's bandwidth is its IOPS times the block size, the same per-round ratio
+ * (bandwidthIsIops), and counts once with them. With --ramp_time it is not: fio zeroes its counters
+ * at the ramp's end with I/Os in flight, which complete into io_bytes but were issued before
+ * total_ios counted (captured: 512.25 bytes per 512-byte I/O, test/fixtures/bench/README.md).
+ * Its verdicts answer for them together (stats/verdict.ts familyConfidence).
  */
 export function plannedComparisons(profile: BenchProfile, containers: number, withIperf3: boolean): number {
   const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
-  return containers * ((withIperf3 ? 2 : 0) + points * 2);
+  return containers * ((withIperf3 ? 2 : 0) + points * (profile.fio.rampMs > 0 ? 3 : 2));
 }

@@ -115,7 +115,8 @@ function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'met
  * comparisons are one: one interval, counted once in the run's family. Tolerance: the rounding of
  * each side (2 for the read and write halves of a mixed test) and of iops's decimals. A short I/O,
  * another fio that rounds otherwise (2.x prints whole IOPS and KiB/s) or several jobs' sums fall
- * outside it: the bandwidth is then a comparison of its own.
+ * outside it: the bandwidth is then a comparison of its own. So does a warm-up (--ramp_time): fio
+ * zeroes its counters at the ramp's end with I/Os in flight (test/fixtures/bench/README.md).
  */
 export function bandwidthIsIops(values: Pick<FioPointValues, 'iops' | 'bw'>, bs: number): boolean {
   return values.iops.length === values.bw.length && values.iops.every((iops, i) => Math.abs(values.bw[i]! - iops * bs) <= 2 + 2e-6 * bs);

@@ -156,11 +156,12 @@ test('familyConfidence: Bonferroni over the comparisons, never above the run\'s 
 });
 
 // The standard profile (the default): its minimum rounds and its family of comparisons on a node
-// with two containers and an iperf3 peer (2 + 7 × 2 per container: 32).
+// with two containers and an iperf3 peer (2 + 7 × 3 per container, its warm-up keeping bandwidth
+// apart from IOPS: 46).
 const STANDARD_FAMILY = plannedComparisons(STANDARD_PROFILE, 2, true);
 
-test('the standard profile: 32 comparisons with two containers; at its minimum rounds all of a run\'s intervals cover at once in >= 95 % of runs', async (t) => {
-  t.is(STANDARD_FAMILY, 32);
+test('the standard profile: 46 comparisons with two containers; at its minimum rounds all of a run\'s intervals cover at once in >= 95 % of runs', async (t) => {
+  t.is(STANDARD_FAMILY, 46);
   const minRounds = STANDARD_PROFILE.repetitions;
   const z = normal(uniform(2027));
   const runs = 300;
@@ -181,7 +182,7 @@ test('the standard profile: 32 comparisons with two containers; at its minimum r
   t.true(allCoverEach / runs < 0.5, `95 % each: ${allCoverEach / runs}`);
 });
 
-test('the standard profile: a 20 % penalty among its 32 comparisons is flagged at the lab\'s iperf3 noise, the other 31 never; A/A flags nothing', async (t) => {
+test('the standard profile: a 20 % penalty among its 46 comparisons is flagged at the lab\'s iperf3 noise, the other 45 never; A/A flags nothing', async (t) => {
   const minRounds = STANDARD_PROFILE.repetitions;
   const z = normal(uniform(2028));
   const runs = 300;
@@ -240,6 +241,22 @@ test('real fio output: bandwidth is IOPS times the block size in every round, so
     const iops = doc.penalties.find((p) => p.metric === 'iops' && p.test === bw.test && p.point === bw.point && p.container === bw.container)!;
     t.deepEqual({ pct: bw.penaltyPct, ci: bw.ci, verdict: bw.verdict }, { pct: iops.penaltyPct, ci: iops.ci, verdict: iops.verdict });
   }
+});
+
+test('with a warm-up (--ramp_time) fio\'s bandwidth is not IOPS times the block size: a comparison of its own, as the standard profile plans', (t) => {
+  // fio 3.33, the standard profile's seven points with --ramp_time=250ms, two rounds each (test/fixtures/bench/README.md).
+  const captured = JSON.parse(readFileSync(new URL('../../fixtures/bench/fio-ramp-standard-points.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+  let apart = 0;
+  for (const [key, outputs] of Object.entries(captured)) {
+    const [id, value] = key.split(' ');
+    const fioTest = STANDARD_PROFILE.fioTests.find((x) => x.id === id)!;
+    const sides = outputs.map((o) => measuredSide(fioTest.rw, parseFio(o)));
+    if (!bandwidthIsIops({ iops: sides.map((x) => x.iops), bw: sides.map((x) => x.bwBytes) }, fioPointParams(fioTest, Number(value)).bs)) apart++;
+  }
+  t.log(`${apart} of ${Object.keys(captured).length} points with a bandwidth apart from IOPS x block size`);
+  t.true(apart >= 5, `${apart}`);
+  t.is(plannedComparisons(STANDARD_PROFILE, 1, true), 2 + 3 * 7);
+  t.is(plannedComparisons(QUICK_PROFILE, 1, true), 2 + 2 * 16);
 });
 
 test('a bandwidth that is not IOPS times the block size (fio 2.x\'s whole IOPS and KiB/s, a short I/O) is a comparison of its own', async (t) => {
