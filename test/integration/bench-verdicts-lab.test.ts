@@ -160,9 +160,11 @@ test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward with 
   const forward = (container: string) => doc.penalties.find((p) => p.test === 'iperf3' && p.point === 'forward' && p.container === container)!;
   const c1 = forward('c1');
   t.true(c1.flagged, `c1 forward: ${c1.penaltyPct} % ${JSON.stringify(c1.ci)}, ±${c1.halfWidth} over ${c1.rounds} rounds`);
-  // Around 20 %: htb (c1's limit) and tbf (the port) both count whole frames, so c1's payload is
-  // 80 % of the link's; the interval holds 20 % give or take what TCP loses under either shaper.
-  t.true(c1.ci!.low <= 23 && c1.ci!.high >= 17, `c1 forward's interval ${JSON.stringify(c1.ci)} is around 20 %`);
+  // At least 20 %: the limit passes 80 % of the link's frames, and TCP keeps less of an htb rate
+  // than of the port's tbf (measured: 0.35 Gbit/s of goodput under 400 mbit, 0.47 under 500: the
+  // limit took 25.9 % [19.6, 31.7]). So the interval reaches 20 % and c1 sends no more than its limit.
+  t.true(c1.ci!.high >= 20 && c1.ci!.low <= 35, `c1 forward's interval ${JSON.stringify(c1.ci)} holds the 20 % (or somewhat more) the limit takes`);
+  t.true(c1.lxc <= lineRateBits(limit), `c1 forward ${(c1.lxc / 1e6).toFixed(0)} Mbit/s under its ${limit} limit`);
   const c2 = forward('c2');
   t.false(c2.flagged, `c2 forward: ${c2.penaltyPct} % ${JSON.stringify(c2.ci)}`);
   // The link, not the machine, decided the host's rate.
