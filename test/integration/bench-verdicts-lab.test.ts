@@ -138,7 +138,7 @@ test.serial('lab: the gate: c1\'s disk throttled (blkio, 100 IOPS) fails the ben
  */
 const LINE_RATE = '500mbit';
 
-test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward with an interval around 20 %; c2 without a limit is not (the default profile)', async (t) => {
+test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward with an interval reaching 20 %; c2 without a limit is not (the default profile)', async (t) => {
   t.timeout(2_400_000);
   const node = lab();
   await labLineRate(node.dir, LINE_RATE);
@@ -161,8 +161,9 @@ test.serial('lab: a 20 % tc limit on c1\'s VF is flagged on iperf3 forward with 
   const c1 = forward('c1');
   t.true(c1.flagged, `c1 forward: ${c1.penaltyPct} % ${JSON.stringify(c1.ci)}, ±${c1.halfWidth} over ${c1.rounds} rounds`);
   // At least 20 %: the limit passes 80 % of the link's frames, and TCP keeps less of an htb rate
-  // than of the port's tbf (measured: 0.35 Gbit/s of goodput under 400 mbit, 0.47 under 500: the
-  // limit took 25.9 % [19.6, 31.7]). So the interval reaches 20 % and c1 sends no more than its limit.
+  // than of the port's tbf (measured: 0.35-0.36 Gbit/s of goodput under 400 mbit, 0.47-0.48 under
+  // 500: the limit took 25.9 % [19.6, 31.7] and 25.0 % [21.1, 28.7]). So the interval reaches 20 %
+  // and c1 sends no more than its limit.
   t.true(c1.ci!.high >= 20 && c1.ci!.low <= 35, `c1 forward's interval ${JSON.stringify(c1.ci)} holds the 20 % (or somewhat more) the limit takes`);
   t.true(c1.lxc <= lineRateBits(limit), `c1 forward ${(c1.lxc / 1e6).toFixed(0)} Mbit/s under its ${limit} limit`);
   const c2 = forward('c2');
