@@ -64,7 +64,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       teardown: 'restore the default boot entry at once instead of trying the cmdline\nwithout the params once in a one-shot entry (inventory: trialBoot)',
     },
   },
-  { name: 'bench-profile', type: 'string', section: 'Run', arg: 'NAME', help: { provision: "paper | quick: overrides the inventory's benchmark profile" } },
+  { name: 'bench-profile', type: 'string', section: 'Run', arg: 'NAME', help: { provision: "standard | paper | quick: overrides the inventory's benchmark profile" } },
   { name: 'accept-new-host-key', type: 'boolean', section: 'Run', help: both('replace a pinned host key that changed (after you checked why)') },
   {
     name: 'allow-vf-resize', type: 'boolean', section: 'Run',

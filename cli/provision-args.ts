@@ -2,6 +2,7 @@
 // validation and --help, the options from the one table of cli/options.ts. Pure: no I/O.
 import { UsageError } from '../core/errors.ts';
 import { optionsHelp, parseOptions, type Workflow } from './options.ts';
+import { BENCH_PROFILES, type BenchProfileName } from '../inventory/schema.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, sigint: 130, sigterm: 143 } as const;
 
@@ -32,7 +33,7 @@ export interface ProvisionArgs {
   allowVfResize: boolean;
   /** --adopt: container-create may take an existing container it did not create. */
   adopt: boolean;
-  benchProfile?: 'paper' | 'quick';
+  benchProfile?: BenchProfileName;
   rebootTimeoutS: number;
   rebootBudget: number;
   /** --no-trial-boot: new kernel params go straight into the default boot entry. */
@@ -83,8 +84,8 @@ export function parseProvisionArgs(argv: readonly string[], workflow: Workflow =
     throw new UsageError(`--renderer ${JSON.stringify(renderer)}: expected default, simple or verbose`);
   }
   const benchProfile = str('bench-profile');
-  if (benchProfile !== undefined && benchProfile !== 'paper' && benchProfile !== 'quick') {
-    throw new UsageError(`--bench-profile ${JSON.stringify(benchProfile)}: expected paper or quick`);
+  if (benchProfile !== undefined && !isBenchProfile(benchProfile)) {
+    throw new UsageError(`--bench-profile ${JSON.stringify(benchProfile)}: expected ${BENCH_PROFILES.join(', ').replace(/, (?=[^,]*$)/, ' or ')}`);
   }
   let maxFailPercent: number | undefined;
   const maxFail = str('max-fail-percent');
@@ -153,4 +154,8 @@ export function resumeArgs(a: ProvisionArgs): string[] {
   if (a.adopt) out.push('--adopt');
   out.push('--reboot-timeout', String(a.rebootTimeoutS), '--reboot-budget', String(a.rebootBudget));
   return out;
+}
+
+function isBenchProfile(name: string): name is BenchProfileName {
+  return (BENCH_PROFILES as readonly string[]).includes(name);
 }

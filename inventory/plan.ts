@@ -1,5 +1,6 @@
 // The resolved plan of one host: the inventory after defaults are merged, paths made absolute,
 // `auto` MACs derived and the kernel params computed. Stages read only this.
+import type { BenchProfileName } from './schema.ts';
 
 export type Distro = 'auto' | 'centos7' | 'debian12' | 'alma8' | 'alma9' | 'ubuntu2404';
 export type IommuMode = 'off' | 'on' | 'pt';
@@ -100,7 +101,7 @@ export interface ContainerPlan {
 }
 
 export interface BenchmarkPlan {
-  profile: 'paper' | 'quick';
+  profile: BenchProfileName;
   /** Address of the iperf3 server. */
   peer?: string;
   fio: { directory: string };

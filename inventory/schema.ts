@@ -116,8 +116,16 @@ const driverSchema = z.strictObject({
   vfModule: z.string().regex(MODULE, 'must be a kernel module name').optional(),
 });
 
+/**
+ * The benchmark profiles (benchmark/run/profiles.ts): `standard` (the default: the paper's tests at
+ * their headline points, ±5 points within 10 minutes), `paper` (the paper's full sweep, hours),
+ * `quick` (seconds, for the demo and the tests).
+ */
+export const BENCH_PROFILES = ['standard', 'paper', 'quick'] as const;
+export type BenchProfileName = (typeof BENCH_PROFILES)[number];
+
 const benchmarkSchema = z.strictObject({
-  profile: z.enum(['paper', 'quick']).default('paper'),
+  profile: z.enum(BENCH_PROFILES).default('standard'),
   peer: z.string().regex(IPV4, 'must be the IPv4 address of the iperf3 server').optional(),
   fio: z.strictObject({ directory: nodePath }).default({ directory: '/srv/bench' }),
   penaltyThreshold: z.number().min(0).max(100).default(10),

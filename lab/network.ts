@@ -4,10 +4,10 @@
 // name is recorded in the lab state before it is created.
 import { existsSync, readFileSync } from 'node:fs';
 import type { LabLayout, NodeLayout } from './layout.ts';
-import { PF_NAMES } from './layout.ts';
+import { labLayout, nodeLayout, PF_NAMES } from './layout.ts';
 import { sh, shTry } from './run.ts';
 import type { LabState } from './state.ts';
-import { remember } from './state.ts';
+import { readState, remember } from './state.ts';
 
 async function netnsExists(name: string): Promise<boolean> {
   return (await shTry`ip netns list`).stdout.split('\n').some((l) => l.split(' ')[0] === name);
@@ -115,6 +115,22 @@ async function shapePort(lab: LabLayout, port: string, rate: string): Promise<vo
   await shTry`tc -n ${ns} qdisc del dev ${port} ingress`;
   await sh`tc -n ${ns} qdisc add dev ${port} handle ffff: ingress`;
   await sh`tc -n ${ns} filter add dev ${port} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`;
+}
+
+/**
+ * Shapes every node's switch ports of the running lab in `dir` to `rate` instead of its NIC model's
+ * line rate, until the lab is taken down: a test's knob (lab/README "line rate"). A rate below
+ * what this machine reaches under load makes the link, not the machine's load, what the host and
+ * the containers measure.
+ */
+export async function labLineRate(dir: string, rate: string): Promise<void> {
+  lineRateBits(rate);
+  const state = readState(dir);
+  if (!state) throw new Error(`no lab in ${dir}`);
+  const lab = labLayout(state.slot);
+  for (let i = 1; i <= state.nodeCount; i++) {
+    for (const port of nodeLayout(lab, i, state.dir).switchPorts) await shapePort(lab, port, rate);
+  }
 }
 
 export async function createNodeNetwork(state: LabState, lab: LabLayout, node: NodeLayout, lineRate: string): Promise<void> {

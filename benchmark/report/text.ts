@@ -54,7 +54,7 @@ export function budgetLine(doc: BenchmarkDocument): string | undefined {
 export function noiseLine(doc: BenchmarkDocument): string | undefined {
   const noise = doc.penalties.filter((p) => p.verdict === 'noise');
   if (noise.length === 0) return undefined;
-  const longer = doc.profile === 'quick' ? ', longer points (profile: paper)' : '';
+  const longer = doc.profile === 'paper' ? '' : ', longer points (profile: paper)';
   const widest = Math.max(...noise.map((p) => p.halfWidth ?? Infinity));
   return `${noise.length} of ${doc.penalties.length} comparisons are within noise (the ${percentOf(doc.confidence)} interval crosses 0 or ` +
     `${doc.penaltyThreshold} %; half-widths up to ${Number.isFinite(widest) ? `±${widest.toFixed(1)}` : 'n/a'} points): a finer precision with a larger time budget ` +

@@ -7,6 +7,7 @@
 // its samples; before version 3, measuredOn is empty, so such a result stands for no node.
 import { z } from 'zod';
 import { VERDICTS } from '../stats/verdict.ts';
+import { BENCH_PROFILES } from '../../inventory/schema.ts';
 
 export const RESULT_FORMAT = 'sriov-lxc.benchmark';
 export const RESULT_VERSION = 3;
@@ -117,7 +118,7 @@ export const benchmarkDocumentSchema = z.strictObject({
   version: z.literal(RESULT_VERSION),
   host: z.string(),
   runId: z.string(),
-  profile: z.enum(['paper', 'quick']),
+  profile: z.enum(BENCH_PROFILES),
   repetitions: z.number().int().positive(),
   /** Hash of the stage's inputs (the benchmark plan and the containers) when this ran. */
   inputsHash: z.string(),

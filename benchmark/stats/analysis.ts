@@ -9,6 +9,7 @@ import { compareSamples, familyConfidence } from './verdict.ts';
 import type { Comparison } from './verdict.ts';
 import type { Metric } from '../results/results.ts';
 import { halfWidth } from './paired.ts';
+import { fioPointParams } from '../run/profiles.ts';
 
 export type FioMetric = 'iops' | 'bw' | 'latency';
 export const FIO_METRICS: readonly FioMetric[] = ['iops', 'bw', 'latency'];
@@ -106,7 +107,22 @@ function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'met
   return { ...base, penaltyPct: c.pct, ci: c.ci, halfWidth: Number.isFinite(half) ? half : null, verdict: c.verdict, flagged: c.verdict === 'penalty' };
 }
 
-/** Each container's fio points that both it and the host have, per test. */
+/**
+ * Whether every round's bandwidth is its IOPS times the block size `bs`, as fio computes both
+ * from the same I/Os and runtime (stat.c: bw_bytes = 1000·io_bytes/runtime, rounded down to a
+ * whole byte/s, and iops = 1000·total_ios/runtime, printed to 6 decimals; io_bytes = total_ios·bs
+ * without short I/Os). Then the per-round bandwidth ratio is the IOPS ratio, and the two
+ * comparisons are one: one interval, counted once in the run's family. Tolerance: the rounding of
+ * each side (2 for the read and write halves of a mixed test) and of iops's decimals. A short I/O,
+ * another fio that rounds otherwise (2.x prints whole IOPS and KiB/s) or several jobs' sums fall
+ * outside it: the bandwidth is then a comparison of its own. So does a warm-up (--ramp_time): fio
+ * zeroes its counters at the ramp's end with I/Os in flight (test/fixtures/bench/README.md).
+ */
+export function bandwidthIsIops(values: Pick<FioPointValues, 'iops' | 'bw'>, bs: number): boolean {
+  return values.iops.length === values.bw.length && values.iops.every((iops, i) => Math.abs(values.bw[i]! - iops * bs) <= 2 + 2e-6 * bs);
+}
+
+/** Each container's fio points that both it and the host have, per test; `oneRatio`: their bandwidth is their IOPS (bandwidthIsIops). */
 function fioPairs(doc: AnalysisInput) {
   return doc.fio.tests.flatMap((test) => {
     const series = fioSeries(test, doc.targets);
@@ -116,7 +132,9 @@ function fioPairs(doc: AnalysisInput) {
       const points = test.values.flatMap((value) => {
         const h = host?.points.find((p) => p.value === value);
         const l = lxc?.points.find((p) => p.value === value);
-        return h && l ? [{ value, h, l }] : [];
+        if (!h || !l) return [];
+        const { bs } = fioPointParams(test, value);
+        return [{ value, h, l, oneRatio: bandwidthIsIops(h.values, bs) && bandwidthIsIops(l.values, bs) }];
       });
       return { test, container, points };
     });
@@ -137,9 +155,14 @@ function iperf3Pairs(doc: AnalysisInput) {
   }));
 }
 
-/** How many comparisons the run makes (each container, point and metric): the family its verdicts answer for together. */
+/**
+ * How many comparisons the run makes (each container, point and metric): the family its verdicts
+ * answer for together. A fio point's bandwidth counts only when it is not its IOPS (bandwidthIsIops):
+ * the same per-round ratios make the same interval, which covers or misses as one.
+ */
 export function comparisonCount(doc: AnalysisInput): number {
-  return iperf3Pairs(doc).reduce((n, c) => n + c.directions.length, 0) + fioPairs(doc).reduce((n, c) => n + c.points.length * FIO_METRICS.length, 0);
+  return iperf3Pairs(doc).reduce((n, c) => n + c.directions.length, 0) +
+    fioPairs(doc).reduce((n, c) => n + c.points.reduce((m, p) => m + (p.oneRatio ? FIO_METRICS.length - 1 : FIO_METRICS.length), 0), 0);
 }
 
 export function fioComparisons(doc: AnalysisInput): FioComparison[] {
@@ -147,9 +170,10 @@ export function fioComparisons(doc: AnalysisInput): FioComparison[] {
   return fioPairs(doc).map(({ test, container, points }) => ({
     test,
     container,
-    rows: points.map(({ value, h, l }) => {
+    rows: points.map(({ value, h, l, oneRatio }) => {
       const compare = (metric: FioMetric): Comparison => verdictOfRounds(metric, h.values[metric], l.values[metric], doc, family);
-      return { value, host: h.summary, lxc: l.summary, penalty: { iops: compare('iops'), bw: compare('bw'), latency: compare('latency') } };
+      const iops = compare('iops');
+      return { value, host: h.summary, lxc: l.summary, penalty: { iops, bw: oneRatio ? iops : compare('bw'), latency: compare('latency') } };
     }),
   }));
 }

@@ -24,7 +24,7 @@ COMMON_SPEC = dict(
 
 PROVISION_SPEC = dict(
     COMMON_SPEC,
-    bench_profile=dict(type='str', choices=['paper', 'quick']),
+    bench_profile=dict(type='str', choices=['standard', 'paper', 'quick']),
     allow_vf_resize=dict(type='bool', default=False),
 )
 

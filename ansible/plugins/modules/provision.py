@@ -34,9 +34,12 @@ extends_documentation_fragment:
   - sriov_lxc.sriov_lxc.common
 options:
   bench_profile:
-    description: Overrides the plan's benchmark profile.
+    description:
+      - Overrides the plan's benchmark profile.
+      - C(standard) (the inventory's default) runs the paper's tests at their headline points, aiming at +/-5 points within 10 minutes;
+        C(paper) the paper's full sweep (hours); C(quick) seconds, for demos and tests.
     type: str
-    choices: [paper, quick]
+    choices: [standard, paper, quick]
   allow_vf_resize:
     description: Let a VF count change stop the containers owning VFs of that PF, resize and start them again.
     type: bool

@@ -3,18 +3,23 @@
 // ratios at once about 95 % of the time or more, so a run flags a point that is not past the
 // threshold at most 1 time in 40; the same intervals at 95 % each do not; and a real 20 % penalty
 // is still found, with the adaptive rounds, among 100 comparisons.
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { measureAdaptively, type AdaptivePoint } from '../../../benchmark/run/adaptive.ts';
 import { comparisonCount, computePenalties } from '../../../benchmark/stats/analysis.ts';
 import { halfWidth, pairedLogRatio } from '../../../benchmark/stats/paired.ts';
 import { compareSamples, familyConfidence } from '../../../benchmark/stats/verdict.ts';
 import { normal, uniform, type Sim } from '../../helpers/simulated-rounds.ts';
+import { fioPointParams, plannedComparisons, QUICK_PROFILE, STANDARD_PROFILE } from '../../../benchmark/run/profiles.ts';
+import { bandwidthIsIops, measuredSide } from '../../../benchmark/stats/analysis.ts';
+import { parseFio } from '../../../benchmark/run/parse-fio.ts';
+import { CAPTURED, quickDocument } from '../../fixtures/bench/fake-node.ts';
 
 const MIN_ROUNDS = 6;
 const THRESHOLD = 10;
 
 /** One simulated point of a run of `family` comparisons, its rounds decided as the runner decides them. */
-function simulatedPoint(sim: Sim, z: () => number, family: number, id: string) {
+function simulatedPoint(sim: Sim, z: () => number, family: number, id: string, minRounds = MIN_ROUNDS) {
   const host: number[] = [];
   const lxc: number[] = [];
   const confidence = familyConfidence(0.95, family);
@@ -25,15 +30,15 @@ function simulatedPoint(sim: Sim, z: () => number, family: number, id: string) {
       host.push(10_000 * Math.exp(d + sim.noise * z()));
       lxc.push(10_000 * sim.ratio * Math.exp(d + sim.noise * z()));
     },
-    halfWidth: () => halfWidth(compareSamples('iops', host, lxc, THRESHOLD, confidence, MIN_ROUNDS)),
+    halfWidth: () => halfWidth(compareSamples('iops', host, lxc, THRESHOLD, confidence, minRounds)),
   };
   return { host, lxc, point, confidence };
 }
 
 /** A run of `sims.length` points measured adaptively to ±precision (no time budget, at most 50 rounds). */
-async function simulatedRun(sims: readonly Sim[], z: () => number, precision: number) {
-  const points = sims.map((sim, i) => ({ sim, ...simulatedPoint(sim, z, sims.length, `p${i}`) }));
-  await measureAdaptively(points.map((p) => p.point), { precision, minRounds: MIN_ROUNDS, maxRounds: 50, budgetMs: Infinity, now: () => 0 });
+async function simulatedRun(sims: readonly Sim[], z: () => number, precision: number, minRounds = MIN_ROUNDS) {
+  const points = sims.map((sim, i) => ({ sim, ...simulatedPoint(sim, z, sims.length, `p${i}`, minRounds) }));
+  await measureAdaptively(points.map((p) => p.point), { precision, minRounds, maxRounds: 50, budgetMs: Infinity, now: () => 0 });
   return points;
 }
 
@@ -148,4 +153,126 @@ test('familyConfidence: Bonferroni over the comparisons, never above the run\'s 
   t.is(familyConfidence(0.95, 1), 0.95);
   t.is(familyConfidence(0.95, 0), 0.95);
   t.true(Math.abs(familyConfidence(0.95, 100) - 0.9995) < 1e-12);
+});
+
+// The standard profile (the default): its minimum rounds and its family of comparisons on a node
+// with two containers and an iperf3 peer (2 + 7 × 3 per container, its warm-up keeping bandwidth
+// apart from IOPS: 46).
+const STANDARD_FAMILY = plannedComparisons(STANDARD_PROFILE, 2, true);
+
+test('the standard profile: 46 comparisons with two containers; at its minimum rounds all of a run\'s intervals cover at once in >= 95 % of runs', async (t) => {
+  t.is(STANDARD_FAMILY, 46);
+  const minRounds = STANDARD_PROFILE.repetitions;
+  const z = normal(uniform(2027));
+  const runs = 300;
+  let allCover = 0;
+  let allCoverEach = 0;
+  for (let run = 0; run < runs; run++) {
+    const sims = Array.from({ length: STANDARD_FAMILY }, (_, i): Sim => ({ ratio: [1, 0.8, 0.95, 1.1][i % 4]!, ...mixedNoise(i) }));
+    const points = await simulatedRun(sims, z, STANDARD_PROFILE.precision, minRounds);
+    const covers = (confidence: number) => points.every((p) => {
+      const r = pairedLogRatio(p.host, p.lxc, confidence, minRounds)!;
+      return r.low <= p.sim.ratio && p.sim.ratio <= r.high;
+    });
+    if (covers(familyConfidence(0.95, STANDARD_FAMILY))) allCover++;
+    if (covers(0.95)) allCoverEach++;
+  }
+  t.log(`standard profile (${minRounds} minimum rounds, ${STANDARD_FAMILY} comparisons): all covered in ${allCover} of ${runs} runs at the family's confidence, ${allCoverEach} at 95 % each`);
+  t.true(allCover / runs >= 0.93, `family: ${allCover / runs}`);
+  t.true(allCoverEach / runs < 0.5, `95 % each: ${allCoverEach / runs}`);
+});
+
+test('the standard profile: a 20 % penalty among its 46 comparisons is flagged at the lab\'s iperf3 noise, the other 45 never; A/A flags nothing', async (t) => {
+  const minRounds = STANDARD_PROFILE.repetitions;
+  const z = normal(uniform(2028));
+  const runs = 300;
+  let found = 0;
+  let falseFlags = 0;
+  let aaFlags = 0;
+  const rounds: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    // c1's iperf3 forward 20 % slower; per-measurement noise 2 % (the shaped lab link's: README "The standard profile").
+    const sims = Array.from({ length: STANDARD_FAMILY }, (_, i): Sim => ({ ratio: i === 0 ? 0.8 : 1, drift: 0.1, noise: 0.02 }));
+    const points = await simulatedRun(sims, z, STANDARD_PROFILE.precision, minRounds);
+    const verdicts = points.map((p) => compareSamples('throughput', p.host, p.lxc, THRESHOLD, p.confidence, minRounds).verdict);
+    if (verdicts[0] === 'penalty') found++;
+    falseFlags += verdicts.slice(1).filter((v) => v === 'penalty').length;
+    rounds.push(points[0]!.host.length);
+    const aa = await simulatedRun(Array.from({ length: STANDARD_FAMILY }, (_, i): Sim => ({ ratio: 1, ...mixedNoise(i) })), z, STANDARD_PROFILE.precision, minRounds);
+    aaFlags += aa.filter((p) => compareSamples('iops', p.host, p.lxc, THRESHOLD, p.confidence, minRounds).verdict === 'penalty').length;
+  }
+  rounds.sort((a, b) => a - b);
+  t.log(`20 % flagged in ${found} of ${runs} runs; its rounds ${rounds[0]} to ${rounds.at(-1)} (median ${rounds[runs / 2]}); false flags ${falseFlags}; A/A flags ${aaFlags}`);
+  t.true(found / runs >= 0.95, `power ${found / runs}`);
+  t.is(falseFlags, 0);
+  t.is(aaFlags, 0);
+});
+
+/** Every captured fio point of the quick run (fio 3.33): per target, its test, block size and measured sides per round. */
+function capturedPoints() {
+  return Object.entries(CAPTURED.fio).flatMap(([target, points]) => Object.entries(points).map(([key, outputs]) => {
+    const [id, value] = key.split(' ');
+    const fioTest = QUICK_PROFILE.fioTests.find((x) => x.id === id)!;
+    const sides = outputs.map((o) => measuredSide(fioTest.rw, parseFio(o)));
+    return { target, key, bs: fioPointParams(fioTest, Number(value)).bs, iops: sides.map((s) => s.iops), bw: sides.map((s) => s.bwBytes) };
+  }));
+}
+
+test('real fio output: bandwidth is IOPS times the block size in every round, so a round\'s two ratios are one number and count once in the family', async (t) => {
+  const points = capturedPoints();
+  t.true(points.length >= 24, `${points.length} captured points`);
+  for (const p of points) t.true(bandwidthIsIops(p, p.bs), `${p.target} ${p.key}: bw ${p.bw.join(', ')} vs iops ${p.iops.join(', ')} x ${p.bs}`);
+  // The per-round log ratios container/host of bandwidth and of IOPS, read off the two captured sets.
+  let widest = 0;
+  for (const h of points.filter((p) => p.target === 'host')) {
+    const c = points.find((p) => p.target !== 'host' && p.key === h.key)!;
+    for (let i = 0; i < h.iops.length; i++) {
+      widest = Math.max(widest, Math.abs(Math.log(c.bw[i]! / h.bw[i]!) - Math.log(c.iops[i]! / h.iops[i]!)));
+    }
+  }
+  t.log(`widest difference between a round's bandwidth and IOPS log ratios: ${widest.toExponential(2)}`);
+  t.true(widest < 1e-6);
+  // Through the stage: each fio point makes two comparisons (IOPS = bandwidth, latency), and the bandwidth's interval is the IOPS's.
+  const { doc } = await quickDocument();
+  const fioPoints = doc.fio.tests.reduce((n, x) => n + x.values.length, 0);
+  t.is(comparisonCount(doc), 2 + 2 * fioPoints);
+  t.is(comparisonCount(doc), plannedComparisons(QUICK_PROFILE, 1, true));
+  for (const bw of doc.penalties.filter((p) => p.metric === 'bw')) {
+    const iops = doc.penalties.find((p) => p.metric === 'iops' && p.test === bw.test && p.point === bw.point && p.container === bw.container)!;
+    t.deepEqual({ pct: bw.penaltyPct, ci: bw.ci, verdict: bw.verdict }, { pct: iops.penaltyPct, ci: iops.ci, verdict: iops.verdict });
+  }
+});
+
+test('with a warm-up (--ramp_time) fio\'s bandwidth is not IOPS times the block size: a comparison of its own, as the standard profile plans', (t) => {
+  // fio 3.33, the standard profile's seven points with --ramp_time=250ms, two rounds each (test/fixtures/bench/README.md).
+  const captured = JSON.parse(readFileSync(new URL('../../fixtures/bench/fio-ramp-standard-points.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+  let apart = 0;
+  for (const [key, outputs] of Object.entries(captured)) {
+    const [id, value] = key.split(' ');
+    const fioTest = STANDARD_PROFILE.fioTests.find((x) => x.id === id)!;
+    const sides = outputs.map((o) => measuredSide(fioTest.rw, parseFio(o)));
+    if (!bandwidthIsIops({ iops: sides.map((x) => x.iops), bw: sides.map((x) => x.bwBytes) }, fioPointParams(fioTest, Number(value)).bs)) apart++;
+  }
+  t.log(`${apart} of ${Object.keys(captured).length} points with a bandwidth apart from IOPS x block size`);
+  t.true(apart >= 5, `${apart}`);
+  t.is(plannedComparisons(STANDARD_PROFILE, 1, true), 2 + 3 * 7);
+  t.is(plannedComparisons(QUICK_PROFILE, 1, true), 2 + 2 * 16);
+});
+
+test('a bandwidth that is not IOPS times the block size (fio 2.x\'s whole IOPS and KiB/s, a short I/O) is a comparison of its own', async (t) => {
+  const old = measuredSide('randread', parseFio(readFileSync(new URL('../../fixtures/bench/fio-2.1.11-4jobs-no-total-ios.json', import.meta.url), 'utf8')));
+  t.false(bandwidthIsIops({ iops: [old.iops], bw: [old.bwBytes] }, 4096), `fio 2.1.11: ${old.bwBytes} B/s vs ${old.iops} IOPS`);
+  const point = capturedPoints().find((p) => p.bs === 4096)!;
+  t.true(bandwidthIsIops(point, point.bs));
+  // One round with a short I/O: 512 bytes fewer in a 500 ms run.
+  t.false(bandwidthIsIops({ iops: point.iops, bw: point.bw.map((b, i) => (i === 1 ? b - 1024 : b)) }, point.bs));
+  // In the analysis: the bandwidth of such a point is compared on its own and counts in the family.
+  const { doc } = await quickDocument();
+  const before = comparisonCount(doc);
+  const seqwrite = doc.fio.tests.find((x) => x.id === 'seqwrite-bs')!;
+  const hostPoint = seqwrite.points.find((p) => p.target === 'host' && p.value === seqwrite.values[0])!;
+  hostPoint.samples[0]!.write.bwBytes -= 1024;
+  t.is(comparisonCount(doc), before + 1);
+  const [bw, iops] = (['bw', 'iops'] as const).map((metric) => computePenalties(doc).find((p) => p.test === 'seqwrite-bs' && p.point === String(seqwrite.values[0]) && p.metric === metric)!);
+  t.notDeepEqual(bw!.ci, iops!.ci);
 });

@@ -4,7 +4,8 @@
 import test from 'ava';
 import { measureAdaptively, type AdaptivePoint } from '../../../benchmark/run/adaptive.ts';
 import { halfWidth, pairedLogRatio } from '../../../benchmark/stats/paired.ts';
-import { compareSamples, welchLogRatio } from '../../../benchmark/stats/verdict.ts';
+import { compareSamples, familyConfidence, welchLogRatio } from '../../../benchmark/stats/verdict.ts';
+import { plannedComparisons, STANDARD_PROFILE } from '../../../benchmark/run/profiles.ts';
 import { normal, uniform, type Sim } from '../../helpers/simulated-rounds.ts';
 
 /** A simulated point: each round draws one drift for both sides and a noise for each. */
@@ -48,6 +49,38 @@ test('paired intervals cover the true ratio about 95 % of the time, fixed rounds
     }
     t.true(fixed / trials > 0.93 && fixed / trials < 0.97, `${JSON.stringify(sim)}: fixed 4 rounds cover ${fixed / trials}`);
     t.true(adaptive / trials > 0.93, `${JSON.stringify(sim)}: adaptive rounds cover ${adaptive / trials}`);
+  }
+});
+
+test('the standard profile\'s intervals: at its minimum rounds and its family\'s confidence they miss about 1 time in 920, fixed and adaptive alike', async (t) => {
+  const minRounds = STANDARD_PROFILE.repetitions;
+  const family = plannedComparisons(STANDARD_PROFILE, 2, true);
+  const confidence = familyConfidence(0.95, family);
+  const z = normal(uniform(8));
+  const trials = 3000;
+  for (const sim of [{ ratio: 0.8, drift: 0.1, noise: 0.02 }, { ratio: 1, drift: 0.3, noise: 0.08 }]) {
+    let missedFixed = 0;
+    let missedAdaptive = 0;
+    let missedEach = 0;
+    for (let i = 0; i < trials; i++) {
+      const f = simulatedPoint(sim, z);
+      for (let r = 0; r < minRounds; r++) await f.point.round(r + 1);
+      const covers = (c: number) => {
+        const r = pairedLogRatio(f.host, f.lxc, c)!;
+        return r.low <= sim.ratio && sim.ratio <= r.high;
+      };
+      if (!covers(confidence)) missedFixed++;
+      if (!covers(0.95)) missedEach++;
+      const a = simulatedPoint(sim, z);
+      const point = { ...a.point, halfWidth: () => halfWidth(compareSamples('iops', a.host, a.lxc, 10, confidence, minRounds)) };
+      await measureAdaptively([point], { precision: STANDARD_PROFILE.precision, minRounds, maxRounds: 50, budgetMs: Infinity, now: () => 0 });
+      const ra = pairedLogRatio(a.host, a.lxc, confidence, minRounds)!;
+      if (!(ra.low <= sim.ratio && sim.ratio <= ra.high)) missedAdaptive++;
+    }
+    // Expected misses: trials · 0.05/46 = 3.3; 12 or more has a chance of 0.01 % (Poisson).
+    t.log(`${JSON.stringify(sim)}: ${minRounds} rounds at ${confidence.toFixed(5)} missed ${missedFixed} of ${trials}, adaptive ${missedAdaptive}; at 95 % ${missedEach}`);
+    t.true(missedFixed < 12 && missedAdaptive < 12, `${missedFixed}, ${missedAdaptive}`);
+    t.true(missedEach / trials > 0.035 && missedEach / trials < 0.065, `95 %: ${missedEach / trials}`);
   }
 });
 

@@ -44,7 +44,7 @@ const refused: [string, string[], RegExp][] = [
   ['unknown flag', ['--colour'], /Unknown option '--colour'/],
   ['bad concurrency', ['--concurrency', '0'], /--concurrency "0": expected a whole number from 1/],
   ['bad renderer', ['--renderer', 'fancy'], /--renderer "fancy": expected default, simple or verbose/],
-  ['bad bench profile', ['--bench-profile', 'fast'], /expected paper or quick/],
+  ['bad bench profile', ['--bench-profile', 'fast'], /expected standard, paper or quick/],
   ['retry-failed with from', ['--retry-failed', '--from', 'reboot'], /cannot be combined with --from/],
   ['bad percentage', ['--max-fail-percent', '150'], /expected a percentage/],
   ['positional argument', ['node1'], /Unexpected argument 'node1'/],

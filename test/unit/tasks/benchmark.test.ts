@@ -28,8 +28,8 @@ test('check before any run plans the benchmark with its duration and where the r
   t.false(result.done);
   const plan = result.done ? '' : result.plan.join('\n');
   t.regex(plan, /the host, centos1 with profile quick, 6 repetitions, about \d+ (s|min)/);
-  // t(1 - 0.05/100, 5) = 6.87, t(0.975, 5) = 2.57 (scipy.stats.t.ppf).
-  t.regex(plan, /^ {2}the 50 comparisons' verdicts hold together: t quantile 6\.9 with 5 degrees of freedom \(2\.6 for one interval alone\)$/m);
+  // 2 iperf3 + 16 fio points x 2 (IOPS and bandwidth one ratio, latency): t(1 - 0.05/68, 5) = 6.31, t(0.975, 5) = 2.57 (scipy.stats.t.ppf).
+  t.regex(plan, /^ {2}the 34 comparisons' verdicts hold together: t quantile 6\.3 with 5 degrees of freedom \(2\.6 for one interval alone\)$/m);
   t.regex(plan, /iperf3 to 10\.254\.93\.1 both directions \(-O 0 -t 1\)/);
   t.regex(plan, /fio's 7 tests \(16 points\) on \/srv\/bench/);
   t.true(plan.includes(path.join(ctx.stateDir, 'hosts', 'node1', 'runs', RUN, 'benchmark.json')));
@@ -191,8 +191,8 @@ test('benchmark.repetitions overrides the profile\'s: every point measured that 
   const ctx = context(t, host, benchPlan({ repetitions: 3 }));
   const planned = await benchmarkStage.check(ctx);
   t.regex(planned.done ? '' : planned.plan.join('\n'), /with profile quick, 3 repetitions/);
-  // t(1 - 0.05/100, 2) = 31.6 against t(0.975, 2) = 4.30.
-  t.regex(planned.done ? '' : planned.plan.join('\n'), /t quantile 31\.6 with 2 degrees of freedom \(4\.3 for one interval alone\); the intervals are 7 times as wide: more minimum rounds \(benchmark\.repetitions, 6 or more\) narrow them$/m);
+  // t(1 - 0.05/68, 2) = 26.0 against t(0.975, 2) = 4.30 (scipy.stats.t.ppf; for 2 degrees of freedom (2p - 1)/sqrt(2p(1 - p))).
+  t.regex(planned.done ? '' : planned.plan.join('\n'), /t quantile 26\.0 with 2 degrees of freedom \(4\.3 for one interval alone\); the intervals are 6 times as wide: more minimum rounds \(benchmark\.repetitions, 6 or more\) narrow them$/m);
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
   t.is(doc.repetitions, 3);
