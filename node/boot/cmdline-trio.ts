@@ -142,7 +142,7 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
     await checkTrialPossible(run.host, c);
     const trial = buildTrialEntry(run.host, c);
     const base = `"${trial.base.entry.title}"`;
-    const changes = [...describeParamsEdit(trial.base.entry.params ?? '', c.params.edit), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`];
+    const changes = [...describeParamsEdit(trial.base.entry.params ?? '', c.params.edit, direction), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`];
     return {
       done: false,
       plan: [

@@ -12,6 +12,9 @@ import { PROVISION_STAGES } from '../../../workflows/provision-workflow.ts';
 import { kernelCmdlineStage } from '../../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../../tasks/kernel-cmdline-commit.ts';
 import { rebootStage } from '../../../tasks/reboot.ts';
+import { kernelCmdlineTeardownStage } from '../../../tasks/teardown-kernel-cmdline.ts';
+import { rebootTeardownStage } from '../../../tasks/teardown-reboot.ts';
+import { kernelCmdlineCommitTeardownStage } from '../../../tasks/teardown-kernel-cmdline-commit.ts';
 import { nodeDistro } from '../../../node/facts/distro.ts';
 import { parseOsRelease } from '../../../node/parse/os-release.ts';
 import { parseGrubCfg } from '../../../node/parse/grub-cfg.ts';
@@ -451,4 +454,99 @@ test('CentOS 7 lab node: armed with grub2-reboot, booted, committed with grub2-m
   t.is(host.files.get('/etc/default/grub')?.content, c('default-grub-lab-centos7-configured.txt'));
   t.like(await kernelCmdlineCommitStage.verify(ctx()), { entry, chosenBy: 'GRUB_DEFAULT=saved, saved_entry=0' });
   t.false(host.files.has(SCRIPT));
+});
+
+// Teardown's way back with a trial, on the same Debian node provisioned (/etc/default/grub as the
+// commit left it, its original kept): the trial entry is the configured default entry without the
+// params; /etc/default/grub is restored only after that boot came up.
+const BACKUP = '/etc/default/grub.sriov-lxc.bak';
+const CONFIGURED_CMDLINE = bootCmdline(configuredCfg, 'gnulinux-simple-3d81a16b-9af7-4ba0-ae53-ef16fb54f864');
+const WITHOUT = `without ${PAPER_PARAMS}`;
+const provisionedNode = (files: Record<string, string> = {}): FakeHost =>
+  node({ '/etc/default/grub': configured, [BACKUP]: stock, [CFG]: configuredCfg, '/proc/cmdline': `${CONFIGURED_CMDLINE}\n`, ...files });
+function teardownNode(files: Record<string, string> = {}): FakeHost {
+  const host = provisionedNode(files);
+  host.on(['rm', '-f', '--', BACKUP], () => {
+    host.files.delete(BACKUP);
+    return {};
+  });
+  return host;
+}
+
+test('teardown with a trial: the trial entry boots the default entry without the params; /etc/default/grub waits for that boot', async (t) => {
+  const host = teardownNode();
+  const result = await kernelCmdlineTeardownStage.check(context(host));
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [
+    `copy the default entry "Debian GNU/Linux" into a trial entry (${SCRIPT}) that boots root=/dev/vda1 ro quiet panic=10: remove ${PAPER_PARAMS} (put on by sriov-lxc), panic=10 unless it reboots on panic already`,
+    'regenerate /boot/grub/grub.cfg: update-grub',
+    'grub-reboot sriov-lxc-trial: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts "Debian GNU/Linux" again',
+    `/etc/default/grub is changed after the trial boot came up ${WITHOUT} (stage teardown-kernel-cmdline-commit)`,
+  ]);
+  await kernelCmdlineTeardownStage.apply(context(host));
+  // The configured entry's linux line (grub-debian12-configured.cfg) without the paper's params, plus panic=10.
+  t.regex(host.files.get(SCRIPT)?.content ?? '', /^\tlinux\t\/vmlinuz-6\.1\.0-21-amd64 root=\/dev\/vda1 ro quiet panic=10$/m);
+  t.is(host.files.get('/etc/default/grub')?.content, configured, '/etc/default/grub unchanged');
+  t.true(host.commands.includes('grub-reboot sriov-lxc-trial'));
+  const armed = await kernelCmdlineTeardownStage.verify(context(host));
+  t.like(armed, { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', fallbackEntry: 'Debian GNU/Linux', params: 'root=/dev/vda1 ro quiet panic=10', bootMethod: 'grub-defaults', how: 'restore', add: [], remove: PAPER_PARAMS.split(' ') });
+  t.deepEqual(await kernelCmdlineTeardownStage.check(context(host)), {
+    done: true,
+    reason: `the next boot only starts the trial entry "sriov-lxc trial: Debian GNU/Linux" ${WITHOUT}; the default entry "Debian GNU/Linux" stays as it is`,
+  });
+  const reboot = await rebootTeardownStage.check(context(host, plan(), { 'teardown-kernel-cmdline': armed }));
+  if (reboot.done) return t.fail('expected a reboot');
+  t.deepEqual(reboot.plan, [`why: the running kernel still has ${PAPER_PARAMS}`, 'reboot node1 once into the trial entry "sriov-lxc trial: Debian GNU/Linux" (the default stays "Debian GNU/Linux") and wait for the new boot']);
+  t.is(await rebootTeardownStage.expects?.(context(host, plan(), { 'teardown-kernel-cmdline': armed })), `a kernel command line ${WITHOUT}`);
+});
+
+test('teardown: the trial came up without the params; the commit restores /etc/default/grub, removes the trial and the copy', async (t) => {
+  const armedCfg = updateGrubOutput(configured, fixture('stages/cmdline/trial-script-debian12-paper.txt').replace(`quiet ${PAPER_PARAMS} panic=10`, 'quiet panic=10'));
+  const trialCmdline = bootCmdline(armedCfg, 'sriov-lxc-trial');
+  t.is(trialCmdline, 'BOOT_IMAGE=/vmlinuz-6.1.0-21-amd64 root=/dev/vda1 ro quiet panic=10');
+  const host = teardownNode({ [CFG]: armedCfg, [SCRIPT]: 'x', '/proc/cmdline': `${trialCmdline}\n` });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV, add: [], remove: PAPER_PARAMS.split(' ') };
+  const outputs = { 'teardown-kernel-cmdline': armed };
+  t.deepEqual(await rebootTeardownStage.check(context(host, plan(), outputs)), { done: true, reason: 'skipped: the running boot has none of sriov-lxc\'s params and no VFs on the planned PFs' });
+  t.like(await rebootTeardownStage.verify(context(host, plan(), outputs)), { cmdline: trialCmdline });
+  t.deepEqual(await kernelCmdlineTeardownStage.check(context(host)), { done: true, reason: `the running kernel is already ${WITHOUT}; teardown-kernel-cmdline-commit makes that the default` });
+  const ctx = context(host, plan(), outputs);
+  const result = await kernelCmdlineCommitTeardownStage.check(ctx);
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [`/etc/default/grub: restore from ${BACKUP}`, `remove ${SCRIPT}`, 'regenerate /boot/grub/grub.cfg: update-grub', `remove ${BACKUP}`]);
+  t.deepEqual(result.diffs?.map((d) => d.path), ['/etc/default/grub']);
+  await kernelCmdlineCommitTeardownStage.apply(ctx);
+  t.is(host.files.get('/etc/default/grub')?.content, stock);
+  t.false(host.files.has(BACKUP));
+  t.false(host.files.has(SCRIPT));
+  t.is(host.files.get(CFG)?.content, freshCfg);
+  t.deepEqual(await kernelCmdlineCommitTeardownStage.verify(ctx), {
+    method: 'default',
+    bootMethod: 'grub-defaults',
+    paramsFile: '/etc/default/grub',
+    grubCfg: CFG,
+    entry: 'Debian GNU/Linux',
+    chosenBy: 'GRUB_DEFAULT=0',
+    params: 'root=/dev/vda1 ro  quiet',
+    // The arm step's record stands in: the backup it was computed from is gone.
+    how: 'nothing',
+    add: [],
+    remove: PAPER_PARAMS.split(' '),
+    kept: [],
+  });
+});
+
+test('teardown: the trial boot without the params did not come up; nothing is restored without that proof', async (t) => {
+  const host = teardownNode({ [SCRIPT]: 'x' });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV, add: [], remove: PAPER_PARAMS.split(' ') };
+  const ctx = context(host, plan(), { 'teardown-kernel-cmdline': armed });
+  const error = await t.throwsAsync(rebootTeardownStage.verify(ctx), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the trial boot ${WITHOUT} did not come up: GRUB started "sriov-lxc trial: Debian GNU/Linux" once, and the node is back on its previous configuration, the unchanged default entry "Debian GNU/Linux" (/proc/cmdline: ${CONFIGURED_CMDLINE}; it still has ${PAPER_PARAMS})`);
+  t.regex(error?.hint ?? '', /^the kernel without them panicked or hung .*run teardown again/);
+  // The commit's check describes the way back (a dry run shows it all); its apply refuses.
+  t.false((await kernelCmdlineCommitTeardownStage.check(ctx)).done);
+  const commit = await t.throwsAsync(kernelCmdlineCommitTeardownStage.apply(ctx), { instanceOf: FatalError });
+  t.is(commit?.message, `node1: not making the kernel command line ${WITHOUT} the default: the running kernel is not, so no boot has shown that it works (/proc/cmdline: ${CONFIGURED_CMDLINE})`);
+  t.is(host.files.get('/etc/default/grub')?.content, configured);
+  t.true(host.files.has(BACKUP));
 });
