@@ -326,6 +326,72 @@ test('resume when the reboot never happened: issued again; past the budget, a di
   t.truthy(readCheckpoint(stateDir, 'node1'));
 });
 
+test('on the node itself: the checkpoint says rebooting before the boot unit is installed, the reboot comes after it and the run stops; the resumed run verifies and removes the unit', async (t) => {
+  const { node, run, stageStatus } = setup(t, [factStage('reboot', { reboots: true }), factStage('after')]);
+  const events: string[] = [];
+  const localBoot = {
+    install: async (host: Host) => {
+      events.push(`install on ${host.name}: checkpoint ${stageStatus('reboot')}, ${node.rebootsIssued} reboots issued`);
+    },
+    remove: async () => {
+      events.push('remove');
+    },
+  };
+  const first = await run({ localBoot });
+  t.is(first.status, 'rebooting');
+  t.false(first.ok);
+  t.deepEqual(events, ['install on node1: checkpoint rebooting, 0 reboots issued'], 'the unit stays for the boot that resumes the run');
+  t.is(node.rebootsIssued, 1);
+  t.deepEqual(node.applied, ['reboot'], 'nothing after the rebooting stage runs in the boot that goes down');
+  t.is(stageStatus('reboot'), 'rebooting');
+  t.is(stageStatus('after'), undefined);
+  // The boot unit runs the same command in the new boot.
+  const resumed = await run({ localBoot });
+  t.is(resumed.status, 'ok');
+  t.is(resumed.reboots, 1);
+  t.is(node.rebootsIssued, 1, 'no second reboot');
+  t.deepEqual(node.applied, ['reboot', 'after']);
+  t.deepEqual(events.slice(1), ['remove']);
+});
+
+test('past the reboot budget: the diagnosis names what the stage expects now (else what it expected) and what /proc/cmdline has', async (t) => {
+  const CMDLINE = 'BOOT_IMAGE=/vmlinuz-6.1.0-21-amd64 root=/dev/vda1 ro quiet';
+  class CmdlineNode extends TestNode {
+    cmdline: string | undefined = `${CMDLINE}\n`;
+    override async readFile(path: string) {
+      return path === '/proc/cmdline' ? this.cmdline : undefined;
+    }
+  }
+  const node = new CmdlineNode();
+  node.rebootWorks = false;
+  let expects: () => Promise<string> = async () => 'a kernel command line with intel_iommu=on';
+  const stage: Stage = { ...factStage('reboot', { reboots: true }), expects: () => expects() };
+  const { run, stateDir } = setup(t, [stage], node);
+  const quick = { timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } };
+  t.is((await run(quick)).status, 'rebooting');
+  t.is(readCheckpoint(stateDir, 'node1')?.stages.reboot?.reboot?.expected, 'a kernel command line with intel_iommu=on', 'the checkpoint keeps the stage\'s words');
+  t.is((await run(quick)).status, 'rebooting');
+  expects = async () => 'a kernel command line with intel_iommu=on iommu=pt';
+  const now = await run();
+  t.is(now.status, 'failed');
+  t.is(now.error?.message, `node1: reboot already rebooted the node 2 times without reaching its goal; not rebooting again (expected: a kernel command line with intel_iommu=on iommu=pt; found on the kernel cmdline: ${CMDLINE})`);
+  t.is(now.error?.hint, 'look at /proc/cmdline and the bootloader configuration on the node; after fixing, run with --reset reboot to allow new reboots');
+  t.is(node.rebootsIssued, 2);
+
+  // The stage cannot say now (its read fails): what it said when it asked for the reboot; no cmdline to read.
+  const other = new CmdlineNode();
+  other.rebootWorks = false;
+  const again = setup(t, [stage], other);
+  await again.run(quick);
+  await again.run(quick);
+  expects = async () => {
+    throw new TransportError('connection reset');
+  };
+  other.cmdline = undefined;
+  const recorded = await again.run();
+  t.is(recorded.error?.message, 'node1: reboot already rebooted the node 2 times without reaching its goal; not rebooting again (expected: a kernel command line with intel_iommu=on iommu=pt; found on the kernel cmdline: (/proc/cmdline unreadable))');
+});
+
 test('a second run against a locked host is refused with who holds it', async (t) => {
   const { run, stateDir } = setup(t, [factStage('a')]);
   const lock = join(stateDir, 'hosts', 'node1', 'lock');
