@@ -550,3 +550,36 @@ test('teardown: the trial boot without the params did not come up; nothing is re
   t.is(host.files.get('/etc/default/grub')?.content, configured);
   t.true(host.files.has(BACKUP));
 });
+
+test('teardown\'s commit stopped before the copy was removed: the way back is the default, the commit finishes by removing it', async (t) => {
+  // /etc/default/grub restored and grub.cfg regenerated; the node rebooted before `rm` of the copy.
+  const host = teardownNode({ '/etc/default/grub': stock, [CFG]: freshCfg, '/proc/cmdline': `${OLD_CMDLINE}\n` });
+  t.like(await kernelCmdlineTeardownStage.check(context(host)), { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" are ${WITHOUT}` });
+  const result = await kernelCmdlineCommitTeardownStage.check(context(host));
+  if (result.done) return t.fail('expected the copy to be removed');
+  t.is(result.plan.at(-1), `remove ${BACKUP}`);
+  t.deepEqual(result.diffs, [], '/etc/default/grub is as it will stay');
+  await kernelCmdlineCommitTeardownStage.apply(context(host));
+  t.false(host.files.has(BACKUP));
+  t.is(host.files.get('/etc/default/grub')?.content, stock);
+  t.like(await kernelCmdlineCommitTeardownStage.verify(context(host)), { entry: 'Debian GNU/Linux', kept: [] });
+});
+
+test('the trial came up but is not the default yet: the reboot stage will not reboot into the old default', async (t) => {
+  // After the trial boot GRUB cleared next_entry; the VF driver is not loaded, so the reboot stage is not done.
+  const host = node({ '/etc/default/grub': stock, [CFG]: trialCfg, [SCRIPT]: trialScript, '/proc/cmdline': `${TRIAL_CMDLINE}\n` });
+  host.on(['lsmod'], { stdout: fixture('stages/reboot/lsmod-lab-ixgbe.txt') });
+  host.on(['ls', '-A', '/sys/class/iommu'], { stdout: '' });
+  const error = await t.throwsAsync(rebootStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the running kernel is with ${PAPER_PARAMS} from a trial boot, but that is not the default yet: rebooting now would start the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+  t.is(error?.hint, 'make it the default first: run with --from kernel-cmdline-commit (then the stages after it)');
+});
+
+test('a trial entry written back after the commit: verify says the trial is not cleaned up, the next check plans its removal', async (t) => {
+  const host = node({ '/etc/default/grub': configured, [BACKUP]: stock, [CFG]: configuredCfg, [SCRIPT]: trialScript, '/proc/cmdline': `${TRIAL_CMDLINE}\n` });
+  const error = await t.throwsAsync(kernelCmdlineCommitStage.verify(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the trial boot is not cleaned up: still to remove ${SCRIPT}`);
+  const check = await kernelCmdlineCommitStage.check(context(host));
+  t.false(check.done);
+  t.true(!check.done && check.plan.includes(`remove ${SCRIPT}`), JSON.stringify(check));
+});
