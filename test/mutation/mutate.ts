@@ -135,7 +135,8 @@ function main(argv: string[]): number {
       // lab node's /var overlay then showed). ava by the checkout's path: the sandbox has no
       // node_modules of its own when the checkout's is a symlink (a worktree's), which Stryker
       // does not link into it.
-      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      // --fail-fast: a mutant's run ends at the first test it fails (most mutants die early).
+      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --fail-fast --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what

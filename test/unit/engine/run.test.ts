@@ -305,6 +305,8 @@ test('resume after a controller crash while the node rebooted: straight to verif
   t.is(result.status, 'ok');
   t.is(node.rebootsIssued, 0);
   t.is(result.reboots, 1);
+  t.like(result.stages[0], { status: 'done', changed: true, attempts: 1 });
+  t.like(readCheckpoint(stateDir, 'node1')?.stages.reboot, { status: 'done', bootId: node.bootIdValue });
 });
 
 test('resume when the reboot never happened: issued again; past the budget, a diagnosis instead of a loop', async (t) => {
@@ -324,6 +326,30 @@ test('resume when the reboot never happened: issued again; past the budget, a di
   t.regex(third.error?.message ?? '', /already rebooted the node 2 times/);
   t.regex(third.error?.hint ?? '', /--reset reboot/);
   t.truthy(readCheckpoint(stateDir, 'node1'));
+});
+
+test('a dry run on a host whose checkpoint says rebooting: no reboot issued, nothing written; the stage is checked as it is', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('reboot', { inputsHash: stableHash('reboot') });
+  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expected: 'a new boot' });
+  const before = readFileSync(checkpointPath(stateDir, 'node1'), 'utf8');
+  const result = await run({ dryRun: true });
+  t.is(node.rebootsIssued, 0);
+  t.deepEqual(result.stages.map((s) => s.status), ['would-change']);
+  t.is(readFileSync(checkpointPath(stateDir, 'node1'), 'utf8'), before);
+});
+
+test('a checkpoint that says rebooting without the boot before it: a diagnosis, not a guess', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('reboot', { inputsHash: stableHash('reboot') });
+  store.update('reboot', { status: 'rebooting' });
+  const result = await run();
+  t.is(result.status, 'failed');
+  t.is(result.error?.message, "checkpoint of reboot is 'rebooting' without the previous boot id");
+  t.is(result.error?.hint, 'run with --reset reboot');
+  t.is(node.rebootsIssued, 0);
 });
 
 test('on the node itself: the checkpoint says rebooting before the boot unit is installed, the reboot comes after it and the run stops; the resumed run verifies and removes the unit', async (t) => {
