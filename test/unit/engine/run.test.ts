@@ -42,7 +42,7 @@ class TestNode implements Host {
   async run(argv: readonly string[]) {
     return this.exec(argv);
   }
-  async readFile() {
+  async readFile(_path: string): Promise<string | undefined> {
     return undefined;
   }
   async writeFile() {}

@@ -198,6 +198,7 @@ test('a grubenv that grub-reboot did not change: verify says the next boot is no
   host.files.set(ENV, { content: emptyEnv, mode: 0o644 });
   const error = await t.throwsAsync(kernelCmdlineStage.verify(context(host)), { instanceOf: FatalError });
   t.is(error?.message, `node1: after grub-reboot sriov-lxc-trial, the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+  t.regex(error?.hint ?? '', /^something else sets next_entry in \/boot\/grub\/grubenv/);
 });
 
 test('the reboot stage boots the armed trial once and names it in its plan', async (t) => {
@@ -271,10 +272,10 @@ test('bad cmdline: the node came back on its old entry; reboot verify names the 
     error?.message,
     `node1: the trial boot with the new params ${PAPER_PARAMS} did not come up: GRUB started "sriov-lxc trial: Debian GNU/Linux" once, and the node is back on its previous configuration, the unchanged default entry "Debian GNU/Linux" (/proc/cmdline: ${OLD_CMDLINE}; it lacks intel_iommu=off (absent), default_hugepagesz=2M (absent), hugepagesz=2M (absent), ixgbe.max_vfs=8,8 (absent))`,
   );
-  t.regex(error?.hint ?? '', /panicked or hung/);
+  t.regex(error?.hint ?? '', /^the kernel with these params panicked or hung/);
   // Nothing is made the default from a trial that did not come up.
   const commit = await t.throwsAsync(kernelCmdlineCommitStage.check(context(host)), { instanceOf: FatalError });
-  t.regex(commit?.message ?? '', /^node1: not making intel_iommu=off .* the default: the running kernel does not have them/);
+  t.is(commit?.message, `node1: not making ${PAPER_PARAMS} the default: the running kernel does not have them, so no boot has shown that they work (/proc/cmdline: ${OLD_CMDLINE})`);
   // Alone, the reboot stage refuses to reboot into the old default.
   const reboot = await t.throwsAsync(rebootStage.check(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
   t.is(reboot?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
@@ -579,7 +580,64 @@ test('a trial entry written back after the commit: verify says the trial is not 
   const host = node({ '/etc/default/grub': configured, [BACKUP]: stock, [CFG]: configuredCfg, [SCRIPT]: trialScript, '/proc/cmdline': `${TRIAL_CMDLINE}\n` });
   const error = await t.throwsAsync(kernelCmdlineCommitStage.verify(context(host)), { instanceOf: FatalError });
   t.is(error?.message, `node1: the trial boot is not cleaned up: still to remove ${SCRIPT}`);
+  t.is(error?.hint, 'something else on the node writes them back; remove them by hand and run again');
   const check = await kernelCmdlineCommitStage.check(context(host));
   t.false(check.done);
   t.true(!check.done && check.plan.includes(`remove ${SCRIPT}`), JSON.stringify(check));
+});
+
+test('the arm step on a node already as the direction leaves it: done, with what it records', async (t) => {
+  // Provisioned: the outputs are the node's configuration, whatever an earlier run recorded.
+  const configuredNode = provisionedNode({ '/proc/cmdline': `${CONFIGURED_CMDLINE}\n` });
+  const old = { method: 'trial', phase: 'booted', add: ['x=1'], remove: [] };
+  const done = await kernelCmdlineStage.check(context(configuredNode, plan(), { 'kernel-cmdline': old }));
+  t.like(done, { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}`, outputs: { method: 'default', how: 'edit', entry: 'Debian GNU/Linux', add: PAPER_PARAMS.split(' ') } });
+  t.false(done.done && 'kept' in (done.outputs ?? {}), 'only teardown\'s commit names kept files');
+  // Teardown on a node sriov-lxc never provisioned: nothing to take off.
+  const fresh = freshNode();
+  const never = await kernelCmdlineTeardownStage.check(context(fresh));
+  t.like(never, { done: true, reason: 'nothing of sriov-lxc in /etc/default/grub (removed, or never written)', outputs: { method: 'default', how: 'nothing', entry: 'Debian GNU/Linux' } });
+  // A finished teardown keeps the arm step's record (the edit it took off), as it was.
+  const record = { method: 'trial', phase: 'armed', add: [], remove: PAPER_PARAMS.split(' '), bootMethod: 'grub-defaults' };
+  const again = await kernelCmdlineTeardownStage.check(context(fresh, plan(), { 'teardown-kernel-cmdline': record }));
+  t.deepEqual(again, { done: true, reason: 'nothing of sriov-lxc in /etc/default/grub (removed, or never written)', outputs: record });
+  t.not(again.done && again.outputs, record, 'a copy');
+});
+
+test('teardown\'s reboot before its arm step: refused, the next boot would still have the params', async (t) => {
+  const host = provisionedNode();
+  const error = await t.throwsAsync(rebootTeardownStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: rebooting now would not give the kernel the command line teardown leaves: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) still has ${PAPER_PARAMS}`);
+  t.is(error?.hint, 'run teardown-kernel-cmdline first (--from teardown-kernel-cmdline, or --retry-failed, which starts there): it prepares the boot entry, or arms the one-shot trial boot again');
+});
+
+test('the commit\'s verify on a node the commit has not changed: says what is missing', async (t) => {
+  const host = freshNode();
+  const error = await t.throwsAsync(kernelCmdlineCommitStage.verify(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: /etc/default/grub does not have the planned params after writing it');
+});
+
+test('without a trial, an arm step whose update-grub did not take: verify says so instead of looking for a trial', async (t) => {
+  const host = freshNode({ mkconfig: () => freshCfg });
+  const ctx = context(host, plan('    trialBoot: false'));
+  await kernelCmdlineStage.apply(ctx);
+  const error = await t.throwsAsync(kernelCmdlineStage.verify(ctx), { instanceOf: FatalError });
+  t.is(error?.message, `node1: after update-grub, the default boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+});
+
+test('next_entry still set after the reboot, the trial entry gone from grub.cfg since: still the GRUB that did not read grubenv', async (t) => {
+  // The header of every grub.cfg here clears a set next_entry at boot (fresh capture, line 13-16).
+  const host = node({ '/etc/default/grub': stock, [CFG]: freshCfg, [ENV]: armedEnv });
+  host.on(['lsmod'], { stdout: fixture('stages/reboot/lsmod-lab-ixgbe-ixgbevf.txt') });
+  host.on(['ls', '-A', '/sys/class/iommu'], { stdout: '' });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV };
+  const error = await t.throwsAsync(rebootStage.verify(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
+  t.regex(error?.message ?? '', /^node1: the node rebooted without starting the trial entry "sriov-lxc trial: Debian GNU\/Linux": next_entry=sriov-lxc-trial is still set in \/boot\/grub\/grubenv/);
+});
+
+test('what provisioning\'s reboot expects (the engine\'s budget message): the params put on, not those the arm step took off the entry', async (t) => {
+  const host = node({ '/etc/default/grub': stock, [CFG]: trialCfg, [SCRIPT]: trialScript, [ENV]: armedEnv });
+  const armed = await kernelCmdlineStage.verify(context(host));
+  t.like(armed, { remove: ['iommu=pt'] });
+  t.is(await rebootStage.expects?.(context(host, plan(), { 'kernel-cmdline': armed })), `a kernel command line with ${PAPER_PARAMS}`);
 });
