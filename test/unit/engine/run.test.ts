@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ExecResult, Host } from '../../../hosts/host.ts';
 import { CheckpointStore, openCheckpoint, readCheckpoint } from '../../../state/checkpoint.ts';
-import { Journal } from '../../../state/journal.ts';
+import { Journal, readJournal } from '../../../state/journal.ts';
 import { checkpointPath } from '../../../state/state-dir.ts';
 import { stableHash } from '../../../state/hash.ts';
 import type { Stage } from '../../../engine/stage.ts';
@@ -288,6 +288,8 @@ test('a rebooting stage: one reboot, verify on the new boot, counted in the resu
   const cp = readCheckpoint(stateDir, 'node1')!;
   t.is(cp.stages.reboot?.reboot?.prevBootId, before);
   t.deepEqual(cp.boots.map((b) => b.bootId), [before, node.bootIdValue]);
+  const events = readJournal(stateDir, 'node1').entries.filter((e) => e.event === 'reboot-requested' || e.event === 'boot-seen');
+  t.like(events, [{ event: 'reboot-requested', stage: 'reboot', prevBootId: before, issued: 1 }, { event: 'boot-seen', stage: 'reboot', bootId: node.bootIdValue }]);
   const again = await run();
   t.is(again.reboots, 0);
   t.is(node.rebootsIssued, 1);
@@ -306,7 +308,9 @@ test('resume after a controller crash while the node rebooted: straight to verif
   t.is(node.rebootsIssued, 0);
   t.is(result.reboots, 1);
   t.like(result.stages[0], { status: 'done', changed: true, attempts: 1 });
-  t.like(readCheckpoint(stateDir, 'node1')?.stages.reboot, { status: 'done', bootId: node.bootIdValue });
+  const record = readCheckpoint(stateDir, 'node1')?.stages.reboot;
+  t.like(record, { status: 'done', changed: true, bootId: node.bootIdValue });
+  t.true((record?.durationMs ?? -1) >= 0 && (record?.durationMs ?? Infinity) < 60_000, `durationMs ${record?.durationMs}`);
 });
 
 test('resume when the reboot never happened: issued again; past the budget, a diagnosis instead of a loop', async (t) => {
@@ -316,6 +320,7 @@ test('resume when the reboot never happened: issued again; past the budget, a di
   t.is(result.status, 'rebooting');
   t.regex(result.error?.message ?? '', /did not come back from the reboot/);
   t.is(stageStatus('reboot'), 'rebooting');
+  t.regex(readCheckpoint(stateDir, 'node1')?.stages.reboot?.error?.message ?? '', /did not come back from the reboot/, 'the checkpoint says why it is still rebooting');
   t.is(node.rebootsIssued, 1);
   const second = await run({ rebootBudget: 2, timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } });
   t.is(node.rebootsIssued, 2);
@@ -338,6 +343,19 @@ test('a dry run on a host whose checkpoint says rebooting: no reboot issued, not
   t.is(node.rebootsIssued, 0);
   t.deepEqual(result.stages.map((s) => s.status), ['would-change']);
   t.is(readFileSync(checkpointPath(stateDir, 'node1'), 'utf8'), before);
+});
+
+test('a dry run whose stage fails with nothing before it that would change: failed, and nothing written', async (t) => {
+  const failing: Stage = {
+    ...factStage('a'),
+    async check() {
+      throw new FatalError('no NIC');
+    },
+  };
+  const { run, stateDir } = setup(t, [failing]);
+  const first = await run({ dryRun: true });
+  t.is(first.status, 'failed');
+  t.false(existsSync(checkpointPath(stateDir, 'node1')), 'no checkpoint');
 });
 
 test('a checkpoint that says rebooting without the boot before it: a diagnosis, not a guess', async (t) => {
