@@ -22,7 +22,6 @@ import {
   goalShortfall,
   isCommitted,
   isTrialArmed,
-  isTrialEntry,
   runningCmdline,
   type BootConfig,
 } from './grub-state.ts';
@@ -141,7 +140,7 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
     await checkTrialPossible(run.host, c);
     const trial = buildTrialEntry(run.host, c);
     const base = `"${trial.base.entry.title}"`;
-    const changes = [...describeParamsEdit(trial.base.entry.params ?? '', c.params.edit), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`];
+    const changes = [...describeParamsEdit(trial.base.entry.params ?? '', c.params.edit, direction), `panic=${TRIAL_PANIC_SECONDS} unless it reboots on panic already`];
     return {
       done: false,
       plan: [
@@ -187,7 +186,9 @@ export function cmdlineTrio(direction: Direction, ids: TrioIds): Trio {
     const c = await read(run);
     // Provisioning names each missing param with what was found instead.
     const shortfall = direction === 'add' ? `lacks ${describeShortfall(cmdlineSatisfies(cmdline, goalNow.add))}` : (goalShortfall(cmdline, goalNow) ?? '');
-    if (c.env.next_entry === TRIAL_ENTRY_ID && isTrialEntry(c.entries.next)) {
+    // grub-mkconfig's header clears a set next_entry whenever GRUB boots with it (00_header: `set
+    // next_entry=; save_env next_entry`), whether or not the entry it names is still there.
+    if (c.env.next_entry === TRIAL_ENTRY_ID) {
       return new FatalError(
         `${run.host.name}: the node rebooted without starting the trial entry "${trial.trialEntry}": next_entry=${TRIAL_ENTRY_ID} is still set in ${trial.grubenv}, so the GRUB that booted did not read it (/proc/cmdline ${shortfall})`,
         {

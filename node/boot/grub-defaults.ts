@@ -6,7 +6,7 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import { cmdlineSatisfies, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
 import type { EditResult } from '../parse/edit-result.ts';
 import { grubVar, setCmdlineParams } from '../parse/grub-default.ts';
-import type { CmdlineEdit } from './method.ts';
+import type { CmdlineEdit, Direction } from './method.ts';
 
 export const GRUB_DEFAULTS = '/etc/default/grub';
 export const GRUB_DEFAULTS_BACKUP = '/etc/default/grub.sriov-lxc.bak';
@@ -43,8 +43,11 @@ export function editGrubDefaults(text: string, plan: HostPlan): EditResult {
   return { text: result.text, changed: result.text !== text };
 }
 
-/** How `current` params change with the edit, in words ("add ...", "... instead of ...", "remove ..."). */
-export function describeParamsEdit(current: string, edit: CmdlineEdit): string[] {
+/**
+ * How `current` params change with the edit, in words ("add ...", "... instead of ...", "remove
+ * ..."): provisioning removes what contradicts the plan, teardown what provisioning put on.
+ */
+export function describeParamsEdit(current: string, edit: CmdlineEdit, direction: Direction): string[] {
   const now = cmdlineSatisfies(current, edit.add);
   const present = parseCmdline(current);
   const stale = edit.remove.filter((c) => {
@@ -54,13 +57,13 @@ export function describeParamsEdit(current: string, edit: CmdlineEdit): string[]
   return [
     ...(now.missing.length > 0 ? [`add ${now.missing.join(' ')}`] : []),
     ...now.conflicting.map((c) => `set ${c.param} instead of ${c.found}`),
-    ...(stale.length > 0 ? [`remove ${stale.join(' ')} (contradicts the plan)`] : []),
+    ...(stale.length > 0 ? [`remove ${stale.join(' ')} (${direction === 'add' ? 'contradicts the plan' : 'put on by sriov-lxc'})`] : []),
   ];
 }
 
-/** The edit of /etc/default/grub in words, for the plan of check. */
+/** Provisioning's edit of /etc/default/grub in words, for the plan of check. */
 export function describeEdit(text: string, edit: CmdlineEdit): string[] {
-  const lines = describeParamsEdit(effectiveCmdline(text), edit).map((line) => (line.startsWith('add ') ? `${line} to GRUB_CMDLINE_LINUX` : line));
+  const lines = describeParamsEdit(effectiveCmdline(text), edit, 'add').map((line) => (line.startsWith('add ') ? `${line} to GRUB_CMDLINE_LINUX` : line));
   return lines.length > 0 ? lines : [`move ${edit.add.join(' ')} into GRUB_CMDLINE_LINUX`];
 }
 

@@ -107,11 +107,11 @@ export const blsKerneloptsMethod: BootMethod = {
     const lines = [...trialFileLeftovers(config)];
     if (also && also.target !== also.current) {
       const restore = config.direction === 'remove' && also.target === readBackup(await host.readFile(KERNELOPTS_BACKUP));
-      const change = restore ? `restore it from ${KERNELOPTS_BACKUP}` : config.direction === 'add' ? describeParamsEdit(also.current, p.edit).join(', ') || 'set it' : `take ${leftOn(also.current, p.edit.remove).join(' ')} off (it changed since sriov-lxc set it; the rest stays)`;
+      const change = restore ? `restore it from ${KERNELOPTS_BACKUP}` : config.direction === 'add' ? describeParamsEdit(also.current, p.edit, 'add').join(', ') || 'set it' : `take ${leftOn(also.current, p.edit.remove).join(' ')} off (it changed since sriov-lxc set it; the rest stays)`;
       lines.push(`${config.commands.editenv} ${config.commands.grubenvPath} set kernelopts=…: ${change} (every entry with $kernelopts, and every kernel installed later, boots it)`);
       if (config.direction === 'add' && (await host.readFile(KERNELOPTS_BACKUP)) === undefined) lines.push(`keep the current kernelopts as ${KERNELOPTS_BACKUP}`);
     }
-    for (const e of await literalEntriesShort(host, config)) lines.push(`${e.path}: ${describeParamsEdit(entryOptions(e.text) ?? '', p.edit).join(', ')} on its options line (it does not read $kernelopts)`);
+    for (const e of await literalEntriesShort(host, config)) lines.push(`${e.path}: ${describeParamsEdit(entryOptions(e.text) ?? '', p.edit, config.direction).join(', ')} on its options line (it does not read $kernelopts)`);
     if (p.current !== p.target) {
       if (config.direction === 'add') {
         lines.push(...describeEdit(p.current, p.edit).map((line) => `${p.path}: ${line} (grub2-mkconfig sets kernelopts from it)`));

@@ -112,11 +112,11 @@ export const blsMethod: BootMethod = {
     const p = config.params;
     const lines = [...trialFileLeftovers(config)];
     if (config.entriesShortfall || entryShortfall(config, config.entries.standing, 'default boot entry')) {
-      const change = describeParamsEdit(config.entries.standing?.entry.params ?? '', p.edit).join(', ') || `set ${p.edit.add.join(' ')}`;
+      const change = describeParamsEdit(config.entries.standing?.entry.params ?? '', p.edit, config.direction).join(', ') || `set ${p.edit.add.join(' ')}`;
       lines.push(`grubby --update-kernel=ALL: ${change} on every boot entry`);
     }
     if (p.target !== p.current) {
-      lines.push(p.how === 'restore' ? `${p.path}: restore from ${KERNEL_CMDLINE_BACKUP}` : `${p.path}: ${describeParamsEdit(p.current, p.edit).join(', ') || 'write it'} (kernels installed later take it)`);
+      lines.push(p.how === 'restore' ? `${p.path}: restore from ${KERNEL_CMDLINE_BACKUP}` : `${p.path}: ${describeParamsEdit(p.current, p.edit, config.direction).join(', ') || 'write it'} (kernels installed later take it)`);
     }
     if (p.how === 'restore') lines.push(`remove ${KERNEL_CMDLINE_BACKUP}`);
     return lines;

@@ -57,8 +57,9 @@ export async function checkTrialPossible(host: Host, config: BootConfig): Promis
 /** Writes the trial entry where the method keeps it and sets next_entry to it. */
 export async function armTrial(host: Host, config: BootConfig, reread: () => Promise<BootConfig>): Promise<void> {
   await checkTrialPossible(host, config);
-  await testGrubenvWrite(host, config.commands);
+  // Before the probe writes grubenv: an entry that cannot be copied is refused with nothing written.
   const trial = buildTrialEntry(host, config);
+  await testGrubenvWrite(host, config.commands);
   const placed = await config.method.placeTrial(host, config, trial.script, reread, (c) => buildTrialEntry(host, c).script);
   if (placed.cfg !== undefined && !honoursNextEntry(placed.cfg)) {
     throw cannotTrial(host, `${placed.commands.grubCfgPath} does not boot a one-shot next_entry (its header is not grub-mkconfig's)`);

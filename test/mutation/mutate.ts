@@ -13,17 +13,25 @@ import { scriptArgs } from '../../cli/script-args.ts';
 import { shellQuote } from '../../hosts/quote.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
+const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts, or a file's lines: engine/host-run.ts:297-363)
 Mutates the TypeScript files under each PATH (tests excluded) and runs, for every mutant, the unit
 tests that import them: directly (--depth 1), or through at most N-1 other modules (default 2; 0 =
 any depth), or the unit test files named with --tests. String literals (messages) are not
 mutated. A mutant that makes a test hang counts as detected (Stryker's "timeout").
 Reports in reports/mutation/.`;
 
+/** `file.ts:10-40` (Stryker's line range, also `:10:5-40:2`): the file and the range, kept for Stryker's `mutate`. */
+function splitRange(path: string): { file: string; range: string } {
+  const m = /^(.+\.ts)(:\d+(?::\d+)?-\d+(?::\d+)?)$/.exec(path);
+  return m ? { file: m[1]!, range: m[2]! } : { file: path, range: '' };
+}
+
 function tsFilesUnder(path: string): string[] {
-  const abs = resolve(ROOT, path);
+  const { file, range } = splitRange(path);
+  const abs = resolve(ROOT, file);
   const st = statSync(abs);
-  if (st.isFile()) return [relative(ROOT, abs)];
+  if (st.isFile()) return [`${relative(ROOT, abs)}${range}`];
+  if (range !== '') throw new Error(`${path}: a line range needs a file, not a folder`);
   return readdirSync(abs, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)));
@@ -102,7 +110,7 @@ function main(argv: string[]): number {
     process.stderr.write(`mutation: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const set = new Set(targets);
+  const set = new Set(targets.map((t) => splitRange(t).file));
   const tests = only ?? readdirSync(join(ROOT, 'test/unit'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)))
@@ -127,7 +135,8 @@ function main(argv: string[]): number {
       // lab node's /var overlay then showed). ava by the checkout's path: the sandbox has no
       // node_modules of its own when the checkout's is a symlink (a worktree's), which Stryker
       // does not link into it.
-      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      // --fail-fast: a mutant's run ends at the first test it fails (most mutants die early).
+      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --fail-fast --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what

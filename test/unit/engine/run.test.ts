@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ExecResult, Host } from '../../../hosts/host.ts';
 import { CheckpointStore, openCheckpoint, readCheckpoint } from '../../../state/checkpoint.ts';
-import { Journal } from '../../../state/journal.ts';
+import { Journal, readJournal } from '../../../state/journal.ts';
 import { checkpointPath } from '../../../state/state-dir.ts';
 import { stableHash } from '../../../state/hash.ts';
 import type { Stage } from '../../../engine/stage.ts';
@@ -42,7 +42,7 @@ class TestNode implements Host {
   async run(argv: readonly string[]) {
     return this.exec(argv);
   }
-  async readFile() {
+  async readFile(_path: string): Promise<string | undefined> {
     return undefined;
   }
   async writeFile() {}
@@ -335,6 +335,8 @@ test('a rebooting stage: one reboot, verify on the new boot, counted in the resu
   const cp = readCheckpoint(stateDir, 'node1')!;
   t.is(cp.stages.reboot?.reboot?.prevBootId, before);
   t.deepEqual(cp.boots.map((b) => b.bootId), [before, node.bootIdValue]);
+  const events = readJournal(stateDir, 'node1').entries.filter((e) => e.event === 'reboot-requested' || e.event === 'boot-seen');
+  t.like(events, [{ event: 'reboot-requested', stage: 'reboot', prevBootId: before, issued: 1 }, { event: 'boot-seen', stage: 'reboot', bootId: node.bootIdValue }]);
   const again = await run();
   t.is(again.reboots, 0);
   t.is(node.rebootsIssued, 1);
@@ -352,6 +354,10 @@ test('resume after a controller crash while the node rebooted: straight to verif
   t.is(result.status, 'ok');
   t.is(node.rebootsIssued, 0);
   t.is(result.reboots, 1);
+  t.like(result.stages[0], { status: 'done', changed: true, attempts: 1 });
+  const record = readCheckpoint(stateDir, 'node1')?.stages.reboot;
+  t.like(record, { status: 'done', changed: true, bootId: node.bootIdValue });
+  t.true((record?.durationMs ?? -1) >= 0 && (record?.durationMs ?? Infinity) < 60_000, `durationMs ${record?.durationMs}`);
 });
 
 test('resume when the reboot never happened: issued again; past the budget, a diagnosis instead of a loop', async (t) => {
@@ -361,6 +367,7 @@ test('resume when the reboot never happened: issued again; past the budget, a di
   t.is(result.status, 'rebooting');
   t.regex(result.error?.message ?? '', /did not come back from the reboot/);
   t.is(stageStatus('reboot'), 'rebooting');
+  t.regex(readCheckpoint(stateDir, 'node1')?.stages.reboot?.error?.message ?? '', /did not come back from the reboot/, 'the checkpoint says why it is still rebooting');
   t.is(node.rebootsIssued, 1);
   const second = await run({ rebootBudget: 2, timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } });
   t.is(node.rebootsIssued, 2);
@@ -371,6 +378,109 @@ test('resume when the reboot never happened: issued again; past the budget, a di
   t.regex(third.error?.message ?? '', /already rebooted the node 2 times/);
   t.regex(third.error?.hint ?? '', /--reset reboot/);
   t.truthy(readCheckpoint(stateDir, 'node1'));
+});
+
+test('a dry run on a host whose checkpoint says rebooting: no reboot issued, nothing written; the stage is checked as it is', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('reboot', { inputsHash: stableHash('reboot') });
+  store.markRebooting('reboot', { prevBootId: node.bootIdValue, expected: 'a new boot' });
+  const before = readFileSync(checkpointPath(stateDir, 'node1'), 'utf8');
+  const result = await run({ dryRun: true });
+  t.is(node.rebootsIssued, 0);
+  t.deepEqual(result.stages.map((s) => s.status), ['would-change']);
+  t.is(readFileSync(checkpointPath(stateDir, 'node1'), 'utf8'), before);
+});
+
+test('a dry run whose stage fails with nothing before it that would change: failed, and nothing written', async (t) => {
+  const failing: Stage = {
+    ...factStage('a'),
+    async check() {
+      throw new FatalError('no NIC');
+    },
+  };
+  const { run, stateDir } = setup(t, [failing]);
+  const first = await run({ dryRun: true });
+  t.is(first.status, 'failed');
+  t.false(existsSync(checkpointPath(stateDir, 'node1')), 'no checkpoint');
+});
+
+test('a checkpoint that says rebooting without the boot before it: a diagnosis, not a guess', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const store = openCheckpoint(stateDir, 'node1', 'x');
+  store.markRunning('reboot', { inputsHash: stableHash('reboot') });
+  store.update('reboot', { status: 'rebooting' });
+  const result = await run();
+  t.is(result.status, 'failed');
+  t.is(result.error?.message, "checkpoint of reboot is 'rebooting' without the previous boot id");
+  t.is(result.error?.hint, 'run with --reset reboot');
+  t.is(node.rebootsIssued, 0);
+});
+
+test('on the node itself: the checkpoint says rebooting before the boot unit is installed, the reboot comes after it and the run stops; the resumed run verifies and removes the unit', async (t) => {
+  const { node, run, stageStatus } = setup(t, [factStage('reboot', { reboots: true }), factStage('after')]);
+  const events: string[] = [];
+  const localBoot = {
+    install: async (host: Host) => {
+      events.push(`install on ${host.name}: checkpoint ${stageStatus('reboot')}, ${node.rebootsIssued} reboots issued`);
+    },
+    remove: async () => {
+      events.push('remove');
+    },
+  };
+  const first = await run({ localBoot });
+  t.is(first.status, 'rebooting');
+  t.false(first.ok);
+  t.deepEqual(events, ['install on node1: checkpoint rebooting, 0 reboots issued'], 'the unit stays for the boot that resumes the run');
+  t.is(node.rebootsIssued, 1);
+  t.deepEqual(node.applied, ['reboot'], 'nothing after the rebooting stage runs in the boot that goes down');
+  t.is(stageStatus('reboot'), 'rebooting');
+  t.is(stageStatus('after'), undefined);
+  // The boot unit runs the same command in the new boot.
+  const resumed = await run({ localBoot });
+  t.is(resumed.status, 'ok');
+  t.is(resumed.reboots, 1);
+  t.is(node.rebootsIssued, 1, 'no second reboot');
+  t.deepEqual(node.applied, ['reboot', 'after']);
+  t.deepEqual(events.slice(1), ['remove']);
+});
+
+test('past the reboot budget: the diagnosis names what the stage expects now (else what it expected) and what /proc/cmdline has', async (t) => {
+  const CMDLINE = 'BOOT_IMAGE=/vmlinuz-6.1.0-21-amd64 root=/dev/vda1 ro quiet';
+  class CmdlineNode extends TestNode {
+    cmdline: string | undefined = `${CMDLINE}\n`;
+    override async readFile(path: string) {
+      return path === '/proc/cmdline' ? this.cmdline : undefined;
+    }
+  }
+  const node = new CmdlineNode();
+  node.rebootWorks = false;
+  let expects: () => Promise<string> = async () => 'a kernel command line with intel_iommu=on';
+  const stage: Stage = { ...factStage('reboot', { reboots: true }), expects: () => expects() };
+  const { run, stateDir } = setup(t, [stage], node);
+  const quick = { timings: { ...FAST, rebootReturn: { retries: 3, minTimeout: 1, maxTimeout: 2, maxRetryTime: 200 } } };
+  t.is((await run(quick)).status, 'rebooting');
+  t.is(readCheckpoint(stateDir, 'node1')?.stages.reboot?.reboot?.expected, 'a kernel command line with intel_iommu=on', 'the checkpoint keeps the stage\'s words');
+  t.is((await run(quick)).status, 'rebooting');
+  expects = async () => 'a kernel command line with intel_iommu=on iommu=pt';
+  const now = await run();
+  t.is(now.status, 'failed');
+  t.is(now.error?.message, `node1: reboot already rebooted the node 2 times without reaching its goal; not rebooting again (expected: a kernel command line with intel_iommu=on iommu=pt; found on the kernel cmdline: ${CMDLINE})`);
+  t.is(now.error?.hint, 'look at /proc/cmdline and the bootloader configuration on the node; after fixing, run with --reset reboot to allow new reboots');
+  t.is(node.rebootsIssued, 2);
+
+  // The stage cannot say now (its read fails): what it said when it asked for the reboot; no cmdline to read.
+  const other = new CmdlineNode();
+  other.rebootWorks = false;
+  const again = setup(t, [stage], other);
+  await again.run(quick);
+  await again.run(quick);
+  expects = async () => {
+    throw new TransportError('connection reset');
+  };
+  other.cmdline = undefined;
+  const recorded = await again.run();
+  t.is(recorded.error?.message, 'node1: reboot already rebooted the node 2 times without reaching its goal; not rebooting again (expected: a kernel command line with intel_iommu=on iommu=pt; found on the kernel cmdline: (/proc/cmdline unreadable))');
 });
 
 test('a second run against a locked host is refused with who holds it', async (t) => {

@@ -28,7 +28,7 @@ const grubenv = (vars: string): string => {
 const plan = labNodePlan();
 const PARAMS = plan.kernelParams.join(' ');
 
-function node(files: Record<string, string> = {}): FakeHost {
+function node(files: Record<string, string> = {}, efi = false, grubbyInfo = fixture('parse/grubby-info-all-rocky9.txt')): FakeHost {
   const host = new FakeHost('node1', {
     '/boot/grub2/grub.cfg': fixture('parse/grub-rocky8-bls.cfg'),
     '/etc/default/grub': 'GRUB_TIMEOUT=5\nGRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\nGRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M rd.lvm.lv=rl_devmaster1/root net.ifnames=0"\nGRUB_ENABLE_BLSCFG=true\n',
@@ -37,9 +37,9 @@ function node(files: Record<string, string> = {}): FakeHost {
     [ENTRY]: entryFile,
     ...files,
   });
-  host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
+  host.on(['test', '-d', '/sys/firmware/efi'], { code: efi ? 0 : 1 });
   host.on([...DETECT_BOOT_METHOD], { stdout: 'entries\ngrubby\n' });
-  host.on(['grubby', '--info=ALL'], { stdout: fixture('parse/grubby-info-all-rocky9.txt') });
+  host.on(['grubby', '--info=ALL'], { stdout: grubbyInfo });
   host.on((argv) => argv[0] === 'sh' && String(argv[2]).includes('grub2-probe grub-probe'), { stdout: '/usr/sbin/grub2-probe\n' });
   host.on(['/usr/sbin/grub2-probe', '--target=fs', '/boot/grub2'], { stdout: 'xfs\n' });
   host.on(['/usr/sbin/grub2-probe', '--target=abstraction', '/boot/grub2'], { stdout: '\n' });
@@ -69,6 +69,8 @@ test('BLS node: the plan copies the default BLS entry into a trial entry, no gru
   const lines = result.done ? [] : result.plan;
   t.true(lines.some((l) => l.startsWith(`copy the default entry "Rocky Linux (5.14.0-162.6.1.el9_1.x86_64) 9.1 (Blue Onyx)" into a trial entry (${TRIAL})`)), lines.join('\n'));
   t.false(lines.some((l) => l.startsWith('regenerate')), 'blscfg reads the entries at boot');
+  t.is(lines.length, 3, lines.join('\n'));
+  t.regex(lines[1] ?? '', /^grub2-reboot sriov-lxc-trial: /);
   t.true(lines.some((l) => l.includes('grubby --update-kernel=ALL')), lines.join('\n'));
 });
 
@@ -131,4 +133,27 @@ test('BLS node: the commit keeps /etc/kernel/cmdline\'s original; teardown takes
   t.deepEqual(grubby, ['grubby', '--update-kernel=ALL', `--remove-args=${PARAMS}`]);
   t.is(host.files.get('/etc/kernel/cmdline')?.content, `${OPTIONS}\n`);
   t.false(host.files.has(BACKUP));
+});
+
+// The BLS method is picked only for a grub.cfg that runs blscfg, at the path GRUB reads: EL9 keeps
+// it in /boot/grub2 on UEFI too (the ESP's grub.cfg is a stub that loads it: rhboot/grub2's
+// grub2.spec, leapp-repository#1261 shows a node with the stub and no /boot/grub2/grub.cfg stop at
+// GRUB's prompt). A node without it boots a full grub.cfg on the ESP, the stub overwritten by
+// `grub2-mkconfig -o /boot/efi/EFI/rocky/grub.cfg` (the EL8 habit): not a BLS node to sriov-lxc;
+// its trial is refused before anything is written, with the command that makes the missing file.
+test('EL9 on UEFI without /boot/grub2/grub.cfg (a full grub.cfg on the ESP): not taken for BLS, the trial refused before anything is written', async (t) => {
+  const host = node({ '/boot/efi/EFI/rocky/grub.cfg': fixture('parse/grub-rocky8-bls.cfg') }, true);
+  host.files.delete('/boot/grub2/grub.cfg');
+  const error = await t.throwsAsync(kernelCmdlineStage.check(context(host)), { instanceOf: Error });
+  t.is(error?.message, 'node1: no trial boot possible: there is no /boot/grub2/grub.cfg to copy the default entry from (regenerate it with grub2-mkconfig -o /boot/grub2/grub.cfg)');
+  await t.throwsAsync(kernelCmdlineStage.apply(context(host)));
+  t.false(host.calls.some((c) => c.kind === 'writeFile'), 'nothing written');
+  t.false(host.commands.some((c) => c.startsWith('grub2-reboot') || c.startsWith('grub2-editenv') || c.startsWith('grubby --update')), 'nothing armed or changed');
+});
+
+test('BLS node committed (grubby gave every entry the params, /etc/kernel/cmdline has them): done, naming every entry', async (t) => {
+  // What `grubby --update-kernel=ALL --args=…` leaves: the params appended to every entry's args.
+  const info = fixture('parse/grubby-info-all-rocky9.txt').replaceAll('net.ifnames=0"', `net.ifnames=0 ${PARAMS}"`);
+  const host = node({ '/etc/kernel/cmdline': `${OPTIONS} ${PARAMS}\n`, '/etc/kernel/cmdline.sriov-lxc.bak': `${OPTIONS}\n` }, false, info);
+  t.like(await kernelCmdlineStage.check(context(host)), { done: true, reason: `/etc/kernel/cmdline and every boot entry have ${PARAMS}` });
 });

@@ -12,6 +12,9 @@ import { PROVISION_STAGES } from '../../../workflows/provision-workflow.ts';
 import { kernelCmdlineStage } from '../../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../../tasks/kernel-cmdline-commit.ts';
 import { rebootStage } from '../../../tasks/reboot.ts';
+import { kernelCmdlineTeardownStage } from '../../../tasks/teardown-kernel-cmdline.ts';
+import { rebootTeardownStage } from '../../../tasks/teardown-reboot.ts';
+import { kernelCmdlineCommitTeardownStage } from '../../../tasks/teardown-kernel-cmdline-commit.ts';
 import { nodeDistro } from '../../../node/facts/distro.ts';
 import { parseOsRelease } from '../../../node/parse/os-release.ts';
 import { parseGrubCfg } from '../../../node/parse/grub-cfg.ts';
@@ -195,6 +198,7 @@ test('a grubenv that grub-reboot did not change: verify says the next boot is no
   host.files.set(ENV, { content: emptyEnv, mode: 0o644 });
   const error = await t.throwsAsync(kernelCmdlineStage.verify(context(host)), { instanceOf: FatalError });
   t.is(error?.message, `node1: after grub-reboot sriov-lxc-trial, the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+  t.regex(error?.hint ?? '', /^something else sets next_entry in \/boot\/grub\/grubenv/);
 });
 
 test('the reboot stage boots the armed trial once and names it in its plan', async (t) => {
@@ -268,10 +272,10 @@ test('bad cmdline: the node came back on its old entry; reboot verify names the 
     error?.message,
     `node1: the trial boot with the new params ${PAPER_PARAMS} did not come up: GRUB started "sriov-lxc trial: Debian GNU/Linux" once, and the node is back on its previous configuration, the unchanged default entry "Debian GNU/Linux" (/proc/cmdline: ${OLD_CMDLINE}; it lacks intel_iommu=off (absent), default_hugepagesz=2M (absent), hugepagesz=2M (absent), ixgbe.max_vfs=8,8 (absent))`,
   );
-  t.regex(error?.hint ?? '', /panicked or hung/);
+  t.regex(error?.hint ?? '', /^the kernel with these params panicked or hung/);
   // Nothing is made the default from a trial that did not come up.
   const commit = await t.throwsAsync(kernelCmdlineCommitStage.check(context(host)), { instanceOf: FatalError });
-  t.regex(commit?.message ?? '', /^node1: not making intel_iommu=off .* the default: the running kernel does not have them/);
+  t.is(commit?.message, `node1: not making ${PAPER_PARAMS} the default: the running kernel does not have them, so no boot has shown that they work (/proc/cmdline: ${OLD_CMDLINE})`);
   // Alone, the reboot stage refuses to reboot into the old default.
   const reboot = await t.throwsAsync(rebootStage.check(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
   t.is(reboot?.message, `node1: rebooting now would not give the kernel the planned params: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
@@ -451,4 +455,189 @@ test('CentOS 7 lab node: armed with grub2-reboot, booted, committed with grub2-m
   t.is(host.files.get('/etc/default/grub')?.content, c('default-grub-lab-centos7-configured.txt'));
   t.like(await kernelCmdlineCommitStage.verify(ctx()), { entry, chosenBy: 'GRUB_DEFAULT=saved, saved_entry=0' });
   t.false(host.files.has(SCRIPT));
+});
+
+// Teardown's way back with a trial, on the same Debian node provisioned (/etc/default/grub as the
+// commit left it, its original kept): the trial entry is the configured default entry without the
+// params; /etc/default/grub is restored only after that boot came up.
+const BACKUP = '/etc/default/grub.sriov-lxc.bak';
+const CONFIGURED_CMDLINE = bootCmdline(configuredCfg, 'gnulinux-simple-3d81a16b-9af7-4ba0-ae53-ef16fb54f864');
+const WITHOUT = `without ${PAPER_PARAMS}`;
+const provisionedNode = (files: Record<string, string> = {}): FakeHost =>
+  node({ '/etc/default/grub': configured, [BACKUP]: stock, [CFG]: configuredCfg, '/proc/cmdline': `${CONFIGURED_CMDLINE}\n`, ...files });
+function teardownNode(files: Record<string, string> = {}): FakeHost {
+  const host = provisionedNode(files);
+  host.on(['rm', '-f', '--', BACKUP], () => {
+    host.files.delete(BACKUP);
+    return {};
+  });
+  return host;
+}
+
+test('teardown with a trial: the trial entry boots the default entry without the params; /etc/default/grub waits for that boot', async (t) => {
+  const host = teardownNode();
+  const result = await kernelCmdlineTeardownStage.check(context(host));
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [
+    `copy the default entry "Debian GNU/Linux" into a trial entry (${SCRIPT}) that boots root=/dev/vda1 ro quiet panic=10: remove ${PAPER_PARAMS} (put on by sriov-lxc), panic=10 unless it reboots on panic already`,
+    'regenerate /boot/grub/grub.cfg: update-grub',
+    'grub-reboot sriov-lxc-trial: the next boot only starts the trial entry; if its kernel does not come up, the boot after it starts "Debian GNU/Linux" again',
+    `/etc/default/grub is changed after the trial boot came up ${WITHOUT} (stage teardown-kernel-cmdline-commit)`,
+  ]);
+  await kernelCmdlineTeardownStage.apply(context(host));
+  // The configured entry's linux line (grub-debian12-configured.cfg) without the paper's params, plus panic=10.
+  t.regex(host.files.get(SCRIPT)?.content ?? '', /^\tlinux\t\/vmlinuz-6\.1\.0-21-amd64 root=\/dev\/vda1 ro quiet panic=10$/m);
+  t.is(host.files.get('/etc/default/grub')?.content, configured, '/etc/default/grub unchanged');
+  t.true(host.commands.includes('grub-reboot sriov-lxc-trial'));
+  const armed = await kernelCmdlineTeardownStage.verify(context(host));
+  t.like(armed, { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', fallbackEntry: 'Debian GNU/Linux', params: 'root=/dev/vda1 ro quiet panic=10', bootMethod: 'grub-defaults', how: 'restore', add: [], remove: PAPER_PARAMS.split(' ') });
+  t.deepEqual(await kernelCmdlineTeardownStage.check(context(host)), {
+    done: true,
+    reason: `the next boot only starts the trial entry "sriov-lxc trial: Debian GNU/Linux" ${WITHOUT}; the default entry "Debian GNU/Linux" stays as it is`,
+  });
+  const reboot = await rebootTeardownStage.check(context(host, plan(), { 'teardown-kernel-cmdline': armed }));
+  if (reboot.done) return t.fail('expected a reboot');
+  t.deepEqual(reboot.plan, [`why: the running kernel still has ${PAPER_PARAMS}`, 'reboot node1 once into the trial entry "sriov-lxc trial: Debian GNU/Linux" (the default stays "Debian GNU/Linux") and wait for the new boot']);
+  t.is(await rebootTeardownStage.expects?.(context(host, plan(), { 'teardown-kernel-cmdline': armed })), `a kernel command line ${WITHOUT}`);
+});
+
+test('teardown: the trial came up without the params; the commit restores /etc/default/grub, removes the trial and the copy', async (t) => {
+  const armedCfg = updateGrubOutput(configured, fixture('stages/cmdline/trial-script-debian12-paper.txt').replace(`quiet ${PAPER_PARAMS} panic=10`, 'quiet panic=10'));
+  const trialCmdline = bootCmdline(armedCfg, 'sriov-lxc-trial');
+  t.is(trialCmdline, 'BOOT_IMAGE=/vmlinuz-6.1.0-21-amd64 root=/dev/vda1 ro quiet panic=10');
+  const host = teardownNode({ [CFG]: armedCfg, [SCRIPT]: 'x', '/proc/cmdline': `${trialCmdline}\n` });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV, add: [], remove: PAPER_PARAMS.split(' ') };
+  const outputs = { 'teardown-kernel-cmdline': armed };
+  t.deepEqual(await rebootTeardownStage.check(context(host, plan(), outputs)), { done: true, reason: 'skipped: the running boot has none of sriov-lxc\'s params and no VFs on the planned PFs' });
+  t.like(await rebootTeardownStage.verify(context(host, plan(), outputs)), { cmdline: trialCmdline });
+  t.deepEqual(await kernelCmdlineTeardownStage.check(context(host)), { done: true, reason: `the running kernel is already ${WITHOUT}; teardown-kernel-cmdline-commit makes that the default` });
+  const ctx = context(host, plan(), outputs);
+  const result = await kernelCmdlineCommitTeardownStage.check(ctx);
+  if (result.done) return t.fail('expected a plan');
+  t.deepEqual(result.plan, [`/etc/default/grub: restore from ${BACKUP}`, `remove ${SCRIPT}`, 'regenerate /boot/grub/grub.cfg: update-grub', `remove ${BACKUP}`]);
+  t.deepEqual(result.diffs?.map((d) => d.path), ['/etc/default/grub']);
+  await kernelCmdlineCommitTeardownStage.apply(ctx);
+  t.is(host.files.get('/etc/default/grub')?.content, stock);
+  t.false(host.files.has(BACKUP));
+  t.false(host.files.has(SCRIPT));
+  t.is(host.files.get(CFG)?.content, freshCfg);
+  t.deepEqual(await kernelCmdlineCommitTeardownStage.verify(ctx), {
+    method: 'default',
+    bootMethod: 'grub-defaults',
+    paramsFile: '/etc/default/grub',
+    grubCfg: CFG,
+    entry: 'Debian GNU/Linux',
+    chosenBy: 'GRUB_DEFAULT=0',
+    params: 'root=/dev/vda1 ro  quiet',
+    // The arm step's record stands in: the backup it was computed from is gone.
+    how: 'nothing',
+    add: [],
+    remove: PAPER_PARAMS.split(' '),
+    kept: [],
+  });
+});
+
+test('teardown: the trial boot without the params did not come up; nothing is restored without that proof', async (t) => {
+  const host = teardownNode({ [SCRIPT]: 'x' });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV, add: [], remove: PAPER_PARAMS.split(' ') };
+  const ctx = context(host, plan(), { 'teardown-kernel-cmdline': armed });
+  const error = await t.throwsAsync(rebootTeardownStage.verify(ctx), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the trial boot ${WITHOUT} did not come up: GRUB started "sriov-lxc trial: Debian GNU/Linux" once, and the node is back on its previous configuration, the unchanged default entry "Debian GNU/Linux" (/proc/cmdline: ${CONFIGURED_CMDLINE}; it still has ${PAPER_PARAMS})`);
+  t.regex(error?.hint ?? '', /^the kernel without them panicked or hung .*run teardown again/);
+  // The commit's check describes the way back (a dry run shows it all); its apply refuses.
+  t.false((await kernelCmdlineCommitTeardownStage.check(ctx)).done);
+  const commit = await t.throwsAsync(kernelCmdlineCommitTeardownStage.apply(ctx), { instanceOf: FatalError });
+  t.is(commit?.message, `node1: not making the kernel command line ${WITHOUT} the default: the running kernel is not, so no boot has shown that it works (/proc/cmdline: ${CONFIGURED_CMDLINE})`);
+  t.is(host.files.get('/etc/default/grub')?.content, configured);
+  t.true(host.files.has(BACKUP));
+});
+
+test('teardown\'s commit stopped before the copy was removed: the way back is the default, the commit finishes by removing it', async (t) => {
+  // /etc/default/grub restored and grub.cfg regenerated; the node rebooted before `rm` of the copy.
+  const host = teardownNode({ '/etc/default/grub': stock, [CFG]: freshCfg, '/proc/cmdline': `${OLD_CMDLINE}\n` });
+  t.like(await kernelCmdlineTeardownStage.check(context(host)), { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" are ${WITHOUT}` });
+  const result = await kernelCmdlineCommitTeardownStage.check(context(host));
+  if (result.done) return t.fail('expected the copy to be removed');
+  t.is(result.plan.at(-1), `remove ${BACKUP}`);
+  t.deepEqual(result.diffs, [], '/etc/default/grub is as it will stay');
+  await kernelCmdlineCommitTeardownStage.apply(context(host));
+  t.false(host.files.has(BACKUP));
+  t.is(host.files.get('/etc/default/grub')?.content, stock);
+  t.like(await kernelCmdlineCommitTeardownStage.verify(context(host)), { entry: 'Debian GNU/Linux', kept: [] });
+});
+
+test('the trial came up but is not the default yet: the reboot stage will not reboot into the old default', async (t) => {
+  // After the trial boot GRUB cleared next_entry; the VF driver is not loaded, so the reboot stage is not done.
+  const host = node({ '/etc/default/grub': stock, [CFG]: trialCfg, [SCRIPT]: trialScript, '/proc/cmdline': `${TRIAL_CMDLINE}\n` });
+  host.on(['lsmod'], { stdout: fixture('stages/reboot/lsmod-lab-ixgbe.txt') });
+  host.on(['ls', '-A', '/sys/class/iommu'], { stdout: '' });
+  const error = await t.throwsAsync(rebootStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the running kernel is with ${PAPER_PARAMS} from a trial boot, but that is not the default yet: rebooting now would start the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+  t.is(error?.hint, 'make it the default first: run with --from kernel-cmdline-commit (then the stages after it)');
+});
+
+test('a trial entry written back after the commit: verify says the trial is not cleaned up, the next check plans its removal', async (t) => {
+  const host = node({ '/etc/default/grub': configured, [BACKUP]: stock, [CFG]: configuredCfg, [SCRIPT]: trialScript, '/proc/cmdline': `${TRIAL_CMDLINE}\n` });
+  const error = await t.throwsAsync(kernelCmdlineCommitStage.verify(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: the trial boot is not cleaned up: still to remove ${SCRIPT}`);
+  t.is(error?.hint, 'something else on the node writes them back; remove them by hand and run again');
+  const check = await kernelCmdlineCommitStage.check(context(host));
+  t.false(check.done);
+  t.true(!check.done && check.plan.includes(`remove ${SCRIPT}`), JSON.stringify(check));
+});
+
+test('the arm step on a node already as the direction leaves it: done, with what it records', async (t) => {
+  // Provisioned: the outputs are the node's configuration, whatever an earlier run recorded.
+  const configuredNode = provisionedNode({ '/proc/cmdline': `${CONFIGURED_CMDLINE}\n` });
+  const old = { method: 'trial', phase: 'booted', add: ['x=1'], remove: [] };
+  const done = await kernelCmdlineStage.check(context(configuredNode, plan(), { 'kernel-cmdline': old }));
+  t.like(done, { done: true, reason: `/etc/default/grub and the default boot entry "Debian GNU/Linux" have ${PAPER_PARAMS}`, outputs: { method: 'default', how: 'edit', entry: 'Debian GNU/Linux', add: PAPER_PARAMS.split(' ') } });
+  t.false(done.done && 'kept' in (done.outputs ?? {}), 'only teardown\'s commit names kept files');
+  // Teardown on a node sriov-lxc never provisioned: nothing to take off.
+  const fresh = freshNode();
+  const never = await kernelCmdlineTeardownStage.check(context(fresh));
+  t.like(never, { done: true, reason: 'nothing of sriov-lxc in /etc/default/grub (removed, or never written)', outputs: { method: 'default', how: 'nothing', entry: 'Debian GNU/Linux' } });
+  // A finished teardown keeps the arm step's record (the edit it took off), as it was.
+  const record = { method: 'trial', phase: 'armed', add: [], remove: PAPER_PARAMS.split(' '), bootMethod: 'grub-defaults' };
+  const again = await kernelCmdlineTeardownStage.check(context(fresh, plan(), { 'teardown-kernel-cmdline': record }));
+  t.deepEqual(again, { done: true, reason: 'nothing of sriov-lxc in /etc/default/grub (removed, or never written)', outputs: record });
+  t.not(again.done && again.outputs, record, 'a copy');
+});
+
+test('teardown\'s reboot before its arm step: refused, the next boot would still have the params', async (t) => {
+  const host = provisionedNode();
+  const error = await t.throwsAsync(rebootTeardownStage.check(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, `node1: rebooting now would not give the kernel the command line teardown leaves: the next boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) still has ${PAPER_PARAMS}`);
+  t.is(error?.hint, 'run teardown-kernel-cmdline first (--from teardown-kernel-cmdline, or --retry-failed, which starts there): it prepares the boot entry, or arms the one-shot trial boot again');
+});
+
+test('the commit\'s verify on a node the commit has not changed: says what is missing', async (t) => {
+  const host = freshNode();
+  const error = await t.throwsAsync(kernelCmdlineCommitStage.verify(context(host)), { instanceOf: FatalError });
+  t.is(error?.message, 'node1: /etc/default/grub does not have the planned params after writing it');
+});
+
+test('without a trial, an arm step whose update-grub did not take: verify says so instead of looking for a trial', async (t) => {
+  const host = freshNode({ mkconfig: () => freshCfg });
+  const ctx = context(host, plan('    trialBoot: false'));
+  await kernelCmdlineStage.apply(ctx);
+  const error = await t.throwsAsync(kernelCmdlineStage.verify(ctx), { instanceOf: FatalError });
+  t.is(error?.message, `node1: after update-grub, the default boot entry "Debian GNU/Linux" (GRUB_DEFAULT=0) lacks ${PAPER_PARAMS}`);
+});
+
+test('next_entry still set after the reboot, the trial entry gone from grub.cfg since: still the GRUB that did not read grubenv', async (t) => {
+  // The header of every grub.cfg here clears a set next_entry at boot (fresh capture, line 13-16).
+  const host = node({ '/etc/default/grub': stock, [CFG]: freshCfg, [ENV]: armedEnv });
+  host.on(['lsmod'], { stdout: fixture('stages/reboot/lsmod-lab-ixgbe-ixgbevf.txt') });
+  host.on(['ls', '-A', '/sys/class/iommu'], { stdout: '' });
+  const armed = { method: 'trial', phase: 'armed', trialEntry: 'sriov-lxc trial: Debian GNU/Linux', params: 'x', fallbackEntry: 'Debian GNU/Linux', grubenv: ENV };
+  const error = await t.throwsAsync(rebootStage.verify(context(host, plan(), { 'kernel-cmdline': armed })), { instanceOf: FatalError });
+  t.regex(error?.message ?? '', /^node1: the node rebooted without starting the trial entry "sriov-lxc trial: Debian GNU\/Linux": next_entry=sriov-lxc-trial is still set in \/boot\/grub\/grubenv/);
+});
+
+test('what provisioning\'s reboot expects (the engine\'s budget message): the params put on, not those the arm step took off the entry', async (t) => {
+  const host = node({ '/etc/default/grub': stock, [CFG]: trialCfg, [SCRIPT]: trialScript, [ENV]: armedEnv });
+  const armed = await kernelCmdlineStage.verify(context(host));
+  t.like(armed, { remove: ['iommu=pt'] });
+  t.is(await rebootStage.expects?.(context(host, plan(), { 'kernel-cmdline': armed })), `a kernel command line with ${PAPER_PARAMS}`);
 });
