@@ -12,10 +12,11 @@
 import { createHash } from 'node:crypto';
 import { globSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { matchGlob, matchPatternList } from './ssh-patterns.ts';
+import { matchGlob, matchHostname, matchPatternList } from './ssh-patterns.ts';
 
 export interface SshConfigOption {
   /** Keyword, lower-cased ("hostname"). */
@@ -67,6 +68,7 @@ export interface SshAlgorithms {
 }
 
 export interface ResolvedSshConfig {
+  /** The name ssh connects to, when it is not the alias as given: HostName with %h expanded, lower-cased unless an address (ssh.c). */
   hostName?: string;
   user?: string;
   port?: number;
@@ -372,8 +374,8 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
     }
     const value = args.shift();
     if (value === undefined) throw new UsageError(`${line.where}: Match ${raw} needs an argument`);
-    if (criterion === 'host') test(matchPatternList(host.toLowerCase(), value.split(',')));
-    else if (criterion === 'originalhost') test(matchPatternList(alias.toLowerCase(), value.split(',')));
+    if (criterion === 'host') test(matchHostname(host, value.split(',')));
+    else if (criterion === 'originalhost') test(matchHostname(alias, value.split(',')));
     else if (criterion === 'user') test(matchPatternList(remoteUser, value.split(',')));
     else if (criterion === 'localuser') test(matchPatternList(context.localUser, value.split(',')));
     else if (!result) continue; // ssh skips `exec` once the line cannot match; nothing else here decides it
@@ -396,6 +398,7 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
   const walk = (lines: readonly SshConfigLine[], neverMatch: boolean, active: boolean): boolean => {
     for (const line of lines) {
       if (line.key === 'host') {
+        // match_pattern: case as written (ssh lower-cases the name only for the final pass).
         active = !neverMatch && matchPatternList(hostForHostLines, line.args);
       } else if (line.key === 'match') {
         active = !neverMatch && evaluateMatch(line, alias, got, finalPass, finalHost, context);
@@ -476,8 +479,9 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   if (commandLine.proxyJump !== undefined) got.first.set('proxyjump', { key: 'proxyjump', args: [commandLine.proxyJump.map((j) => j.host).join(',')], where: given });
   readPass(config, alias, got, false, alias, context);
   const hostNameOption = got.first.get('hostname');
-  const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
-  if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost.toLowerCase(), context);
+  // ssh.c lower-cases the host name it connects to and reads the final pass for, an address excepted (is_addr).
+  const expandedHost = lowerUnlessAddress(hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias);
+  if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost, context);
   const { first, identities } = got;
   refuseUnimplemented(first, identities);
   const value = (key: string): { value: string; where: string } | undefined => {
@@ -491,12 +495,13 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   };
 
   const resolved: ResolvedSshConfig = { identityFiles: [] };
-  resolved.hostName = hostNameOption ? expandedHost : undefined;
+  // ssh connects to `foo` for `ssh FOO` (and looks `foo` up in known_hosts): a name other than the alias.
+  resolved.hostName = hostNameOption || expandedHost !== alias ? expandedHost : undefined;
   resolved.user = value('user')?.value;
   const port = value('port');
   if (port) resolved.port = portNumber(port.value, port.where, 'Port');
   const env = context.env ?? process.env;
-  const tokens = clientTokens(alias, resolved.hostName ?? alias, resolved.port ?? 22, resolved.user ?? context.localUser, context);
+  const tokens = clientTokens(alias, expandedHost, resolved.port ?? 22, resolved.user ?? context.localUser, context);
   const expandPath = (path: string, where: string) => expandTokens(expandHome(path, context, where), tokens, where, env);
   for (const option of identities) {
     for (const arg of option.args) {
@@ -550,6 +555,10 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   }
   for (const key of Object.keys(resolved) as (keyof ResolvedSshConfig)[]) if (resolved[key] === undefined) delete resolved[key];
   return resolved;
+}
+
+function lowerUnlessAddress(host: string): string {
+  return isIP(host) === 0 ? host.toLowerCase() : host;
 }
 
 function portNumber(text: string, where: string, name: string): number {
@@ -657,6 +666,6 @@ export function resolveJumpChain(config: SshConfig, target: ResolvedSshConfig, c
 /** Whether `name` is written literally (no wildcard, not negated) on some Host line, in any file read. */
 export function isHostAlias(config: SshConfig, name: string): boolean {
   const inLines = (lines: readonly SshConfigLine[]): boolean =>
-    lines.some((l) => (l.key === 'host' && l.args.some((p) => p.toLowerCase() === name.toLowerCase())) || (l.included ?? []).some((f) => inLines(f.lines)));
+    lines.some((l) => (l.key === 'host' && l.args.includes(name)) || (l.included ?? []).some((f) => inLines(f.lines)));
   return config.files.some((f) => inLines(f.lines));
 }

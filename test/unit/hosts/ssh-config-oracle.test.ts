@@ -320,3 +320,56 @@ test('ProxyCommand and ProxyJump: whichever is read first wins and the other is 
   t.deepEqual(sshG(files, 'gw', ['-J', 'j0']).proxycommand, undefined);
   t.notThrows(() => resolveSshConfig(config, 'gw', context, { proxyJump: [{ host: 'j0', where: 'x' }] }), '-J: the hop\'s ProxyCommand is ignored');
 });
+
+// match.c at V_9_2_P1: Host lines use match_pattern (case as written, against the name as typed),
+// Match host/originalhost match_hostname (both lower-cased), Match user/localuser
+// match_pattern_list(…, 0) (case as written); ssh.c lower-cases the host it connects to and reads
+// the final pass for, an address excepted. ssh -G on the same files decides each name.
+const CASES = [
+  'Host foo',
+  '    Port 1111',
+  'Host BAZ',
+  '    Port 4444',
+  'Match host bar',
+  '    Port 2222',
+  'Match originalhost QUX',
+  '    Port 5555',
+  'Host as-alice',
+  '    User Alice',
+  'Host as-lower',
+  '    User alice',
+  'Match user Alice',
+  '    Port 3333',
+  'Host Upper',
+  '    HostName UPPER.Example',
+  'Host v6',
+  '    HostName 2001:DB8::1',
+  'Host upper.example',
+  '    User final-lower',
+  'Host 2001:DB8::1',
+  '    User final-v6',
+  '',
+].join('\n');
+
+test('case in names and patterns: Host lines as written, Match host/originalhost lower-cased, Match user as written, the final pass on the lower-cased name (ssh -G)', (t) => {
+  const first = tree(t, { '~/.ssh/config': CASES });
+  const final = tree(t, { '~/.ssh/config': `${CASES}Match final\n    IdentityFile ~/.ssh/id_final\n` });
+  const names = ['FOO', 'foo', 'BAZ', 'baz', 'BAR', 'bar', 'qux', 'QUX', 'as-alice', 'as-lower', 'Upper', 'v6'];
+  for (const files of [first, final]) {
+    for (const host of names) {
+      const g = sshG(files, host);
+      t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+    }
+  }
+  // What the oracle said, in words.
+  t.like(ours(first, 'FOO'), { hostName: 'foo', port: undefined }, 'Host foo does not apply to FOO, whose connection goes to foo');
+  t.is(ours(first, 'baz').port, undefined, 'Host BAZ does not apply to baz');
+  t.is(ours(first, 'BAR').port, 2222, 'Match host bar applies to BAR');
+  t.is(ours(first, 'qux').port, 5555, 'Match originalhost QUX applies to qux');
+  t.is(ours(first, 'as-lower').port, undefined, 'Match user Alice does not apply to alice');
+  t.is(ours(first, 'as-alice').port, 3333);
+  t.like(ours(first, 'Upper'), { hostName: 'upper.example', user: undefined });
+  t.is(ours(final, 'FOO').port, 1111, 'the final pass reads Host lines for foo');
+  t.like(ours(final, 'Upper'), { hostName: 'upper.example', user: 'final-lower' });
+  t.like(ours(final, 'v6'), { hostName: '2001:DB8::1', user: 'final-v6' }, 'an address is not lower-cased');
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { isHostAlias, parseSshConfig, resolveJumpChain, resolveSshConfig } from '../../../hosts/ssh-config.ts';
-import { matchPatternList } from '../../../hosts/ssh-patterns.ts';
+import { matchHostname, matchPatternList } from '../../../hosts/ssh-patterns.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { fixture } from '../../helpers/fake-host.ts';
 
@@ -52,7 +52,9 @@ test('negated patterns exclude a host from a block', (t) => {
   t.is(special.port, undefined);
   t.is(resolveSshConfig(blocks, 'lab-07', context).port, 2200);
   t.false(matchPatternList('lab-99', ['lab-??', '!lab-99']));
-  t.true(matchPatternList('LAB-07', ['lab-??']), 'host names compare case-insensitively');
+  t.false(matchPatternList('LAB-07', ['lab-??']), 'match_pattern_list(…, 0): case as written');
+  t.true(matchHostname('LAB-07', ['Lab-??']), 'match_hostname: both lower-cased');
+  t.false(matchHostname('lab-07', ['lab-*', '!LAB-07']), 'a negated pattern rules out whatever its case');
   t.false(matchPatternList('lab-123', ['lab-??']), '? is exactly one character');
 });
 
@@ -62,6 +64,7 @@ test('Match blocks apply as ssh applies them (ssh -G -F ssh_config db.internal: 
 
 test('an alias is a name written literally on a Host line', (t) => {
   t.true(isHostAlias(blocks, 'eos1'));
+  t.false(isHostAlias(blocks, 'EOS1'), 'case as written: ssh EOS1 does not read Host eos1 (match_pattern)');
   t.true(isHostAlias(blocks, 'storage-node2'));
   t.false(isHostAlias(blocks, 'lab-07'), 'matched only by a wildcard');
   t.false(isHostAlias(blocks, 'p01001534852033.cern.ch'));
