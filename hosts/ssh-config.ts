@@ -176,22 +176,36 @@ export interface CommandLineOptions {
   proxyJump?: ProxyJumpSpec[];
 }
 
-/** Splits the arguments of one line like OpenSSH's argv_split: whitespace, double quotes, `#` comments. */
+/**
+ * Splits the arguments of one line as OpenSSH's argv_split does (misc.c at V_9_2_P1, after
+ * readconf.c strips trailing blanks and form feeds): blanks and tabs separate, '…' and "…" quote
+ * (inside a word too: a"b c"d is one word), \' \" \\ and, outside quotes, "\ " escape (any other
+ * backslash stays), a `#` starting a word ends the line.
+ */
 function splitArgs(text: string, where: string): string[] {
+  const line = text.replace(/[ \t\r\n\f]+$/, '');
   const args: string[] = [];
   let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i] ?? '')) i++;
-    if (i >= text.length || text[i] === '#') break;
-    let arg = '';
-    if (text[i] === '"') {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0) throw new UsageError(`${where}: unterminated quote`, { hint: 'close the double quote or remove it' });
-      arg = text.slice(i + 1, end);
-      i = end + 1;
-    } else {
-      while (i < text.length && !/\s/.test(text[i] ?? '')) arg += text[i++];
+  while (i < line.length) {
+    if (line[i] === ' ' || line[i] === '\t') {
+      i++;
+      continue;
     }
+    if (line[i] === '#') break;
+    let arg = '';
+    let quote = '';
+    for (; i < line.length; i++) {
+      const c = line.charAt(i);
+      const next = line.charAt(i + 1);
+      if (c === '\\') {
+        if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) i++;
+        arg += line.charAt(i);
+      } else if (quote === '' && (c === ' ' || c === '\t')) break;
+      else if (quote === '' && (c === '"' || c === "'")) quote = c;
+      else if (c === quote) quote = '';
+      else arg += c;
+    }
+    if (quote !== '') throw new UsageError(`${where}: unterminated quote`, { hint: 'close the quote or remove it' });
     args.push(arg);
   }
   return args;

@@ -373,3 +373,38 @@ test('case in names and patterns: Host lines as written, Match host/originalhost
   t.like(ours(final, 'Upper'), { hostName: 'upper.example', user: 'final-lower' });
   t.like(ours(final, 'v6'), { hostName: '2001:DB8::1', user: 'final-v6' }, 'an address is not lower-cased');
 });
+
+test('arguments split as argv_split splits them: \'…\' and "…" also inside a word, \\\' \\" \\\\ and "\\ " escapes, # only at a word\'s start, trailing blanks and form feeds (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': [
+      'Host a',
+      "  IdentityFile '~/.ssh/my key'",
+      '  IdentityFile ~/.ssh/a"b c"d',
+      '  IdentityFile ~/.ssh/x\\ y',
+      '  IdentityFile ~/.ssh/q\\"r',
+      "  IdentityFile ~/.ssh/s\\'t",
+      '  IdentityFile ~/.ssh/back\\\\slash',
+      '  IdentityFile ~/.ssh/un\\known',
+      '  IdentityFile "~/.ssh/in quote\\ x"',
+      '  IdentityFile ~/.ssh/h#x',
+      '  IdentityFile ~/.ssh/tail\t ',
+      '  IdentityFile ~/.ssh/end\\',
+      '  IdentityFile="~/.ssh/eq\'x\'"',
+      '  IdentityFile ~/.ssh/ff\f',
+      '  User u #comment',
+      '',
+    ].join('\n'),
+  });
+  const g = sshG(files, 'a');
+  t.deepEqual(asSshG(files, 'a', ours(files, 'a')), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  // What the oracle said, in words.
+  t.deepEqual(ours(files, 'a').identityFiles.map((f) => f.slice(files.home.length + 1)), [
+    '.ssh/my key', '.ssh/ab cd', '.ssh/x y', '.ssh/q"r', ".ssh/s't", '.ssh/back\\slash', '.ssh/un\\known', '.ssh/in quote\\ x', '.ssh/h#x', '.ssh/tail', '.ssh/end\\', ".ssh/eq'x'", '.ssh/ff',
+  ]);
+  t.is(ours(files, 'a').user, 'u');
+  for (const open of ["User 'u", 'User u"v', "User a\\\\'b"]) {
+    const bad = tree(t, { '~/.ssh/config': `Host a\n  ${open}\n` });
+    t.throws(() => sshG(bad, 'a'), undefined, `ssh refuses ${open}`);
+    t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: unterminated quote$/ }, open);
+  }
+});
