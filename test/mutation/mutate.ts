@@ -13,12 +13,20 @@ import { scriptArgs } from '../../cli/script-args.ts';
 import { shellQuote } from '../../hosts/quote.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
+const USAGE = `Usage: npm run mutation -- [--depth N | --tests FILE,...] [--fail-fast] PATH...   (a file or folder of the tool, e.g. node/boot inventory/macs.ts)
 Mutates the TypeScript files under each PATH (tests excluded) and runs, for every mutant, the unit
 tests that import them: directly (--depth 1), or through at most N-1 other modules (default 2; 0 =
-any depth), or the unit test files named with --tests. String literals (messages) are not
+any depth), or the unit test files named with --tests. A file PATH may end in :FIRST-LAST (lines,
+Stryker's range syntax) to mutate only those lines of it. --fail-fast: ava stops a mutant's run at
+its first failing test (faster; the verdict is the same). String literals (messages) are not
 mutated. A mutant that makes a test hang counts as detected (Stryker's "timeout").
 Reports in reports/mutation/.`;
+
+/** `file.ts:10-20` → the file and Stryker's line range; a plain path → no range. */
+function splitRange(path: string): { path: string; range?: string } {
+  const m = /^(.*\.ts):(\d+-\d+)$/.exec(path);
+  return m ? { path: m[1]!, range: m[2]! } : { path };
+}
 
 function tsFilesUnder(path: string): string[] {
   const abs = resolve(ROOT, path);
@@ -95,14 +103,21 @@ function main(argv: string[]): number {
     }
     argv = [...argv.slice(0, o), ...argv.slice(o + 2)];
   }
+  const f = argv.indexOf('--fail-fast');
+  if (f >= 0) argv = [...argv.slice(0, f), ...argv.slice(f + 1)];
   let targets: string[];
+  let files: string[];
   try {
-    targets = argv.flatMap(tsFilesUnder);
+    const parts = argv.map(splitRange);
+    const ranged = parts.filter((p) => p.range !== undefined && !statSync(resolve(ROOT, p.path)).isFile());
+    if (ranged.length > 0) throw new Error(`a line range needs a file, not the folder ${ranged[0]!.path}`);
+    files = parts.flatMap((p) => tsFilesUnder(p.path));
+    targets = parts.flatMap((p) => tsFilesUnder(p.path).map((t) => (p.range === undefined ? t : `${t}:${p.range}`)));
   } catch (e) {
     process.stderr.write(`mutation: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const set = new Set(targets);
+  const set = new Set(files);
   const tests = only ?? readdirSync(join(ROOT, 'test/unit'), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
     .map((e) => relative(ROOT, join(e.parentPath, e.name)))
@@ -127,7 +142,7 @@ function main(argv: string[]): number {
       // lab node's /var overlay then showed). ava by the checkout's path: the sandbox has no
       // node_modules of its own when the checkout's is a symlink (a worktree's), which Stryker
       // does not link into it.
-      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))}${f >= 0 ? ' --fail-fast' : ''} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what
