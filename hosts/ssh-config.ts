@@ -361,8 +361,12 @@ interface Obtained {
   wantFinalPass: boolean;
 }
 
-/** `Match` as match_cfg_line evaluates it; refuses what sriov-lxc cannot evaluate when it decides the block. */
-function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): boolean {
+/**
+ * `Match` as match_cfg_line evaluates it (also where the block cannot apply, `decides` false: ssh
+ * evaluates every Match line, so a `final` there still asks for the final pass); refuses an
+ * attribute ssh 9.2 does not know, and `exec` where it would decide the block.
+ */
+function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext, decides: boolean): boolean {
   const hostNameOption = got.first.get('hostname');
   const host = finalPass ? finalHost : hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
   const remoteUser = got.first.get('user')?.args[0] ?? context.localUser;
@@ -374,7 +378,8 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
     const negate = raw.startsWith('!');
     const criterion = (negate ? raw.slice(1) : raw).toLowerCase();
     if (criterion === 'all') {
-      if (attributes > 0 || args.length > 0) throw new UsageError(`${line.where}: '${raw}' cannot be combined with other Match attributes`);
+      // match_cfg_line: one attribute may come before `all` (ssh 9.2 accepts `Match host a all`), none after.
+      if (attributes > 1 || args.length > 0) throw new UsageError(`${line.where}: '${raw}' cannot be combined with other Match attributes`);
       return result && !negate;
     }
     attributes++;
@@ -392,12 +397,14 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
     else if (criterion === 'originalhost') test(matchHostname(alias, value.split(',')));
     else if (criterion === 'user') test(matchPatternList(remoteUser, value.split(',')));
     else if (criterion === 'localuser') test(matchPatternList(context.localUser, value.split(',')));
-    else if (!result) continue; // ssh skips `exec` once the line cannot match; nothing else here decides it
     else if (criterion === 'exec') {
+      // ssh skips `exec` once the line cannot match; in a never-matching Include it runs it, but the block cannot apply.
+      if (!result || !decides) continue;
       throw new UsageError(`${line.where}: Match exec is not supported by sriov-lxc: it runs no commands from ssh_config, so it cannot tell whether this block applies to ${alias}`, {
         hint: 'write the block as Host or Match host/user for the hosts sriov-lxc reaches, or give those hosts their own Host block before it',
       });
     } else {
+      // ssh 9.2 refuses the whole file for an attribute it does not know (localnetwork and tagged came later), matching or not.
       throw new UsageError(`${line.where}: Match ${criterion} cannot be evaluated by sriov-lxc, so it cannot tell whether this block applies to ${alias}`, {
         hint: 'use Match host, originalhost, user, localuser, all, canonical or final, or a Host block',
       });
@@ -415,7 +422,7 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
         // match_pattern: case as written (ssh lower-cases the name only for the final pass).
         active = !neverMatch && matchPatternList(hostForHostLines, line.args);
       } else if (line.key === 'match') {
-        active = !neverMatch && evaluateMatch(line, alias, got, finalPass, finalHost, context);
+        active = evaluateMatch(line, alias, got, finalPass, finalHost, context, !neverMatch) && !neverMatch;
       } else if (line.key === 'include') {
         // Included files start where the Include is; their Host/Match lines never match when it is inactive.
         for (const file of line.included ?? []) walk(file.lines, neverMatch || !active, active);

@@ -408,3 +408,27 @@ test('arguments split as argv_split splits them: \'…\' and "…" also inside a
     t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: unterminated quote$/ }, open);
   }
 });
+
+test('Match as match_cfg_line evaluates it: all after at most one attribute, every Match line evaluated (a final in an Include that cannot apply still asks for the final pass), an unknown attribute refused matching or not (ssh -G)', (t) => {
+  const accepted = ['all', '!all', 'host a all', 'final all', 'canonical all', 'host b all', 'user root all', 'host a !all', 'all # comment', 'host a all # comment'];
+  for (const criteria of accepted) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.is(sshG(files, 'a').user?.[0], ours(files, 'a').user ?? 'root', criteria);
+  }
+  t.is(ours(tree(t, { '~/.ssh/config': 'Match host a all\n  User matched\n' }), 'a').user, 'matched', 'one attribute before all');
+  for (const criteria of ['all host a', 'host a final all', 'host b bogus x', 'bogus x']) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses Match ${criteria}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 1: (.* cannot be combined with other Match attributes|Match bogus cannot be evaluated)/ }, criteria);
+  }
+  const inactive = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\nHost foo\n  Port 1111\n', '~/.ssh/inner.conf': 'Match final\n  User never\n' });
+  const g = sshG(inactive, 'FOO');
+  t.deepEqual(asSshG(inactive, 'FOO', ours(inactive, 'FOO')), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  t.like(ours(inactive, 'FOO'), { hostName: 'foo', port: 1111, user: undefined }, 'the final pass reads Host foo for foo; the Include still cannot apply');
+  const bogus = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\n', '~/.ssh/inner.conf': 'Match bogus x\n  User x\n' });
+  t.throws(() => sshG(bogus, 'a'));
+  t.throws(() => ours(bogus, 'a'), { instanceOf: UsageError, message: /inner\.conf line 1: Match bogus cannot be evaluated/ });
+  const exec = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\n', '~/.ssh/inner.conf': 'Match exec "exit 0"\n  User x\n' });
+  t.is(sshG(exec, 'a').user?.[0], 'root');
+  t.notThrows(() => ours(exec, 'a'), 'an exec in an Include that cannot apply decides nothing');
+});
