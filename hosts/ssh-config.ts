@@ -413,6 +413,8 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
   return result;
 }
 
+const TIME_KEYS = new Set(['connecttimeout', 'serveraliveinterval']);
+
 /** One pass over the files, as read_config_file does it. */
 function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): void {
   const hostForHostLines = finalPass ? finalHost : alias;
@@ -431,6 +433,8 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
         // ssh 9.2 (ssh -G): ProxyCommand is ignored once a ProxyJump other than none was read, and ProxyJump once a ProxyCommand (even none) was.
         else if (line.key === 'proxycommand' && got.first.has('proxyjump') && got.first.get('proxyjump')?.args[0]?.toLowerCase() !== 'none') continue;
         else if (line.key === 'proxyjump' && got.first.has('proxycommand')) continue;
+        // parse_time: `none` leaves the value unset (-1), so a later line still sets it.
+        else if (TIME_KEYS.has(line.key) && line.args.length === 1 && line.args[0] === 'none') continue;
         else if (!got.first.has(line.key)) got.first.set(line.key, line);
       }
     }
@@ -551,16 +555,24 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   };
   resolved.userKnownHostsFiles = files('userknownhostsfile', true);
   resolved.globalKnownHostsFiles = files('globalknownhostsfile', false);
-  const seconds = (key: string, name: string, min: number): number | undefined => {
+  const time = (key: string, name: string): number | undefined => {
     const v = value(key);
     if (!v) return undefined;
-    const n = Number(v.value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${v.where}: ${name} ${JSON.stringify(v.value)} is not a whole number of at least ${min}`, { hint: `fix ${name} in the ssh_config file` });
+    const n = convtime(v.value);
+    if (n === undefined) throw new UsageError(`${v.where}: ${name} ${JSON.stringify(v.value)} is not a time as ssh reads it`, { hint: `write seconds (90) or with units (1m30s; s, m, h, d, w), or none, in the ssh_config file` });
     return n;
   };
-  resolved.connectTimeoutSeconds = seconds('connecttimeout', 'ConnectTimeout', 1);
-  resolved.serverAliveIntervalSeconds = seconds('serveraliveinterval', 'ServerAliveInterval', 0);
-  resolved.serverAliveCountMax = seconds('serveralivecountmax', 'ServerAliveCountMax', 1);
+  // ConnectTimeout 0 is no timeout for ssh (a blocking connect): sriov-lxc keeps its own then.
+  const connectTimeout = time('connecttimeout', 'ConnectTimeout');
+  if (connectTimeout !== 0) resolved.connectTimeoutSeconds = connectTimeout;
+  resolved.serverAliveIntervalSeconds = time('serveraliveinterval', 'ServerAliveInterval');
+  const countMax = value('serveralivecountmax');
+  if (countMax) {
+    // atoi_err: strtonum(…, 0, INT_MAX), leading blanks and a sign allowed.
+    const n = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(countMax.value) ? Number(countMax.value) : Number.NaN;
+    if (!(n >= 0 && n <= INT_MAX)) throw new UsageError(`${countMax.where}: ServerAliveCountMax ${JSON.stringify(countMax.value)} is not a whole number from 0 to ${INT_MAX}`, { hint: 'fix ServerAliveCountMax in the ssh_config file' });
+    resolved.serverAliveCountMax = n;
+  }
   const algorithms: SshAlgorithms = {};
   for (const [key, spec] of Object.entries(ALGORITHM_OPTIONS)) {
     const option = first.get(key);
@@ -576,6 +588,31 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   }
   for (const key of Object.keys(resolved) as (keyof ResolvedSshConfig)[]) if (resolved[key] === undefined) delete resolved[key];
   return resolved;
+}
+
+const INT_MAX = 2 ** 31 - 1;
+const TIME_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/**
+ * convtime (misc.c at V_9_2_P1): `90`, `1m30s`, `2H`: whole numbers, each with a unit s m h d w
+ * (either case; none on the last one means seconds), at most INT_MAX in all; undefined where ssh
+ * says "invalid time value".
+ */
+function convtime(text: string): number | undefined {
+  if (text === '') return undefined;
+  let total = 0;
+  let rest = text;
+  while (rest !== '') {
+    // strtol: leading blanks and a sign; a negative number is invalid.
+    const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)([smhdw]?)/i.exec(rest);
+    if (!m || (m[1] === '-' && Number(m[2]) !== 0)) return undefined;
+    rest = rest.slice(m[0].length);
+    const unit = (m[3] ?? '').toLowerCase();
+    if (unit === '' && rest !== '') return undefined;
+    total += Number(m[2]) * (TIME_UNITS[unit] ?? 1);
+    if (total > INT_MAX) return undefined;
+  }
+  return total;
 }
 
 function lowerUnlessAddress(host: string): string {

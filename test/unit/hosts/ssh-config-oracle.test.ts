@@ -432,3 +432,31 @@ test('Match as match_cfg_line evaluates it: all after at most one attribute, eve
   t.is(sshG(exec, 'a').user?.[0], 'root');
   t.notThrows(() => ours(exec, 'a'), 'an exec in an Include that cannot apply decides nothing');
 });
+
+test('ConnectTimeout and ServerAliveInterval read as convtime reads them (units, none leaving the value to a later line), ServerAliveCountMax as atoi_err (ssh -G)', (t) => {
+  const times = ['0', '5', '1m', '1m30s', '"1m 30s"', '2H', '1w2d', '07', '+3', ' 3s', '-0', '2147483647', 'none\n  ConnectTimeout 7\n  ServerAliveInterval 8'];
+  for (const v of times) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ConnectTimeout ${v}\n  ServerAliveInterval ${v}\n` });
+    const g = sshG(files, 'a');
+    const r = ours(files, 'a');
+    // ConnectTimeout 0 is no timeout for ssh (a blocking connect): sriov-lxc keeps its own, as without the line.
+    t.deepEqual([String(r.connectTimeoutSeconds ?? (g.connecttimeout?.[0] === '0' ? '0' : 'none')), String(r.serverAliveIntervalSeconds ?? 0)], [g.connecttimeout?.[0], g.serveraliveinterval?.[0]], v);
+  }
+  t.like(ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout 1m30s\n' }), 'a'), { connectTimeoutSeconds: 90 });
+  t.false('connectTimeoutSeconds' in ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout 0\n' }), 'a'), 'ConnectTimeout 0: sriov-lxc\'s own timeout');
+  t.like(ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout none\nHost *\n  ConnectTimeout 7\n' }), 'a'), { connectTimeoutSeconds: 7 });
+  for (const v of ['10x', '-1', '"1 2"', '5 s', '2147483648', '1m-1', 'm', '""']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ConnectTimeout ${v}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ConnectTimeout ${v}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: (ConnectTimeout .* is not a time as ssh reads it|connecttimeout takes exactly one value)/ }, v);
+  }
+  for (const v of ['0', '3', '07', '+2', ' 4', '2147483647']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ServerAliveCountMax "${v}"\n` });
+    t.is(sshG(files, 'a').serveralivecountmax?.[0], String(ours(files, 'a').serverAliveCountMax), v);
+  }
+  for (const v of ['-1', '3x', '2147483648', '""', 'none']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ServerAliveCountMax ${v}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ServerAliveCountMax ${v}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: ServerAliveCountMax .* is not a whole number from 0 to 2147483647/ }, v);
+  }
+});
