@@ -460,3 +460,37 @@ test('ConnectTimeout and ServerAliveInterval read as convtime reads them (units,
     t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: ServerAliveCountMax .* is not a whole number from 0 to 2147483647/ }, v);
   }
 });
+
+test('options sriov-lxc does not implement pass at their harmless values (ssh\'s defaults, none in any case) and are refused at any other', (t) => {
+  const harmless: [string, string[], string][] = [
+    ['ProxyCommand', ['none', 'NONE'], 'nc %h %p'],
+    ['ProxyUseFdpass', ['no'], 'yes'],
+    ['KnownHostsCommand', ['none', 'None'], '/bin/true'],
+    ['VerifyHostKeyDNS', ['no'], 'ask'],
+    ['CanonicalizeHostname', ['no'], 'always'],
+    ['CanonicalizePermittedCNAMEs', ['none'], '*.a:*.b'],
+    ['RemoteCommand', ['none'], 'uptime'],
+    ['CertificateFile', ['none'], '~/.ssh/c.pub'],
+    ['PubkeyAuthentication', ['yes', 'unbound', 'host-bound'], 'no'],
+    ['RevokedHostKeys', ['none'], '/etc/ssh/revoked'],
+    ['RequiredRSASize', ['1024'], '2048'],
+    ['PKCS11Provider', ['none'], '/usr/lib/p11.so'],
+    ['SecurityKeyProvider', ['internal'], '/usr/lib/sk.so'],
+  ];
+  for (const [option, values, other] of harmless) {
+    for (const value of values) {
+      const files = tree(t, { '~/.ssh/config': `Host a\n  ${option} ${value}\n` });
+      t.notThrows(() => sshG(files, 'a'), `ssh accepts ${option} ${value}`);
+      t.notThrows(() => ours(files, 'a'), `${option} ${value}`);
+    }
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ${option} ${other}\n` });
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: new RegExp(`config line 2: ${option} .* is not supported by sriov-lxc`) }, `${option} ${other}`);
+  }
+  // The defaults as ssh -G prints them with no config (true/false for yes/no).
+  const defaults = sshG(tree(t, {}), 'a');
+  const asConfig = (v: string | undefined) => (v === 'true' ? 'yes' : v === 'false' ? 'no' : v);
+  for (const [option, values] of harmless) {
+    const shown = defaults[option.toLowerCase()]?.[0];
+    if (shown !== undefined) t.true(values.includes(asConfig(shown)!), `${option}: ssh's default ${shown} is harmless`);
+  }
+});
