@@ -494,3 +494,29 @@ test('options sriov-lxc does not implement pass at their harmless values (ssh\'s
     if (shown !== undefined) t.true(values.includes(asConfig(shown)!), `${option}: ssh's default ${shown} is harmless`);
   }
 });
+
+test('lines as readconf.c reads them (Keyword=value, any case, blanks and comments, CRLF), Include globs in sorted order, 16 levels of Include and not 17 (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': ['  # a comment', '\t', 'HOST a', '  PORT=2201', 'Host b', '  port = 2202', 'Host *', '\tInclude order/*.conf', ''].join('\r\n'),
+    // Written in reverse order: the glob's order is the names' order, not the directory's.
+    '~/.ssh/order/20-b.conf': 'User from-b\nIdentityFile ~/.ssh/id_b\n',
+    '~/.ssh/order/10-a.conf': 'User from-a\nIdentityFile ~/.ssh/id_a\n',
+  });
+  for (const host of ['a', 'b', 'c']) {
+    const g = sshG(files, host);
+    t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+  }
+  t.like(ours(files, 'a'), { port: 2201, user: 'from-a' });
+  const nested = (levels: number): Record<string, string> => {
+    const out: Record<string, string> = { '~/.ssh/config': 'Include d1.conf\n' };
+    for (let i = 1; i < levels; i++) out[`~/.ssh/d${i}.conf`] = `Include d${i + 1}.conf\n`;
+    out[`~/.ssh/d${levels}.conf`] = 'Port 1616\n';
+    return out;
+  };
+  const deep = tree(t, nested(16));
+  t.is(sshG(deep, 'a').port?.[0], '1616');
+  t.is(ours(deep, 'a').port, 1616);
+  const tooDeep = tree(t, nested(17));
+  t.throws(() => sshG(tooDeep, 'a'), undefined, 'ssh: too many recursive configuration includes');
+  t.throws(() => ours(tooDeep, 'a'), { instanceOf: UsageError, message: /d16\.conf line 1: too many nested Includes/ });
+});
