@@ -520,3 +520,20 @@ test('lines as readconf.c reads them (Keyword=value, any case, blanks and commen
   t.throws(() => sshG(tooDeep, 'a'), undefined, 'ssh: too many recursive configuration includes');
   t.throws(() => ours(tooDeep, 'a'), { instanceOf: UsageError, message: /d16\.conf line 1: too many nested Includes/ });
 });
+
+test('Match localuser, canonical, criteria in any case, a negated pattern in a list; IdentitiesOnly in any case; bad values refused as ssh refuses them (ssh -G)', (t) => {
+  for (const criteria of ['localuser root', 'localuser ROOT', '!localuser nobody', 'canonical', '!canonical', 'user root,!root', 'User root', 'HOST a', 'originalhost a,b', '!host b']) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.is(sshG(files, 'a').user?.[0], ours(files, 'a').user ?? 'root', criteria);
+  }
+  for (const value of ['TRUE', 'yes', 'no', 'False']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  IdentitiesOnly ${value}\n` });
+    t.is(sshG(files, 'a').identitiesonly?.[0], ours(files, 'a').identitiesOnly ? 'yes' : 'no', value);
+  }
+  const maybe = tree(t, { '~/.ssh/config': 'Host a\n  IdentitiesOnly maybe\n' });
+  t.throws(() => sshG(maybe, 'a'));
+  t.throws(() => ours(maybe, 'a'), { instanceOf: UsageError, message: /config line 2: IdentitiesOnly "maybe" is not yes or no/ });
+  const missing = tree(t, { '~/.ssh/config': 'Match host\n  User matched\n' });
+  t.throws(() => sshG(missing, 'a'));
+  t.throws(() => ours(missing, 'a'), { instanceOf: UsageError, message: /config line 1: Match host needs an argument/ });
+});
