@@ -550,8 +550,12 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   // `none` is no file (ssh.c); ssh expands ~, tokens and ${VAR} in UserKnownHostsFile only.
   const files = (key: string, expand: boolean): string[] | undefined => {
     const option = first.get(key);
-    if (option?.args.length === 1 && option.args[0]?.toLowerCase() === 'none') return [];
-    return option?.args.map((f) => (expand ? expandPath(f, option.where) : f));
+    if (!option) return undefined;
+    // readconf.c: `none` (any case) must appear alone (else ssh would read a file named none).
+    const none = option.args.filter((f) => f.toLowerCase() === 'none').length;
+    if (none > 0 && option.args.length > 1) throw new UsageError(`${option.where}: ${option.key} "none" must appear alone`, { hint: 'write none alone (no known_hosts file) or list only files' });
+    if (none > 0) return [];
+    return option.args.map((f) => (expand ? expandPath(f, option.where) : f));
   };
   resolved.userKnownHostsFiles = files('userknownhostsfile', true);
   resolved.globalKnownHostsFiles = files('globalknownhostsfile', false);

@@ -537,3 +537,15 @@ test('Match localuser, canonical, criteria in any case, a negated pattern in a l
   t.throws(() => sshG(missing, 'a'));
   t.throws(() => ours(missing, 'a'), { instanceOf: UsageError, message: /config line 1: Match host needs an argument/ });
 });
+
+test('UserKnownHostsFile and GlobalKnownHostsFile: none in any case is no file, and must appear alone (ssh -G)', (t) => {
+  const files = tree(t, { '~/.ssh/config': 'Host a\n  GlobalKnownHostsFile NONE\n  UserKnownHostsFile None\n' });
+  const g = sshG(files, 'a');
+  t.deepEqual([g.userknownhostsfile?.[0], g.globalknownhostsfile?.[0]], ['none', 'none']);
+  t.like(ours(files, 'a'), { userKnownHostsFiles: [], globalKnownHostsFiles: [] });
+  for (const line of ['UserKnownHostsFile none /x', 'UserKnownHostsFile /x NONE', 'GlobalKnownHostsFile /x none']) {
+    const bad = tree(t, { '~/.ssh/config': `Host a\n  ${line}\n` });
+    t.throws(() => sshG(bad, 'a'), undefined, `ssh refuses ${line}`);
+    t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: (user|global)knownhostsfile "none" must appear alone/ }, line);
+  }
+});
