@@ -623,9 +623,10 @@ function lowerUnlessAddress(host: string): string {
   return isIP(host) === 0 ? host.toLowerCase() : host;
 }
 
+/** a2port (misc.c): a decimal number from 1 to 65535 (strtonum: leading blanks and a sign allowed; no 0x16, no 1e3). */
 function portNumber(text: string, where: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+  const n = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= 65535)) {
     throw new UsageError(`${where}: ${name} ${JSON.stringify(text)} is not a port number`, { hint: 'use a number from 1 to 65535' });
   }
   return n;

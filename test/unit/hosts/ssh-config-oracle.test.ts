@@ -549,3 +549,34 @@ test('UserKnownHostsFile and GlobalKnownHostsFile: none in any case is no file, 
     t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: (user|global)knownhostsfile "none" must appear alone/ }, line);
   }
 });
+
+test('StrictHostKeyChecking, AddressFamily and Port read as readconf.c reads them: any case, ssh\'s spellings, a2port\'s decimal numbers; others refused (ssh -G)', (t) => {
+  const strictOf: Record<string, string> = { yes: 'true', no: 'false', 'accept-new': 'accept-new', ask: 'ask' };
+  for (const v of ['TRUE', 'yes', 'off', 'False', 'no', 'Accept-New', 'ASK']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  StrictHostKeyChecking ${v}\n` });
+    t.is(sshG(files, 'a').stricthostkeychecking?.[0], strictOf[ours(files, 'a').strictHostKeyChecking?.value ?? ''], v);
+  }
+  for (const v of ['INET6', 'inet', 'any', 'Any']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  AddressFamily ${v}\n` });
+    const family = ours(files, 'a').family;
+    t.is(sshG(files, 'a').addressfamily?.[0], family === 4 ? 'inet' : family === 6 ? 'inet6' : 'any', v);
+  }
+  for (const v of ['65535', '+22', '022', '1']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  Port ${v}\n` });
+    t.is(sshG(files, 'a').port?.[0], String(ours(files, 'a').port), v);
+  }
+  const refused: [string, RegExp][] = [
+    ['StrictHostKeyChecking maybe', /StrictHostKeyChecking "maybe" is not yes, accept-new, ask or no/],
+    ['AddressFamily inet4', /AddressFamily "inet4" is not any, inet or inet6/],
+    ['Port 0', /Port "0" is not a port number/],
+    ['Port 65536', /Port "65536" is not a port number/],
+    ['Port 2x', /Port "2x" is not a port number/],
+    ['Port 0x16', /Port "0x16" is not a port number/],
+    ['Port 1e3', /Port "1e3" is not a port number/],
+  ];
+  for (const [line, message] of refused) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ${line}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ${line}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message }, line);
+  }
+});
