@@ -55,6 +55,17 @@ test('negated patterns exclude a host from a block', (t) => {
   t.false(matchPatternList('LAB-07', ['lab-??']), 'match_pattern_list(…, 0): case as written');
   t.true(matchHostname('LAB-07', ['Lab-??']), 'match_hostname: both lower-cased');
   t.false(matchHostname('lab-07', ['lab-*', '!LAB-07']), 'a negated pattern rules out whatever its case');
+  // match_pattern: only * and ? are special; everything else is itself.
+  t.false(matchPatternList('axb', ['a.b']));
+  t.true(matchPatternList('a.b', ['a.b']));
+  for (const literal of ['a+b', '(x)|y', 'x[1]', '^a$', 'a{2}', 'a\\b']) {
+    t.true(matchPatternList(literal, [literal]), literal);
+    t.false(matchPatternList(`${literal}z`, [literal]), `${literal} matches the whole name only`);
+  }
+  t.true(matchPatternList('a', ['b', '*']), 'any positive pattern');
+  t.false(matchPatternList('a', ['!a']), 'a negated pattern alone matches nothing');
+  t.false(matchPatternList('a', ['!b']), 'nor does a negated pattern that does not match');
+  t.true(matchPatternList('', ['*']) && !matchPatternList('', ['?']));
   t.false(matchPatternList('lab-123', ['lab-??']), '? is exactly one character');
 });
 
