@@ -4,7 +4,7 @@
 // the files sriov-lxc reads, including the system file and the Includes.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
@@ -579,4 +579,32 @@ test('StrictHostKeyChecking, AddressFamily and Port read as readconf.c reads the
     t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ${line}`);
     t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message }, line);
   }
+});
+
+// Written against the survivors of the mutation run over lines 1-326 (README's table).
+test('Include: ~/ is the home, globs in name order (12 files), a dangling link skipped, an unreadable config refused with the fix; tabs separate arguments, trailing form feeds go (ssh -G)', (t) => {
+  const inc: Record<string, string> = { '~/.ssh/config': 'Include ~/inc.conf\nHost a\tb\n  IdentityFile ~/.ssh/ff2\f\f\n  IdentityFile ~/.ssh/x{y}$z\nHost *\n  Include many/*.conf\n', '~/inc.conf': 'Host a\n  Port 2345\n' };
+  for (const n of ['07', '12', '01', '10', '03', '11', '05', '02', '09', '04', '08', '06']) inc[`~/.ssh/many/${n}.conf`] = `IdentityFile ~/.ssh/id_${n}\n`;
+  const files = tree(t, inc);
+  symlinkSync(join(files.home, 'nowhere.conf'), join(files.home, '.ssh/many/00.conf'));
+  for (const host of ['a', 'b']) {
+    const g = sshG(files, host);
+    t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+  }
+  t.is(ours(files, 'a').port, 2345);
+  t.is(ours(files, 'b').identityFiles.length, 14);
+  const bad = tree(t, { '/etc/ssh/ssh_config': 'Include ~/.ssh/x.conf\n' });
+  const error = t.throws(() => ours(bad, 'a'), { instanceOf: UsageError });
+  t.regex(error!.hint ?? '', /write an absolute path/);
+  const dir = tree(t, {});
+  mkdirSync(join(dir.home, '.ssh/config'));
+  const unreadable = t.throws(() => ours(dir, 'a'), { instanceOf: UsageError, message: /cannot read the ssh configuration .*\.ssh\/config: EISDIR/ });
+  t.regex(unreadable!.hint ?? '', /make it readable, or remove it/);
+});
+
+test('HostName expands %h only (no ${VAR}); a $ or { alone in a path is itself', (t) => {
+  const files = tree(t, { '~/.ssh/config': 'Host a\n  HostName h${X}.example\n  IdentityFile ~/.ssh/p$q{r}s\n' });
+  const g = sshG(files, 'a', [], { ...process.env, X: 'no' });
+  t.deepEqual(asSshG(files, 'a', ours(files, 'a', { ...process.env, X: 'no' })), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  t.is(ours(files, 'a', { X: 'no' }).hostName, 'h${x}.example');
 });
