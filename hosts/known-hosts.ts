@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HostKeyError } from '../core/errors.ts';
 import { writeFileAtomicSync } from '../state/atomic-file.ts';
-import { matchPatternList } from './ssh-patterns.ts';
+import { matchHostname } from './ssh-patterns.ts';
 
 export interface KnownHostLine {
   marker?: '@revoked' | '@cert-authority';
@@ -69,7 +69,7 @@ export function lineMatchesHost(line: KnownHostLine, token: string): boolean {
     if (salt === undefined || hash === undefined) return false;
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(token).digest('base64') === hash;
   }
-  return matchPatternList(token, line.hosts.split(','));
+  return matchHostname(token, line.hosts.split(','));
 }
 
 export type HostKeyVerdict =

@@ -12,10 +12,11 @@
 import { createHash } from 'node:crypto';
 import { globSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { matchGlob, matchPatternList } from './ssh-patterns.ts';
+import { matchGlob, matchHostname, matchPatternList } from './ssh-patterns.ts';
 
 export interface SshConfigOption {
   /** Keyword, lower-cased ("hostname"). */
@@ -67,6 +68,7 @@ export interface SshAlgorithms {
 }
 
 export interface ResolvedSshConfig {
+  /** The name ssh connects to, when it is not the alias as given: HostName with %h expanded, lower-cased unless an address (ssh.c). */
   hostName?: string;
   user?: string;
   port?: number;
@@ -174,22 +176,36 @@ export interface CommandLineOptions {
   proxyJump?: ProxyJumpSpec[];
 }
 
-/** Splits the arguments of one line like OpenSSH's argv_split: whitespace, double quotes, `#` comments. */
+/**
+ * Splits the arguments of one line as OpenSSH's argv_split does (misc.c at V_9_2_P1, after
+ * readconf.c strips trailing blanks and form feeds): blanks and tabs separate, '…' and "…" quote
+ * (inside a word too: a"b c"d is one word), \' \" \\ and, outside quotes, "\ " escape (any other
+ * backslash stays), a `#` starting a word ends the line.
+ */
 function splitArgs(text: string, where: string): string[] {
+  const line = text.replace(/[ \t\r\n\f]+$/, '');
   const args: string[] = [];
   let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i] ?? '')) i++;
-    if (i >= text.length || text[i] === '#') break;
-    let arg = '';
-    if (text[i] === '"') {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0) throw new UsageError(`${where}: unterminated quote`, { hint: 'close the double quote or remove it' });
-      arg = text.slice(i + 1, end);
-      i = end + 1;
-    } else {
-      while (i < text.length && !/\s/.test(text[i] ?? '')) arg += text[i++];
+  while (i < line.length) {
+    if (line[i] === ' ' || line[i] === '\t') {
+      i++;
+      continue;
     }
+    if (line[i] === '#') break;
+    let arg = '';
+    let quote = '';
+    for (; i < line.length; i++) {
+      const c = line.charAt(i);
+      const next = line.charAt(i + 1);
+      if (c === '\\') {
+        if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) i++;
+        arg += line.charAt(i);
+      } else if (quote === '' && (c === ' ' || c === '\t')) break;
+      else if (quote === '' && (c === '"' || c === "'")) quote = c;
+      else if (c === quote) quote = '';
+      else arg += c;
+    }
+    if (quote !== '') throw new UsageError(`${where}: unterminated quote`, { hint: 'close the quote or remove it' });
     args.push(arg);
   }
   return args;
@@ -345,8 +361,12 @@ interface Obtained {
   wantFinalPass: boolean;
 }
 
-/** `Match` as match_cfg_line evaluates it; refuses what sriov-lxc cannot evaluate when it decides the block. */
-function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): boolean {
+/**
+ * `Match` as match_cfg_line evaluates it (also where the block cannot apply, `decides` false: ssh
+ * evaluates every Match line, so a `final` there still asks for the final pass); refuses an
+ * attribute ssh 9.2 does not know, and `exec` where it would decide the block.
+ */
+function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext, decides: boolean): boolean {
   const hostNameOption = got.first.get('hostname');
   const host = finalPass ? finalHost : hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
   const remoteUser = got.first.get('user')?.args[0] ?? context.localUser;
@@ -358,7 +378,8 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
     const negate = raw.startsWith('!');
     const criterion = (negate ? raw.slice(1) : raw).toLowerCase();
     if (criterion === 'all') {
-      if (attributes > 0 || args.length > 0) throw new UsageError(`${line.where}: '${raw}' cannot be combined with other Match attributes`);
+      // match_cfg_line: one attribute may come before `all` (ssh 9.2 accepts `Match host a all`), none after.
+      if (attributes > 1 || args.length > 0) throw new UsageError(`${line.where}: '${raw}' cannot be combined with other Match attributes`);
       return result && !negate;
     }
     attributes++;
@@ -372,16 +393,18 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
     }
     const value = args.shift();
     if (value === undefined) throw new UsageError(`${line.where}: Match ${raw} needs an argument`);
-    if (criterion === 'host') test(matchPatternList(host.toLowerCase(), value.split(',')));
-    else if (criterion === 'originalhost') test(matchPatternList(alias.toLowerCase(), value.split(',')));
+    if (criterion === 'host') test(matchHostname(host, value.split(',')));
+    else if (criterion === 'originalhost') test(matchHostname(alias, value.split(',')));
     else if (criterion === 'user') test(matchPatternList(remoteUser, value.split(',')));
     else if (criterion === 'localuser') test(matchPatternList(context.localUser, value.split(',')));
-    else if (!result) continue; // ssh skips `exec` once the line cannot match; nothing else here decides it
     else if (criterion === 'exec') {
+      // ssh skips `exec` once the line cannot match; in a never-matching Include it runs it, but the block cannot apply.
+      if (!result || !decides) continue;
       throw new UsageError(`${line.where}: Match exec is not supported by sriov-lxc: it runs no commands from ssh_config, so it cannot tell whether this block applies to ${alias}`, {
         hint: 'write the block as Host or Match host/user for the hosts sriov-lxc reaches, or give those hosts their own Host block before it',
       });
     } else {
+      // ssh 9.2 refuses the whole file for an attribute it does not know (localnetwork and tagged came later), matching or not.
       throw new UsageError(`${line.where}: Match ${criterion} cannot be evaluated by sriov-lxc, so it cannot tell whether this block applies to ${alias}`, {
         hint: 'use Match host, originalhost, user, localuser, all, canonical or final, or a Host block',
       });
@@ -390,15 +413,18 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
   return result;
 }
 
+const TIME_KEYS = new Set(['connecttimeout', 'serveraliveinterval']);
+
 /** One pass over the files, as read_config_file does it. */
 function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): void {
   const hostForHostLines = finalPass ? finalHost : alias;
   const walk = (lines: readonly SshConfigLine[], neverMatch: boolean, active: boolean): boolean => {
     for (const line of lines) {
       if (line.key === 'host') {
+        // match_pattern: case as written (ssh lower-cases the name only for the final pass).
         active = !neverMatch && matchPatternList(hostForHostLines, line.args);
       } else if (line.key === 'match') {
-        active = !neverMatch && evaluateMatch(line, alias, got, finalPass, finalHost, context);
+        active = evaluateMatch(line, alias, got, finalPass, finalHost, context, !neverMatch) && !neverMatch;
       } else if (line.key === 'include') {
         // Included files start where the Include is; their Host/Match lines never match when it is inactive.
         for (const file of line.included ?? []) walk(file.lines, neverMatch || !active, active);
@@ -407,6 +433,8 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
         // ssh 9.2 (ssh -G): ProxyCommand is ignored once a ProxyJump other than none was read, and ProxyJump once a ProxyCommand (even none) was.
         else if (line.key === 'proxycommand' && got.first.has('proxyjump') && got.first.get('proxyjump')?.args[0]?.toLowerCase() !== 'none') continue;
         else if (line.key === 'proxyjump' && got.first.has('proxycommand')) continue;
+        // parse_time: `none` leaves the value unset (-1), so a later line still sets it.
+        else if (TIME_KEYS.has(line.key) && line.args.length === 1 && line.args[0] === 'none') continue;
         else if (!got.first.has(line.key)) got.first.set(line.key, line);
       }
     }
@@ -476,8 +504,9 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   if (commandLine.proxyJump !== undefined) got.first.set('proxyjump', { key: 'proxyjump', args: [commandLine.proxyJump.map((j) => j.host).join(',')], where: given });
   readPass(config, alias, got, false, alias, context);
   const hostNameOption = got.first.get('hostname');
-  const expandedHost = hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias;
-  if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost.toLowerCase(), context);
+  // ssh.c lower-cases the host name it connects to and reads the final pass for, an address excepted (is_addr).
+  const expandedHost = lowerUnlessAddress(hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias);
+  if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost, context);
   const { first, identities } = got;
   refuseUnimplemented(first, identities);
   const value = (key: string): { value: string; where: string } | undefined => {
@@ -491,12 +520,13 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   };
 
   const resolved: ResolvedSshConfig = { identityFiles: [] };
-  resolved.hostName = hostNameOption ? expandedHost : undefined;
+  // ssh connects to `foo` for `ssh FOO` (and looks `foo` up in known_hosts): a name other than the alias.
+  resolved.hostName = hostNameOption || expandedHost !== alias ? expandedHost : undefined;
   resolved.user = value('user')?.value;
   const port = value('port');
   if (port) resolved.port = portNumber(port.value, port.where, 'Port');
   const env = context.env ?? process.env;
-  const tokens = clientTokens(alias, resolved.hostName ?? alias, resolved.port ?? 22, resolved.user ?? context.localUser, context);
+  const tokens = clientTokens(alias, expandedHost, resolved.port ?? 22, resolved.user ?? context.localUser, context);
   const expandPath = (path: string, where: string) => expandTokens(expandHome(path, context, where), tokens, where, env);
   for (const option of identities) {
     for (const arg of option.args) {
@@ -520,21 +550,33 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   // `none` is no file (ssh.c); ssh expands ~, tokens and ${VAR} in UserKnownHostsFile only.
   const files = (key: string, expand: boolean): string[] | undefined => {
     const option = first.get(key);
-    if (option?.args.length === 1 && option.args[0]?.toLowerCase() === 'none') return [];
-    return option?.args.map((f) => (expand ? expandPath(f, option.where) : f));
+    if (!option) return undefined;
+    // readconf.c: `none` (any case) must appear alone (else ssh would read a file named none).
+    const none = option.args.filter((f) => f.toLowerCase() === 'none').length;
+    if (none > 0 && option.args.length > 1) throw new UsageError(`${option.where}: ${option.key} "none" must appear alone`, { hint: 'write none alone (no known_hosts file) or list only files' });
+    if (none > 0) return [];
+    return option.args.map((f) => (expand ? expandPath(f, option.where) : f));
   };
   resolved.userKnownHostsFiles = files('userknownhostsfile', true);
   resolved.globalKnownHostsFiles = files('globalknownhostsfile', false);
-  const seconds = (key: string, name: string, min: number): number | undefined => {
+  const time = (key: string, name: string): number | undefined => {
     const v = value(key);
     if (!v) return undefined;
-    const n = Number(v.value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${v.where}: ${name} ${JSON.stringify(v.value)} is not a whole number of at least ${min}`, { hint: `fix ${name} in the ssh_config file` });
+    const n = convtime(v.value);
+    if (n === undefined) throw new UsageError(`${v.where}: ${name} ${JSON.stringify(v.value)} is not a time as ssh reads it`, { hint: `write seconds (90) or with units (1m30s; s, m, h, d, w), or none, in the ssh_config file` });
     return n;
   };
-  resolved.connectTimeoutSeconds = seconds('connecttimeout', 'ConnectTimeout', 1);
-  resolved.serverAliveIntervalSeconds = seconds('serveraliveinterval', 'ServerAliveInterval', 0);
-  resolved.serverAliveCountMax = seconds('serveralivecountmax', 'ServerAliveCountMax', 1);
+  // ConnectTimeout 0 is no timeout for ssh (a blocking connect): sriov-lxc keeps its own then.
+  const connectTimeout = time('connecttimeout', 'ConnectTimeout');
+  if (connectTimeout !== 0) resolved.connectTimeoutSeconds = connectTimeout;
+  resolved.serverAliveIntervalSeconds = time('serveraliveinterval', 'ServerAliveInterval');
+  const countMax = value('serveralivecountmax');
+  if (countMax) {
+    // atoi_err: strtonum(…, 0, INT_MAX), leading blanks and a sign allowed.
+    const n = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(countMax.value) ? Number(countMax.value) : Number.NaN;
+    if (!(n >= 0 && n <= INT_MAX)) throw new UsageError(`${countMax.where}: ServerAliveCountMax ${JSON.stringify(countMax.value)} is not a whole number from 0 to ${INT_MAX}`, { hint: 'fix ServerAliveCountMax in the ssh_config file' });
+    resolved.serverAliveCountMax = n;
+  }
   const algorithms: SshAlgorithms = {};
   for (const [key, spec] of Object.entries(ALGORITHM_OPTIONS)) {
     const option = first.get(key);
@@ -552,9 +594,39 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   return resolved;
 }
 
+const INT_MAX = 2 ** 31 - 1;
+const TIME_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/**
+ * convtime (misc.c at V_9_2_P1): `90`, `1m30s`, `2H`: whole numbers, each with a unit s m h d w
+ * (either case; none on the last one means seconds), at most INT_MAX in all; undefined where ssh
+ * says "invalid time value".
+ */
+function convtime(text: string): number | undefined {
+  if (text === '') return undefined;
+  let total = 0;
+  let rest = text;
+  while (rest !== '') {
+    // strtol: leading blanks and a sign; a negative number is invalid.
+    const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)([smhdw]?)/i.exec(rest);
+    if (!m || (m[1] === '-' && Number(m[2]) !== 0)) return undefined;
+    rest = rest.slice(m[0].length);
+    const unit = (m[3] ?? '').toLowerCase();
+    if (unit === '' && rest !== '') return undefined;
+    total += Number(m[2]) * (TIME_UNITS[unit] ?? 1);
+    if (total > INT_MAX) return undefined;
+  }
+  return total;
+}
+
+function lowerUnlessAddress(host: string): string {
+  return isIP(host) === 0 ? host.toLowerCase() : host;
+}
+
+/** a2port (misc.c): a decimal number from 1 to 65535 (strtonum: leading blanks and a sign allowed; no 0x16, no 1e3). */
 function portNumber(text: string, where: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+  const n = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= 65535)) {
     throw new UsageError(`${where}: ${name} ${JSON.stringify(text)} is not a port number`, { hint: 'use a number from 1 to 65535' });
   }
   return n;
@@ -657,6 +729,6 @@ export function resolveJumpChain(config: SshConfig, target: ResolvedSshConfig, c
 /** Whether `name` is written literally (no wildcard, not negated) on some Host line, in any file read. */
 export function isHostAlias(config: SshConfig, name: string): boolean {
   const inLines = (lines: readonly SshConfigLine[]): boolean =>
-    lines.some((l) => (l.key === 'host' && l.args.some((p) => p.toLowerCase() === name.toLowerCase())) || (l.included ?? []).some((f) => inLines(f.lines)));
+    lines.some((l) => (l.key === 'host' && l.args.includes(name)) || (l.included ?? []).some((f) => inLines(f.lines)));
   return config.files.some((f) => inLines(f.lines));
 }

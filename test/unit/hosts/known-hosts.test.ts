@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -43,6 +43,29 @@ test('hosts match by name, by [host]:port on other ports, and by patterns', (t) 
   t.is(linesFor(plain, 'node2.example.org').filter((l) => !l.marker).length, 0, 'port 22 is another host');
   t.is(linesFor(plain, 'x1.lab.example.org')[0]?.keyType, 'ssh-rsa');
   t.false(linesFor(plain, 'bad.lab.example.org').some((l) => l.keyType === 'ssh-rsa'), 'negated pattern');
+});
+
+test('names match as ssh matches them (hostfile.c match_hostname: name and patterns lower-cased, a negated pattern rules out): ssh-keygen -F on the same file', (t) => {
+  const dir = mkdtempSync('/tmp/sriov-lxc-known-hosts-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, `Node1.Example.ORG,*.Lab.Example.org,!BAD.lab.example.org,[Node2.example.org]:2222 ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  const [line] = parseKnownHosts(readFileSync(file, 'utf8'), file);
+  const cases: [string, number, boolean][] = [
+    ['node1.example.org', 22, true],
+    ['NODE1.example.org', 22, true],
+    ['x.lab.example.org', 22, true],
+    ['bad.lab.example.org', 22, false],
+    ['BAD.LAB.example.org', 22, false],
+    ['node2.example.org', 2222, true],
+    ['node2.example.org', 22, false],
+    ['node1.example.org.', 22, false],
+  ];
+  for (const [name, port, found] of cases) {
+    const keygen = spawnSync('ssh-keygen', ['-F', hostToken(name, port), '-f', file], { encoding: 'utf8' }).stdout.split('\n').some((l) => l.startsWith('Node1'));
+    t.is(keygen, found, `ssh-keygen -F ${name}:${port}`);
+    t.is(lineMatchesHost(line!, hostToken(name, port)), found, `${name}:${port}`);
+  }
 });
 
 test('hashed names written by ssh-keygen -H are recognised', (t) => {

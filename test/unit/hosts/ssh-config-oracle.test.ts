@@ -4,7 +4,7 @@
 // the files sriov-lxc reads, including the system file and the Includes.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
@@ -319,4 +319,292 @@ test('ProxyCommand and ProxyJump: whichever is read first wins and the other is 
   const context = { home: files.home, localUser: 'root' };
   t.deepEqual(sshG(files, 'gw', ['-J', 'j0']).proxycommand, undefined);
   t.notThrows(() => resolveSshConfig(config, 'gw', context, { proxyJump: [{ host: 'j0', where: 'x' }] }), '-J: the hop\'s ProxyCommand is ignored');
+});
+
+// match.c at V_9_2_P1: Host lines use match_pattern (case as written, against the name as typed),
+// Match host/originalhost match_hostname (both lower-cased), Match user/localuser
+// match_pattern_list(…, 0) (case as written); ssh.c lower-cases the host it connects to and reads
+// the final pass for, an address excepted. ssh -G on the same files decides each name.
+const CASES = [
+  'Host foo',
+  '    Port 1111',
+  'Host BAZ',
+  '    Port 4444',
+  'Match host bar',
+  '    Port 2222',
+  'Match originalhost QUX',
+  '    Port 5555',
+  'Host as-alice',
+  '    User Alice',
+  'Host as-lower',
+  '    User alice',
+  'Match user Alice',
+  '    Port 3333',
+  'Host Upper',
+  '    HostName UPPER.Example',
+  'Host v6',
+  '    HostName 2001:DB8::1',
+  'Host upper.example',
+  '    User final-lower',
+  'Host 2001:DB8::1',
+  '    User final-v6',
+  '',
+].join('\n');
+
+test('case in names and patterns: Host lines as written, Match host/originalhost lower-cased, Match user as written, the final pass on the lower-cased name (ssh -G)', (t) => {
+  const first = tree(t, { '~/.ssh/config': CASES });
+  const final = tree(t, { '~/.ssh/config': `${CASES}Match final\n    IdentityFile ~/.ssh/id_final\n` });
+  const names = ['FOO', 'foo', 'BAZ', 'baz', 'BAR', 'bar', 'qux', 'QUX', 'as-alice', 'as-lower', 'Upper', 'v6'];
+  for (const files of [first, final]) {
+    for (const host of names) {
+      const g = sshG(files, host);
+      t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+    }
+  }
+  // What the oracle said, in words.
+  t.like(ours(first, 'FOO'), { hostName: 'foo', port: undefined }, 'Host foo does not apply to FOO, whose connection goes to foo');
+  t.is(ours(first, 'baz').port, undefined, 'Host BAZ does not apply to baz');
+  t.is(ours(first, 'BAR').port, 2222, 'Match host bar applies to BAR');
+  t.is(ours(first, 'qux').port, 5555, 'Match originalhost QUX applies to qux');
+  t.is(ours(first, 'as-lower').port, undefined, 'Match user Alice does not apply to alice');
+  t.is(ours(first, 'as-alice').port, 3333);
+  t.like(ours(first, 'Upper'), { hostName: 'upper.example', user: undefined });
+  t.is(ours(final, 'FOO').port, 1111, 'the final pass reads Host lines for foo');
+  t.like(ours(final, 'Upper'), { hostName: 'upper.example', user: 'final-lower' });
+  t.like(ours(final, 'v6'), { hostName: '2001:DB8::1', user: 'final-v6' }, 'an address is not lower-cased');
+});
+
+test('arguments split as argv_split splits them: \'…\' and "…" also inside a word, \\\' \\" \\\\ and "\\ " escapes, # only at a word\'s start, trailing blanks and form feeds (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': [
+      'Host a',
+      "  IdentityFile '~/.ssh/my key'",
+      '  IdentityFile ~/.ssh/a"b c"d',
+      '  IdentityFile ~/.ssh/x\\ y',
+      '  IdentityFile ~/.ssh/q\\"r',
+      "  IdentityFile ~/.ssh/s\\'t",
+      '  IdentityFile ~/.ssh/back\\\\slash',
+      '  IdentityFile ~/.ssh/un\\known',
+      '  IdentityFile "~/.ssh/in quote\\ x"',
+      '  IdentityFile ~/.ssh/h#x',
+      '  IdentityFile ~/.ssh/tail\t ',
+      '  IdentityFile ~/.ssh/end\\',
+      '  IdentityFile="~/.ssh/eq\'x\'"',
+      '  IdentityFile ~/.ssh/ff\f',
+      '  User u #comment',
+      '',
+    ].join('\n'),
+  });
+  const g = sshG(files, 'a');
+  t.deepEqual(asSshG(files, 'a', ours(files, 'a')), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  // What the oracle said, in words.
+  t.deepEqual(ours(files, 'a').identityFiles.map((f) => f.slice(files.home.length + 1)), [
+    '.ssh/my key', '.ssh/ab cd', '.ssh/x y', '.ssh/q"r', ".ssh/s't", '.ssh/back\\slash', '.ssh/un\\known', '.ssh/in quote\\ x', '.ssh/h#x', '.ssh/tail', '.ssh/end\\', ".ssh/eq'x'", '.ssh/ff',
+  ]);
+  t.is(ours(files, 'a').user, 'u');
+  for (const open of ["User 'u", 'User u"v', "User a\\\\'b"]) {
+    const bad = tree(t, { '~/.ssh/config': `Host a\n  ${open}\n` });
+    t.throws(() => sshG(bad, 'a'), undefined, `ssh refuses ${open}`);
+    t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: unterminated quote$/ }, open);
+  }
+});
+
+test('Match as match_cfg_line evaluates it: all after at most one attribute, every Match line evaluated (a final in an Include that cannot apply still asks for the final pass), an unknown attribute refused matching or not (ssh -G)', (t) => {
+  const accepted = ['all', '!all', 'host a all', 'final all', 'canonical all', 'host b all', 'user root all', 'host a !all', 'all # comment', 'host a all # comment'];
+  for (const criteria of accepted) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.is(sshG(files, 'a').user?.[0], ours(files, 'a').user ?? 'root', criteria);
+  }
+  t.is(ours(tree(t, { '~/.ssh/config': 'Match host a all\n  User matched\n' }), 'a').user, 'matched', 'one attribute before all');
+  for (const criteria of ['all host a', 'host a final all', 'host b bogus x', 'bogus x']) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses Match ${criteria}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 1: (.* cannot be combined with other Match attributes|Match bogus cannot be evaluated)/ }, criteria);
+  }
+  const inactive = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\nHost foo\n  Port 1111\n', '~/.ssh/inner.conf': 'Match final\n  User never\n' });
+  const g = sshG(inactive, 'FOO');
+  t.deepEqual(asSshG(inactive, 'FOO', ours(inactive, 'FOO')), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  t.like(ours(inactive, 'FOO'), { hostName: 'foo', port: 1111, user: undefined }, 'the final pass reads Host foo for foo; the Include still cannot apply');
+  const bogus = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\n', '~/.ssh/inner.conf': 'Match bogus x\n  User x\n' });
+  t.throws(() => sshG(bogus, 'a'));
+  t.throws(() => ours(bogus, 'a'), { instanceOf: UsageError, message: /inner\.conf line 1: Match bogus cannot be evaluated/ });
+  const exec = tree(t, { '~/.ssh/config': 'Host other\n  Include inner.conf\n', '~/.ssh/inner.conf': 'Match exec "exit 0"\n  User x\n' });
+  t.is(sshG(exec, 'a').user?.[0], 'root');
+  t.notThrows(() => ours(exec, 'a'), 'an exec in an Include that cannot apply decides nothing');
+});
+
+test('ConnectTimeout and ServerAliveInterval read as convtime reads them (units, none leaving the value to a later line), ServerAliveCountMax as atoi_err (ssh -G)', (t) => {
+  const times = ['0', '5', '1m', '1m30s', '"1m 30s"', '2H', '1w2d', '07', '+3', ' 3s', '-0', '2147483647', 'none\n  ConnectTimeout 7\n  ServerAliveInterval 8'];
+  for (const v of times) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ConnectTimeout ${v}\n  ServerAliveInterval ${v}\n` });
+    const g = sshG(files, 'a');
+    const r = ours(files, 'a');
+    // ConnectTimeout 0 is no timeout for ssh (a blocking connect): sriov-lxc keeps its own, as without the line.
+    t.deepEqual([String(r.connectTimeoutSeconds ?? (g.connecttimeout?.[0] === '0' ? '0' : 'none')), String(r.serverAliveIntervalSeconds ?? 0)], [g.connecttimeout?.[0], g.serveraliveinterval?.[0]], v);
+  }
+  t.like(ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout 1m30s\n' }), 'a'), { connectTimeoutSeconds: 90 });
+  t.false('connectTimeoutSeconds' in ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout 0\n' }), 'a'), 'ConnectTimeout 0: sriov-lxc\'s own timeout');
+  t.like(ours(tree(t, { '~/.ssh/config': 'Host a\n  ConnectTimeout none\nHost *\n  ConnectTimeout 7\n' }), 'a'), { connectTimeoutSeconds: 7 });
+  for (const v of ['10x', '-1', '"1 2"', '5 s', '2147483648', '1m-1', 'm', '""']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ConnectTimeout ${v}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ConnectTimeout ${v}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: (ConnectTimeout .* is not a time as ssh reads it|connecttimeout takes exactly one value)/ }, v);
+  }
+  for (const v of ['0', '3', '07', '+2', ' 4', '2147483647']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ServerAliveCountMax "${v}"\n` });
+    t.is(sshG(files, 'a').serveralivecountmax?.[0], String(ours(files, 'a').serverAliveCountMax), v);
+  }
+  for (const v of ['-1', '3x', '2147483648', '""', 'none']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ServerAliveCountMax ${v}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ServerAliveCountMax ${v}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: /config line 2: ServerAliveCountMax .* is not a whole number from 0 to 2147483647/ }, v);
+  }
+});
+
+test('options sriov-lxc does not implement pass at their harmless values (ssh\'s defaults, none in any case) and are refused at any other', (t) => {
+  const harmless: [string, string[], string][] = [
+    ['ProxyCommand', ['none', 'NONE'], 'nc %h %p'],
+    ['ProxyUseFdpass', ['no'], 'yes'],
+    ['KnownHostsCommand', ['none', 'None'], '/bin/true'],
+    ['VerifyHostKeyDNS', ['no'], 'ask'],
+    ['CanonicalizeHostname', ['no'], 'always'],
+    ['CanonicalizePermittedCNAMEs', ['none'], '*.a:*.b'],
+    ['RemoteCommand', ['none'], 'uptime'],
+    ['CertificateFile', ['none'], '~/.ssh/c.pub'],
+    ['PubkeyAuthentication', ['yes', 'unbound', 'host-bound'], 'no'],
+    ['RevokedHostKeys', ['none'], '/etc/ssh/revoked'],
+    ['RequiredRSASize', ['1024'], '2048'],
+    ['PKCS11Provider', ['none'], '/usr/lib/p11.so'],
+    ['SecurityKeyProvider', ['internal'], '/usr/lib/sk.so'],
+  ];
+  for (const [option, values, other] of harmless) {
+    for (const value of values) {
+      const files = tree(t, { '~/.ssh/config': `Host a\n  ${option} ${value}\n` });
+      t.notThrows(() => sshG(files, 'a'), `ssh accepts ${option} ${value}`);
+      t.notThrows(() => ours(files, 'a'), `${option} ${value}`);
+    }
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ${option} ${other}\n` });
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message: new RegExp(`config line 2: ${option} .* is not supported by sriov-lxc`) }, `${option} ${other}`);
+  }
+  // The defaults as ssh -G prints them with no config (true/false for yes/no).
+  const defaults = sshG(tree(t, {}), 'a');
+  const asConfig = (v: string | undefined) => (v === 'true' ? 'yes' : v === 'false' ? 'no' : v);
+  for (const [option, values] of harmless) {
+    const shown = defaults[option.toLowerCase()]?.[0];
+    if (shown !== undefined) t.true(values.includes(asConfig(shown)!), `${option}: ssh's default ${shown} is harmless`);
+  }
+});
+
+test('lines as readconf.c reads them (Keyword=value, any case, blanks and comments, CRLF), Include globs in sorted order, 16 levels of Include and not 17 (ssh -G)', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': ['  # a comment', '\t', 'HOST a', '  PORT=2201', 'Host b', '  port = 2202', 'Host *', '\tInclude order/*.conf', ''].join('\r\n'),
+    // Written in reverse order: the glob's order is the names' order, not the directory's.
+    '~/.ssh/order/20-b.conf': 'User from-b\nIdentityFile ~/.ssh/id_b\n',
+    '~/.ssh/order/10-a.conf': 'User from-a\nIdentityFile ~/.ssh/id_a\n',
+  });
+  for (const host of ['a', 'b', 'c']) {
+    const g = sshG(files, host);
+    t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+  }
+  t.like(ours(files, 'a'), { port: 2201, user: 'from-a' });
+  const nested = (levels: number): Record<string, string> => {
+    const out: Record<string, string> = { '~/.ssh/config': 'Include d1.conf\n' };
+    for (let i = 1; i < levels; i++) out[`~/.ssh/d${i}.conf`] = `Include d${i + 1}.conf\n`;
+    out[`~/.ssh/d${levels}.conf`] = 'Port 1616\n';
+    return out;
+  };
+  const deep = tree(t, nested(16));
+  t.is(sshG(deep, 'a').port?.[0], '1616');
+  t.is(ours(deep, 'a').port, 1616);
+  const tooDeep = tree(t, nested(17));
+  t.throws(() => sshG(tooDeep, 'a'), undefined, 'ssh: too many recursive configuration includes');
+  t.throws(() => ours(tooDeep, 'a'), { instanceOf: UsageError, message: /d16\.conf line 1: too many nested Includes/ });
+});
+
+test('Match localuser, canonical, criteria in any case, a negated pattern in a list; IdentitiesOnly in any case; bad values refused as ssh refuses them (ssh -G)', (t) => {
+  for (const criteria of ['localuser root', 'localuser ROOT', '!localuser nobody', 'canonical', '!canonical', 'user root,!root', 'User root', 'HOST a', 'originalhost a,b', '!host b']) {
+    const files = tree(t, { '~/.ssh/config': `Match ${criteria}\n  User matched\n` });
+    t.is(sshG(files, 'a').user?.[0], ours(files, 'a').user ?? 'root', criteria);
+  }
+  for (const value of ['TRUE', 'yes', 'no', 'False']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  IdentitiesOnly ${value}\n` });
+    t.is(sshG(files, 'a').identitiesonly?.[0], ours(files, 'a').identitiesOnly ? 'yes' : 'no', value);
+  }
+  const maybe = tree(t, { '~/.ssh/config': 'Host a\n  IdentitiesOnly maybe\n' });
+  t.throws(() => sshG(maybe, 'a'));
+  t.throws(() => ours(maybe, 'a'), { instanceOf: UsageError, message: /config line 2: IdentitiesOnly "maybe" is not yes or no/ });
+  const missing = tree(t, { '~/.ssh/config': 'Match host\n  User matched\n' });
+  t.throws(() => sshG(missing, 'a'));
+  t.throws(() => ours(missing, 'a'), { instanceOf: UsageError, message: /config line 1: Match host needs an argument/ });
+});
+
+test('UserKnownHostsFile and GlobalKnownHostsFile: none in any case is no file, and must appear alone (ssh -G)', (t) => {
+  const files = tree(t, { '~/.ssh/config': 'Host a\n  GlobalKnownHostsFile NONE\n  UserKnownHostsFile None\n' });
+  const g = sshG(files, 'a');
+  t.deepEqual([g.userknownhostsfile?.[0], g.globalknownhostsfile?.[0]], ['none', 'none']);
+  t.like(ours(files, 'a'), { userKnownHostsFiles: [], globalKnownHostsFiles: [] });
+  for (const line of ['UserKnownHostsFile none /x', 'UserKnownHostsFile /x NONE', 'GlobalKnownHostsFile /x none']) {
+    const bad = tree(t, { '~/.ssh/config': `Host a\n  ${line}\n` });
+    t.throws(() => sshG(bad, 'a'), undefined, `ssh refuses ${line}`);
+    t.throws(() => ours(bad, 'a'), { instanceOf: UsageError, message: /config line 2: (user|global)knownhostsfile "none" must appear alone/ }, line);
+  }
+});
+
+test('StrictHostKeyChecking, AddressFamily and Port read as readconf.c reads them: any case, ssh\'s spellings, a2port\'s decimal numbers; others refused (ssh -G)', (t) => {
+  const strictOf: Record<string, string> = { yes: 'true', no: 'false', 'accept-new': 'accept-new', ask: 'ask' };
+  for (const v of ['TRUE', 'yes', 'off', 'False', 'no', 'Accept-New', 'ASK']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  StrictHostKeyChecking ${v}\n` });
+    t.is(sshG(files, 'a').stricthostkeychecking?.[0], strictOf[ours(files, 'a').strictHostKeyChecking?.value ?? ''], v);
+  }
+  for (const v of ['INET6', 'inet', 'any', 'Any']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  AddressFamily ${v}\n` });
+    const family = ours(files, 'a').family;
+    t.is(sshG(files, 'a').addressfamily?.[0], family === 4 ? 'inet' : family === 6 ? 'inet6' : 'any', v);
+  }
+  for (const v of ['65535', '+22', '022', '1']) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  Port ${v}\n` });
+    t.is(sshG(files, 'a').port?.[0], String(ours(files, 'a').port), v);
+  }
+  const refused: [string, RegExp][] = [
+    ['StrictHostKeyChecking maybe', /StrictHostKeyChecking "maybe" is not yes, accept-new, ask or no/],
+    ['AddressFamily inet4', /AddressFamily "inet4" is not any, inet or inet6/],
+    ['Port 0', /Port "0" is not a port number/],
+    ['Port 65536', /Port "65536" is not a port number/],
+    ['Port 2x', /Port "2x" is not a port number/],
+    ['Port 0x16', /Port "0x16" is not a port number/],
+    ['Port 1e3', /Port "1e3" is not a port number/],
+  ];
+  for (const [line, message] of refused) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ${line}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ${line}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message }, line);
+  }
+});
+
+// Written against the survivors of the mutation run over lines 1-326 (README's table).
+test('Include: ~/ is the home, globs in name order (12 files), a dangling link skipped, an unreadable config refused with the fix; tabs separate arguments, trailing form feeds go (ssh -G)', (t) => {
+  const inc: Record<string, string> = { '~/.ssh/config': 'Include ~/inc.conf\nHost a\tb\n  IdentityFile ~/.ssh/ff2\f\f\n  IdentityFile ~/.ssh/x{y}$z\nHost *\n  Include many/*.conf\n', '~/inc.conf': 'Host a\n  Port 2345\n' };
+  for (const n of ['07', '12', '01', '10', '03', '11', '05', '02', '09', '04', '08', '06']) inc[`~/.ssh/many/${n}.conf`] = `IdentityFile ~/.ssh/id_${n}\n`;
+  const files = tree(t, inc);
+  symlinkSync(join(files.home, 'nowhere.conf'), join(files.home, '.ssh/many/00.conf'));
+  for (const host of ['a', 'b']) {
+    const g = sshG(files, host);
+    t.deepEqual(asSshG(files, host, ours(files, host)), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], host);
+  }
+  t.is(ours(files, 'a').port, 2345);
+  t.is(ours(files, 'b').identityFiles.length, 14);
+  const bad = tree(t, { '/etc/ssh/ssh_config': 'Include ~/.ssh/x.conf\n' });
+  const error = t.throws(() => ours(bad, 'a'), { instanceOf: UsageError });
+  t.regex(error!.hint ?? '', /write an absolute path/);
+  const dir = tree(t, {});
+  mkdirSync(join(dir.home, '.ssh/config'));
+  const unreadable = t.throws(() => ours(dir, 'a'), { instanceOf: UsageError, message: /cannot read the ssh configuration .*\.ssh\/config: EISDIR/ });
+  t.regex(unreadable!.hint ?? '', /make it readable, or remove it/);
+});
+
+test('HostName expands %h only (no ${VAR}); a $ or { alone in a path is itself', (t) => {
+  const files = tree(t, { '~/.ssh/config': 'Host a\n  HostName h${X}.example\n  IdentityFile ~/.ssh/p$q{r}s\n' });
+  const g = sshG(files, 'a', [], { ...process.env, X: 'no' });
+  t.deepEqual(asSshG(files, 'a', ours(files, 'a', { ...process.env, X: 'no' })), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  t.is(ours(files, 'a', { X: 'no' }).hostName, 'h${x}.example');
 });

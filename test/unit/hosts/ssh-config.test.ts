@@ -1,6 +1,6 @@
 import test from 'ava';
 import { isHostAlias, parseSshConfig, resolveJumpChain, resolveSshConfig } from '../../../hosts/ssh-config.ts';
-import { matchPatternList } from '../../../hosts/ssh-patterns.ts';
+import { matchHostname, matchPatternList } from '../../../hosts/ssh-patterns.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { fixture } from '../../helpers/fake-host.ts';
 
@@ -52,7 +52,20 @@ test('negated patterns exclude a host from a block', (t) => {
   t.is(special.port, undefined);
   t.is(resolveSshConfig(blocks, 'lab-07', context).port, 2200);
   t.false(matchPatternList('lab-99', ['lab-??', '!lab-99']));
-  t.true(matchPatternList('LAB-07', ['lab-??']), 'host names compare case-insensitively');
+  t.false(matchPatternList('LAB-07', ['lab-??']), 'match_pattern_list(…, 0): case as written');
+  t.true(matchHostname('LAB-07', ['Lab-??']), 'match_hostname: both lower-cased');
+  t.false(matchHostname('lab-07', ['lab-*', '!LAB-07']), 'a negated pattern rules out whatever its case');
+  // match_pattern: only * and ? are special; everything else is itself.
+  t.false(matchPatternList('axb', ['a.b']));
+  t.true(matchPatternList('a.b', ['a.b']));
+  for (const literal of ['a+b', '(x)|y', 'x[1]', '^a$', 'a{2}', 'a\\b']) {
+    t.true(matchPatternList(literal, [literal]), literal);
+    t.false(matchPatternList(`${literal}z`, [literal]), `${literal} matches the whole name only`);
+  }
+  t.true(matchPatternList('a', ['b', '*']), 'any positive pattern');
+  t.false(matchPatternList('a', ['!a']), 'a negated pattern alone matches nothing');
+  t.false(matchPatternList('a', ['!b']), 'nor does a negated pattern that does not match');
+  t.true(matchPatternList('', ['*']) && !matchPatternList('', ['?']));
   t.false(matchPatternList('lab-123', ['lab-??']), '? is exactly one character');
 });
 
@@ -62,6 +75,7 @@ test('Match blocks apply as ssh applies them (ssh -G -F ssh_config db.internal: 
 
 test('an alias is a name written literally on a Host line', (t) => {
   t.true(isHostAlias(blocks, 'eos1'));
+  t.false(isHostAlias(blocks, 'EOS1'), 'case as written: ssh EOS1 does not read Host eos1 (match_pattern)');
   t.true(isHostAlias(blocks, 'storage-node2'));
   t.false(isHostAlias(blocks, 'lab-07'), 'matched only by a wildcard');
   t.false(isHostAlias(blocks, 'p01001534852033.cern.ch'));
@@ -196,4 +210,30 @@ test('a hop\'s user and port from the list win over its block, as ssh\'s -l and 
   t.is(hop?.config.proxyJump, undefined);
   const [plain] = resolveJumpChain(config, resolveSshConfig(config, 'b', context), context);
   t.like(plain?.config, { user: 'block-user', port: 22, hostName: '192.0.2.9' });
+});
+
+// Written against the survivors of the mutation run over lines 1-326 (README's table).
+test('a Host or Match line without patterns, an Include without a reader, an unreadable line: refused naming the line, with the fix', (t) => {
+  t.throws(() => parseSshConfig('Host \n', 'cfg'), { instanceOf: UsageError, message: 'cfg line 1: Host needs at least one pattern' });
+  t.throws(() => parseSshConfig('Match =\n', 'cfg'), { instanceOf: UsageError, message: 'cfg line 1: Match needs at least one criterion' });
+  t.notThrows(() => parseSshConfig('User \n', 'cfg'), 'another keyword without a value is judged where it applies');
+  const include = t.throws(() => parseSshConfig('Include x.conf\n', 'cfg'), { instanceOf: UsageError, message: 'cfg line 1: Include is not supported here' });
+  t.regex(include!.hint ?? '', /copy the included Host blocks/);
+  const unreadable = t.throws(() => parseSshConfig('Host a\n  -Port 22\n', 'cfg'), { instanceOf: UsageError, message: 'cfg line 2: cannot read "-Port 22"' });
+  t.regex(unreadable!.hint ?? '', /Keyword value/);
+  t.deepEqual(parseSshConfig('  # c\n\t\n  #\n', 'cfg').files[0]?.lines, [], 'blank and comment lines');
+  const unterminated = t.throws(() => parseSshConfig("User 'x\n", 'cfg'), { instanceOf: UsageError });
+  t.regex(unterminated!.hint ?? '', /close the quote/);
+});
+
+test('%-tokens and ${VAR}: an unknown token names the ones there are; an unset or empty variable name is named; HostName expands %h only', (t) => {
+  const unknown = t.throws(() => one('Host a\n  IdentityFile ~/%X\n'), { instanceOf: UsageError });
+  t.regex(unknown!.hint ?? '', /use a literal path, ~ or %C, %L, %i, %k, %l, %n, %p, %d, %h, %r, %u or %%/);
+  const unset = t.throws(() => one('Host a\n  IdentityFile ${SRIOV_UNSET_X}/k\n', 'a', { ...context, env: {} }), { instanceOf: UsageError, message: 'cfg line 2: ${SRIOV_UNSET_X} has no value in the environment' });
+  t.regex(unset!.hint ?? '', /^set SRIOV_UNSET_X or write the path literally$/);
+  const empty = t.throws(() => one('Host a\n  IdentityFile ${}/k\n', 'a', { ...context, env: {} }), { instanceOf: UsageError });
+  t.regex(empty!.hint ?? '', /^set the variable or write the path literally$/);
+  t.deepEqual(one('Host a\n  IdentityFile ${A}${B}%%${A}\n', 'a', { ...context, env: { A: 'x', B: 'y' } }).identityFiles, ['xy%x']);
+  t.is(one('Host a\n  HostName n-%h.example\n').hostName, 'n-a.example');
+  t.throws(() => one('Host a\n  HostName %p.example\n'), { instanceOf: UsageError, message: /cfg line 2: the token %p is not supported/ });
 });
