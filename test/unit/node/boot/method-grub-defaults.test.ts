@@ -6,13 +6,12 @@
 // are written out by hand from the file.
 import test from 'ava';
 import { CommandError } from '../../../../core/errors.ts';
-import { parseInventory } from '../../../../inventory/load.ts';
-import type { HostPlan } from '../../../../inventory/plan.ts';
 import type { BootEntry } from '../../../../node/boot/boot-entry.ts';
 import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from '../../../../node/boot/grub-defaults.ts';
 import { grubDefaultsMethod } from '../../../../node/boot/method-grub-defaults.ts';
 import type { BootConfig, Entries, ParamsFile } from '../../../../node/boot/method.ts';
 import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
+import { iommuOnPlan } from '../../../helpers/plans.ts';
 
 const CENTOS = fixture('real/grub-default/default-grub-centos-7-iommu-vfio.txt');
 const LINUX = 'crashkernel=auto spectre_v2=retpoline rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1 iommu=pt vfio-pci.ids=10de:1cb1,10de:0fb9';
@@ -21,15 +20,6 @@ const EDITED = CENTOS.replace(LINUX, LINUX_EDITED);
 const OURS = ['default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4'];
 const MKCONFIG = ['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg'];
 
-const plan = (): HostPlan => parseInventory(`
-hosts:
-  node1:
-    address: 10.0.0.1
-    iommu: on
-    hugepages: { count: 16 }
-    pfs:
-      - { name: enp4s0f0, vfs: 4 }
-`, '/tmp/inventory.yaml').hosts[0]!;
 
 function node(files: Record<string, string>, mkconfigFails = false): FakeHost {
   const host = new FakeHost('node1', files);
@@ -43,7 +33,7 @@ function node(files: Record<string, string>, mkconfigFails = false): FakeHost {
 
 const NO_ENTRIES: Entries = { entries: [], next: undefined, standing: undefined };
 const paramsFile = (host: FakeHost, direction: 'add' | 'remove'): Promise<ParamsFile> =>
-  grubDefaultsMethod.paramsFile(host, plan(), direction, NO_ENTRIES, { path: '/boot/grub2/grubenv', env: {} });
+  grubDefaultsMethod.paramsFile(host, iommuOnPlan(), direction, NO_ENTRIES, { path: '/boot/grub2/grubenv', env: {} });
 
 const entry = (title: string, params: string, chosenBy: string): BootEntry => ({ entry: { title, id: title, index: 0, submenus: [], kernel: '/vmlinuz', params }, chosenBy });
 const booted = entry('CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core)', `ro ${LINUX_EDITED}`, 'GRUB_DEFAULT=saved, saved_entry unset: the first entry');
@@ -68,7 +58,7 @@ const TAIL = 'regenerate /boot/grub2/grub.cfg: grub2-mkconfig -o /boot/grub2/gru
 test('provisioning: the params into GRUB_CMDLINE_LINUX, iommu=pt out; the original kept once, before the edit', async (t) => {
   const host = node({ [GRUB_DEFAULTS]: CENTOS });
   const file = await paramsFile(host, 'add');
-  t.deepEqual(file, { path: GRUB_DEFAULTS, current: CENTOS, target: EDITED, edit: { add: plan().kernelParams, remove: ['iommu=pt'] }, how: 'edit', backup: GRUB_DEFAULTS_BACKUP, notes: [] });
+  t.deepEqual(file, { path: GRUB_DEFAULTS, current: CENTOS, target: EDITED, edit: { add: iommuOnPlan().kernelParams, remove: ['iommu=pt'] }, how: 'edit', backup: GRUB_DEFAULTS_BACKUP, notes: [] });
   t.deepEqual(await grubDefaultsMethod.describeCommit(host, config(file, 'add')), [
     `${GRUB_DEFAULTS}: add ${OURS.join(' ')} to GRUB_CMDLINE_LINUX`,
     `${GRUB_DEFAULTS}: remove iommu=pt (contradicts the plan)`,

@@ -7,7 +7,6 @@
 // Expected command lines are written out by hand from the files.
 import test from 'ava';
 import { CommandError, FatalError } from '../../../../core/errors.ts';
-import { parseInventory } from '../../../../inventory/load.ts';
 import type { HostPlan } from '../../../../inventory/plan.ts';
 import {
   GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, grubDropinMethod, isUnchangedDropin, judgeDropin, renderDropin, strippedDropin, traceGrubDefaults,
@@ -15,7 +14,7 @@ import {
 import type { BootConfig, Entries, ParamsFile } from '../../../../node/boot/method.ts';
 import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
 import { isGrubTrace, runGrubTrace } from '../../../helpers/grub-trace.ts';
-import { labNodePlan } from '../../../helpers/plans.ts';
+import { iommuOnPlan, labNodePlan } from '../../../helpers/plans.ts';
 
 const real = (path: string): string => fixture(`real/${path}`);
 const STOCK = fixture('stages/cmdline/default-grub-debian12.txt');
@@ -26,16 +25,6 @@ const CRASHKERNEL = 'crashkernel=384M-:128M';
 /** labNodePlan's params (iommu: pt, 2 PFs of 4 VFs, 2M pages), written out. */
 const LAB_PARAMS = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
 
-/** iommu: on (so iommu=pt contradicts it), one PF of 4 VFs. */
-const iommuOn = (): HostPlan => parseInventory(`
-hosts:
-  node1:
-    address: 10.0.0.1
-    iommu: on
-    hugepages: { count: 16 }
-    pfs:
-      - { name: enp4s0f0, vfs: 4 }
-`, '/tmp/inventory.yaml').hosts[0]!;
 
 /** A node whose /etc/default files are `files`; its probe runs with the real sh. */
 function node(files: Record<string, string>): FakeHost {
@@ -87,7 +76,7 @@ test('the probe runs in the C locale, with our drop-in as on the node ($2 = 0) o
 
 test('Ubuntu 22.04 (OVHcloud) with the cloud image\'s drop-in and kdump-tools: ours keeps their values, takes iommu=pt off for iommu: on, and teardown puts it back', async (t) => {
   const host = node({ '/etc/default/grub': OVH, [CLOUDIMG]: real('grub-d/50-cloudimg-settings-ubuntu-rackspace.cfg'), [KDUMP]: real('grub-d/kdump-tools-debian-12-package.cfg') });
-  const plan = iommuOn();
+  const plan = iommuOnPlan();
   const trace = await traceGrubDefaults(host);
   // kdump-tools.cfg is read after ours and adds to it: only the cloud image's file is noticed.
   t.deepEqual(describeOverrides(trace), [`GRUB_CMDLINE_LINUX_DEFAULT comes from ${CLOUDIMG}, which overrides /etc/default/grub`]);
