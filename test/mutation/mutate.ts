@@ -127,7 +127,8 @@ function main(argv: string[]): number {
       // lab node's /var overlay then showed). ava by the checkout's path: the sandbox has no
       // node_modules of its own when the checkout's is a symlink (a worktree's), which Stryker
       // does not link into it.
-      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
+      // --fail-fast: a mutant is killed by its first failing test; the rest need not run.
+      commandRunner: { command: guarded(`${shellQuote(join(ROOT, 'node_modules/.bin/ava'))} --fail-fast --match '!lab:*' ${tests.map((t) => `'${t}'`).join(' ')}`) },
       mutate: targets,
       coverageAnalysis: 'off',
       // Messages and hints are text a person reads: their mutants test the wording, not what
