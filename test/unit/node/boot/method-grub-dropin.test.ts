@@ -109,6 +109,7 @@ test('intel_iommu=on already in GRUB_CMDLINE_LINUX_DEFAULT (as SR-IOV guides say
   // Debian's file sets both variables itself: it is named for both.
   t.true(file.target.includes('GRUB_CMDLINE_LINUX as /etc/default/grub set it,\n# GRUB_CMDLINE_LINUX_DEFAULT as /etc/default/grub set it,'), file.target);
   t.is(effectiveCmdlineOf(await traceGrubDefaults(host, file.target), 'full'), `${LAB_PARAMS} quiet`);
+  t.deepEqual(file.notes, [], 'no drop-in sets the variables: nothing noticed');
   await provision(host, plan);
   t.deepEqual((await paramsFile(host, plan, 'remove')).edit, { remove: ['iommu=pt', 'default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4,4'], add: [] });
 });
@@ -190,6 +191,9 @@ test('a drop-in the operator changed, stripped: their additions and other lines 
     'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT "nomodeset',
     '',
   ].join('\n'));
+  // One side alone is enough to keep the file: a line of theirs, or an addition (indented: sh reads it alike).
+  t.is(strippedDropin(`${changed.split('\n').slice(0, 3).join('\n')}\n`, before, remove).split('\n').slice(2).join('\n'), 'GRUB_TIMEOUT=1\n');
+  t.is(strippedDropin(`GRUB_CMDLINE_LINUX='net.ifnames=0 ${LAB_PARAMS}'\n  GRUB_CMDLINE_LINUX_DEFAULT='quiet nomodeset'\n`, before, remove).split('\n').slice(2).join('\n'), 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT "nomodeset\n');
   // Only our params taken out by hand: nothing of theirs left, the file goes.
   t.is(strippedDropin(`# Written by sriov-lxc\nGRUB_CMDLINE_LINUX='net.ifnames=0 intel_iommu=on'\nGRUB_CMDLINE_LINUX_DEFAULT=quiet\n`, before, remove), '');
   // A value sh must expand: not one we can split, left to the other lines.
@@ -251,4 +255,24 @@ test('the commit writes our drop-in 0644 or removes it, and leaves it alone when
   const removed = await t.throwsAsync<CommandError>(grubDropinMethod.commit(host, config(restore, 'remove')), { instanceOf: CommandError });
   t.false(host.files.has(GRUB_DROPIN));
   t.regex(removed?.hint ?? '', /99-sriov-lxc\.cfg is already removed: run again/);
+});
+
+test('teardown after the operator changed /etc/default/grub: our drop-in, unchanged, is ours to remove although it is no longer what provisioning would write', async (t) => {
+  const plan = labNodePlan();
+  const host = node({ '/etc/default/grub': STOCK });
+  const ours = await provision(host, plan);
+  host.files.set('/etc/default/grub', { content: STOCK.replace('GRUB_CMDLINE_LINUX_DEFAULT="quiet"', 'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash"'), mode: 0o644 });
+  t.not(renderDropin(await traceGrubDefaults(host), plan), ours);
+  t.like(await paramsFile(host, plan, 'remove'), { how: 'restore', current: ours, target: '' });
+});
+
+test('two later files that each undo ours (one in between puts the params back): both named', async (t) => {
+  const host = node({
+    '/etc/default/grub': STOCK,
+    '/etc/default/grub.d/zz-a.cfg': 'GRUB_CMDLINE_LINUX="net.ifnames=0"\n',
+    '/etc/default/grub.d/zz-b.cfg': `GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${LAB_PARAMS}"\n`,
+    '/etc/default/grub.d/zz-c.cfg': 'GRUB_CMDLINE_LINUX="net.ifnames=1"\n',
+  });
+  const error = await t.throwsAsync<FatalError>(paramsFile(host, labNodePlan(), 'add'));
+  t.regex(error?.message ?? '', /; read after it, \/etc\/default\/grub\.d\/zz-a\.cfg, \/etc\/default\/grub\.d\/zz-c\.cfg undo that in GRUB_CMDLINE_LINUX\(_DEFAULT\)$/);
 });
