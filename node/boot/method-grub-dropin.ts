@@ -165,7 +165,7 @@ export function isUnchangedDropin(text: string): boolean {
  */
 export function strippedDropin(text: string, before: { linux: string; linuxDefault: string }, remove: readonly string[]): string {
   const theirs: string[] = [];
-  const other = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !/^\s*GRUB_CMDLINE_LINUX(_DEFAULT)?=/.test(l));
+  const other = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !/^\s*(export\s+)?GRUB_CMDLINE_LINUX(_DEFAULT)?=/.test(l));
   for (const [name, base] of [['GRUB_CMDLINE_LINUX', before.linux], ['GRUB_CMDLINE_LINUX_DEFAULT', before.linuxDefault]] as const) {
     const value = grubVar(text, name);
     if (typeof value !== 'string') continue;

@@ -100,6 +100,13 @@ test('Ubuntu 22.04 (OVHcloud) with the cloud image\'s drop-in and kdump-tools: o
   t.deepEqual(back.edit, { remove: ['intel_iommu=on', 'default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4'], add: ['iommu=pt'] });
 });
 
+test('teardown with two params ours took off (iommu=pt for iommu: on, ixgbe.max_vfs for VFs through sysfs): both expected back', async (t) => {
+  const plan = { ...iommuOnPlan(), kernelParams: ['intel_iommu=on', 'default_hugepagesz=2M', 'hugepagesz=2M'], pfs: iommuOnPlan().pfs.map((p) => ({ ...p, vfCreation: 'sysfs' as const })) };
+  const host = node({ '/etc/default/grub': STOCK.replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt ixgbe.max_vfs=8"') });
+  await provision(host, plan);
+  t.deepEqual((await paramsFile(host, plan, 'remove')).edit, { remove: plan.kernelParams, add: ['iommu=pt', 'ixgbe.max_vfs=8'] });
+});
+
 test('intel_iommu=on already in GRUB_CMDLINE_LINUX_DEFAULT (as SR-IOV guides say): ours has it once, in GRUB_CMDLINE_LINUX, and teardown leaves it on', async (t) => {
   const host = node({ '/etc/default/grub': STOCK.replace('GRUB_CMDLINE_LINUX_DEFAULT="quiet"', 'GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on"') });
   const plan = labNodePlan();
@@ -162,6 +169,7 @@ test('our drop-in is told from one the operator changed: by its checksum, its tw
   const [linux, linuxDefault] = [line(ours, 'GRUB_CMDLINE_LINUX')!, line(ours, 'GRUB_CMDLINE_LINUX_DEFAULT')!];
   t.false(isUnchangedDropin(ours.replace(linuxDefault, "GRUB_CMDLINE_LINUX_DEFAULT='quiet nomodeset'")), 'a value changed: the checksum differs');
   t.false(isUnchangedDropin(`${ours}GRUB_TIMEOUT=1\n`), 'a line added');
+  t.false(isUnchangedDropin(`${ours}echo hi\n`), 'a command added');
   t.false(isUnchangedDropin(ours.replace(`${linuxDefault}\n`, '')), 'a line removed');
   t.false(isUnchangedDropin(ours.replace(`${linux}\n${linuxDefault}`, `${linuxDefault}\n${linux}`)), 'the two in another order');
   t.false(isUnchangedDropin(`# my settings\n${ours}`), 'a comment before our first line');
@@ -169,6 +177,7 @@ test('our drop-in is told from one the operator changed: by its checksum, its tw
   const older = ours.split('\n').filter((l) => !l.startsWith('# sriov-lxc sha256')).join('\n');
   t.true(isUnchangedDropin(older));
   t.true(isUnchangedDropin(older.replace(linux, `\n  \n# a note\n${linux}`)));
+  t.false(isUnchangedDropin(`${older}echo hi\n`), 'without the checksum, a command added still tells');
   t.false(isUnchangedDropin(older.replace(linux, 'GRUB_CMDLINE_LINUX_DEFAULT=quiet')), 'GRUB_CMDLINE_LINUX_DEFAULT twice');
 });
 
@@ -194,6 +203,8 @@ test('a drop-in the operator changed, stripped: their additions and other lines 
   // One side alone is enough to keep the file: a line of theirs, or an addition (indented: sh reads it alike).
   t.is(strippedDropin(`${changed.split('\n').slice(0, 3).join('\n')}\n`, before, remove).split('\n').slice(2).join('\n'), 'GRUB_TIMEOUT=1\n');
   t.is(strippedDropin(`GRUB_CMDLINE_LINUX='net.ifnames=0 ${LAB_PARAMS}'\n  GRUB_CMDLINE_LINUX_DEFAULT='quiet nomodeset'\n`, before, remove).split('\n').slice(2).join('\n'), 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT "nomodeset\n');
+  // Blank lines are not theirs; an exported assignment is one of the two variables (sh reads it alike).
+  t.is(strippedDropin(`# x\n   \nexport GRUB_CMDLINE_LINUX='net.ifnames=0 ${LAB_PARAMS} nosmt'\nGRUB_CMDLINE_LINUX_DEFAULT=quiet\n`, before, remove).split('\n').slice(2).join('\n'), 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX "nosmt\n');
   // Only our params taken out by hand: nothing of theirs left, the file goes.
   t.is(strippedDropin(`# Written by sriov-lxc\nGRUB_CMDLINE_LINUX='net.ifnames=0 intel_iommu=on'\nGRUB_CMDLINE_LINUX_DEFAULT=quiet\n`, before, remove), '');
   // A value sh must expand: not one we can split, left to the other lines.
@@ -211,7 +222,7 @@ test('teardown: no drop-in (nothing of ours), one an earlier teardown stripped (
   const stripped = '# Left by sriov-lxc teardown: this file was changed after sriov-lxc wrote it.\nGRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=pt"\n';
   host.files.set(GRUB_DROPIN, { content: stripped, mode: 0o644 });
   const again = await paramsFile(host, plan, 'remove');
-  t.like(again, { how: 'strip', current: stripped, target: stripped, edit: { add: [], remove: ['default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4,4'] } });
+  t.like(again, { how: 'strip', current: stripped, target: stripped, notes: [], edit: { add: [], remove: ['default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4,4'] } });
   t.regex(again.kept ?? '', /what was added to it kept/);
 
   await provision(host, plan);
@@ -239,7 +250,8 @@ test('the commit writes our drop-in 0644 or removes it, and leaves it alone when
   const changed = file.target.replace("GRUB_CMDLINE_LINUX_DEFAULT=quiet", "GRUB_CMDLINE_LINUX_DEFAULT='quiet nosmt'");
   host.files.set(GRUB_DROPIN, { content: changed, mode: 0o644 });
   const strip = await paramsFile(host, plan, 'remove');
-  t.like(strip, { how: 'strip' });
+  t.like(strip, { how: 'strip', notes: [] });
+  t.regex(strip.kept ?? '', /^changed since sriov-lxc wrote it/);
   t.deepEqual(await grubDropinMethod.describeCommit(host, config(strip, 'remove')), [
     `${GRUB_DROPIN}: take ${LAB_PARAMS} out (the file changed since sriov-lxc wrote it); what was added to it stays, added to the other files' values`,
     'regenerate /boot/grub/grub.cfg: update-grub',
@@ -263,7 +275,7 @@ test('teardown after the operator changed /etc/default/grub: our drop-in, unchan
   const ours = await provision(host, plan);
   host.files.set('/etc/default/grub', { content: STOCK.replace('GRUB_CMDLINE_LINUX_DEFAULT="quiet"', 'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash"'), mode: 0o644 });
   t.not(renderDropin(await traceGrubDefaults(host), plan), ours);
-  t.like(await paramsFile(host, plan, 'remove'), { how: 'restore', current: ours, target: '' });
+  t.like(await paramsFile(host, plan, 'remove'), { how: 'restore', current: ours, target: '', notes: [] });
 });
 
 test('two later files that each undo ours (one in between puts the params back): both named', async (t) => {
@@ -275,4 +287,27 @@ test('two later files that each undo ours (one in between puts the params back):
   });
   const error = await t.throwsAsync<FatalError>(paramsFile(host, labNodePlan(), 'add'));
   t.regex(error?.message ?? '', /; read after it, \/etc\/default\/grub\.d\/zz-a\.cfg, \/etc\/default\/grub\.d\/zz-c\.cfg undo that in GRUB_CMDLINE_LINUX\(_DEFAULT\)$/);
+});
+
+test('a file read before ours that takes params off is not blamed (ours puts them back): only the later one is', async (t) => {
+  const host = node({
+    '/etc/default/grub': STOCK.replace('GRUB_CMDLINE_LINUX=""', `GRUB_CMDLINE_LINUX="${LAB_PARAMS}"`),
+    [CLOUDIMG]: 'GRUB_CMDLINE_LINUX=""\n',
+    '/etc/default/grub.d/zz-site.cfg': 'GRUB_CMDLINE_LINUX="net.ifnames=0"\n',
+  });
+  const error = await t.throwsAsync<FatalError>(paramsFile(host, labNodePlan(), 'add'));
+  t.regex(error?.message ?? '', /; read after it, \/etc\/default\/grub\.d\/zz-site\.cfg undoes that in GRUB_CMDLINE_LINUX\(_DEFAULT\)$/);
+});
+
+test('one probe when our drop-in is already as planned; what paramsFile reads is all in the method\'s batched reads', async (t) => {
+  const plan = labNodePlan();
+  const host = node({ '/etc/default/grub': STOCK });
+  await provision(host, plan);
+  const start = host.calls.length;
+  for (const direction of ['add', 'remove'] as const) await paramsFile(host, plan, direction);
+  const calls = host.calls.slice(start);
+  t.is(calls.filter((c) => c.kind === 'exec').length, 2, 'one probe each');
+  const reads = grubDropinMethod.reads.map((r) => ('file' in r ? r.file : JSON.stringify(r.argv)));
+  for (const c of calls) t.true(reads.includes(c.kind === 'readFile' ? c.path! : JSON.stringify(c.argv)), `${c.kind} ${c.path ?? c.line} is not in reads`);
+  t.true(reads.includes('/etc/default/grub'), 'the trial reads GRUB_DEFAULT from it');
 });
