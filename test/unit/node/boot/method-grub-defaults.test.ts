@@ -144,3 +144,17 @@ test('teardown with no backup (sriov-lxc never wrote the file): nothing written;
   t.deepEqual(host.calls.filter((c) => c.kind === 'writeFile'), []);
   t.deepEqual(host.commands, [MKCONFIG.join(' ')]);
 });
+
+test('provisioning whose grub2-mkconfig fails: the hint says the file is edited and where its original is', async (t) => {
+  const host = node({ [GRUB_DEFAULTS]: CENTOS }, true);
+  const file = await paramsFile(host, 'add');
+  const error = await t.throwsAsync<CommandError>(grubDefaultsMethod.commit(host, config(file, 'add')), { instanceOf: CommandError });
+  t.regex(error?.hint ?? '', /\/etc\/default\/grub is already edited \(the original is in \/etc\/default\/grub\.sriov-lxc\.bak\): run again/);
+});
+
+test('what paramsFile reads is all in the method\'s batched reads', async (t) => {
+  const host = node({ [GRUB_DEFAULTS]: EDITED, [GRUB_DEFAULTS_BACKUP]: CENTOS });
+  for (const direction of ['add', 'remove'] as const) await paramsFile(host, direction);
+  const reads = grubDefaultsMethod.reads.map((r) => ('file' in r ? r.file : ''));
+  t.deepEqual([...new Set(host.calls.map((c) => c.path))].sort(), [...reads].sort());
+});
