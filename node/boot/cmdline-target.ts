@@ -3,7 +3,7 @@
 // params provisioning put on (and took off) are the difference between the backup's effective
 // cmdline and the backup as provisioning edits it. Pure.
 import type { HostPlan } from '../../inventory/plan.ts';
-import { cmdlineSatisfies, formatParam, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
+import { formatParam, normalizeKey, parseCmdline, parseParam } from '../parse/cmdline.ts';
 import { setCmdlineParams } from '../parse/grub-default.ts';
 import { editGrubDefaults, effectiveCmdline } from './grub-defaults.ts';
 
@@ -37,11 +37,6 @@ export function cmdlineTeardown(current: string, backup: string | undefined, pla
   return { how: 'remove-params', target: setCmdlineParams(linux, 'GRUB_CMDLINE_LINUX_DEFAULT', [], remove).text, remove, add: [] };
 }
 
-/** Whether a cmdline has none of `remove` (a flag by key, key=value by value) and all of `add`. */
-export function cmdlineFits(cmdline: string, t: Pick<CmdlineTeardown, 'remove' | 'add'>): boolean {
-  return leftOn(cmdline, t.remove).length === 0 && cmdlineSatisfies(cmdline, t.add).ok;
-}
-
 /** The params of `remove` still on `cmdline`. */
 export function leftOn(cmdline: string, remove: readonly string[]): string[] {
   const present = parseCmdline(cmdline);
@@ -57,9 +52,4 @@ export function leftOn(cmdline: string, remove: readonly string[]): string[] {
  */
 export function notOwnParams(own: string, params: readonly string[]): { add: string[]; remove: string[] } {
   return { add: [], remove: params.filter((p) => leftOn(own, [p]).length === 0) };
-}
-
-/** remove/add in words. */
-export function describeCmdlineTeardown(t: Pick<CmdlineTeardown, 'remove' | 'add'>): string {
-  return [t.remove.length > 0 ? `without ${t.remove.join(' ')}` : '', t.add.length > 0 ? `with ${t.add.join(' ')} again` : ''].filter((s) => s !== '').join(', ');
 }

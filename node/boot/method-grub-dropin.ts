@@ -13,7 +13,7 @@ import type { Host } from '../../hosts/host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { shellQuote } from '../../hosts/quote.ts';
-import { cmdlineSatisfies, formatParam, parseCmdline } from '../parse/cmdline.ts';
+import { cmdlineSatisfies, editCmdline, formatParam, isRepeatable, parseCmdline } from '../parse/cmdline.ts';
 import { grubVar, parseShellAssignments } from '../parse/grub-default.ts';
 import { effectiveValues, lastSetters, parseGrubDefaultsTrace, type GrubDefaultsTrace, type TraceStep } from '../parse/grub-defaults-trace.ts';
 import { GRUB_DEFAULTS, contradictingParams, editGrubDefaults, planEdit } from './grub-defaults.ts';
@@ -74,7 +74,12 @@ export function renderDropin(trace: GrubDefaultsTrace, plan: HostPlan): string {
   const before = stepsBeforeOurs(trace.base);
   const values = effectiveValues(before);
   const edited = editGrubDefaults(assignments(values.linux, values.linuxDefault), plan).text;
-  const body = assignments(grubVar(edited, 'GRUB_CMDLINE_LINUX') ?? '', grubVar(edited, 'GRUB_CMDLINE_LINUX_DEFAULT') ?? '');
+  const linux = grubVar(edited, 'GRUB_CMDLINE_LINUX') ?? '';
+  // A planned param the files before ours already give GRUB_CMDLINE_LINUX_DEFAULT as planned
+  // (intel_iommu=on there, as many SR-IOV guides say) is now in GRUB_CMDLINE_LINUX: once is enough.
+  // Not a repeatable one: a hugepagesz= there opens the pool for the hugepages= after it.
+  const twice = plan.kernelParams.filter((p) => !isRepeatable(p));
+  const body = assignments(linux, editCmdline(grubVar(edited, 'GRUB_CMDLINE_LINUX_DEFAULT') ?? '', [], twice).trim());
   const setters = lastSetters(before);
   return [
     `${MARK}: the kernel params of its inventory. grub-mkconfig reads this file after ${GRUB_DEFAULTS}`,
@@ -86,19 +91,10 @@ export function renderDropin(trace: GrubDefaultsTrace, plan: HostPlan): string {
   ].join('\n');
 }
 
-/** The files read after ours that change what it sets. */
-export function overridesAfterDropin(trace: GrubDefaultsTrace): string[] {
-  const at = trace.full.findIndex((s) => s.file === GRUB_DROPIN);
-  if (at < 0) return [];
-  return trace.full.slice(at + 1).filter((s, i) => {
-    const before = trace.full[at + i] as TraceStep;
-    return s.linux !== before.linux || s.linuxDefault !== before.linuxDefault;
-  }).map((s) => s.file);
-}
-
-/** In words: which files other than /etc/default/grub set the variables (an override noticed). */
+/** In words: which files read before ours, other than /etc/default/grub, set the variables (an override noticed). */
 export function describeOverrides(trace: GrubDefaultsTrace): string[] {
-  const setters = lastSetters(trace.base);
+  // The notes say ours is read after the file: one read after ours (kdump-tools.cfg) adds to ours.
+  const setters = lastSetters(stepsBeforeOurs(trace.base));
   const lines: string[] = [];
   if (setters.linux && setters.linux !== GRUB_DEFAULTS) lines.push(`GRUB_CMDLINE_LINUX comes from ${setters.linux}, which overrides ${GRUB_DEFAULTS}`);
   if (setters.linuxDefault && setters.linuxDefault !== GRUB_DEFAULTS) lines.push(`GRUB_CMDLINE_LINUX_DEFAULT comes from ${setters.linuxDefault}, which overrides ${GRUB_DEFAULTS}`);
@@ -169,7 +165,7 @@ export function isUnchangedDropin(text: string): boolean {
  */
 export function strippedDropin(text: string, before: { linux: string; linuxDefault: string }, remove: readonly string[]): string {
   const theirs: string[] = [];
-  const other = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !/^\s*GRUB_CMDLINE_LINUX(_DEFAULT)?=/.test(l));
+  const other = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !/^\s*(export\s+)?GRUB_CMDLINE_LINUX(_DEFAULT)?=/.test(l));
   for (const [name, base] of [['GRUB_CMDLINE_LINUX', before.linux], ['GRUB_CMDLINE_LINUX_DEFAULT', before.linuxDefault]] as const) {
     const value = grubVar(text, name);
     if (typeof value !== 'string') continue;

@@ -26,6 +26,9 @@ export interface CmdlineCheck {
 // each hugepagesz= opens a pool for the hugepages= after it). For all others the last one wins.
 const REPEATABLE = new Set(['console', 'hugepagesz', 'hugepages']);
 
+/** Whether every occurrence of a param counts (console=, hugepagesz=, hugepages=): see REPEATABLE. */
+export const isRepeatable = (param: string): boolean => REPEATABLE.has(normalizeKey(parseParam(param).key));
+
 // Comma lists whose order and length matter: max_vfs is one count per port (`ixgbe.max_vfs=8,8`).
 // Other comma lists are option sets (`intel_iommu=on,sm_on` has `on`), compared as subsets.
 const ORDERED_LIST = /(^|\.)max_vfs$/;

@@ -15,3 +15,16 @@ ${options.trialBoot === undefined ? '' : `    trialBoot: ${options.trialBoot}\n`
       - { name: enp4s0f1, vfs: 4 }
 `, '/tmp/inventory.yaml').hosts[0]!;
 }
+
+/** `iommu: on` (so iommu=pt contradicts the plan), 16 huge pages, 1 PF of 4 VFs through max_vfs. */
+export function iommuOnPlan(): HostPlan {
+  return parseInventory(`
+hosts:
+  node1:
+    address: 10.0.0.1
+    iommu: on
+    hugepages: { count: 16 }
+    pfs:
+      - { name: enp4s0f0, vfs: 4 }
+`, '/tmp/inventory.yaml').hosts[0]!;
+}

@@ -4,11 +4,8 @@
 // private directory, so every file is sourced as grub-mkconfig would. update-grub is modelled: the
 // linux lines get what that probe says grub-mkconfig would use.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { isGrubTrace, runGrubTrace } from '../../helpers/grub-trace.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import { cmdlineSatisfies, formatParam, parseCmdline } from '../../../node/parse/cmdline.ts';
@@ -43,24 +40,7 @@ hosts:
 }
 
 /** Runs the drop-in probe with the real sh on the node's /etc/default files, under a private root. */
-function probe(host: FakeHost, argv: readonly string[]): { stdout: string } {
-  const root = mkdtempSync(join(tmpdir(), 'sriov-lxc-dropin-'));
-  try {
-    mkdirSync(join(root, 'etc/default/grub.d'), { recursive: true });
-    for (const [path, file] of host.files) {
-      if (!path.startsWith('/etc/default/')) continue;
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), file.content);
-    }
-    const moved = (s: string): string => s.replaceAll('/etc/default/grub', `${root}/etc/default/grub`);
-    const stdout = execFileSync('sh', ['-c', moved(argv[2]!), 'sh', moved(argv[4]!), argv[5]!, argv[6]!], { encoding: 'utf8', env: { PATH: process.env.PATH, LC_ALL: 'C' } });
-    return { stdout: stdout.replaceAll(`${root}/`, '/') };
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-const isProbe = (argv: readonly string[]): boolean => argv[0] === 'sh' && argv[1] === '-c' && String(argv[2]).includes('step()');
+const probe = (host: FakeHost, argv: readonly string[]): { stdout: string } => runGrubTrace([...host.files].map(([path, f]) => [path, f.content]), argv);
 
 /** What grub-mkconfig would put after `ro` on the node now. */
 function outcome(host: FakeHost): string {
@@ -72,7 +52,7 @@ function node(extra: Record<string, string> = {}): FakeHost {
   const host = new FakeHost('node1', { '/etc/default/grub': stock, [KDUMP]: fixture('stages/cmdline/kdump-tools-debian-12.cfg'), '/boot/grub/grub.cfg': freshCfg, ...extra });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
   host.on([...DETECT_BOOT_METHOD], { stdout: 'grub.d\nreads-grub.d\n' });
-  host.on(isProbe, (argv) => probe(host, argv));
+  host.on(isGrubTrace, (argv) => probe(host, argv));
   host.on(['update-grub'], () => {
     host.files.set('/boot/grub/grub.cfg', { content: freshCfg.replaceAll('ro  quiet', `ro ${outcome(host)}`), mode: 0o644 });
     return {};

@@ -2,7 +2,7 @@
 // files of test/fixtures/stages/cmdline (the lab's CentOS 7 defaults before and after
 // kernel-cmdline's edit for the lab plan, Debian 12's stock file and its edit for the paper node).
 import test from 'ava';
-import { cmdlineFits, cmdlineTeardown, leftOn } from '../../../../node/boot/cmdline-target.ts';
+import { cmdlineTeardown, leftOn, notOwnParams } from '../../../../node/boot/cmdline-target.ts';
 import { parseInventory } from '../../../../inventory/load.ts';
 import { fixture } from '../../../helpers/fake-host.ts';
 import { labNodePlan } from '../../../helpers/plans.ts';
@@ -53,11 +53,28 @@ hosts:
   t.deepEqual(r.add, ['intel_iommu=on', 'iommu=pt']);
 });
 
-test('cmdlineFits: none of remove (flags by key, key=value by value), all of add', (t) => {
-  const t1 = { remove: ['intel_iommu=on', 'iommu=pt', 'quiet'], add: ['nomodeset'] };
-  t.true(cmdlineFits('BOOT_IMAGE=/vmlinuz ro intel_iommu=off nomodeset', t1));
-  t.false(cmdlineFits('BOOT_IMAGE=/vmlinuz ro intel_iommu=on nomodeset', t1));
-  t.false(cmdlineFits('ro quiet=1 nomodeset', t1), 'a flag is removed by key');
-  t.false(cmdlineFits('ro', t1), 'nomodeset is missing');
-  t.deepEqual(leftOn('ro iommu=pt intel_iommu=on panic=10', t1.remove), ['intel_iommu=on', 'iommu=pt']);
+test('leftOn: the params of remove still on a cmdline (flags by key, key=value by value)', (t) => {
+  const remove = ['intel_iommu=on', 'iommu=pt', 'quiet'];
+  t.deepEqual(leftOn('BOOT_IMAGE=/vmlinuz ro intel_iommu=off nomodeset', remove), []);
+  t.deepEqual(leftOn('BOOT_IMAGE=/vmlinuz ro intel_iommu=on nomodeset', remove), ['intel_iommu=on']);
+  t.deepEqual(leftOn('ro quiet=1 nomodeset', remove), ['quiet'], 'a flag is removed by key');
+  t.deepEqual(leftOn('ro iommu=pt intel_iommu=on panic=10', remove), ['intel_iommu=on', 'iommu=pt']);
+});
+
+test('changed since, with params of ours in GRUB_CMDLINE_LINUX_DEFAULT too: taken off there as well, the operator\'s stay', (t) => {
+  const configured = `${c('default-grub-lab-centos7-configured.txt')}GRUB_CMDLINE_LINUX_DEFAULT="nosmt iommu=pt hugepagesz=2M"\n`;
+  const r = cmdlineTeardown(configured, c('default-grub-lab-centos7.txt'), labNodePlan());
+  t.is(r.how, 'remove-params');
+  t.is(r.target, `${c('default-grub-lab-centos7.txt')}GRUB_CMDLINE_LINUX_DEFAULT="nosmt"\n`);
+});
+
+test('leftOn: a key spelt with - is the same param (the kernel reads them alike); a bare key matches any value', (t) => {
+  t.deepEqual(leftOn('ro intel-iommu=on ixgbe.max-vfs=8', ['intel_iommu=on', 'ixgbe.max_vfs']), ['intel_iommu=on', 'ixgbe.max_vfs']);
+  t.deepEqual(leftOn('ro ixgbe.max_vfs=8', ['ixgbe.max_vfs=4,4']), [], 'another value is not ours');
+});
+
+test('notOwnParams: with nothing of sriov-lxc left, the plan\'s params the node\'s own command line lacks are to stay off', (t) => {
+  t.deepEqual(notOwnParams('ro quiet intel-iommu=on iommu=pt', LAB_PARAMS), { add: [], remove: ['default_hugepagesz=2M', 'hugepagesz=2M', 'ixgbe.max_vfs=4,4'] });
+  t.deepEqual(notOwnParams('ro intel_iommu=off', LAB_PARAMS), { add: [], remove: LAB_PARAMS });
+  t.deepEqual(notOwnParams(`ro ${LAB_PARAMS.join(' ')}`, LAB_PARAMS), { add: [], remove: [] });
 });

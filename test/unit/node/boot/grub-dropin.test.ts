@@ -1,12 +1,12 @@
 // The grub.d method: what grub-mkconfig makes of /etc/default/grub and /etc/default/grub.d/*.cfg
 // (the node prints the two variables after each file it sources), the overrides noticed and named,
-// our drop-in that has the last word, and a file read after ours that would undo it. The steps are
-// those of an Ubuntu 24.04 cloud image (its 50-cloudimg-settings.cfg) with a site drop-in.
+// our drop-in that has the last word (files read after it: method-grub-dropin.test.ts). The steps
+// are those of an Ubuntu 24.04 cloud image (its 50-cloudimg-settings.cfg) with a site drop-in.
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { cmdlineSatisfies } from '../../../../node/parse/cmdline.ts';
 import { lastSetters, parseGrubDefaultsTrace } from '../../../../node/parse/grub-defaults-trace.ts';
-import { GRUB_DROPIN, describeOverrides, effectiveCmdlineOf, overridesAfterDropin, renderDropin } from '../../../../node/boot/method-grub-dropin.ts';
+import { describeOverrides, effectiveCmdlineOf, renderDropin } from '../../../../node/boot/method-grub-dropin.ts';
 import { labNodePlan } from '../../../helpers/plans.ts';
 
 const step = (kind: string, file: string, linux: string, linuxDefault: string): string => [kind, file, linux, linuxDefault, ''].join('\0');
@@ -42,14 +42,6 @@ test('our drop-in keeps what the other files set and adds the plan; read last, i
   // (sha256 of those two lines, computed here) that tells our file from one the operator edited.
   const body = `GRUB_CMDLINE_LINUX='net.ifnames=0 biosdevname=0 ${plan.kernelParams.join(' ')}'\nGRUB_CMDLINE_LINUX_DEFAULT='console=tty1 console=ttyS0'\n`;
   t.true(text.endsWith(`\n# sriov-lxc sha256 of the two lines below: ${createHash('sha256').update(body).digest('hex')}\n${body}`), text);
-});
-
-test('a file read after our drop-in that changes the values is named; one that does not is fine', (t) => {
-  const ours = [GRUB_DROPIN, 'net.ifnames=0 intel_iommu=on', 'console=ttyS0'];
-  const later = ['/etc/default/grub.d/zz-site.cfg', 'quiet', 'console=ttyS0'];
-  const harmless = ['/etc/default/grub.d/zz-site.cfg', 'net.ifnames=0 intel_iommu=on', 'console=ttyS0'];
-  t.deepEqual(overridesAfterDropin(parseGrubDefaultsTrace(`${trace('base')}${trace('full', [ours, later])}end\0`)), ['/etc/default/grub.d/zz-site.cfg']);
-  t.deepEqual(overridesAfterDropin(parseGrubDefaultsTrace(`${trace('base')}${trace('full', [ours, harmless])}end\0`)), []);
 });
 
 test('a file sh cannot source stops the trace: refused with the way to find it', (t) => {

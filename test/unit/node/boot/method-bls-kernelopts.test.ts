@@ -1,0 +1,155 @@
+// The EL8 method (node/boot/method-bls-kernelopts.ts) one part at a time, called directly: an
+// EL8-style node whose /etc/default/grub is CentOS Stream's captured file (test/fixtures/real/
+// SOURCES.md; EL8's grub2-mkconfig reads it alike), grubenv's kernelopts as EL8's 10_linux writes
+// it from that file (`root=… ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT`, the trailing
+// space of the empty _DEFAULT included), the installed kernel's entry reading $kernelopts and the
+// captured RHEL 8.0 entry with its own options. The plan lines, the writes (modes, order: backups
+// last) and what is left alone. Expected texts are written out by hand from the files.
+import test from 'ava';
+import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP } from '../../../../node/boot/grub-defaults.ts';
+import { BLS_DIR } from '../../../../node/boot/method-bls.ts';
+import { KERNELOPTS_BACKUP, blsKerneloptsMethod, editEntryOptions, entryOptions, kerneloptsTarget, readsKernelopts } from '../../../../node/boot/method-bls-kernelopts.ts';
+import type { BootConfig, Entries } from '../../../../node/boot/method.ts';
+import { BLS_TRIAL_FILE } from '../../../../node/boot/trial-entry.ts';
+import type { GrubMenuEntry } from '../../../../node/parse/grub-cfg.ts';
+import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
+import { labNodePlan } from '../../../helpers/plans.ts';
+
+const DEFAULTS = fixture('real/grub-default/default-grub-centos-stream-9-blscfg.txt');
+const LINUX = 'crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/cs-swap rd.lvm.lv=cs/root rd.lvm.lv=cs/swap rhgb quiet';
+const KO = `root=/dev/mapper/cs-root ro ${LINUX} `;
+const OLD = fixture('real/bls/bls-entry-rhel-8.0-tuned-params.conf');
+const OLD_OPTIONS = 'root=/dev/mapper/rhel_vm37--146-root ro crashkernel=auto resume=/dev/mapper/rhel_vm37--146-swap rd.lvm.lv=rhel_vm37-146/root rd.lvm.lv=rhel_vm37-146/swap $tuned_params noapic';
+const OLD_ID = 'rhel-20190428101407-4.18.0-80.1.2.el8_0.x86_64';
+const NEW_ID = 'cafe-4.18.0-553.el8_10.x86_64';
+const NEW = `title AlmaLinux (4.18.0-553.el8_10.x86_64) 8.10\nlinux /vmlinuz-4.18.0-553.el8_10.x86_64\noptions $kernelopts $tuned_params\n`;
+const LAB = 'intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4,4';
+const plan = labNodePlan();
+const ENV = '/boot/grub2/grubenv';
+const COMMANDS = { mkconfig: ['grub2-mkconfig', '-o', '/boot/grub2/grub.cfg'], reboot: 'grub2-reboot', editenv: 'grub2-editenv', setDefault: 'grub2-set-default', grubenvPath: ENV, grubCfgPath: '/boot/grub2/grub.cfg' };
+
+const menuEntry = (id: string, params: string): GrubMenuEntry => ({ title: id, id, index: 0, submenus: [], kernel: '/vmlinuz', params });
+
+function node(files: Record<string, string> = {}): FakeHost {
+  const host = new FakeHost('node1', { [GRUB_DEFAULTS]: DEFAULTS, [`${BLS_DIR}/${NEW_ID}.conf`]: NEW, [`${BLS_DIR}/${OLD_ID}.conf`]: OLD, ...files });
+  host.on((argv) => argv[0] === 'grub2-editenv' || (argv[0] === 'rm' && argv[1] === '-f'), (argv) => {
+    if (argv[0] === 'rm') host.files.delete(argv.at(-1) ?? '');
+    return {};
+  });
+  return host;
+}
+
+/** The node's config: kernelopts `kernelopts`, its entries with `entryParams` (the old one's as its file says). */
+async function config(host: FakeHost, direction: 'add' | 'remove', kernelopts: string, over: Partial<BootConfig> = {}): Promise<BootConfig> {
+  const env = { saved_entry: NEW_ID, kernelopts, ...over.env };
+  const list = over.entries?.entries ?? [menuEntry(NEW_ID, kernelopts.trim()), menuEntry(OLD_ID, entryOptions(host.files.get(`${BLS_DIR}/${OLD_ID}.conf`)?.content ?? '') ?? '')];
+  const entries: Entries = { entries: list, standing: { entry: list[0]!, chosenBy: 'saved_entry' }, next: { entry: list[0]!, chosenBy: 'saved_entry' } };
+  return {
+    method: blsKerneloptsMethod,
+    direction,
+    commands: COMMANDS,
+    params: await blsKerneloptsMethod.paramsFile(host, plan, direction, entries, { path: ENV, env }),
+    cfg: 'blscfg\n',
+    grubenvText: '',
+    entriesShortfall: undefined,
+    trialScript: undefined,
+    ...over,
+    env,
+    entries,
+  };
+}
+
+test('entry files: `options` is a word of its own, $kernelopts too; a file without options is left as it is', (t) => {
+  t.is(entryOptions('title x\noptions\n'), '');
+  t.is(entryOptions('title x\noptionsfoo a\n'), undefined);
+  t.is(entryOptions(OLD), OLD_OPTIONS);
+  t.false(readsKernelopts('options root=/dev/sda1 $kernelopts_old\n'));
+  t.false(readsKernelopts('options root=/dev/sda1 x$kernelopts\n'));
+  t.true(readsKernelopts('options root=/dev/sda1 $kernelopts\n'));
+  t.true(readsKernelopts('options\t$kernelopts $tuned_params\n'));
+  t.false(readsKernelopts('title $kernelopts\n'), 'only the options line counts');
+  const noOptions = 'title x\nlinux /vmlinuz\n';
+  t.is(editEntryOptions(noOptions, { add: ['a=1'], remove: [] }), noOptions);
+});
+
+test('kernelopts for teardown without its copy: only the params of ours come off; with none of them on, it stays exactly as it is', (t) => {
+  const back = { add: [], remove: LAB.split(' ') };
+  t.is(kerneloptsTarget(`${KO}${LAB}`, undefined, 'remove', back, back), KO.trim());
+  t.is(kerneloptsTarget(KO, undefined, 'remove', back, back), KO, 'the trailing space kept');
+  // With its copy but changed since (audit=1 added): the copy is not put back, ours come off.
+  t.is(kerneloptsTarget(`${KO}${LAB} audit=1`, KO, 'remove', back, { add: LAB.split(' '), remove: [] }), `${KO.trim()} audit=1`);
+});
+
+test('provisioning: kernelopts and GRUB_CMDLINE_LINUX edited, both originals kept (kernelopts\' 0600, with its newline), the entry with its own options edited, the one reading $kernelopts not', async (t) => {
+  const host = node();
+  const c = await config(host, 'add', KO, { trialScript: 'x', env: { next_entry: 'sriov-lxc-trial' } });
+  t.deepEqual(c.params.also, { name: `kernelopts in ${ENV}`, current: KO, target: `${KO.trim()} ${LAB}` });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `remove ${BLS_TRIAL_FILE}`,
+    `clear next_entry=sriov-lxc-trial in ${ENV}`,
+    `grub2-editenv ${ENV} set kernelopts=…: add ${LAB} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `keep the current kernelopts as ${KERNELOPTS_BACKUP}`,
+    `${BLS_DIR}/${OLD_ID}.conf: add ${LAB} on its options line (it does not read $kernelopts)`,
+    `${GRUB_DEFAULTS}: add ${LAB} to GRUB_CMDLINE_LINUX (grub2-mkconfig sets kernelopts from it)`,
+    `keep the original as ${GRUB_DEFAULTS_BACKUP}`,
+  ]);
+  await blsKerneloptsMethod.commit(host, c);
+  t.deepEqual(host.commands, [`rm -f ${BLS_TRIAL_FILE}`, `grub2-editenv ${ENV} unset next_entry`, `grub2-editenv ${ENV} set 'kernelopts=${KO.trim()} ${LAB}'`]);
+  t.deepEqual(host.files.get(KERNELOPTS_BACKUP), { content: `${KO}\n`, mode: 0o600 });
+  t.deepEqual(host.files.get(`${BLS_DIR}/${OLD_ID}.conf`), { content: OLD.replace(OLD_OPTIONS, `${OLD_OPTIONS} ${LAB}`), mode: 0o644 });
+  t.is(host.files.get(`${BLS_DIR}/${NEW_ID}.conf`)?.content, NEW);
+  t.is(host.files.get(GRUB_DEFAULTS)?.content, DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`));
+  t.is(host.files.get(GRUB_DEFAULTS_BACKUP)?.content, DEFAULTS);
+
+  // Committed again (a commit that stopped after kernelopts): the copies are the first values still, nothing more promised.
+  const again = await config(host, 'add', `${KO.trim()} ${LAB}`);
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, again), []);
+  await blsKerneloptsMethod.commit(host, again);
+  t.is(host.files.get(KERNELOPTS_BACKUP)?.content, `${KO}\n`);
+  t.is(host.files.get(GRUB_DEFAULTS_BACKUP)?.content, DEFAULTS);
+});
+
+test('literal entries: the trial entry, an id that is not a file name, an entry without its file and one that boots the params already are left alone', async (t) => {
+  const host = node({ [`${BLS_DIR}/sriov-lxc-trial.conf`]: OLD, [`${BLS_DIR}/done.conf`]: OLD.replace(OLD_OPTIONS, `${OLD_OPTIONS} ${LAB}`) });
+  const list = [menuEntry(NEW_ID, KO.trim()), menuEntry('sriov-lxc-trial', OLD_OPTIONS), menuEntry('../x', OLD_OPTIONS), menuEntry('gone', OLD_OPTIONS), menuEntry('done', `${OLD_OPTIONS} ${LAB}`), { ...menuEntry('', OLD_OPTIONS), id: null }];
+  const c = await config(host, 'add', KO, { entries: { entries: list, standing: undefined, next: undefined } });
+  t.false((await blsKerneloptsMethod.describeCommit(host, c)).some((l) => l.includes('on its options line')));
+  await blsKerneloptsMethod.commit(host, c);
+  t.deepEqual(host.calls.filter((x) => x.kind === 'writeFile' && x.path?.startsWith(BLS_DIR)), []);
+  t.false(host.calls.some((x) => x.kind === 'readFile' && (x.path?.includes('..') || x.path?.endsWith('/.conf'))));
+});
+
+test('teardown as provisioning left it: kernelopts and /etc/default/grub from their copies, both copies removed after', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS_BACKUP]: DEFAULTS, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`), [`${BLS_DIR}/${OLD_ID}.conf`]: OLD.replace(OLD_OPTIONS, `${OLD_OPTIONS} ${LAB}`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB}`);
+  t.is(c.params.also?.target, KO);
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: restore it from ${KERNELOPTS_BACKUP} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `${BLS_DIR}/${OLD_ID}.conf: remove ${LAB} (contradicts the plan) on its options line (it does not read $kernelopts)`,
+    `${GRUB_DEFAULTS}: restore from ${GRUB_DEFAULTS_BACKUP}`,
+    `remove ${GRUB_DEFAULTS_BACKUP}`,
+    `remove ${KERNELOPTS_BACKUP}`,
+  ]);
+  await blsKerneloptsMethod.commit(host, c);
+  t.deepEqual(host.commands, [`grub2-editenv ${ENV} set 'kernelopts=${KO}'`, `rm -f -- ${KERNELOPTS_BACKUP}`, `rm -f -- ${GRUB_DEFAULTS_BACKUP}`]);
+  t.deepEqual(host.files.get(GRUB_DEFAULTS), { content: DEFAULTS, mode: 0o644 });
+  t.is(host.files.get(`${BLS_DIR}/${OLD_ID}.conf`)?.content, OLD);
+});
+
+test('teardown of a kernelopts changed since (audit=1 added): only ours off, its copy kept; never provisioned: nothing at all', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS_BACKUP]: DEFAULTS, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB} audit=1`);
+  t.is(c.params.also?.target, `${KO.trim()} audit=1`);
+  t.is((await blsKerneloptsMethod.describeCommit(host, c))[0], `grub2-editenv ${ENV} set kernelopts=…: take ${LAB} off (it changed since sriov-lxc set it; the rest stays) (every entry with $kernelopts, and every kernel installed later, boots it)`);
+  await blsKerneloptsMethod.commit(host, c);
+  t.true(host.files.has(KERNELOPTS_BACKUP));
+  t.false(host.files.has(GRUB_DEFAULTS_BACKUP));
+
+  const fresh = node();
+  const none = await config(fresh, 'remove', KO);
+  t.like(none.params, { how: 'nothing', also: { current: KO, target: KO } });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(fresh, none), []);
+  await blsKerneloptsMethod.commit(fresh, none);
+  t.deepEqual(fresh.commands, []);
+  t.deepEqual(fresh.calls.filter((x) => x.kind === 'writeFile'), []);
+});
