@@ -36,19 +36,19 @@ test('Ubuntu 22.04 (OVHcloud) for iommu: on: the params added to GRUB_CMDLINE_LI
 test('the params already on the line, only from GRUB_CMDLINE_LINUX_DEFAULT: the edit moves them into GRUB_CMDLINE_LINUX', (t) => {
   const text = STOCK.replace('GRUB_CMDLINE_LINUX_DEFAULT="quiet"', `GRUB_CMDLINE_LINUX_DEFAULT="quiet ${LAB}"`);
   t.deepEqual(describeEdit(text, planEdit(labNodePlan())), [`move ${LAB} into GRUB_CMDLINE_LINUX`]);
-  t.deepEqual(describeParamsEdit(effectiveCmdline(text), planEdit(labNodePlan())), []);
+  t.deepEqual(describeParamsEdit(effectiveCmdline(text), planEdit(labNodePlan()), 'add'), []);
 });
 
 test('in words: a value replaced is named with what the node has; a param to remove counts by key for a flag, by value for key=value, in any spelling', (t) => {
   const edit = planEdit(iommuOnPlan());
   t.deepEqual(edit, { add: iommuOnPlan().kernelParams, remove: ['iommu=pt'] });
-  t.deepEqual(describeParamsEdit('ro intel_iommu=off iommu=soft default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4', edit), ['set intel_iommu=on instead of intel_iommu=off']);
-  t.deepEqual(describeParamsEdit('ro intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4', edit), ['remove iommu=pt (contradicts the plan)']);
+  t.deepEqual(describeParamsEdit('ro intel_iommu=off iommu=soft default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4', edit, 'add'), ['set intel_iommu=on instead of intel_iommu=off']);
+  t.deepEqual(describeParamsEdit('ro intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max_vfs=4', edit, 'add'), ['remove iommu=pt (contradicts the plan)']);
   // VFs through sysfs: any max_vfs left on the line is removed, however spelt.
   const sysfs = planEdit(sysfsPlan());
   t.deepEqual(sysfs.remove, ['ixgbe.max_vfs']);
-  t.deepEqual(describeParamsEdit('ro intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max-vfs=8', sysfs), ['remove ixgbe.max_vfs (contradicts the plan)']);
-  t.deepEqual(describeParamsEdit('ro iommu=pt default_hugepagesz=2M', sysfs), ['add intel_iommu=on hugepagesz=2M']);
+  t.deepEqual(describeParamsEdit('ro intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max-vfs=8', sysfs, 'add'), ['remove ixgbe.max_vfs (contradicts the plan)']);
+  t.deepEqual(describeParamsEdit('ro iommu=pt default_hugepagesz=2M', sysfs, 'add'), ['add intel_iommu=on hugepagesz=2M']);
 });
 
 test('effectiveCmdline: GRUB_CMDLINE_LINUX then _DEFAULT, the last assignment of each, empty or absent ones left out', (t) => {

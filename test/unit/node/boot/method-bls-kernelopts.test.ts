@@ -125,7 +125,7 @@ test('teardown as provisioning left it: kernelopts and /etc/default/grub from th
   t.is(c.params.also?.target, KO);
   t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
     `grub2-editenv ${ENV} set kernelopts=…: restore it from ${KERNELOPTS_BACKUP} (every entry with $kernelopts, and every kernel installed later, boots it)`,
-    `${BLS_DIR}/${OLD_ID}.conf: remove ${LAB} (contradicts the plan) on its options line (it does not read $kernelopts)`,
+    `${BLS_DIR}/${OLD_ID}.conf: remove ${LAB} (put on by sriov-lxc) on its options line (it does not read $kernelopts)`,
     `${GRUB_DEFAULTS}: restore from ${GRUB_DEFAULTS_BACKUP}`,
     `remove ${GRUB_DEFAULTS_BACKUP}`,
     `remove ${KERNELOPTS_BACKUP}`,

@@ -193,7 +193,7 @@ test('commit of teardown: the copy back, then removed; a changed file keeps the 
   const host = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB}\n`, [KERNEL_CMDLINE_BACKUP]: `${OPTS}\n` }, grubbyWith(LAB));
   const c = await config(host, 'remove');
   t.deepEqual(await blsMethod.describeCommit(host, c), [
-    `grubby --update-kernel=ALL: remove ${LAB} (contradicts the plan) on every boot entry`,
+    `grubby --update-kernel=ALL: remove ${LAB} (put on by sriov-lxc) on every boot entry`,
     `${KERNEL_CMDLINE}: restore from ${KERNEL_CMDLINE_BACKUP}`,
     `remove ${KERNEL_CMDLINE_BACKUP}`,
   ]);
@@ -205,7 +205,7 @@ test('commit of teardown: the copy back, then removed; a changed file keeps the 
 
   const changed = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB} nosmt\n`, [KERNEL_CMDLINE_BACKUP]: `${OPTS}\n` }, grubbyWith(LAB));
   const strip = await config(changed, 'remove');
-  t.deepEqual((await blsMethod.describeCommit(changed, strip)).at(-1), `${KERNEL_CMDLINE}: remove ${LAB} (contradicts the plan) (kernels installed later take it)`);
+  t.deepEqual((await blsMethod.describeCommit(changed, strip)).at(-1), `${KERNEL_CMDLINE}: remove ${LAB} (put on by sriov-lxc) (kernels installed later take it)`);
   await blsMethod.commit(changed, strip);
   t.is(changed.files.get(KERNEL_CMDLINE)?.content, `${OPTS} nosmt\n`);
   t.is(changed.files.get(KERNEL_CMDLINE_BACKUP)?.content, `${OPTS}\n`);
