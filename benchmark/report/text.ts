@@ -23,7 +23,7 @@ export function penaltyPointLabel(doc: BenchmarkDocument, p: Penalty): string {
 export function runLine(doc: BenchmarkDocument): string {
   const gate = Object.entries(doc.maxPenalty).map(([family, pct]) => `${family} ${pct} %`).join(', ');
   const order = doc.order.slice(0, 4).map((o) => o.join(', ')).join('; ');
-  return `Run ${doc.runId}, profile ${doc.profile} (${roundsText(doc)}; every target once per round, the order rotating: ` +
+  return `Run ${doc.runId}, profile ${doc.profile} (${roundsText(doc)}; every target once per round, in an order drawn at random: ` +
     `${order}${doc.order.length > 4 ? '; …' : ''}; medians shown), ${doc.startedAt} to ${doc.finishedAt}. ` +
     `Penalty threshold: ${doc.penaltyThreshold} %, with ${percentOf(doc.confidence)} intervals.${gate === '' ? '' : ` Gate (benchmark.maxPenalty): ${gate}.`}` +
     `${budgetLine(doc) === undefined ? '' : ` ${budgetLine(doc)}`}`;

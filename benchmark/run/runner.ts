@@ -2,11 +2,12 @@
 // (the runner does not know whether the host is local or remote). A point is measured in rounds:
 // every target once per round, so a drift over time (thermal, background load) hits the host and
 // the containers of a round alike and the ratio is taken within the round (stats/paired.ts); the
-// order of the targets rotates from one round to the next (host, c1, c2; c1, c2, host; …), so that
-// going first or last (a warm cache, a file just laid out) is not always the same target's lot.
+// order of the targets within a round is drawn at random (roundOrders), so that going first or
+// last (a warm cache, a file just laid out) or meeting a periodic disturbance is not always the
+// same target's lot.
 // Each point gets the profile's rounds, then more while its intervals are wider than the precision
 // and the profile's time budget lasts (adaptive.ts).
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import type { ExecResult, Host } from '../../hosts/host.ts';
@@ -46,10 +47,29 @@ export function benchTargets(plan: HostPlan): BenchTarget[] {
   return [{ kind: 'host' }, ...plan.containers.map((c): BenchTarget => ({ kind: 'container', name: c.name }))];
 }
 
-/** The targets in the order measured at repetition `rep` (1-based): rotated by one per repetition. */
-export function repetitionOrder<T>(targets: readonly T[], rep: number): T[] {
-  const shift = (rep - 1) % targets.length;
-  return [...targets.slice(shift), ...targets.slice(0, shift)];
+/**
+ * The order of the targets in round `round` (1-based) of every point: a permutation drawn at random
+ * (Fisher-Yates) the first time the round is asked for, the same for every point's round of that
+ * number, and recorded in the document. Random rather than rotated: rotating two targets measures
+ * A B, B A, A B, … — a sequence of period four measurements — and a disturbance near that period
+ * falls on the same target in every round. The lab's A/A check met one: the kernel's dirty-page
+ * writeback every 5 s (vm.dirty_writeback_centisecs=500) against four 1.25 s fio points of the
+ * standard profile flagged the node against itself (seqwrite 32 KiB, 29.6 % [18.2, 39.3]). Drawn
+ * at random, such a disturbance is noise, which the interval counts, not a bias it cannot see.
+ */
+export function roundOrders<T>(targets: readonly T[], draw: (below: number) => number = randomInt): (round: number) => T[] {
+  const orders: T[][] = [];
+  return (round) => {
+    while (orders.length < round) {
+      const order = [...targets];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = draw(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      orders.push(order);
+    }
+    return orders[round - 1]!;
+  };
 }
 
 function where(target: BenchTarget, host: Host): string {
@@ -189,9 +209,11 @@ interface PointOf<S> {
 interface Rounds {
   minRounds: number;
   confidence: number;
+  /** The targets in round r's order (roundOrders). */
+  orderOf(round: number): BenchTarget[];
 }
 
-/** A point measured on every target per round (the order rotating); its widest interval over the containers and metrics. */
+/** A point measured on every target per round (in the round's order); its widest interval over the containers and metrics. */
 function point<S>(
   ctx: RunnerContext, id: string, targets: BenchTarget[], rounds: Rounds,
   once: (target: BenchTarget, round: number) => Promise<S>, metrics: (samples: readonly S[]) => Partial<Record<Metric, number[]>>,
@@ -203,7 +225,7 @@ function point<S>(
     adaptive: {
       id,
       async round(round) {
-        for (const target of repetitionOrder(targets, round)) samples.get(target)!.push(await once(target, round));
+        for (const target of rounds.orderOf(round)) samples.get(target)!.push(await once(target, round));
       },
       halfWidth() {
         const base = metrics(samples.get(host)!);
@@ -277,7 +299,7 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     const iozone = await iozoneStatus(ctx);
     const { direct, directNote } = await probeDirect(ctx, workDir, directory);
     const comparisons = plannedComparisons(profile, targets.length - 1, peer !== undefined);
-    const rounds = { minRounds: profile.repetitions, confidence: familyConfidence(CONFIDENCE, comparisons) };
+    const rounds: Rounds = { minRounds: profile.repetitions, confidence: familyConfidence(CONFIDENCE, comparisons), orderOf: roundOrders(targets) };
     const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, rounds, peer);
     const fio = fioPoints(ctx, targets, profile, rounds, workDir, direct);
     const outcome = await measureAdaptively([...iperf3.map((i) => i.point.adaptive), ...fio.flatMap((f) => f.points.map((p) => p.point.adaptive))], {
@@ -286,11 +308,10 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     if (outcome.budgetExhausted) {
       ctx.log(`the time budget (${budgetSeconds} s) ran out before ${outcome.imprecise.length} point(s) reached ±${precision} points: ${outcome.imprecise.slice(0, 3).join(', ')}${outcome.imprecise.length > 3 ? ', …' : ''}`);
     }
-    const labels = targets.map(targetLabelOf);
     const mostRounds = Math.max(...Object.values(outcome.rounds));
     return {
-      targets: labels,
-      order: Array.from({ length: mostRounds }, (_, i) => repetitionOrder(labels, i + 1)),
+      targets: targets.map(targetLabelOf),
+      order: Array.from({ length: mostRounds }, (_, i) => rounds.orderOf(i + 1).map(targetLabelOf)),
       adaptive: {
         precision, budgetSeconds, spentSeconds: Math.round(outcome.spentMs / 100) / 10,
         budgetExhausted: outcome.budgetExhausted, imprecise: outcome.imprecise,

@@ -1,5 +1,5 @@
 // Paired rounds: at every point the host and each container are measured in the same round, one
-// after the other (the order rotating), so what drifts between rounds (a busy disk, a neighbour's
+// after the other (in an order drawn at random per round), so what drifts between rounds (a busy disk, a neighbour's
 // load, the page cache) moves both sides of a round alike. The ratio is taken within each round
 // and the interval is a t interval on the mean of the log ratios: the round-to-round drift cancels
 // instead of widening the interval, as it does when the two sides' repetitions are compared as
