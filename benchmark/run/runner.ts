@@ -52,9 +52,9 @@ export function benchTargets(plan: HostPlan): BenchTarget[] {
  * (Fisher-Yates) the first time the round is asked for, the same for every point's round of that
  * number, and recorded in the document. Random rather than rotated: rotating two targets measures
  * A B, B A, A B, … — a sequence of period four measurements — and a disturbance near that period
- * falls on the same target in every round. The lab's A/A check met one: the kernel's dirty-page
- * writeback every 5 s (vm.dirty_writeback_centisecs=500) against four 1.25 s fio points of the
- * standard profile flagged the node against itself (seqwrite 32 KiB, 29.6 % [18.2, 39.3]). Drawn
+ * falls on the same target in every round. The lab's A/A check met one (likely the kernel's
+ * dirty-page writeback every 5 s, vm.dirty_writeback_centisecs=500, about four 1.25 s fio points
+ * of the standard profile): it flagged the node against itself (seqwrite 32 KiB, 29.6 %). Drawn
  * at random, such a disturbance is noise, which the interval counts, not a bias it cannot see.
  */
 export function roundOrders<T>(targets: readonly T[], draw: (below: number) => number = randomInt): (round: number) => T[] {
