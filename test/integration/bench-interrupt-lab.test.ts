@@ -94,7 +94,7 @@ test.serial('lab: npm run bench stopped by SIGINT once its lab is up and provisi
   ];
 
   process.kill(bench.pid!, 'SIGINT');
-  const code = await Promise.race([closed, sleep(600_000).then(() => 'still running after 10 min')]);
+  const code = await Promise.race([closed, sleep(600_000, undefined, { ref: false }).then(() => 'still running after 10 min')]);
   t.is(code, 130, output);
   t.regex(output, new RegExp(`bench: SIGINT: stopping provision\\.ts \\(pid ${provision}\\) and waiting for it`));
   t.regex(output, new RegExp(`bench: interrupted by SIGINT\\ncleaned up:\\n  stopped provision\\.ts \\(pid ${provision}\\): exit 130\\n  took down the lab in ${labDir}\\n(.*\\n)*  removed ${work}\\n`));

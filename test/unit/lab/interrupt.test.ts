@@ -46,7 +46,7 @@ function start(t: { teardown(fn: () => void): void }, mode: 'stage' | 'stubborn'
   const t0 = Date.now();
   const closed = new Promise<Ended>((done) => command.once('close', (code) => done({ code, stdout, stderr, ms: Date.now() - t0 })));
   // Bounded here, not by ava's timeout (which skips the teardown that stops the processes).
-  const ended = Promise.race([closed, sleep(15_000).then(() => Promise.reject(new Error(`the command still runs after 15 s:\n${stdout}${stderr}`)))]);
+  const ended = Promise.race([closed, sleep(15_000, undefined, { ref: false }).then(() => Promise.reject(new Error(`the command still runs after 15 s:\n${stdout}${stderr}`)))]);
   ended.catch(() => {});
   t.teardown(() => {
     // The child leads a process group of its own (TRACKED_CHILD): a failed test stops both groups.
