@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { currentInterruption, TRACKED_CHILD } from '../lab/interrupt.ts';
 
 const PROBE = fileURLToPath(new URL('./usage-probe.ts', import.meta.url));
 
@@ -43,8 +44,13 @@ export function usageOf(lines: string): Usage | undefined {
   };
 }
 
-/** Runs argv (no shell) to its end; kills it after timeoutMs. Never rejects for a non-zero exit. */
+/**
+ * Runs argv (no shell) to its end; kills it after timeoutMs. Never rejects for a non-zero exit;
+ * rejects once the command's Interruption (lab/interrupt.ts) has stopped it.
+ */
 export async function measure(argv: readonly string[], options: MeasureOptions = {}): Promise<Measured> {
+  const interruption = currentInterruption();
+  interruption?.signal.throwIfAborted();
   const dir = mkdtempSync(join(tmpdir(), 'sriov-bench-usage-'));
   const usageFile = join(dir, 'usage.jsonl');
   const nodeOptions = [process.env.NODE_OPTIONS, `--import=${PROBE}`].filter(Boolean).join(' ');
@@ -53,7 +59,9 @@ export async function measure(argv: readonly string[], options: MeasureOptions =
     cwd: options.cwd,
     env: { ...process.env, ...options.env, NODE_OPTIONS: nodeOptions, SRIOV_BENCH_USAGE: usageFile },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(interruption ? TRACKED_CHILD : {}),
   });
+  interruption?.track(child, argv);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -65,6 +73,7 @@ export async function measure(argv: readonly string[], options: MeasureOptions =
       child.on('close', (c) => resolve(c));
     });
     const wallMs = performance.now() - started;
+    interruption?.signal.throwIfAborted();
     let lines = '';
     try {
       lines = readFileSync(usageFile, 'utf8');

@@ -2,7 +2,7 @@
 // tool goes on. Ours: the engine's reboot protocol itself (issueReboot, then waitForNewBoot under
 // DEFAULT_TIMINGS.rebootReturn, as HostRun does it) over the SshHost provision opens. Ansible's:
 // its reboot module, until the task ends (json callback timestamp).
-import { nodeSshdReadyAt, waitForNode, nodePower } from '../lab/index.ts';
+import { currentInterruption, nodeSshdReadyAt, waitForNode, nodePower } from '../lab/index.ts';
 import { openHost } from '../hosts/connect.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { issueReboot, waitForNewBoot } from '../engine/reboot.ts';
@@ -31,7 +31,8 @@ export async function oursReboot(plan: HostPlan, labDir: string, stateDir: strin
     const prev = await host.bootId();
     const started = Date.now();
     await issueReboot(host);
-    const bootId = await waitForNewBoot(host, prev, DEFAULT_TIMINGS.rebootReturn);
+    // Ctrl-C (lab/interrupt.ts) stops the wait at once.
+    const bootId = await waitForNewBoot(host, prev, DEFAULT_TIMINGS.rebootReturn, undefined, currentInterruption()?.signal);
     const back = Date.now();
     return { detectMs: back - readyAt(labDir, plan.name, bootId), totalMs: back - started };
   } finally {

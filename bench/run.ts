@@ -3,11 +3,13 @@
 // benchmark section). For each lab size: a fresh lab for the full pipeline, then the no-op converge
 // of both tools on those provisioned nodes (and, at the smallest size, reboot detection), then a
 // fresh lab for the pipeline without the benchmark stage. Prints Markdown tables, writes JSON.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Ctrl-C (SIGINT) or SIGTERM: the runs under way are stopped, the labs taken down and the work
+// directory removed (lab/interrupt.ts), exit 130/143.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown, labUp, type LabInfo } from '../lab/index.ts';
+import { Interruption, type LabInfo } from '../lab/index.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
@@ -31,16 +33,17 @@ const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 const median = (xs: readonly number[]): number => spread(xs).medianMs;
+const interruption = new Interruption('bench');
 
 async function withLab<T>(work: string, name: string, nodes: number, fn: (info: LabInfo) => Promise<T>): Promise<T> {
   const dir = join(work, name);
   log(`${name}: lab of ${nodes} node(s) coming up`);
-  const info = await labUp({ dir, nodes, flavour: FLAVOUR, bootDelayMs: LAB_BOOT_DELAY_MS, timeoutMs: 180_000 });
+  const info = await interruption.labUp({ dir, nodes, flavour: FLAVOUR, bootDelayMs: LAB_BOOT_DELAY_MS, timeoutMs: 180_000 });
   try {
     return await fn(info);
   } finally {
-    await labDown(dir);
-    rmSync(dir, { recursive: true, force: true });
+    await interruption.labDown(dir);
+    interruption.removeDir(dir);
   }
 }
 
@@ -54,7 +57,7 @@ async function removeWorkDir(work: string): Promise<void> {
     const dir = join(work, name);
     if (!existsSync(join(dir, 'lab.json'))) continue;
     try {
-      await labDown(dir);
+      await interruption.labDown(dir);
     } catch (error) {
       left.push(`${dir} (${(error as Error).message})`);
     }
@@ -63,7 +66,7 @@ async function removeWorkDir(work: string): Promise<void> {
     log(`kept ${work}: a lab in it could not be taken down: ${left.join('; ')}; take it down with \`npx zx lab/lab.ts down --dir DIR\`, then remove ${work}`);
     return;
   }
-  rmSync(work, { recursive: true, force: true });
+  interruption.removeDir(work);
 }
 
 async function provisioned(info: LabInfo, stateDir: string, nodes: number, extra: readonly string[]): Promise<PipelineRun> {
@@ -139,6 +142,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const work = args.workDir ? resolve(args.workDir) : mkdtempSync(join(tmpdir(), 'sriov-lxc-bench-'));
   mkdirSync(work, { recursive: true });
+  if (!args.workDir) interruption.ownDir(work);
   const noops: NoopResult[] = [];
   const fleet: FleetResult[] = [];
   let reboot: RebootResult | undefined;
@@ -203,7 +207,8 @@ try {
 if (args.help) {
   process.stdout.write(BENCH_HELP);
 } else {
-  const results = await bench(args);
+  interruption.install();
+  const results = await interruption.run(() => bench(args));
   const out = args.out ? resolve(args.out) : join(RESULTS_DIR, `${results.startedAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,12 +1,16 @@
 #!/usr/bin/env -S npx zx
 // `npm run demo`: a simulated SR-IOV node (the lab, CentOS 7 flavour like the paper's), provisioned
 // end to end over SSH with the live task tree (reboot included), a short summary, the HTML report,
-// then the lab is taken down. The provisioning is the real CLI, run as a child process.
-import { spawnSync } from 'node:child_process';
+// then the lab is taken down. The provisioning is the real CLI, run as a child process. Ctrl-C
+// (SIGINT) or SIGTERM: the provisioning is stopped, the lab taken down (--keep or not), its state
+// removed (lab/interrupt.ts), exit 130/143.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NIC, FLAVOURS, NIC_MODELS, isFlavour, labDown, labUp } from './index.ts';
+import { DEFAULT_NIC, FLAVOURS, NIC_MODELS, isFlavour } from './index.ts';
+import { Interruption, TRACKED_CHILD } from './interrupt.ts';
 import { readCheckpoint } from '../state/checkpoint.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 
@@ -31,8 +35,24 @@ interface MacOutputs {
   macs?: { pf: string; vf: number; mac: string }[];
 }
 
+const interruption = new Interruption('demo');
+
 function runNode(script: string, args: string[], options: { capture?: boolean } = {}) {
   return spawnSync(process.execPath, [script, ...args], { stdio: options.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+}
+
+/** A Node script on the terminal, stopped (and waited for) on SIGINT/SIGTERM; resolves its exit code. */
+async function runTracked(script: string, args: string[]): Promise<number | null> {
+  interruption.signal.throwIfAborted();
+  const argv = [process.execPath, script, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', ...TRACKED_CHILD });
+  interruption.track(child, argv);
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  interruption.signal.throwIfAborted();
+  return code;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -55,10 +75,13 @@ async function main(argv: string[]): Promise<number> {
   const stateDir = join(dir, 'state');
   const started = Date.now();
   console.log(`lab: starting one ${flavour} node with ${nic} in ${dir}`);
-  const lab = await labUp({ dir, nodes: 1, flavour, nic });
+  // What this run makes describes its lab only: an interrupted run removes it.
+  if (!existsSync(dir)) interruption.ownDir(dir);
+  else if (!existsSync(stateDir)) interruption.ownDir(stateDir);
+  const lab = await interruption.labUp({ dir, nodes: 1, flavour, nic });
   try {
     console.log(`lab: node1 at ${lab.nodes[0]!.address}, iperf3 peer at ${lab.peerAddress}; inventory ${lab.inventoryPath}\n`);
-    const provision = runNode(here('../workflows/provision.ts'), ['--inventory', lab.inventoryPath, '--host', 'node1', '--state-dir', stateDir, '--bench-profile', 'quick']);
+    const provision = await runTracked(here('../workflows/provision.ts'), ['--inventory', lab.inventoryPath, '--host', 'node1', '--state-dir', stateDir, '--bench-profile', 'quick']);
     const cp = readCheckpoint(stateDir, 'node1');
     const out = (id: string) => cp?.stages[id]?.outputs ?? {};
     const vfs = out('vf-verify') as VfOutputs;
@@ -83,12 +106,12 @@ async function main(argv: string[]): Promise<number> {
     }
     console.log(`state: ${stateDir} (npx zx workflows/status.ts --state-dir ${stateDir})`);
     console.log(`demo took ${Math.round((Date.now() - started) / 1000)} s`);
-    return provision.status ?? 1;
+    return provision ?? 1;
   } finally {
-    if (values.keep) console.log(`lab kept running in ${dir}`);
+    if (values.keep && !interruption.signal.aborted) console.log(`lab kept running in ${dir}`);
     else {
       try {
-        await labDown(dir);
+        await interruption.labDown(dir);
         console.log('lab: down, nothing left behind');
       } catch (error) {
         console.error(`lab: taking the lab down failed (${(error as Error).message}): run \`npx zx lab/lab.ts down --dir ${dir}\``);
@@ -98,7 +121,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(scriptArgs(import.meta.url));
+  interruption.install();
+  process.exitCode = await interruption.run(() => main(scriptArgs(import.meta.url)));
 } catch (error) {
   // labUp's own failures say what failed and that the lab is down.
   console.error(`demo: ${(error as Error).message}`);

@@ -1,6 +1,7 @@
 // The lab's API for tests, the demo and the benchmarks (see lab/README.md).
 export { labUp, waitForNodesUp, type LabUpOptions } from './up.ts';
 export { labDown } from './down.ts';
+export { Interruption, currentInterruption } from './interrupt.ts';
 export { labLineRate } from './network.ts';
 export { labInfo, sshArgv, DEFAULT_LAB_DIR, type LabInfo, type LabNode } from './info.ts';
 export {

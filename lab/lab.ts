@@ -9,10 +9,10 @@ import {
   labFault,
   labInfo,
   labReboot,
-  labUp,
   nodePower,
   sshArgv,
 } from './index.ts';
+import { Interruption } from './interrupt.ts';
 import { packagesFor } from './packages.ts';
 import { LabSetupError, ensureLabTools } from './setup.ts';
 import { sweepSuiteLabs } from './suite-labs.ts';
@@ -62,7 +62,9 @@ async function run(command: LabCommand): Promise<number> {
       return 0;
     case 'up': {
       const t0 = Date.now();
-      const info = await labUp({
+      // Interrupted, `up` takes down what it had started (a lab it reused is left as it was).
+      const interruption = new Interruption('lab').install();
+      const info = await interruption.run(() => interruption.labUp({
         nodes: command.nodes,
         flavour: command.flavour,
         firmware: command.firmware,
@@ -70,7 +72,7 @@ async function run(command: LabCommand): Promise<number> {
         ...(command.install ? {} : { install: false }),
         ...(command.dir ? { dir: command.dir } : {}),
         ...(command.bootDelayMs !== undefined ? { bootDelayMs: command.bootDelayMs } : {}),
-      });
+      }));
       console.log(`${info.nodes.length} ${command.flavour} (${command.firmware}) node(s) with ${command.nic} up in ${Date.now() - t0} ms: ${info.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}; peer ${info.peerAddress}`);
       console.log(info.inventoryPath);
       return 0;

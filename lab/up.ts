@@ -38,6 +38,8 @@ export interface LabUpOptions {
   timeoutMs?: number;
   /** false: never install missing packages, say what to run (default: install as root, unless SRIOV_LXC_NO_INSTALL=1). */
   install?: boolean;
+  /** Aborted (SIGINT/SIGTERM, lab/interrupt.ts): `up` stops between steps and takes down what it had started. */
+  signal?: AbortSignal;
 }
 
 const SRC = fileURLToPath(new URL('./node', import.meta.url));
@@ -57,14 +59,15 @@ function checkOptions(nodes: number, flavour: string, firmware: string): void {
   }
 }
 
-/** Waits until every node is up (sshd ready) in its current boot. */
-export async function waitForNodesUp(dir: string, timeoutMs: number): Promise<void> {
+/** Waits until every node is up (sshd ready) in its current boot, or `signal` is aborted. */
+export async function waitForNodesUp(dir: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const info = labInfo(dir);
   const deadline = Date.now() + timeoutMs;
   for (const node of info.nodes) {
     for (;;) {
       const power = readPower(nodePaths(node.dir).power);
       if (power?.phase === 'up') break;
+      signal?.throwIfAborted();
       if (Date.now() > deadline) {
         const last = power?.history.at(-1)?.event ?? 'never booted';
         throw new Error(`${node.name} did not come up within ${timeoutMs} ms (last: ${last}); see ${join(node.dir, 'console.log')}`);
@@ -108,16 +111,24 @@ function healthy(state: LabState): boolean {
   return state.supervisor !== undefined && isRunning(state.supervisor);
 }
 
+/** A lab runs in `dir` (its supervisor does): `up` there reuses it. */
+export function labRunning(dir: string): boolean {
+  const state = readState(dir);
+  return state !== undefined && healthy(state);
+}
+
 export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   const dir = labDir(options.dir);
   const nodeCount = options.nodes ?? 1;
   const flavour = options.flavour ?? 'centos7';
   const firmware = options.firmware ?? 'bios';
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const signal = options.signal;
   checkOptions(nodeCount, flavour, firmware);
   // Before anything is created: the tools (installed here as root on Debian/Ubuntu), then root.
   await ensureLabTools({ scope: 'lab', what: 'the lab', ...(options.install === false ? { install: false } : {}) });
   if (process.getuid?.() !== 0) throw new Error('the lab creates namespaces and mounts: run it as root');
+  signal?.throwIfAborted();
   const nic = options.nic ?? DEFAULT_NIC;
   const facts = nicFacts(nic);
 
@@ -130,10 +141,11 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
           `run \`lab.ts down --dir ${dir}\` first`,
       );
     }
-    await waitForNodesUp(dir, timeoutMs);
+    await waitForNodesUp(dir, timeoutMs, signal);
     return labInfo(dir);
   }
   if (existing) await labDown(dir);
+  signal?.throwIfAborted();
 
   const createdDir = !existsSync(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -155,6 +167,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
   writeState(state);
   try {
     const routes = await rootRoutes();
+    signal?.throwIfAborted();
     const slot = allocateSlot(dir, (n) => subnetRouted(routes, n));
     state.slot = slot.slot;
     remember(state, 'slotFile', slot.file);
@@ -169,17 +182,23 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
       buildShims(SRC, paths.shimDir),
       ensureKeyPair(paths.clientKey, `sriov-lxc lab ${dir}`),
     ]);
+    signal?.throwIfAborted();
 
     await createSwitch(state, lab);
     await createController(state, lab);
     await createPeer(state, lab);
+    signal?.throwIfAborted();
     mkdirSync(paths.peerDir, { recursive: true });
     const iperfPid = await startPeerIperf(lab, join(paths.peerDir, 'iperf3.pid'), join(paths.peerDir, 'iperf3.log'));
     state.peerIperf = recordOf(iperfPid);
     writeState(state);
-    for (const node of nodes) await createNodeNetwork(state, lab, node, facts.line_rate ?? '');
+    for (const node of nodes) {
+      signal?.throwIfAborted();
+      await createNodeNetwork(state, lab, node, facts.line_rate ?? '');
+    }
 
     await Promise.all(nodes.map((n) => installNode(n, flavour, firmware, SRC, paths.shimDir, `${paths.clientKey}.pub`, nic)));
+    signal?.throwIfAborted();
     writeKnownHosts(paths.knownHosts, nodes.map((n) => ({ address: n.address, hostKey: nodePaths(n.dir).hostKey })));
     writeFileSync(
       paths.inventory,
@@ -195,7 +214,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     writeState(state);
     supervisor.unref();
 
-    await waitForNodesUp(dir, timeoutMs);
+    await waitForNodesUp(dir, timeoutMs, signal);
   } catch (error) {
     throw await takeDownAfterFailure(dir, error as Error);
   }
