@@ -210,3 +210,26 @@ test('commit of teardown: the copy back, then removed; a changed file keeps the 
   t.is(changed.files.get(KERNEL_CMDLINE)?.content, `${OPTS} nosmt\n`);
   t.is(changed.files.get(KERNEL_CMDLINE_BACKUP)?.content, `${OPTS}\n`);
 });
+
+test('commit of teardown without the copy (a node provisioned before sriov-lxc kept one): ours off the file and every entry; no copy named, written or removed', async (t) => {
+  const host = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB}\n` }, grubbyWith(LAB));
+  const c = await config(host, 'remove');
+  t.deepEqual(await blsMethod.describeCommit(host, c), [
+    `grubby --update-kernel=ALL: remove ${LAB} (put on by sriov-lxc) on every boot entry`,
+    `${KERNEL_CMDLINE}: remove ${LAB} (put on by sriov-lxc) (kernels installed later take it)`,
+  ]);
+  const start = host.calls.length;
+  await blsMethod.commit(host, c);
+  t.deepEqual(host.calls.slice(start).filter((x) => x.kind === 'exec').map((x) => x.line), [`grubby --update-kernel=ALL '--remove-args=${LAB}'`]);
+  t.deepEqual(host.calls.slice(start).filter((x) => x.kind === 'writeFile').map((x) => x.path), [KERNEL_CMDLINE]);
+  t.deepEqual(host.files.get(KERNEL_CMDLINE), { content: `${OPTS}\n`, mode: 0o644 });
+});
+
+test('what entries and paramsFile read is all in the method\'s batched reads (the default entry\'s own file aside: its name comes from grubby)', async (t) => {
+  const host = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB}\n`, [KERNEL_CMDLINE_BACKUP]: `${OPTS}\n` }, grubbyWith(LAB));
+  for (const direction of ['add', 'remove'] as const) await paramsFile(host, direction);
+  const files = blsMethod.reads.flatMap((r) => ('file' in r ? [r.file] : []));
+  const commands = blsMethod.reads.flatMap((r) => ('argv' in r ? [r.argv.join(' ')] : []));
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'readFile' && c.path !== `${BLS_DIR}/${NEW}.conf`).map((c) => c.path))].sort(), [...files].sort());
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'exec').map((c) => c.argv?.join(' ')))], commands);
+});
