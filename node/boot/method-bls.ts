@@ -23,7 +23,7 @@ import { BLS_TRIAL_FILE, TRIAL_ENTRY_ID, renderBlsTrial } from './trial-entry.ts
 export const BLS_DIR = '/boot/loader/entries';
 export const KERNEL_CMDLINE = '/etc/kernel/cmdline';
 export const KERNEL_CMDLINE_BACKUP = '/etc/kernel/cmdline.sriov-lxc.bak';
-const GRUBBY_INFO = ['grubby', '--info=ALL'];
+export const GRUBBY_INFO: readonly string[] = ['grubby', '--info=ALL'];
 
 const safeId = (id: string | null | undefined): id is string => typeof id === 'string' && /^[\w.+~-]+$/.test(id);
 const tokens = (cmdline: string): string[] => parseCmdline(cmdline).map(formatParam);
