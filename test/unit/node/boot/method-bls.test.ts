@@ -95,6 +95,9 @@ test('provisioning: /etc/kernel/cmdline with the params, from the file or, witho
   t.deepEqual(withFile, { path: KERNEL_CMDLINE, current: `${OPTS}\n`, target: `${OPTS} ${LAB}\n`, edit: { add: plan.kernelParams, remove: [] }, how: 'edit', backup: KERNEL_CMDLINE_BACKUP, notes: [] });
   const withDefault = await paramsFile(node({}, GRUBBY.replace(`args="${ARGS}"`, `args="${ARGS} nosmt"`)), 'add', { saved_entry: NEW });
   t.like(withDefault, { current: '', target: `${OPTS} nosmt ${LAB}\n` });
+  // An options line with a blank at its end (a hand edit), as grubby lists it: none in the file.
+  const trailing = await paramsFile(node({}, GRUBBY.replace(`args="${ARGS}"`, `args="${ARGS} "`)), 'add', { saved_entry: NEW });
+  t.is(trailing.target, `${OPTS} ${LAB}\n`);
 });
 
 test('teardown with the copy: as provisioning left it (or restored already), the copy back; changed since, only our params off', async (t) => {
