@@ -88,6 +88,7 @@ test('entries: an id that is not a plain file name is not read as a path; an ent
   t.false('baseEntryFile' in (await entries(host, {})));
   const error = t.throws(() => blsMethod.renderTrial({ entries: { entries: [], next: undefined, standing: undefined } } as unknown as BootConfig, { entry: { title: 't', id: NEW, index: 0, submenus: [], kernel: '/vmlinuz', params: OPTS }, chosenBy: '' }, OPTS), { instanceOf: FatalError });
   t.is(error?.message, `no trial boot possible: the default entry's file ${BLS_DIR}/${NEW}.conf cannot be read`);
+  t.regex(error?.hint ?? '', /trialBoot: false .*--no-trial-boot/);
 });
 
 test('provisioning: /etc/kernel/cmdline with the params, from the file or, without one, from the default entry', async (t) => {
