@@ -160,6 +160,17 @@ test('entry files: only a line that starts with `options` is the options line; a
   t.is(editEntryOptions(titled, { add: ['b=2'], remove: [] }), 'title options test kernel\noptions a=1 b=2\n');
   t.is(editEntryOptions('title x\noptions\n', { add: ['b=2'], remove: [] }), 'title x\noptions b=2\n');
   t.is(editEntryOptions(NEW, { add: LAB.split(' '), remove: [] }), NEW);
+  t.is(editEntryOptions('options a \n', { add: ['b=2'], remove: [] }), 'options a b=2\n', 'no blank left at the end');
+});
+
+test('teardown of a node whose GRUB_CMDLINE_LINUX had the params before (by hand, no copy of it) and kernelopts not (its copy kept): kernelopts from its copy', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB}`);
+  t.like(c.params, { how: 'nothing', also: { target: KO } });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: restore it from ${KERNELOPTS_BACKUP} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `remove ${KERNELOPTS_BACKUP}`,
+  ]);
 });
 
 test('kernelopts for teardown with its copy: restored already, the copy stays as it is, a param of the plan in it too; rewritten by grub2-mkconfig since (its trailing blank), still as provisioning left it', (t) => {
