@@ -17,10 +17,10 @@ import type { HostPlan } from '../../inventory/plan.ts';
 import { editCmdline } from '../parse/cmdline.ts';
 import { removeFile } from '../files/owned-files.ts';
 import { leftOn } from './cmdline-target.ts';
-import { GRUB_DEFAULTS_BACKUP, describeEdit, describeParamsEdit, planEdit } from './grub-defaults.ts';
+import { GRUB_DEFAULTS, GRUB_DEFAULTS_BACKUP, describeEdit, describeParamsEdit, planEdit } from './grub-defaults.ts';
 import { writeGrubDefaults } from './grub-host.ts';
 import { goalOf, goalShortfall, trialFileLeftovers } from './grub-state.ts';
-import { BLS_DIR, blsMethod } from './method-bls.ts';
+import { BLS_DIR, GRUBBY_INFO, blsMethod } from './method-bls.ts';
 import { grubDefaultsParamsFile } from './method-grub-defaults.ts';
 import type { BootConfig, BootMethod, CmdlineEdit, Direction, Entries, ParamsFile } from './method.ts';
 import { TRIAL_ENTRY_ID } from './trial-entry.ts';
@@ -98,7 +98,8 @@ export const blsKerneloptsMethod: BootMethod = {
   ...blsMethod,
   name: 'bls-kernelopts',
   covers: 'every boot entry',
-  reads: [...blsMethod.reads, { file: KERNELOPTS_BACKUP }],
+  // The entries' (grubby, /etc/default/grub) and paramsFile's: /etc/kernel/cmdline plays no part here.
+  reads: [{ argv: GRUBBY_INFO }, { file: GRUB_DEFAULTS }, { file: GRUB_DEFAULTS_BACKUP }, { file: KERNELOPTS_BACKUP }],
   entries,
   paramsFile,
   async describeCommit(host, config) {
@@ -143,8 +144,5 @@ export const blsKerneloptsMethod: BootMethod = {
     // Last: the backups are what the restore is computed from.
     if (restoresKernelopts(config, backup)) await removeFile(host, KERNELOPTS_BACKUP);
     if (p.how === 'restore') await removeFile(host, GRUB_DEFAULTS_BACKUP);
-  },
-  leftovers(config) {
-    return trialFileLeftovers(config);
   },
 };

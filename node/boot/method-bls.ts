@@ -23,7 +23,7 @@ import { BLS_TRIAL_FILE, TRIAL_ENTRY_ID, renderBlsTrial } from './trial-entry.ts
 export const BLS_DIR = '/boot/loader/entries';
 export const KERNEL_CMDLINE = '/etc/kernel/cmdline';
 export const KERNEL_CMDLINE_BACKUP = '/etc/kernel/cmdline.sriov-lxc.bak';
-const GRUBBY_INFO = ['grubby', '--info=ALL'];
+export const GRUBBY_INFO: readonly string[] = ['grubby', '--info=ALL'];
 
 const safeId = (id: string | null | undefined): id is string => typeof id === 'string' && /^[\w.+~-]+$/.test(id);
 const tokens = (cmdline: string): string[] => parseCmdline(cmdline).map(formatParam);
@@ -115,10 +115,12 @@ export const blsMethod: BootMethod = {
       const change = describeParamsEdit(config.entries.standing?.entry.params ?? '', p.edit, config.direction).join(', ') || `set ${p.edit.add.join(' ')}`;
       lines.push(`grubby --update-kernel=ALL: ${change} on every boot entry`);
     }
+    // A restore without the copy (a node provisioned before sriov-lxc kept one) takes ours off the file.
+    const fromCopy = p.how === 'restore' && p.backup !== undefined;
     if (p.target !== p.current) {
-      lines.push(p.how === 'restore' ? `${p.path}: restore from ${KERNEL_CMDLINE_BACKUP}` : `${p.path}: ${describeParamsEdit(p.current, p.edit, config.direction).join(', ') || 'write it'} (kernels installed later take it)`);
+      lines.push(fromCopy ? `${p.path}: restore from ${KERNEL_CMDLINE_BACKUP}` : `${p.path}: ${describeParamsEdit(p.current, p.edit, config.direction).join(', ') || 'write it'} (kernels installed later take it)`);
     }
-    if (p.how === 'restore') lines.push(`remove ${KERNEL_CMDLINE_BACKUP}`);
+    if (fromCopy) lines.push(`remove ${KERNEL_CMDLINE_BACKUP}`);
     return lines;
   },
   async commit(host, config) {
@@ -131,7 +133,7 @@ export const blsMethod: BootMethod = {
       await host.writeFile(KERNEL_CMDLINE_BACKUP, p.current, { mode: 0o644 });
     }
     if (p.target !== p.current) await host.writeFile(KERNEL_CMDLINE, p.target, { mode: 0o644 });
-    if (p.how === 'restore') await removeFile(host, KERNEL_CMDLINE_BACKUP);
+    if (p.how === 'restore' && p.backup !== undefined) await removeFile(host, KERNEL_CMDLINE_BACKUP);
   },
   leftovers: trialFileLeftovers,
 };

@@ -6,6 +6,7 @@
 // $kernelopts expanded, root= split off, $tuned_params left as it is). A second, older entry with
 // its own options is the captured RHEL 8.0 one (test/fixtures/real/bls/).
 import test from 'ava';
+import { FatalError } from '../../../../core/errors.ts';
 import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
 import { labNodePlan } from '../../../helpers/plans.ts';
 import { kernelCmdlineStage } from '../../../../tasks/kernel-cmdline.ts';
@@ -213,7 +214,8 @@ test('teardown after its trial came up: kernelopts back to its first value exact
 
 test('kernelopts not set in grubenv: a clear error naming grub2-mkconfig, nothing written', async (t) => {
   const host = node({ kernelopts: null });
-  const error = await t.throwsAsync(kernelCmdlineStage.check(context(host)));
+  const error = await t.throwsAsync<FatalError>(kernelCmdlineStage.check(context(host)), { instanceOf: FatalError });
   t.regex(error?.message ?? '', /entries read \$kernelopts, but \/boot\/grub2\/grubenv does not set kernelopts/);
+  t.regex(error?.hint ?? '', /grub2-mkconfig -o \/boot\/grub2\/grub\.cfg .*grub2-editenv - list/);
   t.false(host.calls.some((c) => c.kind === 'writeFile'));
 });

@@ -1,6 +1,10 @@
 // Which boot method a node gets (node/boot/boot-method.ts), from what its probe prints and whether
 // its grub.cfg runs `blscfg`: the real grub.cfg of an EL8 node and of a Fedora node (both load BLS
 // entries), Debian 9's update-grub output (none), and each sign missing in turn.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { FatalError } from '../../../../core/errors.ts';
 import { DETECT_BOOT_METHOD, bootMethodOf, detectBootMethod } from '../../../../node/boot/boot-method.ts';
@@ -26,6 +30,8 @@ test('blscfg is a line of its own: indented it counts; `insmod blscfg` or a comm
   // GRUB 2 with BLS entries and grubby around but a grub.cfg of menuentries (CentOS 7's grubby, or BLS switched off): GRUB_CMDLINE_LINUX.
   t.is(await methodOf('entries\ngrubby\n', DEBIAN), 'grub-defaults');
   t.is(await methodOf('entries\ngrubby\n', undefined), 'grub-defaults');
+  // EL8 with GRUB_ENABLE_BLSCFG=false: its entries still read $kernelopts, but grub.cfg has the menuentries.
+  t.is(await methodOf('entries\ngrubby\nkernelopts\n', DEBIAN), 'grub-defaults');
 });
 
 test('without blscfg: the drop-in method needs both the directory and a grub-mkconfig that reads it', async (t) => {
@@ -56,4 +62,26 @@ test('one detection per Host: the probe runs once, the answer is remembered; ano
   const other = probed('entries\ngrubby\n');
   t.is((await bootMethodOf(other, EL8)).name, 'bls');
   t.is(other.commands.length, 1);
+});
+
+// The probe's words come from a real sh: a PATH of stand-ins for grubby and the two grub-mkconfigs,
+// Debian's with the line its grub.d patch adds (grub-common 2.06-13+deb12u2, /usr/sbin/grub-mkconfig
+// line 163), upstream's and RHEL's without it. /boot/loader/entries and /etc/default/grub.d are
+// this machine's, so only the words the stand-ins decide are asserted, and that no other word appears.
+test('the probe run by sh: grubby and a grub-mkconfig that reads grub.d are named, one that does not is not', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'boot-method-probe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const probe = (tools: Record<string, string>): string[] => {
+    const bin = mkdtempSync(join(dir, 'bin-'));
+    for (const [name, text] of Object.entries(tools)) writeFileSync(join(bin, name), text, { mode: 0o755 });
+    const [sh, ...args] = DETECT_BOOT_METHOD;
+    return execFileSync(sh!, args, { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+  };
+  const words = ['entries', 'grubby', 'grub.d', 'reads-grub.d', 'kernelopts'];
+  const debian = probe({ grubby: '#!/bin/sh\n', 'grub-mkconfig': '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do\n' });
+  t.true(debian.includes('grubby') && debian.includes('reads-grub.d'), debian.join(' '));
+  t.true(debian.every((w) => words.includes(w)), debian.join(' '));
+  const upstream = probe({ 'grub-mkconfig': '#!/bin/sh\n. "${sysconfdir}/default/grub"\n' });
+  t.false(upstream.includes('grubby') || upstream.includes('reads-grub.d'), upstream.join(' '));
+  t.true(probe({ 'grub-mkconfig': '#!/bin/sh\n', 'grub2-mkconfig': '#!/bin/sh\nfor x in /etc/default/grub.d/*.cfg ; do\n' }).includes('reads-grub.d'), 'the second name tried too');
 });

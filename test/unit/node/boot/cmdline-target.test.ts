@@ -28,6 +28,7 @@ test('changed by the operator since: the added params are taken off token by tok
   const r = cmdlineTeardown(configured, c('default-grub-lab-centos7.txt'), labNodePlan());
   t.is(r.how, 'remove-params');
   t.deepEqual(r.remove, LAB_PARAMS);
+  t.deepEqual(r.add, [], 'nothing put back into a file the operator changed');
   t.is(r.target, c('default-grub-lab-centos7.txt').replace('GRUB_TIMEOUT=5', 'GRUB_TIMEOUT=7').replace('rhgb quiet', 'rhgb quiet nomodeset'));
   // Idempotent: the file without them is its own target.
   t.is(cmdlineTeardown(r.target, c('default-grub-lab-centos7.txt'), labNodePlan()).target, r.target);

@@ -49,6 +49,8 @@ test('in words: a value replaced is named with what the node has; a param to rem
   t.deepEqual(sysfs.remove, ['ixgbe.max_vfs']);
   t.deepEqual(describeParamsEdit('ro intel_iommu=on iommu=pt default_hugepagesz=2M hugepagesz=2M ixgbe.max-vfs=8', sysfs, 'add'), ['remove ixgbe.max_vfs (contradicts the plan)']);
   t.deepEqual(describeParamsEdit('ro iommu=pt default_hugepagesz=2M', sysfs, 'add'), ['add intel_iommu=on hugepagesz=2M']);
+  // Teardown's edit: what provisioning put on comes off, named as ours.
+  t.deepEqual(describeParamsEdit(`ro quiet ${LAB}`, { add: [], remove: LAB.split(' ') }, 'remove'), [`remove ${LAB} (put on by sriov-lxc)`]);
 });
 
 test('effectiveCmdline: GRUB_CMDLINE_LINUX then _DEFAULT, the last assignment of each, empty or absent ones left out', (t) => {

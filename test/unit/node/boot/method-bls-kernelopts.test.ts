@@ -153,3 +153,93 @@ test('teardown of a kernelopts changed since (audit=1 added): only ours off, its
   t.deepEqual(fresh.commands, []);
   t.deepEqual(fresh.calls.filter((x) => x.kind === 'writeFile'), []);
 });
+
+test('entry files: only a line that starts with `options` is the options line; a bare `options` line is edited, an entry reading $kernelopts never', (t) => {
+  const titled = 'title options test kernel\noptions a=1\n';
+  t.is(entryOptions(titled), 'a=1');
+  t.is(editEntryOptions(titled, { add: ['b=2'], remove: [] }), 'title options test kernel\noptions a=1 b=2\n');
+  t.is(editEntryOptions('title x\noptions\n', { add: ['b=2'], remove: [] }), 'title x\noptions b=2\n');
+  t.is(editEntryOptions(NEW, { add: LAB.split(' '), remove: [] }), NEW);
+  t.is(editEntryOptions('options a \n', { add: ['b=2'], remove: [] }), 'options a b=2\n', 'no blank left at the end');
+});
+
+test('teardown of a node whose GRUB_CMDLINE_LINUX had the params before (by hand, no copy of it) and kernelopts not (its copy kept): kernelopts from its copy', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB}`);
+  t.like(c.params, { how: 'nothing', also: { target: KO } });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: restore it from ${KERNELOPTS_BACKUP} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `remove ${KERNELOPTS_BACKUP}`,
+  ]);
+});
+
+test('kernelopts for teardown with its copy: restored already, the copy stays as it is, a param of the plan in it too; rewritten by grub2-mkconfig since (its trailing blank), still as provisioning left it', (t) => {
+  const back = { add: [], remove: LAB.split(' ') };
+  const planned = { add: LAB.split(' '), remove: [] };
+  // iommu=pt set in kernelopts before sriov-lxc (not in GRUB_CMDLINE_LINUX, so teardown's edit lists it): restored, it stays.
+  const own = `${KO}iommu=pt`;
+  t.is(kerneloptsTarget(own, own, 'remove', back, planned), own);
+  // EL8's 10_linux: kernelopts="root=… ro $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT", the empty _DEFAULT leaving a blank at the end.
+  t.is(kerneloptsTarget(`${KO.trim()} ${LAB} `, KO, 'remove', back, planned), KO);
+});
+
+test('never provisioned, intel_iommu=on set in kernelopts by hand (grub2-editenv) and not in GRUB_CMDLINE_LINUX: teardown leaves kernelopts as it is', async (t) => {
+  const host = node();
+  const c = await config(host, 'remove', `${KO}intel_iommu=on`);
+  t.like(c.params, { how: 'nothing', also: { current: `${KO}intel_iommu=on`, target: `${KO}intel_iommu=on` } });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), []);
+});
+
+test('teardown without kernelopts\' copy (gone; /etc/default/grub\'s there): ours off kernelopts, no copy of it planned, written or removed', async (t) => {
+  const host = node({ [GRUB_DEFAULTS_BACKUP]: DEFAULTS, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB}`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB}`);
+  t.deepEqual(c.params.also, { name: `kernelopts in ${ENV}`, current: `${KO.trim()} ${LAB}`, target: KO.trim() });
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: take ${LAB} off (it changed since sriov-lxc set it; the rest stays) (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `${GRUB_DEFAULTS}: restore from ${GRUB_DEFAULTS_BACKUP}`,
+    `remove ${GRUB_DEFAULTS_BACKUP}`,
+  ]);
+  await blsKerneloptsMethod.commit(host, c);
+  t.deepEqual(host.commands, [`grub2-editenv ${ENV} set 'kernelopts=${KO.trim()}'`, `rm -f -- ${GRUB_DEFAULTS_BACKUP}`]);
+  t.deepEqual(host.calls.filter((x) => x.kind === 'writeFile').map((x) => x.path), [GRUB_DEFAULTS]);
+});
+
+test('provisioning again after a teardown that kept both copies (both files changed since): the copies stay the first values, none planned', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS_BACKUP]: DEFAULTS, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} audit=1`) });
+  const c = await config(host, 'add', `${KO.trim()} audit=1`);
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: add ${LAB} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `${BLS_DIR}/${OLD_ID}.conf: add ${LAB} on its options line (it does not read $kernelopts)`,
+    `${GRUB_DEFAULTS}: add ${LAB} to GRUB_CMDLINE_LINUX (grub2-mkconfig sets kernelopts from it)`,
+  ]);
+  await blsKerneloptsMethod.commit(host, c);
+  t.deepEqual(host.files.get(KERNELOPTS_BACKUP), { content: `${KO}\n`, mode: 0o644 });
+  t.is(host.files.get(GRUB_DEFAULTS_BACKUP)?.content, DEFAULTS);
+  t.is(host.files.get(GRUB_DEFAULTS)?.content, DEFAULTS.replace(LINUX, `${LINUX} audit=1 ${LAB}`));
+});
+
+test('teardown of an /etc/default/grub changed since (audit=1 added): ours taken off it, its copy kept; kernelopts from its copy', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS_BACKUP]: DEFAULTS, [GRUB_DEFAULTS]: DEFAULTS.replace(LINUX, `${LINUX} ${LAB} audit=1`) });
+  const c = await config(host, 'remove', `${KO.trim()} ${LAB}`);
+  t.deepEqual(await blsKerneloptsMethod.describeCommit(host, c), [
+    `grub2-editenv ${ENV} set kernelopts=…: restore it from ${KERNELOPTS_BACKUP} (every entry with $kernelopts, and every kernel installed later, boots it)`,
+    `${GRUB_DEFAULTS}: take ${LAB} off (the file changed since sriov-lxc wrote it; the rest stays)`,
+    `remove ${KERNELOPTS_BACKUP}`,
+  ]);
+  await blsKerneloptsMethod.commit(host, c);
+  t.is(host.files.get(GRUB_DEFAULTS)?.content, DEFAULTS.replace(LINUX, `${LINUX} audit=1`));
+  t.is(host.files.get(GRUB_DEFAULTS_BACKUP)?.content, DEFAULTS);
+  t.false(host.files.has(KERNELOPTS_BACKUP));
+});
+
+test('what entries and paramsFile read is all in the method\'s batched reads (the default entry\'s own file aside: its name comes from grubby)', async (t) => {
+  const host = node({ [KERNELOPTS_BACKUP]: `${KO}\n`, [GRUB_DEFAULTS_BACKUP]: DEFAULTS });
+  host.on(['grubby', '--info=ALL'], { stdout: `index=0\nkernel="/boot/vmlinuz-4.18.0-553.el8_10.x86_64"\nargs="ro ${LINUX}"\nroot="/dev/mapper/cs-root"\ntitle="AlmaLinux (4.18.0-553.el8_10.x86_64) 8.10"\nid="${NEW_ID}"\n` });
+  const env = { saved_entry: NEW_ID, kernelopts: KO };
+  const found = await blsKerneloptsMethod.entries(host, COMMANDS, 'blscfg\n', env);
+  for (const direction of ['add', 'remove'] as const) await blsKerneloptsMethod.paramsFile(host, plan, direction, found, { path: ENV, env });
+  const files = blsKerneloptsMethod.reads.flatMap((r) => ('file' in r ? [r.file] : []));
+  const commands = blsKerneloptsMethod.reads.flatMap((r) => ('argv' in r ? [r.argv.join(' ')] : []));
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'readFile' && c.path !== `${BLS_DIR}/${NEW_ID}.conf`).map((c) => c.path))].sort(), [...files].sort());
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'exec').map((c) => c.argv?.join(' ')))], commands);
+});

@@ -88,6 +88,7 @@ test('entries: an id that is not a plain file name is not read as a path; an ent
   t.false('baseEntryFile' in (await entries(host, {})));
   const error = t.throws(() => blsMethod.renderTrial({ entries: { entries: [], next: undefined, standing: undefined } } as unknown as BootConfig, { entry: { title: 't', id: NEW, index: 0, submenus: [], kernel: '/vmlinuz', params: OPTS }, chosenBy: '' }, OPTS), { instanceOf: FatalError });
   t.is(error?.message, `no trial boot possible: the default entry's file ${BLS_DIR}/${NEW}.conf cannot be read`);
+  t.regex(error?.hint ?? '', /trialBoot: false .*--no-trial-boot/);
 });
 
 test('provisioning: /etc/kernel/cmdline with the params, from the file or, without one, from the default entry', async (t) => {
@@ -95,6 +96,9 @@ test('provisioning: /etc/kernel/cmdline with the params, from the file or, witho
   t.deepEqual(withFile, { path: KERNEL_CMDLINE, current: `${OPTS}\n`, target: `${OPTS} ${LAB}\n`, edit: { add: plan.kernelParams, remove: [] }, how: 'edit', backup: KERNEL_CMDLINE_BACKUP, notes: [] });
   const withDefault = await paramsFile(node({}, GRUBBY.replace(`args="${ARGS}"`, `args="${ARGS} nosmt"`)), 'add', { saved_entry: NEW });
   t.like(withDefault, { current: '', target: `${OPTS} nosmt ${LAB}\n` });
+  // An options line with a blank at its end (a hand edit), as grubby lists it: none in the file.
+  const trailing = await paramsFile(node({}, GRUBBY.replace(`args="${ARGS}"`, `args="${ARGS} "`)), 'add', { saved_entry: NEW });
+  t.is(trailing.target, `${OPTS} ${LAB}\n`);
 });
 
 test('teardown with the copy: as provisioning left it (or restored already), the copy back; changed since, only our params off', async (t) => {
@@ -209,4 +213,27 @@ test('commit of teardown: the copy back, then removed; a changed file keeps the 
   await blsMethod.commit(changed, strip);
   t.is(changed.files.get(KERNEL_CMDLINE)?.content, `${OPTS} nosmt\n`);
   t.is(changed.files.get(KERNEL_CMDLINE_BACKUP)?.content, `${OPTS}\n`);
+});
+
+test('commit of teardown without the copy (a node provisioned before sriov-lxc kept one): ours off the file and every entry; no copy named, written or removed', async (t) => {
+  const host = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB}\n` }, grubbyWith(LAB));
+  const c = await config(host, 'remove');
+  t.deepEqual(await blsMethod.describeCommit(host, c), [
+    `grubby --update-kernel=ALL: remove ${LAB} (put on by sriov-lxc) on every boot entry`,
+    `${KERNEL_CMDLINE}: remove ${LAB} (put on by sriov-lxc) (kernels installed later take it)`,
+  ]);
+  const start = host.calls.length;
+  await blsMethod.commit(host, c);
+  t.deepEqual(host.calls.slice(start).filter((x) => x.kind === 'exec').map((x) => x.line), [`grubby --update-kernel=ALL '--remove-args=${LAB}'`]);
+  t.deepEqual(host.calls.slice(start).filter((x) => x.kind === 'writeFile').map((x) => x.path), [KERNEL_CMDLINE]);
+  t.deepEqual(host.files.get(KERNEL_CMDLINE), { content: `${OPTS}\n`, mode: 0o644 });
+});
+
+test('what entries and paramsFile read is all in the method\'s batched reads (the default entry\'s own file aside: its name comes from grubby)', async (t) => {
+  const host = node({ [KERNEL_CMDLINE]: `${OPTS} ${LAB}\n`, [KERNEL_CMDLINE_BACKUP]: `${OPTS}\n` }, grubbyWith(LAB));
+  for (const direction of ['add', 'remove'] as const) await paramsFile(host, direction);
+  const files = blsMethod.reads.flatMap((r) => ('file' in r ? [r.file] : []));
+  const commands = blsMethod.reads.flatMap((r) => ('argv' in r ? [r.argv.join(' ')] : []));
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'readFile' && c.path !== `${BLS_DIR}/${NEW}.conf`).map((c) => c.path))].sort(), [...files].sort());
+  t.deepEqual([...new Set(host.calls.filter((c) => c.kind === 'exec').map((c) => c.argv?.join(' ')))], commands);
 });
