@@ -237,3 +237,21 @@ test('%-tokens and ${VAR}: an unknown token names the ones there are; an unset o
   t.is(one('Host a\n  HostName n-%h.example\n').hostName, 'n-a.example');
   t.throws(() => one('Host a\n  HostName %p.example\n'), { instanceOf: UsageError, message: /cfg line 2: the token %p is not supported/ });
 });
+
+// Prepared against the mutants a read of lines 338-641 expected to survive.
+test('a resolved host holds only what its lines set: no hostName when the connection goes to the alias as given, no empty algorithms', (t) => {
+  t.deepEqual(one('Host a\n  User u\n'), { identityFiles: [], user: 'u' });
+  t.deepEqual(one('Host b\n  Port 2\n'), { identityFiles: [] });
+  t.deepEqual(one('Host a\n  HostName a\n'), { hostName: 'a', identityFiles: [] }, 'HostName written: kept even when it is the alias');
+});
+
+test('%L is the local host name up to its first dot, %l all of it, %i the uid given (sshconnect.h DEFAULT_CLIENT_PERCENT_EXPAND_ARGS, ssh.c shorthost)', (t) => {
+  const ctx = { ...context, localHost: 'ctl.example.org', uid: 1000 };
+  t.deepEqual(one('Host a\n  IdentityFile /k/%L-%l-%i\n', 'a', ctx).identityFiles, ['/k/ctl-ctl.example.org-1000']);
+});
+
+test('algorithm lists: a pattern is refused by name (sriov-lxc does not expand it), an empty name between commas is skipped', (t) => {
+  const error = t.throws(() => one('Host a\n  HostKeyAlgorithms ssh-ed25519*\n'), { instanceOf: UsageError, message: 'cfg line 2: HostKeyAlgorithms ssh-ed25519*: sriov-lxc does not expand patterns in algorithm lists' });
+  t.regex(error!.hint ?? '', /list the algorithms by name; sriov-lxc knows .*ssh-ed25519/);
+  t.deepEqual(one('Host a\n  KexAlgorithms ^curve25519-sha256,\n').algorithms, { kex: { prepend: ['curve25519-sha256'] } });
+});
