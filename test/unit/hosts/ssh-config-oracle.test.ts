@@ -617,6 +617,8 @@ test('Match canonical asks for no final pass and Match !final does; IdentityFile
     'Match canonical\n  HostName target\nMatch !canonical\n  HostName other\nHost target\n  Port 2222\nHost other\n  Port 3333\n',
     // A final pass (ssh 9.2 asks for it for a negated final too): Host target read for target.
     'Match !final\n  HostName target\nHost target\n  Port 2222\n',
+    // The final pass matches host against the name settled before it (match_cfg_line: options->hostname), not a HostName read in it.
+    'Match final\n  HostName target\nMatch final host target\n  Port 2222\n',
   ];
   for (const config of passes) {
     const files = tree(t, { '~/.ssh/config': config });
@@ -625,6 +627,7 @@ test('Match canonical asks for no final pass and Match !final does; IdentityFile
   }
   t.like(ours(tree(t, { '~/.ssh/config': passes[0]! }), 'a'), { hostName: 'other', port: undefined });
   t.like(ours(tree(t, { '~/.ssh/config': passes[1]! }), 'a'), { hostName: 'target', port: 2222 });
+  t.like(ours(tree(t, { '~/.ssh/config': passes[2]! }), 'a'), { hostName: undefined, port: undefined });
   const files = tree(t, { '~/.ssh/config': 'Host a\n  IdentityFile2 ~/.ssh/k2\n  IdentityFile ~/.ssh/k\n  GlobalKnownHostsFile ~/g %h\n  UserKnownHostsFile ~/u %h\nHost *\n  IdentityFile ~/.ssh/k\n  IdentityFile ~/.ssh/k3\n' });
   const g = sshG(files, 'a');
   const r = ours(files, 'a');
@@ -657,6 +660,7 @@ test('a value missing or followed by another, refused where ssh refuses it (Host
     ['Ciphers', /config line 2: cannot read "Ciphers"/],
     ['Ciphers ', /config line 2: ciphers takes exactly one value/],
     ['Ciphers aes128-ctr, aes256-ctr', /config line 2: ciphers takes exactly one value/],
+    ['ProxyJump \n  ProxyCommand nc %h %p', /config line 2: proxyjump takes exactly one value/],
     ['ConnectTimeout none x', /config line 2: connecttimeout takes exactly one value/],
     ['ServerAliveCountMax "3 "', /config line 2: ServerAliveCountMax "3 " is not a whole number/],
     ['ServerAliveCountMax 0x10', /config line 2: ServerAliveCountMax "0x10" is not a whole number/],

@@ -245,6 +245,10 @@ test('a resolved host holds only what its lines set: no hostName when the connec
   t.deepEqual(one('Host a\n  HostName a\n'), { hostName: 'a', identityFiles: [] }, 'HostName written: kept even when it is the alias');
 });
 
+test('IdentityFile none, in any case, is no file (ssh.c load_public_identity_files: strcasecmp)', (t) => {
+  t.deepEqual(one('Host a\n  IdentityFile none\n  IdentityFile NONE\n  IdentityFile ~/k\n').identityFiles, ['/root/k']);
+});
+
 test('%L is the local host name up to its first dot, %l all of it, %i the uid given (sshconnect.h DEFAULT_CLIENT_PERCENT_EXPAND_ARGS, ssh.c shorthost)', (t) => {
   const ctx = { ...context, localHost: 'ctl.example.org', uid: 1000 };
   t.deepEqual(one('Host a\n  IdentityFile /k/%L-%l-%i\n', 'a', ctx).identityFiles, ['/k/ctl-ctl.example.org-1000']);
