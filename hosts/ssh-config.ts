@@ -415,14 +415,13 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
 
 const TIME_KEYS = new Set(['connecttimeout', 'serveraliveinterval']);
 
-/** One pass over the files, as read_config_file does it. */
+/** One pass over the files, as read_config_file does it; Host lines match `finalHost`, which is the alias in the first pass. */
 function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): void {
-  const hostForHostLines = finalPass ? finalHost : alias;
   const walk = (lines: readonly SshConfigLine[], neverMatch: boolean, active: boolean): boolean => {
     for (const line of lines) {
       if (line.key === 'host') {
         // match_pattern: case as written (ssh lower-cases the name only for the final pass).
-        active = !neverMatch && matchPatternList(hostForHostLines, line.args);
+        active = !neverMatch && matchPatternList(finalHost, line.args);
       } else if (line.key === 'match') {
         active = evaluateMatch(line, alias, got, finalPass, finalHost, context, !neverMatch) && !neverMatch;
       } else if (line.key === 'include') {
@@ -474,7 +473,7 @@ function single(option: SshConfigOption): string {
 }
 
 function yesNo(option: SshConfigOption, name: string): boolean {
-  const v = (option.args[0] ?? '').toLowerCase();
+  const v = single(option).toLowerCase();
   if (v === 'yes' || v === 'true') return true;
   if (v === 'no' || v === 'false') return false;
   throw new UsageError(`${option.where}: ${name} ${JSON.stringify(option.args[0] ?? '')} is not yes or no`);

@@ -661,6 +661,8 @@ test('a value missing or followed by another, refused where ssh refuses it (Host
     ['Ciphers ', /config line 2: ciphers takes exactly one value/],
     ['Ciphers aes128-ctr, aes256-ctr', /config line 2: ciphers takes exactly one value/],
     ['ProxyJump \n  ProxyCommand nc %h %p', /config line 2: proxyjump takes exactly one value/],
+    ['IdentitiesOnly yes no', /config line 2: identitiesonly takes exactly one value/],
+    ['Bogus x', /config line 2: bogus is not an ssh_config option sriov-lxc knows/],
     ['ConnectTimeout none x', /config line 2: connecttimeout takes exactly one value/],
     ['ServerAliveCountMax "3 "', /config line 2: ServerAliveCountMax "3 " is not a whole number/],
     ['ServerAliveCountMax 0x10', /config line 2: ServerAliveCountMax "0x10" is not a whole number/],
