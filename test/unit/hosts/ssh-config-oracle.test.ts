@@ -663,6 +663,7 @@ test('a value missing or followed by another, refused where ssh refuses it (Host
     ['ProxyJump \n  ProxyCommand nc %h %p', /config line 2: proxyjump takes exactly one value/],
     ['IdentitiesOnly yes no', /config line 2: identitiesonly takes exactly one value/],
     ['Bogus x', /config line 2: bogus is not an ssh_config option sriov-lxc knows/],
+    ['ConnectTimeout xy5s', /config line 2: ConnectTimeout "xy5s" is not a time as ssh reads it/],
     ['ConnectTimeout none x', /config line 2: connecttimeout takes exactly one value/],
     ['ServerAliveCountMax "3 "', /config line 2: ServerAliveCountMax "3 " is not a whole number/],
     ['ServerAliveCountMax 0x10', /config line 2: ServerAliveCountMax "0x10" is not a whole number/],
@@ -677,11 +678,12 @@ test('a value missing or followed by another, refused where ssh refuses it (Host
 
 test('isHostAlias reads every file and Include: a name on a Host line of an included file or of the system file is an alias', (t) => {
   const files = tree(t, {
-    '~/.ssh/config': 'Host gw\n  Include inner.conf\n',
+    '~/.ssh/config': 'Host gw\n  Include inner.conf\nMatch host only-match\n  Port 4\n',
     '~/.ssh/inner.conf': 'Host in-include\n  Port 2\n',
     '/etc/ssh/ssh_config': 'Host in-system\n  Port 3\n',
   });
   const config = loadSshConfig({ home: files.home, systemDir: files.etc });
   for (const name of ['gw', 'in-include', 'in-system']) t.true(isHostAlias(config, name), name);
   t.false(isHostAlias(config, 'elsewhere'));
+  t.false(isHostAlias(config, 'only-match'), 'a name on a Match line is no Host alias');
 });
