@@ -236,3 +236,25 @@ test('a known_hosts file that cannot be read is an error, not an empty file (a p
   mkdirSync(trusted);
   await t.throwsAsync(prepareHostKeyCheck({ ...policy, trustedFiles: [trusted] }, 'node1', '10.0.0.1', 22), { code: 'EISDIR' });
 });
+
+test('a line starting with # is a comment even when a name and key follow it (ssh-keygen -F does not find it)', (t) => {
+  const dir = mkdtempSync('/tmp/sriov-lxc-known-hosts-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, `#commented.example ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  t.is(spawnSync('ssh-keygen', ['-F', '#commented.example', '-f', file]).status, 1, 'ssh-keygen -F finds nothing');
+  t.deepEqual(parseKnownHosts(readFileSync(file, 'utf8'), file), []);
+});
+
+test('strict files: a changed key is refused even with --accept-new-host-key, and the file is left as it was', async (t) => {
+  const policy = policyIn(t, { acceptChangedHostKey: true });
+  const strictFile = join(policy.pinFile, '..', '..', 'strict_known_hosts');
+  const text = `10.0.0.1 ssh-ed25519 ${ed25519.toString('base64')}\n`;
+  writeFileSync(strictFile, text);
+  const check = await prepareHostKeyCheck({ ...policy, knownHostsFiles: [strictFile] }, 'node1', '10.0.0.1', 22);
+  t.false(check.verify(ecdsa));
+  await check.commit();
+  t.regex(check.refusal()?.hint ?? '', /update .*strict_known_hosts \(ssh-keygen -R '10\.0\.0\.1' -f /);
+  t.is(readFileSync(strictFile, 'utf8'), text);
+  t.false(existsSync(policy.pinFile));
+});
