@@ -644,6 +644,10 @@ test('ProxyJump NONE is none in any case: a later ProxyCommand applies; an algor
   t.is(ours(none, 'a').proxyJump, undefined);
   t.deepEqual(sshG(none, 'b').proxycommand, ['nc %h %p']);
   t.throws(() => ours(none, 'b'), { instanceOf: UsageError, message: /config line 5: ProxyCommand nc %h %p is not supported/ });
+  // Written against the Stryker run's survivors: only a ProxyJump is ignored after a ProxyCommand.
+  const after = tree(t, { '~/.ssh/config': 'Host a\n  ProxyCommand none\n  User u\n' });
+  t.is(sshG(after, 'a').user?.[0], 'u');
+  t.is(ours(after, 'a').user, 'u');
   const comma = tree(t, { '~/.ssh/config': 'Host a\n  Ciphers aes128-ctr,\n' });
   t.is(sshG(comma, 'a').ciphers?.[0], 'aes128-ctr');
   t.deepEqual(ours(comma, 'a').algorithms, { cipher: ['aes128-ctr'] });

@@ -259,3 +259,11 @@ test('algorithm lists: a pattern is refused by name (sriov-lxc does not expand i
   t.regex(error!.hint ?? '', /list the algorithms by name; sriov-lxc knows .*ssh-ed25519/);
   t.deepEqual(one('Host a\n  KexAlgorithms ^curve25519-sha256,\n').algorithms, { kex: { prepend: ['curve25519-sha256'] } });
 });
+
+// Written against the survivors of the Stryker run over lines 338-443 and 728-733.
+test('Match exec and an unknown Match attribute are refused with the fix', (t) => {
+  const exec = t.throws(() => one('Match host a exec true\n  User x\n'), { instanceOf: UsageError, message: /cfg line 1: Match exec is not supported/ });
+  t.regex(exec!.hint ?? '', /write the block as Host or Match host\/user/);
+  const unknown = t.throws(() => one('Match tagged x\n  User x\n'), { instanceOf: UsageError, message: /cfg line 1: Match tagged cannot be evaluated/ });
+  t.regex(unknown!.hint ?? '', /use Match host, originalhost, user, localuser, all, canonical or final/);
+});
