@@ -267,3 +267,10 @@ test('Match exec and an unknown Match attribute are refused with the fix', (t) =
   const unknown = t.throws(() => one('Match tagged x\n  User x\n'), { instanceOf: UsageError, message: /cfg line 1: Match tagged cannot be evaluated/ });
   t.regex(unknown!.hint ?? '', /use Match host, originalhost, user, localuser, all, canonical or final/);
 });
+
+// Written against the survivors of the Stryker run over lines 596-640 (ssh -G on the same lines: port 22, connecttimeout 5).
+test('a leading vertical tab is a blank for strtonum and strtol; a bad port names the range', (t) => {
+  t.like(one('Host a\n  Port "\v22"\n  ConnectTimeout "\v5"\n'), { port: 22, connectTimeoutSeconds: 5 });
+  const error = t.throws(() => one('Host a\n  Port ssh\n'), { instanceOf: UsageError });
+  t.is(error!.hint, 'use a number from 1 to 65535');
+});
