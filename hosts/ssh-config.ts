@@ -415,14 +415,13 @@ function evaluateMatch(line: SshConfigLine, alias: string, got: Obtained, finalP
 
 const TIME_KEYS = new Set(['connecttimeout', 'serveraliveinterval']);
 
-/** One pass over the files, as read_config_file does it. */
+/** One pass over the files, as read_config_file does it; Host lines match `finalHost`, which is the alias in the first pass. */
 function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: boolean, finalHost: string, context: ExpansionContext): void {
-  const hostForHostLines = finalPass ? finalHost : alias;
   const walk = (lines: readonly SshConfigLine[], neverMatch: boolean, active: boolean): boolean => {
     for (const line of lines) {
       if (line.key === 'host') {
         // match_pattern: case as written (ssh lower-cases the name only for the final pass).
-        active = !neverMatch && matchPatternList(hostForHostLines, line.args);
+        active = !neverMatch && matchPatternList(finalHost, line.args);
       } else if (line.key === 'match') {
         active = evaluateMatch(line, alias, got, finalPass, finalHost, context, !neverMatch) && !neverMatch;
       } else if (line.key === 'include') {
@@ -445,7 +444,7 @@ function readPass(config: SshConfig, alias: string, got: Obtained, finalPass: bo
 
 /** An ssh_config algorithm list as ssh2 takes it; names ssh2 lacks are refused. */
 function algorithmList(option: SshConfigOption, spec: { name: string; supported: string }): AlgorithmList {
-  const text = option.args.join('');
+  const text = single(option);
   const sign = /^[+^-]/.test(text) ? text.charAt(0) : '';
   const names = text.slice(sign.length).split(',').filter((n) => n !== '');
   const supported = new Set(ssh2Constants[spec.supported] ?? []);
@@ -467,8 +466,14 @@ function algorithmList(option: SshConfigOption, spec: { name: string; supported:
   return names;
 }
 
+/** The one value of an option: ssh refuses a keyword with no value ("no argument after keyword") or more ("extra arguments at end of line"). */
+function single(option: SshConfigOption): string {
+  if (option.args.length !== 1 || option.args[0] === undefined) throw new UsageError(`${option.where}: ${option.key} takes exactly one value`);
+  return option.args[0];
+}
+
 function yesNo(option: SshConfigOption, name: string): boolean {
-  const v = (option.args[0] ?? '').toLowerCase();
+  const v = single(option).toLowerCase();
   if (v === 'yes' || v === 'true') return true;
   if (v === 'no' || v === 'false') return false;
   throw new UsageError(`${option.where}: ${name} ${JSON.stringify(option.args[0] ?? '')} is not yes or no`);
@@ -505,18 +510,13 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   readPass(config, alias, got, false, alias, context);
   const hostNameOption = got.first.get('hostname');
   // ssh.c lower-cases the host name it connects to and reads the final pass for, an address excepted (is_addr).
-  const expandedHost = lowerUnlessAddress(hostNameOption ? expandTokens(hostNameOption.args[0] ?? alias, { h: alias }, hostNameOption.where) : alias);
+  const expandedHost = lowerUnlessAddress(hostNameOption ? expandTokens(single(hostNameOption), { h: alias }, hostNameOption.where) : alias);
   if (got.wantFinalPass) readPass(config, alias, got, true, expandedHost, context);
   const { first, identities } = got;
   refuseUnimplemented(first, identities);
   const value = (key: string): { value: string; where: string } | undefined => {
     const option = first.get(key);
-    if (!option) return undefined;
-    const { where } = option;
-    if (option.args.length !== 1 || option.args[0] === undefined) {
-      throw new UsageError(`${where}: ${key} takes exactly one value`);
-    }
-    return { value: option.args[0], where };
+    return option ? { value: single(option), where: option.where } : undefined;
   };
 
   const resolved: ResolvedSshConfig = { identityFiles: [] };
@@ -529,12 +529,11 @@ export function resolveSshConfig(config: SshConfig, alias: string, context: Expa
   const tokens = clientTokens(alias, expandedHost, resolved.port ?? 22, resolved.user ?? context.localUser, context);
   const expandPath = (path: string, where: string) => expandTokens(expandHome(path, context, where), tokens, where, env);
   for (const option of identities) {
-    for (const arg of option.args) {
-      if (arg.toLowerCase() === 'none') continue;
-      const file = expandPath(arg, option.where);
-      // ssh ignores a duplicate (add_identity_file), e.g. one read again by the final pass.
-      if (!resolved.identityFiles.includes(file)) resolved.identityFiles.push(file);
-    }
+    const arg = single(option);
+    if (arg.toLowerCase() === 'none') continue;
+    const file = expandPath(arg, option.where);
+    // ssh ignores a duplicate (add_identity_file), e.g. one read again by the final pass.
+    if (!resolved.identityFiles.includes(file)) resolved.identityFiles.push(file);
   }
   const identitiesOnly = first.get('identitiesonly');
   if (identitiesOnly && yesNo(identitiesOnly, 'IdentitiesOnly')) resolved.identitiesOnly = { where: identitiesOnly.where };

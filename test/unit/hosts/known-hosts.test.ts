@@ -164,3 +164,97 @@ test('a dry run with strict known_hosts files refuses an unknown key as a real r
   t.false(check.verify(ed25519));
   t.regex(check.refusal()?.message ?? '', /is not in .*strict_known_hosts/);
 });
+
+// Prepared against the mutants a read of known-hosts.ts expected to survive (before its Stryker run).
+test('the key type is the blob\'s first string (RFC 4251 section 5: uint32 length, then the bytes): boundaries', (t) => {
+  const blobOf = (length: number, type: string) => Buffer.concat([Buffer.from([0, 0, 0, length]), Buffer.from(type, 'latin1')]);
+  t.throws(() => keyTypeOf(Buffer.from([0, 0, 0])), { message: 'malformed SSH public key: too short' });
+  t.is(keyTypeOf(Buffer.from([0, 0, 0, 0])), '');
+  t.is(keyTypeOf(blobOf(7, 'ssh-rsa')), 'ssh-rsa', 'the type alone, no key data');
+  t.throws(() => keyTypeOf(blobOf(8, 'ssh-rsa')), { message: 'malformed SSH public key: bad type length' });
+});
+
+test('an indented line is read, as ssh-keygen -F reads it (hostfile.c skips leading blanks)', (t) => {
+  const dir = mkdtempSync('/tmp/sriov-lxc-known-hosts-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, ` \tindented.example ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  t.is(spawnSync('ssh-keygen', ['-F', 'indented.example', '-f', file]).status, 0, 'ssh-keygen -F finds it');
+  t.deepEqual(parseKnownHosts(readFileSync(file, 'utf8'), file), [{ hosts: 'indented.example', keyType: 'ssh-ed25519', key: ed25519.toString('base64'), origin: `${file}:1` }]);
+});
+
+test('host key algorithms asked for per known key type (RFC 5656 6.2: an ECDSA key signs with its own name; RFC 8332: an ssh-rsa key with rsa-sha2-512/256), once each; CA lines are no host keys', (t) => {
+  const line = (keyType: string, marker?: '@cert-authority'): Parameters<typeof preferredHostKeyAlgorithms>[0][number] => ({ ...(marker ? { marker } : {}), hosts: 'h', keyType, key: '', origin: 'x' });
+  t.deepEqual(
+    preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-ed25519', 'ssh-rsa', 'ssh-rsa', 'ssh-dss'].map((k) => line(k))),
+    ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+  );
+  t.deepEqual(preferredHostKeyAlgorithms([line('ssh-ed25519', '@cert-authority')]), []);
+});
+
+test('an empty knownHostsFiles list is no strict list: the key is pinned on first use', async (t) => {
+  const policy = policyIn(t, { knownHostsFiles: [] });
+  const check = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 22);
+  t.true(check.verify(ed25519));
+  await check.commit();
+  t.is(readFileSync(policy.pinFile, 'utf8'), `10.0.0.1 ssh-ed25519 ${ed25519.toString('base64')}\n`);
+});
+
+test('a dry run\'s pins count only for their own host and never against strict files; a dry run needs no warning listener', async (t) => {
+  const policy = policyIn(t, { dryRun: { pins: [] } });
+  const first = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 22);
+  t.true(first.verify(ed25519));
+  await first.commit();
+  t.is(policy.dryRun?.pins.length, 1);
+  const other = await prepareHostKeyCheck(policy, 'node2', '10.0.0.2', 22);
+  t.true(other.verify(ecdsa), 'node1\'s pin says nothing about node2');
+  const strictFile = join(policy.pinFile, '..', '..', 'strict_known_hosts');
+  writeFileSync(strictFile, '');
+  const strict = await prepareHostKeyCheck({ ...policy, knownHostsFiles: [strictFile] }, 'node1', '10.0.0.1', 22);
+  t.false(strict.verify(ed25519), 'in memory only: not in the strict file');
+});
+
+test('replacing a pin keeps the @revoked and @cert-authority lines of the same host; two pins at once both land', async (t) => {
+  const policy = policyIn(t, { acceptChangedHostKey: true });
+  mkdirSync(join(policy.pinFile, '..'));
+  const marked = `@revoked 10.0.0.1 ssh-ed25519 ${revoked.toString('base64')}\n@cert-authority 10.0.0.1 ssh-rsa ${rsa.toString('base64')}\n`;
+  writeFileSync(policy.pinFile, `${marked}10.0.0.1 ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  const replace = await prepareHostKeyCheck(policy, 'node1', '10.0.0.1', 22);
+  t.true(replace.verify(ecdsa));
+  await replace.commit();
+  t.is(readFileSync(policy.pinFile, 'utf8'), `${marked}10.0.0.1 ecdsa-sha2-nistp256 ${ecdsa.toString('base64')}\n`);
+  const [a, b] = await Promise.all([prepareHostKeyCheck(policy, 'node2', '10.0.0.2', 22), prepareHostKeyCheck(policy, 'node3', '10.0.0.3', 22)]);
+  t.true(a!.verify(ed25519) && b!.verify(rsa));
+  await Promise.all([a!.commit(), b!.commit()]);
+  const text = readFileSync(policy.pinFile, 'utf8');
+  t.true(text.includes(`10.0.0.2 ssh-ed25519 `) && text.includes(`10.0.0.3 ssh-rsa `), text);
+});
+
+test('a known_hosts file that cannot be read is an error, not an empty file (a pin could contradict it)', async (t) => {
+  const policy = policyIn(t);
+  const trusted = join(policy.pinFile, '..', '..', 'a_directory');
+  mkdirSync(trusted);
+  await t.throwsAsync(prepareHostKeyCheck({ ...policy, trustedFiles: [trusted] }, 'node1', '10.0.0.1', 22), { code: 'EISDIR' });
+});
+
+test('a line starting with # is a comment even when a name and key follow it (ssh-keygen -F does not find it)', (t) => {
+  const dir = mkdtempSync('/tmp/sriov-lxc-known-hosts-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, `#commented.example ssh-ed25519 ${ed25519.toString('base64')}\n`);
+  t.is(spawnSync('ssh-keygen', ['-F', '#commented.example', '-f', file]).status, 1, 'ssh-keygen -F finds nothing');
+  t.deepEqual(parseKnownHosts(readFileSync(file, 'utf8'), file), []);
+});
+
+test('strict files: a changed key is refused even with --accept-new-host-key, and the file is left as it was', async (t) => {
+  const policy = policyIn(t, { acceptChangedHostKey: true });
+  const strictFile = join(policy.pinFile, '..', '..', 'strict_known_hosts');
+  const text = `10.0.0.1 ssh-ed25519 ${ed25519.toString('base64')}\n`;
+  writeFileSync(strictFile, text);
+  const check = await prepareHostKeyCheck({ ...policy, knownHostsFiles: [strictFile] }, 'node1', '10.0.0.1', 22);
+  t.false(check.verify(ecdsa));
+  await check.commit();
+  t.regex(check.refusal()?.hint ?? '', /update .*strict_known_hosts \(ssh-keygen -R '10\.0\.0\.1' -f /);
+  t.is(readFileSync(strictFile, 'utf8'), text);
+  t.false(existsSync(policy.pinFile));
+});

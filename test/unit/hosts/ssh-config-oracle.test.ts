@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
-import { loadSshConfig, resolveJumpChain, resolveSshConfig, type ResolvedSshConfig } from '../../../hosts/ssh-config.ts';
+import { isHostAlias, loadSshConfig, resolveJumpChain, resolveSshConfig, type ResolvedSshConfig } from '../../../hosts/ssh-config.ts';
 
 interface Tree {
   home: string;
@@ -607,4 +607,87 @@ test('HostName expands %h only (no ${VAR}); a $ or { alone in a path is itself',
   const g = sshG(files, 'a', [], { ...process.env, X: 'no' });
   t.deepEqual(asSshG(files, 'a', ours(files, 'a', { ...process.env, X: 'no' })), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
   t.is(ours(files, 'a', { X: 'no' }).hostName, 'h${x}.example');
+});
+
+// Prepared against the mutants a read of lines 338-641 and 729-734 expected to survive (before
+// the Stryker run over them); each value is what ssh -G says on the same file.
+test('Match canonical asks for no final pass and Match !final does; IdentityFile2 is IdentityFile; a file named twice is tried once; GlobalKnownHostsFile is not expanded, UserKnownHostsFile is (ssh -G)', (t) => {
+  const passes = [
+    // No final pass: Host other is read for a only (HostName is other, Port stays 22).
+    'Match canonical\n  HostName target\nMatch !canonical\n  HostName other\nHost target\n  Port 2222\nHost other\n  Port 3333\n',
+    // A final pass (ssh 9.2 asks for it for a negated final too): Host target read for target.
+    'Match !final\n  HostName target\nHost target\n  Port 2222\n',
+    // The final pass matches host against the name settled before it (match_cfg_line: options->hostname), not a HostName read in it.
+    'Match final\n  HostName target\nMatch final host target\n  Port 2222\n',
+  ];
+  for (const config of passes) {
+    const files = tree(t, { '~/.ssh/config': config });
+    const g = sshG(files, 'a');
+    t.deepEqual(asSshG(files, 'a', ours(files, 'a')), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])], config);
+  }
+  t.like(ours(tree(t, { '~/.ssh/config': passes[0]! }), 'a'), { hostName: 'other', port: undefined });
+  t.like(ours(tree(t, { '~/.ssh/config': passes[1]! }), 'a'), { hostName: 'target', port: 2222 });
+  t.like(ours(tree(t, { '~/.ssh/config': passes[2]! }), 'a'), { hostName: undefined, port: undefined });
+  const files = tree(t, { '~/.ssh/config': 'Host a\n  IdentityFile2 ~/.ssh/k2\n  IdentityFile ~/.ssh/k\n  GlobalKnownHostsFile ~/g %h\n  UserKnownHostsFile ~/u %h\nHost *\n  IdentityFile ~/.ssh/k\n  IdentityFile ~/.ssh/k3\n' });
+  const g = sshG(files, 'a');
+  const r = ours(files, 'a');
+  t.deepEqual(asSshG(files, 'a', r), [g.hostname?.[0], g.user?.[0], g.port?.[0], ...(g.identityfile ?? [])]);
+  t.deepEqual(r.identityFiles.map((f) => f.slice(files.home.length)), ['/.ssh/k2', '/.ssh/k', '/.ssh/k3']);
+  t.is(r.globalKnownHostsFiles?.join(' '), g.globalknownhostsfile?.[0]);
+  t.is(r.userKnownHostsFiles?.join(' ').split(files.home).join('/root'), g.userknownhostsfile?.[0]);
+  t.deepEqual(r.userKnownHostsFiles, [`${files.home}/u`, 'a']);
+});
+
+test('ProxyJump NONE is none in any case: a later ProxyCommand applies; an algorithm list may end in a comma (ssh -G)', (t) => {
+  const none = tree(t, { '~/.ssh/config': 'Host a\n  ProxyJump NONE\nHost b\n  ProxyJump NONE\n  ProxyCommand nc %h %p\n' });
+  t.is(sshG(none, 'a').proxyjump, undefined);
+  t.is(ours(none, 'a').proxyJump, undefined);
+  t.deepEqual(sshG(none, 'b').proxycommand, ['nc %h %p']);
+  t.throws(() => ours(none, 'b'), { instanceOf: UsageError, message: /config line 5: ProxyCommand nc %h %p is not supported/ });
+  // Written against the Stryker run's survivors: only a ProxyJump is ignored after a ProxyCommand.
+  const after = tree(t, { '~/.ssh/config': 'Host a\n  ProxyCommand none\n  User u\n' });
+  t.is(sshG(after, 'a').user?.[0], 'u');
+  t.is(ours(after, 'a').user, 'u');
+  const comma = tree(t, { '~/.ssh/config': 'Host a\n  Ciphers aes128-ctr,\n' });
+  t.is(sshG(comma, 'a').ciphers?.[0], 'aes128-ctr');
+  t.deepEqual(ours(comma, 'a').algorithms, { cipher: ['aes128-ctr'] });
+});
+
+test('a value missing or followed by another, refused where ssh refuses it (HostName, IdentityFile, algorithm lists, ConnectTimeout none x); ServerAliveCountMax as strtonum reads it (ssh -G)', (t) => {
+  const lines: [string, RegExp][] = [
+    ['HostName', /config line 2: cannot read "HostName"/],
+    ['HostName ', /config line 2: hostname takes exactly one value/],
+    ['HostName x y', /config line 2: hostname takes exactly one value/],
+    ['IdentityFile', /config line 2: cannot read "IdentityFile"/],
+    ['IdentityFile ', /config line 2: identityfile takes exactly one value/],
+    ['IdentityFile ~/.ssh/x ~/.ssh/y', /config line 2: identityfile takes exactly one value/],
+    ['Ciphers', /config line 2: cannot read "Ciphers"/],
+    ['Ciphers ', /config line 2: ciphers takes exactly one value/],
+    ['Ciphers aes128-ctr, aes256-ctr', /config line 2: ciphers takes exactly one value/],
+    ['ProxyJump \n  ProxyCommand nc %h %p', /config line 2: proxyjump takes exactly one value/],
+    ['IdentitiesOnly yes no', /config line 2: identitiesonly takes exactly one value/],
+    ['Bogus x', /config line 2: bogus is not an ssh_config option sriov-lxc knows/],
+    ['ConnectTimeout xy5s', /config line 2: ConnectTimeout "xy5s" is not a time as ssh reads it/],
+    ['ConnectTimeout none x', /config line 2: connecttimeout takes exactly one value/],
+    ['ServerAliveCountMax "3 "', /config line 2: ServerAliveCountMax "3 " is not a whole number/],
+    ['ServerAliveCountMax 0x10', /config line 2: ServerAliveCountMax "0x10" is not a whole number/],
+    ['ServerAliveCountMax 1e3', /config line 2: ServerAliveCountMax "1e3" is not a whole number/],
+  ];
+  for (const [line, message] of lines) {
+    const files = tree(t, { '~/.ssh/config': `Host a\n  ${line}\n` });
+    t.throws(() => sshG(files, 'a'), undefined, `ssh refuses ${line}`);
+    t.throws(() => ours(files, 'a'), { instanceOf: UsageError, message }, line);
+  }
+});
+
+test('isHostAlias reads every file and Include: a name on a Host line of an included file or of the system file is an alias', (t) => {
+  const files = tree(t, {
+    '~/.ssh/config': 'Host gw\n  Include inner.conf\nMatch host only-match\n  Port 4\n',
+    '~/.ssh/inner.conf': 'Host in-include\n  Port 2\n',
+    '/etc/ssh/ssh_config': 'Host in-system\n  Port 3\n',
+  });
+  const config = loadSshConfig({ home: files.home, systemDir: files.etc });
+  for (const name of ['gw', 'in-include', 'in-system']) t.true(isHostAlias(config, name), name);
+  t.false(isHostAlias(config, 'elsewhere'));
+  t.false(isHostAlias(config, 'only-match'), 'a name on a Match line is no Host alias');
 });

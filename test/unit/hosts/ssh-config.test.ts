@@ -237,3 +237,40 @@ test('%-tokens and ${VAR}: an unknown token names the ones there are; an unset o
   t.is(one('Host a\n  HostName n-%h.example\n').hostName, 'n-a.example');
   t.throws(() => one('Host a\n  HostName %p.example\n'), { instanceOf: UsageError, message: /cfg line 2: the token %p is not supported/ });
 });
+
+// Prepared against the mutants a read of lines 338-641 expected to survive.
+test('a resolved host holds only what its lines set: no hostName when the connection goes to the alias as given, no empty algorithms', (t) => {
+  t.deepEqual(one('Host a\n  User u\n'), { identityFiles: [], user: 'u' });
+  t.deepEqual(one('Host b\n  Port 2\n'), { identityFiles: [] });
+  t.deepEqual(one('Host a\n  HostName a\n'), { hostName: 'a', identityFiles: [] }, 'HostName written: kept even when it is the alias');
+});
+
+test('IdentityFile none, in any case, is no file (ssh.c load_public_identity_files: strcasecmp)', (t) => {
+  t.deepEqual(one('Host a\n  IdentityFile none\n  IdentityFile NONE\n  IdentityFile ~/k\n').identityFiles, ['/root/k']);
+});
+
+test('%L is the local host name up to its first dot, %l all of it, %i the uid given (sshconnect.h DEFAULT_CLIENT_PERCENT_EXPAND_ARGS, ssh.c shorthost)', (t) => {
+  const ctx = { ...context, localHost: 'ctl.example.org', uid: 1000 };
+  t.deepEqual(one('Host a\n  IdentityFile /k/%L-%l-%i\n', 'a', ctx).identityFiles, ['/k/ctl-ctl.example.org-1000']);
+});
+
+test('algorithm lists: a pattern is refused by name (sriov-lxc does not expand it), an empty name between commas is skipped', (t) => {
+  const error = t.throws(() => one('Host a\n  HostKeyAlgorithms ssh-ed25519*\n'), { instanceOf: UsageError, message: 'cfg line 2: HostKeyAlgorithms ssh-ed25519*: sriov-lxc does not expand patterns in algorithm lists' });
+  t.regex(error!.hint ?? '', /list the algorithms by name; sriov-lxc knows .*ssh-ed25519/);
+  t.deepEqual(one('Host a\n  KexAlgorithms ^curve25519-sha256,\n').algorithms, { kex: { prepend: ['curve25519-sha256'] } });
+});
+
+// Written against the survivors of the Stryker run over lines 338-443 and 728-733.
+test('Match exec and an unknown Match attribute are refused with the fix', (t) => {
+  const exec = t.throws(() => one('Match host a exec true\n  User x\n'), { instanceOf: UsageError, message: /cfg line 1: Match exec is not supported/ });
+  t.regex(exec!.hint ?? '', /write the block as Host or Match host\/user/);
+  const unknown = t.throws(() => one('Match tagged x\n  User x\n'), { instanceOf: UsageError, message: /cfg line 1: Match tagged cannot be evaluated/ });
+  t.regex(unknown!.hint ?? '', /use Match host, originalhost, user, localuser, all, canonical or final/);
+});
+
+// Written against the survivors of the Stryker run over lines 596-640 (ssh -G on the same lines: port 22, connecttimeout 5).
+test('a leading vertical tab is a blank for strtonum and strtol; a bad port names the range', (t) => {
+  t.like(one('Host a\n  Port "\v22"\n  ConnectTimeout "\v5"\n'), { port: 22, connectTimeoutSeconds: 5 });
+  const error = t.throws(() => one('Host a\n  Port ssh\n'), { instanceOf: UsageError });
+  t.is(error!.hint, 'use a number from 1 to 65535');
+});
