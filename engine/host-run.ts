@@ -128,7 +128,6 @@ export class HostRun {
       this.outcomes.push(o);
       return o;
     };
-    if (process.env.TRACE_RT) (await import('node:fs')).appendFileSync(process.env.TRACE_RT, `=== ${stage.id}\n`);
     try {
       this.stopIfInterrupted();
       // A loss the heartbeat saw stops the run here; the node itself is asked before every change.
