@@ -5,11 +5,11 @@
 // fresh lab for the pipeline without the benchmark stage. Prints Markdown tables, writes JSON.
 // Ctrl-C (SIGINT) or SIGTERM: the runs under way are stopped, the labs taken down and the work
 // directory removed (lab/interrupt.ts), exit 130/143.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Interruption, type LabInfo } from '../lab/index.ts';
+import { benchWorkDir, Interruption, type LabInfo } from '../lab/index.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
@@ -140,7 +140,8 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
   const load = loadavg();
   if (load[0]! > cpus().length) log(`warning: load average ${load[0]!.toFixed(1)} on ${cpus().length} CPUs: other work will skew the figures`);
   const startedAt = new Date().toISOString();
-  const work = args.workDir ? resolve(args.workDir) : mkdtempSync(join(tmpdir(), 'sriov-lxc-bench-'));
+  // Marked as ours: `lab.ts sweep` takes its labs down if this process is killed with SIGKILL.
+  const work = args.workDir ? resolve(args.workDir) : benchWorkDir();
   mkdirSync(work, { recursive: true });
   if (!args.workDir) interruption.ownDir(work);
   const noops: NoopResult[] = [];

@@ -43,8 +43,9 @@ ${NIC_MODELS.map((m) => `                            ${m.padEnd(6)} ${nicFacts(m
   setup [--tests] [--no-install]
                           install the missing ones (as root, apt-get; services they enable are
                           disabled again), or print the command to run
-  sweep                   take down the labs a killed test run left (directories sriov-lxc-test-*
-                          in the temp directory whose test process is gone; run before npm test)
+  sweep                   take down the labs a killed test run or npm run bench left (directories
+                          sriov-lxc-test-* and sriov-lxc-bench-* in the temp directory whose
+                          process is gone; run before npm test)
 
 Options
   --dir DIR               the lab's directory (default: .lab at the repository root)

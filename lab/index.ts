@@ -19,4 +19,4 @@ export { FAULTS, FAULT_HELP, type Fault } from './faults.ts';
 export type { PowerState, PowerPhase } from './power.ts';
 export { FIRMWARES, FLAVOURS, isFlavour, type Firmware, type Flavour } from './layout.ts';
 export { NIC_MODELS, DEFAULT_NIC, nicFacts } from './nics.ts';
-export { suiteLabDir, sweepSuiteLabs, SUITE_LAB_PREFIX } from './suite-labs.ts';
+export { benchWorkDir, suiteLabDir, sweepSuiteLabs, BENCH_WORK_PREFIX, SUITE_LAB_PREFIX } from './suite-labs.ts';

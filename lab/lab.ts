@@ -117,7 +117,7 @@ async function run(command: LabCommand): Promise<number> {
     }
     case 'sweep': {
       const swept = await sweepSuiteLabs();
-      for (const r of swept.removed) console.log(`lab: swept ${r.dir}, left by a killed test run${r.labs.length > 0 ? ` (took down ${r.labs.join(', ')})` : ''}`);
+      for (const r of swept.removed) console.log(`lab: swept ${r.dir}, left by ${r.leftBy}${r.labs.length > 0 ? ` (took down ${r.labs.join(', ')})` : ''}`);
       for (const f of swept.failed) console.error(`lab: could not take down the labs in ${f.dir}: ${f.error}`);
       return swept.failed.length > 0 ? 1 : 0;
     }
