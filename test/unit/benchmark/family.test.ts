@@ -10,7 +10,7 @@ import { comparisonCount, computePenalties } from '../../../benchmark/stats/anal
 import { halfWidth, pairedLogRatio } from '../../../benchmark/stats/paired.ts';
 import { compareSamples, familyConfidence } from '../../../benchmark/stats/verdict.ts';
 import { normal, uniform, type Sim } from '../../helpers/simulated-rounds.ts';
-import { fioPointParams, plannedComparisons, QUICK_PROFILE, STANDARD_PROFILE } from '../../../benchmark/run/profiles.ts';
+import { fioPointParams, PAPER_PROFILE, plannedComparisons, QUICK_PROFILE, STANDARD_PROFILE } from '../../../benchmark/run/profiles.ts';
 import { bandwidthIsIops, measuredSide } from '../../../benchmark/stats/analysis.ts';
 import { parseFio } from '../../../benchmark/run/parse-fio.ts';
 import { CAPTURED, quickDocument } from '../../fixtures/bench/fake-node.ts';
@@ -156,12 +156,12 @@ test('familyConfidence: Bonferroni over the comparisons, never above the run\'s 
 });
 
 // The standard profile (the default): its minimum rounds and its family of comparisons on a node
-// with two containers and an iperf3 peer (2 + 7 × 3 per container, its warm-up keeping bandwidth
-// apart from IOPS: 46).
+// with two containers and an iperf3 peer (2 + 3 × 2 per container, without a warm-up its bandwidth
+// is its IOPS: 16).
 const STANDARD_FAMILY = plannedComparisons(STANDARD_PROFILE, 2, true);
 
-test('the standard profile: 46 comparisons with two containers; at its minimum rounds all of a run\'s intervals cover at once in >= 95 % of runs', async (t) => {
-  t.is(STANDARD_FAMILY, 46);
+test('the standard profile: 16 comparisons with two containers; at its minimum rounds all of a run\'s intervals cover at once in >= 95 % of runs', async (t) => {
+  t.is(STANDARD_FAMILY, 16);
   const minRounds = STANDARD_PROFILE.repetitions;
   const z = normal(uniform(2027));
   const runs = 300;
@@ -182,7 +182,7 @@ test('the standard profile: 46 comparisons with two containers; at its minimum r
   t.true(allCoverEach / runs < 0.5, `95 % each: ${allCoverEach / runs}`);
 });
 
-test('the standard profile: a 20 % penalty among its 46 comparisons is flagged at the lab\'s iperf3 noise, the other 45 never; A/A flags nothing', async (t) => {
+test('the standard profile: a 20 % penalty among its 16 comparisons is flagged at the lab\'s iperf3 noise, the other 15 never; A/A flags nothing', async (t) => {
   const minRounds = STANDARD_PROFILE.repetitions;
   const z = normal(uniform(2028));
   const runs = 300;
@@ -243,19 +243,21 @@ test('real fio output: bandwidth is IOPS times the block size in every round, so
   }
 });
 
-test('with a warm-up (--ramp_time) fio\'s bandwidth is not IOPS times the block size: a comparison of its own, as the standard profile plans', (t) => {
-  // fio 3.33, the standard profile's seven points with --ramp_time=250ms, two rounds each (test/fixtures/bench/README.md).
+test('with a warm-up (--ramp_time) fio\'s bandwidth is not IOPS times the block size: a comparison of its own, as the paper profile plans; the standard profile has none', (t) => {
+  // fio 3.33, seven points (one of each of the paper's tests) with --ramp_time=250ms, two rounds each (test/fixtures/bench/README.md).
   const captured = JSON.parse(readFileSync(new URL('../../fixtures/bench/fio-ramp-standard-points.json', import.meta.url), 'utf8')) as Record<string, string[]>;
   let apart = 0;
   for (const [key, outputs] of Object.entries(captured)) {
     const [id, value] = key.split(' ');
-    const fioTest = STANDARD_PROFILE.fioTests.find((x) => x.id === id)!;
+    const fioTest = PAPER_PROFILE.fioTests.find((x) => x.id === id)!;
     const sides = outputs.map((o) => measuredSide(fioTest.rw, parseFio(o)));
     if (!bandwidthIsIops({ iops: sides.map((x) => x.iops), bw: sides.map((x) => x.bwBytes) }, fioPointParams(fioTest, Number(value)).bs)) apart++;
   }
   t.log(`${apart} of ${Object.keys(captured).length} points with a bandwidth apart from IOPS x block size`);
   t.true(apart >= 5, `${apart}`);
-  t.is(plannedComparisons(STANDARD_PROFILE, 1, true), 2 + 3 * 7);
+  t.is(plannedComparisons(PAPER_PROFILE, 1, true), 2 + 3 * (8 + 8 + 10 + 8 + 10 + 10 + 10));
+  t.is(STANDARD_PROFILE.fio.rampMs, 0);
+  t.is(plannedComparisons(STANDARD_PROFILE, 1, true), 2 + 2 * 3);
   t.is(plannedComparisons(QUICK_PROFILE, 1, true), 2 + 2 * 16);
 });
 
