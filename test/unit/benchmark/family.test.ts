@@ -208,6 +208,65 @@ test('the standard profile: a 20 % penalty among its 16 comparisons is flagged a
   t.is(aaFlags, 0);
 });
 
+/**
+ * One simulated run of the standard profile on a host with two containers, as the runner
+ * schedules it within its time budget: each point's round measures the three targets (the
+ * clock moves by `secondsPerTarget` each), its half-width is the wider of c1's and c2's at the
+ * family's confidence. Returns each point's rounds and half-width, and the time spent.
+ */
+async function standardRun(z: () => number, points: readonly { id: string; spread: number; secondsPerTarget: number }[]) {
+  const confidence = familyConfidence(0.95, STANDARD_FAMILY);
+  const minRounds = STANDARD_PROFILE.repetitions;
+  let clock = 0;
+  const sims = points.map((p) => {
+    const sides: Record<'host' | 'c1' | 'c2', number[]> = { host: [], c1: [], c2: [] };
+    // Each side's own noise: the paired log ratio of two sides then has the spread p.spread.
+    const noise = p.spread / Math.SQRT2;
+    const halfWidthNow = () => Math.max(...(['c1', 'c2'] as const).map((c) => halfWidth(compareSamples('iops', sides.host, sides[c], THRESHOLD, confidence, minRounds))));
+    const point: AdaptivePoint = {
+      id: p.id,
+      round: async () => {
+        const d = 0.2 * z();
+        for (const side of ['host', 'c1', 'c2'] as const) sides[side].push(10_000 * Math.exp(d + noise * z()));
+        clock += 3 * p.secondsPerTarget * 1000;
+      },
+      halfWidth: halfWidthNow,
+    };
+    return { point, halfWidthNow };
+  });
+  const out = await measureAdaptively(sims.map((s) => s.point), {
+    precision: STANDARD_PROFILE.precision, minRounds, maxRounds: 50, budgetMs: STANDARD_PROFILE.budgetSeconds * 1000, now: () => clock,
+  });
+  return { out, halves: sims.map((s) => s.halfWidthNow()) };
+}
+
+test('the standard profile in its 600 s: the fio points reach ±5 at a per-round spread of 0.06, not at the quiet disk\'s 0.1 (about ±8); iperf3 mostly in its minimum rounds', async (t) => {
+  // Seconds per target of one measurement (the lab's, README "The standard profile"): iperf3
+  // -O 1 -t 2 with its connection, a 1 s fio run with its start.
+  const iperf3 = (id: string) => ({ id, spread: 0.03, secondsPerTarget: 3.3 });
+  const fio = (spread: number) => ['seqwrite-512-qd', 'randread-bs', 'randwrite-4k-threads'].map((id) => ({ id, spread, secondsPerTarget: 1.5 }));
+  t.is(STANDARD_PROFILE.fioTests.length, 3);
+  const z = normal(uniform(2029));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const figures: Record<string, { fioHalf: number; fioRounds: number; iperf3Half: number; iperf3Rounds: number; spentS: number }> = {};
+  for (const spread of [0.06, 0.1]) {
+    const runs = await Promise.all(Array.from({ length: 40 }, () => standardRun(z, [iperf3('forward'), iperf3('reverse'), ...fio(spread)])));
+    figures[spread] = {
+      fioHalf: median(runs.flatMap((r) => r.halves.slice(2))),
+      fioRounds: median(runs.flatMap((r) => Object.values(r.out.rounds).slice(2))),
+      iperf3Half: Math.max(...runs.flatMap((r) => r.halves.slice(0, 2))),
+      iperf3Rounds: median(runs.flatMap((r) => Object.values(r.out.rounds).slice(0, 2))),
+      spentS: Math.max(...runs.map((r) => r.out.spentMs / 1000)),
+    };
+  }
+  t.log(JSON.stringify(figures));
+  t.true(figures[0.06]!.fioHalf <= 5, `spread 0.06: ±${figures[0.06]!.fioHalf}`);
+  t.true(figures[0.1]!.fioHalf > 5 && figures[0.1]!.fioHalf < 9, `spread 0.1: ±${figures[0.1]!.fioHalf}`);
+  t.true(figures[0.06]!.iperf3Half <= 5 && figures[0.1]!.iperf3Half <= 5, 'iperf3 at its spread reaches ±5 every time');
+  t.is(figures[0.1]!.iperf3Rounds, STANDARD_PROFILE.repetitions, 'mostly in its minimum rounds');
+  t.true(figures[0.1]!.spentS <= STANDARD_PROFILE.budgetSeconds);
+});
+
 /** Every captured fio point of the quick run (fio 3.33): per target, its test, block size and measured sides per round. */
 function capturedPoints() {
   return Object.entries(CAPTURED.fio).flatMap(([target, points]) => Object.entries(points).map(([key, outputs]) => {
