@@ -1,5 +1,5 @@
-// The benchmark profiles: `standard` (the default: the paper's tests at their headline points,
-// short enough to reach ±5 points in 10 minutes), what the paper ran (section 4, hours), and a
+// The benchmark profiles: `standard` (the default: three of the paper's tests at one point each,
+// aiming at ±5 points in 10 minutes), what the paper ran (section 4, hours), and a
 // quick variant that finishes in seconds for the demo and the tests. The paper names its seven fio
 // tests and its iperf3 options but not every fio parameter; where it is silent the choice is ours
 // and the comment says so.
