@@ -24,9 +24,10 @@ export const DEFAULT_TIMINGS: RetryTimings = {
   stage: { retries: 4, minTimeout: 500, maxTimeout: 4000 },
   settle: { retries: 30, minTimeout: 200, maxTimeout: 2000, maxRetryTime: 60_000 },
   // While the node still answers (before it goes down), every 0.25-0.5 s: each such poll is an SSH
-  // login. Once a poll finds it down, waitForNewBoot polls every 0.1 s with bare TCP connects (a
-  // refused connection costs the node nothing), so a returned node is seen ~0.1 s plus one SSH
-  // handshake after its sshd is ready. maxRetryTime is --reboot-timeout, for both phases together.
+  // login. Once a poll finds it down, waitForNewBoot polls every 0.05 s with bare TCP connects (a
+  // refused connection costs the node nothing), and the login goes over the connection that was
+  // accepted, so a returned node is seen at most ~0.05 s plus one SSH login after its sshd is ready.
+  // maxRetryTime is --reboot-timeout, for both phases together.
   rebootReturn: { retries: 10_000, minTimeout: 250, maxTimeout: 500, maxRetryTime: 600_000 },
 };
 

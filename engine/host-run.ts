@@ -325,11 +325,12 @@ export class HostRun {
       (info) => ui.title(`${stage.title}: waiting for ${this.o.host.name} to come back (poll ${info.attempt})`),
       this.o.signal,
     );
+    // The journal's time of the boot is when it was seen: the checkpoint's fsync'd write comes after.
+    this.o.record?.('boot-seen', { stage: stage.id, bootId });
     this.bootId = bootId;
     this.reboots += 1;
     forgetObservations(this.o.host);
     this.o.store.recordBoot(bootId);
-    this.o.record?.('boot-seen', { stage: stage.id, bootId });
     await this.verifyNodeLock();
     ui.title(`${stage.title}: back with a new boot`);
   }

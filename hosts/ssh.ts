@@ -8,7 +8,7 @@
 // - Host keys are verified before authentication (known-hosts.ts).
 
 import { readFile } from 'node:fs/promises';
-import { connect as tcpConnect, Socket, type TcpNetConnectOpts } from 'node:net';
+import { Socket, type TcpNetConnectOpts } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { NodeSSH, type Config } from 'node-ssh';
@@ -252,6 +252,8 @@ export class SshHost implements Host {
   #closed = false;
   /** When the last boot-id probe through a jump host started (see bootId). */
   #lastJumpProbeAt = 0;
+  /** A TCP connection to the node that #accepting found open, not yet used by a login. */
+  #probe: Socket | undefined;
 
   constructor(options: SshHostOptions) {
     this.name = options.name;
@@ -293,14 +295,19 @@ export class SshHost implements Host {
     } catch (error) {
       throw new UsageError(`cannot read the SSH key ${privateKeyPath} for ${who}: ${(error as Error).message}`, { hint: 'check key: in the inventory (or IdentityFile)' }, { cause: error });
     }
-    // A first hop or the node itself: our own TCP socket (coalescingSocket); a later hop: the channel through the one before.
-    const own = sock ? undefined : coalescingSocket({ host, port, ...(end.family ? { family: end.family } : {}) });
+    // A first hop or the node itself: our own TCP socket (coalescingSocket; to the node, the one
+    // #accepting left open if still open); a later hop: the channel through the one before.
+    const own = sock ? undefined : ((end === this.#endpoint ? this.#takeProbe() : undefined) ?? coalescingSocket({ host, port, ...(end.family ? { family: end.family } : {}) }));
+    // Straight to what we have: ssh2's default first asks for `none` (as OpenSSH's client does,
+    // sshconnect2.c userauth_none), a round trip that only learns the methods sshd allows.
+    const methods = [...(privateKey !== undefined ? ['publickey' as const] : []), ...(agentSocket ? ['agent' as const] : [])];
     const config: Config = {
       host,
       port,
       username,
       ...(privateKey !== undefined ? { privateKey } : {}),
       ...(agentSocket ? { agent: agentSocket } : {}),
+      ...(methods.length > 0 ? { authHandler: methods } : {}),
       sock: (own ?? sock) as Config['sock'],
       readyTimeout: this.#readyTimeoutMs,
       keepaliveInterval: this.#keepaliveIntervalMs,
@@ -583,27 +590,52 @@ export class SshHost implements Host {
    * with a jump host: see bootId). A node that
    * reboots refuses connections for seconds; polling it with full SSH connection attempts (a
    * client, the key read and parsed) at 2/s per node grew the controller's heap by ~60 MB with 32
-   * nodes rebooting at once, where a bare TCP connect costs almost nothing.
+   * nodes rebooting at once, where a bare TCP connect costs almost nothing. The connection it
+   * makes is kept for the login that follows (#open): closing it and connecting again cost a
+   * round trip, and sshd forking a child for a connection that only closes, on a node just booted.
    */
   #accepting(): Promise<void> {
     const { host, port, family } = this.#endpoint;
+    this.#dropProbe();
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host, port, timeout: this.#readyTimeoutMs, ...(family ? { family } : {}) });
+      const socket = coalescingSocket({ host, port, ...(family ? { family } : {}) });
+      socket.setTimeout(this.#readyTimeoutMs);
       const fail = (error: Error): void => {
         socket.destroy();
         this.connectFailures++;
         reject(classifyConnectError(error, this.name, this.#target));
       };
+      const onTimeout = (): void => fail(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
       socket.once('connect', () => {
-        socket.destroy();
+        socket.setTimeout(0);
+        socket.off('timeout', onTimeout);
+        socket.off('error', fail);
+        // Until the login takes it, a reset only ends it (ssh2 listens from then on).
+        socket.on('error', () => socket.destroy());
+        this.#probe = socket;
         resolve();
       });
-      socket.once('timeout', () => fail(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })));
+      socket.once('timeout', onTimeout);
       socket.once('error', fail);
     });
   }
 
+  /** The connection #accepting made to the node, for the login to use; undefined once it closed. */
+  #takeProbe(): Socket | undefined {
+    const probe = this.#probe;
+    this.#probe = undefined;
+    if (probe && !probe.destroyed && probe.readyState === 'open') return probe;
+    probe?.destroy();
+    return undefined;
+  }
+
+  #dropProbe(): void {
+    this.#probe?.destroy();
+    this.#probe = undefined;
+  }
+
   async disconnect(): Promise<void> {
+    this.#dropProbe();
     const ssh = this.#ssh;
     this.#ssh = undefined;
     ssh?.dispose();

@@ -68,6 +68,8 @@ function keygen(path: string): void {
 export interface SshdOptions {
   /** Lines added to /etc/hosts as sshd sees it (its own mount namespace): names only it resolves, e.g. for a node behind this jump host. */
   extraHosts?: string;
+  /** sshd's LogLevel (DEBUG1 also logs each authentication request: "userauth-request for user root service ssh-connection method none"). */
+  logLevel?: 'DEBUG1';
 }
 
 export async function startSshd(t: ExecutionContext, options: SshdOptions = {}): Promise<Sshd> {
@@ -104,6 +106,7 @@ export async function startSshd(t: ExecutionContext, options: SshdOptions = {}):
       'StrictModes no',
       'PermitUserEnvironment no',
       'Subsystem sftp internal-sftp',
+      ...(options.logLevel ? [`LogLevel ${options.logLevel}`] : []),
       '',
     ].join('\n'),
   );

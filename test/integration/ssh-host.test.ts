@@ -3,12 +3,13 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pRetry from 'p-retry';
 import { SshHost, withErrorListener, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
 import { NodeSSH } from 'node-ssh';
 import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../core/errors.ts';
-import { startSshd, type Sshd } from '../helpers/sshd.ts';
+import { startSshd, type Sshd, type SshdOptions } from '../helpers/sshd.ts';
 import { germanLocaleEnv } from '../helpers/german-locale.ts';
 
 function tempDir(t: ExecutionContext): string {
@@ -185,6 +186,45 @@ test('lab: bootId is the kernel boot id and exec calls are counted', async (t) =
   t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   await host.exec(['true']);
   t.is(host.roundTrips, 2);
+});
+
+/** A TCP relay to sshd that counts the connections made to it. */
+async function countingRelay(t: ExecutionContext, port: number): Promise<{ port: number; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = tcpConnect({ host: '127.0.0.1', port });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  return { port: (server.address() as AddressInfo).port, connections: () => connections };
+}
+
+test('lab: bootId logs in over the connection its TCP probe opened, and authenticates with the key straight away', async (t) => {
+  const sshdOptions: SshdOptions = { logLevel: 'DEBUG1' };
+  const sshd = await startSshd(t, sshdOptions);
+  const relay = await countingRelay(t, sshd.port);
+  const stateDir = tempDir(t);
+  const host = hostFor(t, sshd, stateDir, {
+    endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
+  });
+  const logBefore = sshd.log().length;
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  // One TCP connection: the probe's, not a probe closed and a second one for the login (sshd
+  // forked a child for each, on a node just booted).
+  t.is(relay.connections(), 1);
+  const log = sshd.log().slice(logBefore);
+  t.regex(log, /Accepted publickey for root/);
+  t.regex(log, /userauth-request for user root service ssh-connection method publickey/);
+  // No `none` request first (ssh2's default): a round trip that only learns the methods allowed.
+  t.notRegex(log, /method none/);
+  // A second poll, the first connection closed (as waitForNewBoot does): again one connection.
+  await host.disconnect();
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  t.is(relay.connections(), 2);
 });
 
 test('lab: reconnects after sshd restarts, reporting each failed attempt', async (t) => {

@@ -1,5 +1,5 @@
 // The reboot poll's two paces (engine/reboot.ts waitForNewBoot) read off the probe times of a node that
-// reboots on a clock of its own: slow while it still answers, 0.1 s once it is down, one deadline.
+// reboots on a clock of its own: slow while it still answers, 0.05 s once it is down, one deadline.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { TransportError } from '../../../core/errors.ts';
@@ -46,10 +46,10 @@ function gaps(probes: readonly { at: number }[]): number[] {
 }
 
 // Slow enough that the two paces cannot be confused on a loaded machine: while the node still
-// answers, polls at least 1 s apart (p-retry randomises 1-2x); once it is down, 0.1 s.
+// answers, polls at least 1 s apart (p-retry randomises 1-2x); once it is down, 0.05 s.
 const POLICY: RetryPolicy = { retries: 10_000, minTimeout: 1000, maxTimeout: 1000, maxRetryTime: 60_000 };
 
-test('while the node still answers with its old boot the polls keep the policy\'s pace; once it is down they come every 0.1 s', async (t) => {
+test('while the node still answers with its old boot the polls keep the policy\'s pace; once it is down they come every 0.05 s', async (t) => {
   const node = new RebootingNode(3, 1500);
   const attempts: number[] = [];
   const id = await waitForNewBoot(node, node.oldId, POLICY, (info) => attempts.push(info.attempt));

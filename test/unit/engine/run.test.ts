@@ -342,6 +342,21 @@ test('a rebooting stage: one reboot, verify on the new boot, counted in the resu
   t.is(node.rebootsIssued, 1);
 });
 
+test.serial('boot-seen is journalled when the new boot id is read, before the checkpoint\'s fsync\'d write of it', async (t) => {
+  const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
+  const before = node.bootIdValue;
+  const recordBoot = CheckpointStore.prototype.recordBoot;
+  const journalledFirst: boolean[] = [];
+  CheckpointStore.prototype.recordBoot = function (this: CheckpointStore, bootId: string) {
+    if (bootId !== before) journalledFirst.push(readJournal(stateDir, 'node1').entries.some((e) => e.event === 'boot-seen' && e.bootId === bootId));
+    return recordBoot.call(this, bootId);
+  };
+  t.teardown(() => (CheckpointStore.prototype.recordBoot = recordBoot));
+  t.is((await run()).status, 'ok');
+  t.deepEqual(journalledFirst, [true]);
+  t.deepEqual(readCheckpoint(stateDir, 'node1')!.boots.map((b) => b.bootId), [before, node.bootIdValue]);
+});
+
 test('resume after a controller crash while the node rebooted: straight to verify, no second reboot', async (t) => {
   const { node, run, stateDir } = setup(t, [factStage('reboot', { reboots: true })]);
   const store = openCheckpoint(stateDir, 'node1', 'x');
