@@ -4,8 +4,10 @@
 import test from 'ava';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { connect } from 'node:net';
 import { rebootFromInside, ssh, sshOk, startLab } from './lab-helpers.ts';
-import type { LabInfo } from '../../lab/index.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { nodePower, nodeSshdReadyAt, waitForNode, type LabInfo } from '../../lab/index.ts';
 import { loadInventory } from '../../inventory/load.ts';
 
 let info: LabInfo;
@@ -79,6 +81,45 @@ test.serial('lab: boot_id and cmdline across reboots: the default entry', async 
   const again = await rebootFromInside(info, 'node1', 'shutdown -r now');
   t.not(again, after);
   t.is(await sshOk(info, 'node1', 'cat /proc/cmdline'), cmdline, 'the default entry boots again');
+});
+
+/** Whether a TCP connection to address:port is accepted within `ms` (refused, unreachable or slower: false). */
+function accepts(address: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+// The reboot benchmarks measure detection from the lab's sshd-ready record (bench/pipeline.ts): a
+// record later than sshd's first possible connection flatters them. shim/sshd-ready.c takes it at
+// listen(); the shell loop before it polled /proc/net/tcp every 10 ms and wrote it after.
+test.serial("lab: a boot's sshd-ready record is no later than the first connection its sshd accepts", async (t) => {
+  const node = info.nodes.find((n) => n.name === 'node1')!;
+  const before = (await sshOk(info, 'node1', 'cat /proc/sys/kernel/random/boot_id')).trim();
+  await sshOk(info, 'node1', `nohup sh -c 'sleep 1; reboot' >/dev/null 2>&1 &`);
+  const deadline = Date.now() + 30_000;
+  // The new boot has begun (the lab wrote its boot id) before its sshd can listen.
+  while (nodePower(info.dir, 'node1')?.bootId === before && Date.now() < deadline) await delay(5);
+  let firstAccepted: number | undefined;
+  while (firstAccepted === undefined && Date.now() < deadline) {
+    const tried = Date.now();
+    if (await accepts(node.address, node.port, 50)) firstAccepted = tried;
+  }
+  t.truthy(firstAccepted, 'the node came back');
+  await waitForNode(info.dir, 'node1', { notBootId: before, timeoutMs: 30_000 });
+  const ready = nodeSshdReadyAt(info.dir, 'node1');
+  t.truthy(ready);
+  // The attempt that got in was started at firstAccepted (ms): sshd listened before its SYN came.
+  t.true(ready! <= firstAccepted! + 1, `sshd-ready ${ready} vs the first connection accepted, attempted at ${firstAccepted} (${ready! - firstAccepted!} ms)`);
+  t.true(firstAccepted! - ready! < 1000, `sshd-ready ${ready} is a time of this boot (${firstAccepted! - ready!} ms before the first connection)`);
 });
 
 test.serial('lab: a one-shot grub2-reboot entry is booted once, then the default again', async (t) => {
