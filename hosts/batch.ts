@@ -32,7 +32,7 @@ export function readCommand(read: Read): string {
  * seen. No value is pasted into the script: the boundary, paths and argv words are its positional
  * parameters, which the script names by number ("${7}").
  */
-export function batchArgv(reads: readonly Read[], boundary: string): string[] {
+export function batchArgv(reads: readonly Read[], boundary: string, options: { stopAtFailure?: boolean } = {}): string[] {
   if (!/^[0-9a-f]{16,}$/.test(boundary)) throw new Error('the batch boundary must be at least 16 hex digits');
   const params: string[] = [boundary];
   const ref = (word: string): string => {
@@ -50,9 +50,42 @@ export function batchArgv(reads: readonly Read[], boundary: string): string[] {
       // A read the stage bounds in time is bounded here too (coreutils timeout; -k: then SIGKILL).
       body = read.timeoutMs === undefined ? `exec ${words}` : `exec timeout -k 5 ${Math.max(1, Math.ceil(read.timeoutMs / 1000))} ${words}`;
     }
-    return `printf '%s %s\\n' "$1" ${i}; printf '%s %s\\n' "$1" ${i} >&2; (${body}) < /dev/null; printf '\\n%s rc %s\\n' "$1" $?`;
+    const framed = `printf '%s %s\\n' "$1" ${i}; printf '%s %s\\n' "$1" ${i} >&2; (${body}) < /dev/null`;
+    // Stopping: what ran is framed as always, the rest never starts (the script itself exits 0).
+    return options.stopAtFailure ? `${framed}; r=$?; printf '\\n%s rc %s\\n' "$1" $r; [ $r -eq 0 ] || exit 0` : `${framed}; printf '\\n%s rc %s\\n' "$1" $?`;
   });
   return ['sh', '-c', lines.join('\n'), 'sh', ...params];
+}
+
+/** How many reads of a batch ran to their exit code (all of them, unless it stopped at a failure). Pure. */
+export function framesRun(stdout: string, boundary: string): number {
+  return stdout.split(`\n${boundary} rc `).length - 1;
+}
+
+/**
+ * The reads of a command batchArgv built (and whether it stops at a failure), or undefined for
+ * any other command: what a test double needs to answer a batch read by read. Pure.
+ */
+export function batchOf(argv: readonly string[]): { reads: Read[]; boundary: string; stopAtFailure: boolean } | undefined {
+  const [sh, flag, script, name, boundary, ...params] = argv;
+  if (sh !== 'sh' || flag !== '-c' || name !== 'sh' || script === undefined || boundary === undefined) return undefined;
+  const reads: Read[] = [];
+  for (const line of script.split('\n')) {
+    const words = [...line.matchAll(/"\$\{(\d+)\}"/g)].map((m) => params[Number(m[1]) - 2]);
+    if (words.some((w) => w === undefined)) return undefined;
+    const limit = /exec timeout -k 5 (\d+) /.exec(line);
+    if (line.includes('exec cat -- ')) reads.push({ file: words[0]! });
+    else reads.push(limit ? { argv: words as string[], timeoutMs: Number(limit[1]) * 1000 } : { argv: words as string[] });
+  }
+  for (const stopAtFailure of [false, true]) {
+    try {
+      const again = batchArgv(reads, boundary, { stopAtFailure });
+      if (again.length === argv.length && again.every((w, i) => w === argv[i])) return { reads, boundary, stopAtFailure };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Throws naming what is wrong with the batch's output (a cut or foreign output). */
