@@ -240,6 +240,7 @@ async function apply(ctx: StageContext): Promise<void> {
   await applyPatches(ctx);
   if (ctx.plan.containers.length === 0) return;
   readVfVerifyOutputs(ctx.outputs);
+  await observe(ctx.host, NODE_FACTS_READS);
   const facts = await factsOf(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
   if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
