@@ -62,32 +62,6 @@ export function framesRun(stdout: string, boundary: string): number {
   return stdout.split(`\n${boundary} rc `).length - 1;
 }
 
-/**
- * The reads of a command batchArgv built (and whether it stops at a failure), or undefined for
- * any other command: what a test double needs to answer a batch read by read. Pure.
- */
-export function batchOf(argv: readonly string[]): { reads: Read[]; boundary: string; stopAtFailure: boolean } | undefined {
-  const [sh, flag, script, name, boundary, ...params] = argv;
-  if (sh !== 'sh' || flag !== '-c' || name !== 'sh' || script === undefined || boundary === undefined) return undefined;
-  const reads: Read[] = [];
-  for (const line of script.split('\n')) {
-    const words = [...line.matchAll(/"\$\{(\d+)\}"/g)].map((m) => params[Number(m[1]) - 2]);
-    if (words.some((w) => w === undefined)) return undefined;
-    const limit = /exec timeout -k 5 (\d+) /.exec(line);
-    if (line.includes('exec cat -- ')) reads.push({ file: words[0]! });
-    else reads.push(limit ? { argv: words as string[], timeoutMs: Number(limit[1]) * 1000 } : { argv: words as string[] });
-  }
-  for (const stopAtFailure of [false, true]) {
-    try {
-      const again = batchArgv(reads, boundary, { stopAtFailure });
-      if (again.length === argv.length && again.every((w, i) => w === argv[i])) return { reads, boundary, stopAtFailure };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 /** Throws naming what is wrong with the batch's output (a cut or foreign output). */
 function malformed(why: string): Error {
   return new Error(`the batched read's output is not what its script prints: ${why}`);

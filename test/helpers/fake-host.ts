@@ -1,8 +1,6 @@
 // A Host for stage unit tests: commands are answered from a table of rules (outputs usually
 // captured on real machines and kept in test/fixtures/), files live in memory, and every call is
-// recorded so a test can assert what ran and in what order. A command without a rule fails loudly;
-// a batch (hosts/batch.ts, hosts/sequence.ts) without a rule of its own is answered and recorded
-// command by command.
+// recorded so a test can assert what ran and in what order. A command without a rule fails loudly.
 
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from '../../hosts/host.ts';
 import { commandLine } from '../../hosts/quote.ts';
 import { commandFailed } from '../../hosts/command-failure.ts';
-import { batchOf, MISSING_FILE, type Read } from '../../hosts/batch.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -93,31 +90,12 @@ export class FakeHost implements Host {
     const line = commandLine(argv);
     this.calls.push({ kind: 'exec', argv: [...argv], line, options });
     const rule = this.#rules.find((r) => r.remaining !== 0 && matches(r.match, argv, line));
-    const batch = rule ? undefined : batchOf(argv);
-    if (batch) {
-      // A batch (hosts/sequence.ts) without a rule of its own: each command as if sent alone, framed as its script would print.
-      this.calls.pop();
-      return this.#answerBatch(batch.reads, batch.boundary, batch.stopAtFailure);
-    }
     if (!rule) {
       throw new Error(`FakeHost ${this.name}: no rule for the command ${line}\n  argv: ${JSON.stringify(argv)}\n  add one with host.on([...argv], {stdout: ...})`);
     }
     if (rule.remaining !== undefined) rule.remaining--;
     const reply = typeof rule.answer === 'function' ? await rule.answer(argv, options) : rule.answer;
     return { code: reply.code ?? 0, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '' };
-  }
-
-  async #answerBatch(reads: readonly Read[], boundary: string, stopAtFailure: boolean): Promise<ExecResult> {
-    let stdout = '';
-    let stderr = '';
-    for (const [i, read] of reads.entries()) {
-      const file = 'file' in read ? await this.readFile(read.file) : undefined;
-      const result = 'file' in read ? { code: file === undefined ? MISSING_FILE : 0, stdout: file ?? '', stderr: '' } : await this.exec(read.argv, read.timeoutMs === undefined ? {} : { timeoutMs: read.timeoutMs });
-      stdout += `${boundary} ${i}\n${result.stdout}\n${boundary} rc ${result.code}\n`;
-      stderr += `${boundary} ${i}\n${result.stderr}`;
-      if (stopAtFailure && result.code !== 0) break;
-    }
-    return { code: 0, stdout, stderr };
   }
 
   async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
