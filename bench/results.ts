@@ -65,7 +65,7 @@ export interface BenchResults {
   version: typeof BENCH_VERSION;
   startedAt: string;
   finishedAt: string;
-  machine: { cpus: number; memoryGb: number; kernel: string; node: string; ansible: string; loadAvgAtStart: number[] };
+  machine: { cpus: number; memoryGb: number; kernel: string; node: string; ansible: string; loadAvgAtStart: number[]; /** ssh2's binding loaded (absent in results before 2026-12-06 13:00) */ sshNativeCrypto?: boolean };
   settings: { parts?: string[]; scales: number[]; noopReps: number; rebootReps: number; bootDelayMs: number; flavour: string };
   noop: NoopResult[];
   reboot?: RebootResult;
@@ -132,7 +132,7 @@ export function judge(r: Omit<BenchResults, 'targets'>): Target[] {
 
 export function renderTables(r: BenchResults): string {
   const out: string[] = [];
-  out.push(`Machine: ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GB, kernel ${r.machine.kernel}, Node ${r.machine.node}, ${r.machine.ansible}; load average at start ${r.machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')}. Lab: ${r.settings.flavour} nodes, ${r.settings.bootDelayMs} ms boot delay.`);
+  out.push(`Machine: ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GB, kernel ${r.machine.kernel}, Node ${r.machine.node}${r.machine.sshNativeCrypto === undefined ? '' : r.machine.sshNativeCrypto ? ' (ssh2 ciphers native)' : ' (ssh2 ciphers in JavaScript: its binding did not load)'}, ${r.machine.ansible}; load average at start ${r.machine.loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')}. Lab: ${r.settings.flavour} nodes, ${r.settings.bootDelayMs} ms boot delay.`);
   if (r.noop.length > 0) {
     out.push('', `**No-op converge** (a second run over fully provisioned nodes; median (min–max) of ${r.settings.noopReps}; fresh SSH connections each run)`, '');
     out.push(

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchWorkDir, Interruption, type LabInfo } from '../lab/index.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { sshCryptoNative } from '../hosts/ssh.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
 import { collectionNoop, collectionWorkspace, type CollectionWorkspace } from './collection.ts';
@@ -187,6 +188,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
       memoryGb: Math.round(totalmem() / 2 ** 30),
       kernel: release(),
       node: process.version,
+      sshNativeCrypto: sshCryptoNative(),
       ansible: ansibleVersion,
       loadAvgAtStart: load.map((l) => Math.round(l * 10) / 10),
     },

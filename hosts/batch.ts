@@ -32,7 +32,7 @@ export function readCommand(read: Read): string {
  * seen. No value is pasted into the script: the boundary, paths and argv words are its positional
  * parameters, which the script names by number ("${7}").
  */
-export function batchArgv(reads: readonly Read[], boundary: string): string[] {
+export function batchArgv(reads: readonly Read[], boundary: string, options: { stopAtFailure?: boolean } = {}): string[] {
   if (!/^[0-9a-f]{16,}$/.test(boundary)) throw new Error('the batch boundary must be at least 16 hex digits');
   const params: string[] = [boundary];
   const ref = (word: string): string => {
@@ -50,9 +50,16 @@ export function batchArgv(reads: readonly Read[], boundary: string): string[] {
       // A read the stage bounds in time is bounded here too (coreutils timeout; -k: then SIGKILL).
       body = read.timeoutMs === undefined ? `exec ${words}` : `exec timeout -k 5 ${Math.max(1, Math.ceil(read.timeoutMs / 1000))} ${words}`;
     }
-    return `printf '%s %s\\n' "$1" ${i}; printf '%s %s\\n' "$1" ${i} >&2; (${body}) < /dev/null; printf '\\n%s rc %s\\n' "$1" $?`;
+    const framed = `printf '%s %s\\n' "$1" ${i}; printf '%s %s\\n' "$1" ${i} >&2; (${body}) < /dev/null`;
+    // Stopping: what ran is framed as always, the rest never starts (the script itself exits 0).
+    return options.stopAtFailure ? `${framed}; r=$?; printf '\\n%s rc %s\\n' "$1" $r; [ $r -eq 0 ] || exit 0` : `${framed}; printf '\\n%s rc %s\\n' "$1" $?`;
   });
   return ['sh', '-c', lines.join('\n'), 'sh', ...params];
+}
+
+/** How many reads of a batch ran to their exit code (all of them, unless it stopped at a failure). Pure. */
+export function framesRun(stdout: string, boundary: string): number {
+  return stdout.split(`\n${boundary} rc `).length - 1;
 }
 
 /** Throws naming what is wrong with the batch's output (a cut or foreign output). */

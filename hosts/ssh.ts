@@ -8,6 +8,7 @@
 // - Host keys are verified before authentication (known-hosts.ts).
 
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { Socket, type TcpNetConnectOpts } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { constants } from 'node:os';
@@ -173,6 +174,17 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
     return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);
   }
   return new FatalError(`cannot connect to ${hostName} (${target}): ${message}`, {}, cause);
+}
+
+/**
+ * Whether ssh2 runs its ciphers natively (its sshcrypto.node binding loaded) rather than in
+ * JavaScript, where each packet creates an OpenSSL cipher object: about a third of the
+ * controller's CPU per node when profiled. ssh2's install builds the binding for the Node that
+ * ran the install (node-gyp, that Node's headers); under another Node's ABI it does not load.
+ */
+export function sshCryptoNative(): boolean {
+  const crypto = createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: unknown };
+  return crypto.bindingAvailable === true;
 }
 
 /**

@@ -75,6 +75,9 @@ function claimOf(ctx: StageContext, v: ContainerView, config: string, creating: 
 }
 
 async function observeOwned(ctx: StageContext, facts: NodeFacts, c: ContainerPlan): Promise<OwnedView> {
+  // One round trip for everything the view reads (check's batch already holds them; in apply each
+  // change forgot them, and they went one by one: ~6 per view, 3 views per container created).
+  await observe(ctx.host, containerReads(facts, c, [{ file: creationRecord(c.name) }]));
   const v = await observeContainer(ctx.host, ctx.plan, recordedVfs(ctx.outputs), facts, c);
   const creating = await hasCreationRecord(ctx.host, c.name);
   if (v.config === undefined) return { ...v, creating };
@@ -237,6 +240,7 @@ async function apply(ctx: StageContext): Promise<void> {
   await applyPatches(ctx);
   if (ctx.plan.containers.length === 0) return;
   readVfVerifyOutputs(ctx.outputs);
+  await observe(ctx.host, NODE_FACTS_READS);
   const facts = await factsOf(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
   if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);

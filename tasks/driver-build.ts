@@ -2,6 +2,7 @@
 // then the same for ixgbevf): build Intel's out-of-tree drivers for the running kernel, or check
 // that the distro's in-box drivers are there. Modules are not loaded here (the reboot does it).
 import { commandLine } from '../hosts/quote.ts';
+import { runSequence } from '../hosts/sequence.ts';
 import { CommandError, FatalError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { distroOf } from '../node/facts/distro.ts';
@@ -72,9 +73,11 @@ function buildFailure(t: DriverTarball, kernel: string, argv: string[], result: 
 async function buildAndInstall(ctx: StageContext, t: DriverTarball, kernel: string): Promise<void> {
   const dir = srcDir(t);
   // A fresh tree every time: a build interrupted halfway leaves nothing that the next one trusts.
-  await ctx.host.run(['rm', '-rf', dir]);
-  await ctx.host.run(['mkdir', '-p', dir]);
-  await ctx.host.run(['tar', '-xzf', `${SOURCE_DIR}/${t.file}`, '-C', dir, '--strip-components=1']);
+  await runSequence(ctx.host, [
+    ['rm', '-rf', dir],
+    ['mkdir', '-p', dir],
+    ['tar', '-xzf', `${SOURCE_DIR}/${t.file}`, '-C', dir, '--strip-components=1'],
+  ]);
   ctx.log(`building ${t.module} ${t.version} for kernel ${kernel}`);
   const argv = makeArgv(t);
   const result = await ctx.host.exec(argv, { timeoutMs: BUILD_TIMEOUT_MS });

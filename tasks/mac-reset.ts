@@ -7,6 +7,7 @@
 import { observe as observeOnce } from '../hosts/observing-host.ts';
 import type { Host } from '../hosts/host.ts';
 import { commandLine } from '../hosts/quote.ts';
+import { runSequence } from '../hosts/sequence.ts';
 import { FatalError, NotReadyError, tail } from '../core/errors.ts';
 import type { HostPlan } from '../inventory/plan.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
@@ -124,13 +125,14 @@ async function check(ctx: StageContext): Promise<CheckResult> {
   return o.files.length > 0 ? { done: false, plan, diffs: o.files } : { done: false, plan };
 }
 
-/** Runs every command, then reports every failure at once (the paper's script ignored them). */
+/** Runs every command (one round trip), then reports every failure at once (the paper's script ignored them). */
 async function runAll(host: Host, commands: string[][]): Promise<void> {
   const failures: string[] = [];
   let last: { command: string; code: number; stderr: string } | undefined;
-  for (const argv of commands) {
-    const result = await host.exec(argv);
+  const results = await runSequence(host, commands, { keepGoing: true });
+  for (const [i, result] of results.entries()) {
     if (result.code === 0) continue;
+    const argv = commands[i]!;
     last = { command: commandLine(argv), code: result.code, stderr: result.stderr };
     failures.push(`${last.command}: exit ${result.code}: ${tail(result.stderr || result.stdout, 1)}`);
   }

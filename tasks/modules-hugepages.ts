@@ -9,6 +9,7 @@ import type { CheckResult, FileDiff, Stage, StageContext, StageOutputs } from '.
 import { FSTAB, MODPROBE_OPTIONS, MODULES_LOAD, SYSCTL_HUGEPAGES, changed, wantedFiles, type FileState } from '../node/files/modules-hugepages-files.ts';
 import { hugepagesReads, readHugepages, recordHugetlbfsFound, shortfall, type HugepagesNow } from '../node/facts/hugepages.ts';
 import { observe } from '../hosts/observing-host.ts';
+import { runSequence } from '../hosts/sequence.ts';
 
 interface State {
   files: FileState[];
@@ -74,13 +75,15 @@ export const modulesHugepagesStage: Stage = {
     if (hp && state.hugepages && pending(ctx.plan, state).length > 0) await recordHugetlbfsFound(ctx.host, hp, state.hugepages);
     for (const f of state.files.filter(changed)) await writeFileState(ctx.host, f);
     if (!hp || !state.hugepages) return;
-    if (hp.size === '2M') await ctx.host.run(['sysctl', '-p', SYSCTL_HUGEPAGES]);
+    const commands: string[][] = [];
+    if (hp.size === '2M') commands.push(['sysctl', '-p', SYSCTL_HUGEPAGES]);
     if (!state.hugepages.mounted && state.hugepages.mountable) {
       // 0755 is enough: once mounted, the hugetlbfs root's own mode counts, not the directory's
       // (the paper's chmod 777 on /mnt/huge changed nothing that a process would see).
-      await ctx.host.run(['mkdir', '-p', '-m', '0755', hp.mount]);
-      await ctx.host.run(['mount', '-t', 'hugetlbfs', '-o', `pagesize=${hp.size}`, 'hugetlbfs', hp.mount]);
+      commands.push(['mkdir', '-p', '-m', '0755', hp.mount]);
+      commands.push(['mount', '-t', 'hugetlbfs', '-o', `pagesize=${hp.size}`, 'hugetlbfs', hp.mount]);
     }
+    await runSequence(ctx.host, commands);
   },
 
   async verify(ctx): Promise<StageOutputs> {

@@ -2,6 +2,7 @@
 // original), regenerating grub.cfg, the trial entry's script, the one-shot next_entry, and what
 // grub-probe says about the disk under grubenv. Each is a separate step: the stages order them.
 import type { Host } from '../../hosts/host.ts';
+import { observe } from '../../hosts/observing-host.ts';
 import { CommandError, FatalError } from '../../core/errors.ts';
 import { grubCommands, type GrubCommands } from '../parse/os-release.ts';
 import { osReleaseOf, type NodeDistro } from '../facts/distro.ts';
@@ -55,12 +56,16 @@ const FIND_GRUB_PROBE = ['sh', '-c', 'for p in grub2-probe grub-probe; do comman
 
 /** `grub-probe --target=fs` and `--target=abstraction` of the directory that holds grubenv. */
 export async function probeGrubenvDevice(host: Host, commands: GrubCommands): Promise<GrubenvDevice> {
+  // Batched reads (two round trips, not three): sent as plain commands they also made the host
+  // forget what the check had read (grubenv itself went again).
+  await observe(host, [{ argv: FIND_GRUB_PROBE }]);
   const found = await host.exec(FIND_GRUB_PROBE);
   const probe = found.stdout.trim().split('\n')[0];
   if (found.code !== 0 || !probe) {
     throw new FatalError(`${host.name} has neither grub2-probe nor grub-probe`, { hint: 'install GRUB 2\'s tools (RHEL: grub2-tools, Debian: grub2-common); grub-mkconfig needs them too' });
   }
   const dir = commands.grubenvPath.slice(0, commands.grubenvPath.lastIndexOf('/')) || '/';
+  await observe(host, [{ argv: [probe, '--target=fs', dir] }, { argv: [probe, '--target=abstraction', dir] }]);
   const fs = await host.run([probe, '--target=fs', dir]);
   const abstraction = await host.run([probe, '--target=abstraction', dir]);
   return { fs: fs.stdout.trim(), abstractions: parseProbeWords(abstraction.stdout) };

@@ -10,6 +10,7 @@
 // to what the other files set, so it never overrides their settings (kept, named in the report).
 import { createHash } from 'node:crypto';
 import type { Host } from '../../hosts/host.ts';
+import { observe } from '../../hosts/observing-host.ts';
 import { FatalError } from '../../core/errors.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { shellQuote } from '../../hosts/quote.ts';
@@ -57,6 +58,9 @@ chain() {
 const traceArgv = (planned?: string): string[] => ['sh', '-c', TRACE, 'sh', GRUB_DROPIN, planned === undefined ? '0' : '1', planned ?? ''];
 
 export async function traceGrubDefaults(host: Host, planned?: string): Promise<GrubDefaultsTrace> {
+  // A read like the others (batched, remembered): sent as a plain command it made the host forget
+  // what the check had read, and the trial entry, /proc/cmdline and grub-probe went again one by one.
+  await observe(host, [{ argv: traceArgv(planned) }]);
   const result = await host.exec(traceArgv(planned), { env: { LC_ALL: 'C' } });
   return parseGrubDefaultsTrace(result.stdout);
 }

@@ -39,7 +39,7 @@ export async function readReserved(host: Host): Promise<number> {
  * the mount somewhere else.
  */
 async function checkMountPoint(host: Host, mount: string): Promise<void> {
-  const kind = await host.exec(['stat', '-c', '%F', '--', mount]);
+  const kind = await host.exec(mountPointArgv(mount));
   if (kind.code !== 0) {
     if (/No such file or directory/.test(kind.stderr)) return;
     throw new FatalError(`${host.name}: cannot look at the mount point ${mount}: ${kind.stderr.trim()}`, { hint: 'check the path of hugepages.mount on the node' });
@@ -77,9 +77,24 @@ export async function hugetlbfsMounted(host: Host, plan: HugepagesPlan): Promise
 const poolArgv = (plan: HugepagesPlan): string[] => ['test', '-d', `/sys/kernel/mm/hugepages/${POOL[plan.size]}`];
 const RESERVED_ARGV = ['sysctl', '-n', 'vm.nr_hugepages'];
 
-/** What readHugepages reads on a node where the plan's hugetlbfs is mounted, for a batched observation. */
+const mountPointArgv = (mount: string): string[] => ['stat', '-c', '%F', '--', mount];
+const dirExistsArgv = (mount: string): string[] => ['test', '-d', mount];
+
+/**
+ * What readHugepages and recordHugetlbfsFound read, for a batched observation. The mount point's
+ * stat too, though only a node without the mount needs it: sent alone, it made the host forget
+ * the batch, and the pool, the reserved count and the record went one by one.
+ */
 export function hugepagesReads(plan: HugepagesPlan): Read[] {
-  return [{ file: '/proc/mounts' }, { file: '/proc/meminfo' }, { argv: poolArgv(plan) }, { argv: RESERVED_ARGV }];
+  return [
+    { file: '/proc/mounts' },
+    { file: '/proc/meminfo' },
+    { argv: poolArgv(plan) },
+    { argv: RESERVED_ARGV },
+    { argv: mountPointArgv(plan.mount) },
+    { file: HUGETLBFS_FOUND },
+    { argv: dirExistsArgv(plan.mount) },
+  ];
 }
 
 export async function readHugepages(host: Host, plan: HugepagesPlan): Promise<HugepagesNow> {
@@ -138,7 +153,7 @@ export async function readHugetlbfsFound(host: Host, mount: string): Promise<Hug
 /** Records the node as `now` found it, unless a record is there already (the first look counts). */
 export async function recordHugetlbfsFound(host: Host, plan: HugepagesPlan, now: HugepagesNow): Promise<void> {
   if ((await host.readFile(HUGETLBFS_FOUND)) !== undefined) return;
-  const dirExisted = (await host.exec(['test', '-d', plan.mount])).code === 0;
+  const dirExisted = (await host.exec(dirExistsArgv(plan.mount))).code === 0;
   const found: HugetlbfsFound = { mount: plan.mount, dirExisted, mounted: now.mounted };
   await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
   await host.writeFile(HUGETLBFS_FOUND, `${JSON.stringify(found)}\n`, { mode: 0o600 });

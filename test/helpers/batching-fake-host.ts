@@ -1,12 +1,14 @@
 // A FakeHost that answers batched reads (hosts/batch.ts) the way a node's sh would: it decodes the
 // script independently of the code that wrote it (each line's "(BODY) < /dev/null", the words
 // named by number), answers each read from its rules and files, and frames the outputs. It counts
-// round trips: every exec, readFile, write or boot id that reached it from outside.
+// round trips: every exec, readFile, write or boot id that reached it from outside. A sequence of
+// commands (hosts/sequence.ts) is the same script; it stops where the node's sh would.
 import type { ExecOptions, ExecResult } from '../../hosts/host.ts';
 import { FakeHost } from './fake-host.ts';
 
 const LINE = /\((.*)\) < \/dev\/null;/;
 const REF = /"\$\{(\d+)\}"/g;
+const STOPS = /; r=\$\?; .*\[ \$r -eq 0 \] \|\| exit 0$/;
 
 export class BatchingFakeHost extends FakeHost {
   roundTrips = 0;
@@ -45,6 +47,8 @@ export class BatchingFakeHost extends FakeHost {
       }
       stdout += `${boundary} ${i}\n${result.stdout}\n${boundary} rc ${result.code}\n`;
       stderr += `${boundary} ${i}\n${result.stderr}`;
+      // A sequence (hosts/sequence.ts) stops at its first failure: "[ $r -eq 0 ] || exit 0".
+      if (result.code !== 0 && STOPS.test(line)) break;
     }
     this.batches.push(reads);
     return { code: 0, stdout, stderr };

@@ -100,6 +100,14 @@ test('the tables: one row per measurement, ratios against one node', (t) => {
   t.regex(text, /^\| controller peak RSS, 32 nodes \| under 200 MB \| 210 MB \| no \|$/m);
 });
 
+test('the machine line says whether ssh2 ran its ciphers natively (controller CPU depends on it); older results say nothing', (t) => {
+  const r = results();
+  const line = (machine: Omit<BenchResults, 'targets'>['machine']): string => renderTables({ ...r, machine, targets: judge(r) }).split('\n').find((l) => l.startsWith('Machine:')) ?? '';
+  t.regex(line({ ...r.machine, sshNativeCrypto: true }), /Node v24\.21\.0 \(ssh2 ciphers native\), ansible/);
+  t.regex(line({ ...r.machine, sshNativeCrypto: false }), /Node v24\.21\.0 \(ssh2 ciphers in JavaScript: its binding did not load\), ansible/);
+  t.regex(line(r.machine), /Node v24\.21\.0, ansible/);
+});
+
 test('the no-op through the Ansible collection: its own table with the overhead, only when measured', (t) => {
   const r = results();
   t.notRegex(renderTables({ ...r, targets: judge(r) }), /Through the Ansible collection/, 'results of before the row have none');

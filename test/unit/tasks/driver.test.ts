@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { fixture, type FakeHost } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import { CommandError, FatalError } from '../../../core/errors.ts';
@@ -58,7 +59,7 @@ interface NodeState {
 
 function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost {
   const s: NodeState = { kernel: KERNEL, headers: true, installed: new Map([['ixgbe', null], ['ixgbevf', null]]), buildFails: false, ...state };
-  const host = new FakeHost('node1', files);
+  const host = new BatchingFakeHost('node1', files);
   host.on(['uname', '-r'], () => ({ stdout: `${s.kernel}\n` }));
   host.on((argv) => argv[0] === 'modinfo', (argv) => {
     const module = argv.at(-1) as string;
@@ -110,6 +111,7 @@ test('apply uploads, unpacks, builds ixgbe then ixgbevf, runs depmod and records
     `make -C ${SRC}/ixgbevf-4.18.9/src install`,
     'depmod -a',
   ]);
+  t.deepEqual((host as BatchingFakeHost).batches.filter((b) => b.some((c) => c.startsWith('tar '))).map((b) => b.length), [3, 3], 'each tree made fresh and unpacked in one round trip');
   t.deepEqual(JSON.parse(host.files.get(RECORD)?.content ?? '{}'), builtRecord);
   t.deepEqual(await driverBuildStage.verify(ctx), { source: 'tarball', ...builtRecord });
   t.deepEqual(await driverBuildStage.check(ctx), { done: true, reason: `ixgbe 5.19.6 and ixgbevf 4.18.9 built from the planned tarballs are installed for kernel ${KERNEL}` });

@@ -9,7 +9,8 @@ import { macResetStage } from '../../../tasks/mac-reset.ts';
 import type { StageContext } from '../../../engine/stage.ts';
 import { FatalError, NotReadyError } from '../../../core/errors.ts';
 import { loadInventory } from '../../../inventory/load.ts';
-import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { fixture, type FakeHost } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { answerIproute } from '../../helpers/iproute.ts';
 
 // The paper's node and its MACs (inventory.example.yaml); the PF's VF table is the synthesised
@@ -54,7 +55,7 @@ interface NodeState {
 
 /** `first` adds rules that take precedence over the node's usual answers. */
 function node(state: NodeState, files: Record<string, string> = {}, first: (host: FakeHost) => void = () => {}): FakeHost {
-  const host = new FakeHost('p01001534852033', files);
+  const host = new BatchingFakeHost('p01001534852033', files);
   answerIproute(host);
   first(host);
   host
@@ -110,6 +111,11 @@ test('random MACs after a driver load: every VF set from its PF and awaited, the
     'ip link set dev enp4s16 address d6:d6:d6:54:f9:f8',
     'ip link set dev enp4s0f1 vf 7 mac 0a:93:df:2e:62:2b',
   ]);
+  t.deepEqual((host as BatchingFakeHost).batches.at(-1), [
+    'ip link set dev enp4s0f0 vf 0 mac d6:d6:d6:54:f9:f8',
+    'ip link set dev enp4s16 address d6:d6:d6:54:f9:f8',
+    'ip link set dev enp4s0f1 vf 7 mac 0a:93:df:2e:62:2b',
+  ], 'the MACs in one round trip');
   t.deepEqual(host.files.get(SCRIPT), { content: macScript(plan.name, plan.pfs), mode: 0o755 });
   t.like(await macResetStage.check(ctx), { done: true });
 });

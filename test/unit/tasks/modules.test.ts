@@ -1,5 +1,6 @@
 import test from 'ava';
-import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { fixture, type FakeHost } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import { FatalError } from '../../../core/errors.ts';
@@ -52,7 +53,7 @@ const TMPFS_THERE = `${UNMOUNTED.trimEnd()}\ntmpfs /mnt/huge tmpfs rw,relatime 0
 /** A node answering like the Debian 12 VM did: /proc/mounts, sysctl, mkdir and mount. */
 function node(files: Record<string, string>, state: Partial<NodeState> = {}): FakeHost & { state: NodeState } {
   const s: NodeState = { mounted: false, reserved: 0, grant: (n) => n, mountPoint: 'missing', ...state };
-  const host = Object.assign(new FakeHost('node1', { '/proc/mounts': s.mounted ? MOUNTED : UNMOUNTED, ...files }), { state: s });
+  const host = Object.assign(new BatchingFakeHost('node1', { '/proc/mounts': s.mounted ? MOUNTED : UNMOUNTED, ...files }), { state: s });
   host.on(['test', '-d', '/sys/kernel/mm/hugepages/hugepages-2048kB'], {});
   host.on(['sysctl', '-n', 'vm.nr_hugepages'], () => ({ stdout: fixture('stages/modules/sysctl-n-nr-hugepages-0.stdout').replace('0', String(s.reserved)) }));
   host.on(['sysctl', '-p', SYSCTL], () => {
@@ -180,7 +181,7 @@ test('another file system on the mount point in fstab is refused with a fix', as
 });
 
 test('another file system mounted on the mount point is refused with a fix', async (t) => {
-  const host = new FakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': TMPFS_THERE });
+  const host = new BatchingFakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': TMPFS_THERE });
   const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: tmpfs (rw,relatime) is mounted on /mnt/huge, not a hugetlbfs of 2M pages');
 });
@@ -257,7 +258,7 @@ for (const [what, mounts] of [
 
 test('a hugetlbfs without pagesize= where the default huge page size is 1G is not a 2M one', async (t) => {
   const meminfo1G = MEMINFO_2M.replace(/^Hugepagesize:.*$/m, 'Hugepagesize:    1048576 kB');
-  const host = new FakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': NO_PAGESIZE, '/proc/meminfo': meminfo1G });
+  const host = new BatchingFakeHost('node1', { '/etc/fstab': fstab, '/proc/mounts': NO_PAGESIZE, '/proc/meminfo': meminfo1G });
   const error = await t.throwsAsync(modulesHugepagesStage.check(context(host)), { instanceOf: FatalError });
   t.is(error?.message, 'node1: hugetlbfs (rw,relatime) is mounted on /mnt/huge, not a hugetlbfs of 2M pages');
 });
