@@ -86,6 +86,11 @@ export function spread(samples: readonly number[]): Spread {
   return { medianMs: Math.round(median), minMs: Math.round(sorted[0]!), maxMs: Math.round(sorted.at(-1)!), samples: samples.map(Math.round) };
 }
 
+/** The median of CPU seconds, to 0.01 s. */
+export function medianCpuS(samples: readonly number[]): number {
+  return Math.round(spread(samples.map((x) => x * 1000)).medianMs / 10) / 100;
+}
+
 const s = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digits)} s`;
 const range = (x: Spread, digits = 1): string => `${s(x.medianMs, digits)} (${s(x.minMs, digits)}–${s(x.maxMs, digits)})`;
 

@@ -18,7 +18,7 @@ import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
 import { nodeCpuFiles, nodesCpuS } from './node-cpu.ts';
 import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
 import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
-import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, medianCpuS, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const LAB_BOOT_DELAY_MS = 2000;
@@ -34,8 +34,6 @@ const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 const median = (xs: readonly number[]): number => spread(xs).medianMs;
-/** The median of CPU seconds, to 0.01 s. */
-const medianOf = (xs: readonly number[]): number => Math.round(median(xs) * 100) / 100;
 const interruption = new Interruption('bench');
 
 async function withLab<T>(work: string, name: string, nodes: number, fn: (info: LabInfo) => Promise<T>): Promise<T> {
@@ -121,7 +119,7 @@ async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number
     viaCollection.push(c.wallMs);
     log(`  no-op ${i + 1}/${reps}: sriov-lxc ${(p.run.wallMs / 1000).toFixed(2)} s, Ansible ${(a.wallMs / 1000).toFixed(2)} s, sriov-lxc through the collection ${(c.wallMs / 1000).toFixed(2)} s`);
   }
-  const cpuS = cpu.oursNodes.length > 0 && cpu.ours.length > 0 ? { ours: medianOf(cpu.ours), oursNodes: medianOf(cpu.oursNodes), ansibleNodes: medianOf(cpu.ansibleNodes) } : undefined;
+  const cpuS = cpu.oursNodes.length > 0 && cpu.ours.length > 0 ? { ours: medianCpuS(cpu.ours), oursNodes: medianCpuS(cpu.oursNodes), ansibleNodes: medianCpuS(cpu.ansibleNodes) } : undefined;
   return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules), collection: spread(viaCollection), ...(cpuS ? { cpuS } : {}) };
 }
 
