@@ -23,6 +23,11 @@ export interface NoopResult {
   ansibleModulesPerHost: number;
   /** The same no-op of sriov-lxc run through the Ansible collection (ansible-playbook, forks = nodes): one CLI per host. */
   collection?: Spread;
+  /**
+   * Median CPU seconds of a no-op: sriov-lxc's controller (its Node processes), the nodes while
+   * sriov-lxc ran, the nodes while Ansible ran (the nodes' cgroups: sshd, the commands, containers).
+   */
+  cpuS?: { ours: number; oursNodes: number; ansibleNodes: number };
 }
 
 export interface RebootResult {
@@ -79,6 +84,11 @@ export function spread(samples: readonly number[]): Spread {
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { medianMs: Math.round(median), minMs: Math.round(sorted[0]!), maxMs: Math.round(sorted.at(-1)!), samples: samples.map(Math.round) };
+}
+
+/** The median of CPU seconds, to 0.01 s. */
+export function medianCpuS(samples: readonly number[]): number {
+  return Math.round(spread(samples.map((x) => x * 1000)).medianMs / 10) / 100;
 }
 
 const s = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digits)} s`;
@@ -139,6 +149,16 @@ export function renderTables(r: BenchResults): string {
       table(
         ['nodes', 'parallel', 'sriov-lxc', 'Ansible', 'ratio', 'SSH round trips per host (ours)', 'module runs per host (Ansible)'],
         r.noop.map((n) => [String(n.nodes), String(n.parallel), range(n.ours), range(n.ansible), (n.ours.medianMs / n.ansible.medianMs).toFixed(2), String(n.oursRoundTripsPerHost), String(n.ansibleModulesPerHost)]),
+      ),
+    );
+  }
+  const withCpu = r.noop.filter((n) => n.cpuS !== undefined);
+  if (withCpu.length > 0) {
+    out.push('', `**CPU of a no-op** (median of ${r.settings.noopReps}; on a machine whose CPUs the nodes share with the controller, the wall time follows the sum)`, '');
+    out.push(
+      table(
+        ['nodes', 'sriov-lxc controller', 'nodes, sriov-lxc', 'nodes, Ansible'],
+        withCpu.map((n) => [String(n.nodes), `${n.cpuS!.ours.toFixed(2)} s`, `${n.cpuS!.oursNodes.toFixed(2)} s`, `${n.cpuS!.ansibleNodes.toFixed(2)} s`]),
       ),
     );
   }

@@ -16,9 +16,10 @@ import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
 import { collectionNoop, collectionWorkspace, type CollectionWorkspace } from './collection.ts';
 import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
+import { nodeCpuFiles, nodesCpuS } from './node-cpu.ts';
 import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
 import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
-import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, medianCpuS, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const LAB_BOOT_DELAY_MS = 2000;
@@ -94,8 +95,12 @@ async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number
   const viaCollection: number[] = [];
   const trips: number[] = [];
   const modules: number[] = [];
+  const cpu = { ours: [] as number[], oursNodes: [] as number[], ansibleNodes: [] as number[] };
+  const cpuFiles = nodeCpuFiles(info.dir, info.nodes.map((n) => n.name));
   for (let i = 0; i < reps; i++) {
+    const nodesBefore = nodesCpuS(cpuFiles);
     const p = await provision(info.inventoryPath, stateDir, nodes);
+    const nodesBetween = nodesCpuS(cpuFiles);
     const problems = notNoop(p.report);
     if (problems.length > 0) throw new Error(`the second run of sriov-lxc was not a no-op: ${problems.join('; ')}`);
     ours.push(p.run.wallMs);
@@ -104,12 +109,19 @@ async function noop(info: LabInfo, stateDir: string, nodes: number, reps: number
     const failed = Object.entries(a.stats).filter(([, s]) => (s.failures ?? 0) + (s.unreachable ?? 0) > 0);
     if (a.code !== 0 || failed.length > 0) throw new Error(`the Ansible no-op converge failed (exit ${a.code}) on ${failed.map(([h]) => h).join(', ')}:\n${a.output}`);
     ansible.push(a.wallMs);
+    const nodesAfter = nodesCpuS(cpuFiles);
+    if (nodesBefore !== undefined && nodesBetween !== undefined && nodesAfter !== undefined) {
+      cpu.oursNodes.push(nodesBetween - nodesBefore);
+      cpu.ansibleNodes.push(nodesAfter - nodesBetween);
+    }
+    if (p.run.usage) cpu.ours.push(p.run.usage.cpuS);
     modules.push(...Object.values(a.remoteRuns));
     const c = await collectionNoop(collection, stateDir, nodes);
     viaCollection.push(c.wallMs);
     log(`  no-op ${i + 1}/${reps}: sriov-lxc ${(p.run.wallMs / 1000).toFixed(2)} s, Ansible ${(a.wallMs / 1000).toFixed(2)} s, sriov-lxc through the collection ${(c.wallMs / 1000).toFixed(2)} s`);
   }
-  return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules), collection: spread(viaCollection) };
+  const cpuS = cpu.oursNodes.length > 0 && cpu.ours.length > 0 ? { ours: medianCpuS(cpu.ours), oursNodes: medianCpuS(cpu.oursNodes), ansibleNodes: medianCpuS(cpu.ansibleNodes) } : undefined;
+  return { nodes, parallel: nodes, ours: spread(ours), ansible: spread(ansible), oursRoundTripsPerHost: median(trips), ansibleModulesPerHost: median(modules), collection: spread(viaCollection), ...(cpuS ? { cpuS } : {}) };
 }
 
 async function reboots(info: LabInfo, stateDir: string, reps: number, ws: AnsibleWorkspace): Promise<RebootResult> {

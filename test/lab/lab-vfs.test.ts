@@ -99,3 +99,59 @@ test.serial('lab: ip link set PF vf N mac shows in ip -j link show PF and on the
   const multicast = await ssh(info, 'node1', 'ip link set enp4s0f0 vf 0 mac 01:00:5e:00:00:01');
   t.is(multicast.code, 2);
 });
+
+// The ip wrapper sends output naming no lab netdev past ip-output.ts (lab/node/bin/ip): it must
+// print what ip-output.ts would have, byte for byte, on either path. [mode, vfs, ip arguments];
+// VF: a VF netdev of enp4s0f0.
+const IP_SHOWS: [string, string, string][] = [
+  ['--json', '--vfs', '-j link show lo'],
+  ['--json', '--vfs', '-j link show'],
+  ['--json', '--vfs', '-j -d link show'],
+  ['--json', '--vfs', '-j -s link show lo'],
+  ['--json', '--vfs', '-j link show VF'],
+  ['--json', '--no-vfs', '-j addr show lo'],
+  ['--json', '--no-vfs', '-j addr show'],
+  ['--json', '--vfs', '-j -d addr show lo'],
+  ['--json', '--vfs', '-j -p link show lo'],
+  ['--json', '--no-vfs', '-j -p addr show lo'],
+  ['--text', '--vfs', 'link show lo'],
+  ['--text', '--vfs', 'link show'],
+  ['--text', '--vfs', '-d link show lo'],
+  ['--text', '--vfs', '-s link show lo'],
+  ['--text', '--vfs', '-o link show lo'],
+  ['--text', '--vfs', '-o link show'],
+  ['--text', '--vfs', '-br link show lo'],
+  ['--text', '--vfs', '-br link show'],
+  ['--text', '--vfs', 'link show VF'],
+  ['--text', '--vfs', '-o link show VF'],
+  ['--text', '--no-vfs', 'addr show lo'],
+  ['--text', '--no-vfs', 'addr show'],
+  ['--text', '--no-vfs', '-br addr show'],
+  ['--text', '--vfs', '-d addr show lo'],
+  ['--text', '--vfs', 'link show dev nonexistent'],
+];
+
+test.serial('lab: ip link/addr show prints what ip-output.ts makes of the real output, also where it skips it (no lab netdev named)', async (t) => {
+  const vf = (await sshOk(info, 'node1', 'ls /sys/class/net/enp4s0f0/device/virtfn0/net')).trim();
+  t.regex(vf, /^enp4s16/);
+  const compare = (mode: string, vfs: string, args: string): string =>
+    `a=$(ip ${args} 2>&1; echo "rc=$?"); ` +
+    `b=$({ o=$($REAL_IP ${args}); rc=$?; [ -n "$o" ] && printf '%s\\n' "$o" | LAB_PF_DRIVER=ixgbe /run/sriov-lab/nodejs /usr/lib/sriov-lab/ip-output.ts ${mode} ${vfs} --release 6.1; echo "rc=$rc"; } 2>&1); ` +
+    `if [ "$a" = "$b" ]; then echo "same: ip ${args}"; else printf 'DIFF: ip %s\\n%s\\n---\\n%s\\n' '${args}' "$a" "$b"; fi`;
+  const script = ['REAL_IP=/run/sriov-lab/host-usr/bin/ip', ...IP_SHOWS.map(([mode, vfs, args]) => compare(mode, vfs, args.replace('VF', vf)))].join('\n');
+  const out = await sshOk(info, 'node1', script);
+  t.is(out.split('\n').filter((l) => l.startsWith('same: ')).length, IP_SHOWS.length, out);
+  // what is compared shows the lab's rewriting (a PF's VF list) and a link it leaves alone
+  t.regex(out, /same: ip -j link show\n/);
+  const lo = await sshOk(info, 'node1', 'ip -j link show lo; ip -j link show enp4s0f0');
+  t.regex(lo, /^\[\{"ifindex":1,"ifname":"lo",.*\}\]\n\[\{.*"vfinfo_list":\[\{"vf":0,/);
+});
+
+test.serial('lab: lspci -k/-v -d print each device they show as without -d, its driver included (pciutils)', async (t) => {
+  for (const opt of ['-k', '-v', '-nnvv']) {
+    const filtered = await sshOk(info, 'node1', `lspci ${opt} -d 8086: -s 04:10.0`);
+    t.is(filtered, await sshOk(info, 'node1', `lspci ${opt} -s 04:10.0`), opt);
+    t.regex(filtered, /\tKernel driver in use: ixgbevf\n/, opt);
+  }
+  t.is(await sshOk(info, 'node1', 'lspci -vv -d :10fb -s 04:00.0'), await sshOk(info, 'node1', 'lspci -vv -s 04:00.0'));
+});

@@ -13,6 +13,8 @@ node_mount_disk() {
   lab=/run/sriov-lab
   mkdir -p $lab/node $lab/src $lab/lib $lab/host-usr $lab/firmware $lab/boot /run/lock /run/sshd
   touch $lab/nodejs
+  # Node's compile cache for the lab's Node helpers (bin/ip): root's alone, fresh every boot.
+  mkdir -m 0700 $lab/compile-cache
   # Stable paths first: the lab's directories may live under a path the node covers (/tmp, /root).
   mount --bind "$LAB_NODE_DIR" $lab/node
   mount --bind "$LAB_SRC" $lab/src

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { parseBenchArgs } from '../../../bench/args.ts';
 import { usageOf } from '../../../bench/measure.ts';
-import { BENCH_FORMAT, BENCH_VERSION, judge, renderTables, spread, type BenchResults, type PipelineRun } from '../../../bench/results.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, medianCpuS, renderTables, spread, type BenchResults, type PipelineRun } from '../../../bench/results.ts';
 
 test('bench arguments: defaults, sorted scales, refusals', (t) => {
   const all = ['noop', 'reboot', 'fleet'];
@@ -115,4 +115,19 @@ test('the no-op through the Ansible collection: its own table with the overhead,
   const text = renderTables({ ...withCollection, targets: judge(withCollection) });
   t.regex(text, /\*\*Through the Ansible collection\*\*/);
   t.regex(text, /^\| 8 \| 6\.3 s \(6\.0 s–6\.6 s\) \| 10\.0 s \(9\.0 s–11\.0 s\) \| 3\.7 s \| 0\.5 s \|$/m);
+});
+
+test('the CPU of a no-op: controller and nodes per tool, only when measured', (t) => {
+  const r = results();
+  t.notRegex(renderTables({ ...r, targets: judge(r) }), /CPU of a no-op/, 'results of before the row have none');
+  const withCpu = { ...r, noop: [{ ...r.noop[0]!, nodes: 8, cpuS: { ours: 1.234, oursNodes: 3.5, ansibleNodes: 40.25 } }] };
+  const text = renderTables({ ...withCpu, targets: judge(withCpu) });
+  t.regex(text, /\*\*CPU of a no-op\*\* \(median of 3;/);
+  t.regex(text, /^\| 8 \| 1\.23 s \| 3\.50 s \| 40\.25 s \|$/m);
+});
+
+test('the median of CPU seconds keeps hundredths (spread rounds to whole units)', (t) => {
+  t.is(medianCpuS([1.234]), 1.23);
+  t.is(medianCpuS([3.456, 4.1]), 3.78);
+  t.is(medianCpuS([0.27, 5, 0.3]), 0.3);
 });
