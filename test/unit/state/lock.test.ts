@@ -104,11 +104,12 @@ test('a lock of a process that is gone is taken over with a warning', (t) => {
 
 test('a zombie holder counts as gone', async (t) => {
   const dir = stateDir(t);
-  // `sleep 0` becomes a child of `sleep 30` through exec, which never reaps it.
-  const parent = track(t, spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  // The background `sleep` becomes a child of `sleep 30` through exec, which never reaps it. It
+  // outlives the exec: a `sleep 0` could end first and be reaped by sh (seen once in ~20 runs).
+  const parent = track(t, spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const pid = Number(await firstLine(parent));
   for (let i = 0; i < 500 && readProcStat(pid)?.state !== 'Z'; i++) await sleep(10);
-  t.is(readProcStat(pid)?.state, 'Z', 'the orphaned `sleep 0` never became a zombie');
+  t.is(readProcStat(pid)?.state, 'Z', 'the orphaned `sleep 0.2` never became a zombie');
   placeLock(dir, { pid, startTime: readProcStat(pid)!.startTime });
   const warnings: string[] = [];
   acquireLock(dir, 'node1', { command: 'x', warn: (m) => warnings.push(m) })();
