@@ -7,7 +7,9 @@
 // `nodedir = "/usr"`); it downloads them from nodejs.org, which an install that only reaches the
 // npm registry cannot; the registry's `node-<platform>-<arch>` package of the same version carries
 // them (include/node). Never fails the install: when the build cannot be done it says why, and the
-// JavaScript ciphers stay.
+// JavaScript ciphers stay. Only in a checkout: the published package has no scripts/ (npm runs
+// its postinstall there too, hence the test in package.json), and there ssh2 is built by the
+// same npm and Node that install it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
