@@ -43,8 +43,9 @@ export async function runSequence(host: Host, commands: readonly (readonly strin
   }
   const failed = results.findIndex((r) => r.code !== 0);
   if (!options.keepGoing && failed >= 0) throw commandFailed(host.name, commandLine(commands[failed]!), results[failed]!);
-  // Without a failure every command reports, unless the shell itself was stopped (killed, cut).
-  if (results.length < commands.length && failed < 0) {
+  // Every command reports (keepGoing, or no failure to stop at), unless the shell itself was
+  // stopped (killed, cut): a caller reporting the failures must not take the rest for done.
+  if (results.length < commands.length) {
     throw new CommandError(`on ${host.name} only ${results.length} of ${commands.length} commands ran (the script exited with code ${whole.code}); ${commandLine(commands[results.length]!)} did not start`, {
       command: commandLine(commands[results.length]!),
       code: whole.code,

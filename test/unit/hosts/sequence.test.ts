@@ -77,6 +77,10 @@ test('a sequence whose output is cut is an error naming the first command that d
   const error = await t.throwsAsync(runSequence(host, [['true'], second]), { instanceOf: CommandError });
   t.regex(error.message, /only 1 of 2 commands ran \(the script exited with code 143\)/);
   t.true(error.message.includes(`${commandLine(second)} did not start`));
+  // With keepGoing too: a failure before the cut must not leave the rest taken for run.
+  host.cut = (r) => ({ code: 143, stdout: r.stdout.slice(0, r.stdout.indexOf(' rc 1\n') + 6), stderr: '' });
+  const keepGoing = await t.throwsAsync(runSequence(host, [['false'], second], { keepGoing: true }), { instanceOf: CommandError });
+  t.true(keepGoing.message.includes(`only 1 of 2 commands ran`) && keepGoing.message.includes(`${commandLine(second)} did not start`), keepGoing.message);
   host.cut = () => ({ code: 0, stdout: 'garbage', stderr: '' });
   await t.throwsAsync(runSequence(host, [['true']]), { instanceOf: CommandError, message: /did not report as its script does/ });
 });
