@@ -27,6 +27,7 @@ import { commandFailed } from './command-failure.ts';
 import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
 import { commandEnv } from './command-env.ts';
+import { assertSsh2BindingSafe } from './ssh2-binding.ts';
 import { commandLine, withEnv } from './quote.ts';
 import type { SshAlgorithms } from './ssh-config.ts';
 
@@ -291,6 +292,7 @@ export class SshHost implements Host {
   /** One authenticated connection to `end`, its host key verified (and pinned) by its policy. */
   async #open(end: Omit<SshEndpoint, 'jumps'> | HopEndpoint, who: string, target: string, sock?: unknown): Promise<NodeSSH> {
     const { host, port, username, privateKeyPath, agentSocket } = end;
+    await assertSsh2BindingSafe();
     // A hop's own files; the same acceptChangedHostKey, warnings and dry-run pins as the node's.
     const { knownHostsFiles: _node, ...shared } = this.#policy;
     const policy: HostKeyPolicy = 'hostKeys' in end ? { ...shared, ...end.hostKeys } : this.#policy;

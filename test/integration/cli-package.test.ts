@@ -3,11 +3,12 @@
 // outside the checkout. In the slow tier (title `lab:`): it builds, packs and installs (1-3 min;
 // npm takes the dependencies from its cache, or the registry).
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { probeBinding } from '../../hosts/ssh2-binding.ts';
 import { REPO } from '../helpers/lab-fixture.ts';
 
 const run = promisify(execFile);
@@ -29,6 +30,13 @@ test('lab: npm pack, npm install -g --prefix TMP of the tarball: TMP/bin/sriov-l
   const installed = join(prefix, 'lib', 'node_modules', 'sriov-lxc');
   t.true(existsSync(join(installed, 'dist', 'workflows', 'teardown.js')), 'the package carries the compiled JavaScript');
   t.false(existsSync(join(installed, 'workflows')), 'and not the TypeScript sources, which Node would not run under node_modules');
+  // The package's own postinstall (dist/scripts) checked ssh2's binding: never one that aborts at
+  // GC (hosts/ssh2-binding.ts); with a compiler here, rebuilt until usable.
+  const binding = probeBinding(join(installed, 'node_modules', 'ssh2', 'lib', 'protocol', 'crypto', 'build', 'Release', 'sshcrypto.node'));
+  t.log(`installed ssh2 binding: ${binding.probe}`);
+  const compiler = spawnSync('sh', ['-c', 'command -v c++ && command -v make && command -v python3'], { stdio: 'ignore' }).status === 0;
+  if (compiler) t.is(binding.probe, 'usable', binding.detail);
+  else t.true(binding.probe === 'absent' || binding.probe === 'unloadable', binding.detail);
   const outside = { cwd: tmp, env };
 
   t.is((await run(bin, ['--version'], outside)).stdout, `sriov-lxc ${version}\n`);
