@@ -47,6 +47,10 @@ const flavour: Flavour = state.flavour;
 const firmware: Firmware = state.firmware ?? 'bios';
 const nic = state.nic;
 const srcDir = fileURLToPath(new URL('./node/', import.meta.url)).replace(/\/$/, '');
+// The checkout (or installed package: dist/lab is one level deeper) the lab runs from, for
+// mount-root.sh to show it on the node where the node covers its path.
+const toolRoot = [fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(new URL('../..', import.meta.url))]
+  .map((d) => d.replace(/\/$/, '')).find((d) => existsSync(join(d, 'package.json')));
 const shimDir = labPaths(dir).shimDir;
 const hostCpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
 const stop = new AbortController();
@@ -157,6 +161,7 @@ async function boot(ctx: NodeContext, choice: BootChoice): Promise<number> {
   const env = {
     ...nodeEnv(ctx.layout, flavour, firmware, srcDir, shimDir, nic),
     LAB_NODEJS: process.execPath,
+    ...(toolRoot ? { LAB_TOOL_ROOT: toolRoot } : {}),
     LAB_ADDRESS: `${ctx.layout.address}/${lab.prefixLength}`,
     LAB_NETNS: ctx.layout.netns,
     LAB_CGROUPS: ctx.cgroups.join(' '),

@@ -2,7 +2,8 @@
 // covers with its own /tmp) and under a home-like directory with a space in its name, its
 // node_modules installed there (Node's binary a copy inside the checkout, the rest linked), then a
 // one-node lab brought up with the default lab directory (CHECKOUT/.lab) and taken down, as the
-// README's commands do. The node-side scripts must read the lab's sources where the node sees them.
+// README's commands do. The node-side scripts must read the lab's sources where the node sees them,
+// and the node must see the checkout at its path (the --local tests run the tool there).
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -90,6 +91,15 @@ for (const where of WHERE) {
     const probe = await labCli(dest, 'exec', 'node1', '--', 'sh', '-c', 'd=/lib/modules/$(uname -r); ls $d/kernel/drivers/net/ethernet/intel; readlink $d/build');
     t.is(probe.code, 0, probe.output);
     t.regex(probe.output, /^i40e\niavf\nice\nixgbe\nixgbevf\n\/usr\/src\/linux-headers-\S+\n$/);
+    // The node covers /tmp with its own: the checkout is there too, read-only, and the tool runs
+    // from it on the node (as the --local tests run it).
+    const tool = await labCli(dest, 'exec', 'node1', '--', join(dest, 'node_modules', 'node', 'bin', 'node'), join(dest, 'workflows', 'provision.ts'), '--help');
+    t.is(tool.code, 0, tool.output);
+    t.regex(tool.output, /--local/);
+    const write = await labCli(dest, 'exec', 'node1', '--', 'touch', join(dest, 'written-by-the-node'));
+    t.not(write.code, 0, 'the node cannot write into the checkout');
+    t.regex(write.output, /Read-only file system/);
+    t.false(existsSync(join(dest, 'written-by-the-node')));
 
     const down = await labCli(dest, 'down');
     t.is(down.code, 0, down.output);

@@ -21,6 +21,13 @@ node_mount_disk() {
   mount --bind "$LAB_SHIM_DIR" $lab/lib
   mount --bind /usr $lab/host-usr
   [ -n "${LAB_NODEJS:-}" ] && mount --bind "$LAB_NODEJS" $lab/nodejs
+  # The checkout the lab runs from shows on the node as any host path does (the tests run the tool
+  # on a node, --local), unless the node covers it with its own /root /tmp /boot /mnt: then it is
+  # bound there too, read-only, at the same path (a clone under /tmp or /root).
+  tool=
+  case "${LAB_TOOL_ROOT:-}" in
+    /root/*|/tmp/*|/boot/*|/mnt/*) tool=$LAB_TOOL_ROOT; mkdir -p $lab/tool; mount --bind "$tool" $lab/tool ;;
+  esac
   for m in $lab/src $lab/lib $lab/host-usr; do mount -o remount,bind,ro $m; done
   disk=$lab/node/disk
   [ -d "$disk/.var-base" ] || die "not mounting the node's disk: it has no /var of its own ($LAB_NODE_DIR/disk/.var-base), a node made by an older lab; take the lab down and up again"
@@ -32,6 +39,14 @@ node_mount_disk() {
   for d in root boot mnt tmp; do
     mount --bind "$disk/$d" "/$d"
   done
+  if [ -n "$tool" ]; then
+    # Made in the node's own /root, /tmp... (its disk): nothing written on the host.
+    mkdir -p "$tool"
+    mount --bind $lab/tool "$tool"
+    mount -o remount,bind,ro "$tool"
+    umount $lab/tool
+    rmdir $lab/tool
+  fi
   mount --bind "$disk/lxc" /var/lib/lxc
   mount --bind $lab/src /usr/lib/sriov-lab
   mount --bind $lab/node/firmware $lab/firmware
