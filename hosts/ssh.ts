@@ -108,6 +108,9 @@ interface Ssh2Channel {
 const MISSING = 66;
 /** The least time between two boot-id probes through a jump host (see bootId). */
 const JUMP_PROBE_SPACING_MS = 500;
+/** A new TCP connection attempt while the earlier ones go unanswered (see #accepting), at most this many at once. */
+const ACCEPT_AGAIN_MS = 250;
+const ACCEPT_IN_FLIGHT = 4;
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
 // Root writes into directories others may write (the benchmark directory, /tmp): nothing here
 // follows a link planted there. The directory is refused when anyone may write it and it is not
@@ -611,26 +614,45 @@ export class SshHost implements Host {
   #accepting(): Promise<void> {
     const { host, port, family } = this.#endpoint;
     this.#dropProbe();
+    // A SYN sent while the booting node's network comes up may go unanswered, neither accepted nor
+    // refused, and TCP sends it again only after its initial timeout, 1 s (RFC 6298), then 2 s, 4 s
+    // later: in the lab a connect begun 94 ms before sshd listened opened 1 010 ms later, and the
+    // engine went on up to 0.8 s after sshd was ready (8 nodes). So while no attempt has an answer, another
+    // starts every ACCEPT_AGAIN_MS (the older ones go on: on a slow link the first may still win);
+    // the first connected is kept, the rest closed; a refusal or an unreachable network ends the
+    // poll at once, as before.
     return new Promise((resolve, reject) => {
-      const socket = coalescingSocket({ host, port, ...(family ? { family } : {}) });
-      socket.setTimeout(this.#readyTimeoutMs);
-      const fail = (error: Error): void => {
-        socket.destroy();
-        this.connectFailures++;
-        reject(classifyConnectError(error, this.name, this.#target));
-      };
-      const onTimeout = (): void => fail(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        socket.off('timeout', onTimeout);
-        socket.off('error', fail);
+      const attempts: Socket[] = [];
+      let settled = false;
+      const finish = (winner: Socket | undefined, error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearInterval(again);
+        clearTimeout(deadline);
+        for (const socket of attempts) if (socket !== winner) socket.destroy();
+        if (winner === undefined) {
+          this.connectFailures++;
+          reject(classifyConnectError(error!, this.name, this.#target));
+          return;
+        }
         // Until the login takes it, a reset only ends it (ssh2 listens from then on).
-        socket.on('error', () => socket.destroy());
-        this.#probe = socket;
+        winner.on('error', () => winner.destroy());
+        this.#probe = winner;
         resolve();
-      });
-      socket.once('timeout', onTimeout);
-      socket.once('error', fail);
+      };
+      const attempt = (): void => {
+        if (attempts.length >= ACCEPT_IN_FLIGHT) attempts.shift()!.destroy();
+        const socket = coalescingSocket({ host, port, ...(family ? { family } : {}) });
+        attempts.push(socket);
+        socket.once('connect', () => finish(socket));
+        socket.once('error', (error: Error) => {
+          socket.destroy();
+          finish(undefined, error);
+        });
+      };
+      const again = setInterval(attempt, ACCEPT_AGAIN_MS);
+      const deadline = setTimeout(() => finish(undefined, Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.#readyTimeoutMs);
+      attempt();
     });
   }
 
