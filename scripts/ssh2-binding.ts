@@ -40,7 +40,7 @@ function main(): void {
   const unsafe = (probe: string): boolean => probe === 'crashes' || probe === 'unproven';
   // A binding that aborts is never left in place: without it ssh2 uses its JavaScript ciphers.
   const fallback = (): string => {
-    if (unsafe(found.probe) && unsafe(probeBinding(binding).probe)) {
+    if (unsafe(found.probe)) {
       rmSync(binding, { force: true });
       return `removed it: ssh2 uses its JavaScript ciphers (slower)`;
     }
