@@ -115,7 +115,7 @@ export function refuseCrashingBinding(path: string, nodePath: string = process.e
   if (verdict.probe !== 'crashes' && verdict.probe !== 'unproven') return;
   const firstLines = verdict.detail.split('\n').filter((line) => line.trim() !== '').slice(0, 2).map((line) => line.trim()).join(' / ');
   throw new FatalError(
-    `ssh2's cipher binding ${path} aborts Node ${process.version} when the garbage collector frees a cipher (${firstLines}): it was built against Node headers whose ObjectWrap has cleanup hooks (24.19.0 or later 24.x, nodejs/node#65446), and would kill this run at a random point after its first connection`,
+    `ssh2's cipher binding ${path} ${verdict.probe === 'crashes' ? 'aborts' : 'was not seen to survive'} Node ${process.version} when the garbage collector frees a cipher (${firstLines}): it was built against Node headers whose ObjectWrap has cleanup hooks (24.19.0 or later 24.x, nodejs/node#65446), and would kill this run at a random point after its first connection`,
     {
       hint: `rebuild it against Node ${bindingHeadersVersion(process.versions.node)}'s headers: run \`npm run postinstall\` in the sriov-lxc checkout or package directory (it does this); or delete ${path}, and ssh2 uses its JavaScript ciphers (correct, slower)`,
     },
