@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchWorkDir, Interruption, type LabInfo } from '../lab/index.ts';
 import { loadInventory } from '../inventory/load.ts';
-import { sshCryptoNative } from '../hosts/ssh.ts';
+import { sshCryptoNative } from '../hosts/ssh2-binding.ts';
 import { scriptArgs } from '../cli/script-args.ts';
 import { ensureAnsible, PLAYBOOKS, workspaceFor, type AnsibleWorkspace } from './ansible.ts';
 import { collectionNoop, collectionWorkspace, type CollectionWorkspace } from './collection.ts';

@@ -8,7 +8,6 @@
 // - Host keys are verified before authentication (known-hosts.ts).
 
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { Socket, type TcpNetConnectOpts } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { constants } from 'node:os';
@@ -178,17 +177,6 @@ export function classifyConnectError(error: unknown, hostName: string, target: s
     return new FatalError(`cannot resolve the address of ${hostName} (${target})`, { hint: 'check address in the inventory or HostName in ~/.ssh/config' }, cause);
   }
   return new FatalError(`cannot connect to ${hostName} (${target}): ${message}`, {}, cause);
-}
-
-/**
- * Whether ssh2 runs its ciphers natively (its sshcrypto.node binding loaded) rather than in
- * JavaScript, where each packet creates an OpenSSL cipher object: about a third of the
- * controller's CPU per node when profiled. ssh2's install builds the binding for the Node that
- * ran the install (node-gyp, that Node's headers); under another Node's ABI it does not load.
- */
-export function sshCryptoNative(): boolean {
-  const crypto = createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: unknown };
-  return crypto.bindingAvailable === true;
 }
 
 /**
@@ -617,8 +605,9 @@ export class SshHost implements Host {
     // A SYN sent while the booting node's network comes up may go unanswered, neither accepted nor
     // refused, and TCP sends it again only after its initial timeout, 1 s (RFC 6298), then 2 s, 4 s
     // later: in the lab a connect begun 94 ms before sshd listened opened 1 010 ms later, and the
-    // engine went on up to 0.8 s after sshd was ready (8 nodes). So while no attempt has an answer, another
-    // starts every ACCEPT_AGAIN_MS (the older ones go on: on a slow link the first may still win);
+    // engine went on up to 0.8 s after sshd was ready (8 nodes). So while no attempt has an
+    // answer, another starts every ACCEPT_AGAIN_MS (the older ones go on: on a slow link the first
+    // may still win);
     // the first connected is kept, the rest closed; a refusal or an unreachable network ends the
     // poll at once, as before.
     return new Promise((resolve, reject) => {

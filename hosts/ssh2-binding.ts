@@ -16,6 +16,17 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FatalError } from '../core/errors.ts';
 
+/**
+ * Whether ssh2 in this process runs its ciphers natively (its sshcrypto.node binding loaded)
+ * rather than in JavaScript, where each packet creates an OpenSSL cipher object: about a third of
+ * the controller's CPU per node when profiled. ssh2's install builds the binding for the Node that
+ * ran the install (node-gyp, that Node's headers); under another Node's ABI it does not load.
+ */
+export function sshCryptoNative(): boolean {
+  const crypto = createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: unknown };
+  return crypto.bindingAvailable === true;
+}
+
 /** The mangled name of the hooked ObjectWrap's cleanup function: compiled in only from 24.19+ (and 26.x) headers. */
 const OBJECT_WRAP_HOOK_SYMBOL = '_ZN4node10ObjectWrap11CleanupHookEPv';
 
@@ -50,6 +61,9 @@ export function bindingHeadersVersion(runtime: string): string {
  * unproven: no GC freed a cipher within the probe's rounds (not seen, so not trusted).
  */
 export type BindingProbe = 'absent' | 'unloadable' | 'usable' | 'crashes' | 'unproven';
+
+/** A binding that must not be used: it aborted the probe, or the probe could not show it survives a collection. */
+export const isUnsafe = (probe: BindingProbe): boolean => probe === 'crashes' || probe === 'unproven';
 
 export interface BindingVerdict {
   probe: BindingProbe;
@@ -96,9 +110,11 @@ let checked: Promise<void> | undefined;
  * Refuses to go on with a binding that would abort this process at its next GC. Cheap when the
  * binding has no hooks (a read of ~80 kB); otherwise one child process, once per process.
  */
-export function assertSsh2BindingSafe(path: string | undefined = ssh2BindingPath()): Promise<void> {
-  if (path === undefined) return Promise.resolve();
-  checked ??= Promise.resolve().then(() => refuseCrashingBinding(path));
+export function assertSsh2BindingSafe(): Promise<void> {
+  checked ??= Promise.resolve().then(() => {
+    const path = ssh2BindingPath();
+    if (path !== undefined) refuseCrashingBinding(path);
+  });
   return checked;
 }
 
@@ -112,7 +128,7 @@ export function refuseCrashingBinding(path: string, nodePath: string = process.e
   }
   if (!hasObjectWrapHooks(addon)) return;
   const verdict = probeBinding(path, nodePath);
-  if (verdict.probe !== 'crashes' && verdict.probe !== 'unproven') return;
+  if (!isUnsafe(verdict.probe)) return;
   const firstLines = verdict.detail.split('\n').filter((line) => line.trim() !== '').slice(0, 2).map((line) => line.trim()).join(' / ');
   throw new FatalError(
     `ssh2's cipher binding ${path} ${verdict.probe === 'crashes' ? 'aborts' : 'was not seen to survive'} Node ${process.version} when the garbage collector frees a cipher (${firstLines}): it was built against Node headers whose ObjectWrap has cleanup hooks (24.19.0 or later 24.x, nodejs/node#65446), and would kill this run at a random point after its first connection`,

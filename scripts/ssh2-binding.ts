@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bindingHeadersVersion, probeBinding, ssh2BindingPath } from '../hosts/ssh2-binding.ts';
+import { bindingHeadersVersion, isUnsafe, probeBinding, ssh2BindingPath } from '../hosts/ssh2-binding.ts';
 
 function run(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; output: string } {
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8' });
@@ -37,10 +37,9 @@ function main(): void {
     crashes: `aborts Node ${process.version} when the garbage collector frees a cipher (built against headers with ObjectWrap's cleanup hooks, nodejs/node#65446)`,
     unproven: `was not seen to survive the garbage collector freeing a cipher (${found.detail})`,
   }[found.probe];
-  const unsafe = (probe: string): boolean => probe === 'crashes' || probe === 'unproven';
   // A binding that aborts is never left in place: without it ssh2 uses its JavaScript ciphers.
   const fallback = (): string => {
-    if (unsafe(found.probe)) {
+    if (isUnsafe(found.probe)) {
       rmSync(binding, { force: true });
       return `removed it: ssh2 uses its JavaScript ciphers (slower)`;
     }
@@ -88,7 +87,7 @@ function main(): void {
     const against = headers === process.versions.node ? '' : ` (against ${headers}'s headers, nodejs/node#65446)`;
     if (built.ok && rebuilt.probe === 'usable') {
       say(`rebuilt ssh2's cipher binding for Node ${process.version}${against}`);
-    } else if (unsafe(rebuilt.probe)) {
+    } else if (isUnsafe(rebuilt.probe)) {
       rmSync(binding, { force: true });
       say(`rebuilt ssh2's cipher binding for Node ${process.version}${against}, and it ${rebuilt.probe === 'crashes' ? 'aborts when the garbage collector frees a cipher' : 'was not seen to survive the garbage collector'}: removed it, ssh2 uses its JavaScript ciphers (slower)`);
     } else {

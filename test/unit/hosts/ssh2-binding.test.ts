@@ -59,7 +59,7 @@ test('an aborting binding with the hooks is refused, with the fix; one without t
   t.regex(error!.message, /aborts Node .* when the garbage collector frees a cipher/);
   t.regex(error!.message, /nodejs\/node#65446/);
   t.regex(String(error!.hint), /npm run postinstall/);
-  t.regex(String(error!.hint), new RegExp(`delete ${hooked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  t.true(String(error!.hint).includes(`delete ${hooked}`), error!.hint);
   // Without the symbol the check costs one read: a binding that would abort is not this hazard.
   t.notThrows(() => refuseCrashingBinding(standIn(t, ABORTS)));
   t.notThrows(() => refuseCrashingBinding(standIn(t, `${HARMLESS}// ${HOOK_SYMBOL}\n`)));
