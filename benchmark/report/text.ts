@@ -24,7 +24,7 @@ export function runLine(doc: BenchmarkDocument): string {
   const gate = Object.entries(doc.maxPenalty).map(([family, pct]) => `${family} ${pct} %`).join(', ');
   const order = doc.order.slice(0, 4).map((o) => o.join(', ')).join('; ');
   return `Run ${doc.runId}, profile ${doc.profile} (${roundsText(doc)}; every target once per round, in an order drawn at random: ` +
-    `${order}${doc.order.length > 4 ? '; …' : ''}; medians shown), ${doc.startedAt} to ${doc.finishedAt}. ` +
+    `${order}${doc.order.length > 4 ? '; …' : ''}${doc.fio.mirrored ? `; fio twice per round, ${doc.fio.runtimeMs} ms each, in that order and back` : ''}; medians shown), ${doc.startedAt} to ${doc.finishedAt}. ` +
     `Penalty threshold: ${doc.penaltyThreshold} %, with ${percentOf(doc.confidence)} intervals.${gate === '' ? '' : ` Gate (benchmark.maxPenalty): ${gate}.`}` +
     `${budgetLine(doc) === undefined ? '' : ` ${budgetLine(doc)}`}`;
 }

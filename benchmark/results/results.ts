@@ -77,9 +77,12 @@ const fioSchema = z.strictObject({
   /** Whether O_DIRECT was used; `directNote` says why not. */
   direct: z.boolean(),
   directNote: z.string().optional(),
+  /** One fio run's --runtime. */
   runtimeMs: z.number().int().positive(),
   rampMs: z.number().int().nonnegative(),
   sizeBytes: z.number().int().positive(),
+  /** Each sample is two runs of a round, in its order and back, merged (run/fio-runs.ts); absent: one run (before it existed). */
+  mirrored: z.boolean().optional(),
   tests: z.array(fioTestSchema),
 });
 

@@ -42,6 +42,14 @@ export interface FioTiming {
   rampMs: number;
   /** --size of the one test file that every test shares, in bytes. */
   sizeBytes: number;
+  /**
+   * Each round runs fio twice on every target, in the round's order and then back (host, c1, c2,
+   * c2, c1, host), and takes each target's two runs together: a drift linear in time over the
+   * round (a disk's write cache filling, writeback) then moves every target's mean alike and
+   * cancels in the ratio, where one run each leaves the first and the last target apart by the
+   * whole round.
+   */
+  mirrored: boolean;
 }
 
 export interface BenchProfile {
@@ -109,7 +117,7 @@ export const PAPER_PROFILE: BenchProfile = {
   budgetSeconds: 8 * 3600,
   iperf3: { omit: 3, time: 20 },
   // The paper gives no fio durations or sizes: iperf3's 20 s with its 3 s warm-up, and iozone's 4 GiB file.
-  fio: { runtimeMs: 20_000, rampMs: 3_000, sizeBytes: 4 * GIB },
+  fio: { runtimeMs: 20_000, rampMs: 3_000, sizeBytes: 4 * GIB, mirrored: false },
   fioTests: tests({ iodepth: PAPER_QUEUE_DEPTHS, bs: PAPER_BLOCK_SIZES, numjobs: PAPER_THREADS }),
 };
 
@@ -120,7 +128,7 @@ export const QUICK_PROFILE: BenchProfile = {
   precision: 10,
   budgetSeconds: 60,
   iperf3: { omit: 0, time: 1 },
-  fio: { runtimeMs: 500, rampMs: 0, sizeBytes: 16 * MIB },
+  fio: { runtimeMs: 500, rampMs: 0, sizeBytes: 16 * MIB, mirrored: false },
   fioTests: tests(
     { iodepth: [1, 8], bs: [4 * KIB, 32 * KIB, 64 * KIB], numjobs: [1, 4] },
     { 'randread-bs': { numjobs: 4 } },
@@ -132,8 +140,12 @@ export const QUICK_PROFILE: BenchProfile = {
  * whose per-round spread on a virtual disk was smallest (README "The standard profile"): Table 1's
  * 32 kB random reads (16 threads), 512 B sequential writes at queue depth 8 and 4 kB random writes
  * at 4 threads. The other four (Table 2's 32 kB sequential write at queue depth 1, the noisiest,
- * random reads by threads, mixed access, 64 kB random writes) are in `paper` and `quick`. Runs of
- * 1 s without a warm-up: pairing cancels a start-up cost common to both sides, and without
+ * random reads by threads, mixed access, 64 kB random writes) are in `paper` and `quick`. Each
+ * round runs every fio point twice per target for 500 ms, in the round's order and back
+ * (mirrored): on a lab node, the node against its two containers without iperf3 in 300 s, the
+ * per-round spread of the IOPS log ratios was 0.049-0.074 (median 0.059) mirrored against
+ * 0.063-0.130 (median 0.097) with one 1 s run each, for 20 rounds against 25 (README "The
+ * standard profile"). No warm-up: pairing cancels a start-up cost common to both sides, and without
  * --ramp_time a point's bandwidth is its IOPS times the block size (one comparison with them:
  * stats/analysis.ts bandwidthIsIops), so the family is 2 + 3 × 2 comparisons per container.
  * 10 minimum rounds: fewer cost more in the family's t than they save in time (at 16
@@ -146,7 +158,7 @@ export const STANDARD_PROFILE: BenchProfile = {
   precision: 5,
   budgetSeconds: 600,
   iperf3: { omit: 1, time: 2 },
-  fio: { runtimeMs: 1_000, rampMs: 0, sizeBytes: 128 * MIB },
+  fio: { runtimeMs: 500, rampMs: 0, sizeBytes: 128 * MIB, mirrored: true },
   fioTests: tests(
     { iodepth: [8], bs: [32 * KIB], numjobs: [4] },
     // Table 1 ran 512 threads; 16 start quickly on a small node.
@@ -171,7 +183,7 @@ export function fioPointParams(test: FioTest, value: number): { bs: number; iode
 /** A rough duration of one run of the profile on `targets` targets (host + containers), in seconds. */
 export function estimatedSeconds(profile: BenchProfile, targets: number, withIperf3: boolean): number {
   const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
-  const fio = points * (profile.fio.runtimeMs + profile.fio.rampMs) / 1000;
+  const fio = points * (profile.fio.mirrored ? 2 : 1) * (profile.fio.runtimeMs + profile.fio.rampMs) / 1000;
   const iperf3 = withIperf3 ? 2 * (profile.iperf3.omit + profile.iperf3.time) : 0;
   return Math.ceil(targets * profile.repetitions * (fio + iperf3));
 }

@@ -22,6 +22,7 @@ import { cleanupArgv, directProbeArgv, fioArgv, inTarget, iperf3Argv, whichArgv,
 import { checkWorkDir } from './work-dir.ts';
 import type { Iperf3Direction } from './commands.ts';
 import { parseFio } from './parse-fio.ts';
+import { mergeMirroredRuns } from './fio-runs.ts';
 import { inPeerTurn } from './peer-turns.ts';
 import { isServerBusy, parseIperf3 } from './parse-iperf3.ts';
 import { plannedComparisons, type BenchProfile } from './profiles.ts';
@@ -213,10 +214,15 @@ interface Rounds {
   orderOf(round: number): BenchTarget[];
 }
 
-/** A point measured on every target per round (in the round's order); its widest interval over the containers and metrics. */
+/**
+ * A point measured on every target per round (in the round's order; with `mirror`, in that order
+ * and then back, each target's two measurements merged into its sample of the round); its widest
+ * interval over the containers and metrics.
+ */
 function point<S>(
   ctx: RunnerContext, id: string, targets: BenchTarget[], rounds: Rounds,
   once: (target: BenchTarget, round: number) => Promise<S>, metrics: (samples: readonly S[]) => Partial<Record<Metric, number[]>>,
+  mirror?: (there: S, back: S) => S,
 ): PointOf<S> {
   const samples = new Map(targets.map((t) => [t, [] as S[]]));
   const host = targets.find((t) => t.kind === 'host')!;
@@ -225,7 +231,14 @@ function point<S>(
     adaptive: {
       id,
       async round(round) {
-        for (const target of rounds.orderOf(round)) samples.get(target)!.push(await once(target, round));
+        const order = rounds.orderOf(round);
+        if (mirror === undefined) {
+          for (const target of order) samples.get(target)!.push(await once(target, round));
+          return;
+        }
+        const there = new Map<BenchTarget, S>();
+        for (const target of order) there.set(target, await once(target, round));
+        for (const target of [...order].reverse()) samples.get(target)!.push(mirror(there.get(target)!, await once(target, round)));
       },
       halfWidth() {
         const base = metrics(samples.get(host)!);
@@ -270,7 +283,7 @@ function fioPoints(ctx: RunnerContext, targets: BenchTarget[], profile: BenchPro
           const sample = parseFio(result.stdout);
           ctx.log(`fio ${test.id} ${test.vary}=${value} ${targetLabelOf(target)} round ${round}: ${Math.round(measuredSide(test.rw, sample).iops)} IOPS`);
           return sample;
-        }, (xs) => fioValues(test.rw, xs)),
+        }, (xs) => fioValues(test.rw, xs), profile.fio.mirrored ? mergeMirroredRuns : undefined),
       };
     }),
   }));
@@ -324,7 +337,7 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
         },
       fio: {
         directory, direct, ...(directNote === undefined ? {} : { directNote }),
-        runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes,
+        runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes, mirrored: profile.fio.mirrored,
         tests: fio.map(({ test, points }): FioTestResult => {
           const { id, title, vary, rw, bs, iodepth, numjobs, values } = test;
           return { id, title, vary, rw, bs, iodepth, numjobs, values, points: points.flatMap((p) => targets.map((target) => ({ value: p.value, target: targetLabelOf(target), samples: p.point.samples.get(target)! }))) };

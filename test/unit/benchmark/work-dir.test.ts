@@ -35,7 +35,7 @@ test('a link, another owner, another mode or a path elsewhere is refused', (t) =
 const TINY: BenchProfile = {
   ...QUICK_PROFILE,
   repetitions: 1,
-  fio: { runtimeMs: 200, rampMs: 0, sizeBytes: 1024 * 1024 },
+  fio: { runtimeMs: 200, rampMs: 0, sizeBytes: 1024 * 1024, mirrored: false },
   fioTests: QUICK_PROFILE.fioTests.filter((f) => f.id === 'randwrite-4k-threads').map((f) => ({ ...f, values: [1] })),
 };
 
