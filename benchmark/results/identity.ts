@@ -3,6 +3,7 @@
 // plan's side comes from the inventory. A stored result stands for the node only while every
 // input is the same; changedInputs names the ones that differ. Pure but for the argv it builds.
 import type { HostPlan } from '../../inventory/plan.ts';
+import { benchProfile, profileProcedure } from '../run/profiles.ts';
 
 export type MeasuredOn = Record<string, string>;
 
@@ -65,6 +66,7 @@ export function plannedInputs(plan: HostPlan): MeasuredOn {
   const { benchmark } = plan;
   const inputs: MeasuredOn = {
     profile: `${benchmark.profile}${benchmark.repetitions === undefined ? '' : ` repetitions=${benchmark.repetitions}`}`,
+    'profile procedure': profileProcedure(benchProfile(benchmark.profile)),
     'benchmark settings': JSON.stringify({
       peer: benchmark.peer ?? null, directory: benchmark.fio.directory, precision: benchmark.precision ?? null, budget: benchmark.budget ?? null,
       penaltyThreshold: benchmark.penaltyThreshold, maxPenalty: benchmark.maxPenalty ?? {},

@@ -175,6 +175,18 @@ export function benchProfile(name: BenchProfileName, repetitions?: number): Benc
   return repetitions === undefined ? profile : { ...profile, repetitions };
 }
 
+/**
+ * What a profile fixes about how it measures, in words: a result measured under another definition
+ * of the same profile name (an older sriov-lxc's) is not a measurement of this one
+ * (results/identity.ts).
+ */
+export function profileProcedure(profile: BenchProfile): string {
+  const { runtimeMs, rampMs, sizeBytes, mirrored } = profile.fio;
+  const points = profile.fioTests.map((t) => `${t.id} ${t.vary}=${t.values.join(',')}`).join('; ');
+  return `fio ${runtimeMs} ms runs${mirrored ? ', twice per round (mirrored)' : ''}, ramp ${rampMs} ms, ${sizeBytes} B file: ${points}; ` +
+    `iperf3 -O ${profile.iperf3.omit} -t ${profile.iperf3.time}`;
+}
+
 /** The fio parameters of one point of a test: the test's own, with the varied one set to `value`. */
 export function fioPointParams(test: FioTest, value: number): { bs: number; iodepth: number; numjobs: number } {
   return { bs: test.bs, iodepth: test.iodepth, numjobs: test.numjobs, [test.vary]: value };

@@ -259,3 +259,17 @@ test('a result of an older sriov-lxc (no measuredOn) is measured again', async (
   t.false(check.done);
   t.regex(check.done ? '' : check.plan.join('\n'), /the node it measured: not recorded/);
 });
+
+test('a result measured under another definition of its profile (an older sriov-lxc\'s standard: one 1 s fio run per round) is measured again, naming the procedure', async (t) => {
+  const plan = benchPlan({ profile: 'standard', repetitions: 3 });
+  const ctx = context(t, fakeBenchNode(), plan);
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.regex(doc.measuredOn['profile procedure']!, /^fio 500 ms runs, twice per round \(mirrored\), ramp 0 ms, 134217728 B file: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 2$/);
+  t.true((await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'same', ctx.stateDir))).done);
+  const older = 'fio 1000 ms runs, ramp 0 ms, 134217728 B file: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 2';
+  writeBenchmarkResult(ctx.stateDir, { ...doc, measuredOn: { ...doc.measuredOn, 'profile procedure': older } });
+  const check = await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'later', ctx.stateDir));
+  t.false(check.done);
+  t.regex(check.done ? '' : check.plan.join('\n'), /profile procedure: was "fio 1000 ms runs, ramp 0 ms.*", now "fio 500 ms runs, twice per round \(mirrored\)/);
+});
