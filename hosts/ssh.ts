@@ -639,7 +639,11 @@ export class SshHost implements Host {
           finish(undefined, error);
         });
       };
-      const again = setInterval(attempt, ACCEPT_AGAIN_MS);
+      // After the event loop's I/O of this turn: a connection that opened while the loop was busy
+      // (timers run before I/O callbacks) is taken before another attempt starts.
+      const again = setInterval(() => setImmediate(() => {
+        if (!settled) attempt();
+      }), ACCEPT_AGAIN_MS);
       const deadline = setTimeout(() => finish(undefined, Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.#readyTimeoutMs);
       attempt();
     });

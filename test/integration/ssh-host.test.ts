@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
+import { createServer, connect as tcpConnect, Socket, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pRetry from 'p-retry';
 import { SshHost, withErrorListener, type RetryNotice, type SshHostOptions } from '../../hosts/ssh.ts';
@@ -225,6 +225,37 @@ test('lab: bootId logs in over the connection its TCP probe opened, and authenti
   await host.disconnect();
   t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   t.is(relay.connections(), 2);
+});
+
+test('lab: bootId: a connection that opened while the event loop was held up past the next attempt\'s time is taken, no second one made', async (t) => {
+  const sshd = await startSshd(t);
+  const relay = await countingRelay(t, sshd.port);
+  const host = hostFor(t, sshd, tempDir(t), {
+    endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
+  });
+  // The controller held up for 400 ms right after the probe's connect (a loaded machine: once in CI
+  // it made two connections): the poll's timer for the next attempt (250 ms) is then due before the
+  // event loop hears that the first one opened.
+  const connect = Socket.prototype.connect;
+  let held = false;
+  Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
+    const socket = (connect as (...a: unknown[]) => Socket).apply(this, args);
+    const options = args[0] as { port?: number } | undefined;
+    if (!held && options?.port === relay.port) {
+      held = true;
+      queueMicrotask(() => {
+        const until = Date.now() + 400;
+        while (Date.now() < until);
+      });
+    }
+    return socket;
+  } as typeof connect;
+  t.teardown(() => {
+    Socket.prototype.connect = connect;
+  });
+  t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  t.true(held);
+  t.is(relay.connections(), 1);
 });
 
 // A relay to sshd in a process of its own that first answers no SYN at all, as a booting node's
