@@ -607,9 +607,8 @@ export class SshHost implements Host {
     // later: in the lab a connect begun 94 ms before sshd listened opened 1 010 ms later, and the
     // engine went on up to 0.8 s after sshd was ready (8 nodes). So while no attempt has an
     // answer, another starts every ACCEPT_AGAIN_MS (the older ones go on: on a slow link the first
-    // may still win);
-    // the first connected is kept, the rest closed; a refusal or an unreachable network ends the
-    // poll at once, as before.
+    // may still win); the first connected is kept, the rest closed; a refusal or an unreachable
+    // network ends the poll at once, as before.
     return new Promise((resolve, reject) => {
       const attempts: Socket[] = [];
       let settled = false;

@@ -227,7 +227,9 @@ test('lab: bootId logs in over the connection its TCP probe opened, and authenti
   t.is(relay.connections(), 2);
 });
 
-test('lab: bootId: a connection that opened while the event loop was held up past the next attempt\'s time is taken, no second one made', async (t) => {
+// Serial: it patches Socket.prototype.connect and holds this process's event loop, which the
+// file's concurrent tests (the lost-SYN one times a banner) must not meet.
+test.serial('lab: bootId: a connection that opened while the event loop was held up past the next attempt\'s time is taken, no second one made', async (t) => {
   const sshd = await startSshd(t);
   const relay = await countingRelay(t, sshd.port);
   const host = hostFor(t, sshd, tempDir(t), {

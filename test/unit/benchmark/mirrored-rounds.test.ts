@@ -6,11 +6,16 @@ import { QUICK_PROFILE, type BenchProfile } from '../../../benchmark/run/profile
 import { measure } from '../../../benchmark/run/runner.ts';
 import { mergeMirroredRuns } from '../../../benchmark/run/fio-runs.ts';
 import { parseFio } from '../../../benchmark/run/parse-fio.ts';
+import type { FioSample } from '../../../benchmark/results/results.ts';
 import { runLine } from '../../../benchmark/report/text.ts';
 import { benchPlan, CAPTURED, fakeBenchNode, quickDocument } from '../../fixtures/bench/fake-node.ts';
 
-/** Two captured 500 ms runs of the same point (4 kB random writes at 4 threads, fio 3.33). */
-const [FIRST, SECOND] = CAPTURED.fio.host!['randwrite-4k-threads 4']!.map(parseFio) as [ReturnType<typeof parseFio>, ReturnType<typeof parseFio>];
+/** A target's two captured 500 ms runs of the same point (4 kB random writes at 4 threads, fio 3.33). */
+function capturedRuns(source: string): [FioSample, FioSample] {
+  const [first, second] = CAPTURED.fio[source]!['randwrite-4k-threads 4']!.map(parseFio);
+  return [first!, second!];
+}
+const [FIRST, SECOND] = capturedRuns('host');
 
 test('two runs of one target are what fio reports for both: rates averaged over the equal time, latency weighted by I/Os', (t) => {
   const merged = mergeMirroredRuns(FIRST, SECOND);
@@ -49,9 +54,9 @@ test('a mirrored round runs fio in the round\'s order and back, and stores one m
   t.deepEqual(points.map((p) => p.samples.length), [3, 3, 3]);
   // The fake node answers each target's runs from its two captured outputs in turn: every round's
   // two runs are the first and the second.
-  const expected = (source: string) => mergeMirroredRuns(...(CAPTURED.fio[source]!['randwrite-4k-threads 4']!.map(parseFio) as [ReturnType<typeof parseFio>, ReturnType<typeof parseFio>]));
   for (const p of points) {
-    for (const sample of p.samples) t.deepEqual(sample, expected(p.target === 'centos1' ? 'centos1' : 'host'), p.target);
+    const expected = mergeMirroredRuns(...capturedRuns(p.target === 'centos1' ? 'centos1' : 'host'));
+    for (const sample of p.samples) t.deepEqual(sample, expected, p.target);
   }
 });
 
