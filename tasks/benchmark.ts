@@ -9,7 +9,7 @@ import type { HostPlan } from '../inventory/plan.ts';
 import type { CheckResult, Stage, StageContext, StageOutputs } from '../engine/stage.ts';
 import { computePenalties } from '../benchmark/stats/analysis.ts';
 import { gateFailures } from '../benchmark/stats/gate.ts';
-import { benchProfile, estimatedSeconds, plannedComparisons } from '../benchmark/run/profiles.ts';
+import { benchProfile, estimatedSeconds, plannedComparisons, type BenchProfile } from '../benchmark/run/profiles.ts';
 import { RESULT_FORMAT, RESULT_VERSION, flaggedPenalties } from '../benchmark/results/results.ts';
 import type { BenchmarkDocument } from '../benchmark/results/results.ts';
 import { benchTargets, measure } from '../benchmark/run/runner.ts';
@@ -84,22 +84,29 @@ async function check(ctx: StageContext): Promise<CheckResult> {
     plan: [
       ...(result && failedGate ? [`run ${result.runId} failed the gate (benchmark.maxPenalty): measure again`] : []),
       ...(stale ? [`measure again: changed since run ${stale.result.runId} (${stale.result.finishedAt}) measured this node:`, ...stale.changed.map((c) => `  ${c}`)] : []),
-      `benchmark ${names} with profile ${profile.name}, ${profile.repetitions} repetitions, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}` +
+      `benchmark ${names} with profile ${profile.name}, ${repetitionsText(profile)}, about ${minutes(estimatedSeconds(profile, targets.length, plan.benchmark.peer !== undefined))}` +
         `, then more rounds where an interval is wider than ±${plan.benchmark.precision ?? profile.precision} points, for up to ${minutes(plan.benchmark.budget ?? profile.budgetSeconds)} in all:`,
       `  ${iperf3}`,
       `  fio's ${profile.fioTests.length} tests (${points} points) on ${plan.benchmark.fio.directory}, shared with the containers`,
-      familyLine(profile.repetitions, plannedComparisons(profile, targets.length - 1, plan.benchmark.peer !== undefined)),
+      familyLine(profile, plannedComparisons(profile, targets.length - 1, plan.benchmark.peer !== undefined)),
       `store the results in ${benchmarkResultPath(ctx.stateDir, plan.name, ctx.runId)}`,
     ],
   };
 }
 
+/** "10 repetitions", or "10 repetitions (fio 20)" when the fio points' first stage is larger. */
+function repetitionsText(profile: BenchProfile): string {
+  return `${profile.repetitions} repetitions${profile.fioRepetitions === profile.repetitions ? '' : ` (fio ${profile.fioRepetitions})`}`;
+}
+
 /** What the run's family of verdicts costs in width with these minimum rounds, and the cure when it is more than 3 times one interval's. */
-function familyLine(repetitions: number, comparisons: number): string {
-  const quantile = (confidence: number) => studentTQuantile(1 - (1 - confidence) / 2, repetitions - 1);
-  const family = quantile(familyConfidence(CONFIDENCE, comparisons));
-  const alone = quantile(CONFIDENCE);
-  return `  the ${comparisons} comparisons' verdicts hold together: t quantile ${family.toFixed(1)} with ${repetitions - 1} degrees of freedom (${alone.toFixed(1)} for one interval alone)` +
+function familyLine(profile: BenchProfile, comparisons: number): string {
+  const { repetitions, fioRepetitions } = profile;
+  const quantile = (confidence: number, rounds: number) => studentTQuantile(1 - (1 - confidence) / 2, rounds - 1);
+  const family = quantile(familyConfidence(CONFIDENCE, comparisons), repetitions);
+  const alone = quantile(CONFIDENCE, repetitions);
+  const fio = fioRepetitions === repetitions ? '' : `; the fio points' ${quantile(familyConfidence(CONFIDENCE, comparisons), fioRepetitions).toFixed(1)} with ${fioRepetitions - 1}`;
+  return `  the ${comparisons} comparisons' verdicts hold together: t quantile ${family.toFixed(1)} with ${repetitions - 1} degrees of freedom (${alone.toFixed(1)} for one interval alone)${fio}` +
     (family > 3 * alone ? `; the intervals are ${(family / alone).toFixed(0)} times as wide: more minimum rounds (benchmark.repetitions, 6 or more) narrow them` : '');
 }
 

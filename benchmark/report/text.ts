@@ -1,6 +1,6 @@
 // Sentences shared by the report formats: the run line, the flagged penalties, the points within
 // the noise, the notes on units and verdicts.
-import { flaggedPenalties } from '../results/results.ts';
+import { fioRepetitions, flaggedPenalties } from '../results/results.ts';
 import type { BenchmarkDocument, Penalty } from '../results/results.ts';
 import type { VerdictName } from '../stats/verdict.ts';
 import { formatInterval, formatMetric, formatPercent, formatPoint, metricHeading } from './format.ts';
@@ -29,13 +29,15 @@ export function runLine(doc: BenchmarkDocument): string {
     `${budgetLine(doc) === undefined ? '' : ` ${budgetLine(doc)}`}`;
 }
 
-/** "3 to 12 rounds per point (at least 3; more until ±10 points)", or "4 rounds of every point". */
+/** "3 to 12 rounds per point (at least 3; more until ±10 points)", "10 to 31 … (at least 10, fio 20; …)", or "4 rounds of every point". */
 export function roundsText(doc: BenchmarkDocument): string {
   const rounds = doc.penalties.map((p) => p.rounds);
-  const most = Math.max(doc.repetitions, ...rounds);
+  const fio = fioRepetitions(doc);
+  const most = Math.max(doc.repetitions, fio, ...rounds);
   if (!doc.adaptive) return `${doc.repetitions} rounds of every point`;
   if (most === doc.repetitions) return `${doc.repetitions} rounds of every point${doc.adaptive.imprecise.length === 0 ? `, enough for ±${doc.adaptive.precision} points` : ''}`;
-  return `${Math.min(...rounds)} to ${most} rounds per point (at least ${doc.repetitions}; more until ±${doc.adaptive.precision} points)`;
+  const least = fio === doc.repetitions ? `${fio}` : `${doc.repetitions}, fio ${fio}`;
+  return `${Math.min(...rounds)} to ${most} rounds per point (at least ${least}; more until ±${doc.adaptive.precision} points)`;
 }
 
 /** Whether the time budget ran out before every point reached the precision; undefined when it did not. */

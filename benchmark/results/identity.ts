@@ -66,7 +66,7 @@ export function plannedInputs(plan: HostPlan): MeasuredOn {
   const { benchmark } = plan;
   const inputs: MeasuredOn = {
     profile: `${benchmark.profile}${benchmark.repetitions === undefined ? '' : ` repetitions=${benchmark.repetitions}`}`,
-    'profile procedure': profileProcedure(benchProfile(benchmark.profile)),
+    'profile procedure': profileProcedure(benchProfile(benchmark.profile, benchmark.repetitions)),
     'benchmark settings': JSON.stringify({
       peer: benchmark.peer ?? null, directory: benchmark.fio.directory, precision: benchmark.precision ?? null, budget: benchmark.budget ?? null,
       penaltyThreshold: benchmark.penaltyThreshold, maxPenalty: benchmark.maxPenalty ?? {},

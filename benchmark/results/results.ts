@@ -77,6 +77,8 @@ const fioSchema = z.strictObject({
   /** Whether O_DIRECT was used; `directNote` says why not. */
   direct: z.boolean(),
   directNote: z.string().optional(),
+  /** The fio points' minimum rounds (their intervals' first stage); absent: the document's `repetitions` (before fio had its own). */
+  repetitions: z.number().int().positive().optional(),
   /** One fio run's --runtime. */
   runtimeMs: z.number().int().positive(),
   rampMs: z.number().int().nonnegative(),
@@ -122,6 +124,7 @@ export const benchmarkDocumentSchema = z.strictObject({
   host: z.string(),
   runId: z.string(),
   profile: z.enum(BENCH_PROFILES),
+  /** The minimum rounds of every point (the iperf3 points'; the fio points' too unless `fio.repetitions`). */
   repetitions: z.number().int().positive(),
   /** Hash of the stage's inputs (the benchmark plan and the containers) when this ran. */
   inputsHash: z.string(),
@@ -161,6 +164,11 @@ export type FioTestResult = z.infer<typeof fioTestSchema>;
 export type FioPoint = FioTestResult['points'][number];
 export type Penalty = z.infer<typeof penaltySchema>;
 export type BenchmarkDocument = z.infer<typeof benchmarkDocumentSchema>;
+
+/** The fio points' minimum rounds (their intervals' first stage): their own when the run recorded it, the run's otherwise. */
+export function fioRepetitions(doc: Pick<BenchmarkDocument, 'fio' | 'repetitions'>): number {
+  return doc.fio.repetitions ?? doc.repetitions;
+}
 
 export const HOST_LABEL = 'host';
 

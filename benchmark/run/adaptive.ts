@@ -1,5 +1,6 @@
 // The adaptive schedule of a benchmark, Stein's two-stage procedure: every point gets its minimum
-// rounds first (a point's rounds back to back, as the paper ran them); a point whose interval is
+// rounds first (a point's rounds back to back, as the paper ran them; a point may have a minimum of
+// its own, the profile's fio points a larger one); a point whose interval is
 // wider than the precision then gets the total number of rounds that interval calls for (a
 // half-width shrinks as 1/√rounds: n·(half-width/precision)², with a 10 % margin), decided once,
 // from those first rounds only. Looking again after each round and stopping at the first narrow
@@ -17,6 +18,8 @@ export interface AdaptivePoint {
   round(round: number): Promise<void>;
   /** The widest half-width (percentage points) of the point's intervals, their spread from the minimum rounds; Infinity while there is none (paired.ts). */
   halfWidth(): number;
+  /** The point's minimum rounds (its first stage) when not the run's `minRounds`. */
+  minRounds?: number;
 }
 
 export interface AdaptiveOptions {
@@ -52,15 +55,17 @@ export async function measureAdaptively(points: readonly AdaptivePoint[], option
     rounds[p.id] = r;
     spent[p.id] = (spent[p.id] ?? 0) + options.now() - t0;
   };
+  const minRoundsOf = (p: AdaptivePoint): number => p.minRounds ?? options.minRounds;
   for (const p of points) {
-    for (let r = 1; r <= options.minRounds; r++) await roundOf(p);
+    for (let r = 1; r <= minRoundsOf(p); r++) await roundOf(p);
   }
   const wide = (p: AdaptivePoint): boolean => !(p.halfWidth() <= options.precision);
   const target: Record<string, number> = {};
   for (const p of points) {
     const half = p.halfWidth();
-    const wanted = Number.isFinite(half) ? Math.ceil(options.minRounds * (half / (0.9 * options.precision)) ** 2) : options.maxRounds;
-    target[p.id] = Math.min(options.maxRounds, Math.max(options.minRounds, wanted));
+    const first = minRoundsOf(p);
+    const wanted = Number.isFinite(half) ? Math.ceil(first * (half / (0.9 * options.precision)) ** 2) : options.maxRounds;
+    target[p.id] = Math.min(options.maxRounds, Math.max(first, wanted));
   }
   let budgetExhausted = false;
   for (;;) {

@@ -56,6 +56,13 @@ export interface BenchProfile {
   name: BenchProfileName;
   /** The rounds every point gets at least (benchmark.repetitions overrides); the report shows medians, spread and intervals. */
   repetitions: number;
+  /**
+   * The rounds every fio point gets at least, `repetitions` or more (benchmark.repetitions
+   * overrides both): the first stage of Stein's procedure, whose degrees of freedom the point's
+   * interval keeps (run/adaptive.ts). Where fio's points take most of the budget anyway, a larger
+   * first stage costs no time and narrows their intervals.
+   */
+  fioRepetitions: number;
   /** Percentage points: points are measured again until their intervals' half-widths are at most this (benchmark.precision overrides)... */
   precision: number;
   /** ...or until this many seconds of measuring are spent (the minimum rounds are always taken). */
@@ -112,6 +119,7 @@ export const PAPER_PROFILE: BenchProfile = {
   name: 'paper',
   // "We ran the test four times".
   repetitions: 4,
+  fioRepetitions: 4,
   // The paper's effect sizes are a few percent; its 66 fio points take about an hour per round with two containers.
   precision: 5,
   budgetSeconds: 8 * 3600,
@@ -125,6 +133,7 @@ export const QUICK_PROFILE: BenchProfile = {
   name: 'quick',
   // Three rounds: with two the paired interval has one degree of freedom (t = 12.7) and can see nothing.
   repetitions: 3,
+  fioRepetitions: 3,
   precision: 10,
   budgetSeconds: 60,
   iperf3: { omit: 0, time: 1 },
@@ -148,16 +157,23 @@ export const QUICK_PROFILE: BenchProfile = {
  * standard profile"). No warm-up: pairing cancels a start-up cost common to both sides, and without
  * --ramp_time a point's bandwidth is its IOPS times the block size (one comparison with them:
  * stats/analysis.ts bandwidthIsIops), so the family is 2 + 3 × 2 comparisons per container.
- * 10 minimum rounds: fewer cost more in the family's t than they save in time (at 16
- * comparisons, t = 5.33 at 6 rounds, 4.00 at 10, 3.52 at 16), more leave little of the 600 s for the
- * adaptive rounds of the fio points, which need the most.
+ * 10 minimum rounds for iperf3, 20 for fio: fewer cost more in the family's t than they save in
+ * time (at 16 comparisons, t = 5.33 at 6 rounds, 4.00 at 10, 3.52 at 16, 3.38 at 20); the fio points
+ * take about 30 rounds of the 600 s on a quiet lab node anyway, so a first stage of 20 costs them no
+ * time and gives their intervals 19 degrees of freedom, where the iperf3 points (per-round spread
+ * 0.001 on the lab's link, ±0.1 in 10 rounds) would only spend the fio points' time. iperf3 -t 1
+ * after a 1 s warm-up (-O 1): a second of a steady TCP stream per measurement; the adaptive rounds
+ * answer for a noisier link. Simulated as the runner schedules it (test/unit/benchmark/family.test.ts,
+ * at the lab's quiet spreads 0.061-0.077): the widest fio interval ±4.6 (median of runs), where 10
+ * minimum rounds for every point and -t 2 gave ±6.7 (measured ±6.8, README "The standard profile").
  */
 export const STANDARD_PROFILE: BenchProfile = {
   name: 'standard',
   repetitions: 10,
+  fioRepetitions: 20,
   precision: 5,
   budgetSeconds: 600,
-  iperf3: { omit: 1, time: 2 },
+  iperf3: { omit: 1, time: 1 },
   fio: { runtimeMs: 500, rampMs: 0, sizeBytes: 128 * MIB, mirrored: true },
   fioTests: tests(
     { iodepth: [8], bs: [32 * KIB], numjobs: [4] },
@@ -172,7 +188,7 @@ const PROFILES: Record<BenchProfileName, BenchProfile> = { standard: STANDARD_PR
 /** The named profile, with the inventory's repetitions when it sets them. */
 export function benchProfile(name: BenchProfileName, repetitions?: number): BenchProfile {
   const profile = PROFILES[name];
-  return repetitions === undefined ? profile : { ...profile, repetitions };
+  return repetitions === undefined ? profile : { ...profile, repetitions, fioRepetitions: repetitions };
 }
 
 /**
@@ -183,8 +199,8 @@ export function benchProfile(name: BenchProfileName, repetitions?: number): Benc
 export function profileProcedure(profile: BenchProfile): string {
   const { runtimeMs, rampMs, sizeBytes, mirrored } = profile.fio;
   const points = profile.fioTests.map((t) => `${t.id} ${t.vary}=${t.values.join(',')}`).join('; ');
-  return `fio ${runtimeMs} ms runs${mirrored ? ', twice per round (mirrored)' : ''}, ramp ${rampMs} ms, ${sizeBytes} B file: ${points}; ` +
-    `iperf3 -O ${profile.iperf3.omit} -t ${profile.iperf3.time}`;
+  return `fio ${runtimeMs} ms runs${mirrored ? ', twice per round (mirrored)' : ''}, ramp ${rampMs} ms, ${sizeBytes} B file, at least ${profile.fioRepetitions} rounds: ${points}; ` +
+    `iperf3 -O ${profile.iperf3.omit} -t ${profile.iperf3.time}, at least ${profile.repetitions} rounds`;
 }
 
 /** The fio parameters of one point of a test: the test's own, with the varied one set to `value`. */
@@ -197,7 +213,7 @@ export function estimatedSeconds(profile: BenchProfile, targets: number, withIpe
   const points = profile.fioTests.reduce((n, t) => n + t.values.length, 0);
   const fio = points * (profile.fio.mirrored ? 2 : 1) * (profile.fio.runtimeMs + profile.fio.rampMs) / 1000;
   const iperf3 = withIperf3 ? 2 * (profile.iperf3.omit + profile.iperf3.time) : 0;
-  return Math.ceil(targets * profile.repetitions * (fio + iperf3));
+  return Math.ceil(targets * (profile.fioRepetitions * fio + profile.repetitions * iperf3));
 }
 
 /**

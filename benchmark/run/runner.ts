@@ -230,6 +230,7 @@ function point<S>(
     samples,
     adaptive: {
       id,
+      minRounds: rounds.minRounds,
       async round(round) {
         const order = rounds.orderOf(round);
         if (mirror === undefined) {
@@ -314,7 +315,7 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
     const comparisons = plannedComparisons(profile, targets.length - 1, peer !== undefined);
     const rounds: Rounds = { minRounds: profile.repetitions, confidence: familyConfidence(CONFIDENCE, comparisons), orderOf: roundOrders(targets) };
     const iperf3 = peer === undefined ? [] : iperf3Points(ctx, targets, profile, rounds, peer);
-    const fio = fioPoints(ctx, targets, profile, rounds, workDir, direct);
+    const fio = fioPoints(ctx, targets, profile, { ...rounds, minRounds: profile.fioRepetitions }, workDir, direct);
     const outcome = await measureAdaptively([...iperf3.map((i) => i.point.adaptive), ...fio.flatMap((f) => f.points.map((p) => p.point.adaptive))], {
       precision, minRounds: profile.repetitions, maxRounds: MAX_ROUNDS, budgetMs: budgetSeconds * 1000, now: Date.now, signal: ctx.signal,
     });
@@ -336,7 +337,7 @@ export async function measure(ctx: RunnerContext, profile: BenchProfile): Promis
           runs: targets.flatMap((target) => iperf3.map((i) => ({ target: targetLabelOf(target), direction: i.direction, samples: i.point.samples.get(target)! }))),
         },
       fio: {
-        directory, direct, ...(directNote === undefined ? {} : { directNote }),
+        directory, direct, ...(directNote === undefined ? {} : { directNote }), repetitions: profile.fioRepetitions,
         runtimeMs: profile.fio.runtimeMs, rampMs: profile.fio.rampMs, sizeBytes: profile.fio.sizeBytes, mirrored: profile.fio.mirrored,
         tests: fio.map(({ test, points }): FioTestResult => {
           const { id, title, vary, rw, bs, iodepth, numjobs, values } = test;

@@ -1,7 +1,7 @@
 // From raw samples to what the paper tabulates: per point, the median and spread of each metric on
 // the host and in each container, and the container's penalty with its interval and verdict
 // (verdict.ts). Used by the stage (to store the penalties), the exit summary and every report format.
-import { HOST_LABEL } from '../results/results.ts';
+import { fioRepetitions, HOST_LABEL } from '../results/results.ts';
 import type { BenchmarkDocument, FioDirectionSample, FioSample, FioTestResult, Iperf3Results, Penalty } from '../results/results.ts';
 import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
@@ -99,7 +99,8 @@ type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'pen
  * threshold flagged one in 289 of 400 runs (test/unit/benchmark/family.test.ts).
  */
 function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], doc: AnalysisInput, comparisons: number): Comparison {
-  return compareSamples(metric, host, lxc, doc.penaltyThreshold, familyConfidence(doc.confidence, comparisons), doc.repetitions);
+  const firstRounds = metric === 'throughput' ? doc.repetitions : fioRepetitions(doc);
+  return compareSamples(metric, host, lxc, doc.penaltyThreshold, familyConfidence(doc.confidence, comparisons), firstRounds);
 }
 
 function penaltyRecord(base: Pick<Penalty, 'test' | 'point' | 'container' | 'metric' | 'host' | 'lxc' | 'rounds'>, c: Comparison): Penalty {

@@ -52,13 +52,13 @@ test('paired intervals cover the true ratio about 95 % of the time, fixed rounds
   }
 });
 
-test('the standard profile\'s intervals: at its minimum rounds and its family\'s confidence they miss about 1 time in 320 (0.05/16), fixed and adaptive alike', async (t) => {
-  const minRounds = STANDARD_PROFILE.repetitions;
+test('the standard profile\'s intervals: at its minimum rounds (iperf3\'s and fio\'s) and its family\'s confidence they miss about 1 time in 320 (0.05/16), fixed and adaptive alike', async (t) => {
   const family = plannedComparisons(STANDARD_PROFILE, 2, true);
   const confidence = familyConfidence(0.95, family);
   const z = normal(uniform(8));
   const trials = 3000;
-  for (const sim of [{ ratio: 0.8, drift: 0.1, noise: 0.02 }, { ratio: 1, drift: 0.3, noise: 0.08 }]) {
+  t.true(STANDARD_PROFILE.fioRepetitions > STANDARD_PROFILE.repetitions);
+  for (const [minRounds, sim] of [STANDARD_PROFILE.repetitions, STANDARD_PROFILE.fioRepetitions].flatMap((m) => [{ ratio: 0.8, drift: 0.1, noise: 0.02 }, { ratio: 1, drift: 0.3, noise: 0.08 }].map((sim) => [m, sim] as const))) {
     let missedFixed = 0;
     let missedAdaptive = 0;
     let missedEach = 0;
@@ -119,6 +119,23 @@ test('the stopping rule: at the minimum rounds when already precise; more rounds
   const hopeless = simulatedPoint({ ratio: 0.9, drift: 0, noise: 0.5 }, z);
   const capped = await measureAdaptively([hopeless.point], { precision: 0.1, minRounds: 3, maxRounds: 10, budgetMs: Infinity, now: () => 0 });
   t.deepEqual(capped, { spentMs: 0, imprecise: ['sim'], budgetExhausted: false, rounds: { sim: 10 } });
+});
+
+test('the stopping rule: a point\'s own minimum rounds (the standard profile\'s fio points) are its first stage; the run\'s the others\'', async (t) => {
+  const z = normal(uniform(5));
+  const quiet = (id: string, minRounds?: number) => {
+    const p = simulatedPoint({ ratio: 0.9, drift: 0.1, noise: 0 }, z);
+    return { ...p.point, id, ...(minRounds === undefined ? {} : { minRounds }) };
+  };
+  const calm = await measureAdaptively([quiet('iperf3'), quiet('fio', 8)], { precision: 5, minRounds: 3, maxRounds: 50, budgetMs: 0, now: () => 0 });
+  t.deepEqual(calm.rounds, { iperf3: 3, fio: 8 }, 'taken even with no budget left');
+
+  // The target is decided from the point's own first stage: its minimum · (half-width / (0.9 · precision))².
+  const noisy = simulatedPoint({ ratio: 0.9, drift: 0.1, noise: 0.015 }, z);
+  const out = await measureAdaptively([{ ...noisy.point, minRounds: 6 }], { precision: 1.5, minRounds: 3, maxRounds: 50, budgetMs: Infinity, now: () => 0 });
+  const first = halfWidth(compareSamples('iops', noisy.host.slice(0, 6), noisy.lxc.slice(0, 6), 10, 0.95, 3));
+  t.is(out.rounds.sim, Math.min(50, Math.max(6, Math.ceil(6 * (first / 1.35) ** 2))));
+  t.true(out.rounds.sim! > 6, `${out.rounds.sim} rounds`);
 });
 
 test('the stopping rule: the budget ends the rounds and is reported; the minimum rounds are always taken', async (t) => {

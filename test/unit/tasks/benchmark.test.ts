@@ -9,6 +9,10 @@ import type { FakeHost } from '../../helpers/fake-host.ts';
 import { benchmarkStage } from '../../../tasks/benchmark.ts';
 import type { StageContext } from '../../../engine/stage.ts';
 import { readBenchmarkResult, writeBenchmarkResult } from '../../../benchmark/results/store.ts';
+import { plannedInputs } from '../../../benchmark/results/identity.ts';
+import { runLine } from '../../../benchmark/report/text.ts';
+import { compareSamples, familyConfidence } from '../../../benchmark/stats/verdict.ts';
+import { computePenalties } from '../../../benchmark/stats/analysis.ts';
 import { FatalError } from '../../../core/errors.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
 import { benchPlan, fakeBenchNode, NODE_IDENTITY, WORK_DIR } from '../../fixtures/bench/fake-node.ts';
@@ -208,6 +212,39 @@ test('benchmark.repetitions overrides the profile\'s: every point measured that 
   await benchmarkStage.verify(ctx);
 });
 
+test('the standard profile: the fio points\' first stage is 20 rounds, iperf3\'s 10; each interval takes its spread and degrees of freedom from its own kind\'s', async (t) => {
+  const host = fakeBenchNode();
+  // Budget 0: the minimum rounds only.
+  const ctx = context(t, host, benchPlan({ profile: 'standard', repetitions: undefined, budget: 0 }));
+  const planned = await benchmarkStage.check(ctx);
+  t.regex(planned.done ? '' : planned.plan.join('\n'), /with profile standard, 10 repetitions \(fio 20\)/);
+  // 2 + 3 × 2 comparisons with one container: t(1 - 0.05/16, 9) = 3.55, t(1 - 0.05/16, 19) = 3.07, t(0.975, 9) = 2.26.
+  t.regex(planned.done ? '' : planned.plan.join('\n'), /t quantile 3\.5 with 9 degrees of freedom \(2\.3 for one interval alone\); the fio points' 3\.1 with 19$/m);
+  await benchmarkStage.apply(ctx);
+  const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
+  t.is(doc.repetitions, 10);
+  t.is(doc.fio.repetitions, 20);
+  t.true(doc.fio.tests.every((test) => test.points.every((p) => p.samples.length === 20)));
+  t.true(doc.iperf3.status === 'ran' && doc.iperf3.runs.every((r) => r.samples.length === 10));
+  const confidence = familyConfidence(doc.confidence, 8);
+  // The captured outputs repeat every round (no spread): the host's IOPS given a known wobble.
+  const varied = structuredClone(doc);
+  const randread = (d: typeof doc, target: string) => d.fio.tests.find((x) => x.id === 'randread-bs')!.points.find((p) => p.target === target)!.samples;
+  randread(varied, 'host').forEach((s, i) => {
+    const wobble = Math.exp(0.05 * Math.sin(i + 1));
+    s.read.iops *= wobble;
+    s.read.bwBytes *= wobble;
+  });
+  const fioPenalty = computePenalties(varied).find((p) => p.test === 'randread-bs' && p.metric === 'iops')!;
+  const iops = (target: string) => randread(varied, target).map((s) => s.read.iops);
+  t.deepEqual(fioPenalty.ci, compareSamples('iops', iops('host'), iops('centos1'), doc.penaltyThreshold, confidence, 20).ci);
+  t.notDeepEqual(fioPenalty.ci, compareSamples('iops', iops('host'), iops('centos1'), doc.penaltyThreshold, confidence, 10).ci);
+  const iperf3Penalty = doc.penalties.find((p) => p.test === 'iperf3' && p.point === 'forward')!;
+  const received = (target: string) => doc.iperf3.status === 'ran' ? doc.iperf3.runs.find((r) => r.target === target && r.direction === 'forward')!.samples.map((s) => s.receivedBps) : [];
+  t.deepEqual(iperf3Penalty.ci, compareSamples('throughput', received('host'), received('centos1'), doc.penaltyThreshold, confidence, 10).ci);
+  t.regex(runLine(doc), /10 to 20 rounds per point \(at least 10, fio 20; more until ±5 points\)/);
+});
+
 test('a version 1 result is read with its penalties recomputed (intervals and verdicts from its samples)', async (t) => {
   const ctx = context(t, fakeBenchNode({ slowdown: { centos1: 2 } }));
   await benchmarkStage.apply(ctx);
@@ -265,7 +302,9 @@ test('a result measured under another definition of its profile (an older sriov-
   const ctx = context(t, fakeBenchNode(), plan);
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
-  t.regex(doc.measuredOn['profile procedure']!, /^fio 500 ms runs, twice per round \(mirrored\), ramp 0 ms, 134217728 B file: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 2$/);
+  // benchmark.repetitions sets both kinds' minimum rounds: the procedure says what ran.
+  t.regex(doc.measuredOn['profile procedure']!, /^fio 500 ms runs, twice per round \(mirrored\), ramp 0 ms, 134217728 B file, at least 3 rounds: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 1, at least 3 rounds$/);
+  t.regex(plannedInputs(benchPlan({ profile: 'standard', repetitions: undefined }))['profile procedure']!, /134217728 B file, at least 20 rounds: .*; iperf3 -O 1 -t 1, at least 10 rounds$/);
   t.true((await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'same', ctx.stateDir))).done);
   const older = 'fio 1000 ms runs, ramp 0 ms, 134217728 B file: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 2';
   writeBenchmarkResult(ctx.stateDir, { ...doc, measuredOn: { ...doc.measuredOn, 'profile procedure': older } });
