@@ -164,8 +164,9 @@ export const QUICK_PROFILE: BenchProfile = {
  * 0.001 on the lab's link, ±0.1 in 10 rounds) would only spend the fio points' time. iperf3 -t 1
  * after a 1 s warm-up (-O 1): a second of a steady TCP stream per measurement; the adaptive rounds
  * answer for a noisier link. Simulated as the runner schedules it (test/unit/benchmark/family.test.ts,
- * at the lab's quiet spreads 0.061-0.077): the widest fio interval ±4.6 (median of runs), where 10
- * minimum rounds for every point and -t 2 gave ±6.7 (measured ±6.8, README "The standard profile").
+ * at the lab's quiet spreads 0.064-0.079): the widest fio interval ±4.9 (median of runs), where 10
+ * minimum rounds for every point and -t 2 gave ±7.3 (measured: ±4.4 against ±6.8, README "First
+ * stages by kind").
  */
 export const STANDARD_PROFILE: BenchProfile = {
   name: 'standard',

@@ -99,6 +99,7 @@ type AnalysisInput = Pick<BenchmarkDocument, 'targets' | 'fio' | 'iperf3' | 'pen
  * threshold flagged one in 289 of 400 runs (test/unit/benchmark/family.test.ts).
  */
 function verdictOfRounds(metric: Metric, host: readonly number[], lxc: readonly number[], doc: AnalysisInput, comparisons: number): Comparison {
+  // Throughput is iperf3's metric; IOPS, bandwidth and latency are fio's, whose first stage may be longer.
   const firstRounds = metric === 'throughput' ? doc.repetitions : fioRepetitions(doc);
   return compareSamples(metric, host, lxc, doc.penaltyThreshold, familyConfidence(doc.confidence, comparisons), firstRounds);
 }
