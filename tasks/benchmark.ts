@@ -103,9 +103,10 @@ function repetitionsText(profile: BenchProfile): string {
 function familyLine(profile: BenchProfile, comparisons: number): string {
   const { repetitions, fioRepetitions } = profile;
   const quantile = (confidence: number, rounds: number) => studentTQuantile(1 - (1 - confidence) / 2, rounds - 1);
-  const family = quantile(familyConfidence(CONFIDENCE, comparisons), repetitions);
+  const each = familyConfidence(CONFIDENCE, comparisons);
+  const family = quantile(each, repetitions);
   const alone = quantile(CONFIDENCE, repetitions);
-  const fio = fioRepetitions === repetitions ? '' : `; the fio points' ${quantile(familyConfidence(CONFIDENCE, comparisons), fioRepetitions).toFixed(1)} with ${fioRepetitions - 1}`;
+  const fio = fioRepetitions === repetitions ? '' : `; the fio points' ${quantile(each, fioRepetitions).toFixed(1)} with ${fioRepetitions - 1}`;
   return `  the ${comparisons} comparisons' verdicts hold together: t quantile ${family.toFixed(1)} with ${repetitions - 1} degrees of freedom (${alone.toFixed(1)} for one interval alone)${fio}` +
     (family > 3 * alone ? `; the intervals are ${(family / alone).toFixed(0)} times as wide: more minimum rounds (benchmark.repetitions, 6 or more) narrow them` : '');
 }
