@@ -21,6 +21,10 @@ export interface WriteFileOptions {
   mode?: number;
 }
 
+export interface BootIdOptions {
+  timeoutMs?: number;
+}
+
 export interface Host {
   /** The inventory name of the host ("node1"); used in messages and state, never in commands. */
   readonly name: string;
@@ -38,8 +42,12 @@ export interface Host {
   writeFile(path: string, content: string, options?: WriteFileOptions): Promise<void>;
   /** Copies a local file to the host (atomic on the host side). */
   upload(localPath: string, remotePath: string, options?: WriteFileOptions): Promise<void>;
-  /** /proc/sys/kernel/random/boot_id, trimmed. */
-  bootId(): Promise<string>;
+  /**
+   * /proc/sys/kernel/random/boot_id, trimmed. With `timeoutMs`, a read that has no answer in time
+   * rejects with TransportError and drops the connection: a node that lost power closes nothing,
+   * and an open SSH connection to it would otherwise wait for the keepalives to give up (15 s).
+   */
+  bootId(options?: BootIdOptions): Promise<string>;
   /** Drops the connection (SSH); the next call reconnects. */
   disconnect(): Promise<void>;
   /** Releases everything; the host is unusable afterwards. */

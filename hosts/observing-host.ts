@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CommandError, tail } from '../core/errors.ts';
 import { batchArgv, MISSING_FILE, parseBatch, readCommand, readKey, TIMED_OUT, type Read } from './batch.ts';
 import { commandFailed } from './command-failure.ts';
-import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
+import type { BootIdOptions, ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { commandLine } from './quote.ts';
 
 export type { Read } from './batch.ts';
@@ -123,8 +123,8 @@ export class ObservingHost implements Host {
   }
 
   /** The boot id, never remembered; a new one (a reboot, ours or not) forgets everything. */
-  async bootId(): Promise<string> {
-    const id = await this.inner.bootId();
+  async bootId(options?: BootIdOptions): Promise<string> {
+    const id = await this.inner.bootId(options);
     if (this.#bootId !== undefined && id !== this.#bootId) this.forget();
     this.#bootId = id;
     return id;

@@ -23,7 +23,7 @@ import {
   tail,
 } from '../core/errors.ts';
 import { commandFailed } from './command-failure.ts';
-import type { ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
+import type { BootIdOptions, ExecOptions, ExecResult, Host, WriteFileOptions } from './host.ts';
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
 import { commandEnv } from './command-env.ts';
 import { assertSsh2BindingSafe } from './ssh2-binding.ts';
@@ -572,7 +572,7 @@ export class SshHost implements Host {
    * 0.6-3.3 s after its sshd was ready (lab, 4 reboots); one attempt per poll leaves the poll's own
    * interval as the bound.
    */
-  async bootId(): Promise<string> {
+  async bootId(options: BootIdOptions = {}): Promise<string> {
     const argv = ['cat', '/proc/sys/kernel/random/boot_id'];
     const command = commandLine(argv);
     // Through a jump host the node may not even be reachable from here, and reaching it directly
@@ -585,7 +585,17 @@ export class SshHost implements Host {
       if (wait > 0) await delay(wait);
       this.#lastJumpProbeAt = Date.now();
     }
-    const result = await this.#withConnection((ssh) => this.#execOn(ssh, command, command, {}), 0);
+    const result = await this.#withConnection(async (ssh) => {
+      try {
+        return await this.#execOn(ssh, command, command, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+      } catch (error) {
+        // #execOn wraps its own failures for the retry around it (AbortError: not retried).
+        if (!(error instanceof AbortError && error.originalError instanceof CommandTimeoutError)) throw error;
+        // No answer on this connection: taken as gone (a node reset closes nothing), never waited on again.
+        this.#forget(ssh);
+        throw new AbortError(new TransportError(`${this.name} did not answer ${command} within ${options.timeoutMs} ms; its connection was dropped`, { command }, { cause: error }));
+      }
+    }, 0);
     if (result.code !== 0) throw commandFailed(this.name, command, result);
     return result.stdout.trim();
   }

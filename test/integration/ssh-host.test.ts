@@ -227,6 +227,50 @@ test('lab: bootId logs in over the connection its TCP probe opened, and authenti
   t.is(relay.connections(), 2);
 });
 
+/** A relay that can go silent, as a node that lost power does: nothing more passes, nothing is closed. */
+async function freezingRelay(t: ExecutionContext, port: number): Promise<{ port: number; connections: () => number; freeze: () => void; thaw: () => void }> {
+  let connections = 0;
+  let frozen = false;
+  const pairs: [Socket, Socket][] = [];
+  const server = createServer((client) => {
+    connections++;
+    const upstream = tcpConnect({ host: '127.0.0.1', port });
+    // Forwarded by hand, so a frozen relay drops what comes and keeps both ends open.
+    client.on('data', (chunk) => { if (!frozen) upstream.write(chunk); });
+    upstream.on('data', (chunk) => { if (!frozen) client.write(chunk); });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    pairs.push([client, upstream]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const pair of pairs) for (const socket of pair) socket.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, connections: () => connections, freeze: () => (frozen = true), thaw: () => (frozen = false) };
+}
+
+test('lab: bootId asks again on the open connection; with a time limit, a connection gone silent is dropped as a TransportError and the next read logs in anew', async (t) => {
+  const sshd = await startSshd(t);
+  const relay = await freezingRelay(t, sshd.port);
+  const host = hostFor(t, sshd, tempDir(t), {
+    endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
+  });
+  const own = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  t.is(await host.bootId({ timeoutMs: 5000 }), own);
+  t.is(await host.bootId({ timeoutMs: 5000 }), own);
+  t.is(relay.connections(), 1, 'the second read went over the first connection');
+  // The node loses power: no FIN, no RST, no answer (the keepalives would take 15 s to notice).
+  relay.freeze();
+  const started = Date.now();
+  const error = await t.throwsAsync(host.bootId({ timeoutMs: 400 }), { instanceOf: TransportError });
+  t.true(Date.now() - started < 3000, `gave up after ${Date.now() - started} ms`);
+  t.regex(error.message, /did not answer cat \/proc\/sys\/kernel\/random\/boot_id within 400 ms; its connection was dropped/);
+  relay.thaw();
+  t.is(await host.bootId({ timeoutMs: 5000 }), own);
+  t.is(relay.connections(), 2, 'the silent connection was not used again');
+});
+
 // Serial: it patches Socket.prototype.connect and holds this process's event loop, which the
 // file's concurrent tests (the lost-SYN one times a banner) must not meet.
 test.serial('lab: bootId: a connection that opened while the event loop was held up past the next attempt\'s time is taken, no second one made', async (t) => {
