@@ -12,7 +12,7 @@ import { parseCmdline, normalizeKey } from '../node/parse/cmdline.ts';
 import { unifiedDiff } from '../node/parse/diff.ts';
 import { findLink, parseIpLink } from '../node/parse/ip-link.ts';
 import { ipArgv, IPROUTE_PROBE_READS, probeIproute, type Iproute } from '../node/facts/iproute.ts';
-import { observe as observeOnce } from '../hosts/observing-host.ts';
+import { forgetObservations, observe as observeOnce } from '../hosts/observing-host.ts';
 import { parseLspci } from '../node/parse/lspci.ts';
 import type { CheckResult, FileDiff, Stage, StageContext } from '../engine/stage.ts';
 import { assessPf, type Finding, type PfAssessment } from '../node/vfs/assess.ts';
@@ -202,6 +202,8 @@ async function setVfCount(ctx: StageContext, entry: Observed['pfs'][number]): Pr
 async function awaitVfs(ctx: StageContext, policy: RetryPolicy, iproute: Iproute): Promise<Observed> {
   try {
     return await retryTransient(async () => {
+      // Each look is at the node as it is now, not at what an earlier look or the check remembered.
+      forgetObservations(ctx.host);
       const o = await survey(ctx.host, ctx.plan, iproute);
       requireSettled(o);
       return o;

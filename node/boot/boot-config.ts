@@ -22,6 +22,9 @@ export async function readBootConfig(host: Host, distro: NodeDistro, plan: HostP
   await observe(host, [
     { argv: EFI_ARGV },
     { argv: DETECT_BOOT_METHOD },
+    // What the stages compare this configuration with (runningCmdline): read alone after it, it
+    // was a round trip of its own in 4 of a first provisioning's 6 reads of the configuration.
+    { file: '/proc/cmdline' },
     ...[false, true].flatMap((efi) => {
       const c = grubCommands(osReleaseOf(distro), { efi });
       return [{ file: c.grubCfgPath }, { file: c.grubenvPath }];
