@@ -843,6 +843,29 @@ test('a fact observed before apply is read again after it', async (t) => {
   t.deepEqual(result.outputs, { speed: { speed: '10G' } });
 });
 
+test('apply starts from what the check observed an instant ago (no second round trip for it); its first write makes it look again', async (t) => {
+  const node = new BatchingFakeHost('node1', { '/sys/speed': '1G' });
+  const seen: (string | undefined)[] = [];
+  const stage: Stage = {
+    ...speedStage(node),
+    async apply(ctx) {
+      await observe(ctx.host, [{ file: '/sys/speed' }]);
+      seen.push(await ctx.host.readFile('/sys/speed'));
+      t.is(node.batches.length, 1, 'the check\'s read answered apply');
+      // Changed behind the command's back: only a new look sees it.
+      node.files.set('/sys/speed', { content: '10G', mode: 0o644 });
+      await ctx.host.writeFile('/etc/speed.conf', '10G\n');
+      await observe(ctx.host, [{ file: '/sys/speed' }]);
+      seen.push(await ctx.host.readFile('/sys/speed'));
+    },
+  };
+  const { run } = setup(t, [stage], node as unknown as TestNode);
+  const result = await run();
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.deepEqual(seen, ['1G', '10G']);
+  t.is(node.batches.length, 3, 'check, apply after its write, verify');
+});
+
 test('a fact observed before a reboot is read again after it', async (t) => {
   const node = new BatchingFakeHost('node1', { '/sys/speed': '1G' });
   node.on(['sync'], {});

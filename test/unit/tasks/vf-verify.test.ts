@@ -11,6 +11,8 @@ import { parseSysfsSurvey } from '../../../node/vfs/sysfs-survey.ts';
 import { FatalError, NotReadyError } from '../../../core/errors.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { FakeHost, fixture, type FakeAnswer } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
 import { answerIproute } from '../../helpers/iproute.ts';
 
 // The paper's node: two 82599 ports with 8 VFs each (sysfs surveys: test/fixtures/stages/vf/README.md).
@@ -74,8 +76,7 @@ function ipLinkText411(json: string): string {
  * A node whose sysfs survey per PF is `sysfs[pf]`; `hostUse[netdev]` is "flags master address"
  * as node/vfs/resize.ts's script prints them (default: up, no master, no global address).
  */
-function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1', lspci: FakeAnswer = { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') }, hostUse: Record<string, string> = {}): FakeHost {
-  const host = new FakeHost('node1', { '/proc/cmdline': CMDLINE });
+function node(sysfs: Record<string, string | (() => string)>, vfCounts: () => Record<string, number>, release: '6.1' | '4.11' = '6.1', lspci: FakeAnswer = { stdout: fixture('parse/lspci-Dnn-82599-paper-host.txt') }, hostUse: Record<string, string> = {}, host: FakeHost = new FakeHost('node1', { '/proc/cmdline': CMDLINE })): FakeHost {
   host.on((argv) => argv[0] === 'sh' && (argv[2] ?? '').includes('/sys/class/net/$d/master'), (argv) => ({ stdout: argv.slice(4).map((d) => `${d} ${hostUse[d] ?? '0x1003 - -'}\n`).join('') }));
   answerIproute(host, release);
   host.on(['lspci', '-Dnn'], lspci);
@@ -144,6 +145,20 @@ test('fewer VFs than planned (max_vfs): check waits, verify is not ready, apply 
   const error = await t.throwsAsync(stage.apply(ctx), { instanceOf: FatalError, message });
   t.regex(error?.hint ?? '', /likely causes are the device's limit \(sriov_totalvfs\), max_vfs on the kernel cmdline, SR-IOV or VT-d\/ARI settings in the BIOS/);
   t.false(host.commands.some((c) => c.includes('printf')), 'max_vfs VFs are never written through sysfs');
+});
+
+// Apply starts from the check's observations (engine/host-run.ts): a wait in it must not be answered by them.
+test('max_vfs: apply waits for a VF the driver binds with no command of ours, each look reading the node again', async (t) => {
+  let looks = 0;
+  const node1 = new BatchingFakeHost('node1', { '/proc/cmdline': CMDLINE });
+  node({ enp4s0f0: () => (++looks <= 3 ? 'sysfs-enp4s0f0-vf7-unbound.txt' : 'sysfs-enp4s0f0-8vfs.txt'), enp4s0f1: 'sysfs-enp4s0f1-8vfs.txt' }, () => ({ enp4s0f0: 8, enp4s0f1: 8 }), '6.1', undefined, {}, node1);
+  const host = new ObservingHost(node1);
+  const waiting = createVfVerifyStage({ settle: { retries: 5, minTimeout: 1, maxTimeout: 1 } });
+  const ctx = { ...context(node1), host };
+  t.like(await waiting.check(ctx), { done: false, plan: ['wait: enp4s0f0: VF 7 not bound to ixgbevf yet'] });
+  await waiting.apply(ctx);
+  t.true(looks > 3, `${looks} looks at enp4s0f0`);
+  t.false(node1.commands.some((c) => c.includes('printf')), 'nothing written');
 });
 
 test('SR-IOV disabled in the BIOS is fatal at check, with the fix', async (t) => {
