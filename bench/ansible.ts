@@ -2,11 +2,12 @@
 // directory of their own (inventory, ansible.cfg, a fresh ControlMaster directory per run so no
 // run inherits a warm connection), timed, with the json callback's per-task timestamps.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../inventory/load.ts';
 import { readTarball } from '../node/drivers/tarball.ts';
+import { ANSIBLE_JSON_CALLBACK } from '../lab/packages.ts';
 import { ansibleConfig, ansibleInventory } from './ansible-inventory.ts';
 import { measure } from './measure.ts';
 
@@ -21,11 +22,15 @@ function version(): string | undefined {
   return r.status === 0 ? r.stdout.split('\n')[0]!.trim() : undefined;
 }
 
-/** `ansible-playbook --version`'s first line; installs Debian's `ansible` first when it is missing. */
+/**
+ * `ansible-playbook --version`'s first line; installs Debian's `ansible` first when it is missing,
+ * or when only ansible-core is there (the lab's test packages): its json callback, which the runs
+ * here parse, is ansible.posix's, in the ansible package.
+ */
 export function ensureAnsible(log: (line: string) => void): string {
   const present = version();
-  if (present) return present;
-  log('installing Debian\'s ansible package (apt-get install -y ansible)');
+  if (present && existsSync(ANSIBLE_JSON_CALLBACK)) return present;
+  log(`installing Debian's ansible package (apt-get install -y ansible)${present ? `: ${present} has no json callback (${ANSIBLE_JSON_CALLBACK})` : ''}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible'], { env, stdio: 'inherit' }).status === 0;
   if (!install()) {
@@ -34,6 +39,7 @@ export function ensureAnsible(log: (line: string) => void): string {
   }
   const installed = version();
   if (!installed) throw new Error('ansible was installed but ansible-playbook does not run; check `ansible-playbook --version`');
+  if (!existsSync(ANSIBLE_JSON_CALLBACK)) throw new Error(`ansible was installed but ${ANSIBLE_JSON_CALLBACK} is not there; check \`dpkg -L ansible | grep callback/json\``);
   return installed;
 }
 

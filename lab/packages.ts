@@ -3,6 +3,9 @@
 // `lab.ts packages` / `lab.ts setup`) and the README all read it from here. Pure: no I/O.
 // Package names are Debian 12's (also Ubuntu's); ENVIRONMENT.md lists what the lab runs.
 
+/** Where Debian's ansible package puts ansible.posix's json callback. */
+export const ANSIBLE_JSON_CALLBACK = '/usr/lib/python3/dist-packages/ansible_collections/ansible/posix/plugins/callback/json.py';
+
 export interface LabPackage {
   /** The Debian package. */
   name: string;
@@ -43,6 +46,15 @@ export const LAB_PACKAGES: readonly LabPackage[] = [
   { name: 'chromium', tools: ['chromium'], for: 'tests', why: 'a test renders the HTML report' },
   { name: 'ansible-core', tools: ['ansible-playbook', 'ansible-galaxy', 'ansible-doc', 'ansible-test'], for: 'tests', why: 'the tests of the Ansible collection (ansible/)' },
   { name: 'ansible-lint', tools: ['ansible-lint'], for: 'tests', why: 'a test lints the Ansible collection' },
+  // Debian 12's ansible-core has no json stdout callback ("Invalid callback for stdout specified:
+  // json" on a fresh machine): it is ansible.posix's, which Debian ships in the ansible package.
+  {
+    name: 'ansible',
+    tools: [],
+    files: [ANSIBLE_JSON_CALLBACK],
+    for: 'tests',
+    why: "the json stdout callback (ansible.posix's) whose output the Ansible tests and `npm run bench` parse",
+  },
 ];
 
 export type PackageScope = 'lab' | 'tests';

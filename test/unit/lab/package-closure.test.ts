@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAB_PACKAGES } from '../../../lab/packages.ts';
+import { ANSIBLE_JSON_CALLBACK, LAB_PACKAGES } from '../../../lab/packages.ts';
 
 const NODE_SRC = fileURLToPath(new URL('../../../lab/node', import.meta.url));
 
@@ -165,4 +165,15 @@ test('every file a lab node includes or executes belongs to lab/packages.ts, the
     }
   }
   t.deepEqual(problems, []);
+});
+
+// A fresh Debian 12 with the listed ansible-core and ansible-lint failed every Ansible test with
+// "Invalid callback for stdout specified: json": the callback is ansible.posix's.
+test('the json stdout callback the Ansible tests and the bench parse belongs to a listed package, not to ansible-core', (t) => {
+  const helper = readFileSync(fileURLToPath(new URL('../../helpers/ansible-lab.ts', import.meta.url)), 'utf8');
+  t.regex(helper, /ANSIBLE_STDOUT_CALLBACK: 'json'/, 'the tests still use the json callback');
+  const listing = LAB_PACKAGES.find((p) => p.files?.includes(ANSIBLE_JSON_CALLBACK));
+  t.is(listing?.name, 'ansible');
+  t.true(existsSync(ANSIBLE_JSON_CALLBACK), `${ANSIBLE_JSON_CALLBACK} is on this machine (npm test's pretest installs the listed packages)`);
+  t.deepEqual(owners(ANSIBLE_JSON_CALLBACK), ['ansible']);
 });
