@@ -7,6 +7,8 @@ export interface BenchArgs {
   scales: number[];
   noopReps: number;
   rebootReps: number;
+  /** Runs of the pipeline without the benchmark stage per size, each on a fresh lab. */
+  fleetReps: number;
   /** Results JSON; default bench/results/<date>.json. */
   out?: string;
   /** Where the labs and state dirs live while the benchmark runs; removed afterwards. */
@@ -33,6 +35,9 @@ Options
   --scales N,N,...     lab sizes, 1 to 32 (default 1,8,32; the first is the baseline)
   --noop-reps N        no-op runs of each tool per size (default 3)
   --reboot-reps N      reboots per tool and variant (default 5)
+  --fleet-reps N       runs of the pipeline without the benchmark stage per size, each on a fresh
+                       lab (default 3): the controller's CPU per added node is judged on the
+                       medians, reboot detection on every run's nodes
   --out FILE           results JSON (default bench/results/<date>.json)
   --work-dir DIR       labs and state while running (default a new directory under /tmp)
   --parts P,P,...      which of noop, reboot, fleet to run (default all; noop and reboot share
@@ -56,6 +61,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       scales: { type: 'string' },
       'noop-reps': { type: 'string' },
       'reboot-reps': { type: 'string' },
+      'fleet-reps': { type: 'string' },
       out: { type: 'string' },
       'work-dir': { type: 'string' },
       parts: { type: 'string' },
@@ -72,6 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     scales: [...scales].sort((a, b) => a - b),
     noopReps: count('--noop-reps', v['noop-reps'], 3, 50),
     rebootReps: count('--reboot-reps', v['reboot-reps'], 5, 50),
+    fleetReps: count('--fleet-reps', v['fleet-reps'], 3, 10),
     ...(v.out ? { out: v.out } : {}),
     ...(v['work-dir'] ? { workDir: v['work-dir'] } : {}),
   };

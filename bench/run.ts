@@ -19,7 +19,7 @@ import { BENCH_HELP, parseBenchArgs, type BenchArgs } from './args.ts';
 import { nodeCpuFiles, nodesCpuS } from './node-cpu.ts';
 import { notNoop, pipelineRun, provision, WITHOUT_BENCHMARK } from './pipeline.ts';
 import { ansibleReboot, oursReboot, type RebootParams } from './reboot-detection.ts';
-import { BENCH_FORMAT, BENCH_VERSION, judge, medianCpuS, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
+import { BENCH_FORMAT, BENCH_VERSION, judge, medianCpuS, medianRun, renderTables, spread, type BenchResults, type FleetResult, type NoopResult, type PipelineRun, type RebootResult } from './results.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const LAB_BOOT_DELAY_MS = 2000;
@@ -181,11 +181,14 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
         return result;
       });
       if (!args.parts.includes('fleet')) continue;
-      const withoutBenchmark = await withLab(work, `lab-${nodes}-nobench`, nodes, (info) => {
-        log(`${nodes} node(s): pipeline without the benchmark stage`);
-        return provisioned(info, join(work, `state-${nodes}-nobench`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
-      });
-      fleet.push({ nodes, full, withoutBenchmark });
+      const runs: PipelineRun[] = [];
+      for (let rep = 1; rep <= args.fleetReps; rep++) {
+        runs.push(await withLab(work, `lab-${nodes}-nobench-${rep}`, nodes, (info) => {
+          log(`${nodes} node(s): pipeline without the benchmark stage (run ${rep} of ${args.fleetReps})`);
+          return provisioned(info, join(work, `state-${nodes}-nobench-${rep}`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
+        }));
+      }
+      fleet.push({ nodes, full, withoutBenchmark: medianRun(runs), withoutBenchmarkRuns: runs });
     }
   } finally {
     if (!args.workDir) await removeWorkDir(work);
@@ -204,7 +207,7 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
       ansible: ansibleVersion,
       loadAvgAtStart: load.map((l) => Math.round(l * 10) / 10),
     },
-    settings: { parts: args.parts, scales: args.scales, noopReps: args.noopReps, rebootReps: args.rebootReps, bootDelayMs: LAB_BOOT_DELAY_MS, flavour: FLAVOUR },
+    settings: { parts: args.parts, scales: args.scales, noopReps: args.noopReps, rebootReps: args.rebootReps, fleetReps: args.fleetReps, bootDelayMs: LAB_BOOT_DELAY_MS, flavour: FLAVOUR },
     noop: noops,
     ...(reboot ? { reboot } : {}),
     fleet,
