@@ -492,7 +492,7 @@ export class SshHost implements Host {
       // ssh2's own exec, not node-ssh's execCommand around it: that one decoded every chunk again
       // and checked its options on each call, 0.06-0.12 ms of the controller's 0.4 ms per command
       // (1000 commands over one connection to a lab node). The same steps: a connection error
-      // before the channel opens fails the command, stdin (or nothing) then EOF, the exit status.
+      // before the channel opens fails the command, the input then EOF, the exit status.
       const client = ssh.connection as unknown as Ssh2Client | null;
       // node-ssh drops its client on dispose(): as ssh2 says of a closed one.
       if (!client) return fail(new Error('Not connected'));
