@@ -3,7 +3,7 @@
 // ratios at once about 95 % of the time or more, so a run flags a point that is not past the
 // threshold at most 1 time in 40; the same intervals at 95 % each do not; and a real 20 % penalty
 // is still found, with the adaptive rounds, among 100 comparisons.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import test from 'ava';
 import { measureAdaptively, type AdaptivePoint } from '../../../benchmark/run/adaptive.ts';
 import { comparisonCount, computePenalties } from '../../../benchmark/stats/analysis.ts';
@@ -329,7 +329,8 @@ test('real fio output: bandwidth is IOPS times the block size in every round, so
   t.log(`widest difference between a round's bandwidth and IOPS log ratios: ${widest.toExponential(2)}`);
   t.true(widest < 1e-6);
   // Through the stage: each fio point makes two comparisons (IOPS = bandwidth, latency), and the bandwidth's interval is the IOPS's.
-  const { doc } = await quickDocument();
+  const { doc, stateDir } = await quickDocument();
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const fioPoints = doc.fio.tests.reduce((n, x) => n + x.values.length, 0);
   t.is(comparisonCount(doc), 2 + 2 * fioPoints);
   t.is(comparisonCount(doc), plannedComparisons(QUICK_PROFILE, 1, true));
@@ -365,7 +366,8 @@ test('a bandwidth that is not IOPS times the block size (fio 2.x\'s whole IOPS a
   // One round with a short I/O: 512 bytes fewer in a 500 ms run.
   t.false(bandwidthIsIops({ iops: point.iops, bw: point.bw.map((b, i) => (i === 1 ? b - 1024 : b)) }, point.bs));
   // In the analysis: the bandwidth of such a point is compared on its own and counts in the family.
-  const { doc } = await quickDocument();
+  const { doc, stateDir } = await quickDocument();
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const before = comparisonCount(doc);
   const seqwrite = doc.fio.tests.find((x) => x.id === 'seqwrite-bs')!;
   const hostPoint = seqwrite.points.find((p) => p.target === 'host' && p.value === seqwrite.values[0])!;

@@ -8,6 +8,7 @@ import { mergeMirroredRuns } from '../../../benchmark/run/fio-runs.ts';
 import { parseFio } from '../../../benchmark/run/parse-fio.ts';
 import type { FioSample } from '../../../benchmark/results/results.ts';
 import { runLine } from '../../../benchmark/report/text.ts';
+import { rmSync } from 'node:fs';
 import { benchPlan, CAPTURED, fakeBenchNode, quickDocument } from '../../fixtures/bench/fake-node.ts';
 
 /** A target's two captured 500 ms runs of the same point (4 kB random writes at 4 threads, fio 3.33). */
@@ -70,11 +71,13 @@ test('without mirrored rounds every target runs once per round', async (t) => {
 });
 
 test('the standard profile runs mirrored rounds, and the report\'s run line says how fio ran', async (t) => {
-  const { doc } = await quickDocument({ plan: benchPlan({ profile: 'standard', repetitions: 3 }) });
+  const { doc, stateDir } = await quickDocument({ plan: benchPlan({ profile: 'standard', repetitions: 3 }) });
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   t.true(doc.fio.mirrored);
   t.is(doc.fio.runtimeMs, 500);
   t.regex(runLine(doc), /in an order drawn at random: [^)]*; fio twice per round, 500 ms each, in that order and back; medians shown\)/);
-  const { doc: quick } = await quickDocument({ plan: benchPlan({ repetitions: 3 }) });
+  const { doc: quick, stateDir: quickDir } = await quickDocument({ plan: benchPlan({ repetitions: 3 }) });
+  t.teardown(() => rmSync(quickDir, { recursive: true, force: true }));
   t.false(quick.fio.mirrored);
   t.notRegex(runLine(quick), /fio twice/);
 });
