@@ -95,9 +95,20 @@ export interface BenchResults {
 export function spread(samples: readonly number[]): Spread {
   if (samples.length === 0) throw new Error('no samples');
   const sorted = [...samples].sort((a, b) => a - b);
+  return { medianMs: Math.round(medianOf(sorted)), minMs: Math.round(sorted[0]!), maxMs: Math.round(sorted.at(-1)!), samples: samples.map(Math.round) };
+}
+
+/** The middle value, or the mean of the two middle ones. */
+function medianOf(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { medianMs: Math.round(median), minMs: Math.round(sorted[0]!), maxMs: Math.round(sorted.at(-1)!), samples: samples.map(Math.round) };
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The reboot detection of every run's nodes together; undefined when no run rebooted a node. */
+function pooledDetection(runs: readonly PipelineRun[]): Spread | undefined {
+  const samples = runs.flatMap((run) => run.detection?.samples ?? []);
+  return samples.length > 0 ? spread(samples) : undefined;
 }
 
 /** The median of CPU seconds, to 0.01 s. */
@@ -133,10 +144,10 @@ export function judge(r: Omit<BenchResults, 'targets'>): Target[] {
   const most = atScale(r.fleet.filter((f) => f.nodes > 1));
   // Every run's nodes: the goal holds in each run, not in a median one.
   const runs = most ? fleetRuns(most) : [];
-  const pooled = runs.flatMap((run) => run.detection?.samples ?? []);
-  const detection = pooled.length > 0 ? spread(pooled) : most?.full.detection;
+  const pooled = pooledDetection(runs);
+  const detection = pooled ?? most?.full.detection;
   if (most && detection) {
-    const of = runs.length > 1 && pooled.length > 0 ? ` (${runs.length} runs)` : '';
+    const of = runs.length > 1 && pooled ? ` (${runs.length} runs)` : '';
     targets.push({ name: `reboot detection, ${most.nodes} nodes provisioning${of}`, goal: 'at most 0.5 s after sshd is ready', measured: `median ${s(detection.medianMs, 2)}, max ${s(detection.maxMs, 2)}`, met: detection.maxMs <= 500 });
   } else if (r.reboot) {
     const max = r.reboot.ours.maxMs;
@@ -162,12 +173,6 @@ export function judge(r: Omit<BenchResults, 'targets'>): Target[] {
   return targets;
 }
 
-function medianOf(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function cpuColumn(runs: readonly PipelineRun[]): string {
   const cpu = runs.map((x) => x.cpuS).sort((a, b) => a - b);
   const median = medianOf(cpu);
@@ -176,9 +181,8 @@ function cpuColumn(runs: readonly PipelineRun[]): string {
 }
 
 function detectionColumn(runs: readonly PipelineRun[]): string {
-  const samples = runs.flatMap((x) => x.detection?.samples ?? []);
-  if (samples.length === 0) return '-';
-  const all = spread(samples);
+  const all = pooledDetection(runs);
+  if (!all) return '-';
   return `${s(all.medianMs, 2)}, ${s(all.maxMs, 2)}`;
 }
 

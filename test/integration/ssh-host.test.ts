@@ -188,25 +188,38 @@ test('lab: bootId is the kernel boot id and exec calls are counted', async (t) =
   t.is(host.roundTrips, 2);
 });
 
-/** A TCP relay to sshd that counts the connections made to it. */
-async function countingRelay(t: ExecutionContext, port: number): Promise<{ port: number; connections: () => number }> {
+/**
+ * A TCP relay in front of sshd that counts the connections made through it, and can go silent as
+ * a node that lost power does: nothing more passes, nothing is closed.
+ */
+async function relayTo(t: ExecutionContext, port: number): Promise<{ port: number; connections: () => number; freeze: () => void; thaw: () => void }> {
   let connections = 0;
+  let frozen = false;
+  const pairs: [Socket, Socket][] = [];
   const server = createServer((client) => {
     connections++;
     const upstream = tcpConnect({ host: '127.0.0.1', port });
-    client.pipe(upstream).pipe(client);
+    // Forwarded by hand, so a frozen relay drops what comes, ends included, and keeps both ends open.
+    client.on('data', (chunk) => { if (!frozen) upstream.write(chunk); });
+    upstream.on('data', (chunk) => { if (!frozen) client.write(chunk); });
+    client.on('end', () => { if (!frozen) upstream.end(); });
+    upstream.on('end', () => { if (!frozen) client.end(); });
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
+    pairs.push([client, upstream]);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  return { port: (server.address() as AddressInfo).port, connections: () => connections };
+  t.teardown(() => {
+    for (const pair of pairs) for (const socket of pair) socket.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, connections: () => connections, freeze: () => (frozen = true), thaw: () => (frozen = false) };
 }
 
 test('lab: bootId logs in over the connection its TCP probe opened, and authenticates with the key straight away', async (t) => {
   const sshdOptions: SshdOptions = { logLevel: 'DEBUG1' };
   const sshd = await startSshd(t, sshdOptions);
-  const relay = await countingRelay(t, sshd.port);
+  const relay = await relayTo(t, sshd.port);
   const stateDir = tempDir(t);
   const host = hostFor(t, sshd, stateDir, {
     endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
@@ -221,38 +234,15 @@ test('lab: bootId logs in over the connection its TCP probe opened, and authenti
   t.regex(log, /userauth-request for user root service ssh-connection method publickey/);
   // No `none` request first (ssh2's default): a round trip that only learns the methods allowed.
   t.notRegex(log, /method none/);
-  // A second poll, the first connection closed (as waitForNewBoot does): again one connection.
+  // A second poll, the first connection closed (as waitForNewBoot's polls after the node went down): again one connection.
   await host.disconnect();
   t.is(await host.bootId(), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   t.is(relay.connections(), 2);
 });
 
-/** A relay that can go silent, as a node that lost power does: nothing more passes, nothing is closed. */
-async function freezingRelay(t: ExecutionContext, port: number): Promise<{ port: number; connections: () => number; freeze: () => void; thaw: () => void }> {
-  let connections = 0;
-  let frozen = false;
-  const pairs: [Socket, Socket][] = [];
-  const server = createServer((client) => {
-    connections++;
-    const upstream = tcpConnect({ host: '127.0.0.1', port });
-    // Forwarded by hand, so a frozen relay drops what comes and keeps both ends open.
-    client.on('data', (chunk) => { if (!frozen) upstream.write(chunk); });
-    upstream.on('data', (chunk) => { if (!frozen) client.write(chunk); });
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    pairs.push([client, upstream]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const pair of pairs) for (const socket of pair) socket.destroy();
-    server.close();
-  });
-  return { port: (server.address() as AddressInfo).port, connections: () => connections, freeze: () => (frozen = true), thaw: () => (frozen = false) };
-}
-
 test('lab: bootId asks again on the open connection; with a time limit, a connection gone silent is dropped as a TransportError and the next read logs in anew', async (t) => {
   const sshd = await startSshd(t);
-  const relay = await freezingRelay(t, sshd.port);
+  const relay = await relayTo(t, sshd.port);
   const host = hostFor(t, sshd, tempDir(t), {
     endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
   });
@@ -275,7 +265,7 @@ test('lab: bootId asks again on the open connection; with a time limit, a connec
 // file's concurrent tests (the lost-SYN one times a banner) must not meet.
 test.serial('lab: bootId: a connection that opened while the event loop was held up past the next attempt\'s time is taken, no second one made', async (t) => {
   const sshd = await startSshd(t);
-  const relay = await countingRelay(t, sshd.port);
+  const relay = await relayTo(t, sshd.port);
   const host = hostFor(t, sshd, tempDir(t), {
     endpoint: { host: '127.0.0.1', port: relay.port, username: 'root', privateKeyPath: sshd.clientKeyPath },
   });
