@@ -162,6 +162,17 @@ test.serial('lab: a boot loads modules-load.d, mounts fstab hugetlbfs, applies s
     '[Install]',
     'WantedBy=multi-user.target',
     'EOF',
+    // As sriov-lxc's own vf-macs unit: ordered before network.target, which every flavour's ssh
+    // unit is After=, so systemd runs it before sshd.
+    'cat > /etc/systemd/system/lab-netpre.service <<"EOF"',
+    '[Unit]',
+    'Before=network.target',
+    '[Service]',
+    'Type=oneshot',
+    'ExecStart=/bin/sh -c "date +%s%3N > /root/netpre"',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'EOF',
     'cat > /etc/systemd/system/lab-late.service <<"EOF"',
     '[Service]',
     'Type=oneshot',
@@ -171,7 +182,7 @@ test.serial('lab: a boot loads modules-load.d, mounts fstab hugetlbfs, applies s
     'WantedBy=multi-user.target',
     'EOF',
     'systemctl daemon-reload',
-    'systemctl enable lab-early lab-late 2>&1',
+    'systemctl enable lab-early lab-netpre lab-late 2>&1',
     'systemctl is-enabled lab-early',
   ].join('\n');
   const enabled = await sshOk(info, 'node1', setup);
@@ -179,6 +190,9 @@ test.serial('lab: a boot loads modules-load.d, mounts fstab hugetlbfs, applies s
   t.regex(enabled, /^enabled$/m);
   await rebootFromInside(info, 'node1');
   t.is((await sshOk(info, 'node1', 'cat /root/early')).trim(), '2', 'a Before=sshd unit ran after the drivers, before sshd');
+  const sshdReady = nodeSshdReadyAt(info.dir, 'node1');
+  const netpre = Number((await sshOk(info, 'node1', 'cat /root/netpre')).trim());
+  t.true(sshdReady !== undefined && netpre < sshdReady, `a Before=network.target unit ran before sshd listened (${netpre} vs ${sshdReady})`);
   const late = await sshOk(info, 'node1', 'for i in $(seq 50); do [ -e /root/late ] && break; sleep 0.1; done; cat /root/late; systemctl is-active lab-late');
   t.regex(late, /^\d+\nactive\n$/);
   const state = await sshOk(info, 'node1', 'lsmod | cut -d" " -f1; cat /sys/class/net/enp4s0f1/device/sriov_numvfs; cat /proc/sys/vm/nr_hugepages; findmnt -n -o FSTYPE /mnt/huge');

@@ -202,25 +202,70 @@ unit_stop() {
   echo inactive > "$UNITS_RUN/$1"
 }
 
-# Enabled units of multi-user.target, ordered by their Before=/After= among themselves (ties by
-# name). With `--before-ssh` only those ordered Before= sshd/ssh, with `--after-ssh` the rest.
-units_boot_order() {
-  local want all l u path before early left picked blocked o
-  want=$1
+# Enabled units of multi-user.target (and default.target), each once.
+units_enabled() {
+  local l u all
   all=
   for l in /etc/systemd/system/multi-user.target.wants/* /etc/systemd/system/default.target.wants/*; do
     [ -e "$l" ] || continue
     u=${l##*/}
-    path=$(unit_path "$u") || continue
-    before=" $(unit_values "$path" Unit Before | tr '\n' ' ') "
-    case "$before" in
-      *" sshd.service "* | *" ssh.service "*) early=1 ;;
-      *) early=0 ;;
-    esac
-    if { [ "$want" = --before-ssh ] && [ $early = 1 ]; } || { [ "$want" = --after-ssh ] && [ $early = 0 ]; }; then
-      case " $all " in *" $u "*) ;; *) all="$all $u" ;; esac
-    fi
+    unit_path "$u" > /dev/null || continue
+    case " $all " in *" $u "*) ;; *) all="$all $u" ;; esac
   done
+  echo $all
+}
+
+# Of the units named, those systemd starts before sshd: ordered before the ssh unit directly or
+# through other units and targets, with Before= and After= read on both ends as systemd builds its
+# transaction (systemd.unit(5), "Before=, After="). Every flavour's ssh unit is After=network.target
+# (Debian 12 and Ubuntu 24.04 ssh.service, CentOS 7 and AlmaLinux sshd.service, as packaged), so a
+# unit Before=network.target (or network-pre.target, which network.target is After=) comes before
+# sshd; a unit After=network.target (lxc.service) starts alongside it. One awk over the unit files
+# (the first of each name in UNIT_DIRS' order), not a process per pair: it runs while the node boots.
+units_before_ssh() { # UNIT...
+  local d f u files
+  files=
+  for d in $UNIT_DIRS; do
+    for f in "$d"/*.target "$d"/ssh.service "$d"/sshd.service; do [ -f "$f" ] && files="$files $f"; done
+  done
+  for u in "$@"; do files="$files $(unit_path "$u")"; done
+  # shellcheck disable=SC2086 # a list of paths without spaces
+  awk -v wanted="$*" '
+    FNR == 1 { name = FILENAME; sub(/.*\//, "", name); skip = (name in seen); seen[name] = 1; sec = "" }
+    skip { next }
+    /^[ \t]*[#;]/ { next }
+    /^[ \t]*\[/ { sec = $0; gsub(/[ \t]/, "", sec); next }
+    sec == "[Unit]" && /^[ \t]*(Before|After)[ \t]*=/ {
+      i = index($0, "="); key = substr($0, 1, i - 1); gsub(/[ \t]/, "", key)
+      n = split(substr($0, i + 1), names, /[ \t]+/)
+      for (j = 1; j <= n; j++) {
+        if (names[j] == "") continue
+        # An edge "A precedes B": A Before=B, or B After=A.
+        e++; if (key == "Before") { from[e] = name; to[e] = names[j] } else { from[e] = names[j]; to[e] = name }
+      }
+    }
+    END {
+      early["ssh.service"] = 1; early["sshd.service"] = 1
+      do { grew = 0; for (k = 1; k <= e; k++) if ((to[k] in early) && !(from[k] in early)) { early[from[k]] = 1; grew = 1 } } while (grew)
+      n = split(wanted, w, " ")
+      for (j = 1; j <= n; j++) if (w[j] in early) print w[j]
+    }' $files
+}
+
+# Enabled units of multi-user.target, ordered by their Before=/After= among themselves (ties by
+# name). With `--before-ssh` only those systemd starts before sshd (units_before_ssh), with
+# `--after-ssh` the rest.
+units_boot_order() {
+  local want all early u left picked blocked o
+  want=$1
+  all=$(units_enabled)
+  # shellcheck disable=SC2086
+  early=" $(units_before_ssh $all | tr '\n' ' ') "
+  left=
+  for u in $all; do
+    case "$early" in *" $u "*) [ "$want" = --before-ssh ] && left="$left $u" ;; *) [ "$want" = --after-ssh ] && left="$left $u" ;; esac
+  done
+  all=$left
   left=$(echo "$all" | tr ' ' '\n' | grep . | sort)
   while [ -n "$left" ]; do
     picked=
