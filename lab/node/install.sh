@@ -391,6 +391,9 @@ for t in reboot shutdown poweroff halt; do ln -sf /usr/lib/sriov-lab/bin/power "
 ln -sf /usr/lib/sriov-lab/bin/grub-probe /usr/sbin/grub-probe
 ln -sf /usr/lib/sriov-lab/bin/grub-mkrelpath /usr/bin/grub-mkrelpath
 for t in lxc-centos lxc-debian lxc-ubuntu; do ln -sf /usr/lib/sriov-lab/lxc/lxc-sriov-lab "/usr/share/lxc/templates/$t"; done
+. "$LAB_LIB/lib/busybox-cache.sh"
+# The image comes with the template's rootfs cached (the template makes it when missing).
+busybox_cache "$(command -v busybox)" || die "install: cannot cache the LXC template's busybox tree"
 
 # In-box drivers (every NIC model's, as a distribution kernel ships them) and kernel headers for
 # out-of-tree builds.

@@ -70,3 +70,20 @@ test.serial('lab: a reboot kills the container and its VF; lxc.service starts it
   t.regex(after, /\n2\n$/);
   t.regex(await sshOk(info, 'node1', 'lxc-attach -n c1 -- ip -o link show'), /link\/ether d6:d6:d6:54:f9:f8/);
 });
+
+// The template's busybox tree comes from its cache (lib/busybox-cache.sh, made when the node was
+// installed), as the real templates copy the rootfs they keep under /var/cache/lxc; a cache that is
+// gone, or holds another busybox than the node's, is made again before it is copied.
+test.serial("lab: the template copies its cached busybox tree, and makes the cache again when it is missing or not the node's busybox", async (t) => {
+  const tree = (name: string) =>
+    `bb=$(command -v busybox); cmp -s "$bb" /var/lib/lxc/${name}/rootfs/bin/busybox && echo same-binary; ` +
+    `echo "links $(find /var/lib/lxc/${name}/rootfs/bin -type l -lname busybox | wc -l) of $(busybox --list | grep -vc '^busybox$')"; ` +
+    `cmp -s "$bb" /var/cache/lxc/sriov-lab/busybox/busybox && echo cache-current`;
+  const installed = await sshOk(info, 'node1', `test -d /var/cache/lxc/sriov-lab/busybox && echo cached; lxc-create -n t2 -t debian >/dev/null && ${tree('t2')}; lxc-destroy -n t2 >/dev/null`);
+  const expected = (await sshOk(info, 'node1', "busybox --list | grep -vc '^busybox$'")).trim();
+  t.is(installed, `cached\nsame-binary\nlinks ${expected} of ${expected}\ncache-current\n`);
+  const missing = await sshOk(info, 'node1', `rm -rf /var/cache/lxc/sriov-lab; lxc-create -n t3 -t debian >/dev/null && ${tree('t3')}; lxc-destroy -n t3 >/dev/null`);
+  t.is(missing, `same-binary\nlinks ${expected} of ${expected}\ncache-current\n`, 'a missing cache is made again');
+  const stale = await sshOk(info, 'node1', `printf 'not busybox' > /var/cache/lxc/sriov-lab/busybox/busybox; lxc-create -n t4 -t debian >/dev/null && ${tree('t4')}; lxc-destroy -n t4 >/dev/null; ls -A /var/cache/lxc/sriov-lab`);
+  t.is(stale, `same-binary\nlinks ${expected} of ${expected}\ncache-current\nbusybox\n`, 'a cache of another busybox is made again, and nothing is left beside it');
+});
