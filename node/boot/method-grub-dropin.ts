@@ -33,12 +33,14 @@ const STRIPPED = '# Left by sriov-lxc teardown';
 // grub-mkconfig's reading of the defaults (util/grub-mkconfig.in): /etc/default/grub, then
 // /etc/default/grub.d/*.cfg in glob order. `base` skips ours; `full` reads ours in its place, from
 // $2 when a planned text is given (so the outcome is judged before anything is written). Each
-// chain runs in a subshell; its output goes nowhere.
+// chain runs in a subshell; its output goes nowhere. /etc/default/grub is read once, before both:
+// Debian's runs \`lsb_release -i -s\` (GRUB_DISTRIBUTOR), a Python program (~40 ms of CPU), and the
+// chains start from the same variables either way.
 export const TRACE = `own=$1 planned=$2 text=$3
 step() { printf '%s\\0%s\\0%s\\0%s\\0' "$1" "$2" "\${GRUB_CMDLINE_LINUX-}" "\${GRUB_CMDLINE_LINUX_DEFAULT-}"; }
 files() { { for x in /etc/default/grub.d/*.cfg; do [ -e "$x" ] && printf '%s\\n' "$x"; done; printf '%s\\n' "$own"; } | LC_ALL=C sort -u; }
+if [ -f /etc/default/grub ]; then . /etc/default/grub > /dev/null 2>&1 < /dev/null; fi
 chain() {
-  if [ -f /etc/default/grub ]; then . /etc/default/grub > /dev/null 2>&1 < /dev/null; fi
   step "$1" /etc/default/grub
   files | while IFS= read -r x; do
     if [ "$x" = "$own" ]; then

@@ -6,6 +6,10 @@
 // from one the operator changed, what teardown leaves, and the commit's plan lines and writes.
 // Expected command lines are written out by hand from the files.
 import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shellQuote } from '../../../../hosts/quote.ts';
 import { CommandError, FatalError } from '../../../../core/errors.ts';
 import type { HostPlan } from '../../../../inventory/plan.ts';
 import {
@@ -72,6 +76,22 @@ test('the probe runs in the C locale, with our drop-in as on the node ($2 = 0) o
   const probes = host.calls.filter((c) => c.kind === 'exec');
   t.deepEqual(probes.map((c) => c.argv?.slice(4)), [[GRUB_DROPIN, '0', ''], [GRUB_DROPIN, '1', 'GRUB_CMDLINE_LINUX=x\n']]);
   t.deepEqual(probes.map((c) => c.options?.env), [{ LC_ALL: 'C' }, { LC_ALL: 'C' }]);
+});
+
+// Debian's /etc/default/grub runs `lsb_release -i -s` (GRUB_DISTRIBUTOR), a Python program: the
+// probe reads the file once for both of its chains, and both still start from what it set.
+test('the probe sources /etc/default/grub once for the chain without ours and the one with it, both from its values', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sriov-lxc-probe-count-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const counter = join(dir, 'sourced');
+  const host = node({
+    '/etc/default/grub': `${STOCK}echo x >> ${shellQuote(counter)}\n`,
+    [KDUMP]: `GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT ${CRASHKERNEL}"\n`,
+  });
+  const trace = await traceGrubDefaults(host, 'GRUB_CMDLINE_LINUX="ours=1"\n');
+  t.is(readFileSync(counter, 'utf8'), 'x\n');
+  t.is(effectiveCmdlineOf(trace, 'base'), `quiet ${CRASHKERNEL}`);
+  t.is(effectiveCmdlineOf(trace, 'full'), `ours=1 quiet ${CRASHKERNEL}`);
 });
 
 test('Ubuntu 22.04 (OVHcloud) with the cloud image\'s drop-in and kdump-tools: ours keeps their values, takes iommu=pt off for iommu: on, and teardown puts it back', async (t) => {
