@@ -27,6 +27,27 @@ export function withEnv(argv: readonly string[], env: Readonly<Record<string, st
   return ['env', ...assignments, ...argv];
 }
 
+/**
+ * The line a node's login shell runs for `argv` with `env` added: `export K=V; ... exec ARGV`.
+ * The shell puts the program in its own place: no fork of the shell (it forks to run a command with
+ * a redirection, and ours carry `</dev/null`) and no `env` program in between, two of the three
+ * processes a command cost the node. POSIX sh, dash, bash (also 4.2) and busybox sh export the
+ * values, and a program not found ends the shell with 127 as before.
+ */
+export function remoteCommandLine(argv: readonly string[], env: Readonly<Record<string, string>> | undefined): string {
+  return `${envExports(env)}exec ${commandLine(argv)}`;
+}
+
+/** `export K=V; ` for each variable (empty without any), the values quoted. */
+export function envExports(env: Readonly<Record<string, string>> | undefined): string {
+  return Object.entries(env ?? {})
+    .map(([k, v]) => {
+      checkEnvName(k);
+      return `export ${k}=${shellQuote(v)}; `;
+    })
+    .join('');
+}
+
 /** Throws unless `name` is a portable environment variable name (what `env` and sh accept). */
 export function checkEnvName(name: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name: ${JSON.stringify(name)}`);

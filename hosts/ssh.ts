@@ -1,6 +1,6 @@
 // The Host that is a node over SSH (node-ssh 13 on ssh2).
 //
-// - Commands go through `execCommand` only, as one quoted command line (quote.ts), so the remote
+// - Commands go through ssh2's `exec` only, as one quoted command line (quote.ts), so the remote
 //   login shell interprets nothing.
 // - The connection is opened lazily and reopened under p-retry when it was lost or refused. Only
 //   what cannot have started a command is retried (connecting, a refused channel): a command that
@@ -27,7 +27,7 @@ import type { BootIdOptions, ExecOptions, ExecResult, Host, WriteFileOptions } f
 import { prepareHostKeyCheck, type HostKeyPolicy } from './known-hosts.ts';
 import { commandEnv } from './command-env.ts';
 import { assertSsh2BindingSafe } from './ssh2-binding.ts';
-import { commandLine, withEnv } from './quote.ts';
+import { commandLine, remoteCommandLine, withEnv } from './quote.ts';
 import type { SshAlgorithms } from './ssh-config.ts';
 
 export interface SshEndpoint {
@@ -455,7 +455,7 @@ export class SshHost implements Host {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = commandLine(withEnv(argv, commandEnv(options.env)));
+    const command = remoteCommandLine(argv, commandEnv(options.env));
     // Messages name the command as the stage gave it, without the environment we add to every one.
     const shown = commandLine(argv);
     return this.#withConnection((ssh) => this.#execOn(ssh, command, shown, options));
@@ -621,7 +621,7 @@ export class SshHost implements Host {
     }
     const result = await this.#withConnection(async (ssh) => {
       try {
-        return await this.#execOn(ssh, command, command, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+        return await this.#execOn(ssh, remoteCommandLine(argv, undefined), command, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       } catch (error) {
         // #execOn wraps its own failures for the retry around it (AbortError: not retried).
         if (!(error instanceof AbortError && error.originalError instanceof CommandTimeoutError)) throw error;

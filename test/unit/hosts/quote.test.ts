@@ -1,6 +1,6 @@
 import test from 'ava';
-import { shellQuote, commandLine, withEnv } from '../../../hosts/quote.ts';
-import { execFileSync } from 'node:child_process';
+import { shellQuote, commandLine, remoteCommandLine, withEnv } from '../../../hosts/quote.ts';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 test('plain words stay as they are', (t) => {
   t.is(shellQuote('enp4s0f0'), 'enp4s0f0');
@@ -15,6 +15,24 @@ test('hostile arguments reach the program unchanged through sh', (t) => {
 
 test('NUL bytes are refused', (t) => {
   t.throws(() => shellQuote('a\0b'), { message: /NUL/ });
+});
+
+// What the login shell does with the line: the argv exactly, the values exported as given, the
+// program in the shell's place (its pid), and 127 when it is not there; in each POSIX shell here.
+test('a remote command line: exports then exec, read by sh, dash, bash and busybox sh as the argv and environment given', (t) => {
+  const value = `it's "$HOME" \`id\` $(x) a;b\\ *`;
+  const argv = ['sh', '-c', 'printf "%s|" "$LC_ALL" "$ODD" "$@"; test "$$" = "$1" && echo same-process', 'sh'];
+  for (const shell of [['sh'], ['dash'], ['bash'], ['busybox', 'sh']]) {
+    if (spawnSync('sh', ['-c', `command -v ${shell[0]}`]).status !== 0) continue;
+    const line = remoteCommandLine([...argv, '$$PID', value], { LC_ALL: 'C', ODD: value });
+    const r = spawnSync(shell[0]!, [...shell.slice(1), '-c', `${line.replace("'$$PID'", () => '"$$"')} </dev/null`], { encoding: 'utf8' });
+    t.is(r.stdout, `C|${value}|${r.stdout.split('|')[2]}|${value}|same-process\n`, shell.join(' '));
+    t.regex(r.stdout.split('|')[2] ?? '', /^\d+$/);
+    t.is(spawnSync(shell[0]!, [...shell.slice(1), '-c', remoteCommandLine(['no-such-program-sriov-lxc'], { LC_ALL: 'C' })]).status, 127, shell.join(' '));
+  }
+  t.is(remoteCommandLine(['cat', '/proc/cmdline'], { LC_ALL: 'C' }), 'export LC_ALL=C; exec cat /proc/cmdline');
+  t.is(remoteCommandLine(['true'], undefined), 'exec true');
+  t.throws(() => remoteCommandLine(['ls'], { 'A;B': 'x' }), { message: /invalid environment variable name/ });
 });
 
 test('env names are validated, values are literal', (t) => {
