@@ -25,6 +25,10 @@
 #define STORE "/usr/lib/sriov-lab/sbin/sriov-numvfs-store"
 #define SYSFS_PCI "/sys/devices/pci0000:00/"
 #define ATTR "/sriov_numvfs"
+// Where the node's lab scripts are (lab_script); another directory only in the shim's own test.
+#ifndef LAB_SCRIPTS_DIR
+#define LAB_SCRIPTS_DIR "/usr/lib/sriov-lab/"
+#endif
 
 enum { UNMARKED = 0, PENDING = 1, DELIVERED = 2 };
 static unsigned char marks[MAX_FD];
@@ -333,8 +337,24 @@ int fclose(FILE *fp) {
   return r;
 }
 
+// Whether this process is a shell running one of the lab's own scripts (argv[1] resolves under
+// /usr/lib/sriov-lab: /usr/sbin/ip is a link to one). Those write the fake sysfs themselves
+// (lib/common.sh): the shim is off for them and for what they start, as common.sh's
+// `exec env LAB_SHIM_OFF=1 "$0" "$@"` makes it, without the two processes that re-exec cost on
+// every call of a shim (ip, systemctl, modinfo, grub-probe: ~130 per node per provisioning).
+static int lab_script(int argc, char **argv) {
+  if (argc < 2 || !argv || !argv[0] || !argv[1]) return 0;
+  const char *shell = strrchr(argv[0], '/');
+  shell = shell ? shell + 1 : argv[0];
+  if (strcmp(shell, "sh") != 0 && strcmp(shell, "bash") != 0 && strcmp(shell, "dash") != 0) return 0;
+  char real[PATH_MAX];
+  return realpath(argv[1], real) && strncmp(real, LAB_SCRIPTS_DIR, strlen(LAB_SCRIPTS_DIR)) == 0;
+}
+
 // Descriptors inherited across exec (a shell redirect for an external command) carry no mark.
-__attribute__((constructor)) static void adopt_inherited(void) {
+__attribute__((constructor)) static void adopt_inherited(int argc, char **argv, char **envp) {
+  (void)envp;
+  if (!getenv("LAB_SHIM_OFF") && lab_script(argc, argv)) setenv("LAB_SHIM_OFF", "1", 1);
   if (getenv("LAB_SHIM_OFF")) {
     disabled = 1;
     return;
