@@ -41,6 +41,7 @@ LAB_FIRMWARE=${LAB_FIRMWARE:-bios}
 LAB_NIC=$LAB_NIC
 LAB_NODEJS=/run/sriov-lab/nodejs
 EOF
+nic_settings >> "$LAB_RUN/node.env"
 : > "$LAB_RUN/kmsg"
 : > "$LAB_RUN/journal"
 klog "Linux version $KREL (sriov-lxc lab node $LAB_NODE)"

@@ -33,12 +33,17 @@ fault_on() { [ -e "$LAB_FW/faults/$1" ]; }
 fault_arg() { cat "$LAB_FW/faults/$1" 2>/dev/null || :; }
 
 # The node's NIC model (lab.ts up --nic): every NIC-specific fact is a NIC_<key> variable read
-# from nics.conf (one section per model).
-LAB_NIC=${LAB_NIC:-82599}
-eval "$(awk -v section="[$LAB_NIC]" '
+# from nics.conf (one section per model). init writes them into node.env at boot: a script that
+# reads node.env (one started over SSH) has them without an awk of its own (a process per call of
+# a shim, ~130 per node per provisioning).
+nic_settings() {
+  awk -v section="[$LAB_NIC]" '
   /^\[/ { on = ($0 == section); next }
   on && /^[a-z_0-9]+=/ { k = $0; sub(/=.*/, "", k); v = substr($0, length(k) + 2); print "NIC_" k "='\''" v "'\''" }
-' "${LAB_SRC:-$LAB_LIB}/nics.conf")"
+' "${LAB_SRC:-$LAB_LIB}/nics.conf"
+}
+LAB_NIC=${LAB_NIC:-82599}
+[ -n "${NIC_pf_driver:-}" ] || eval "$(nic_settings)"
 [ -n "${NIC_pf_driver:-}" ] || die "unknown NIC model $LAB_NIC (see nics.conf)"
 
 # Firmware settings of a NIC whose SR-IOV is gated by its firmware (ConnectX: mstconfig), as the
