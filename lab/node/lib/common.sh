@@ -40,10 +40,12 @@ nic_settings() {
   awk -v section="[$LAB_NIC]" '
   /^\[/ { on = ($0 == section); next }
   on && /^[a-z_0-9]+=/ { k = $0; sub(/=.*/, "", k); v = substr($0, length(k) + 2); print "NIC_" k "='\''" v "'\''" }
+  END { print "NIC_model='\''" substr(section, 2, length(section) - 2) "'\''" }
 ' "${LAB_SRC:-$LAB_LIB}/nics.conf"
 }
 LAB_NIC=${LAB_NIC:-82599}
-[ -n "${NIC_pf_driver:-}" ] || eval "$(nic_settings)"
+# Read again for another model (install.sh makes every model's in-box drivers this way).
+[ "${NIC_model:-}" = "$LAB_NIC" ] || eval "$(nic_settings)"
 [ -n "${NIC_pf_driver:-}" ] || die "unknown NIC model $LAB_NIC (see nics.conf)"
 
 # Firmware settings of a NIC whose SR-IOV is gated by its firmware (ConnectX: mstconfig), as the
