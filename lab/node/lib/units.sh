@@ -245,7 +245,8 @@ units_before_ssh() { # UNIT...
       }
     }
     END {
-      early["ssh.service"] = 1; early["sshd.service"] = 1
+      # The ssh unit and its default dependencies (systemd.service(5): After=basic.target).
+      early["ssh.service"] = 1; early["sshd.service"] = 1; early["basic.target"] = 1
       do { grew = 0; for (k = 1; k <= e; k++) if ((to[k] in early) && !(from[k] in early)) { early[from[k]] = 1; grew = 1 } } while (grew)
       n = split(wanted, w, " ")
       for (j = 1; j <= n; j++) if (w[j] in early) print w[j]
