@@ -9,6 +9,7 @@ import { readPower } from './power.ts';
 import { signalRecord, stopRecord } from './processes.ts';
 import { releaseSlot } from './slots.ts';
 import { readState } from './state.ts';
+import { unmountLabMounts } from './nodes-tmpfs.ts';
 
 export async function labDown(dirOption?: string): Promise<void> {
   const dir = labDir(dirOption);
@@ -28,6 +29,7 @@ export async function labDown(dirOption?: string): Promise<void> {
   await destroyNetwork(state);
   for (const cg of state.created.cgroups) await removeCgroupTree(cg);
   if (state.created.slotFile) releaseSlot(state.created.slotFile);
+  await unmountLabMounts(state);
   for (const p of state.created.paths) rmSync(p, { recursive: true, force: true });
   rmSync(labPaths(dir).state, { force: true });
   if (state.createdDir && existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);

@@ -7,7 +7,11 @@ import { ensureKeyPair } from './keys.ts';
 import type { Firmware, Flavour, NodeLayout } from './layout.ts';
 import { nodePaths } from './layout.ts';
 
-const OVERLAYS = ['etc', 'usr', 'var', 'opt', 'srv', 'home'];
+// The node's overlays (lib/mount-root.sh's NODE_OVERLAYS): upper dirs on the node's disk in the
+// lab's tmpfs, but /srv's on this machine's disk (NodeLayout.blockDir): the benchmark's fio file
+// lives in /srv/bench, and O_DIRECT and blkio limits need a block device under it.
+const OVERLAYS = ['etc', 'usr', 'var', 'opt', 'home'];
+const BLOCK_OVERLAYS = ['srv'];
 
 // The lower layer of a node's /var (lib/mount-root.sh), in place of this machine's /var: a fresh
 // Debian's directories (base-files' var/, with /var/run and /var/lock links into /run as Debian 12
@@ -61,6 +65,7 @@ export function nodeEnv(node: NodeLayout, flavour: Flavour, firmware: Firmware, 
     LAB_FIRMWARE: firmware,
     LAB_NIC: nic,
     LAB_NODE_DIR: node.dir,
+    LAB_BLOCK_DIR: node.blockDir,
     LAB_SRC: srcDir,
     LAB_SHIM_DIR: shimDir,
   };
@@ -68,9 +73,11 @@ export function nodeEnv(node: NodeLayout, flavour: Flavour, firmware: Firmware, 
 
 export function prepareNodeDir(node: NodeLayout): void {
   const p = nodePaths(node.dir);
-  for (const d of OVERLAYS) {
-    mkdirSync(join(p.disk, d), { recursive: true });
-    mkdirSync(join(p.disk, '.work', d), { recursive: true });
+  for (const [base, dirs] of [[p.disk, OVERLAYS], [node.blockDir, BLOCK_OVERLAYS]] as const) {
+    for (const d of dirs) {
+      mkdirSync(join(base, d), { recursive: true });
+      mkdirSync(join(base, '.work', d), { recursive: true });
+    }
   }
   for (const d of PLAIN) mkdirSync(join(p.disk, d), { recursive: true });
   chmodSync(join(p.disk, 'tmp'), 0o1777);

@@ -45,7 +45,10 @@ export interface NodeLayout {
   /** The NIC vendor's MACs of enp4s0f0 and enp4s0f1 (X520: 90:e2:ba). */
   pfMacs: [string, string];
   containers: ContainerLayout[];
+  /** The node's files: its disk's overlay upper dirs, power state, this boot's files (DIR/nodes: a tmpfs). */
   dir: string;
+  /** What of the node's disk stays on this machine's disk: /srv's overlay, where the benchmark's fio runs. */
+  blockDir: string;
 }
 
 export interface LabLayout {
@@ -101,6 +104,7 @@ export function nodeLayout(lab: LabLayout, index: number, labDir: string, oui = 
       address: `${lab.subnet}.${100 + 2 * (index - 1) + i + 1}/24`,
     })),
     dir: join(labDir, 'nodes', name),
+    blockDir: join(labDir, 'block', name),
   };
 }
 

@@ -32,6 +32,8 @@ export interface LabState {
     cgroups: string[];
     /** Paths inside the lab directory. */
     paths: string[];
+    /** Mount points inside the lab directory (absent in labs from before the nodes' tmpfs). */
+    mounts?: string[];
   };
   supervisor?: ProcessRecord;
   peerIperf?: ProcessRecord;
@@ -65,6 +67,7 @@ function contentProblems(dir: string, state: LabState): string[] {
   const prefix = `sl${state.slot}-`;
   const created = state.created ?? { netns: [], rootLinks: [], cgroups: [], paths: [] };
   for (const p of created.paths ?? []) if (!inside(dir, p)) problems.push(`path ${p} is outside the lab directory`);
+  for (const p of created.mounts ?? []) if (!inside(dir, p)) problems.push(`mount point ${p} is outside the lab directory`);
   for (const n of [...(created.netns ?? []), ...(created.rootLinks ?? [])]) if (!n.startsWith(prefix)) problems.push(`${n} is not a name of slot ${state.slot}`);
   for (const c of created.cgroups ?? []) {
     if (!inside('/sys/fs/cgroup', c) || !c.endsWith(`/sriov-lab-${state.slot}`)) problems.push(`cgroup ${c} is not the lab's`);
@@ -102,11 +105,11 @@ export function writeState(state: LabState): void {
 
 /** Records something about to be created (write-ahead), then returns it. */
 export function remember<T extends string>(state: LabState, list: keyof LabState['created'], item: T): T {
-  const current = state.created[list];
-  if (Array.isArray(current)) {
-    if (!current.includes(item)) current.push(item);
-  } else {
+  if (list === 'slotFile') {
     state.created.slotFile = item;
+  } else {
+    const current = (state.created[list] ??= []);
+    if (!current.includes(item)) current.push(item);
   }
   writeState(state);
   return item;

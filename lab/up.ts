@@ -11,6 +11,7 @@ import { labDown } from './down.ts';
 import { packDrivers } from './drivers.ts';
 import { labDir, labInfo, type LabInfo } from './info.ts';
 import { installNode } from './install.ts';
+import { mountNodesTmpfs } from './nodes-tmpfs.ts';
 import { renderInventory } from './inventory.ts';
 import { DEFAULT_NIC, nicFacts } from './nics.ts';
 import { ensureKeyPair, writeKnownHosts } from './keys.ts';
@@ -162,7 +163,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     nodeCount,
     bootDelayMs: options.bootDelayMs ?? 2000,
     createdDir,
-    created: { netns: [], rootLinks: [], cgroups: [], paths: [] },
+    created: { netns: [], rootLinks: [], cgroups: [], paths: [], mounts: [] },
   };
   writeState(state);
   try {
@@ -171,9 +172,10 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     const slot = allocateSlot(dir, (n) => subnetRouted(routes, n));
     state.slot = slot.slot;
     remember(state, 'slotFile', slot.file);
-    for (const p of ['ssh', 'lib', 'drivers', 'nodes', 'peer', 'inventory.yaml', 'supervisor.log']) {
+    for (const p of ['ssh', 'lib', 'drivers', 'nodes', 'block', 'peer', 'inventory.yaml', 'supervisor.log']) {
       remember(state, 'paths', join(dir, p));
     }
+    await mountNodesTmpfs(state, join(dir, 'nodes'));
     const lab = labLayout(slot.slot);
     const nodes = Array.from({ length: nodeCount }, (_, i) => nodeLayout(lab, i + 1, dir, facts.oui));
 

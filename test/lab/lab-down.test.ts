@@ -1,5 +1,5 @@
-// `down` leaves nothing behind: no namespace, link, mount, process, cgroup, slot or file, even
-// when the lab's supervisor died (a crashed lab), and `up` is idempotent.
+// `down` leaves nothing behind: no namespace, link, mount (the nodes' tmpfs too), process, cgroup,
+// slot or file, even when the lab's supervisor died (a crashed lab), and `up` is idempotent.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +36,12 @@ test('lab: up is idempotent, and down leaves no namespace, link, mount, process,
   t.deepEqual(again, info);
   t.is(readState(dir)?.supervisor?.pid, state.supervisor?.pid, 'the second up reuses the running lab');
   await t.throwsAsync(labUp({ dir, nodes: 3, flavour: 'debian12' }), { message: /runs 2 debian12 bios node\(s\) with 82599, not 3 debian12 bios with 82599: run `lab\.ts down/ });
+
+  // The nodes' files in the lab's tmpfs; /srv (the benchmark's fio directory) on this machine's disk.
+  const fsType = (path: string): string => execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '--target', path], { encoding: 'utf8' }).trim();
+  t.is(fsType(join(dir, 'nodes', 'node1', 'disk')), 'tmpfs');
+  t.is(fsType(join(dir, 'block', 'node1', 'srv')), fsType(parent));
+  t.regex(await sshOk(info, 'node1', 'awk \'$2 == "/srv"\' /proc/mounts'), new RegExp(`^node-srv /srv overlay \\S*upperdir=${dir}/block/node1/srv,`, 'm'));
 
   // something running in each node: a container, VFs
   await sshOk(info, 'node1', 'echo 1 > /sys/class/net/enp4s0f0/device/sriov_numvfs; lxc-create -n c1 -t debian >/dev/null; echo "lxc.net.0.type = empty" >> /var/lib/lxc/c1/config; lxc-start -n c1 -d');

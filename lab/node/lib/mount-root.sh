@@ -1,5 +1,6 @@
 # Assembles a node's view of the machine in its own mount namespace (POSIX sh, sourced by init and
-# install). The node's "disk" is $LAB_NODE_DIR/disk: overlays over the host's /etc /usr /opt /srv
+# install). The node's "disk" is $LAB_NODE_DIR/disk (in the lab's tmpfs, lab/nodes-tmpfs.ts) and, for
+# /srv, $LAB_BLOCK_DIR (on this machine's disk): overlays over the host's /etc /usr /opt /srv
 # /home (what the node changes lands in the upper dirs and survives reboots), a /var of its own (an
 # overlay on the lower layer the lab built, disk/.var-base: nothing of the host's /var shows in the
 # node, nothing the node writes there reaches the host), its own /root /boot /mnt /tmp
@@ -31,10 +32,13 @@ node_mount_disk() {
   for m in $lab/src $lab/lib $lab/host-usr; do mount -o remount,bind,ro $m; done
   disk=$lab/node/disk
   [ -d "$disk/.var-base" ] || die "not mounting the node's disk: it has no /var of its own ($LAB_NODE_DIR/disk/.var-base), a node made by an older lab; take the lab down and up again"
+  { [ -n "${LAB_BLOCK_DIR:-}" ] && [ -d "$LAB_BLOCK_DIR/srv" ]; } || die "not mounting the node's disk: its /srv has no upper dir on this machine's disk (${LAB_BLOCK_DIR:-LAB_BLOCK_DIR unset}/srv), a node made by an older lab; take the lab down and up again"
   for d in $NODE_OVERLAYS; do
-    lower=/$d
+    lower=/$d upper=$disk
     [ "$d" != var ] || lower=$disk/.var-base
-    mount -t overlay "node-$d" -o "lowerdir=$lower,upperdir=$disk/$d,workdir=$disk/.work/$d" "/$d"
+    # /srv on this machine's disk, the rest in the lab's tmpfs (lab/install.ts BLOCK_OVERLAYS)
+    [ "$d" != srv ] || upper=$LAB_BLOCK_DIR
+    mount -t overlay "node-$d" -o "lowerdir=$lower,upperdir=$upper/$d,workdir=$upper/.work/$d" "/$d"
   done
   for d in root boot mnt tmp; do
     mount --bind "$disk/$d" "/$d"

@@ -2,11 +2,13 @@
 // what it names, so a lab.json another user planted (or could write), or one naming things outside
 // its lab, is refused and nothing is removed.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown } from '../../../lab/index.ts';
 import { readState } from '../../../lab/state.ts';
+import { mountPoints } from '../../../lab/nodes-tmpfs.ts';
 
 const NOBODY = 65534;
 
@@ -67,3 +69,14 @@ test('a lab.json planted in a directory another user owns or can write, or as a 
   t.throws(() => readState(linkedLab), { message: /it is a symbolic link/ });
   t.true(existsSync(join(victim, 'data')));
 });
+
+test('a lab.json naming a mount point outside its lab: lab down refuses and unmounts nothing', async (t) => {
+  const { victim, lab } = setup(t);
+  execFileSync('mount', ['-t', 'tmpfs', 'sriov-lab-trust', victim]);
+  t.teardown(() => execFileSync('umount', [victim]));
+  writeFileSync(join(lab, 'lab.json'), JSON.stringify({ ...state(lab, []), created: { ...state(lab, []).created, mounts: [victim] } }), { mode: 0o600 });
+  const error = await t.throwsAsync(labDown(lab));
+  t.regex(error.message, /refusing the lab state .*lab\.json: it names what is not this lab's: mount point .*precious is outside the lab directory; .*nothing was changed/);
+  t.true(mountPoints().has(victim));
+});
+
