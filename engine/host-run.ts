@@ -315,17 +315,18 @@ export class HostRun {
       throw new StoppedForReboot();
     }
     ui.title(`${stage.title}: rebooting (${issued + 1}/${this.o.rebootBudget})`);
-    await issueReboot(this.o.host);
-    await this.awaitBoot(stage, prevBootId, ui);
+    const downNotBefore = await issueReboot(this.o.host);
+    await this.awaitBoot(stage, prevBootId, ui, downNotBefore);
   }
 
-  private async awaitBoot(stage: Stage, prevBootId: string, ui: StageUi): Promise<void> {
+  private async awaitBoot(stage: Stage, prevBootId: string, ui: StageUi, downNotBefore: number): Promise<void> {
     const bootId = await waitForNewBoot(
       this.o.host,
       prevBootId,
       this.o.timings.rebootReturn,
       (info) => ui.title(`${stage.title}: waiting for ${this.o.host.name} to come back (poll ${info.attempt})`),
       this.o.signal,
+      downNotBefore,
     );
     // The journal's time of the boot is when it was seen: the checkpoint's fsync'd write comes after.
     this.o.record?.('boot-seen', { stage: stage.id, bootId });

@@ -1,11 +1,15 @@
 // The reboot protocol (README "The reboot protocol"): boot_id before, a detached reboot so the SSH
 // command returns, then polls until a *different* boot_id answers (read by a command: the node runs
 // them) on a connection made after the node went down.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Host } from '../hosts/host.ts';
 import { FatalError, NotReadyError, TransportError } from '../core/errors.ts';
 import { retryTransient, type AttemptInfo, type RetryPolicy } from '../core/retry.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** How long after the request the node starts to reboot (DETACHED_REBOOT's delay). */
+const REBOOT_DELAY_S = 2;
 
 // systemd-run returns at once and reboots 2 s later; without systemd a detached shell does the same.
 // Either way the command exits 0 before the node goes down, so our SSH session is not cut mid-call.
@@ -13,15 +17,20 @@ const DETACHED_REBOOT = [
   'sh',
   '-c',
   'if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ]; then ' +
-    'systemd-run --on-active=2 systemctl reboot; ' +
-    "else nohup sh -c 'sleep 2; reboot' >/dev/null 2>&1 </dev/null & fi",
+    `systemd-run --on-active=${REBOOT_DELAY_S} systemctl reboot; ` +
+    `else nohup sh -c 'sleep ${REBOOT_DELAY_S}; reboot' >/dev/null 2>&1 </dev/null & fi`,
 ];
 
 /** The node did not come back in time. The checkpoint stays at `rebooting`; a re-run resumes. */
 export class RebootTimeoutError extends FatalError {}
 
-export async function issueReboot(host: Host): Promise<void> {
+/**
+ * Requests the reboot; returns the earliest time (ms since the epoch) the node can go down: its
+ * delay counts from when the node runs the command, after it was sent.
+ */
+export async function issueReboot(host: Host): Promise<number> {
   await host.exec(['sync']);
+  const sentAt = Date.now();
   try {
     await host.run(DETACHED_REBOOT);
   } catch (error) {
@@ -29,6 +38,7 @@ export async function issueReboot(host: Host): Promise<void> {
     if (!(error instanceof TransportError)) throw error;
   }
   // The connection stays open: waitForNewBoot asks on it whether the node has gone down yet.
+  return sentAt + REBOOT_DELAY_S * 1000;
 }
 
 /**
@@ -56,9 +66,22 @@ export async function waitForNewBoot(
   policy: RetryPolicy,
   onWait?: (info: AttemptInfo) => void,
   signal?: AbortSignal,
+  downNotBefore?: number,
 ): Promise<string> {
   const started = Date.now();
   const deadline = started + (policy.maxRetryTime ?? Number.POSITIVE_INFINITY);
+  // Before the node can go down it answers with its old boot: a poll then is a round trip and a
+  // command on the node for nothing (3 to 4 of a lab node's 6 polls).
+  const quiet = Math.min(downNotBefore ?? 0, deadline) - Date.now();
+  if (quiet > 0) {
+    try {
+      await delay(quiet, undefined, signal ? { signal } : {});
+    } catch (error) {
+      // Stopped as the polls would be: with the signal's reason.
+      signal?.throwIfAborted();
+      throw error;
+    }
+  }
   let polls = 0;
   // Numbered across both phases, so the wait's title counts on.
   const report = onWait && ((info: AttemptInfo) => onWait({ ...info, attempt: polls }));

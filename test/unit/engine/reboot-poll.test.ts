@@ -89,3 +89,22 @@ test('the whole wait, both phases, stays within the policy\'s time: a node that 
   t.true(elapsed < 3800, `gave up after ${elapsed} ms (a fresh budget for the down phase: at least 4000)`);
   t.true(node.probes.filter((p) => p.answer === 'down').length >= 5);
 });
+
+test('no poll before the node can go down (the reboot\'s delay): the first comes after it, the node still answering then is polled at the policy\'s pace', async (t) => {
+  const node = new RebootingNode(1, 300);
+  const started = Date.now();
+  const id = await waitForNewBoot(node, node.oldId, POLICY, undefined, undefined, started + 1500);
+  t.is(id, node.newId);
+  t.true(node.probes[0]!.at - started >= 1490, `first probe ${node.probes[0]!.at - started} ms after the start`);
+  t.deepEqual([...new Set(node.probes.map((p) => p.answer))], ['old', 'down', 'new']);
+});
+
+test('a stop while waiting for the node to go down rejects with the signal\'s reason, at once', async (t) => {
+  const node = new RebootingNode(1, 300);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(new Error('stopped by SIGTERM')), 100);
+  const started = Date.now();
+  await t.throwsAsync(waitForNewBoot(node, node.oldId, POLICY, undefined, stop.signal, started + 5000), { message: 'stopped by SIGTERM' });
+  t.true(Date.now() - started < 1000);
+  t.deepEqual(node.probes, []);
+});
