@@ -119,6 +119,8 @@ const JUMP_PROBE_SPACING_MS = 500;
 /** A new TCP connection attempt while the earlier ones go unanswered (see #accepting), at most this many at once. */
 const ACCEPT_AGAIN_MS = 250;
 const ACCEPT_IN_FLIGHT = 4;
+/** The boot-id read, run by the login shell alone (no program found through PATH). */
+export const BOOT_ID_READ = "read -r id < /proc/sys/kernel/random/boot_id && printf '%s\\n' \"$id\"";
 const READ_SCRIPT = `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`;
 // Root writes into directories others may write (the benchmark directory, /tmp): nothing here
 // follows a link planted there. The directory is refused when anyone may write it and it is not
@@ -607,8 +609,9 @@ export class SshHost implements Host {
    * interval as the bound.
    */
   async bootId(options: BootIdOptions = {}): Promise<string> {
-    const argv = ['cat', '/proc/sys/kernel/random/boot_id'];
-    const command = commandLine(argv);
+    // Read by the login shell itself (POSIX `read` and `printf`, builtins of sh, dash, bash and
+    // busybox sh): no `cat` for the node to start right when it is back, its first login busy.
+    const command = BOOT_ID_READ;
     // Through a jump host the node may not even be reachable from here, and reaching it directly
     // is what the bastion is there to prevent: the attempt itself goes through the jump.
     if (!this.#endpoint.jumps && !this.#ssh?.isConnected()) await this.#accepting();
@@ -621,7 +624,7 @@ export class SshHost implements Host {
     }
     const result = await this.#withConnection(async (ssh) => {
       try {
-        return await this.#execOn(ssh, remoteCommandLine(argv, undefined), command, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+        return await this.#execOn(ssh, command, command, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       } catch (error) {
         // #execOn wraps its own failures for the retry around it (AbortError: not retried).
         if (!(error instanceof AbortError && error.originalError instanceof CommandTimeoutError)) throw error;

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { shellQuote, commandLine, remoteCommandLine, withEnv } from '../../../hosts/quote.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { BOOT_ID_READ } from '../../../hosts/ssh.ts';
 
 test('plain words stay as they are', (t) => {
   t.is(shellQuote('enp4s0f0'), 'enp4s0f0');
@@ -39,3 +41,16 @@ test('env names are validated, values are literal', (t) => {
   t.deepEqual(withEnv(['ls'], { LANG: 'C' }), ['env', 'LANG=C', 'ls']);
   t.throws(() => withEnv(['ls'], { 'A;B': 'x' }), { message: /invalid environment variable name/ });
 });
+
+// The reboot poll's read: the login shell alone prints the boot id (no program run: none is on the PATH).
+test('the boot-id read: each POSIX shell here prints the boot id with its builtins alone', (t) => {
+  const own = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
+  for (const shell of [['/bin/sh'], ['dash'], ['bash'], ['busybox', 'sh']]) {
+    const path = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', shell[0]!], { encoding: 'utf8' }).stdout.trim();
+    if (path === '') continue;
+    const r = spawnSync(path, [...shell.slice(1), '-c', BOOT_ID_READ], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    t.is(r.stdout, own, `${shell.join(' ')}: ${r.stderr}`);
+    t.is(r.status, 0);
+  }
+});
+
