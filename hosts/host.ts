@@ -12,8 +12,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Extra environment for the command (names validated, values passed literally). */
   env?: Readonly<Record<string, string>>;
-  /** Data written to the command's standard input. */
-  stdin?: string;
+  /** Data written to the command's standard input (text as UTF-8, or bytes). */
+  stdin?: string | Uint8Array;
 }
 
 export interface WriteFileOptions {

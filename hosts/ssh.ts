@@ -104,7 +104,7 @@ interface Ssh2Client {
 }
 interface Ssh2Channel {
   close(): void;
-  end(data?: string): void;
+  end(data?: string | Uint8Array): void;
   on(event: 'data', listener: (chunk: Buffer) => void): void;
   /** (code) on exit, (null, signal name, ...) when killed by a signal. */
   on(event: 'exit', listener: (code: number | null, signal?: string | null) => void): void;
@@ -146,9 +146,6 @@ const WRITE_SCRIPT = [
   OWN_REGULAR_FILE,
   'chmod "$2" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$1"',
 ].join('\n');
-/** Makes the temporary file an upload goes to (SFTP then writes into it); prints its name. */
-const PREPARE_UPLOAD_SCRIPT = ['umask 077', ...SAFE_DIRECTORY_CHECK, 'exec mktemp "$d/.$(basename -- "$1").XXXXXXXXXX"'].join('\n');
-const COMMIT_UPLOAD_SCRIPT = ['t=$1', OWN_REGULAR_FILE, 'chmod "$3" "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -T -- "$t" "$2"'].join('\n');
 
 // execCommand rejections that prove the command was never requested: no connection, or the
 // session channel was refused or never confirmed ("No response from server" is how ssh2 fails a
@@ -579,26 +576,22 @@ export class SshHost implements Host {
     await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644), bytes], { stdin: content });
   }
 
+  /**
+   * The local file's bytes through the same script as writeFile, on the command's standard input:
+   * one command, where SFTP cost a command to make the temporary file, a session whose sshd starts
+   * an sftp-server, and one to rename it; and an sshd hardened without the sftp subsystem works.
+   * The file is read whole: driver tarballs are a few MB at most.
+   */
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
-    const mode = octal(options.mode ?? 0o644);
-    const temp = (await this.run(['sh', '-c', PREPARE_UPLOAD_SCRIPT, 'sh', remotePath])).stdout.trim();
+    let content: Buffer;
     try {
-      await this.#withConnection(async (ssh) => {
-        try {
-          await ssh.putFile(localPath, temp);
-        } catch (error) {
-          const message = (error as Error).message ?? String(error);
-          if (!ssh.isConnected()) throw new AbortError(new TransportError(`the connection to ${this.name} was lost while uploading ${localPath}`, {}, { cause: error }));
-          throw new AbortError(new CommandError(`cannot upload ${localPath} to ${temp} on ${this.name}: ${message}`, {
-            hint: 'check that the local file exists and the remote directory exists and is writable',
-          }, { cause: error }));
-        }
-      });
-      await this.run(['sh', '-c', COMMIT_UPLOAD_SCRIPT, 'sh', temp, remotePath, mode]);
+      content = await readFile(localPath);
     } catch (error) {
-      await this.exec(['rm', '-f', '--', temp]).catch(() => undefined);
-      throw error;
+      throw new CommandError(`cannot upload ${localPath} to ${this.name}: ${(error as Error).message}`, {
+        hint: 'check that the local file exists and is readable',
+      }, { cause: error });
     }
+    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', remotePath, octal(options.mode ?? 0o644), String(content.length)], { stdin: content });
   }
 
   /**

@@ -70,6 +70,8 @@ export interface SshdOptions {
   extraHosts?: string;
   /** sshd's LogLevel (DEBUG1 also logs each authentication request: "userauth-request for user root service ssh-connection method none"). */
   logLevel?: 'DEBUG1';
+  /** false: no `Subsystem sftp` line, as in sshd configs hardened without SFTP. */
+  sftp?: boolean;
 }
 
 export async function startSshd(t: ExecutionContext, options: SshdOptions = {}): Promise<Sshd> {
@@ -105,7 +107,7 @@ export async function startSshd(t: ExecutionContext, options: SshdOptions = {}):
       'PidFile none',
       'StrictModes no',
       'PermitUserEnvironment no',
-      'Subsystem sftp internal-sftp',
+      ...(options.sftp === false ? [] : ['Subsystem sftp internal-sftp']),
       ...(options.logLevel ? [`LogLevel ${options.logLevel}`] : []),
       '',
     ].join('\n'),

@@ -105,8 +105,10 @@ test('lab: writeFile replaces a file atomically with the given mode', async (t) 
   t.deepEqual(readdirSync(dir), ['conf $(x).d']);
 });
 
-test('lab: upload copies a local file atomically through SFTP', async (t) => {
-  const { host, dir } = await setUp(t);
+test('lab: upload copies a local file atomically, every byte, in one command and without SFTP (an sshd hardened without the sftp subsystem)', async (t) => {
+  const sshd = await startSshd(t, { sftp: false });
+  const dir = tempDir(t);
+  const host = hostFor(t, sshd, tempDir(t));
   const local = join(tempDir(t), 'driver.tar.gz');
   const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
   writeFileSync(local, bytes);
@@ -115,6 +117,9 @@ test('lab: upload copies a local file atomically through SFTP', async (t) => {
   t.deepEqual(readFileSync(remote), bytes);
   t.is(statSync(remote).mode & 0o7777, 0o640);
   t.deepEqual(readdirSync(dir), ['uploaded.tar.gz']);
+  t.is(host.roundTrips, 1);
+  await t.throwsAsync(host.upload(join(tempDir(t), 'missing.tar.gz'), remote), { instanceOf: CommandError, message: /cannot upload .*missing\.tar\.gz to .*ENOENT/ });
+  t.deepEqual(readFileSync(remote), bytes, 'a failed upload leaves the file as it was');
 });
 
 /**

@@ -178,7 +178,7 @@ interface Sent {
 class RecordingSshHost extends SshHost {
   readonly sent: Sent[] = [];
   override async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.sent.push({ argv: [...argv], ...(options.env ? { env: options.env } : {}), line: remoteCommandLine(argv, commandEnv(options.env)), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+    this.sent.push({ argv: [...argv], ...(options.env ? { env: options.env } : {}), line: remoteCommandLine(argv, commandEnv(options.env)), ...(options.stdin !== undefined ? { stdin: Buffer.from(options.stdin).toString('utf8') } : {}) });
     return super.exec(argv, options);
   }
 }
