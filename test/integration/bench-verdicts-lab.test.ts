@@ -88,9 +88,12 @@ test.serial('lab: A/A: the node against itself with the same procedure reports n
   t.log(`verdicts over 2 runs: ${JSON.stringify(verdicts)}`);
 });
 
-/** The major:minor of the block device under the node's disk (its overlay's upper directory, on this machine). */
+/**
+ * The major:minor of the block device under the fio directory: the node's /srv overlay's upper
+ * directory, on this machine's disk (the rest of the node's disk is in the lab's tmpfs).
+ */
 async function backingDevice(labDir: string): Promise<string> {
-  const { stdout } = await exec('findmnt', ['-n', '-o', 'MAJ:MIN', '-T', join(labDir, 'nodes', NODE, 'disk')]);
+  const { stdout } = await exec('findmnt', ['-n', '-o', 'MAJ:MIN', '-T', join(labDir, 'block', NODE, 'srv')]);
   const device = stdout.trim();
   if (!/^\d+:\d+$/.test(device)) throw new Error(`no block device under ${labDir}: findmnt says ${JSON.stringify(device)}`);
   return device;
