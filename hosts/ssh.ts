@@ -572,7 +572,12 @@ export class SshHost implements Host {
   }
 
   async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
-    const bytes = String(Buffer.byteLength(content, 'utf8'));
+    await this.#write(path, content, options);
+  }
+
+  /** WRITE_SCRIPT with `content` on its standard input; the byte count it checks before the rename. */
+  async #write(path: string, content: string | Uint8Array, options: WriteFileOptions): Promise<void> {
+    const bytes = String(Buffer.byteLength(content));
     await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644), bytes], { stdin: content });
   }
 
@@ -591,7 +596,7 @@ export class SshHost implements Host {
         hint: 'check that the local file exists and is readable',
       }, { cause: error });
     }
-    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', remotePath, octal(options.mode ?? 0o644), String(content.length)], { stdin: content });
+    await this.#write(remotePath, content, options);
   }
 
   /**

@@ -10,19 +10,15 @@
 import { execFile } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { mountsAt, parseProcMounts } from '../node/parse/findmnt.ts';
 import type { LabState } from './state.ts';
 import { remember } from './state.ts';
 
 const run = promisify(execFile);
 
-/** The mount points in this process's mount namespace (mountinfo's 5th field, octal escapes undone). */
-export function mountPoints(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Set<string> {
-  const points = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field) points.add(field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
-  }
-  return points;
+/** Whether something is mounted on `path` in this process's mount namespace. */
+export function isMountPoint(path: string): boolean {
+  return mountsAt(parseProcMounts(readFileSync('/proc/self/mounts', 'utf8')), path).length > 0;
 }
 
 /**
@@ -33,7 +29,7 @@ export async function mountNodesTmpfs(state: LabState, path: string): Promise<vo
   mkdirSync(path, { recursive: true, mode: 0o755 });
   const st = lstatSync(path);
   if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new Error(`not mounting the nodes' tmpfs on ${path}: not a directory of this user's`);
-  if (mountPoints().has(path)) throw new Error(`not mounting the nodes' tmpfs on ${path}: something is mounted there already`);
+  if (isMountPoint(path)) throw new Error(`not mounting the nodes' tmpfs on ${path}: something is mounted there already`);
   remember(state, 'mounts', path);
   // A quarter of the memory at most: a lab node's files take about 6 MB after provisioning.
   await run('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=25%', 'sriov-lab-nodes', path]);
@@ -44,8 +40,7 @@ export async function mountNodesTmpfs(state: LabState, path: string): Promise<vo
  * node's last process may still be exiting from the SIGKILL `down` sent; its memory goes with it.
  */
 export async function unmountLabMounts(state: LabState): Promise<void> {
-  const mounted = mountPoints();
   for (const path of state.created.mounts ?? []) {
-    if (mounted.has(path)) await run('umount', ['--lazy', path]);
+    if (isMountPoint(path)) await run('umount', ['--lazy', path]);
   }
 }
