@@ -19,6 +19,12 @@ export interface ExecOptions {
 export interface WriteFileOptions {
   /** Octal permission bits, e.g. 0o644 (default) or 0o755 for scripts. */
   mode?: number;
+  /**
+   * The file's directory is made first when missing, with these permission bits (as `mkdir -p -m`:
+   * a directory already there keeps its mode; directories made above it are private, 0700), in
+   * the same round trip as the write.
+   */
+  directoryMode?: number;
 }
 
 export interface BootIdOptions {

@@ -7,7 +7,8 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CommandTimeoutError, FatalError } from '../core/errors.ts';
@@ -77,12 +78,37 @@ async function checkDirectory(path: string): Promise<void> {
 }
 
 /**
+ * `mkdir -p -m mode`, as the SSH host's write script runs it: the directories made above `directory`
+ * are private (0700), `directory` gets `mode` when it is made, and one already there keeps its own.
+ */
+async function makeDirectory(directory: string, mode: number): Promise<void> {
+  checkMode(mode);
+  await mkdir(dirname(directory), { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(directory, { mode });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return;
+  }
+  // mkdir's mode passes through the umask; `mkdir -m` sets it as given. Through a descriptor of
+  // the directory just made (no link followed: the parent may be writable by others).
+  const handle = await open(directory, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
+  try {
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Writes a temporary file next to `path` through one descriptor (created O_EXCL with a private
  * name: never a link someone planted), sets `mode` on that descriptor, fsyncs, renames it over
  * `path` (which replaces a link there instead of following it) and fsyncs the directory.
  */
-async function replaceAtomically(path: string, mode: number, fill: (file: FileHandle) => Promise<void>): Promise<void> {
+async function replaceAtomically(path: string, options: WriteFileOptions, fill: (file: FileHandle) => Promise<void>): Promise<void> {
+  const mode = options.mode ?? DEFAULT_MODE;
   checkMode(mode);
+  if (options.directoryMode !== undefined) await makeDirectory(dirname(path), options.directoryMode);
   await checkDirectory(path);
   const temp = tempNameFor(path);
   try {
@@ -163,11 +189,11 @@ export class LocalHost implements Host {
   }
 
   async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
-    await replaceAtomically(path, options.mode ?? DEFAULT_MODE, (file) => file.writeFile(content));
+    await replaceAtomically(path, options, (file) => file.writeFile(content));
   }
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
-    await replaceAtomically(remotePath, options.mode ?? DEFAULT_MODE, async (file) => file.writeFile(await readFile(localPath)));
+    await replaceAtomically(remotePath, options, async (file) => file.writeFile(await readFile(localPath)));
   }
 
   async bootId(): Promise<string> {

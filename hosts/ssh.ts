@@ -134,8 +134,11 @@ const SAFE_DIRECTORY_CHECK = [
   'if [ $(( 0$m & 2 )) -ne 0 ] && ! [ -k "$d" ]; then echo "refusing to write $1: $d is writable by everyone (mode $m) and not sticky, so anyone could swap the file being written; chmod o-w or +t $d" >&2; exit 1; fi',
 ];
 const OWN_REGULAR_FILE = '[ -f "$t" ] && ! [ -L "$t" ] && [ -O "$t" ] || { echo "$t is no longer the file mktemp made; left alone" >&2; exit 1; }';
+// With $4, the directory is made first (mkdir -p -m: one already there keeps its mode; the umask
+// makes any made above it 0700), where a separate mkdir cost a round trip per state file.
 const WRITE_SCRIPT = [
   'umask 077',
+  '[ -z "$4" ] || mkdir -p -m "$4" -- "$(dirname -- "$1")" || exit',
   ...SAFE_DIRECTORY_CHECK,
   't=$(mktemp "$d/.$(basename -- "$1").XXXXXXXXXX") || exit',
   `trap 'rm -f -- "$t"' EXIT`,
@@ -578,7 +581,8 @@ export class SshHost implements Host {
   /** WRITE_SCRIPT with `content` on its standard input; the byte count it checks before the rename. */
   async #write(path: string, content: string | Uint8Array, options: WriteFileOptions): Promise<void> {
     const bytes = String(Buffer.byteLength(content));
-    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644), bytes], { stdin: content });
+    const directoryMode = options.directoryMode === undefined ? [] : [octal(options.directoryMode)];
+    await this.run(['sh', '-c', WRITE_SCRIPT, 'sh', path, octal(options.mode ?? 0o644), bytes, ...directoryMode], { stdin: content });
   }
 
   /**

@@ -135,8 +135,7 @@ export async function recordFirmwareFound(host: Host, states: readonly FirmwareS
   const all = [...found];
   for (const s of states) if (!all.some((f) => f.pci === s.pci)) all.push({ pci: s.pci, pf: s.pf, sriovEn: s.sriovEn, numVfs: s.numVfs });
   if (all.length === found.length) return;
-  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
-  await host.writeFile(FIRMWARE_FOUND, `${JSON.stringify(all)}\n`, { mode: 0o600 });
+  await host.writeFile(FIRMWARE_FOUND, `${JSON.stringify(all)}\n`, { mode: 0o600, directoryMode: 0o700 });
 }
 
 /** The command that puts a device's settings back, when both values before provisioning are known. */

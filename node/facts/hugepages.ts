@@ -155,6 +155,5 @@ export async function recordHugetlbfsFound(host: Host, plan: HugepagesPlan, now:
   if ((await host.readFile(HUGETLBFS_FOUND)) !== undefined) return;
   const dirExisted = (await host.exec(dirExistsArgv(plan.mount))).code === 0;
   const found: HugetlbfsFound = { mount: plan.mount, dirExisted, mounted: now.mounted };
-  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
-  await host.writeFile(HUGETLBFS_FOUND, `${JSON.stringify(found)}\n`, { mode: 0o600 });
+  await host.writeFile(HUGETLBFS_FOUND, `${JSON.stringify(found)}\n`, { mode: 0o600, directoryMode: 0o700 });
 }

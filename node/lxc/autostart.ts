@@ -24,7 +24,6 @@ export async function autostartService(host: Host): Promise<AutostartService> {
 export const LXC_SERVICE_MARK = '/var/lib/sriov-lxc/lxc-service-enabled';
 
 export async function enableLxcService(host: Host): Promise<void> {
-  await host.run(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc']);
-  await host.writeFile(LXC_SERVICE_MARK, `${LXC_SERVICE} was disabled; sriov-lxc enabled it to start the containers marked lxc.start.auto = 1 at boot\n`, { mode: 0o644 });
+  await host.writeFile(LXC_SERVICE_MARK, `${LXC_SERVICE} was disabled; sriov-lxc enabled it to start the containers marked lxc.start.auto = 1 at boot\n`, { mode: 0o644, directoryMode: 0o700 });
   await host.run(['systemctl', 'enable', LXC_SERVICE]);
 }

@@ -40,8 +40,7 @@ export function creationRecord(name: string): string {
 }
 
 export async function writeCreationRecord(host: Host, name: string): Promise<void> {
-  await host.run(['mkdir', '-p', '-m', '0700', RECORDS_DIR]);
-  await host.writeFile(creationRecord(name), `sriov-lxc container-create is creating the container ${name} (lxc-create); its config gets the mark next\n`, { mode: 0o600 });
+  await host.writeFile(creationRecord(name), `sriov-lxc container-create is creating the container ${name} (lxc-create); its config gets the mark next\n`, { mode: 0o600, directoryMode: 0o700 });
 }
 
 export async function hasCreationRecord(host: Host, name: string): Promise<boolean> {

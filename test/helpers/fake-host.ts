@@ -42,6 +42,8 @@ export interface FakeCall {
 export interface FakeFile {
   content: string;
   mode: number;
+  /** The mode its directory was to be made with, when missing (WriteFileOptions.directoryMode). */
+  directoryMode?: number;
 }
 
 interface Rule {
@@ -111,12 +113,12 @@ export class FakeHost implements Host {
 
   async writeFile(path: string, content: string, options: WriteFileOptions = {}): Promise<void> {
     this.calls.push({ kind: 'writeFile', path });
-    this.files.set(path, { content, mode: options.mode ?? 0o644 });
+    this.files.set(path, { content, mode: options.mode ?? 0o644, ...(options.directoryMode === undefined ? {} : { directoryMode: options.directoryMode }) });
   }
 
   async upload(localPath: string, remotePath: string, options: WriteFileOptions = {}): Promise<void> {
     this.calls.push({ kind: 'upload', path: remotePath });
-    this.files.set(remotePath, { content: await readFile(localPath, 'utf8'), mode: options.mode ?? 0o644 });
+    this.files.set(remotePath, { content: await readFile(localPath, 'utf8'), mode: options.mode ?? 0o644, ...(options.directoryMode === undefined ? {} : { directoryMode: options.directoryMode }) });
   }
 
   async bootId(): Promise<string> {

@@ -11,6 +11,7 @@ import { NodeSSH } from 'node-ssh';
 import { CommandError, CommandTimeoutError, HostKeyError, TransportError } from '../../core/errors.ts';
 import { startSshd, type Sshd, type SshdOptions } from '../helpers/sshd.ts';
 import { germanLocaleEnv } from '../helpers/german-locale.ts';
+import { checkDirectoryMode } from '../helpers/write-directory.ts';
 
 function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync('/tmp/sriov-lxc-ssh-test-');
@@ -103,6 +104,13 @@ test('lab: writeFile replaces a file atomically with the given mode', async (t) 
   t.deepEqual(readdirSync(dir), ['conf $(x).d'], 'no temporary file is left');
   await t.throwsAsync(host.writeFile(join(dir, 'missing-dir', 'f'), 'x'), { instanceOf: CommandError });
   t.deepEqual(readdirSync(dir), ['conf $(x).d']);
+});
+
+test('lab: writeFile and upload with directoryMode make the missing directories as mkdir -p -m does, in the write\'s one command', async (t) => {
+  const { host, dir } = await setUp(t);
+  await checkDirectoryMode(t, host, dir, tempDir(t));
+  // Four writes (one refused): one command each, no mkdir of its own.
+  t.is(host.roundTrips, 4);
 });
 
 test('lab: upload copies a local file atomically, every byte, in one command and without SFTP (an sshd hardened without the sftp subsystem)', async (t) => {

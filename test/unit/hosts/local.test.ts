@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { LocalHost } from '../../../hosts/local.ts';
 import { CommandError, CommandTimeoutError, FatalError } from '../../../core/errors.ts';
 import { germanLocaleEnv } from '../../helpers/german-locale.ts';
+import { checkDirectoryMode } from '../../helpers/write-directory.ts';
 
 const host = new LocalHost('this-machine');
 
@@ -89,6 +90,10 @@ test('writeFile replaces a file atomically with the given mode', async (t) => {
   t.is(statSync(path).mode & 0o7777, 0o644, 'default mode');
   await t.throwsAsync(host.writeFile(join(dir, 'no-dir', 'f'), 'x'), { code: 'ENOENT' });
   t.deepEqual(readdirSync(dir), ['modules.conf'], 'no temporary file is left');
+});
+
+test('writeFile and upload with directoryMode make the missing directories as mkdir -p -m does', async (t) => {
+  await checkDirectoryMode(t, host, tempDir(t), tempDir(t));
 });
 
 test('upload copies a file atomically with the given mode', async (t) => {

@@ -149,6 +149,7 @@ test('fresh node: the plan, then apply creates, configures and starts; a second 
   // Noted before enabling it, so that teardown disables lxc.service only where sriov-lxc enabled it.
   const marked = host.calls.findIndex((c) => c.kind === 'writeFile' && c.path === LXC_SERVICE_MARK);
   t.true(marked >= 0 && marked < host.calls.findIndex((c) => c.kind === 'exec' && c.argv?.join(' ') === 'systemctl enable lxc.service'));
+  t.is(host.files.get(LXC_SERVICE_MARK)?.directoryMode, 0o700, 'in the private state directory, made by the write when missing');
   // What the stage wrote on the real node, byte for byte: the template's lines kept, our mark first.
   t.is(host.files.get(CONFIG)?.content, OURS);
   // The creation was noted on the node before lxc-create, and the note removed once the mark was in.

@@ -129,7 +129,6 @@ test('apply writes the files, reserves the pages and mounts hugetlbfs; then chec
   t.is(host.files.get(SYSCTL)?.content, sysctlText);
   t.is(host.files.get('/etc/fstab')?.content, fstabText);
   t.deepEqual(host.commands.filter((c) => !/^(test|stat|ls|sysctl -n) /.test(c)), [
-    'mkdir -p -m 0700 /var/lib/sriov-lxc',
     `sysctl -p ${SYSCTL}`,
     'mkdir -p -m 0755 /mnt/huge',
     'mount -t hugetlbfs -o pagesize=2M hugetlbfs /mnt/huge',
@@ -152,6 +151,7 @@ test('apply records what it found on the mount point before its first change, on
   t.true(written >= 0 && written < fresh.calls.findIndex((c) => c.kind === 'writeFile' && c.path === MODULES_LOAD), 'before the first file');
   t.deepEqual(JSON.parse(fresh.files.get(HUGETLBFS_FOUND)?.content ?? ''), { mount: '/mnt/huge', dirExisted: false, mounted: false });
   t.is(fresh.files.get(HUGETLBFS_FOUND)?.mode, 0o600);
+  t.is(fresh.files.get(HUGETLBFS_FOUND)?.directoryMode, 0o700, 'in a private directory, made by the write when missing');
   await modulesHugepagesStage.apply(context(fresh));
   t.deepEqual(JSON.parse(fresh.files.get(HUGETLBFS_FOUND)?.content ?? ''), { mount: '/mnt/huge', dirExisted: false, mounted: false }, 'the first look counts');
   const operators = node({ '/etc/fstab': fstab }, { mountPoint: 'empty', mounted: true });

@@ -57,6 +57,7 @@ test('provisioned then torn down: the firmware gets back what nic-firmware found
   const recordedAt = host.calls.findIndex((c) => c.kind === 'writeFile' && c.path === FIRMWARE_FOUND);
   t.true(recordedAt >= 0 && recordedAt < host.calls.findIndex((c) => c.kind === 'exec' && c.line?.includes(' set ') === true), 'recorded before the set');
   t.deepEqual(JSON.parse(host.files.get(FIRMWARE_FOUND)!.content), [{ pci: PCI, pf: 'enp59s0f0', sriovEn: 0, numVfs: 0 }]);
+  t.is(host.files.get(FIRMWARE_FOUND)!.directoryMode, 0o700, 'in the private state directory, made by the write when missing');
   await nicFirmwareStage.apply(context(host));
   t.deepEqual(JSON.parse(host.files.get(FIRMWARE_FOUND)!.content), [{ pci: PCI, pf: 'enp59s0f0', sriovEn: 0, numVfs: 0 }], 'the first look counts');
 

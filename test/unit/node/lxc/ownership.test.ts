@@ -41,11 +41,12 @@ test('the creation record lives in sriov-lxc\'s own directory, one per container
 });
 
 test('the creation record: written 0600 in a 0700 directory of its own, found by name', async (t) => {
-  const host = new FakeHost('node1').on(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc'], {});
+  const host = new FakeHost('node1');
   t.false(await hasCreationRecord(host, 'c1'));
   await writeCreationRecord(host, 'c1');
-  t.deepEqual(host.commands, ['mkdir -p -m 0700 /var/lib/sriov-lxc']);
+  t.deepEqual(host.commands, [], 'the directory is made by the write itself');
   t.is(host.files.get('/var/lib/sriov-lxc/creating-container-c1')?.mode, 0o600);
+  t.is(host.files.get('/var/lib/sriov-lxc/creating-container-c1')?.directoryMode, 0o700);
   t.regex(host.files.get('/var/lib/sriov-lxc/creating-container-c1')?.content ?? '', /is creating the container c1 \(lxc-create\)/);
   t.true(await hasCreationRecord(host, 'c1'));
   t.false(await hasCreationRecord(host, 'c2'));
