@@ -133,8 +133,7 @@ export const driverBuildStage: Stage = {
     const tarballs = await planTarballs(ctx);
     const kernel = await kernelRelease(ctx.host);
     await requireKernelHeaders(ctx.host, kernel, (await distroOf(ctx.host, ctx.outputs)).family);
-    await ctx.host.run(['mkdir', '-p', SOURCE_DIR]);
-    for (const t of tarballs) await ctx.host.upload(t.localPath, `${SOURCE_DIR}/${t.file}`);
+    for (const t of tarballs) await ctx.host.upload(t.localPath, `${SOURCE_DIR}/${t.file}`, { directoryMode: 0o700 });
     for (const t of tarballs) await buildAndInstall(ctx, t, kernel);
     await ctx.host.run(['depmod', '-a']);
     await writeBuildRecord(ctx.host, {

@@ -1,6 +1,6 @@
 // The kernel modules installed for the running kernel, as modinfo sees them, and its headers.
 import type { Host } from '../../hosts/host.ts';
-import type { Read } from '../../hosts/observing-host.ts';
+import { observe, type Read } from '../../hosts/observing-host.ts';
 import { FatalError, tail } from '../../core/errors.ts';
 import { parseModinfoVersion } from '../parse/modules.ts';
 import type { DistroFamily } from '../parse/os-release.ts';
@@ -35,7 +35,11 @@ function headersPackage(family: DistroFamily, kernel: string): string {
 export async function requireKernelHeaders(host: Host, kernel: string, family: DistroFamily): Promise<void> {
   // `build` is a symlink into the headers package: dangling (test -d fails) when they are missing.
   const build = `/lib/modules/${kernel}/build`;
-  if ((await host.exec(['test', '-d', build])).code === 0) return;
+  const argv = ['test', '-d', build];
+  // Observed, not just run: a command the host does not know as a read forgets what the check
+  // read, and apply, which asks again, read the kernel and this once more.
+  await observe(host, [{ argv }]);
+  if ((await host.exec(argv)).code === 0) return;
   const pkg = headersPackage(family, kernel);
   const install = family === 'rhel' ? `yum install ${pkg}` : `apt-get install ${pkg}`;
   throw new FatalError(`${host.name}: the kernel headers for ${kernel} are missing (no ${build}): install ${pkg}`, {

@@ -12,6 +12,7 @@ import { driverBuildStage } from '../../../tasks/driver-build.ts';
 import { nodeDistro } from '../../../node/facts/distro.ts';
 import { parseOsRelease } from '../../../node/parse/os-release.ts';
 import type { StageContext, StageOutputs } from '../../../engine/stage.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
 
 const KERNEL = '6.1.0-21-amd64';
 const SRC = '/var/lib/sriov-lxc/src';
@@ -43,7 +44,7 @@ hosts:
 `, '/tmp/inventory.yaml').hosts[0]!;
 }
 
-function context(host: FakeHost, p: HostPlan = plan(), osRelease = 'stages/bios/os-release-debian12.txt'): StageContext {
+function context(host: FakeHost | ObservingHost, p: HostPlan = plan(), osRelease = 'stages/bios/os-release-debian12.txt'): StageContext {
   const outputs: Record<string, StageOutputs> = { 'bios-verify': { distro: nodeDistro(parseOsRelease(fixture(osRelease))) } };
   return { host, plan: p, outputs, log: () => {}, signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state' };
 }
@@ -100,7 +101,6 @@ test('apply uploads, unpacks, builds ixgbe then ixgbevf, runs depmod and records
   await driverBuildStage.apply(ctx);
   t.deepEqual(host.calls.filter((c) => c.kind === 'upload').map((c) => c.path), [`${SRC}/ixgbe-5.19.6.tar.gz`, `${SRC}/ixgbevf-4.18.9.tar.gz`]);
   t.deepEqual(host.commands.filter((c) => !/^(uname|modinfo|test) /.test(c) && c !== 'uname -r'), [
-    `mkdir -p ${SRC}`,
     `rm -rf ${SRC}/ixgbe-5.19.6`,
     `mkdir -p ${SRC}/ixgbe-5.19.6`,
     `tar -xzf ${SRC}/ixgbe-5.19.6.tar.gz -C ${SRC}/ixgbe-5.19.6 --strip-components=1`,
@@ -115,6 +115,18 @@ test('apply uploads, unpacks, builds ixgbe then ixgbevf, runs depmod and records
   t.deepEqual(JSON.parse(host.files.get(RECORD)?.content ?? '{}'), builtRecord);
   t.deepEqual(await driverBuildStage.verify(ctx), { source: 'tarball', ...builtRecord });
   t.deepEqual(await driverBuildStage.check(ctx), { done: true, reason: `ixgbe 5.19.6 and ixgbevf 4.18.9 built from the planned tarballs are installed for kernel ${KERNEL}` });
+});
+
+test('check then apply, as the engine runs them: the kernel and its headers are read once, the source directory made by the first upload', async (t) => {
+  const node1 = node({}) as BatchingFakeHost;
+  const ctx = context(new ObservingHost(node1));
+  const check = await driverBuildStage.check(ctx);
+  t.false(check.done);
+  const checked = node1.commands.length;
+  await driverBuildStage.apply(ctx);
+  const applied = node1.commands.slice(checked);
+  t.deepEqual(applied.filter((c) => c === 'uname -r' || c.startsWith('test -d ') || c === `mkdir -p ${SRC}`), [], 'apply asks nothing the check read');
+  t.deepEqual(node1.calls.filter((c) => c.kind === 'upload').map((c) => c.path), [`${SRC}/ixgbe-5.19.6.tar.gz`, `${SRC}/ixgbevf-4.18.9.tar.gz`]);
 });
 
 test('missing kernel headers stop the stage before anything is uploaded, naming the package', async (t) => {
