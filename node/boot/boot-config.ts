@@ -6,7 +6,7 @@
 import type { Host } from '../../hosts/host.ts';
 import type { HostPlan } from '../../inventory/plan.ts';
 import { parseGrubEnv } from '../parse/grub-cfg.ts';
-import { bootMethodOf, DETECT_BOOT_METHOD } from './boot-method.ts';
+import { bootMethodOf, DETECT_BOOT_METHOD, knownBootMethod } from './boot-method.ts';
 import { EFI_ARGV, grubCommandsOf } from './grub-host.ts';
 import { observe } from '../../hosts/observing-host.ts';
 import { grubCommands } from '../parse/os-release.ts';
@@ -18,10 +18,13 @@ import type { BootConfig, CmdlineEdit, Direction } from './method.ts';
  * longer tells it (teardown: the backup it is computed from is gone after the commit).
  */
 export async function readBootConfig(host: Host, distro: NodeDistro, plan: HostPlan, direction: Direction, recorded?: CmdlineEdit): Promise<BootConfig> {
-  // Two round trips: the boot's place (EFI or not: both places' files) and the method's signs, then what the method reads.
+  // The boot's place (EFI or not: both places' files) and the method's signs, then what the method
+  // reads: two round trips the first time; one from then on, as the method, once detected, is
+  // this run's (it was a round trip of its own in 4 of a first provisioning's 5 reads).
+  const known = knownBootMethod(host);
   await observe(host, [
     { argv: EFI_ARGV },
-    { argv: DETECT_BOOT_METHOD },
+    ...(known ? [...known.reads, { file: known.trialPath }] : [{ argv: DETECT_BOOT_METHOD }]),
     // What the stages compare this configuration with (runningCmdline): read alone after it, it
     // was a round trip of its own in 4 of a first provisioning's 6 reads of the configuration.
     { file: '/proc/cmdline' },

@@ -51,6 +51,11 @@ export async function detectBootMethod(host: Host, grubCfg: string | undefined):
 
 const detected = new WeakMap<Host, BootMethod>();
 
+/** The method detected for this Host in this run, if any yet (its reads can go in the first round trip). */
+export function knownBootMethod(host: Host): BootMethod | undefined {
+  return detected.get(host);
+}
+
 /** The node's method, detected on the first call for this Host (one run) and remembered. */
 export async function bootMethodOf(host: Host, grubCfg: string | undefined): Promise<BootMethod> {
   const known = detected.get(host);

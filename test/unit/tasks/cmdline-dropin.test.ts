@@ -16,6 +16,9 @@ import { kernelCmdlineTeardownStage } from '../../../tasks/teardown-kernel-cmdli
 import { kernelCmdlineCommitTeardownStage } from '../../../tasks/teardown-kernel-cmdline-commit.ts';
 import { GRUB_DROPIN, TRACE, effectiveCmdlineOf } from '../../../node/boot/method-grub-dropin.ts';
 import { DETECT_BOOT_METHOD } from '../../../node/boot/boot-method.ts';
+import { readBootConfig } from '../../../node/boot/boot-config.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { nodeDistro } from '../../../node/facts/distro.ts';
 import { parseOsRelease } from '../../../node/parse/os-release.ts';
 import type { Stage, StageContext, StageOutputs } from '../../../engine/stage.ts';
@@ -48,8 +51,8 @@ function outcome(host: FakeHost): string {
 }
 
 /** A Debian 12 node by BIOS with kdump-tools installed; `extra`: more files. */
-function node(extra: Record<string, string> = {}): FakeHost {
-  const host = new FakeHost('node1', { '/etc/default/grub': stock, [KDUMP]: fixture('stages/cmdline/kdump-tools-debian-12.cfg'), '/boot/grub/grub.cfg': freshCfg, ...extra });
+function node(extra: Record<string, string> = {}, Kind: typeof FakeHost = FakeHost): FakeHost {
+  const host = new Kind('node1', { '/etc/default/grub': stock, [KDUMP]: fixture('stages/cmdline/kdump-tools-debian-12.cfg'), '/boot/grub/grub.cfg': freshCfg, ...extra });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
   host.on([...DETECT_BOOT_METHOD], { stdout: 'grub.d\nreads-grub.d\n' });
   host.on(isGrubTrace, (argv) => probe(host, argv));
@@ -110,6 +113,23 @@ test('kdump-tools\' drop-in, read after ours: provisioning passes, every param o
   // The default entry update-grub wrote boots it, and the commit stage (where the old check stopped) has nothing to do.
   t.true(await kernelCmdlineStage.check(ctx).then((c) => c.done));
   t.true(await kernelCmdlineCommitStage.check(ctx).then((c) => c.done));
+});
+
+test('the boot configuration read again in the same run: the method not probed again, its reads in the first round trip, the same configuration', async (t) => {
+  const batching = node({}, BatchingFakeHost) as BatchingFakeHost;
+  const host = new ObservingHost(batching);
+  const distro = nodeDistro(parseOsRelease(fixture('stages/bios/os-release-debian12.txt')));
+  const first = await readBootConfig(host, distro, plan(), 'add');
+  // The method's signs; what it reads; grub-mkconfig's outcome with the planned drop-in.
+  t.is(batching.roundTrips, 3, JSON.stringify(batching.batches));
+  // As after an apply: nothing observed is trusted, the configuration is read anew.
+  host.forget();
+  const again = await readBootConfig(host, distro, plan(), 'add');
+  t.is(batching.roundTrips, 5, JSON.stringify(batching.batches.slice(3)));
+  t.false(batching.batches[3]!.includes(DETECT_BOOT_METHOD.join(' ')), 'the method is this run\'s: not probed again');
+  t.true(batching.batches[3]!.includes(`file ${GRUB_DROPIN}`), 'what the method reads came in the same round trip');
+  t.is(again.method.name, 'grub-dropin');
+  t.deepEqual({ ...again, method: again.method.name }, { ...first, method: first.method.name });
 });
 
 test('a file read after ours that sets GRUB_CMDLINE_LINUX outright would take our params off: refused before anything is written, naming it', async (t) => {
