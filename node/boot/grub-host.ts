@@ -3,6 +3,7 @@
 // grub-probe says about the disk under grubenv. Each is a separate step: the stages order them.
 import type { Host } from '../../hosts/host.ts';
 import { observe } from '../../hosts/observing-host.ts';
+import { runSequence } from '../../hosts/sequence.ts';
 import { CommandError, FatalError } from '../../core/errors.ts';
 import { grubCommands, type GrubCommands } from '../parse/os-release.ts';
 import { osReleaseOf, type NodeDistro } from '../facts/distro.ts';
@@ -75,10 +76,13 @@ export async function probeGrubenvDevice(host: Host, commands: GrubCommands): Pr
 export async function testGrubenvWrite(host: Host, commands: GrubCommands): Promise<void> {
   const env = commands.grubenvPath;
   if ((await host.readFile(env)) === undefined) await host.run([commands.editenv, env, 'create']);
-  await host.run([commands.editenv, env, 'set', 'sriov_lxc_probe=1']);
-  const listed = await host.run([commands.editenv, env, 'list']);
-  await host.run([commands.editenv, env, 'unset', 'sriov_lxc_probe']);
-  if (!listed.stdout.split('\n').includes('sriov_lxc_probe=1')) {
+  // One round trip, stopping at the first that fails (as one command after the other would).
+  const [, listed] = await runSequence(host, [
+    [commands.editenv, env, 'set', 'sriov_lxc_probe=1'],
+    [commands.editenv, env, 'list'],
+    [commands.editenv, env, 'unset', 'sriov_lxc_probe'],
+  ]);
+  if (!listed!.stdout.split('\n').includes('sriov_lxc_probe=1')) {
     throw new FatalError(`${host.name}: ${commands.editenv} ${env} set did not change what it lists`, {
       hint: `check ${env} on the node; or set trialBoot: false for this host (or run with --no-trial-boot) to write the params straight into the default entry`,
     });

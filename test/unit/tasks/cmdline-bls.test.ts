@@ -4,6 +4,7 @@
 // file armed with grub2-reboot; the commit is grubby on every entry plus /etc/kernel/cmdline.
 import test from 'ava';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { labNodePlan } from '../../helpers/plans.ts';
 import { kernelCmdlineStage } from '../../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../../tasks/kernel-cmdline-commit.ts';
@@ -29,7 +30,7 @@ const plan = labNodePlan();
 const PARAMS = plan.kernelParams.join(' ');
 
 function node(files: Record<string, string> = {}, efi = false, grubbyInfo = fixture('parse/grubby-info-all-rocky9.txt')): FakeHost {
-  const host = new FakeHost('node1', {
+  const host = new BatchingFakeHost('node1', {
     '/boot/grub2/grub.cfg': fixture('parse/grub-rocky8-bls.cfg'),
     '/etc/default/grub': 'GRUB_TIMEOUT=5\nGRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\nGRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M rd.lvm.lv=rl_devmaster1/root net.ifnames=0"\nGRUB_ENABLE_BLSCFG=true\n',
     [ENV]: grubenv(`saved_entry=${ID}\n`),

@@ -3,6 +3,7 @@
 // grub-reboot, grub-editenv and grub-probe output (test/fixtures/stages/cmdline/README.md).
 import test from 'ava';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
 import { labNodePlan } from '../../helpers/plans.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import type { HostPlan } from '../../../inventory/plan.ts';
@@ -93,7 +94,7 @@ function updateGrubOutput(defaults: string | undefined, script: string | undefin
  * grubenv as the real ones did.
  */
 function node(files: Record<string, string>, o: NodeOptions = {}): FakeHost {
-  const host = new FakeHost('node1', { '/proc/cmdline': `${OLD_CMDLINE}\n`, [ENV]: emptyEnv, ...files });
+  const host = new BatchingFakeHost('node1', { '/proc/cmdline': `${OLD_CMDLINE}\n`, [ENV]: emptyEnv, ...files });
   host.on(['test', '-d', '/sys/firmware/efi'], { code: 1 });
   host.on([...DETECT_BOOT_METHOD], { stdout: '' });
   host.on((argv) => argv[0] === 'sh' && String(argv[2]).includes('grub2-probe grub-probe'), { stdout: '/usr/sbin/grub-probe\n' });
@@ -159,6 +160,9 @@ test('apply: probe grubenv, write the trial script, update-grub, grub-reboot; th
     'update-grub',
     'grub-reboot sriov-lxc-trial',
   ]);
+  t.deepEqual((host as BatchingFakeHost).batches.filter((b) => b.some((c) => c.includes('sriov_lxc_probe'))), [
+    [`grub-editenv ${ENV} set sriov_lxc_probe=1`, `grub-editenv ${ENV} list`, `grub-editenv ${ENV} unset sriov_lxc_probe`],
+  ], 'the grubenv probe is one round trip');
   const outputs = await kernelCmdlineStage.verify(ctx);
   t.deepEqual(outputs, {
     method: 'trial',
@@ -337,6 +341,7 @@ test('grub-editenv cannot write grubenv: apply stops before changing anything', 
   const host = freshNode({ editenvFails: "grub-editenv: error: cannot open `/boot/grub/grubenv.new': Read-only file system.\n" });
   const error = await t.throwsAsync(kernelCmdlineStage.apply(context(host)));
   t.regex(error?.message ?? '', /grub-editenv \/boot\/grub\/grubenv set sriov_lxc_probe=1/);
+  t.false(host.commands.includes(`grub-editenv ${ENV} list`), 'the probe stops at the failed set');
   t.false(host.files.has(SCRIPT));
   t.false(host.commands.includes('update-grub'));
 });
@@ -404,7 +409,7 @@ test('commit refuses params that never booted, unless trialBoot is false', async
 test('CentOS 7 lab node: armed with grub2-reboot, booted, committed with grub2-mkconfig', async (t) => {
   const c = (name: string) => fixture(`stages/cmdline/${name}`);
   const stockC7 = c('default-grub-lab-centos7.txt');
-  const host = new FakeHost('node1', {
+  const host = new BatchingFakeHost('node1', {
     '/etc/default/grub': stockC7,
     // Before: the armed capture without the section grub-mkconfig framed the trial script's output in.
     '/boot/grub2/grub.cfg': c('grub2-lab-centos7-trial.cfg').replace(/\n### BEGIN \/etc\/grub\.d\/99_sriov-lxc-trial ###\n[^]*### END \/etc\/grub\.d\/99_sriov-lxc-trial ###\n/, ''),

@@ -8,6 +8,7 @@
 import test from 'ava';
 import { FatalError } from '../../../../core/errors.ts';
 import { FakeHost, fixture } from '../../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../../helpers/batching-fake-host.ts';
 import { labNodePlan } from '../../../helpers/plans.ts';
 import { kernelCmdlineStage } from '../../../../tasks/kernel-cmdline.ts';
 import { kernelCmdlineCommitStage } from '../../../../tasks/kernel-cmdline-commit.ts';
@@ -66,7 +67,7 @@ const writeEnv = (host: FakeHost, vars: Map<string, string>): void => {
 
 function node(options: { files?: Record<string, string>; withOld?: boolean; kernelopts?: string | null } = {}): FakeHost {
   const kernelopts = options.kernelopts === undefined ? KERNELOPTS : options.kernelopts;
-  const host = new FakeHost('node1', {
+  const host = new BatchingFakeHost('node1', {
     '/boot/grub2/grub.cfg': CFG,
     '/etc/default/grub': DEFAULTS,
     [ENV]: grubenv(`saved_entry=${ID}\n${kernelopts === null ? '' : `kernelopts=${kernelopts}\n`}boot_success=0\n`),
