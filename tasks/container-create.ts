@@ -242,8 +242,11 @@ async function apply(ctx: StageContext): Promise<void> {
   readVfVerifyOutputs(ctx.outputs);
   await observe(ctx.host, NODE_FACTS_READS);
   const facts = await factsOf(ctx);
+  // Asked before the containers change anything: the check's observation answers it (creating and
+  // starting containers does not enable or disable lxc.service), where after them it was a round trip.
+  const enableService = await autostartNeedsEnabling(ctx);
   for (const c of ctx.plan.containers) await applyContainer(ctx, facts, c);
-  if (await autostartNeedsEnabling(ctx)) await enableLxcService(ctx.host);
+  if (enableService) await enableLxcService(ctx.host);
 }
 
 async function reachesPeer(ctx: StageContext, c: ContainerPlan, peer: string): Promise<void> {

@@ -5,6 +5,8 @@ import type { StageContext } from '../../../engine/stage.ts';
 import { FatalError, NotReadyError } from '../../../core/errors.ts';
 import { parseInventory } from '../../../inventory/load.ts';
 import { FakeHost, fixture } from '../../helpers/fake-host.ts';
+import { BatchingFakeHost } from '../../helpers/batching-fake-host.ts';
+import { ObservingHost } from '../../../hosts/observing-host.ts';
 import { answerIproute } from '../../helpers/iproute.ts';
 import { ADOPTED_MARK, CREATED_MARK, creationRecord } from '../../../node/lxc/ownership.ts';
 
@@ -40,7 +42,7 @@ const VF_OUTPUTS = {
   'vf-verify': { iproute: { version: '6.1.0', json: true }, pfs: [{ name: 'sxt-pf', pci: null, vfs: [{ index: 0, netdev: 'sxt-vf0', pci: '0000:04:10.0', mac: '02:00:00:00:0a:10' }] }] },
 };
 
-function context(host: FakeHost, yaml = inventory(), outputs: StageContext['outputs'] = VF_OUTPUTS, adopt = false): StageContext & { logs: string[] } {
+function context(host: FakeHost | ObservingHost, yaml = inventory(), outputs: StageContext['outputs'] = VF_OUTPUTS, adopt = false): StageContext & { logs: string[] } {
   const logs: string[] = [];
   const plan = parseInventory(yaml, '/tmp/inventory.yaml').hosts[0]!;
   return { host, plan, outputs, log: (m) => logs.push(m), signal: new AbortController().signal, runId: 'r1', stateDir: '/tmp/state', adopt, logs };
@@ -58,13 +60,12 @@ interface NodeState {
 const attach = (...argv: string[]) => ['lxc-attach', '-n', 'sxt-c1', '-s', 'NETWORK', '--', ...argv];
 
 /** A node answering with the outputs captured while the container was created and run for real. */
-function node(state: NodeState, files: Record<string, string> = {}): FakeHost {
-  const host = new FakeHost('node1', files);
+function node(state: NodeState, files: Record<string, string> = {}, Kind: typeof FakeHost = FakeHost): FakeHost {
+  const host = new Kind('node1', files);
   answerIproute(host);
   host
     .on(['lxc-create', '--version'], { stdout: f('lxc-create-version-5.0.2.txt') })
     .on(['systemctl', 'is-enabled', 'lxc.service'], () => (state.autostart ? { stdout: f('is-enabled-lxc-enabled.stdout') } : { code: 1, stdout: f('is-enabled-lxc-disabled.stdout') }))
-    .on(['mkdir', '-p', '-m', '0700', '/var/lib/sriov-lxc'], {})
     .on(['systemctl', 'enable', 'lxc.service'], () => {
       state.autostart = true;
       return {};
@@ -124,6 +125,18 @@ test('a configured node is done, with a reason a person can read', async (t) => 
   const pings = host.commands.filter((c) => c.includes('ping')).length;
   t.deepEqual(result.done && result.outputs, await containerCreateStage.verify(context(host)), 'check gives the outputs verify gives');
   t.true(pings > 0, 'check pinged the peer from the container, as verify does');
+});
+
+test('check then apply, as the engine runs them: whether lxc.service needs enabling is answered by what the check read', async (t) => {
+  const batching = node({ running: false, address: false, route: false, ping: 'ok', autostart: false }, {}, BatchingFakeHost) as BatchingFakeHost;
+  const ctx = context(new ObservingHost(batching));
+  t.false((await containerCreateStage.check(ctx)).done);
+  const [commands, batches] = [batching.commands.length, batching.batches.flat().length];
+  await containerCreateStage.apply(ctx);
+  const isEnabled = (list: string[]) => list.filter((c) => c === 'systemctl is-enabled lxc.service').length;
+  const alone = isEnabled(batching.commands.slice(commands)) - isEnabled(batching.batches.flat().slice(batches));
+  t.is(alone, 0, 'no round trip of its own for lxc.service\'s state');
+  t.true(batching.commands.includes('systemctl enable lxc.service'));
 });
 
 test('fresh node: the plan, then apply creates, configures and starts; a second check is done', async (t) => {
