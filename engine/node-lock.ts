@@ -12,12 +12,14 @@
 // - it ran on the node (--local) and the node has rebooted since (the boot unit's run takes over);
 // - its heartbeat is older than STALE_AFTER_S by the node's clock and no announced reboot is pending;
 // - it has no readable holder and is older than HOLDERLESS_STALE_S (left by an older version).
-// The run checks the lock is still its own at every heartbeat, before every stage and on return
-// from a reboot, and stops naming the new holder when it is not.
+// The run checks the lock is still its own at every heartbeat, before every stage's apply (its
+// holder file read with the check's reads when the check reads the node, else asked on its own)
+// and on return from a reboot, and stops naming the new holder when it is not.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockedError } from '../core/errors.ts';
 import type { Host } from '../hosts/host.ts';
+import type { Read } from '../hosts/observing-host.ts';
 import { isHolderAlive, parseLockHolder, readProcStat, type LockHolder } from '../state/lock.ts';
 
 export const NODE_LOCK_DIR = '/var/lib/sriov-lxc/node.lock';
@@ -59,6 +61,13 @@ export interface NodeLock {
   announceReboot(seconds: number): Promise<void>;
   /** Removes the lock if it is still ours. */
   release(): Promise<void>;
+  /** The holder file, read with other reads (ObservingHost.readAlong): what judgeHolder judges. */
+  readonly holderRead: Read;
+  /**
+   * What verify() decides, from the holder file's text as a batch read it (undefined: no file):
+   * throws NodeLockLostError unless the lock is ours. It withdraws no reboot announcement.
+   */
+  judgeHolder(holder: string | undefined): void;
 }
 
 /** The lock this run held was taken by another run (or removed): the run must stop. */
@@ -208,20 +217,27 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
     const taken = await host.exec(['sh', '-c', TAKE_OVER_SCRIPT, 'sh', dir, holderLine, `${process.pid}-${attempt}`]);
     if (taken.code === 0) options.warn?.(`${host.name}: took over the node's stale lock${holder === undefined ? '' : ` of ${describe(holder)}`}: ${why}`);
   }
+  const lost = (holderLine: string): NodeLockLostError => {
+    const now = parseHolder(holderLine);
+    return new NodeLockLostError(`${host.name}: this run (${options.runId}) no longer holds the node's lock ${dir}: ${now ? `it is held by ${describe(now)}` : 'it was removed'}; stopped so that two runs do not work on the node at once`, {
+      hint: now ? 'let that run finish, then run the same command again: it resumes from the checkpoint' : `check who removed ${dir} on the node, then run the same command again`,
+    });
+  };
   const ours = async (script: string, ...args: string[]): Promise<void> => {
     const result = await host.exec(['sh', '-c', script, 'sh', dir, options.runId, ...args]);
-    if (result.code === NOT_OURS) {
-      const now = parseHolder(result.stdout.split('\n')[0] ?? '');
-      throw new NodeLockLostError(`${host.name}: this run (${options.runId}) no longer holds the node's lock ${dir}: ${now ? `it is held by ${describe(now)}` : 'it was removed'}; stopped so that two runs do not work on the node at once`, {
-        hint: now ? 'let that run finish, then run the same command again: it resumes from the checkpoint' : `check who removed ${dir} on the node, then run the same command again`,
-      });
-    }
+    if (result.code === NOT_OURS) throw lost(result.stdout.split('\n')[0] ?? '');
     if (result.code !== 0) throw new LockedError(`${host.name}: cannot update the node's lock ${dir} (exit code ${result.code}): ${result.stderr.trim()}`);
   };
   return {
     heartbeat: () => ours(HEARTBEAT_SCRIPT),
     verify: () => ours(VERIFY_SCRIPT),
     announceReboot: (seconds: number) => ours(ANNOUNCE_SCRIPT, String(Math.ceil(seconds))),
+    holderRead: { file: `${dir}/holder` },
+    // The scripts' test (OURS_OR_SAY_WHOSE: grep -F of the run id in the holder file), on its text.
+    judgeHolder: (holder) => {
+      if (holder?.includes(`"runId":"${options.runId}"`)) return;
+      throw lost(holder?.split('\n')[0] ?? '');
+    },
     release: async () => {
       await host.exec(['sh', '-c', RELEASE_SCRIPT, 'sh', dir, options.runId]);
     },

@@ -36,6 +36,8 @@ export class ObservingHost implements Host {
   readonly #seen = new Map<string, ExecResult>();
   /** Bumped by every forget: a batch that was under way when the node changed is not remembered. */
   #generation = 0;
+  /** A read waiting to go with the next batch (readAlong). */
+  #along: { read: Read; sent: boolean } | undefined;
   #bootId: string | undefined;
 
   constructor(inner: Host) {
@@ -61,10 +63,37 @@ export class ObservingHost implements Host {
     this.#generation++;
   }
 
+  /**
+   * `read` goes with the next round trip of reads (observe()), read anew then, without one of its
+   * own: the engine's check of the node's lock rides on the stage check's first batch. What came
+   * back: takeAlong().
+   */
+  readAlong(read: Read): void {
+    this.#seen.delete(readKey(read));
+    this.#along = { read, sent: false };
+  }
+
+  /**
+   * Ends readAlong(): what the read returned, if it went with a batch and nothing has been forgotten
+   * since (then it is what the node holds now, only reads having been sent after it); else undefined.
+   */
+  takeAlong(): ExecResult | undefined {
+    const along = this.#along;
+    this.#along = undefined;
+    if (!along?.sent) return undefined;
+    const known = this.#seen.get(readKey(along.read));
+    return known && { ...known };
+  }
+
   /** Reads what is not remembered yet, all in one round trip. */
   async observe(reads: readonly Read[]): Promise<void> {
     const wanted = [...new Map(reads.map((r) => [readKey(r), r])).values()].filter((r) => !this.#seen.has(readKey(r)));
     if (wanted.length === 0) return;
+    const along = this.#along;
+    if (along && !along.sent) {
+      along.sent = true;
+      if (!wanted.some((r) => readKey(r) === readKey(along.read))) wanted.push(along.read);
+    }
     const generation = this.#generation;
     const boundary = randomBytes(16).toString('hex');
     const batch = await this.inner.exec(batchArgv(wanted, boundary));
@@ -147,6 +176,16 @@ export class ObservingHost implements Host {
  */
 export async function observe(host: Host, reads: readonly Read[]): Promise<void> {
   if (host instanceof ObservingHost) await host.observe(reads);
+}
+
+/** ObservingHost.readAlong on the hosts that batch reads; nothing on any other. */
+export function readAlong(host: Host, read: Read): void {
+  if (host instanceof ObservingHost) host.readAlong(read);
+}
+
+/** ObservingHost.takeAlong; undefined on any other host. */
+export function takeAlong(host: Host): ExecResult | undefined {
+  return host instanceof ObservingHost ? host.takeAlong() : undefined;
 }
 
 /** After a change the stage made (apply) or a reboot: nothing observed before is trusted after it. */

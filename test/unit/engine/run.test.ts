@@ -889,8 +889,83 @@ function lockedNode(t: { teardown: (fn: () => void) => void }) {
   t.teardown(() => rmSync(join(lockDir, '..'), { recursive: true, force: true }));
   const local = new LocalHost('node1');
   node.on((argv) => argv[0] === 'sh' && argv[4] === NODE_LOCK_DIR, (argv) => local.exec([...argv.slice(0, 4), lockDir, ...argv.slice(5)]));
+  // The lock's files read as files (a batch's read of the holder), from the same directory.
+  const readFake = node.readFile.bind(node);
+  node.readFile = async (path) => (path.startsWith(`${NODE_LOCK_DIR}/`) ? local.readFile(join(lockDir, path.slice(NODE_LOCK_DIR.length + 1))) : readFake(path));
   return { node, lockDir };
 }
+
+const lockScripts = (node: BatchingFakeHost) => node.calls.filter((c) => c.kind === 'exec' && c.argv?.[4] === NODE_LOCK_DIR).map((c) => c.argv![2]!.split('\n').at(-1));
+
+test('before apply, the lock is judged from its holder file read with the check\'s batch: no round trip of its own', async (t) => {
+  const { node } = lockedNode(t);
+  node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
+  const { run } = setup(t, [speedStage(node)], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.deepEqual(node.batches[0], ['file /sys/speed', `file ${NODE_LOCK_DIR}/holder`], 'the holder went with the check\'s read');
+  // Taken, verified once at the end of the run, released: none before apply.
+  t.is(lockScripts(node).length, 3, JSON.stringify(lockScripts(node)));
+});
+
+test('a lock another run took during the check stops the stage before apply, naming the holder', async (t) => {
+  const { node, lockDir } = lockedNode(t);
+  node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
+  let applied = false;
+  const stolen: Stage = {
+    ...speedStage(node),
+    async check(ctx) {
+      rmSync(lockDir, { recursive: true });
+      await acquireNodeLock(new LocalHost('node1'), { machineId: 'c'.repeat(32), runId: 'intruder', local: false, command: 'provision --host alias', dir: lockDir });
+      return speedStage(node).check(ctx);
+    },
+    async apply() {
+      applied = true;
+    },
+  };
+  const { run } = setup(t, [stolen], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'failed');
+  t.regex(result.error?.message ?? '', /no longer holds the node's lock .*run intruder/);
+  t.false(applied, 'nothing applied');
+});
+
+test('a lock removed during the check: the holder file missing stops the stage before apply', async (t) => {
+  const { node, lockDir } = lockedNode(t);
+  node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
+  let applied = false;
+  const removed: Stage = {
+    ...speedStage(node),
+    async check(ctx) {
+      rmSync(lockDir, { recursive: true });
+      return speedStage(node).check(ctx);
+    },
+    async apply() {
+      applied = true;
+    },
+  };
+  const { run } = setup(t, [removed], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'failed');
+  t.regex(result.error?.message ?? '', /no longer holds the node's lock .*: it was removed/);
+  t.false(applied);
+});
+
+test('a check that sent no batch (all it needed was remembered): the lock is asked on the node before apply', async (t) => {
+  const { node } = lockedNode(t);
+  node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
+  // The first stage observes the speed and finds nothing to do; the second's check reads it from memory.
+  const looks: Stage = { ...speedStage(node), id: 'looks', async check(ctx) {
+    await observe(ctx.host, [{ file: '/sys/speed' }]);
+    return { done: true, reason: 'looked' };
+  }, async verify() {
+    return {};
+  } };
+  const { run } = setup(t, [looks, speedStage(node)], node as unknown as TestNode);
+  const result = await run({ lockNode: true });
+  t.is(result.status, 'ok', JSON.stringify(result.error));
+  t.is(lockScripts(node).length, 4, `take, verify before apply, verify at the end, release: ${JSON.stringify(lockScripts(node))}`);
+});
 
 test('a no-op run shares observations between stages and asks the node lock once at the end', async (t) => {
   const { node } = lockedNode(t);
