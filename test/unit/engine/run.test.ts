@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -908,47 +908,40 @@ test('before apply, the lock is judged from its holder file read with the check\
   t.is(lockScripts(node).length, 3, JSON.stringify(lockScripts(node)));
 });
 
-test('a lock another run took during the check stops the stage before apply, naming the holder', async (t) => {
+/** A stage on a node at 1G whose lock `change` alters during the check: the run's result, and whether apply ran. */
+async function lockChangedDuringCheck(t: ExecutionContext, change: (lockDir: string) => Promise<void>) {
   const { node, lockDir } = lockedNode(t);
   node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
   let applied = false;
-  const stolen: Stage = {
+  const stage: Stage = {
     ...speedStage(node),
     async check(ctx) {
-      rmSync(lockDir, { recursive: true });
-      await acquireNodeLock(new LocalHost('node1'), { machineId: 'c'.repeat(32), runId: 'intruder', local: false, command: 'provision --host alias', dir: lockDir });
+      await change(lockDir);
       return speedStage(node).check(ctx);
     },
     async apply() {
       applied = true;
     },
   };
-  const { run } = setup(t, [stolen], node as unknown as TestNode);
-  const result = await run({ lockNode: true });
+  const { run } = setup(t, [stage], node as unknown as TestNode);
+  return { result: await run({ lockNode: true }), applied };
+}
+
+test('a lock another run took during the check stops the stage before apply, naming the holder', async (t) => {
+  const { result, applied } = await lockChangedDuringCheck(t, async (lockDir) => {
+    rmSync(lockDir, { recursive: true });
+    await acquireNodeLock(new LocalHost('node1'), { machineId: 'c'.repeat(32), runId: 'intruder', local: false, command: 'provision --host alias', dir: lockDir });
+  });
   t.is(result.status, 'failed');
   t.regex(result.error?.message ?? '', /no longer holds the node's lock .*run intruder/);
   t.false(applied, 'nothing applied');
 });
 
 test('a lock removed during the check: the holder file missing stops the stage before apply', async (t) => {
-  const { node, lockDir } = lockedNode(t);
-  node.files.set('/sys/speed', { content: '1G', mode: 0o644 });
-  let applied = false;
-  const removed: Stage = {
-    ...speedStage(node),
-    async check(ctx) {
-      rmSync(lockDir, { recursive: true });
-      return speedStage(node).check(ctx);
-    },
-    async apply() {
-      applied = true;
-    },
-  };
-  const { run } = setup(t, [removed], node as unknown as TestNode);
-  const result = await run({ lockNode: true });
+  const { result, applied } = await lockChangedDuringCheck(t, async (lockDir) => rmSync(lockDir, { recursive: true }));
   t.is(result.status, 'failed');
   t.regex(result.error?.message ?? '', /no longer holds the node's lock .*: it was removed/);
-  t.false(applied);
+  t.false(applied, 'nothing applied');
 });
 
 test('a check that sent no batch (all it needed was remembered): the lock is asked on the node before apply', async (t) => {
