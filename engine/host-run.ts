@@ -61,8 +61,9 @@ export interface HostRunOptions {
   /** --allow-vf-resize: a VF count change may stop and restart the containers that own VFs. */
   allowVfResize?: boolean;
   /**
-   * The node's lock (node-lock.ts): asked on the node before every apply and on return from a
-   * reboot (a check only reads), told of every reboot; a loss its heartbeat saw stops every stage.
+   * The node's lock (node-lock.ts): checked before every apply (its holder file read with the
+   * check's reads, judgeHolder; else asked on the node) and asked on return from a reboot (a check
+   * only reads), told of every reboot; a loss its heartbeat saw stops every stage.
    */
   nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'> & Partial<Pick<NodeLock, 'holderRead' | 'judgeHolder'>> & { throwIfLost?(): void };
   /** --adopt: container-create may take an existing container it did not create. */
