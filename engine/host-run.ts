@@ -1,9 +1,8 @@
 // Runs a workflow's stages on one host under the stage contract: check → apply → (reboot) →
 // verify, with the checkpoint written before every side effect and after every verify.
 // It knows nothing of listr2 (the UI is a StageUi) nor of how the host is reached.
-import type { ExecResult, Host } from '../hosts/host.ts';
+import type { Host } from '../hosts/host.ts';
 import { forgetObservations, readAlong, takeAlong } from '../hosts/observing-host.ts';
-import { MISSING_FILE } from '../hosts/batch.ts';
 import type { CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import type { StageError, StageRecord } from '../state/types.ts';
@@ -65,7 +64,7 @@ export interface HostRunOptions {
    * check's reads, judgeHolder; else asked on the node) and asked on return from a reboot (a check
    * only reads), told of every reboot; a loss its heartbeat saw stops every stage.
    */
-  nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'> & Partial<Pick<NodeLock, 'holderRead' | 'judgeHolder'>> & { throwIfLost?(): void };
+  nodeLock?: Pick<NodeLock, 'verify' | 'announceReboot'> & Partial<Pick<NodeLock, 'holderPath' | 'judgeHolder'>> & { throwIfLost?(): void };
   /** --adopt: container-create may take an existing container it did not create. */
   adopt?: boolean;
 }
@@ -151,9 +150,9 @@ export class HostRun {
           const lock = this.o.nodeLock;
           // The lock's holder file goes with the check's first batch of reads: what apply's lock
           // check needs, without a round trip of its own (7 of a lab node's 89 in a first provisioning).
-          if (lock?.holderRead) readAlong(this.o.host, lock.holderRead);
+          if (lock?.holderPath) readAlong(this.o.host, lock.holderPath);
           let check: CheckResult;
-          let holder: ExecResult | undefined;
+          let holder: { text: string | undefined } | undefined;
           try {
             check = await stage.check(ctx);
           } finally {
@@ -250,11 +249,11 @@ export class HostRun {
    * the node again; without it (the check read nothing new, or something was forgotten since) the
    * node is asked.
    */
-  private async verifyNodeLock(holder?: ExecResult): Promise<void> {
+  private async verifyNodeLock(holder?: { text: string | undefined }): Promise<void> {
     const lock = this.o.nodeLock;
     if (!lock) return;
-    if (holder && lock.judgeHolder && (holder.code === 0 || (holder.code === MISSING_FILE && holder.stdout === ''))) {
-      lock.judgeHolder(holder.code === 0 ? holder.stdout : undefined);
+    if (holder && lock.judgeHolder) {
+      lock.judgeHolder(holder.text);
       return;
     }
     await retryTransient(() => lock.verify(), this.o.timings.stage);

@@ -19,7 +19,6 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockedError } from '../core/errors.ts';
 import type { Host } from '../hosts/host.ts';
-import type { Read } from '../hosts/observing-host.ts';
 import { isHolderAlive, parseLockHolder, readProcStat, type LockHolder } from '../state/lock.ts';
 
 export const NODE_LOCK_DIR = '/var/lib/sriov-lxc/node.lock';
@@ -62,7 +61,7 @@ export interface NodeLock {
   /** Removes the lock if it is still ours. */
   release(): Promise<void>;
   /** The holder file, read with other reads (ObservingHost.readAlong): what judgeHolder judges. */
-  readonly holderRead: Read;
+  readonly holderPath: string;
   /**
    * What verify() decides, from the holder file's text as a batch read it (undefined: no file):
    * throws NodeLockLostError unless the lock is ours. It withdraws no reboot announcement.
@@ -232,7 +231,7 @@ export async function acquireNodeLock(host: Host, options: NodeLockOptions): Pro
     heartbeat: () => ours(HEARTBEAT_SCRIPT),
     verify: () => ours(VERIFY_SCRIPT),
     announceReboot: (seconds: number) => ours(ANNOUNCE_SCRIPT, String(Math.ceil(seconds))),
-    holderRead: { file: `${dir}/holder` },
+    holderPath: `${dir}/holder`,
     // The scripts' test (OURS_OR_SAY_WHOSE: grep -F of the run id in the holder file), on its text.
     judgeHolder: (holder) => {
       if (holder?.includes(`"runId":"${options.runId}"`)) return;

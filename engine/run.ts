@@ -253,9 +253,9 @@ function hostTasks(s: HostState, o: WorkflowOptions, end: (s: HostState) => Prom
 }
 
 /** The node's lock as the host's run checks it: a loss a heartbeat saw stops it too. */
-function guardedLock(s: HostState, lock: NodeLock): Pick<NodeLock, 'verify' | 'announceReboot' | 'holderRead' | 'judgeHolder'> & { throwIfLost(): void } {
+function guardedLock(s: HostState, lock: NodeLock): Pick<NodeLock, 'verify' | 'announceReboot' | 'holderPath' | 'judgeHolder'> & { throwIfLost(): void } {
   return {
-    holderRead: lock.holderRead,
+    holderPath: lock.holderPath,
     judgeHolder: (holder) => {
       if (s.lockLost) throw s.lockLost;
       lock.judgeHolder(holder);

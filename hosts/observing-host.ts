@@ -36,7 +36,7 @@ export class ObservingHost implements Host {
   readonly #seen = new Map<string, ExecResult>();
   /** Bumped by every forget: a batch that was under way when the node changed is not remembered. */
   #generation = 0;
-  /** A read waiting to go with the next batch (readAlong). */
+  /** A file read waiting to go with the next batch (readAlong). */
   #along: { read: Read; sent: boolean } | undefined;
   #bootId: string | undefined;
 
@@ -64,25 +64,27 @@ export class ObservingHost implements Host {
   }
 
   /**
-   * `read` goes with the next round trip of reads (observe()), read anew then, without one of its
-   * own: the engine's check of the node's lock rides on the stage check's first batch. What came
-   * back: takeAlong().
+   * The file at `path` goes with the next round trip of reads (observe()), read anew then, without
+   * one of its own: the engine's check of the node's lock rides on the stage check's first batch.
+   * What came back: takeAlong().
    */
-  readAlong(read: Read): void {
+  readAlong(path: string): void {
+    const read = { file: path };
     this.#seen.delete(readKey(read));
     this.#along = { read, sent: false };
   }
 
   /**
-   * Ends readAlong(): what the read returned, if it went with a batch and nothing has been forgotten
-   * since (then it is what the node holds now, only reads having been sent after it); else undefined.
+   * Ends readAlong(): the file's text as readFile would answer it (undefined: no such file), if it
+   * went with a batch, was read and nothing has been forgotten since (then it is what the node
+   * holds now, only reads having been sent after it); else undefined.
    */
-  takeAlong(): ExecResult | undefined {
+  takeAlong(): { text: string | undefined } | undefined {
     const along = this.#along;
     this.#along = undefined;
-    if (!along?.sent) return undefined;
-    const known = this.#seen.get(readKey(along.read));
-    return known && { ...known };
+    const known = along?.sent ? this.#seen.get(readKey(along.read)) : undefined;
+    const text = known && fileText(known);
+    return known === undefined || text === null ? undefined : { text };
   }
 
   /** Reads what is not remembered yet, all in one round trip. */
@@ -134,11 +136,11 @@ export class ObservingHost implements Host {
     const known = this.#seen.get(key);
     // Only observe() remembers: a stage that polls a file (waiting for a change) reads it every time.
     if (!known) return this.inner.readFile(path);
-    if (known.code === MISSING_FILE && known.stdout === '') return undefined;
-    if (known.code !== 0) {
+    const text = fileText(known);
+    if (text === null) {
       throw new CommandError(`cannot read ${path} on ${this.name} (exit code ${known.code})`, { command: readCommand({ file: path }), code: known.code, stderrTail: tail(known.stderr) });
     }
-    return known.stdout;
+    return text;
   }
 
   async writeFile(path: string, content: string, options?: WriteFileOptions): Promise<void> {
@@ -178,13 +180,19 @@ export async function observe(host: Host, reads: readonly Read[]): Promise<void>
   if (host instanceof ObservingHost) await host.observe(reads);
 }
 
+/** A batch's read of a file: its text, undefined when there is no such file, null when it failed. */
+function fileText(result: ExecResult): string | undefined | null {
+  if (result.code === 0) return result.stdout;
+  return result.code === MISSING_FILE && result.stdout === '' ? undefined : null;
+}
+
 /** ObservingHost.readAlong on the hosts that batch reads; nothing on any other. */
-export function readAlong(host: Host, read: Read): void {
-  if (host instanceof ObservingHost) host.readAlong(read);
+export function readAlong(host: Host, path: string): void {
+  if (host instanceof ObservingHost) host.readAlong(path);
 }
 
 /** ObservingHost.takeAlong; undefined on any other host. */
-export function takeAlong(host: Host): ExecResult | undefined {
+export function takeAlong(host: Host): { text: string | undefined } | undefined {
   return host instanceof ObservingHost ? host.takeAlong() : undefined;
 }
 

@@ -68,14 +68,14 @@ test('a new boot id forgets; the same one does not; a read past its time limit i
 test('a read along goes with the next batch only, read anew; undefined when no batch took it, when the batch was unreadable, or after a forget', async (t) => {
   const { fake, host } = node();
   fake.files.set('/lock/holder', { content: 'ours\n', mode: 0o600 });
-  host.readAlong({ file: '/lock/holder' });
+  host.readAlong('/lock/holder');
   await host.observe([{ file: '/etc/a' }]);
   t.is(fake.roundTrips, 1, 'no round trip of its own');
   t.deepEqual(fake.batches[0], ['file /etc/a', 'file /lock/holder']);
-  t.is(host.takeAlong()?.stdout, 'ours\n');
+  t.deepEqual(host.takeAlong(), { text: 'ours\n' });
 
   // Everything the next check needs is remembered: no batch, nothing read along, nothing left waiting.
-  host.readAlong({ file: '/lock/holder' });
+  host.readAlong('/lock/holder');
   await host.observe([{ file: '/etc/a' }]);
   t.is(host.takeAlong(), undefined);
   await host.observe([{ argv: ['uname', '-r'] }]);
@@ -83,7 +83,7 @@ test('a read along goes with the next batch only, read anew; undefined when no b
 
   // The holder was read before; this batch's output cannot be read: the old text is not taken for new.
   fake.files.set('/lock/holder', { content: 'another run\n', mode: 0o600 });
-  host.readAlong({ file: '/lock/holder' });
+  host.readAlong('/lock/holder');
   const realExec = fake.exec.bind(fake);
   fake.exec = async () => ({ code: 0, stdout: 'not what the batch script prints', stderr: '' });
   await host.observe([{ argv: ['lsmod'] }]);
@@ -91,7 +91,7 @@ test('a read along goes with the next batch only, read anew; undefined when no b
   t.is(host.takeAlong(), undefined);
 
   // A change after the batch (a command that is not a read): what it read is not the node's now.
-  host.readAlong({ file: '/lock/holder' });
+  host.readAlong('/lock/holder');
   await host.observe([{ argv: ['lsmod'] }]);
   await host.run(['rm', '-f', '/etc/a']);
   t.is(host.takeAlong(), undefined);
