@@ -303,7 +303,7 @@ test('a result measured under another definition of its profile (an older sriov-
   await benchmarkStage.apply(ctx);
   const doc = readBenchmarkResult(ctx.stateDir, 'node1', RUN)!;
   // benchmark.repetitions sets both kinds' minimum rounds: the procedure says what ran.
-  t.regex(doc.measuredOn['profile procedure']!, /^fio 500 ms runs, twice per round \(mirrored\), ramp 0 ms, 134217728 B file, at least 3 rounds: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 1, at least 3 rounds$/);
+  t.regex(doc.measuredOn['profile procedure']!, /^fio 500 ms runs, twice per round \(mirrored\), ramp 0 ms, 134217728 B file, at least 3 rounds: seqwrite-512-qd iodepth=1; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 1, at least 3 rounds$/);
   t.regex(plannedInputs(benchPlan({ profile: 'standard', repetitions: undefined }))['profile procedure']!, /134217728 B file, at least 20 rounds: .*; iperf3 -O 1 -t 1, at least 10 rounds$/);
   t.true((await benchmarkStage.check(context(t, fakeBenchNode(), plan, 'same', ctx.stateDir))).done);
   const older = 'fio 1000 ms runs, ramp 0 ms, 134217728 B file: seqwrite-512-qd iodepth=8; randread-bs bs=32768; randwrite-4k-threads numjobs=4; iperf3 -O 1 -t 2';
