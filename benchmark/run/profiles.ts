@@ -162,11 +162,12 @@ export const QUICK_PROFILE: BenchProfile = {
  * stats/analysis.ts bandwidthIsIops), so the family is 2 + 3 × 2 comparisons per container.
  * 10 minimum rounds for iperf3, 20 for fio: fewer cost more in the family's t than they save in
  * time (at 16 comparisons, t = 5.33 at 6 rounds, 4.00 at 10, 3.52 at 16, 3.38 at 20); the fio points
- * take about 30 rounds of the 600 s on a quiet lab node anyway, so a first stage of 20 costs them no
- * time and gives their intervals 19 degrees of freedom, where the iperf3 points (per-round spread
- * 0.001 on the lab's link, ±0.1 in 10 rounds) would only spend the fio points' time. iperf3 -t 1
- * after a 1 s warm-up (-O 1): a second of a steady TCP stream per measurement; the adaptive rounds
- * answer for a noisier link. Simulated as the runner schedules it (test/unit/benchmark/family.test.ts,
+ * took about 30 rounds of the 600 s on a quiet lab node anyway with depth 8's writes (at depth 1 most
+ * are within ±5 after their 20), so a first stage of 20 costs them no time and gives their
+ * intervals 19 degrees of freedom, where the iperf3 points (per-round spread 0.001 on the lab's
+ * link, ±0.1 in 10 rounds) would only spend the fio points' time. iperf3 -t 1 after a 1 s warm-up
+ * (-O 1): a second of a steady TCP stream per measurement; the adaptive rounds answer for a
+ * noisier link. Simulated as the runner schedules it (test/unit/benchmark/family.test.ts,
  * at the lab's quiet spreads 0.064-0.079): the widest fio interval ±4.9 (median of runs), where 10
  * minimum rounds for every point and -t 2 gave ±7.3 (measured: ±4.4 against ±6.8, README "First
  * stages by kind").
