@@ -148,10 +148,11 @@ export const QUICK_PROFILE: BenchProfile = {
  * The default: iperf3 both ways and three of the paper's fio tests at one point each, the ones
  * whose per-round spread on a virtual disk was smallest (README "The standard profile"): Table 1's
  * 32 kB random reads (16 threads), 512 B sequential writes at queue depth 1 and 4 kB random writes
- * at 4 threads. Queue depth 1, not 8: a 500 ms run at depth 8 is mostly its start on a virtual
- * disk (measured on a lab node, host against c1 in mirrored rounds, 2026-12-07: IOPS 43k-115k run
- * to run, per-round spread 0.31; the same point in 2 s runs 0.073; at depth 1 0.025), and a
- * container's cost per I/O, if any, shows most where no other I/O hides it. The other four (Table 2's 32 kB sequential write at queue depth 1, the noisiest,
+ * at 4 threads. Queue depth 1, not 8: on a virtual disk a 500 ms run at depth 8 varied far more
+ * than its length explains (a lab node, host against c1 in mirrored rounds, 2026-12-07: IOPS
+ * 43k-115k run to run, per-round spread 0.31; in 2 s runs 0.073, a quarter for four times the
+ * time; at depth 1 0.025), and a container's cost per I/O, if any, shows most where no other I/O
+ * hides it. The other four (Table 2's 32 kB sequential write at queue depth 1, the noisiest,
  * random reads by threads, mixed access, 64 kB random writes) are in `paper` and `quick`. Each
  * round runs every fio point twice per target for 500 ms, in the round's order and back
  * (mirrored): on a lab node, the node against its two containers without iperf3 in 300 s, the
