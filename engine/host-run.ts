@@ -2,7 +2,7 @@
 // verify, with the checkpoint written before every side effect and after every verify.
 // It knows nothing of listr2 (the UI is a StageUi) nor of how the host is reached.
 import type { Host } from '../hosts/host.ts';
-import { forgetObservations, readAlong, takeAlong } from '../hosts/observing-host.ts';
+import { forgetObservations, readAlong, takeAlong, type FileRead } from '../hosts/observing-host.ts';
 import type { CheckpointStore } from '../state/checkpoint.ts';
 import { stableHash } from '../state/hash.ts';
 import type { StageError, StageRecord } from '../state/types.ts';
@@ -152,7 +152,7 @@ export class HostRun {
           // check needs, without a round trip of its own (7 of a lab node's 89 in a first provisioning).
           if (lock?.holderPath) readAlong(this.o.host, lock.holderPath);
           let check: CheckResult;
-          let holder: { text: string | undefined } | undefined;
+          let holder: FileRead | undefined;
           try {
             check = await stage.check(ctx);
           } finally {
@@ -249,7 +249,7 @@ export class HostRun {
    * the node again; without it (the check read nothing new, or something was forgotten since) the
    * node is asked.
    */
-  private async verifyNodeLock(holder?: { text: string | undefined }): Promise<void> {
+  private async verifyNodeLock(holder?: FileRead): Promise<void> {
     const lock = this.o.nodeLock;
     if (!lock) return;
     if (holder && lock.judgeHolder) {

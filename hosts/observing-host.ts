@@ -79,7 +79,7 @@ export class ObservingHost implements Host {
    * went with a batch, was read and nothing has been forgotten since (then it is what the node
    * holds now, only reads having been sent after it); else undefined.
    */
-  takeAlong(): { text: string | undefined } | undefined {
+  takeAlong(): FileRead | undefined {
     const along = this.#along;
     this.#along = undefined;
     const known = along?.sent ? this.#seen.get(readKey(along.read)) : undefined;
@@ -180,6 +180,12 @@ export async function observe(host: Host, reads: readonly Read[]): Promise<void>
   if (host instanceof ObservingHost) await host.observe(reads);
 }
 
+/** A file as a batch read it (readAlong/takeAlong). */
+export interface FileRead {
+  /** Its text; undefined: no such file. */
+  text: string | undefined;
+}
+
 /** A batch's read of a file: its text, undefined when there is no such file, null when it failed. */
 function fileText(result: ExecResult): string | undefined | null {
   if (result.code === 0) return result.stdout;
@@ -192,7 +198,7 @@ export function readAlong(host: Host, path: string): void {
 }
 
 /** ObservingHost.takeAlong; undefined on any other host. */
-export function takeAlong(host: Host): { text: string | undefined } | undefined {
+export function takeAlong(host: Host): FileRead | undefined {
   return host instanceof ObservingHost ? host.takeAlong() : undefined;
 }
 
