@@ -1,5 +1,6 @@
-// Retry policies. Every wait and every transient failure goes through p-retry; fatal errors are
-// never retried (the classification is isTransient in errors.ts).
+// Retry policies. Every wait and every transient failure goes through p-retry (but the polls of a
+// node that is down after a reboot: engine/reboot.ts, on the clock's grid); fatal errors are never
+// retried (the classification is isTransient in errors.ts).
 import pRetry, { AbortError } from 'p-retry';
 import { isTransient } from './errors.ts';
 

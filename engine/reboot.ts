@@ -3,7 +3,7 @@
 // them) on a connection made after the node went down.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Host } from '../hosts/host.ts';
-import { FatalError, NotReadyError, TransportError } from '../core/errors.ts';
+import { FatalError, isTransient, NotReadyError, TransportError } from '../core/errors.ts';
 import { retryTransient, type AttemptInfo, type RetryPolicy } from '../core/retry.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -51,6 +51,26 @@ export async function issueReboot(host: Host): Promise<number> {
 const DOWN_POLL_MS = 50;
 
 /**
+ * Until the next multiple of `everyMs` on the clock: every node this process polls while it is down
+ * comes due at the same instant, so the controller wakes once per tick for all of them. Each on its
+ * own phase woke it once per node per tick: 8 nodes down for 8 s, 5.7-7.1 ms of CPU per node per
+ * second polled against 3.6-3.8 on one grid (3 runs each, refused connections on loopback).
+ */
+function untilNextTick(everyMs: number): number {
+  return everyMs - (Date.now() % everyMs);
+}
+
+/** Sleeps; a stop rejects with the signal's reason, as the polls do. */
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
+}
+
+/**
  * While the node still answers with its old boot, it is asked again on the same connection: a new
  * login per poll cost the controller a key exchange and the node an sshd (4 of a lab node's 6
  * logins, about 0.025 CPU-s of the controller per node, measured; a real node shuts down for far
@@ -73,15 +93,7 @@ export async function waitForNewBoot(
   // Before the node can go down it answers with its old boot: a poll then is a round trip and a
   // command on the node for nothing (3 to 4 of a lab node's 6 polls).
   const quiet = Math.min(downNotBefore ?? 0, deadline) - Date.now();
-  if (quiet > 0) {
-    try {
-      await delay(quiet, undefined, signal ? { signal } : {});
-    } catch (error) {
-      // Stopped as the polls would be: with the signal's reason.
-      signal?.throwIfAborted();
-      throw error;
-    }
-  }
+  if (quiet > 0) await sleep(quiet, signal);
   let polls = 0;
   // Numbered across both phases, so the wait's title counts on.
   const report = onWait && ((info: AttemptInfo) => onWait({ ...info, attempt: polls }));
@@ -114,13 +126,18 @@ export async function waitForNewBoot(
   try {
     const early = await retryTransient(pollUntilDown, policy, report, signal);
     if (early !== undefined) return early;
-    const fast: RetryPolicy = {
-      retries: policy.retries,
-      minTimeout: Math.min(policy.minTimeout, DOWN_POLL_MS),
-      maxTimeout: Math.min(policy.maxTimeout, DOWN_POLL_MS),
-      maxRetryTime: Math.max(0, deadline - Date.now()),
-    };
-    return await retryTransient(poll, fast, report, signal);
+    // Phase two, the node down: not p-retry's pace (its own phase per node) but the clock's grid.
+    const every = Math.min(policy.minTimeout, DOWN_POLL_MS);
+    for (let retry = 1; ; retry++) {
+      signal?.throwIfAborted();
+      try {
+        return await poll();
+      } catch (error) {
+        if (!isTransient(error) || retry > policy.retries || Date.now() >= deadline) throw error;
+        report?.({ attempt: retry, retriesLeft: policy.retries - retry, error });
+      }
+      await sleep(Math.min(untilNextTick(every), deadline - Date.now()), signal);
+    }
   } catch (error) {
     if (error instanceof NotReadyError || error instanceof TransportError) {
       const waited = Math.round((Date.now() - started) / 1000);

@@ -108,3 +108,33 @@ test('a stop while waiting for the node to go down rejects with the signal\'s re
   t.true(Date.now() - started < 1000);
   t.deepEqual(node.probes, []);
 });
+
+test('nodes that are down are polled on one grid: a node that went down 17 ms after another is asked in the same instants, not 17 ms later each time', async (t) => {
+  const first = new RebootingNode(1, 800);
+  const second = new RebootingNode(1, 800);
+  const fast: RetryPolicy = { retries: 10_000, minTimeout: 100, maxTimeout: 100, maxRetryTime: 60_000 };
+  const waits = [waitForNewBoot(first, first.oldId, fast)];
+  await new Promise((resolve) => setTimeout(resolve, 17));
+  waits.push(waitForNewBoot(second, second.oldId, fast));
+  await Promise.all(waits);
+  // The polls after each node's first refused one come from the grid's timers.
+  const downPolls = (node: RebootingNode) => node.probes.filter((p) => p.answer !== 'old').slice(1).map((p) => p.at);
+  const together = downPolls(second).filter((at) => downPolls(first).some((other) => Math.abs(other - at) <= 3));
+  t.true(downPolls(second).length >= 8, `${downPolls(second).length} polls of the second node while it was down`);
+  // Timers on a loaded machine fire late, both alike: most, not every, poll pairs up.
+  t.true(together.length >= downPolls(second).length / 2, `${together.length} of ${downPolls(second).length} polls of the second node within 3 ms of one of the first's`);
+});
+
+test('a stop while the node is down rejects with the signal\'s reason, at once, and polls no more', async (t) => {
+  const node = new RebootingNode(1, 60_000);
+  const stop = new AbortController();
+  const wait = waitForNewBoot(node, node.oldId, POLICY, undefined, stop.signal);
+  while (!node.probes.some((p) => p.answer === 'down')) await new Promise((resolve) => setTimeout(resolve, 10));
+  const stoppedAt = Date.now();
+  stop.abort(new Error('stopped by SIGINT'));
+  await t.throwsAsync(wait, { message: 'stopped by SIGINT' });
+  t.true(Date.now() - stoppedAt < 500);
+  const polled = node.probes.length;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.is(node.probes.length, polled);
+});
