@@ -36,8 +36,9 @@ Options
   --noop-reps N        no-op runs of each tool per size (default 3)
   --reboot-reps N      reboots per tool and variant (default 5)
   --fleet-reps N       runs of the pipeline without the benchmark stage per size, each on a fresh
-                       lab (default 3): the controller's CPU per added node is judged on the
-                       medians, reboot detection on every run's nodes
+                       lab, every size in turn per repetition (default 3): the controller's CPU
+                       per added node is judged on the medians, reboot detection on every run's
+                       nodes
   --out FILE           results JSON (default bench/results/<date>.json)
   --work-dir DIR       labs and state while running (default a new directory under /tmp)
   --parts P,P,...      which of noop, reboot, fleet to run (default all; noop and reboot share

@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx zx
 // `npm run bench`: sriov-lxc on lab nodes against Ansible (see bench/args.ts --help and the README's
 // benchmark section). For each lab size: a fresh lab for the full pipeline, then the no-op converge
-// of both tools on those provisioned nodes (and, at the smallest size, reboot detection), then a
-// fresh lab for the pipeline without the benchmark stage. Prints Markdown tables, writes JSON.
+// of both tools on those provisioned nodes (and, at the smallest size, reboot detection). Then the
+// pipeline without the benchmark stage, each size in turn per repetition, each run on a fresh lab.
+// Prints Markdown tables, writes JSON.
 // Ctrl-C (SIGINT) or SIGTERM: the runs under way are stopped, the labs taken down and the work
 // directory removed (lab/interrupt.ts), exit 130/143.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -158,8 +159,9 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
   mkdirSync(work, { recursive: true });
   if (!args.workDir) interruption.ownDir(work);
   const noops: NoopResult[] = [];
-  const fleet: FleetResult[] = [];
+  const fullRuns = new Map<number, PipelineRun>();
   let reboot: RebootResult | undefined;
+  let fleet: FleetResult[] = [];
   try {
     for (const nodes of args.scales) {
       const provisionedLab = args.parts.includes('noop') || (args.parts.includes('reboot') && nodes === args.scales[0]) || args.parts.includes('fleet');
@@ -180,15 +182,23 @@ async function bench(args: BenchArgs): Promise<BenchResults> {
         }
         return result;
       });
-      if (!args.parts.includes('fleet')) continue;
-      const runs: PipelineRun[] = [];
+      fullRuns.set(nodes, full);
+    }
+    if (args.parts.includes('fleet')) {
+      // Side by side: each repetition runs every size in turn, so the figures per added node
+      // compare runs made in the same minutes, where each size's runs used to follow its own
+      // no-op converge (the largest size's at the bench's end, right after Ansible's on all its
+      // nodes). Each run still has a fresh lab.
+      const runs = new Map<number, PipelineRun[]>(args.scales.map((n) => [n, []]));
       for (let rep = 1; rep <= args.fleetReps; rep++) {
-        runs.push(await withLab(work, `lab-${nodes}-nobench-${rep}`, nodes, (info) => {
-          log(`${nodes} node(s): pipeline without the benchmark stage (run ${rep} of ${args.fleetReps})`);
-          return provisioned(info, join(work, `state-${nodes}-nobench-${rep}`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
-        }));
+        for (const nodes of args.scales) {
+          runs.get(nodes)!.push(await withLab(work, `lab-${nodes}-nobench-${rep}`, nodes, (info) => {
+            log(`${nodes} node(s): pipeline without the benchmark stage (run ${rep} of ${args.fleetReps})`);
+            return provisioned(info, join(work, `state-${nodes}-nobench-${rep}`), nodes, ['--only', WITHOUT_BENCHMARK.join(',')]);
+          }));
+        }
       }
-      fleet.push({ nodes, full, withoutBenchmark: medianRun(runs), withoutBenchmarkRuns: runs });
+      fleet = args.scales.map((nodes) => ({ nodes, full: fullRuns.get(nodes)!, withoutBenchmark: medianRun(runs.get(nodes)!), withoutBenchmarkRuns: runs.get(nodes)! }));
     }
   } finally {
     if (!args.workDir) await removeWorkDir(work);
